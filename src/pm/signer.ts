@@ -1,0 +1,71 @@
+// Ethereum personal-sign (EIP-191) over 32 raw bytes, as tickets, segments and requests use it.
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { keccak_256 } from '@noble/hashes/sha3';
+import { getAddress, type Address, type Hex } from 'viem';
+import { privateKeyToAddress } from 'viem/accounts';
+import { bytesToHex, concatBytes, hexToBytes } from './bigintBytes.ts';
+
+const PREFIX_32 = new TextEncoder().encode('\x19Ethereum Signed Message:\n32');
+const HALF_N = secp256k1.CURVE.n >> 1n;
+
+/** Something that can personal-sign a 32-byte hash. A keystore account or a raw key both qualify. */
+export interface Signer {
+  readonly address: Address;
+  /** EIP-191 signature over the 32 raw bytes of `hash`: r ‖ s ‖ v, 65 bytes, v ∈ {27, 28}, low s. */
+  signHash(hash: Hex | Uint8Array): Hex;
+}
+
+export function toBytes32(hash: Hex | Uint8Array): Uint8Array {
+  const bytes = typeof hash === 'string' ? hexToBytes(hash) : hash;
+  if (bytes.length !== 32) throw new RangeError(`expected 32 bytes to sign, got ${bytes.length}`);
+  return bytes;
+}
+
+/** keccak256("\x19Ethereum Signed Message:\n32" ‖ hash) */
+export function personalDigest(hash: Hex | Uint8Array): Uint8Array {
+  return keccak_256(concatBytes(PREFIX_32, toBytes32(hash)));
+}
+
+export function privateKeySigner(privateKey: Hex): Signer {
+  const key = hexToBytes(privateKey);
+  const address = privateKeyToAddress(privateKey);
+  return {
+    address,
+    signHash(hash) {
+      // noble signs deterministically (RFC 6979) and normalises to low s.
+      const sig = secp256k1.sign(personalDigest(hash), key, { lowS: true });
+      const out = new Uint8Array(65);
+      out.set(sig.toCompactRawBytes(), 0);
+      out[64] = 27 + sig.recovery;
+      return bytesToHex(out);
+    },
+  };
+}
+
+export class SignatureError extends Error {
+  override name = 'SignatureError';
+}
+
+/**
+ * Recovers the signer of a personal-sign signature with the same strictness as go-livepeer and
+ * the TicketBroker: exactly 65 bytes, v 27/28, s in the lower half of the curve order.
+ */
+export function recoverPersonalSigner(hash: Hex | Uint8Array, signature: Hex | Uint8Array): Address {
+  const sig = typeof signature === 'string' ? hexToBytes(signature) : signature;
+  if (sig.length !== 65) throw new SignatureError(`invalid signature length ${sig.length}, want 65`);
+  const v = sig[64]!;
+  if (v !== 27 && v !== 28) throw new SignatureError(`invalid signature v value ${v}, want 27 or 28`);
+  const compact = secp256k1.Signature.fromCompact(sig.subarray(0, 64));
+  if (compact.s > HALF_N) throw new SignatureError('signature s value too high');
+  const pub = compact.addRecoveryBit(v - 27).recoverPublicKey(personalDigest(hash)).toRawBytes(false);
+  const addr = keccak_256(pub.subarray(1)).subarray(12);
+  return getAddress(bytesToHex(addr));
+}
+
+export function verifyPersonalSignature(expected: Address, hash: Hex | Uint8Array, signature: Hex | Uint8Array): boolean {
+  try {
+    return recoverPersonalSigner(hash, signature).toLowerCase() === expected.toLowerCase();
+  } catch {
+    return false;
+  }
+}
