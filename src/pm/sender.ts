@@ -1,0 +1,75 @@
+// Signs batches of tickets against an orchestrator's params: one nonce counter per
+// recipientRandHash ("PM session"), first ticket nonce 1, consecutive within a batch.
+import type { Address, Hex } from 'viem';
+import { signTicket, type Ticket } from './ticket.ts';
+import type { Signer } from './signer.ts';
+import type { ExpirationParams, SenderTicketParams } from './ticketParams.ts';
+
+/** Orchestrators remember at most this many nonces per recipientRand; beyond it tickets are refused. */
+export const MAX_SENDER_NONCES = 600;
+
+export interface TicketSenderEntry {
+  senderNonce: number;
+  sig: Hex;
+}
+
+export interface TicketBatch {
+  params: SenderTicketParams;
+  sender: Address;
+  expirationParams: ExpirationParams;
+  tickets: TicketSenderEntry[];
+}
+
+export class NonceLimitError extends Error {
+  override name = 'NonceLimitError';
+}
+
+/** Where a ticket's creation round comes from when the orchestrator sent none. */
+export type ExpirationFallback = () => ExpirationParams;
+
+export class TicketSender {
+  private readonly nonces = new Map<Hex, number>();
+
+  constructor(
+    readonly signer: Signer,
+    private readonly fallback: ExpirationFallback,
+  ) {}
+
+  /** Signs `count` tickets. Throws NonceLimitError when the params have been used too often: refresh them. */
+  createBatch(params: SenderTicketParams, count: number): TicketBatch {
+    const key = params.recipientRandHash.toLowerCase() as Hex;
+    const last = this.nonces.get(key) ?? 0;
+    if (last + count > MAX_SENDER_NONCES) {
+      throw new NonceLimitError(
+        `ticket params ${key.slice(0, 10)}… would exceed ${MAX_SENDER_NONCES} nonces; fetch fresh params from the orchestrator`,
+      );
+    }
+    const expirationParams = params.expirationParams ?? this.fallback();
+    const tickets: TicketSenderEntry[] = [];
+    for (let i = 1; i <= count; i++) {
+      const ticket: Ticket = {
+        recipient: params.recipient,
+        sender: this.signer.address,
+        faceValue: params.faceValue,
+        winProb: params.winProb,
+        senderNonce: BigInt(last + i),
+        recipientRandHash: params.recipientRandHash,
+        creationRound: expirationParams.creationRound,
+        creationRoundBlockHash: expirationParams.creationRoundBlockHash,
+      };
+      tickets.push({ senderNonce: last + i, sig: signTicket(this.signer, ticket) });
+    }
+    this.nonces.set(key, last + count);
+    return { params, sender: this.signer.address, expirationParams, tickets };
+  }
+
+  /** Nonces used so far for a params set (0 if none). */
+  noncesUsed(recipientRandHash: Hex): number {
+    return this.nonces.get(recipientRandHash.toLowerCase() as Hex) ?? 0;
+  }
+
+  /** Drops the counter of params that will not be used again. */
+  forget(recipientRandHash: Hex): void {
+    this.nonces.delete(recipientRandHash.toLowerCase() as Hex);
+  }
+}

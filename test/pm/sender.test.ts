@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { zeroHash } from 'viem';
+import { bytesToHex, hexToBytes } from '../../src/pm/bigintBytes.ts';
+import { buildPayment } from '../../src/pm/payment.ts';
+import { MAX_SENDER_NONCES, NonceLimitError, TicketSender } from '../../src/pm/sender.ts';
+import { privateKeySigner, recoverPersonalSigner } from '../../src/pm/signer.ts';
+import { ticketHash } from '../../src/pm/ticket.ts';
+import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/ticketParams.ts';
+import type { TicketParams } from '../../src/net/lpRpc.ts';
+
+const signer = privateKeySigner('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
+const wire = (randByte: string, withExpiration = true): TicketParams => ({
+  recipient: hexToBytes(`0x${'0a'.repeat(20)}`),
+  faceValue: hexToBytes('0x038d7ea4c68000'),
+  winProb: hexToBytes(`0x${'ff'.repeat(16)}`),
+  recipientRandHash: hexToBytes(`0x${randByte.repeat(32)}`),
+  seed: hexToBytes('0x0102'),
+  expirationBlock: hexToBytes('0x0100'),
+  ...(withExpiration ? { expirationParams: { creationRound: 7n, creationRoundBlockHash: hexToBytes(`0x${'77'.repeat(32)}`) } } : {}),
+});
+const fallback = () => ({ creationRound: 9n, creationRoundBlockHash: `0x${'99'.repeat(32)}` as const });
+
+describe('ticket sender: nonces and batches', () => {
+  it('first nonce is 1, consecutive in a batch, continuing across batches, reset for new params', () => {
+    const sender = new TicketSender(signer, fallback);
+    const a = parseTicketParams(wire('aa'));
+    assert.deepEqual(sender.createBatch(a, 3).tickets.map((t) => t.senderNonce), [1, 2, 3]);
+    assert.deepEqual(sender.createBatch(a, 2).tickets.map((t) => t.senderNonce), [4, 5]);
+    const b = parseTicketParams(wire('bb'));
+    assert.deepEqual(sender.createBatch(b, 1).tickets.map((t) => t.senderNonce), [1]);
+    assert.equal(sender.noncesUsed(a.recipientRandHash), 5);
+  });
+
+  it('signs each ticket over its own hash with the orchestrator creation round', () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa'));
+    const batch = sender.createBatch(p, 2);
+    for (const t of batch.tickets) {
+      const hash = ticketHash({
+        recipient: p.recipient, sender: signer.address, faceValue: p.faceValue, winProb: p.winProb,
+        senderNonce: BigInt(t.senderNonce), recipientRandHash: p.recipientRandHash, creationRound: 7n,
+        creationRoundBlockHash: `0x${'77'.repeat(32)}`,
+      });
+      assert.equal(recoverPersonalSigner(hash, t.sig), signer.address);
+    }
+  });
+
+  it('falls back to our own last initialized round when the orchestrator sends none', () => {
+    const sender = new TicketSender(signer, fallback);
+    assert.equal(sender.createBatch(parseTicketParams(wire('aa', false)), 1).expirationParams.creationRound, 9n);
+  });
+
+  it(`stops at ${MAX_SENDER_NONCES} nonces per params set`, () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa'));
+    sender.createBatch(p, MAX_SENDER_NONCES - 1);
+    assert.throws(() => sender.createBatch(p, 2), NonceLimitError);
+    assert.equal(sender.createBatch(p, 1).tickets[0]!.senderNonce, MAX_SENDER_NONCES);
+  });
+});
+
+describe('ticket params parsing', () => {
+  it('keeps the raw message and reads big integers', () => {
+    const p = parseTicketParams(wire('aa'));
+    assert.equal(p.faceValue, 10n ** 15n);
+    assert.equal(p.expirationBlock, 256n);
+    assert.equal(p.recipient.toLowerCase(), `0x${'0a'.repeat(20)}`);
+  });
+  it('refuses hostile shapes', () => {
+    assert.throws(() => parseTicketParams(undefined), /ticketParams is nil/);
+    assert.throws(() => parseTicketParams({ ...wire('aa'), recipient: new Uint8Array(3) }), MalformedTicketParamsError);
+    assert.throws(() => parseTicketParams({ ...wire('aa'), recipientRandHash: new Uint8Array(31) }), MalformedTicketParamsError);
+    assert.throws(() => parseTicketParams({ ...wire('aa'), faceValue: new Uint8Array(33).fill(1) }), /longer than 32 bytes/);
+  });
+  it('treats a zero creation round or zero block hash as absent', () => {
+    assert.equal(parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 0n, creationRoundBlockHash: hexToBytes(`0x${'77'.repeat(32)}`) } }).expirationParams, undefined);
+    assert.equal(parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 4n, creationRoundBlockHash: hexToBytes(zeroHash) } }).expirationParams, undefined);
+  });
+});
+
+describe('Payment message', () => {
+  const price = { pricePerUnit: 1200n, pixelsPerUnit: 1n };
+  it('with tickets: params 1–6 echoed byte for byte, expiration params used, one entry per ticket', () => {
+    const sender = new TicketSender(signer, fallback);
+    const w = { ...wire('aa'), faceValue: hexToBytes('0x00038d7ea4c68000') }; // non-minimal bytes survive the echo
+    const batch = sender.createBatch(parseTicketParams(w), 2);
+    const payment = buildPayment(signer.address, price, batch);
+    assert.equal(payment.ticketParams?.expirationParams, undefined, 'field 7 is never sent');
+    assert.equal(bytesToHex(payment.ticketParams!.faceValue!), '0x00038d7ea4c68000');
+    assert.equal(bytesToHex(payment.sender!), signer.address.toLowerCase());
+    assert.equal(payment.expirationParams?.creationRound, 7n);
+    assert.equal(payment.ticketSenderParams?.length, 2);
+    assert.deepEqual(payment.expectedPrice, price);
+  });
+  it('without tickets: only sender and expected price', () => {
+    assert.deepEqual(Object.keys(buildPayment(signer.address, price)).sort(), ['expectedPrice', 'sender']);
+  });
+});
