@@ -1,0 +1,97 @@
+// Pays for one segment on one orchestrator session: fee estimate → tickets → Payment, then settles
+// the session balance with what the orchestrator actually debited.
+import type { OrchestratorInfo, Payment } from '../net/lpRpc.ts';
+import { Balances, type BalanceUpdate } from './balance.ts';
+import { estimateFee, pricePerPixel, ticketEV, type FeeProfile } from './ev.ts';
+import { buildPayment } from './payment.ts';
+import { mul, rat, ZERO, type Rat } from './rat.ts';
+import type { TicketSender } from './sender.ts';
+import type { SenderInfo } from './senderInfo.ts';
+import { parseTicketParams, type SenderTicketParams } from './ticketParams.ts';
+import { validateTicketParams, type ChainView, type PaymentLimits } from './validate.ts';
+
+export interface PayerContext {
+  senderInfo(): SenderInfo;
+  chain(): ChainView;
+}
+
+export interface PreparedPayment {
+  payment: Payment;
+  numTickets: number;
+  /** EV of one ticket */
+  ev: Rat;
+  /** numTickets × EV */
+  value: Rat;
+  faceValue: bigint;
+  price: Rat;
+  update?: BalanceUpdate;
+  params?: SenderTicketParams;
+}
+
+/** Price per pixel quoted in an OrchestratorInfo (0 when none, as for a free orchestrator). */
+export function infoPrice(info: OrchestratorInfo): Rat {
+  const p = info.priceInfo;
+  if (!p || p.pixelsPerUnit === undefined || p.pixelsPerUnit === 0n) return ZERO;
+  return pricePerPixel(p.pricePerUnit ?? 0n, p.pixelsPerUnit);
+}
+
+export class SegmentPayer {
+  readonly balances = new Balances();
+
+  constructor(
+    private readonly sender: TicketSender,
+    private readonly limits: PaymentLimits,
+    private readonly ctx: PayerContext,
+  ) {}
+
+  get address() {
+    return this.sender.signer.address;
+  }
+
+  /**
+   * Builds the Payment for a segment. Throws TicketParamsError / SenderValidationError /
+   * NonceLimitError / MalformedTicketParamsError before anything is sent.
+   */
+  prepare(info: OrchestratorInfo, profiles: readonly FeeProfile[], durationMs: number): PreparedPayment {
+    const price = infoPrice(info);
+    if (!info.ticketParams) {
+      return { payment: buildPayment(this.address, info.priceInfo), numTickets: 0, ev: ZERO, value: ZERO, faceValue: 0n, price };
+    }
+    const params = parseTicketParams(info.ticketParams);
+    const ev = ticketEV(params.faceValue, params.winProb);
+    const key = Balances.key(params.recipient, info.authToken?.sessionId ?? '');
+    const fee = estimateFee(profiles, durationMs, price);
+    const update = this.balances.stage(key, fee, ev);
+    try {
+      if (update.numTickets > 0) validateTicketParams(params, update.numTickets, this.ctx.senderInfo(), this.ctx.chain(), this.limits);
+      const batch = update.numTickets > 0 ? this.sender.createBatch(params, update.numTickets) : undefined;
+      return {
+        payment: buildPayment(this.address, info.priceInfo, batch),
+        numTickets: update.numTickets,
+        ev,
+        value: mul(ev, rat(BigInt(update.numTickets))),
+        faceValue: params.faceValue,
+        price,
+        update,
+        params,
+      };
+    } catch (err) {
+      this.balances.fail(update);
+      throw err;
+    }
+  }
+
+  /** The payment left this process: from now on a failure loses its credit. */
+  markSent(p: PreparedPayment): void {
+    if (p.update) p.update.sent = true;
+  }
+
+  /** The orchestrator transcoded `pixels` output pixels and debited them at the session price. */
+  settle(p: PreparedPayment, pixels: bigint): void {
+    if (p.update) this.balances.complete(p.update, mul(p.price, rat(pixels)));
+  }
+
+  fail(p: PreparedPayment): void {
+    if (p.update) this.balances.fail(p.update);
+  }
+}
