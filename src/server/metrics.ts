@@ -1,0 +1,41 @@
+// Prometheus metrics under go-livepeer's names (livepeer_*), served on <cliAddr>/metrics with -monitor.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics(nodeId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ node_type: 'bctr', node_id: nodeId });
+  collectDefaultMetrics({ register: registry });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
+  return {
+    registry,
+    currentSessions: gauge('current_sessions_total', 'Streams being ingested now'),
+    maxSessions: gauge('max_sessions_total', 'Most concurrent streams allowed (-maxSessions)'),
+    streamCreated: counter('stream_created_total', 'Streams accepted'),
+    streamStarted: counter('stream_started_total', 'Streams that produced a first segment'),
+    streamEnded: counter('stream_ended_total', 'Streams ended'),
+    sourceAppeared: counter('segment_source_appeared_total', 'Source segments cut from ingest'),
+    sourceUploaded: counter('segment_source_uploaded_total', 'Source segments uploaded to an orchestrator'),
+    uploadFailed: counter('segment_source_upload_failed_total', 'Segment uploads that failed', ['error_code', 'orchestrator_uri']),
+    transcoded: counter('segment_transcoded_total', 'Segments transcoded'),
+    transcodeFailed: counter('segment_transcode_failed_total', 'Segments that could not be transcoded', ['error_code']),
+    transcodeRetried: counter('transcode_retried', 'Segment attempts retried on another orchestrator'),
+    orchestratorSwaps: counter('orchestrator_swaps', 'Streams moved to another orchestrator'),
+    discoveryErrors: counter('discovery_errors_total', 'Orchestrators that failed GetOrchestrator or were refused'),
+    overallLatency: new Histogram({
+      name: 'livepeer_transcode_overall_latency_seconds',
+      help: 'From source segment to all renditions downloaded',
+      buckets: [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12],
+      registers: [registry],
+    }),
+    ticketsSent: counter('tickets_sent', 'Tickets sent to orchestrators'),
+    ticketValueSent: counter('ticket_value_sent', 'Expected value of the tickets sent (gwei)'),
+    paymentCreateErrors: counter('payment_create_errors', 'Payments that could not be created'),
+    deposit: gauge('gateway_deposit', 'TicketBroker deposit (gwei)', ['sender']),
+    reserve: gauge('gateway_reserve', 'TicketBroker reserve (gwei)', ['sender']),
+    transcodingPrice: gauge('transcoding_price', 'Max price per pixel accepted (wei)'),
+  };
+}
