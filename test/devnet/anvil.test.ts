@@ -1,8 +1,11 @@
 // The devnet building blocks on their own: anvil start/stop, the account list, the compile cache.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { createWalletClient, http } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
@@ -14,10 +17,47 @@ import { compileDevnetContracts } from '../../scripts/devnet/compile.ts';
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  // A killed child whose parent is gone may linger as a zombie until init reaps it: that is dead too.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return process.platform !== 'linux';
+  }
+}
+
+const anvilModule = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../scripts/devnet/anvil.ts')).href;
+
+/** Runs a Node process that starts anvil, prints its pid, then runs `then`; returns both pids. */
+async function anvilInChild(then: string): Promise<{ child: ChildProcess; anvilPid: number }> {
+  const code = `const { startAnvil } = await import(${JSON.stringify(anvilModule)});
+const a = await startAnvil();
+process.stdout.write(a.pid + '\\n');
+${then}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const anvilPid = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /^(\d+)\n/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${out}`)));
+  });
+  return { child, anvilPid };
+}
+
+async function waitDead(pid: number, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
 }
 
 test('anvil starts on a free port with chain id 42161, the default accounts, and stops by pid', async () => {
@@ -56,6 +96,34 @@ test('two anvils run side by side; a given port and chain id are honoured', asyn
     }
   } finally {
     await a.stop();
+  }
+});
+
+test('anvil does not outlive its parent: normal exit, SIGTERM, and SIGKILL on Linux', async () => {
+  const started: { child: ChildProcess; anvilPid: number }[] = [];
+  const run = async (then: string) => {
+    const r = await anvilInChild(then);
+    started.push(r);
+    return r;
+  };
+  try {
+    const exits = await run('process.exit(0);');
+    assert.ok(await waitDead(exits.anvilPid), 'after process.exit');
+
+    const term = await run('setInterval(() => {}, 1000);');
+    term.child.kill('SIGTERM');
+    assert.ok(await waitDead(term.anvilPid), 'after SIGTERM of the parent');
+
+    if (process.platform === 'linux') {
+      const killed = await run('setInterval(() => {}, 1000);');
+      killed.child.kill('SIGKILL');
+      assert.ok(await waitDead(killed.anvilPid), 'after SIGKILL of the parent');
+    }
+  } finally {
+    for (const { child, anvilPid } of started) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (isAlive(anvilPid)) process.kill(anvilPid, 'SIGKILL');
+    }
   }
 });
 
