@@ -1,0 +1,410 @@
+// Sending one segment to an orchestrator (POST {transcoder}/segment) and fetching its renditions.
+// HTTP/2 over TLS that accepts self-signed certificates (h2c for http:// URIs), go-livepeer's
+// timeouts, and typed errors a session manager can act on (retry elsewhere or not, payment sent or not).
+import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from './lpRpc.ts';
+
+/** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (wire.md §10.6). */
+export const NON_RETRYABLE_TRANSCODE_ERRORS: ReadonlySet<string> = new Set([
+  'Unsupported input pixel format',
+  'Error initializing filtergraph',
+  'Too many outputs',
+  'Unsupported input codec',
+  'No keyframes in input',
+  'Unrecoverable state, restart process',
+  'Encoded frames runaway',
+  'Decoder not found',
+  'Demuxer not found',
+  'Encoder not found',
+  'Muxer not found',
+  'Option not found',
+  'Invalid argument',
+  'TranscoderInvalidResolution',
+  'TranscoderInvalidVideo',
+  'TranscoderUnrecognizedFormat',
+  'TranscoderUnrecognizedProfile',
+  'TranscoderInvalidGOP',
+  'TranscoderIncompatibleDevices',
+]);
+
+export type SegmentFailure =
+  /** no connection could be made (payment not sent) */
+  | 'connect'
+  /** upload or result took longer than allowed */
+  | 'timeout'
+  /** orchestrator answered with a non-200 status; `status` and `message` (trimmed body) tell why */
+  | 'http-status'
+  /** 200 with an empty body */
+  | 'unknown-response'
+  /** 200 with a body that is not a TranscodeResult */
+  | 'malformed-response'
+  /** TranscodeResult.error; `retryable` says whether another orchestrator may succeed */
+  | 'transcode'
+  /** a rendition could not be downloaded */
+  | 'download'
+  /** anything else on the wire (reset stream, protocol error) */
+  | 'network';
+
+export class SegmentError extends Error {
+  override name = 'SegmentError';
+  constructor(
+    readonly failure: SegmentFailure,
+    message: string,
+    /** Did the payment (request headers) leave this process? The balance code writes off sent credit. */
+    readonly sent: boolean,
+    readonly retryable: boolean,
+    readonly status?: number,
+    /** The orchestrator's TranscodeResult.info, when a 200 body carried one. */
+    readonly info?: OrchestratorInfo,
+  ) {
+    super(message);
+  }
+}
+
+export interface SubmitSegmentRequest {
+  /** OrchestratorInfo.transcoder */
+  transcoderUri: string;
+  segData: SegData;
+  /** undefined = off-chain broadcaster: the header is sent empty */
+  payment: Payment | undefined;
+  body: Buffer | Uint8Array;
+  durationMs: number;
+  /** Download every rendition (default true). */
+  download?: boolean;
+  /** Stream TimeoutMultiplier (VOD); values ≤ 1 are ignored. */
+  timeoutMultiplier?: number;
+  /** Largest rendition accepted, bytes (default 300 MB). */
+  maxRenditionBytes?: number;
+}
+
+export interface Rendition {
+  url: string;
+  /** output pixels the orchestrator bills for */
+  pixels: bigint;
+  /** rendition bytes (undefined when download was off) */
+  data?: Buffer;
+}
+
+export interface SubmitResult {
+  seq: bigint;
+  /** in profile order */
+  renditions: Rendition[];
+  /** TranscodeData.sig (empty on off-chain orchestrators) */
+  sig: Uint8Array;
+  /** Σ pixels */
+  pixels: bigint;
+  /** the orchestrator's refreshed info (new ticket params): adopt it for the next segment */
+  info?: OrchestratorInfo;
+  /** request start → response headers (upload accepted) */
+  uploadMs: number;
+  /** request start → TranscodeResult decoded */
+  transcodeMs: number;
+  /** time spent downloading renditions */
+  downloadMs: number;
+  /** request start → everything done; the latency score divides this by max(1.5 s, duration) */
+  latencyMs: number;
+}
+
+export const MAX_SEGMENT_BYTES = 300_000_000;
+export const RENDITION_DOWNLOAD_TIMEOUT_MS = 4000;
+const HTTP_DIAL_TIMEOUT_MS = 2000;
+const SESSION_IDLE_MS = 60_000;
+
+/** go-livepeer's per-segment budgets: until headers max(2 s, dur/2); whole request max(8 s, 4 × dur). */
+export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs: number; totalMs: number } {
+  const m = multiplier > 1 ? multiplier : 1;
+  return { uploadMs: Math.max(2000, durationMs / 2) * m, totalMs: Math.max(8000, durationMs * 4) * m };
+}
+
+// ------------------------------------------------------------------ HTTP/2 sessions
+
+const sessions = new Map<string, Promise<ClientHttp2Session>>();
+
+function openSession(origin: string): Promise<ClientHttp2Session> {
+  const cached = sessions.get(origin);
+  if (cached) return cached;
+  const p = new Promise<ClientHttp2Session>((resolve, reject) => {
+    const session = connect(origin, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const drop = (): void => {
+      if (sessions.get(origin) === p) sessions.delete(origin);
+    };
+    const timer = setTimeout(() => {
+      drop();
+      session.destroy();
+      reject(new Error(`no connection within ${HTTP_DIAL_TIMEOUT_MS} ms`));
+    }, HTTP_DIAL_TIMEOUT_MS);
+    session.once('connect', () => {
+      clearTimeout(timer);
+      session.unref(); // an idle connection never keeps the process alive
+      resolve(session);
+    });
+    session.on('error', (err) => {
+      clearTimeout(timer);
+      drop();
+      reject(err);
+    });
+    session.once('close', drop);
+    session.once('goaway', drop);
+    session.setTimeout(SESSION_IDLE_MS, () => session.close());
+  });
+  p.catch(() => {});
+  sessions.set(origin, p);
+  return p;
+}
+
+/** Closes every pooled orchestrator connection (on shutdown). */
+export async function closeSegmentConnections(): Promise<void> {
+  const all = [...sessions.values()];
+  sessions.clear();
+  await Promise.all(
+    all.map(async (p) => {
+      try {
+        const s = await p;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      } catch {
+        // never connected
+      }
+    }),
+  );
+}
+
+interface H2Response {
+  status: number;
+  body: Buffer;
+  headersAt: number;
+}
+
+/**
+ * One HTTP/2 exchange with two budgets: until response headers, and for the whole exchange.
+ * `onSent` fires once the request stream is open on a live connection.
+ */
+function h2Exchange(
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: Uint8Array; headersTimeoutMs: number; totalTimeoutMs: number; maxBytes: number },
+  onSent: () => void,
+): Promise<H2Response> {
+  const started = Date.now();
+  return new Promise<H2Response>((resolve, reject) => {
+    let stream: ClientHttp2Stream | undefined;
+    let done = false;
+    const finish = (err: Error | undefined, value?: H2Response): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(headersTimer);
+      clearTimeout(totalTimer);
+      if (err) {
+        stream?.close(h2.NGHTTP2_CANCEL);
+        reject(err);
+      } else resolve(value!);
+    };
+    const timeout = (what: string, ms: number) => () => finish(Object.assign(new Error(`${what} after ${ms} ms`), { code: 'TIMEOUT' }));
+    const headersTimer = setTimeout(timeout('no response headers', init.headersTimeoutMs), init.headersTimeoutMs);
+    const totalTimer = setTimeout(timeout('request not complete', init.totalTimeoutMs), init.totalTimeoutMs);
+
+    openSession(url.origin).then(
+      (session) => {
+        if (done) return;
+        try {
+          stream = session.request({ ':method': init.method, ':path': `${url.pathname}${url.search}`, ...init.headers });
+        } catch (err) {
+          return finish(err as Error);
+        }
+        onSent();
+        stream.on('error', (err) => finish(err));
+        let status = 0;
+        let headersAt = 0;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        stream.on('response', (headers) => {
+          status = Number(headers[':status'] ?? 0);
+          headersAt = Date.now() - started;
+          clearTimeout(headersTimer);
+        });
+        stream.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > init.maxBytes) return finish(Object.assign(new Error(`response larger than ${init.maxBytes} bytes`), { code: 'TOO_LARGE' }));
+          chunks.push(c);
+        });
+        stream.on('end', () => finish(undefined, { status, body: Buffer.concat(chunks), headersAt }));
+        stream.on('close', () => {
+          if (!done) finish(Object.assign(new Error(`stream closed (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
+        });
+        stream.end(init.body);
+      },
+      (err: Error) => finish(Object.assign(err, { code: (err as { code?: string }).code ?? 'CONNECT', connectFailed: true })),
+    );
+  });
+}
+
+// ------------------------------------------------------------------ submit
+
+const trim = (b: Buffer): string => b.toString('utf8').trim();
+
+/**
+ * POSTs a segment with its credentials and payment, decodes the TranscodeResult and (by default)
+ * downloads every rendition. Never throws anything but SegmentError.
+ */
+export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitResult> {
+  const started = Date.now();
+  let sent = false;
+  let url: URL;
+  try {
+    url = new URL(`${req.transcoderUri}/segment`);
+  } catch {
+    throw new SegmentError('connect', `invalid transcoder URI "${req.transcoderUri}"`, false, true);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SegmentError('connect', `unsupported transcoder URI scheme "${url.protocol}"`, false, true);
+  }
+  let segHeader: string;
+  let payHeader: string;
+  try {
+    segHeader = Buffer.from(encodeMessage('SegData', req.segData)).toString('base64');
+    payHeader = req.payment ? Buffer.from(encodeMessage('Payment', req.payment)).toString('base64') : '';
+  } catch (err) {
+    throw new SegmentError('network', `could not encode the segment headers: ${(err as Error).message}`, false, false);
+  }
+  const { uploadMs, totalMs } = segmentTimeouts(req.durationMs, req.timeoutMultiplier);
+
+  let res: H2Response;
+  try {
+    res = await h2Exchange(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'video/MP2T',
+          'livepeer-segment': segHeader,
+          'livepeer-payment': payHeader,
+          'content-length': String(req.body.length),
+        },
+        body: req.body,
+        headersTimeoutMs: uploadMs,
+        totalTimeoutMs: totalMs,
+        maxBytes: 16 * 1024 * 1024,
+      },
+      () => (sent = true),
+    );
+  } catch (err) {
+    const e = err as Error & { code?: string; connectFailed?: boolean };
+    if (e.connectFailed) throw new SegmentError('connect', `could not connect to ${url.origin}: ${e.message}`, false, true);
+    if (e.code === 'TIMEOUT') throw new SegmentError('timeout', `segment to ${url.origin}: ${e.message}`, sent, true);
+    throw new SegmentError('network', `segment to ${url.origin}: ${e.message}`, sent, true);
+  }
+
+  if (res.status !== 200) {
+    const text = trim(res.body) || `HTTP ${res.status}`;
+    throw new SegmentError('http-status', text, sent, true, res.status);
+  }
+  if (res.body.length === 0) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200);
+  let tr: TranscodeResult;
+  try {
+    tr = decodeMessage('TranscodeResult', res.body);
+  } catch (err) {
+    throw new SegmentError('malformed-response', (err as Error).message, true, true, 200);
+  }
+  const transcodeMs = Date.now() - started;
+  if (tr.error !== undefined && tr.result !== 'data') {
+    throw new SegmentError('transcode', tr.error, true, !NON_RETRYABLE_TRANSCODE_ERRORS.has(tr.error), 200, tr.info);
+  }
+  if (!tr.data) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200, tr.info);
+
+  const segments = tr.data.segments ?? [];
+  const renditions: Rendition[] = segments.map((s) => ({ url: s.url ?? '', pixels: s.pixels ?? 0n }));
+  const pixels = renditions.reduce((n, r) => n + r.pixels, 0n);
+  const dlStart = Date.now();
+  if (req.download !== false) {
+    try {
+      const datas = await Promise.all(renditions.map((r) => downloadRendition(r.url, { maxBytes: req.maxRenditionBytes })));
+      datas.forEach((d, i) => (renditions[i]!.data = d));
+    } catch (err) {
+      throw new SegmentError('download', (err as Error).message, true, true, 200, tr.info);
+    }
+  }
+  const now = Date.now();
+  const result: SubmitResult = {
+    seq: tr.seq ?? 0n,
+    renditions,
+    sig: tr.data.sig ?? new Uint8Array(0),
+    pixels,
+    uploadMs: res.headersAt,
+    transcodeMs,
+    downloadMs: now - dlStart,
+    latencyMs: now - started,
+  };
+  if (tr.info) result.info = tr.info;
+  return result;
+}
+
+// ------------------------------------------------------------------ renditions
+
+export class RenditionDownloadError extends Error {
+  override name = 'RenditionDownloadError';
+  constructor(
+    readonly url: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(`rendition ${url}: ${message}`);
+  }
+}
+
+export interface DownloadOptions {
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+// Servers that do not speak HTTP/2 (object stores behind plain HTTPS) get an HTTP/1.1 request instead.
+function http1Get(url: URL, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = fn(url, { method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBytes) {
+          req.destroy(new Error(`larger than ${maxBytes} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no complete response within ${timeoutMs} ms`)), timeoutMs);
+    req.on('close', () => clearTimeout(timer));
+    req.on('timeout', () => req.destroy(new Error(`no complete response within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GETs one rendition: 4 s budget, 200 required, size capped (default 300 MB). */
+export async function downloadRendition(url: string, opts: DownloadOptions = {}): Promise<Buffer> {
+  const timeoutMs = opts.timeoutMs ?? RENDITION_DOWNLOAD_TIMEOUT_MS;
+  const maxBytes = opts.maxBytes ?? MAX_SEGMENT_BYTES;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new RenditionDownloadError(url, 'invalid URL');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new RenditionDownloadError(url, `unsupported scheme ${u.protocol}`);
+  let res: { status: number; body: Buffer };
+  try {
+    res = await h2Exchange(u, { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes }, () => {});
+  } catch (err) {
+    const e = err as Error & { code?: string; connectFailed?: boolean };
+    if (!e.connectFailed) throw new RenditionDownloadError(url, e.message);
+    try {
+      res = await http1Get(u, timeoutMs, maxBytes);
+    } catch (err1) {
+      throw new RenditionDownloadError(url, (err1 as Error).message);
+    }
+  }
+  if (res.status !== 200) throw new RenditionDownloadError(url, `status ${res.status}: ${trim(res.body).slice(0, 200)}`, res.status);
+  return res.body;
+}
