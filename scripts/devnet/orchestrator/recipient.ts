@@ -1,0 +1,221 @@
+// The ticket recipient: issues fresh ticket params per request (secret-keyed recipientRand bound to
+// sender, face value, win probability, expiration block, price and creation round) and checks the
+// tickets that come back, the way go-livepeer's pm.recipient and sender monitor do.
+import { createHmac, randomBytes } from 'node:crypto';
+import { getAddress, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
+import type { TicketParams } from '../../../src/net/lpRpc.ts';
+import { bigintToMinimalBytes, bytesToBigint, concatBytes, hexToBytes } from '../../../src/pm/bigintBytes.ts';
+import { ticketEV } from '../../../src/pm/ev.ts';
+import type { Rat } from '../../../src/pm/rat.ts';
+import { reserveShare } from '../../../src/pm/senderInfo.ts';
+import { verifyPersonalSignature } from '../../../src/pm/signer.ts';
+import { isWinningTicket, recipientRandHash, ticketAuxData, ticketHash, type Ticket } from '../../../src/pm/ticket.ts';
+import type { OrchestratorChain } from './chainView.ts';
+
+export const MAX_WIN_PROB = (1n << 256n) - 1n;
+/** Params stay valid this many L1 blocks. */
+export const PARAMS_EXPIRATION_BLOCKS = 40n;
+export const MAX_SENDER_NONCES = 600;
+/** Redemption gas on Arbitrum, as go-livepeer assumes. */
+export const DEFAULT_REDEEM_GAS = 1_200_000n;
+const TX_COST_MULTIPLIER = 100n;
+const EV_MULTIPLIER = 100n;
+const AVG_GAS_PRICE = 3_000_000_000n;
+const MIN_DEPOSIT_PENDING_RATIO = 3n;
+
+export type HostileTicketParams = 'huge-face-value' | 'zero-win-prob' | 'expired' | 'malformed';
+
+export interface RecipientConfig {
+  /** -ticketEV, wei */
+  ticketEV: bigint;
+  redeemGas?: bigint;
+  /** -maxFaceValue, wei; 0/undefined = no cap */
+  maxFaceValue?: bigint;
+  hostile?: HostileTicketParams;
+}
+
+/** A ticket as it arrived in a Payment, plus what it takes to redeem it. */
+export interface ReceivedTicket {
+  ticket: Ticket;
+  sig: Hex;
+  recipientRand: bigint;
+  expirationBlock: bigint;
+}
+
+/** A ticket error that invalidates the whole payment (go-livepeer FatalReceiveErr). */
+export class FatalTicketError extends Error {}
+/** A ticket error that only refuses this ticket's credit. */
+export class TicketError extends Error {}
+
+export interface ExpirationParams {
+  creationRound: bigint;
+  creationRoundBlockHash: Hex;
+}
+
+export class Recipient {
+  private readonly secret = randomBytes(32);
+  private readonly nonces = new Map<string, { seen: Set<number>; expirationBlock: bigint }>();
+  /** Face value of winning tickets being redeemed, per sender (lower-case). */
+  private readonly pending = new Map<string, bigint>();
+
+  constructor(
+    readonly address: Address,
+    readonly chain: OrchestratorChain,
+    readonly cfg: RecipientConfig,
+  ) {}
+
+  /** go-livepeer's winProb: EV × ceil((2^256 − 1) / faceValue), 2^256 − 1 when faceValue = EV. */
+  winProb(faceValue: bigint): bigint {
+    if (faceValue === 0n) return 0n;
+    if (faceValue === this.cfg.ticketEV) return MAX_WIN_PROB;
+    const q = MAX_WIN_PROB / faceValue;
+    return MAX_WIN_PROB % faceValue !== 0n ? this.cfg.ticketEV * (q + 1n) : this.cfg.ticketEV * q;
+  }
+
+  /** HMAC-SHA256(secret, minimal bytes of seed ‖ sender ‖ faceValue ‖ winProb ‖ expirationBlock ‖ price ‖ auxData). */
+  rand(seed: bigint, sender: Address, faceValue: bigint, winProb: bigint, expirationBlock: bigint, price: Rat, aux: Hex): bigint {
+    const msg = concatBytes(
+      bigintToMinimalBytes(seed),
+      hexToBytes(sender),
+      bigintToMinimalBytes(faceValue),
+      bigintToMinimalBytes(winProb),
+      bigintToMinimalBytes(expirationBlock),
+      bigintToMinimalBytes(price.num),
+      bigintToMinimalBytes(price.den),
+      hexToBytes(aux),
+    );
+    return bytesToBigint(createHmac('sha256', this.secret).update(msg).digest());
+  }
+
+  /** Creation round for new tickets; the previous round when the last one has no block hash. */
+  async expirationParams(): Promise<ExpirationParams> {
+    const r = await this.chain.roundInfo();
+    if (r.blockHash === zeroHash && r.lastInitializedRound > 0n) {
+      return { creationRound: r.lastInitializedRound - 1n, creationRoundBlockHash: r.previousBlockHash };
+    }
+    return { creationRound: r.lastInitializedRound, creationRoundBlockHash: r.blockHash };
+  }
+
+  /** payments.md §4: what face value this sender's reserve share and pending redemptions allow. */
+  async faceValue(sender: Address): Promise<bigint> {
+    const redeemGas = this.cfg.redeemGas ?? DEFAULT_REDEEM_GAS;
+    const ev = this.cfg.ticketEV;
+    const txCost = redeemGas * (await this.chain.gasPrice());
+    let faceValue = txCost * TX_COST_MULTIPLIER;
+    if (faceValue < ev) faceValue = ev * EV_MULTIPLIER;
+
+    const [info, claimed, poolSize] = await Promise.all([
+      this.chain.senderInfo(sender),
+      this.chain.claimedReserve(sender),
+      this.chain.poolSize(),
+    ]);
+    const reserveAlloc = reserveShare(info, poolSize, claimed);
+    const pendingAmount = this.pending.get(sender.toLowerCase()) ?? 0n;
+    const maxFloat =
+      pendingAmount === 0n || info.deposit / pendingAmount >= MIN_DEPOSIT_PENDING_RATIO ? reserveAlloc : reserveAlloc - pendingAmount;
+    if (faceValue > maxFloat) faceValue = maxFloat;
+    if (this.cfg.maxFaceValue && this.cfg.maxFaceValue > 0n && faceValue > this.cfg.maxFaceValue) {
+      faceValue = this.cfg.maxFaceValue;
+    }
+    if (faceValue < ev) throw new Error('insufficient sender reserve');
+    if (faceValue < txCost && faceValue < redeemGas * AVG_GAS_PRICE) throw new Error('insufficient sender reserve');
+    return faceValue;
+  }
+
+  /** Fresh params for `sender` at `price` (wei per pixel). Price 0 ⇒ face value and win probability 0. */
+  async ticketParams(sender: Address, price: Rat): Promise<TicketParams> {
+    const seed = bytesToBigint(randomBytes(32));
+    const faceValue = price.num > 0n ? await this.faceValue(sender) : 0n;
+    const lastBlock = await this.chain.lastSeenL1Block();
+    const expirationBlock = lastBlock + PARAMS_EXPIRATION_BLOCKS;
+    const winProb = this.winProb(faceValue);
+    const exp = await this.expirationParams();
+    const rand = this.rand(seed, sender, faceValue, winProb, expirationBlock, price, ticketAuxData(exp));
+    const params: TicketParams = {
+      recipient: hexToBytes(this.address),
+      faceValue: bigintToMinimalBytes(faceValue),
+      winProb: bigintToMinimalBytes(winProb),
+      recipientRandHash: hexToBytes(recipientRandHash(rand)),
+      seed: bigintToMinimalBytes(seed),
+      expirationBlock: bigintToMinimalBytes(expirationBlock),
+      expirationParams: { creationRound: exp.creationRound, creationRoundBlockHash: hexToBytes(exp.creationRoundBlockHash) },
+    };
+    return this.cfg.hostile ? this.makeHostile(params, lastBlock) : params;
+  }
+
+  // Deliberately broken params, for testing how a broadcaster copes.
+  private makeHostile(p: TicketParams, lastBlock: bigint): TicketParams {
+    switch (this.cfg.hostile) {
+      case 'huge-face-value':
+        return { ...p, faceValue: bigintToMinimalBytes(1n << 200n) };
+      case 'zero-win-prob':
+        return { ...p, winProb: new Uint8Array(0) };
+      case 'expired':
+        return { ...p, expirationBlock: bigintToMinimalBytes(lastBlock) };
+      case 'malformed':
+        return { ...p, recipient: Uint8Array.from([1, 2, 3, 4, 5]), recipientRandHash: new Uint8Array(7), faceValue: new Uint8Array(40).fill(0xff) };
+      default:
+        return p;
+    }
+  }
+
+  /** go-livepeer ValidateSender: refuse senders whose unlock ends by the round after next. */
+  async validateSender(sender: Address): Promise<void> {
+    const [info, rounds] = await Promise.all([this.chain.senderInfo(sender), this.chain.roundInfo()]);
+    if (info.withdrawRound !== 0n && info.withdrawRound <= rounds.lastInitializedRound + 1n) {
+      throw new FatalTicketError(`deposit and reserve for sender ${sender} is set to unlock soon`);
+    }
+  }
+
+  /**
+   * Checks one ticket. Throws FatalTicketError (refuse the payment) or TicketError (refuse this ticket).
+   * Returns whether it won; the caller credits its EV.
+   */
+  async receiveTicket(t: ReceivedTicket): Promise<{ won: boolean; ev: Rat }> {
+    const { ticket } = t;
+    if (getAddress(ticket.recipient) !== getAddress(this.address)) throw new FatalTicketError('invalid ticket recipient');
+    if (ticket.sender === zeroAddress) throw new FatalTicketError('invalid ticket sender');
+    if (recipientRandHash(t.recipientRand).toLowerCase() !== ticket.recipientRandHash.toLowerCase()) {
+      throw new FatalTicketError('invalid recipientRand for ticket recipientRandHash');
+    }
+    if (!verifyPersonalSignature(ticket.sender, ticketHash(ticket), t.sig)) throw new TicketError('invalid ticket signature');
+    const won = isWinningTicket(t.sig, t.recipientRand, ticket.winProb);
+
+    const key = t.recipientRand.toString(16);
+    let entry = this.nonces.get(key);
+    if (!entry) {
+      entry = { seen: new Set(), expirationBlock: t.expirationBlock };
+      this.nonces.set(key, entry);
+    }
+    const nonce = Number(ticket.senderNonce);
+    if (entry.seen.has(nonce)) {
+      throw new TicketError(`invalid ticket senderNonce: already seen sender=${ticket.sender} nonce=${nonce}`);
+    }
+    if (entry.seen.size >= MAX_SENDER_NONCES) {
+      throw new TicketError(`invalid ticket senderNonce: too many values sender=${ticket.sender} nonce=${nonce}`);
+    }
+    entry.seen.add(nonce);
+
+    const latest = await this.chain.lastSeenL1Block();
+    if (t.expirationBlock <= latest) throw new TicketError('TicketParams expired');
+    return { won, ev: ticketEV(ticket.faceValue, ticket.winProb) };
+  }
+
+  /** Forgets nonces of params that can no longer be used. */
+  async cleanupNonces(): Promise<void> {
+    const latest = await this.chain.lastSeenL1Block();
+    for (const [k, v] of this.nonces) if (v.expirationBlock <= latest) this.nonces.delete(k);
+  }
+
+  addPending(sender: Address, faceValue: bigint): void {
+    const k = sender.toLowerCase();
+    this.pending.set(k, (this.pending.get(k) ?? 0n) + faceValue);
+  }
+
+  subPending(sender: Address, faceValue: bigint): void {
+    const k = sender.toLowerCase();
+    const left = (this.pending.get(k) ?? 0n) - faceValue;
+    if (left > 0n) this.pending.set(k, left);
+    else this.pending.delete(k);
+  }
+}
