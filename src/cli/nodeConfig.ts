@@ -1,0 +1,274 @@
+// Flag values → the gateway's typed configuration, with go-livepeer's validation rules.
+// Every problem is one FlagError whose message names the flag.
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { getAddress, isAddress, type Address } from 'viem';
+import { checkWeights, type SelectionWeights } from '../discovery/selection.ts';
+import { parseOrchAddrList } from '../discovery/orchUri.ts';
+import { resolveNetwork, type Network } from '../eth/networks.ts';
+import { parseTranscodingOptions, type VideoProfile } from '../media/profiles.ts';
+import { rat, type Rat } from '../pm/rat.ts';
+import type { PaymentLimits } from '../pm/validate.ts';
+import { defaultDataDir } from './account.ts';
+import { FlagError, flagSpec, parseGoBool, parseGoDuration } from './flags.ts';
+
+export interface ListenAddr {
+  host: string;
+  port: number;
+}
+
+export interface NodeConfig {
+  /** -broadcaster was used (deprecated alias of -gateway) */
+  deprecatedBroadcasterFlag: boolean;
+  network: Network;
+  ethUrls: string[];
+  keystorePath: string;
+  ethAcctAddr?: string;
+  /** literal or path; resolved when the keystore is opened. Never logged. */
+  ethPassword: string;
+  datadir: string;
+  rtmpAddr: ListenAddr;
+  httpAddr: ListenAddr;
+  cliAddr: ListenAddr;
+  httpIngest: boolean;
+  /** why HTTP ingest was turned off, if it was */
+  httpIngestNote?: string;
+  orchAddr: string[];
+  orchWebhookUrl?: string;
+  orchBlocklist: Address[];
+  orchMinLivepeerVersion?: string;
+  authWebhookUrl?: string;
+  profiles: VideoProfile[];
+  transcodingOptions: string;
+  maxSessions: number;
+  maxAttempts: number;
+  discoveryTimeoutMs: number;
+  /** wei per pixel; undefined = any price */
+  maxPrice?: Rat;
+  maxPricePerUnit: bigint;
+  pixelsPerUnit: bigint;
+  ignoreMaxPriceIfNeeded: boolean;
+  limits: PaymentLimits;
+  weights: SelectionWeights;
+  maxGasPrice: bigint;
+  transactionTimeoutMs: number;
+  blockPollingIntervalMs: number;
+  currentManifest: boolean;
+  monitor: boolean;
+  verbosity: number;
+  /** flags given that a gateway ignores (orchestrator-only) */
+  ignoredFlags: string[];
+}
+
+const get = (v: Map<string, string>, name: string): string => v.get(name) ?? flagSpec(name)?.default ?? '';
+
+function bool(v: Map<string, string>, name: string): boolean {
+  try {
+    return parseGoBool(get(v, name) || 'false');
+  } catch {
+    throw new FlagError(`-${name}: invalid boolean "${get(v, name)}"`);
+  }
+}
+
+function int(v: Map<string, string>, name: string, min: number): number {
+  const s = get(v, name);
+  const n = Number(s);
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(n)) throw new FlagError(`-${name}: "${s}" is not a whole number`);
+  if (n < min) throw new FlagError(`-${name} must be ≥ ${min}, got ${n}`);
+  return n;
+}
+
+function float(v: Map<string, string>, name: string): number {
+  const s = get(v, name);
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw new FlagError(`-${name}: "${s}" is not a number`);
+  return n;
+}
+
+function duration(v: Map<string, string>, name: string): number {
+  try {
+    return parseGoDuration(get(v, name));
+  } catch (err) {
+    throw new FlagError(`-${name}: ${(err as Error).message}`);
+  }
+}
+
+/** A non-negative rational in wei, as go-livepeer's flags take them ("3000000000000", "1.5", "3/2"). */
+export function parseWeiRat(name: string, s: string): Rat {
+  const t = s.trim();
+  let m = /^(\d+)\/(\d+)$/.exec(t);
+  if (m && BigInt(m[2]!) > 0n) return rat(BigInt(m[1]!), BigInt(m[2]!));
+  m = /^(\d+)(?:\.(\d+))?$/.exec(t);
+  if (m) return rat(BigInt(m[1]! + (m[2] ?? '')), 10n ** BigInt(m[2]?.length ?? 0));
+  throw new FlagError(`-${name}: "${s}" is not a non-negative amount of wei`);
+}
+
+function weiInt(name: string, s: string): bigint {
+  if (!/^\d+$/.test(s.trim())) {
+    if (/^\d+(\.\d+)?[A-Za-z]{3,}$/.test(s.trim())) {
+      throw new FlagError(`-${name}: currency prices ("${s}") are not supported; give the price in wei`);
+    }
+    throw new FlagError(`-${name}: "${s}" is not a whole number of wei`);
+  }
+  return BigInt(s.trim());
+}
+
+/**
+ * go-livepeer's address rules: ":1936" ⇒ 127.0.0.1:1936, a bare host ⇒ host:<default port>.
+ */
+export function parseListenAddr(name: string, value: string, defaultPort: number): ListenAddr {
+  let s = value.trim();
+  if (!s) throw new FlagError(`-${name} is empty`);
+  if (s.startsWith(':')) s = `127.0.0.1${s}`;
+  let host: string;
+  let portText: string | undefined;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2];
+  } else if (isIP(s) === 6) {
+    host = s;
+  } else {
+    const i = s.lastIndexOf(':');
+    host = i >= 0 ? s.slice(0, i) : s;
+    portText = i >= 0 ? s.slice(i + 1) : undefined;
+  }
+  const port = portText === undefined ? defaultPort : Number(portText);
+  if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`-${name}: "${value}" is not host:port`);
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function httpUrl(name: string, s: string): string | undefined {
+  if (!s) return undefined;
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new FlagError(`-${name}: "${s}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FlagError(`-${name} must be an http(s) URL, got ${u.protocol}`);
+  return s;
+}
+
+export function buildNodeConfig(values: Map<string, string>, given: (name: string) => boolean = () => false): NodeConfig {
+  let network: Network;
+  try {
+    network = resolveNetwork(get(values, 'network'), get(values, 'ethController'));
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  const ethUrls = get(values, 'ethUrl')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!network.offchain && ethUrls.length === 0) {
+    throw new FlagError('Need to specify an Ethereum node JSON-RPC URL using -ethUrl');
+  }
+  for (const u of ethUrls) httpUrl('ethUrl', u);
+  const datadir = get(values, 'datadir') || defaultDataDir(network.name);
+  const httpAddr = parseListenAddr('httpAddr', get(values, 'httpAddr'), 9935);
+  const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
+
+  // go-livepeer: HTTP ingest turns itself off on a public address without an auth webhook, unless asked for.
+  let httpIngest = bool(values, 'httpIngest');
+  let httpIngestNote: string | undefined;
+  if (!given('httpIngest') && !isLoopback(httpAddr.host) && !authWebhookUrl) {
+    httpIngest = false;
+    httpIngestNote = `HTTP ingest disabled: -httpAddr ${httpAddr.host} is not loopback and no -authWebhookUrl is set (pass -httpIngest to enable)`;
+  }
+
+  let profiles: VideoProfile[];
+  try {
+    profiles = parseTranscodingOptions(get(values, 'transcodingOptions'));
+  } catch (err) {
+    throw new FlagError(`-transcodingOptions: ${(err as Error).message}`);
+  }
+
+  const orchBlocklist = get(values, 'orchBlocklist')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((a) => {
+      if (!isAddress(a, { strict: false })) throw new FlagError(`-orchBlocklist: "${a}" is not an Ethereum address`);
+      return getAddress(a);
+    });
+
+  let orchAddr: string[];
+  try {
+    orchAddr = parseOrchAddrList(get(values, 'orchAddr'));
+  } catch (err) {
+    throw new FlagError(`-orchAddr: ${(err as Error).message}`);
+  }
+
+  const maxPricePerUnit = weiInt('maxPricePerUnit', get(values, 'maxPricePerUnit'));
+  const pixelsPerUnit = weiInt('pixelsPerUnit', get(values, 'pixelsPerUnit'));
+  if (pixelsPerUnit <= 0n) throw new FlagError('-pixelsPerUnit must be > 0');
+  const depositMultiplier = int(values, 'depositMultiplier', 1);
+
+  const weights: SelectionWeights = {
+    stake: float(values, 'selectStakeWeight'),
+    price: float(values, 'selectPriceWeight'),
+    random: float(values, 'selectRandFreq'),
+    priceExpFactor: float(values, 'selectPriceExpFactor'),
+  };
+  if (!network.offchain) {
+    try {
+      checkWeights(weights);
+    } catch (err) {
+      throw new FlagError((err as Error).message);
+    }
+  }
+
+  const verbosity = Number(get(values, 'v'));
+  if (!Number.isInteger(verbosity) || verbosity < 0) throw new FlagError(`-v: "${get(values, 'v')}" is not a log level (0-6)`);
+  const ethAcctAddr = get(values, 'ethAcctAddr');
+  if (ethAcctAddr && !isAddress(ethAcctAddr, { strict: false })) throw new FlagError(`-ethAcctAddr: "${ethAcctAddr}" is not an Ethereum address`);
+
+  const orchWebhookUrl = httpUrl('orchWebhookUrl', get(values, 'orchWebhookUrl'));
+  const orchMinLivepeerVersion = get(values, 'orchMinLivepeerVersion');
+  return {
+    deprecatedBroadcasterFlag: bool(values, 'broadcaster') && !bool(values, 'gateway'),
+    network,
+    ethUrls,
+    keystorePath: get(values, 'ethKeystorePath') || join(datadir, 'keystore'),
+    ...(ethAcctAddr ? { ethAcctAddr } : {}),
+    ethPassword: get(values, 'ethPassword'),
+    datadir,
+    rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
+    httpAddr,
+    cliAddr: parseListenAddr('cliAddr', get(values, 'cliAddr'), 5935),
+    httpIngest,
+    ...(httpIngestNote ? { httpIngestNote } : {}),
+    orchAddr,
+    ...(orchWebhookUrl ? { orchWebhookUrl } : {}),
+    orchBlocklist,
+    ...(orchMinLivepeerVersion ? { orchMinLivepeerVersion } : {}),
+    ...(authWebhookUrl ? { authWebhookUrl } : {}),
+    profiles,
+    transcodingOptions: get(values, 'transcodingOptions'),
+    maxSessions: int(values, 'maxSessions', 1),
+    maxAttempts: int(values, 'maxAttempts', 0),
+    discoveryTimeoutMs: duration(values, 'discoveryTimeout'),
+    ...(maxPricePerUnit > 0n ? { maxPrice: rat(maxPricePerUnit, pixelsPerUnit) } : {}),
+    maxPricePerUnit,
+    pixelsPerUnit,
+    ignoreMaxPriceIfNeeded: bool(values, 'ignoreMaxPriceIfNeeded'),
+    limits: {
+      maxTicketEV: parseWeiRat('maxTicketEV', get(values, 'maxTicketEV')),
+      maxTotalEV: parseWeiRat('maxTotalEV', get(values, 'maxTotalEV')),
+      depositMultiplier: BigInt(depositMultiplier),
+    },
+    weights,
+    maxGasPrice: weiInt('maxGasPrice', get(values, 'maxGasPrice')),
+    transactionTimeoutMs: duration(values, 'transactionTimeout'),
+    blockPollingIntervalMs: int(values, 'blockPollingInterval', 1) * 1000,
+    currentManifest: bool(values, 'currentManifest'),
+    monitor: bool(values, 'monitor'),
+    verbosity,
+    ignoredFlags: [],
+  };
+}
