@@ -1,0 +1,103 @@
+// Types for the parts of node-media-server 4 (plain JavaScript) that the RTMP
+// ingest uses: the RTMP protocol state machine, the per-stream fan-out and the
+// shared logger. Only what we touch is declared.
+
+declare module 'node-media-server/src/core/avpacket.js' {
+  class AVPacket {
+    codec_id: number;
+    /** 8 audio, 9 video, 18 data. */
+    codec_type: number;
+    /** 0 audio header, 1 audio, 2 video header, 3 keyframe, 4 inter frame, 5 metadata. */
+    flags: number;
+    pts: number;
+    dts: number;
+    size: number;
+    data: Buffer;
+  }
+  export = AVPacket;
+}
+
+declare module 'node-media-server/src/protocol/rtmp.js' {
+  import type AVPacket from 'node-media-server/src/core/avpacket.js';
+
+  interface RtmpConnectRequest {
+    app: string;
+    name: string;
+    host: string;
+    query: Record<string, unknown>;
+  }
+
+  interface RtmpInvokeMessage {
+    cmd: string;
+    transId: number;
+    cmdObj?: Record<string, unknown> | null;
+    streamName?: string;
+  }
+
+  class Rtmp {
+    onConnectCallback: (req: RtmpConnectRequest) => void;
+    onPlayCallback: () => void;
+    onPushCallback: () => void;
+    onPacketCallback: (packet: AVPacket) => void;
+    onOutputCallback: (buffer: Buffer) => void;
+    /** Feed socket bytes; returns an error text or null. May throw on malformed input. */
+    parserData(buffer: Buffer): string | null;
+    onPublish(msg: RtmpInvokeMessage): void;
+    onPlay(msg: RtmpInvokeMessage): void;
+    onDeleteStream(msg: RtmpInvokeMessage): void;
+    respondPublish(): void;
+    respondPlay(): void;
+    sendStatusMessage(sid: number, level: string, code: string, description: string): void;
+    connectCmdObj?: { tcUrl?: unknown; app?: unknown };
+    streamApp: string;
+    streamName: string;
+    streamId: number;
+    inChunkSize: number;
+    inPackets: Map<number, unknown>;
+  }
+  export = Rtmp;
+}
+
+declare module 'node-media-server/src/server/broadcast_server.js' {
+  import type AVPacket from 'node-media-server/src/core/avpacket.js';
+
+  /** The session fields the fan-out reads and writes. */
+  interface BroadcastSession {
+    id: string;
+    ip: string;
+    protocol: string;
+    streamPath: string;
+    streamQuery: Record<string, unknown>;
+    playCount: number;
+    endTime: number;
+    videoWidth: number;
+    videoHeight: number;
+    videoFramerate: number;
+    videoCodec: number;
+    audioCodec: number;
+    sendBuffer(buffer: Buffer): void;
+    close(): void;
+  }
+
+  class BroadcastServer {
+    constructor(streamPath: string);
+    streamPath: string;
+    publisher: BroadcastSession | null;
+    subscribers: Map<string, BroadcastSession>;
+    /** Returns an error text, or null when accepted. */
+    postPublish(session: BroadcastSession): string | null;
+    postPlay(session: BroadcastSession): string | null;
+    donePlay(session: BroadcastSession): void;
+    broadcastMessage(packet: AVPacket): void;
+  }
+  export = BroadcastServer;
+}
+
+declare module 'node-media-server/src/core/logger.js' {
+  interface NmsLogger {
+    level: string;
+    log(message: string, level?: string): void;
+  }
+  const logger: NmsLogger;
+  export = logger;
+}

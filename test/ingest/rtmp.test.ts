@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, afterEach, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { startRtmpServer, type PublishDecision, type RtmpPublishInfo, type RtmpServer, type RtmpStream } from '../../src/ingest/rtmp.ts';
+import { probeBuffer } from '../../src/media/probe.ts';
+import { runningSegmenters, startSegmenter, type Segmenter, type SourceSegment } from '../../src/media/segmenter.ts';
+import { childProcesses, killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
+
+interface Ctx {
+  tag: string;
+}
+
+type Authorize = (info: RtmpPublishInfo) => Promise<PublishDecision<Ctx>>;
+
+/** One RTMP server for the file; each test sets the hook and watches the events. */
+describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
+  let server: RtmpServer<Ctx>;
+  let authorize: Authorize = async () => ({ accept: true, context: { tag: 'default' } });
+  const started: RtmpStream<Ctx>[] = [];
+  const ended: Array<{ stream: RtmpStream<Ctx>; reason: string }> = [];
+  const segmenters = new Map<string, { seg: Segmenter; segments: SourceSegment[]; finished: Promise<void> }>();
+
+  before(async () => {
+    server = await startRtmpServer<Ctx>({
+      port: 0,
+      log: pino({ level: 'silent' }),
+      authorize: (info) => authorize(info),
+      onStreamStarted(stream) {
+        started.push(stream);
+        const seg = startSegmenter({ inputUrl: stream.playbackUrl });
+        const segments: SourceSegment[] = [];
+        const finished = (async () => {
+          for await (const s of seg.segments) segments.push(s);
+        })();
+        finished.catch(() => {});
+        segmenters.set(stream.manifestId, { seg, segments, finished });
+      },
+      onStreamEnded(stream, reason) {
+        ended.push({ stream, reason });
+      },
+    });
+  });
+
+  afterEach(async () => {
+    killPublishers();
+    for (const s of segmenters.values()) await s.seg.stop();
+    segmenters.clear();
+    started.length = 0;
+    ended.length = 0;
+    authorize = async () => ({ accept: true, context: { tag: 'default' } });
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  const mid = () => `m${randomBytes(3).toString('hex')}`;
+
+  it('publishes 6 s and gets ~2 s segments from seq 0 that ffprobe reads; no ffmpeg left behind', async () => {
+    const name = mid();
+    const seen: RtmpPublishInfo[] = [];
+    authorize = async (info) => {
+      seen.push(info);
+      return { accept: true, context: { tag: 'ok' } };
+    };
+    const pub = publishTestStream(`${server.url}/live/${name}/secret?token=t1`, { seconds: 6, gopSeconds: 2 });
+    assert.equal(await pub.exited, 0, pub.stderr());
+
+    await waitFor(() => ended.length === 1, 10_000, 'stream end');
+    const entry = segmenters.get(name)!;
+    await entry.finished;
+    await entry.seg.done;
+
+    assert.deepEqual(seen.map((i) => [i.manifestId, i.streamKey]), [[name, 'secret']]);
+    assert.equal(seen[0]!.publishUrl, `${server.url}/live/${name}/secret?token=t1`, 'publish URL keeps the query');
+    const s = started[0]!;
+    assert.equal(s.context.tag, 'ok');
+    assert.equal(s.playbackUrl, `rtmp://127.0.0.1:${server.port}/stream/${name}/secret`);
+    assert.deepEqual(s.metadata(), { width: 320, height: 180, fps: 15 });
+    assert.equal(ended[0]!.reason.startsWith('publisher'), true);
+
+    const segs = entry.segments;
+    assert.ok(segs.length >= 2 && segs.length <= 4, `got ${segs.length} segments`);
+    assert.deepEqual(
+      segs.map((x) => x.seq),
+      segs.map((_, i) => i),
+    );
+    // The last segment may be shorter (the publisher stops mid-GOP); the others are 2 s.
+    for (const x of segs.slice(0, -1)) assert.ok(Math.abs(x.durationMs - 2000) <= 150, `seq ${x.seq}: ${x.durationMs} ms`);
+    for (const x of segs) {
+      const info = await probeBuffer(x.data);
+      assert.equal(info.videoCodec, 'h264');
+      assert.deepEqual([info.width, info.height], [320, 180]);
+    }
+    assert.equal(server.stream(name), undefined);
+    assert.equal(runningSegmenters(), 0);
+    await waitFor(() => !childProcesses().some((p) => /ffmpeg|ffprobe/.test(p)), 3000, 'no ffmpeg children');
+  });
+
+  it('refuses a publish when the hook says no: the publisher fails and no segmenter starts', async () => {
+    authorize = async () => ({ accept: false, reason: 'not on the list' });
+    const t0 = Date.now();
+    const pub = publishTestStream(`${server.url}/live/${mid()}`, { seconds: 10 });
+    const code = await pub.exited;
+    assert.notEqual(code, 0);
+    assert.match(pub.stderr(), /Server error: not on the list/);
+    assert.ok(Date.now() - t0 < 8000, 'refused at once, not after the clip');
+    assert.equal(started.length, 0);
+    assert.equal(segmenters.size, 0);
+    assert.equal(server.streams().length, 0);
+  });
+
+  it('lets the hook rename the stream, and a throwing hook counts as a refusal', async () => {
+    authorize = async () => ({ accept: true, manifestId: 'renamed', streamKey: 'k', context: { tag: 'r' } });
+    const pub = publishTestStream(`${server.url}/anything/else`, { seconds: 3 });
+    await waitFor(() => started.length === 1, 8000, 'start');
+    assert.equal(started[0]!.manifestId, 'renamed');
+    assert.ok(server.stream('renamed'));
+    pub.kill();
+    await waitFor(() => ended.length === 1, 5000, 'end');
+
+    authorize = async () => {
+      throw new Error('webhook exploded');
+    };
+    const bad = publishTestStream(`${server.url}/live/${mid()}`, { seconds: 5 });
+    assert.notEqual(await bad.exited, 0);
+    assert.equal(started.length, 1);
+  });
+
+  it('refuses a second publish to a live manifest ID while the first keeps going', async () => {
+    const name = mid();
+    const first = publishTestStream(`${server.url}/live/${name}/a`, { seconds: 8 });
+    await waitFor(() => started.length === 1, 8000, 'first stream start');
+    const entry = segmenters.get(name)!;
+
+    const second = publishTestStream(`${server.url}/live/${name}/b`, { seconds: 8 });
+    assert.notEqual(await second.exited, 0, 'the newcomer is refused');
+    assert.match(second.stderr(), /already being published/);
+    const countAtRefusal = entry.segments.length;
+    assert.ok(server.stream(name), 'the first stream is still live');
+    assert.equal(ended.length, 0);
+
+    assert.equal(await first.exited, 0);
+    await entry.finished;
+    assert.ok(entry.segments.length > countAtRefusal, 'segments kept coming after the refusal');
+    assert.equal(started.length, 1);
+    await waitFor(() => ended.length === 1, 5000, 'first stream end');
+  });
+
+  it('ends the stream cleanly when the publisher is killed mid-stream', async () => {
+    const name = mid();
+    const pub = publishTestStream(`${server.url}/live/${name}`, { seconds: 30 });
+    await waitFor(() => started.length === 1, 8000, 'start');
+    const entry = segmenters.get(name)!;
+    await waitFor(() => entry.segments.length >= 1, 8000, 'first segment');
+    pub.kill();
+    await waitFor(() => ended.length === 1, 5000, 'end after kill');
+    assert.equal(ended[0]!.reason, 'publisher disconnected');
+    await entry.finished; // the segmenter ends without an error
+    await entry.seg.done;
+    assert.ok(entry.segments.length >= 1);
+    assert.equal(server.stream(name), undefined);
+    assert.equal(runningSegmenters(), 0);
+  });
+
+  it('survives garbage bytes and cut connections, then still takes a publish', async () => {
+    const junk = async (bytes: Buffer, cutAfterMs: number) => {
+      const sock = connect(server.port, '127.0.0.1');
+      sock.on('error', () => {});
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      sock.write(bytes);
+      await new Promise((r) => setTimeout(r, cutAfterMs));
+      sock.destroy();
+    };
+    await junk(randomBytes(64 * 1024), 100);
+    // A valid-looking handshake start followed by random chunk data.
+    await junk(Buffer.concat([Buffer.from([3]), randomBytes(1536 * 2), randomBytes(8192)]), 100);
+    await junk(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 50);
+    await junk(Buffer.from([3, 0, 0]), 0);
+
+    const name = mid();
+    const pub = publishTestStream(`${server.url}/live/${name}`, { seconds: 3 });
+    await waitFor(() => started.length === 1, 8000, 'publish after garbage');
+    assert.equal(await pub.exited, 0);
+  });
+
+  it('refuses RTMP play without the right stream key', async () => {
+    const name = mid();
+    publishTestStream(`${server.url}/live/${name}/thekey`, { seconds: 6 });
+    await waitFor(() => started.length === 1, 8000, 'start');
+    const play = (path: string) =>
+      new Promise<number | null>((resolve) => {
+        const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', `${server.url}${path}`, '-t', '0.5', '-f', 'null', '-'], {
+          stdio: 'ignore',
+        });
+        const timer = setTimeout(() => p.kill('SIGKILL'), 8000);
+        p.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
+    assert.notEqual(await play(`/stream/${name}/wrongkey`), 0);
+    assert.notEqual(await play(`/stream/${name}`), 0);
+    assert.equal(await play(`/stream/${name}/thekey`), 0);
+  });
+});
