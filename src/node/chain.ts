@@ -1,0 +1,20 @@
+// On-chain services the gateway needs: the unlocked account, payments, the chain's view of rounds
+// and funding, and the on-chain orchestrator pool.
+import type { Address } from 'viem';
+import type { CandidateSource } from '../discovery/sources.ts';
+import type { SegmentPayer } from '../pm/segmentPayer.ts';
+import type { SenderInfo } from '../pm/senderInfo.ts';
+import type { Signer } from '../pm/signer.ts';
+import type { ChainView } from '../pm/validate.ts';
+
+export interface ChainServices {
+  address: Address;
+  signer: Signer;
+  payer: SegmentPayer;
+  /** cached TicketBroker sender info, refreshed by the chain watcher */
+  senderInfo(): SenderInfo;
+  chainView(): ChainView;
+  source: CandidateSource;
+  status(): unknown;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,23 @@
+// Structured JSON logs (pino) at go-livepeer's glog verbosity: -v 3 = info, 4-5 = debug, 6 = trace.
+import { pino, type Logger } from 'pino';
+
+export function levelForVerbosity(v: number): pino.Level {
+  if (v >= 6) return 'trace';
+  if (v >= 4) return 'debug';
+  if (v >= 1) return 'info';
+  return 'warn';
+}
+
+export function createLogger(verbosity: number, destination: NodeJS.WritableStream = process.stderr): Logger {
+  return pino(
+    {
+      level: levelForVerbosity(verbosity),
+      base: { node: 'gateway' },
+      // Secrets never reach the logs, whatever a caller passes.
+      redact: { paths: ['ethPassword', 'password', 'privateKey', '*.ethPassword', '*.privateKey'], censor: '***' },
+    },
+    destination as pino.DestinationStream,
+  );
+}
+
+export type { Logger };

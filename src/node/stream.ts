@@ -1,0 +1,202 @@
+// One live stream: every source segment goes to HLS at once, then to an orchestrator (retried on
+// another one when it fails, up to -maxAttempts), and its renditions join the HLS playlists.
+// Segments are handled in order, one at a time, so playlists never go backwards.
+import type { Logger } from 'pino';
+import type { OrchSession, SessionPool } from '../discovery/sessionPool.ts';
+import type { VideoProfile } from '../media/profiles.ts';
+import { endTranscodingSession } from '../net/grpc.ts';
+import type { Capabilities } from '../net/lpRpc.ts';
+import { SegmentError } from '../net/segment.ts';
+import { SenderValidationError } from '../pm/validate.ts';
+import type { HlsStore } from '../server/hls.ts';
+import type { GatewayMetrics } from '../server/metrics.ts';
+import type { Ledger } from '../store/ledger.ts';
+import { transcodeSegment, type AttemptDeps, type SegmentJob } from './transcodeSegment.ts';
+
+export interface StreamDeps {
+  hls: HlsStore;
+  ledger?: Ledger;
+  metrics?: GatewayMetrics;
+  log: Logger;
+  attempt: AttemptDeps;
+  maxAttempts: number;
+}
+
+export interface StreamOptions {
+  manifestId: string;
+  profiles: readonly VideoProfile[];
+  capabilities: Capabilities;
+  pool: SessionPool;
+  /** called when payments cannot work at all (our deposit/reserve): the stream must end */
+  onFatal(reason: string): void;
+}
+
+export interface SegmentOutcome {
+  seq: number;
+  /** rendition bytes in profile order, when transcoded */
+  renditions?: { name: string; data: Buffer }[];
+  /** 'none' = no orchestrator could take it; 'input' = the input cannot be transcoded */
+  failure?: 'none' | 'input' | 'attempts' | 'payment';
+  transcoded: boolean;
+  orchestrator?: string;
+  attempts: number;
+  tickets: number;
+  error?: string;
+}
+
+export interface StreamStats {
+  manifestId: string;
+  profiles: string[];
+  sourceSegments: number;
+  transcodedSegments: number;
+  failedSegments: number;
+  ticketsSent: number;
+  orchestrator?: string;
+  lastError?: string;
+  startedAt: string;
+}
+
+/** Is this failure the orchestrator's (move on and suspend it) or the input's (keep it, skip the segment)? */
+function classify(err: unknown): 'fatal' | 'non-retryable' | 'orchestrator' {
+  if (err instanceof SenderValidationError) return 'fatal';
+  if (err instanceof SegmentError && err.failure === 'transcode' && !err.retryable) return 'non-retryable';
+  return 'orchestrator';
+}
+
+export class StreamRunner {
+  private queue: Promise<void> = Promise.resolve();
+  private lastOrchestrator: string | undefined;
+  private ended = false;
+  private closed = false;
+  readonly stats: StreamStats;
+  readonly outcomes: SegmentOutcome[] = [];
+
+  constructor(
+    private readonly deps: StreamDeps,
+    readonly opts: StreamOptions,
+  ) {
+    this.stats = {
+      manifestId: opts.manifestId,
+      profiles: opts.profiles.map((p) => p.name),
+      sourceSegments: 0,
+      transcodedSegments: 0,
+      failedSegments: 0,
+      ticketsSent: 0,
+      startedAt: new Date().toISOString(),
+    };
+    deps.hls.openStream(opts.manifestId, opts.profiles);
+  }
+
+  /** Queues a source segment; resolves once it is fully handled. */
+  push(seq: number, data: Buffer, durationMs: number, resolution?: { width: number; height: number }): Promise<SegmentOutcome | undefined> {
+    if (this.ended) return Promise.resolve(undefined);
+    this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, resolution);
+    this.stats.sourceSegments++;
+    this.deps.metrics?.sourceAppeared.inc();
+    if (this.stats.sourceSegments === 1) this.deps.metrics?.streamStarted.inc();
+    const run = this.queue.then(() => this.handle({ seq, data, durationMs }));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async handle(seg: { seq: number; data: Buffer; durationMs: number }): Promise<SegmentOutcome | undefined> {
+    if (this.ended || this.opts.profiles.length === 0) return undefined;
+    const { manifestId } = this.opts;
+    const log = this.deps.log.child({ manifestId, seq: seg.seq });
+    const job: SegmentJob = { manifestId, seq: seg.seq, data: seg.data, durationMs: seg.durationMs, profiles: this.opts.profiles, capabilities: this.opts.capabilities };
+    const tried = new Set<string>();
+    const started = performance.now();
+    let lastError = 'no orchestrator available';
+    let tickets = 0;
+    for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
+      let session: OrchSession | undefined = this.opts.pool.select(tried);
+      if (!session) {
+        await this.opts.pool.refresh();
+        session = this.opts.pool.select(tried);
+      }
+      if (!session) break;
+      tried.add(session.uri);
+      if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
+      try {
+        const r = await transcodeSegment(job, session, this.deps.attempt);
+        tickets += r.tickets;
+        const discontinuity = this.lastOrchestrator !== undefined && this.lastOrchestrator !== session.uri;
+        if (discontinuity) this.deps.metrics?.orchestratorSwaps.inc();
+        this.lastOrchestrator = session.uri;
+        this.opts.profiles.forEach((p, i) => {
+          const data = r.renditions[i]?.data;
+          if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity });
+        });
+        this.stats.transcodedSegments++;
+        this.stats.ticketsSent += r.tickets;
+        this.stats.orchestrator = session.uri;
+        this.deps.metrics?.sourceUploaded.inc();
+        this.deps.metrics?.transcoded.inc();
+        this.deps.metrics?.ticketsSent.inc(r.tickets);
+        this.deps.metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
+        this.deps.metrics?.overallLatency.observe((performance.now() - started) / 1000);
+        await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
+        log.info({ orchestrator: session.uri, attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) }, 'segment transcoded');
+        const renditions = this.opts.profiles.flatMap((p, i) => {
+          const data = r.renditions[i]?.data;
+          return data ? [{ name: p.name, data }] : [];
+        });
+        return this.record({ seq: seg.seq, transcoded: true, orchestrator: session.uri, attempts: attempt, tickets, renditions });
+      } catch (err) {
+        lastError = (err as Error).message;
+        const kind = classify(err);
+        const code = err instanceof SegmentError ? err.failure : (err as Error).name;
+        this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
+        await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: { num: 0n, den: 1n }, faceValue: 0n, ok: false });
+        if (kind === 'fatal') {
+          log.error({ err: lastError }, 'payments impossible; ending stream');
+          this.deps.metrics?.paymentCreateErrors.inc();
+          this.opts.onFatal(lastError);
+          return this.record({ seq: seg.seq, transcoded: false, attempts: attempt, tickets, error: lastError, failure: 'payment' });
+        }
+        if (kind === 'non-retryable') {
+          log.warn({ orchestrator: session.uri, err: lastError }, 'segment cannot be transcoded (bad input); not retried');
+          this.deps.metrics?.transcodeFailed.inc({ error_code: 'NonRetryable' });
+          return this.record({ seq: seg.seq, transcoded: false, orchestrator: session.uri, attempts: attempt, tickets, error: lastError, failure: 'input' });
+        }
+        log.warn({ orchestrator: session.uri, attempt, err: lastError }, 'segment failed on orchestrator; trying another');
+        this.opts.pool.fail(session, lastError);
+      }
+    }
+    this.deps.metrics?.transcodeFailed.inc({ error_code: tried.size === 0 ? 'NoOrchestrators' : 'MaxAttempts' });
+    log.warn({ err: lastError, attempts: tried.size }, 'segment not transcoded');
+    return this.record({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
+  }
+
+  private record(o: SegmentOutcome): SegmentOutcome {
+    if (!o.transcoded) {
+      this.stats.failedSegments++;
+      if (o.error) this.stats.lastError = o.error;
+    }
+    const { renditions: _bytes, ...kept } = o;
+    this.outcomes.push(kept);
+    if (this.outcomes.length > 100) this.outcomes.shift();
+    return o;
+  }
+
+  /** Waits for queued segments, ends every orchestrator session, drops the HLS stream. */
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.ended = true;
+    this.deps.hls.endStream(this.opts.manifestId);
+    // go-livepeer sends these fire-and-forget; we bound them so shutdown never hangs.
+    await Promise.allSettled(
+      this.opts.pool.all().map((s) => (s.info.authToken ? endTranscodingSession(s.transcoder, s.info.authToken, { timeoutMs: 2000 }) : Promise.resolve())),
+    );
+  }
+
+  /** Ends without waiting for queued segments (fatal payment error, shutdown). */
+  abort(): void {
+    this.ended = true;
+  }
+}

@@ -1,0 +1,121 @@
+// One attempt at one segment on one orchestrator session: refresh the session if its token or
+// ticket params are about to lapse, pay, upload, download the renditions, settle the balance.
+import type { OrchSession } from '../discovery/sessionPool.ts';
+import type { WireVideoProfile } from '../net/capabilities.ts';
+import type { Capabilities, OrchestratorInfo } from '../net/lpRpc.ts';
+import { buildSegData } from '../net/segData.ts';
+import { submitSegment, type Rendition } from '../net/segment.ts';
+import type { FeeProfile } from '../pm/ev.ts';
+import { ZERO, type Rat } from '../pm/rat.ts';
+import type { SegmentPayer, PreparedPayment } from '../pm/segmentPayer.ts';
+import type { Signer } from '../pm/signer.ts';
+import { bytesToBigint } from '../pm/bigintBytes.ts';
+import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
+
+export interface SegmentJob {
+  manifestId: string;
+  seq: number;
+  data: Buffer;
+  durationMs: number;
+  profiles: readonly (WireVideoProfile & FeeProfile)[];
+  capabilities: Capabilities;
+  forceSessionReinit?: boolean;
+}
+
+export interface AttemptDeps {
+  /** undefined off-chain: empty signatures, empty payment header */
+  signer?: Signer;
+  payer?: SegmentPayer;
+  /** last L1 block seen (on-chain), for the params expiry rule */
+  lastSeenBlock?: () => bigint;
+  /** GetOrchestrator on the session's URI (go-livepeer: 2.5 s budget) */
+  refresh(session: OrchSession): Promise<OrchestratorInfo>;
+  /** re-checks a refreshed reply and takes it over; throws with the reason when it is no longer usable */
+  adopt(session: OrchSession, info: OrchestratorInfo): void;
+  /** the session became unusable after a segment succeeded on it (e.g. its price more than doubled) */
+  drop(session: OrchSession, reason: string): void;
+  now?: () => number;
+}
+
+export interface AttemptResult {
+  renditions: Rendition[];
+  pixels: bigint;
+  tickets: number;
+  ev: Rat;
+  faceValue: bigint;
+  latencyMs: number;
+}
+
+/** A refresh this long before the auth token expires (go-livepeer: the last 10 % of 30 min). */
+export const AUTH_TOKEN_REFRESH_MS = 180_000;
+
+export function sessionNeedsRefresh(session: OrchSession, nowMs: number, lastSeenBlock?: bigint): string | undefined {
+  const exp = session.info.authToken?.expiration;
+  if (exp !== undefined && BigInt(Math.floor((nowMs + AUTH_TOKEN_REFRESH_MS) / 1000)) > exp) return 'auth token expiring';
+  const tp = session.info.ticketParams;
+  if (tp && lastSeenBlock !== undefined && bytesToBigint(tp.expirationBlock) - lastSeenBlock <= PARAMS_EXPIRY_BUFFER) {
+    return 'ticket params expired';
+  }
+  return undefined;
+}
+
+export async function transcodeSegment(job: SegmentJob, session: OrchSession, deps: AttemptDeps): Promise<AttemptResult> {
+  const now = deps.now ?? Date.now;
+  if (sessionNeedsRefresh(session, now(), deps.lastSeenBlock?.())) {
+    deps.adopt(session, await deps.refresh(session));
+  }
+  let prepared: PreparedPayment | undefined;
+  if (deps.payer) prepared = deps.payer.prepare(session.info, job.profiles, job.durationMs);
+  const segData = buildSegData({
+    manifestId: job.manifestId,
+    seq: BigInt(job.seq),
+    segment: job.data,
+    profiles: job.profiles,
+    durationMs: job.durationMs,
+    authToken: session.info.authToken ?? {},
+    capabilities: job.capabilities,
+    ...(deps.signer ? { signer: deps.signer } : {}),
+    ...(job.forceSessionReinit ? { forceSessionReinit: true } : {}),
+  });
+  try {
+    const result = await submitSegment({
+      transcoderUri: session.transcoder,
+      segData,
+      payment: prepared?.payment,
+      body: job.data,
+      durationMs: job.durationMs,
+    });
+    if (prepared) deps.payer!.settle(prepared, result.pixels);
+    if (result.info) {
+      // New params and price for the next segment; this segment is done either way.
+      try {
+        deps.adopt(session, result.info);
+      } catch (err) {
+        deps.drop(session, (err as Error).message);
+      }
+    }
+    if (result.renditions.length !== job.profiles.length) {
+      throw new Error(`orchestrator returned ${result.renditions.length} renditions for ${job.profiles.length} profiles`);
+    }
+    return {
+      renditions: result.renditions,
+      pixels: result.pixels,
+      tickets: prepared?.numTickets ?? 0,
+      ev: prepared?.value ?? ZERO,
+      faceValue: prepared?.faceValue ?? 0n,
+      latencyMs: result.latencyMs,
+    };
+  } catch (err) {
+    if (prepared && deps.payer) {
+      const sent = (err as { sent?: boolean }).sent ?? true;
+      if (sent) deps.payer.markSent(prepared);
+      deps.payer.fail(prepared);
+    }
+    throw err;
+  }
+}
+
+/** The price rule of a running session: not more than twice what it quoted at the start. */
+export function checkSessionPrice(session: OrchSession, price: Rat | undefined): void {
+  if (session.initialPrice && price) validatePriceIncrease(session.initialPrice, price);
+}

@@ -1,0 +1,95 @@
+// Whole-node test helpers: a gateway on free ports, an RTMP publisher of a 720p test pattern,
+// HLS readers and ffprobe.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
+import { startGateway, type Gateway } from '../../src/node/gateway.ts';
+import type { ChainServices } from '../../src/node/chain.ts';
+import { testSourceArgs } from '../media/testMedia.ts';
+
+const run = promisify(execFile);
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface TestGateway {
+  gateway: Gateway;
+  datadir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(flags: Record<string, string>, chain?: ChainServices): Promise<TestGateway> {
+  const datadir = await mkdtemp(join(tmpdir(), 'lpgw-'));
+  const config = buildNodeConfig(
+    new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })),
+  );
+  const log = pino({ level: process.env.LP_TEST_LOG ?? 'silent' });
+  const gateway = await startGateway({ config, log, ...(chain ? { chain } : {}) });
+  return {
+    gateway,
+    datadir,
+    async stop() {
+      await gateway.stop();
+      await rm(datadir, { recursive: true, force: true });
+    },
+  };
+}
+
+const publishers = new Set<ChildProcess>();
+
+/** Publishes a live 1280x720 test pattern (real time) to an RTMP URL. */
+export function publish720p(url: string, seconds: number): { exited: Promise<number | null>; kill(): void; startedAt: number } {
+  const proc = spawn('ffmpeg', [...testSourceArgs({ seconds, fps: 30, gopSeconds: 2, size: '1280x720', realtime: true }), '-f', 'flv', url], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  publishers.add(proc);
+  proc.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => (publishers.delete(proc), resolve(code))));
+  return { exited, kill: () => proc.kill('SIGKILL'), startedAt: Date.now() };
+}
+
+export function killAllPublishers(): void {
+  for (const p of publishers) p.kill('SIGKILL');
+}
+
+export async function getText(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+export async function getBytes(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status}`);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+export function mediaSeqs(playlist: string): number[] {
+  return [...playlist.matchAll(/\/(\d+)\.ts$/gm)].map((m) => Number(m[1]));
+}
+
+export async function probeSize(data: Buffer): Promise<{ width: number; height: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lpprobe-'));
+  try {
+    const file = join(dir, 'seg.ts');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(file, data);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file]);
+    const s = JSON.parse(stdout).streams[0];
+    return { width: s.width, height: s.height };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitUntil<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}

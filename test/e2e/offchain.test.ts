@@ -1,0 +1,55 @@
+// Off-chain gateway end to end: -network offchain -orchAddr, a real RTMP publish, a real devnet
+// orchestrator (off-chain mode: no tickets), HLS out.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+
+describe('off-chain gateway (-network offchain -orchAddr)', () => {
+  let orch: RunningOrchestrator;
+  let gw: TestGateway;
+  before(async () => {
+    orch = await startOrchestrator({ logLevel: 'silent' });
+    gw = await startTestGateway({ network: 'offchain', orchAddr: orch.uri });
+  });
+  after(async () => {
+    killAllPublishers();
+    await gw?.stop();
+    await orch?.stop();
+  });
+
+  it('RTMP in, transcoded renditions out as HLS', async () => {
+    const base = gw.gateway.httpUrl;
+    const pub = publish720p(`${gw.gateway.rtmpUrl}/live/offchain`, 12);
+    const master = await waitUntil(
+      async () => {
+        const r = await getText(`${base}/stream/offchain.m3u8`);
+        return r.status === 200 && r.text.includes('P360p30fps16x9') && r.text.includes('P240p30fps16x9') ? r.text : undefined;
+      },
+      20_000,
+      'master playlist with both renditions',
+    );
+    const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(variants, ['offchain/source.m3u8', 'offchain/P240p30fps16x9.m3u8', 'offchain/P360p30fps16x9.m3u8']);
+    assert.match(master, /RESOLUTION=1280x720/);
+    const expected: Record<string, [number, number]> = { source: [1280, 720], P240p30fps16x9: [426, 240], P360p30fps16x9: [640, 360] };
+    for (const [name, [w, h]] of Object.entries(expected)) {
+      const media = await getText(`${base}/stream/offchain/${name}.m3u8`);
+      assert.equal(media.status, 200);
+      const seqs = mediaSeqs(media.text);
+      assert.ok(seqs.length > 0);
+      const seg = await getBytes(`${base}/stream/offchain/${name}/${seqs[0]}.ts`);
+      const size = await probeSize(seg);
+      // renditions keep the source aspect ratio inside the profile box
+      assert.equal(size.height, h, `${name} height`);
+      assert.ok(Math.abs(size.width - w) <= 2, `${name} width ${size.width}`);
+    }
+    assert.equal(orch.stats.ticketsReceived, 0, 'no tickets off-chain');
+    await pub.exited;
+    await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 10_000, 'stream end');
+    const status = await gw.gateway.status();
+    const ledger = status.Ledger.streams as Record<string, { transcoded: number; tickets: number }>;
+    assert.ok(ledger.offchain!.transcoded >= 3);
+    assert.equal(ledger.offchain!.tickets, 0);
+  });
+});
