@@ -1,0 +1,105 @@
+// Protocol contract addresses, looked up live in the Controller registry (getContract(keccak256(name))),
+// all in one Multicall3 request, as go-livepeer does at start-up.
+import { keccak256, toHex, zeroAddress, type Address, type Hex } from 'viem';
+import { controllerAbi } from './abi/controller.ts';
+import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
+import type { EthClient } from './client.ts';
+import { ContractNotFoundError, EthUnreachableError, unwrapEthError } from './errors.ts';
+
+export const CONTRACT_NAMES = ['TicketBroker', 'BondingManager', 'RoundsManager', 'ServiceRegistry', 'LivepeerToken', 'Minter'] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+export interface LivepeerContracts {
+  controller: Address;
+  ticketBroker: Address;
+  bondingManager: Address;
+  roundsManager: Address;
+  serviceRegistry: Address;
+  livepeerToken: Address;
+  minter: Address;
+}
+
+/** The Controller id of a registry name. */
+export function contractId(name: string): Hex {
+  return keccak256(toHex(name));
+}
+
+const FIELD: Record<ContractName, Exclude<keyof LivepeerContracts, 'controller'>> = {
+  TicketBroker: 'ticketBroker',
+  BondingManager: 'bondingManager',
+  RoundsManager: 'roundsManager',
+  ServiceRegistry: 'serviceRegistry',
+  LivepeerToken: 'livepeerToken',
+  Minter: 'minter',
+};
+
+const cache = new WeakMap<EthClient, Map<Address, Promise<LivepeerContracts>>>();
+
+/** Resolves (once per client and Controller) the addresses of the contracts the gateway uses. */
+export function resolveContracts(eth: EthClient, controller: Address = eth.network.controller): Promise<LivepeerContracts> {
+  let perClient = cache.get(eth);
+  if (!perClient) cache.set(eth, (perClient = new Map()));
+  let pending = perClient.get(controller);
+  if (!pending) {
+    pending = lookUp(eth, controller);
+    perClient.set(controller, pending);
+    // A failed look-up (RPC down) is retried on the next call.
+    pending.catch(() => perClient.delete(controller));
+  }
+  return pending;
+}
+
+async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerContracts> {
+  let results;
+  try {
+    results = await eth.publicClient.multicall({
+      multicallAddress: MULTICALL3_ADDRESS,
+      allowFailure: true,
+      contracts: CONTRACT_NAMES.map((name) => ({
+        address: controller,
+        abi: controllerAbi,
+        functionName: 'getContract' as const,
+        args: [contractId(name)] as const,
+      })),
+    });
+  } catch (err) {
+    const e = unwrapEthError(err);
+    if (e instanceof EthUnreachableError) throw e;
+    throw new ContractNotFoundError(
+      `cannot read the Livepeer Controller at ${controller} on chain ${eth.chainId}: is Multicall3 deployed at ${MULTICALL3_ADDRESS} ` +
+        `and is -ethController right? (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+  const out = { controller } as LivepeerContracts;
+  const missing: string[] = [];
+  CONTRACT_NAMES.forEach((name, i) => {
+    const r = results[i]!;
+    if (r.status !== 'success' || r.result === zeroAddress) missing.push(name);
+    else out[FIELD[name]] = r.result;
+  });
+  if (missing.length === CONTRACT_NAMES.length) {
+    throw new ContractNotFoundError(
+      `no Livepeer Controller at ${controller} on chain ${eth.chainId} (it knows none of ${CONTRACT_NAMES.join(', ')}): ` +
+        'check -ethController and -network',
+    );
+  }
+  if (missing.length > 0) {
+    throw new ContractNotFoundError(
+      `the Livepeer Controller at ${controller} has no address for ${missing.join(', ')}: check -ethController and -network`,
+    );
+  }
+  return out;
+}
+
+/** go-livepeer's /contractAddresses map (its key set; the faucet only exists on testnets). */
+export function contractAddressMap(c: LivepeerContracts): Record<string, Address> {
+  return {
+    BondingManager: c.bondingManager,
+    Controller: c.controller,
+    LivepeerToken: c.livepeerToken,
+    LivepeerTokenFaucet: zeroAddress,
+    Minter: c.minter,
+    RoundsManager: c.roundsManager,
+    TicketBroker: c.ticketBroker,
+  };
+}

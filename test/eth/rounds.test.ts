@@ -1,0 +1,117 @@
+// Rounds watcher and contract look-up against the devnet: snapshot values, round events, the
+// creation-round fallback, and the one-request Controller look-up.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { zeroHash, type Hex } from 'viem';
+import { initializeRound, mineBlocks, mineToNextRound } from '../../scripts/devnet/deploy.ts';
+import { connectEth } from '../../src/eth/connect.ts';
+import { newRpcStats } from '../../src/eth/client.ts';
+import { ContractNotFoundError } from '../../src/eth/errors.ts';
+import { expirationFor, RoundsWatcher, type RoundSnapshot } from '../../src/eth/rounds.ts';
+import { withDevnet } from '../helpers/devnet.ts';
+
+const devnet = withDevnet({ resetEach: true });
+
+const settings = () => ({
+  network: 'devnet',
+  ethUrl: devnet.rpcUrl,
+  ethController: devnet.contracts.controller,
+  pollingIntervalMs: 20,
+});
+
+describe('contracts', () => {
+  test('all six addresses come from the Controller in one request', async () => {
+    const stats = newRpcStats();
+    const conn = await connectEth({ ...settings(), stats });
+    const c = devnet.contracts;
+    assert.deepEqual(conn.contracts, {
+      controller: c.controller,
+      ticketBroker: c.ticketBroker,
+      bondingManager: c.bondingManager,
+      roundsManager: c.roundsManager,
+      serviceRegistry: c.serviceRegistry,
+      livepeerToken: c.livepeerToken,
+      minter: c.minter,
+    });
+    assert.equal(stats.requests, 2, 'eth_chainId + one multicall');
+  });
+
+  test('a wrong -ethController is a clear error', async () => {
+    await assert.rejects(
+      connectEth({ ...settings(), ethController: devnet.accounts.spare[0]!.address }),
+      (e: Error) => e instanceof ContractNotFoundError && /no Livepeer Controller at 0x9965.* check -ethController/.test(e.message),
+    );
+  });
+});
+
+describe('RoundsWatcher', () => {
+  test('snapshot: rounds, hash, last L1 block, pool size, validity period', async () => {
+    const conn = await connectEth(settings());
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    try {
+      const s = await w.start();
+      const block = await devnet.publicClient.getBlockNumber({ cacheTime: 0 });
+      assert.equal(s.currentRound, devnet.round);
+      assert.equal(s.lastInitializedRound, devnet.round);
+      assert.equal(s.currentRoundInitialized, true);
+      assert.notEqual(s.lastInitializedBlockHash, zeroHash);
+      assert.deepEqual(s.expiration, { creationRound: devnet.round, creationRoundBlockHash: s.lastInitializedBlockHash });
+      assert.equal(s.lastSeenL1Block, block, 'anvil has no l1BlockNumber: the block number is used');
+      assert.equal(s.poolSize, 3n);
+      assert.equal(s.ticketValidityPeriod, 2n);
+      assert.equal(s.roundLength, 20n);
+      assert.deepEqual(w.chainView(), { lastSeenL1Block: block, lastInitializedRound: devnet.round, ticketValidityPeriod: 2n });
+      assert.deepEqual(w.expirationParams(), s.expiration);
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('emits round on a new round and on its initialization; an unchanged block costs one request', async () => {
+    const stats = newRpcStats();
+    const conn = await connectEth({ ...settings(), stats });
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    const events: [bigint, bigint][] = [];
+    w.on('round', (s: RoundSnapshot) => events.push([s.currentRound, s.lastInitializedRound]));
+    try {
+      await w.start();
+      const before = stats.requests;
+      await w.poll();
+      assert.equal(stats.requests - before, 1, 'same L1 block: only eth_getBlockByNumber');
+
+      const next = await mineToNextRound(devnet.rpcUrl, devnet.contracts);
+      let s = await w.poll();
+      assert.equal(s.currentRound, next);
+      assert.equal(s.currentRoundInitialized, false);
+      assert.equal(s.lastInitializedRound, devnet.round);
+
+      await initializeRound(devnet.rpcUrl, devnet.contracts);
+      s = await w.poll();
+      assert.equal(s.lastInitializedRound, next);
+      assert.deepEqual(events, [
+        [devnet.round, devnet.round],
+        [next, devnet.round],
+        [next, next],
+      ]);
+      await mineBlocks(devnet.rpcUrl, 1);
+      await w.poll();
+      assert.equal(events.length, 3, 'a block within the round is no event');
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('chainView before the first poll is a clear error', async () => {
+    const conn = await connectEth(settings());
+    const w = new RoundsWatcher(conn.client, conn.contracts);
+    assert.throws(() => w.chainView(), /round information is not available yet/);
+  });
+});
+
+test('expirationFor: round − 1 when the stored hash is zero (Arbitrum)', () => {
+  const h = `0x${'ab'.repeat(32)}` as Hex;
+  const p = `0x${'cd'.repeat(32)}` as Hex;
+  assert.deepEqual(expirationFor(10n, h, p), { creationRound: 10n, creationRoundBlockHash: h });
+  assert.deepEqual(expirationFor(10n, zeroHash, p), { creationRound: 9n, creationRoundBlockHash: p });
+  assert.deepEqual(expirationFor(0n, zeroHash, zeroHash), { creationRound: 0n, creationRoundBlockHash: zeroHash });
+});
