@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,16 +15,23 @@ import {
   startSegmenter,
   type SourceSegment,
 } from '../../src/media/segmenter.ts';
-import { childProcesses, makeTestClip } from './testMedia.ts';
+import { childProcesses, makeTestClip, waitFor } from './testMedia.ts';
+
+/** Alive and not a zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'segmenter-test-'));
-const work = join(dir, 'work');
 const clip = join(dir, 'clip.flv');
 
 before(() => {
   makeTestClip(clip, { seconds: 6, gopSeconds: 2 });
-  rmSync(work, { recursive: true, force: true });
-  mkdtempSync(join(dir, 'x')); // make sure dir is writable
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -114,6 +122,40 @@ describe('segmenter (real ffmpeg, -c copy)', () => {
       return true;
     });
     await assert.rejects(collect(seg.segments), SegmenterError);
+  });
+
+  it('kills its ffmpeg when the node process exits', async () => {
+    // The input server lives here, so ffmpeg would stay connected if nobody killed it.
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((s) => sockets.add(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    // A child node process starts a segmenter, reports the ffmpeg pid, then exits.
+    const segmenterUrl = new URL('../../src/media/segmenter.ts', import.meta.url).href;
+    const script = join(dir, 'exit-child.ts');
+    writeFileSync(
+      script,
+      `import { execFileSync } from 'node:child_process';
+import { startSegmenter } from ${JSON.stringify(segmenterUrl)};
+startSegmenter({ inputUrl: 'rtmp://127.0.0.1:${port}/stream/x/y' });
+const poll = setInterval(() => {
+  let out = '';
+  try { out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }); } catch {}
+  // the segmenting ffmpeg, not fluent-ffmpeg's short capability probes
+  const line = out.split('\\n').find((l) => /ffmpeg .*segment_list/.test(l));
+  if (line) { clearInterval(poll); console.log('FFMPEG_PID', line.trim().split(/\\s+/)[0]); process.exit(0); }
+}, 50);
+`,
+    );
+    try {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+      const pid = Number(/FFMPEG_PID (\d+)/.exec(out)?.[1]);
+      assert.ok(pid > 0, out);
+      await waitFor(() => !isAlive(pid), 3000, `ffmpeg ${pid} to die`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   it('parses segment list lines', () => {
