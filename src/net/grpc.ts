@@ -82,28 +82,35 @@ const CHANNEL_OPTIONS = {
   'grpc.service_config_disable_resolution': 1,
 } as const;
 
-function waitConnected(client: Client, deadline: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    client.waitForReady(deadline, (err) => (err ? reject(err) : resolve()));
-  });
-}
+const READY = 2;
+const TRANSIENT_FAILURE = 3;
+const SHUTDOWN = 4;
 
-// grpc-js keeps retrying a refused connection until the deadline; fail on the first transient failure instead.
-function watchFailure(client: Client): { promise: Promise<never>; cancel: () => void } {
+/**
+ * Blocking dial: resolves once the channel is READY. grpc-js would keep retrying a refused
+ * connection until the deadline; like a failed Go dial we give up on the first transient failure.
+ */
+function connectChannel(client: Client, deadline: number): Promise<void> {
   const channel = client.getChannel();
-  let cancelled = false;
-  const promise = new Promise<never>((_, reject) => {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error('connect timeout'), { timeout: true })), Math.max(0, deadline - Date.now()));
     const check = (): void => {
-      if (cancelled) return;
+      if (settled) return;
       const state = channel.getConnectivityState(true);
-      // 3 = TRANSIENT_FAILURE, 4 = SHUTDOWN
-      if (state === 3 || state === 4) return reject(new Error('connection failed'));
-      channel.watchConnectivityState(state, Date.now() + 60_000, () => check());
+      if (state === READY) return finish();
+      if (state === TRANSIENT_FAILURE || state === SHUTDOWN) return finish(new Error('connection failed'));
+      channel.watchConnectivityState(state, deadline, () => check());
     };
     check();
   });
-  promise.catch(() => {});
-  return { promise, cancel: () => (cancelled = true) };
 }
 
 async function unary<Req extends MessageName, Res extends MessageName>(
@@ -122,19 +129,16 @@ async function unary<Req extends MessageName, Res extends MessageName>(
   const fail = (failure: OrchestratorRpcFailure, message: string, code?: number): OrchestratorRpcError =>
     new OrchestratorRpcError(uri, method, failure, message, code);
   try {
-    const failed = watchFailure(client);
     try {
-      await Promise.race([waitConnected(client, connectDeadline), failed.promise]);
+      await connectChannel(client, connectDeadline);
     } catch (err) {
-      const timedOut = Date.now() >= connectDeadline - 5;
+      const timedOut = (err as { timeout?: boolean }).timeout === true;
       throw fail(
         timedOut ? 'timeout' : 'connect',
         timedOut
           ? `could not connect within ${connectDeadline - started} ms`
-          : `could not connect: ${(err as Error).message}; check the orchestrator is running and the URI scheme (https/http)`,
+          : 'could not connect; check the orchestrator is running and the URI scheme (https/http)',
       );
-    } finally {
-      failed.cancel();
     }
 
     let decodeFailure: string | undefined;

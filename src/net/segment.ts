@@ -357,27 +357,35 @@ export interface DownloadOptions {
 }
 
 // Servers that do not speak HTTP/2 (object stores behind plain HTTPS) get an HTTP/1.1 request instead.
+const http1Origins = new Set<string>();
+
 function http1Get(url: URL, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err: Error | undefined, value?: { status: number; body: Buffer }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else resolve(value!);
+    };
     const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = fn(url, { method: 'GET', rejectUnauthorized: false, timeout: timeoutMs }, (res: IncomingMessage) => {
+    const req = fn(url, { method: 'GET', rejectUnauthorized: false }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > maxBytes) {
-          req.destroy(new Error(`larger than ${maxBytes} bytes`));
-          return;
-        }
+        if (size > maxBytes) return settle(new Error(`larger than ${maxBytes} bytes`));
         chunks.push(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
+      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', (err) => settle(err));
+      res.on('aborted', () => settle(new Error('response aborted')));
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no complete response within ${timeoutMs} ms`)), timeoutMs);
-    req.on('close', () => clearTimeout(timer));
-    req.on('timeout', () => req.destroy(new Error(`no complete response within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    const timer = setTimeout(() => settle(new Error(`no complete response within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (err) => settle(err));
     req.end();
   });
 }
@@ -393,16 +401,23 @@ export async function downloadRendition(url: string, opts: DownloadOptions = {})
     throw new RenditionDownloadError(url, 'invalid URL');
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new RenditionDownloadError(url, `unsupported scheme ${u.protocol}`);
-  let res: { status: number; body: Buffer };
-  try {
-    res = await h2Exchange(u, { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes }, () => {});
-  } catch (err) {
-    const e = err as Error & { code?: string; connectFailed?: boolean };
-    if (!e.connectFailed) throw new RenditionDownloadError(url, e.message);
+  const started = Date.now();
+  let res: { status: number; body: Buffer } | undefined;
+  if (!http1Origins.has(u.origin)) {
     try {
-      res = await http1Get(u, timeoutMs, maxBytes);
-    } catch (err1) {
-      throw new RenditionDownloadError(url, (err1 as Error).message);
+      res = await h2Exchange(u, { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes }, () => {});
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'TIMEOUT' || e.code === 'TOO_LARGE') throw new RenditionDownloadError(url, e.message);
+      // No HTTP/2 there (object stores often speak HTTP/1.1 only): remember and retry below.
+      http1Origins.add(u.origin);
+    }
+  }
+  if (!res) {
+    try {
+      res = await http1Get(u, Math.max(1, timeoutMs - (Date.now() - started)), maxBytes);
+    } catch (err) {
+      throw new RenditionDownloadError(url, (err as Error).message);
     }
   }
   if (res.status !== 200) throw new RenditionDownloadError(url, `status ${res.status}: ${trim(res.body).slice(0, 200)}`, res.status);

@@ -1,0 +1,251 @@
+// The segment client against the devnet orchestrator (off-chain mode) over real TLS HTTP/2 and real
+// ffmpeg, plus hand-made servers for answers the orchestrator does not give on demand.
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
+import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import { streamCapabilities } from '../../src/net/capabilities.ts';
+import { getOrchestrator } from '../../src/net/grpc.ts';
+import type { OrchestratorInfo } from '../../src/net/lpRpc.ts';
+import { buildSegData } from '../../src/net/segData.ts';
+import {
+  closeSegmentConnections,
+  downloadRendition,
+  RenditionDownloadError,
+  segmentTimeouts,
+  SegmentError,
+  submitSegment,
+  type SubmitSegmentRequest,
+} from '../../src/net/segment.ts';
+import { makeTestClip, P144p30fps16x9, P240p30fps16x9, probe } from './fixtures.ts';
+
+const profiles = [P240p30fps16x9, P144p30fps16x9];
+const capabilities = streamCapabilities({ profiles });
+let clip: Buffer;
+let seq = 0n;
+
+async function session(orch: RunningOrchestrator): Promise<OrchestratorInfo> {
+  return getOrchestrator(orch.uri, { address: new Uint8Array(20), capabilities });
+}
+
+function segmentRequest(info: OrchestratorInfo, body: Buffer = clip, overrides: Partial<SubmitSegmentRequest> = {}): SubmitSegmentRequest {
+  const segData = buildSegData({
+    manifestId: 'net-test',
+    seq: seq++,
+    segment: body,
+    profiles,
+    durationMs: 2000,
+    authToken: info.authToken!,
+    capabilities,
+  });
+  return { transcoderUri: info.transcoder!, segData, payment: undefined, body, durationMs: 2000, ...overrides };
+}
+
+async function segmentError(p: Promise<unknown>): Promise<SegmentError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof SegmentError, `expected SegmentError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('the segment succeeded');
+}
+
+const started: RunningOrchestrator[] = [];
+async function orchestrator(opts: OrchestratorOptions = {}): Promise<RunningOrchestrator> {
+  const o = await startOrchestrator({ logLevel: 'silent', ...opts });
+  started.push(o);
+  return o;
+}
+
+describe('segment client', () => {
+  before(async () => {
+    clip = await makeTestClip();
+  });
+  after(async () => {
+    await Promise.all(started.map((o) => o.stop()));
+    await closeSegmentConnections();
+  });
+
+  describe('submitSegment against the devnet orchestrator', () => {
+    it('returns every rendition at the requested resolution, in profile order', async () => {
+      const orch = await orchestrator();
+      const info = await session(orch);
+      const res = await submitSegment(segmentRequest(info));
+      assert.equal(res.renditions.length, 2);
+      for (const [i, r] of res.renditions.entries()) {
+        const p = profiles[i]!;
+        assert.match(r.url, new RegExp(`^${orch.uri}/stream/${info.authToken!.sessionId}/${p.name}/\\d+\\.ts$`));
+        const meta = await probe(r.data!);
+        assert.deepEqual([meta.width, meta.height, meta.codec], [p.width, p.height, 'h264']);
+        assert.equal(r.pixels, BigInt(p.width * p.height * meta.frames), 'pixels = W × H × frames');
+      }
+      assert.equal(res.pixels, res.renditions[0]!.pixels + res.renditions[1]!.pixels);
+      assert.equal(res.sig.length, 0, 'an off-chain orchestrator does not sign results');
+      assert.equal(res.info?.authToken?.sessionId, info.authToken!.sessionId, 'the refreshed info keeps the session');
+      assert.ok(res.uploadMs <= res.transcodeMs && res.transcodeMs <= res.latencyMs);
+    });
+
+    it('maps refusals to http-status errors with the orchestrator text', async () => {
+      const orch = await orchestrator();
+      const info = await session(orch);
+
+      const forged = { ...info, authToken: { ...info.authToken!, token: new Uint8Array(32) } };
+      let err = await segmentError(submitSegment(segmentRequest(forged)));
+      assert.deepEqual([err.failure, err.status, err.message, err.sent], ['http-status', 403, 'invalid auth token', true]);
+
+      const req = segmentRequest(info);
+      err = await segmentError(submitSegment({ ...req, body: Buffer.concat([clip, Buffer.from([0])]) }));
+      assert.deepEqual([err.status, err.message], [403, 'Forbidden'], 'body hash mismatch');
+
+      const refusing = await orchestrator({ faults: { refusePayment: true } });
+      err = await segmentError(submitSegment(segmentRequest(await session(refusing))));
+      assert.equal(err.status, 400);
+      assert.match(err.message, /payment refused/);
+    });
+
+    it('TranscodeResult errors carry the text and whether another orchestrator may succeed', async () => {
+      const busy = await orchestrator({ faults: { failEvery: 1 } });
+      let err = await segmentError(submitSegment(segmentRequest(await session(busy))));
+      assert.deepEqual([err.failure, err.message, err.retryable, err.sent], ['transcode', 'OrchestratorBusy', true, true]);
+      assert.ok(err.info?.transcoder, 'the refreshed info still arrives with an error');
+
+      const orch = await orchestrator();
+      const garbage = Buffer.from('this is not a video segment');
+      err = await segmentError(submitSegment(segmentRequest(await session(orch), garbage)));
+      assert.deepEqual([err.failure, err.message, err.retryable], ['transcode', 'TranscoderInvalidVideo', false]);
+    });
+
+    it('a garbage 200 body is a typed error, not a crash', async () => {
+      const orch = await orchestrator({ faults: { malformedResponse: true } });
+      const err = await segmentError(submitSegment(segmentRequest(await session(orch))));
+      assert.equal(err.failure, 'malformed-response');
+      assert.equal(err.retryable, true);
+    });
+
+    it('a stalled orchestrator hits the upload budget of max(2 s, duration/2)', async () => {
+      const orch = await orchestrator({ faults: { stallMs: 5000 } });
+      const info = await session(orch);
+      const t0 = Date.now();
+      const err = await segmentError(submitSegment(segmentRequest(info, clip, { durationMs: 1000 })));
+      const took = Date.now() - t0;
+      assert.equal(err.failure, 'timeout');
+      assert.equal(err.sent, true);
+      assert.ok(took >= 1900 && took < 3500, `took ${took} ms`);
+    });
+
+    it('an unreachable orchestrator fails as "connect" with the payment unsent', async () => {
+      const orch = await orchestrator();
+      const info = await session(orch);
+      await orch.stop();
+      const err = await segmentError(submitSegment(segmentRequest(info)));
+      assert.deepEqual([err.failure, err.sent, err.retryable], ['connect', false, true]);
+    });
+
+    it('renditions of ended sessions are gone (404)', async () => {
+      const orch = await orchestrator();
+      const info = await session(orch);
+      const res = await submitSegment(segmentRequest(info, clip, { download: false }));
+      assert.equal(res.renditions[0]!.data, undefined);
+      const { endTranscodingSession } = await import('../../src/net/grpc.ts');
+      await endTranscodingSession(orch.uri, info.authToken!);
+      await assert.rejects(downloadRendition(res.renditions[0]!.url), (e: unknown) => e instanceof RenditionDownloadError && e.status === 404);
+    });
+  });
+
+  describe('submitSegment answers a real orchestrator rarely gives', () => {
+    let server: Http2SecureServer;
+    let uri: string;
+    const sockets = new Set<Socket>();
+    let answer: (res: import('node:http2').Http2ServerResponse) => void = () => {};
+    before(async () => {
+      const { cert, key } = await generateSelfSignedCert('127.0.0.1');
+      server = createSecureServer({ cert, key }, (req, res) => {
+        req.resume();
+        req.on('end', () => answer(res));
+      });
+      server.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      uri = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      await closeSegmentConnections();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+
+    const fakeInfo = (): OrchestratorInfo => ({ transcoder: uri, authToken: { token: new Uint8Array(32), sessionId: 'abcd1234', expiration: 1n } });
+
+    it('an empty 200 body is UnknownResponse', async () => {
+      answer = (res) => res.end();
+      const err = await segmentError(submitSegment(segmentRequest(fakeInfo())));
+      assert.deepEqual([err.failure, err.message], ['unknown-response', 'UnknownResponse']);
+    });
+
+    it('non-200 bodies are trimmed into the message', async () => {
+      answer = (res) => {
+        res.writeHead(503);
+        res.end('  overloaded, come back later \n');
+      };
+      const err = await segmentError(submitSegment(segmentRequest(fakeInfo())));
+      assert.deepEqual([err.failure, err.status, err.message], ['http-status', 503, 'overloaded, come back later']);
+    });
+
+    it('headers that arrive but a body that never ends hit the whole-request budget', async () => {
+      answer = (res) => {
+        res.writeHead(200);
+        res.write(Buffer.from([0x08]));
+      };
+      const t0 = Date.now();
+      const err = await segmentError(submitSegment(segmentRequest(fakeInfo(), clip, { timeoutMultiplier: 0.1 })));
+      assert.equal(err.failure, 'timeout');
+      assert.ok(Date.now() - t0 >= 7900, 'max(8 s, 4 × duration) with no multiplier below 1');
+    });
+  });
+
+  describe('downloadRendition', () => {
+    let http1: HttpServer;
+    let base: string;
+    before(async () => {
+      http1 = createHttpServer((req, res) => {
+        if (req.url === '/big') {
+          res.end(Buffer.alloc(2048));
+        } else if (req.url === '/ok') {
+          res.end('rendition bytes');
+        } else {
+          res.writeHead(404);
+          res.end('nope');
+        }
+      });
+      await new Promise<void>((r) => http1.listen(0, '127.0.0.1', () => r()));
+      base = `http://127.0.0.1:${(http1.address() as AddressInfo).port}`;
+    });
+    after(async () => {
+      http1.closeAllConnections();
+      await new Promise<void>((r) => http1.close(() => r()));
+    });
+
+    it('falls back to HTTP/1.1 for servers without HTTP/2', async () => {
+      assert.equal((await downloadRendition(`${base}/ok`)).toString(), 'rendition bytes');
+    });
+
+    it('requires 200 and caps the size', async () => {
+      await assert.rejects(downloadRendition(`${base}/missing`), (e: unknown) => e instanceof RenditionDownloadError && e.status === 404);
+      await assert.rejects(downloadRendition(`${base}/big`, { maxBytes: 1000 }), RenditionDownloadError);
+    });
+  });
+
+  describe('segmentTimeouts', () => {
+    it('follows go-livepeer: max(2 s, dur/2) until headers, max(8 s, 4 × dur) in all', () => {
+      assert.deepEqual(segmentTimeouts(2000), { uploadMs: 2000, totalMs: 8000 });
+      assert.deepEqual(segmentTimeouts(6000), { uploadMs: 3000, totalMs: 24000 });
+      assert.deepEqual(segmentTimeouts(6000, 2), { uploadMs: 6000, totalMs: 48000 });
+    });
+  });
+});
