@@ -1,9 +1,10 @@
-// Starts a devnet for manual runs and keeps it up until Ctrl-C:
-//   npx tsx scripts/devnet/start.ts [--port 8545] [--round-length 20] [--block-time 1] [--fund-broadcaster]
-// Prints the RPC URL, the Controller address (what a node needs) and the account addresses; their keys are
-// anvil's public test keys, listed in accounts.ts.
+// `npm run devnet`: a local Livepeer network for manual runs, up until Ctrl-C.
+//   npx tsx scripts/devnet/start.ts [--port 8545] [--round-length 20] [--no-fund]
+// Prints the RPC URL, the Controller address, the orchestrators and the gateway command line that uses them.
+// All keys are anvil's public test keys (accounts.ts); nothing here is for real funds.
 import { parseArgs } from 'node:util';
-import { startDevnet } from './devnet.ts';
+import { pino } from 'pino';
+import { startLocalNetwork } from './network.ts';
 
 const ETH = 10n ** 18n;
 
@@ -11,8 +12,8 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string' },
     'round-length': { type: 'string' },
-    'block-time': { type: 'string' },
-    'fund-broadcaster': { type: 'boolean', default: false },
+    'no-fund': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
   },
 });
 
@@ -25,31 +26,38 @@ function positiveInt(name: string, v: string | undefined, min = 1): number | und
 
 const port = positiveInt('port', values.port, 0);
 const roundLength = positiveInt('round-length', values['round-length']);
-const blockTime = positiveInt('block-time', values['block-time']);
 
-const devnet = await startDevnet({
+const net = await startLocalNetwork({
   ...(port !== undefined ? { port } : {}),
   ...(roundLength !== undefined ? { roundLength: BigInt(roundLength) } : {}),
-  ...(blockTime !== undefined ? { blockTime } : {}),
-  ...(values['fund-broadcaster'] ? { fundBroadcaster: { deposit: 10n * ETH, reserve: 10n * ETH } } : {}),
+  ...(values['no-fund'] ? { fundBroadcaster: null } : {}),
+  log: pino({ level: values.verbose ? 'info' : 'warn' }),
 });
-
+const { devnet } = net;
+const flags = Object.entries(net.gatewayFlags)
+  .map(([k, v]) => `-${k} ${v}`)
+  .join(' ');
 const lines = [
-  `devnet ready in ${devnet.timings.totalMs} ms (contracts ${devnet.timings.compileCached ? 'from cache' : 'compiled'})`,
+  `devnet ready in ${net.readyMs} ms (chain + contracts ${devnet.timings.totalMs} ms, contracts ${devnet.timings.compileCached ? 'from cache' : 'compiled'})`,
   `rpc url         ${devnet.rpcUrl}   (chain id 42161)`,
-  ...Object.entries(devnet.contracts).map(([k, v]) => `${k.padEnd(15)} ${v}`),
-  `round           ${devnet.round}`,
-  `deployer        ${devnet.accounts.deployer.address}  (account 0, Controller owner)`,
-  `broadcaster     ${devnet.accounts.broadcaster.address}  (account 1)`,
-  ...devnet.orchestrators.map(
-    (o, i) => `orchestrator ${i + 1}  ${o.address}  (account ${i + 2}) stake ${o.stake / ETH} LPT  ${o.serviceURI}`,
-  ),
-  'Ctrl-C stops it.',
+  `controller      ${devnet.contracts.controller}`,
+  ...Object.entries(devnet.contracts)
+    .filter(([k]) => k !== 'controller')
+    .map(([k, v]) => `${k.padEnd(15)} ${v}`),
+  `broadcaster     ${net.broadcaster.address}  (keystore/, password "devnet")${values['no-fund'] ? '' : ', funded 1 ETH deposit + 1 ETH reserve'}`,
+  ...devnet.orchestrators.map((o, i) => {
+    const running = net.orchestrators[i];
+    return `orchestrator ${i + 1}  ${o.address}  stake ${o.stake / ETH} LPT  ${running?.uri ?? ''}`;
+  }),
+  '',
+  'gateway against it:',
+  `  livepeer-gateway -gateway ${flags} -ethKeystorePath keystore -ethPassword devnet`,
+  'Ctrl-C stops everything.',
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 
 const shutdown = (): void => {
-  void devnet.stop().then(() => process.exit(0));
+  void net.stop().then(() => process.exit(0));
 };
 process.once('SIGINT', shutdown);
 process.once('SIGTERM', shutdown);

@@ -1,0 +1,126 @@
+// A whole local Livepeer network: the devnet chain and contracts, three orchestrators with different
+// stakes and prices serving on loopback (their service URIs registered on chain), the devnet
+// broadcaster funded, and a keeper that mines a block a second and initializes each new round.
+import type { Address } from 'viem';
+import { pino, type Logger } from 'pino';
+import { BROADCASTER } from './accounts.ts';
+import { startDevnet, type Devnet, type DevnetOptions } from './devnet.ts';
+import { fundSender, initializeRound, mineBlocks, setServiceURI } from './deploy.ts';
+import { roundsManagerAbi } from './abi.ts';
+import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from './orchestrator/orchestrator.ts';
+
+const ETH = 10n ** 18n;
+
+export interface LocalOrchestratorSpec {
+  /** wei per pixel */
+  pricePerUnit: bigint;
+  pixelsPerUnit?: bigint;
+  faults?: OrchestratorFaults;
+}
+
+/**
+ * Devnet pricing is chosen so that a demo shows every part of the payment flow within seconds:
+ * a 2 s segment of the two default renditions costs ≈ 2·10^10 wei at 1000 wei/pixel, each ticket is worth
+ * 10^10 wei with a face value of 2·10^10 (win probability ½), so every segment carries tickets and
+ * about every other ticket wins and is redeemed.
+ */
+export const DEVNET_TICKET_EV = 10_000_000_000n;
+export const DEVNET_MAX_FACE_VALUE = 20_000_000_000n;
+export const DEFAULT_ORCHESTRATOR_PRICES: readonly bigint[] = [1000n, 1200n, 1500n];
+
+export interface LocalNetworkOptions extends Omit<DevnetOptions, 'serviceURIs' | 'fundBroadcaster'> {
+  orchestrators?: readonly LocalOrchestratorSpec[];
+  /** broadcaster funding; default 1 ETH deposit + 1 ETH reserve; null = leave unfunded */
+  fundBroadcaster?: { deposit: bigint; reserve: bigint } | null;
+  ticketEV?: bigint;
+  maxFaceValue?: bigint;
+  /** keeper tick; 0 = no keeper (tests that move the chain themselves) */
+  keeperIntervalMs?: number;
+  log?: Logger;
+}
+
+export interface LocalNetwork {
+  devnet: Devnet;
+  orchestrators: RunningOrchestrator[];
+  broadcaster: { address: Address };
+  /** what a gateway needs: -network devnet -ethUrl … -ethController … */
+  gatewayFlags: Record<string, string>;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise<LocalNetwork> {
+  const t0 = performance.now();
+  const log = opts.log ?? pino({ level: 'silent' });
+  const { orchestrators: _specs, fundBroadcaster: _funding, ticketEV: _ev, maxFaceValue: _max, keeperIntervalMs: _k, log: _log, ...devnetOpts } = opts;
+  const devnet = await startDevnet(devnetOpts);
+  const orchestrators: RunningOrchestrator[] = [];
+  let keeper: NodeJS.Timeout | undefined;
+  const stop = async (): Promise<void> => {
+    if (keeper) clearInterval(keeper);
+    await Promise.allSettled(orchestrators.map((o) => o.stop()));
+    await devnet.stop();
+  };
+  try {
+    const specs: readonly LocalOrchestratorSpec[] = opts.orchestrators ?? DEFAULT_ORCHESTRATOR_PRICES.map((pricePerUnit) => ({ pricePerUnit }));
+    for (const [i, o] of devnet.orchestrators.entries()) {
+      const spec = specs[i];
+      if (!spec) continue;
+      const running = await startOrchestrator({
+        privateKey: o.privateKey,
+        rpcUrl: devnet.rpcUrl,
+        contracts: devnet.contracts,
+        pricePerUnit: spec.pricePerUnit,
+        pixelsPerUnit: spec.pixelsPerUnit ?? 1n,
+        ticketEV: opts.ticketEV ?? DEVNET_TICKET_EV,
+        maxFaceValue: opts.maxFaceValue ?? DEVNET_MAX_FACE_VALUE,
+        initializeRounds: true,
+        logger: log.child({ orchestrator: i + 1 }),
+        ...(spec.faults ? { faults: spec.faults } : {}),
+      });
+      orchestrators.push(running);
+      await setServiceURI(devnet.rpcUrl, devnet.contracts, o.address, running.uri);
+    }
+    const funding = opts.fundBroadcaster === undefined ? { deposit: ETH, reserve: ETH } : opts.fundBroadcaster;
+    if (funding) await fundSender(devnet.rpcUrl, devnet.contracts, BROADCASTER.privateKey, funding.deposit, funding.reserve);
+
+    const interval = opts.keeperIntervalMs ?? 1000;
+    if (interval > 0) {
+      let busy = false;
+      keeper = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void (async () => {
+          try {
+            await mineBlocks(devnet.rpcUrl, 1);
+            const initialized = await devnet.publicClient.readContract({
+              address: devnet.contracts.roundsManager,
+              abi: roundsManagerAbi,
+              functionName: 'currentRoundInitialized',
+            });
+            if (!initialized) {
+              const round = await initializeRound(devnet.rpcUrl, devnet.contracts);
+              log.info({ round: String(round) }, 'round initialized');
+            }
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'devnet keeper tick failed');
+          } finally {
+            busy = false;
+          }
+        })();
+      }, interval);
+      keeper.unref();
+    }
+    return {
+      devnet,
+      orchestrators,
+      broadcaster: { address: BROADCASTER.address },
+      gatewayFlags: { network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller },
+      readyMs: Math.round(performance.now() - t0),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
