@@ -207,3 +207,36 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     assert.equal(await play(`/stream/${name}/thekey`), 0);
   });
 });
+
+describe('RTMP listener address', () => {
+  it('binds the host it is given and plays back over it', async () => {
+    const srv = await startRtmpServer({ host: '127.0.0.2', port: 0, authorize: async () => ({ accept: false, reason: 'x' }) });
+    try {
+      assert.equal(srv.host, '127.0.0.2');
+      assert.equal(srv.url, `rtmp://127.0.0.2:${srv.port}`);
+      const refused = await new Promise<boolean>((resolve) => {
+        const s = connect(srv.port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(false);
+        });
+        s.once('error', () => resolve(true));
+      });
+      assert.ok(refused, 'not reachable on another address');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('fails with a clear message when the port is taken', async () => {
+    const a = await startRtmpServer({ port: 0, authorize: async () => ({ accept: false, reason: 'x' }) });
+    try {
+      await assert.rejects(
+        startRtmpServer({ port: a.port, authorize: async () => ({ accept: false, reason: 'x' }) }),
+        /cannot listen on 127\.0\.0\.1:\d+.*EADDRINUSE/,
+      );
+    } finally {
+      await a.close();
+    }
+  });
+});
