@@ -261,8 +261,8 @@ export async function connectEthClient(opts: EthClientOptions): Promise<EthClien
     chain,
     transport,
     pollingInterval: opts.pollingIntervalMs ?? 1_000,
-    // Reads issued together (e.g. by watchers) share one Multicall3 request.
-    batch: { multicall: { batchSize: 16_384, wait: 0 } },
+    // No implicit batching: reads are grouped explicitly with Multicall3 where it pays, so the number of
+    // requests stays predictable (viem would otherwise nest multicalls inside multicalls).
     cacheTime: 0,
   });
   return { publicClient, transport, chain, chainId, network: opts.network, urls: opts.urls, stats, endpoints };

@@ -70,7 +70,7 @@ export async function walkTranscoderPool(eth: EthClient, contracts: LivepeerCont
   } catch (err) {
     const e = unwrapEthError(err);
     if (e instanceof EthUnreachableError) throw e;
-    return walkWithHint(eth, contracts, hint);
+    return walkTranscoderPoolWithHint(eth, contracts, hint);
   }
 }
 
@@ -82,7 +82,11 @@ async function walkWithCreationCode(eth: EthClient, contracts: LivepeerContracts
   return pool.map((a) => getAddress(a));
 }
 
-async function walkWithHint(eth: EthClient, contracts: LivepeerContracts, hint: readonly Address[]): Promise<Address[]> {
+/**
+ * The walk without creation code: getNextTranscoderInPool for every hinted address in one multicall, then
+ * one more request per address the hint did not cover.
+ */
+export async function walkTranscoderPoolWithHint(eth: EthClient, contracts: LivepeerContracts, hint: readonly Address[]): Promise<Address[]> {
   const bm = { address: contracts.bondingManager, abi: bondingManagerAbi } as const;
   const next = new Map<Address, Address>();
   const ask = async (addrs: readonly Address[], withFirst: boolean): Promise<Address | undefined> => {
