@@ -2,7 +2,7 @@
 // sequential walk go-livepeer does (≈ 6 eth_calls per orchestrator).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getAddress, keccak256, toHex, type Address } from 'viem';
+import { getAddress, keccak256, toHex, type Address, type Hash } from 'viem';
 import { devnetPublicClient, devnetWalletClient, waitForSuccess } from '../../scripts/devnet/chain.ts';
 import { devBondingManagerAbi, devServiceRegistryAbi } from '../../scripts/devnet/devAbi.ts';
 import { OnchainPool } from '../../src/discovery/onchainPool.ts';
@@ -22,11 +22,11 @@ async function registerMany(n: number): Promise<{ address: Address; stake: bigin
   let nonce = await pub.getTransactionCount({ address: wallet.account.address, blockTag: 'pending' });
   const fees = { gas: 400_000n, maxFeePerGas: 10n ** 11n, maxPriorityFeePerGas: 10n ** 9n };
   const made = Array.from({ length: n }, (_, i) => ({
-    address: getAddress(keccak256(toHex(`orchestrator ${i}`)).slice(0, 42)),
+    address: getAddress(keccak256(toHex(`orchestrator ${i}`)).slice(0, 42) as Address),
     stake: BigInt(10 + i) * LPT,
     uri: `https://o${i}.devnet.invalid:8935`,
   }));
-  const hashes = [];
+  const hashes: Hash[] = [];
   for (const o of made) {
     hashes.push(
       await wallet.writeContract({ address: devnet.contracts.bondingManager, abi: devBondingManagerAbi, functionName: 'devRegisterTranscoder', args: [o.address, o.stake], nonce: nonce++, ...fees }),
