@@ -407,9 +407,10 @@ export async function downloadRendition(url: string, opts: DownloadOptions = {})
     try {
       res = await h2Exchange(u, { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes }, () => {});
     } catch (err) {
-      const e = err as Error & { code?: string };
-      if (e.code === 'TIMEOUT' || e.code === 'TOO_LARGE') throw new RenditionDownloadError(url, e.message);
-      // No HTTP/2 there (object stores often speak HTTP/1.1 only): remember and retry below.
+      const e = err as Error & { code?: string; connectFailed?: boolean };
+      const unreachable = e.connectFailed && !String(e.code ?? '').startsWith('ERR_HTTP2');
+      if (e.code === 'TIMEOUT' || e.code === 'TOO_LARGE' || unreachable) throw new RenditionDownloadError(url, e.message);
+      // The server is there but speaks no HTTP/2 (object stores often speak HTTP/1.1 only): remember and retry below.
       http1Origins.add(u.origin);
     }
   }

@@ -17,7 +17,7 @@ import { rat, mul } from '../../src/pm/rat.ts';
 import { orchestratorRequestSignature } from '../../src/pm/requestSignatures.ts';
 import { TicketSender } from '../../src/pm/sender.ts';
 import { privateKeySigner, verifyPersonalSignature, type Signer } from '../../src/pm/signer.ts';
-import { parseTicketParams } from '../../src/pm/ticketParams.ts';
+import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/ticketParams.ts';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { concatBytes } from '../../src/pm/bigintBytes.ts';
 import { withDevnet, type Devnet } from '../helpers/devnet.ts';
@@ -155,10 +155,22 @@ describe('devnet orchestrator', () => {
       assert.equal(err.orchestratorMessage, 'insufficient sender reserve');
     });
 
-    it('hands out hostile params when told to', async () => {
-      const orch = await orchestrator(0, { faults: { hostileTicketParams: 'zero-win-prob' } });
+    it('hands out hostile params and override prices when told to', async () => {
+      const orch = await orchestrator(0, { faults: { hostileTicketParams: 'zero-win-prob', priceOverride: { pricePerUnit: 7n, pixelsPerUnit: 5n } } });
       const info = await getOrchestrator(orch.uri, orchestratorRequest());
       assert.equal(parseTicketParams(info.ticketParams).winProb, 0n);
+      assert.deepEqual(info.priceInfo, { pricePerUnit: 7n, pixelsPerUnit: 5n });
+
+      const huge = await orchestrator(0, { faults: { hostileTicketParams: 'huge-face-value' } });
+      assert.equal(parseTicketParams((await getOrchestrator(huge.uri, orchestratorRequest())).ticketParams).faceValue, 1n << 200n);
+
+      const expired = await orchestrator(0, { faults: { hostileTicketParams: 'expired' } });
+      const params = parseTicketParams((await getOrchestrator(expired.uri, orchestratorRequest())).ticketParams);
+      assert.ok(params.expirationBlock <= (await devnet.publicClient.getBlockNumber({ cacheTime: 0 })));
+
+      const malformed = await orchestrator(0, { faults: { hostileTicketParams: 'malformed' } });
+      const bad = await getOrchestrator(malformed.uri, orchestratorRequest());
+      assert.throws(() => parseTicketParams(bad.ticketParams), MalformedTicketParamsError);
     });
   });
 

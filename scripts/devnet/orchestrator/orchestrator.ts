@@ -260,6 +260,9 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
   };
   let uri = '';
   let answered = 0;
+  // dieAfter: the rendition paths still to be served before shutting down
+  let dying: { pending: Set<string>; die: () => void } | undefined;
+  let dyingDone = false;
   let transcodeCount = 0;
 
   const wirePrice = (p: Rat): PriceInfo => ({ pricePerUnit: p.num, pixelsPerUnit: p.den });
@@ -382,6 +385,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
 
   async function handleSegment(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
     const started = Date.now();
+    let lastUrls: string[] = [];
     const entry: Record<string, unknown> = { event: 'segment' };
     let outcome: PaymentOutcome | undefined;
     try {
@@ -459,6 +463,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
           pixels += r.pixels;
           return { url: `${uri}/stream/${sessionId}/${encodeURIComponent(profileName(p))}/${file}`, pixels: r.pixels };
         });
+        lastUrls = segments.map((s) => new URL(s.url).pathname);
         const sig = signer
           ? hexToBytes(signer.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data))))))
           : new Uint8Array(0);
@@ -490,8 +495,19 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
       log.info(entry, 'segment');
       answered++;
       if (faults.dieAfter && answered === faults.dieAfter) {
-        log.warn({ event: 'die', after: answered }, 'shutting down after the configured number of segments (fault injection)');
-        setImmediate(opts.onDie ?? (() => void stop()));
+        // Let the broadcaster fetch this last segment's renditions first (or give up after 4 s).
+        dying = { pending: new Set(lastUrls), die: () => {} };
+        const die = (): void => {
+          if (!dying || dyingDone) return;
+          dyingDone = true;
+          clearTimeout(grace);
+          log.warn({ event: 'die', after: answered }, 'shutting down after the configured number of segments (fault injection)');
+          setImmediate(opts.onDie ?? (() => void stop()));
+        };
+        const grace = setTimeout(die, 4000);
+        grace.unref();
+        dying.die = die;
+        if (dying.pending.size === 0) die();
       }
     }
   }
@@ -517,7 +533,11 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
       const path = (req.url ?? '/').split('?')[0]!;
       if (req.method === 'POST' && path === '/segment') return await handleSegment(req, res);
       const m = /^\/stream\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
-      if (m && (req.method === 'GET' || req.method === 'HEAD')) return serveRendition(res, m[1]!, m[2]!, m[3]!);
+      if (m && (req.method === 'GET' || req.method === 'HEAD')) {
+        serveRendition(res, m[1]!, m[2]!, m[3]!);
+        if (dying?.pending.delete(path) && dying.pending.size === 0) res.once('finish', () => dying?.die());
+        return;
+      }
       req.resume();
       httpError(res, 404, '404 page not found');
     } catch (err) {
