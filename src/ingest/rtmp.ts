@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type AVPacket from 'node-media-server/src/core/avpacket.js';
+import AVPacket from 'node-media-server/src/core/avpacket.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
 import Rtmp from 'node-media-server/src/protocol/rtmp.js';
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
@@ -152,6 +152,7 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
 
     role: 'none' | 'pending' | 'publisher' | 'player' = 'none';
     rawStreamName = '';
+    readonly heldHeaders = new Map<number, AVPacket>();
     broadcast: BroadcastServer | undefined;
     entry: LiveEntry<C> | undefined;
     readonly handshakeTimer: NodeJS.Timeout;
@@ -279,6 +280,8 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
       broadcast.postPublish(this);
       this.broadcast = broadcast;
       this.role = 'publisher';
+      for (const p of this.heldHeaders.values()) broadcast.broadcastMessage(p);
+      this.heldHeaders.clear();
 
       let ended = false;
       const conn = this;
@@ -362,8 +365,15 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
     }
 
     onPacket(packet: AVPacket): void {
-      // Media before acceptance (clients should wait for Publish.Start) is dropped.
-      if (this.role === 'publisher') this.broadcast?.broadcastMessage(packet);
+      if (this.role === 'publisher') {
+        this.broadcast?.broadcastMessage(packet);
+      } else if (this.role === 'pending' && (packet.flags === 0 || packet.flags === 2 || packet.flags === 5)) {
+        // Encoders should wait for Publish.Start; for those that do not, keep the
+        // codec headers and metadata (the parser reuses its buffer, so copy).
+        const copy = Object.assign(new AVPacket(), packet, { data: Buffer.from(packet.data.subarray(0, packet.size)) });
+        this.heldHeaders.set(packet.flags, copy);
+      }
+      // Other media before acceptance is dropped.
     }
 
     onClose(): void {
