@@ -30,7 +30,7 @@ import { generateSelfSignedCert } from './cert.ts';
 import { OrchestratorChain, type OrchestratorContracts } from './chainView.ts';
 import { isGrpcRequest, RpcFailure, serveUnary } from './grpcUnary.ts';
 import { Accounts, PaymentError, paymentSender, type PaymentOutcome, type SessionAccount } from './payments.ts';
-import { Recipient, type HostileTicketParams } from './recipient.ts';
+import { InsufficientReserveError, Recipient, type HostileTicketParams } from './recipient.ts';
 import { Redeemer, type Redemption } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
 import { TranscodeError, transcodeSegment } from './transcode.ts';
@@ -315,6 +315,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
       const info = await orchestratorInfo(sender, undefined, tokens.issue());
       return encodeMessage('OrchestratorInfo', info);
     } catch (err) {
+      if (err instanceof InsufficientReserveError) log.warn({ event: 'params-refused', sender, reason: err.detail }, 'no ticket params for this sender');
       throw new RpcFailure(err instanceof Error ? err.message : String(err));
     }
   }

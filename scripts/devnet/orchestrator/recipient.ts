@@ -42,6 +42,13 @@ export interface ReceivedTicket {
   expirationBlock: bigint;
 }
 
+/** go-livepeer's refusal to issue params to a sender; the wire text is always "insufficient sender reserve". */
+export class InsufficientReserveError extends Error {
+  constructor(readonly detail: string) {
+    super('insufficient sender reserve');
+  }
+}
+
 /** A ticket error that invalidates the whole payment (go-livepeer FatalReceiveErr). */
 export class FatalTicketError extends Error {}
 /** A ticket error that only refuses this ticket's credit. */
@@ -117,8 +124,14 @@ export class Recipient {
     if (this.cfg.maxFaceValue && this.cfg.maxFaceValue > 0n && faceValue > this.cfg.maxFaceValue) {
       faceValue = this.cfg.maxFaceValue;
     }
-    if (faceValue < ev) throw new Error('insufficient sender reserve');
-    if (faceValue < txCost && faceValue < redeemGas * AVG_GAS_PRICE) throw new Error('insufficient sender reserve');
+    if (faceValue < ev) {
+      throw new InsufficientReserveError(`face value ${faceValue} wei (reserve share ${maxFloat} wei) is below the ticket EV ${ev} wei`);
+    }
+    if (faceValue < txCost && faceValue < redeemGas * AVG_GAS_PRICE) {
+      throw new InsufficientReserveError(
+        `face value ${faceValue} wei is below a redemption's gas cost (${redeemGas} gas × ${txCost / redeemGas} wei); lower redeemGas or the chain's gas price`,
+      );
+    }
     return faceValue;
   }
 
