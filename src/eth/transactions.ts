@@ -196,7 +196,8 @@ export async function sendPlannedTx(client: EthClient, wallet: EthWallet, plan: 
     if (err instanceof WaitForTransactionReceiptTimeoutError || findTimeout(err)) {
       throw new TransactionError(
         'timeout',
-        `no receipt for transaction ${hash} after ${Math.round(timeoutMs / 1000)} s (-transactionTimeout); it may still be mined: ` +
+        `no receipt for transaction ${hash} after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} ` +
+          '(-transactionTimeout); it may still be mined: ' +
           'check `livepeer-gateway deposit info` before sending it again',
         hash,
       );

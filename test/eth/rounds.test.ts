@@ -1,13 +1,16 @@
 // Rounds watcher and contract look-up against the devnet: snapshot values, round events, the
 // creation-round fallback, and the one-request Controller look-up.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { zeroHash, type Hex } from 'viem';
 import { initializeRound, mineBlocks, mineToNextRound } from '../../scripts/devnet/deploy.ts';
 import { connectEth } from '../../src/eth/connect.ts';
-import { newRpcStats } from '../../src/eth/client.ts';
+import { connectEthClient, newRpcStats } from '../../src/eth/client.ts';
 import { ContractNotFoundError } from '../../src/eth/errors.ts';
-import { expirationFor, RoundsWatcher, type RoundSnapshot } from '../../src/eth/rounds.ts';
+import { resolveNetwork, type OnchainNetwork } from '../../src/eth/networks.ts';
+import { expirationFor, latestL1Block, RoundsWatcher, type RoundSnapshot } from '../../src/eth/rounds.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 
 const devnet = withDevnet({ resetEach: true });
@@ -114,4 +117,29 @@ test('expirationFor: round − 1 when the stored hash is zero (Arbitrum)', () =>
   assert.deepEqual(expirationFor(10n, h, p), { creationRound: 10n, creationRoundBlockHash: h });
   assert.deepEqual(expirationFor(10n, zeroHash, p), { creationRound: 9n, creationRoundBlockHash: p });
   assert.deepEqual(expirationFor(0n, zeroHash, zeroHash), { creationRound: 0n, creationRoundBlockHash: zeroHash });
+});
+
+test('last seen block: Arbitrum\'s l1BlockNumber of the latest block, else its number', async () => {
+  let block: Record<string, string> = { number: '0x10000', l1BlockNumber: '0x1234' };
+  // A minimal JSON-RPC node standing in for an Arbitrum RPC (anvil blocks have no l1BlockNumber).
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const { id, method } = JSON.parse(body) as { id: number; method: string };
+      const result = method === 'eth_chainId' ? '0xa4b1' : method === 'eth_getBlockByNumber' ? block : null;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id, result }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = await connectEthClient({ urls: [url], network: resolveNetwork('arbitrum-one-mainnet') as OnchainNetwork });
+    assert.equal(await latestL1Block(client), 0x1234n);
+    block = { number: '0x10000' };
+    assert.equal(await latestL1Block(client), 0x10000n);
+  } finally {
+    server.close();
+  }
 });
