@@ -12,8 +12,15 @@ import { privateKeyToAddress } from 'viem/accounts';
 const scryptAsync = promisify(scrypt) as (pw: Buffer, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
 
+export interface ScryptParams {
+  n: number;
+  r: number;
+  p: number;
+  dklen: number;
+}
+
 /** geth's StandardScryptN / StandardScryptP */
-export const STANDARD_SCRYPT = { n: 262144, r: 8, p: 1, dklen: 32 } as const;
+export const STANDARD_SCRYPT: Readonly<ScryptParams> = { n: 262144, r: 8, p: 1, dklen: 32 };
 
 export interface KeystoreV3 {
   address?: string;
@@ -113,7 +120,7 @@ export async function decryptKeystore(keystore: KeystoreV3, password: string): P
   return privateKey;
 }
 
-export async function encryptKeystore(privateKey: Hex, password: string, scryptParams = STANDARD_SCRYPT): Promise<KeystoreV3> {
+export async function encryptKeystore(privateKey: Hex, password: string, scryptParams: Readonly<ScryptParams> = STANDARD_SCRYPT): Promise<KeystoreV3> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
   const kdfparams = { dklen: scryptParams.dklen, n: scryptParams.n, r: scryptParams.r, p: scryptParams.p, salt: salt.toString('hex') };
@@ -133,7 +140,7 @@ export function keystoreFileName(address: Address, now = new Date()): string {
 }
 
 /** Writes a new keystore file readable only by its owner; returns its path. */
-export async function writeKeystoreFile(dir: string, privateKey: Hex, password: string, scryptParams = STANDARD_SCRYPT): Promise<string> {
+export async function writeKeystoreFile(dir: string, privateKey: Hex, password: string, scryptParams: Readonly<ScryptParams> = STANDARD_SCRYPT): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ks = await encryptKeystore(privateKey, password, scryptParams);
   const path = join(dir, keystoreFileName(privateKeyToAddress(privateKey)));
