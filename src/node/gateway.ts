@@ -229,7 +229,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         try {
           for await (const seg of segmenter.segments) {
             const md = stream.metadata();
-            void live.runner.push(seg.seq, seg.data, seg.durationMs, md.width > 0 ? { width: md.width, height: md.height } : undefined);
+            void live.runner.push(seg.seq, seg.data, seg.durationMs, md.width > 0 ? { resolution: { width: md.width, height: md.height } } : {});
           }
         } catch (err) {
           reason = (err as Error).message;
@@ -262,7 +262,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       async transcode(seg) {
         const live = streams.get(seg.stream.manifestId);
         if (!live) throw new PushError(500, 'stream ended');
-        const outcome = await live.runner.push(seg.seq, seg.data, seg.durationMs, seg.resolution);
+        const outcome = await live.runner.push(seg.seq, seg.data, seg.durationMs, { resolution: seg.resolution, format: seg.format });
         if (!outcome) return [];
         if (outcome.transcoded) return (outcome.renditions ?? []).map((r) => ({ name: r.name, format: seg.format, data: r.data }));
         if (outcome.failure === 'none') throw new PushError(503, 'No sessions available');

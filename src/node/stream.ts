@@ -3,7 +3,7 @@
 // Segments are handled in order, one at a time, so playlists never go backwards.
 import type { Logger } from 'pino';
 import type { OrchSession, SessionPool } from '../discovery/sessionPool.ts';
-import type { VideoProfile } from '../media/profiles.ts';
+import type { VideoFormat, VideoProfile } from '../media/profiles.ts';
 import { endTranscodingSession } from '../net/grpc.ts';
 import type { Capabilities } from '../net/lpRpc.ts';
 import { SegmentError } from '../net/segment.ts';
@@ -29,6 +29,12 @@ export interface StreamOptions {
   pool: SessionPool;
   /** called when payments cannot work at all (our deposit/reserve): the stream must end */
   onFatal(reason: string): void;
+}
+
+export interface SourceMedia {
+  resolution?: { width: number; height: number };
+  /** container of the segment bytes (HTTP push may send MP4) */
+  format?: VideoFormat;
 }
 
 export interface SegmentOutcome {
@@ -88,13 +94,14 @@ export class StreamRunner {
   }
 
   /** Queues a source segment; resolves once it is fully handled. */
-  push(seq: number, data: Buffer, durationMs: number, resolution?: { width: number; height: number }): Promise<SegmentOutcome | undefined> {
+  push(seq: number, data: Buffer, durationMs: number, media: SourceMedia = {}): Promise<SegmentOutcome | undefined> {
     if (this.ended) return Promise.resolve(undefined);
-    this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, resolution);
+    const format = media.format ?? 'mpegts';
+    this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, media.resolution, { format });
     this.stats.sourceSegments++;
     this.deps.metrics?.sourceAppeared.inc();
     if (this.stats.sourceSegments === 1) this.deps.metrics?.streamStarted.inc();
-    const run = this.queue.then(() => this.handle({ seq, data, durationMs }));
+    const run = this.queue.then(() => this.handle({ seq, data, durationMs, format }));
     this.queue = run.then(
       () => undefined,
       () => undefined,
@@ -102,7 +109,7 @@ export class StreamRunner {
     return run;
   }
 
-  private async handle(seg: { seq: number; data: Buffer; durationMs: number }): Promise<SegmentOutcome | undefined> {
+  private async handle(seg: { seq: number; data: Buffer; durationMs: number; format: VideoFormat }): Promise<SegmentOutcome | undefined> {
     if (this.ended || this.opts.profiles.length === 0) return undefined;
     const { manifestId } = this.opts;
     const log = this.deps.log.child({ manifestId, seq: seg.seq });
@@ -128,7 +135,7 @@ export class StreamRunner {
         this.lastOrchestrator = session.uri;
         this.opts.profiles.forEach((p, i) => {
           const data = r.renditions[i]?.data;
-          if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity });
+          if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
         });
         this.stats.transcodedSegments++;
         this.stats.ticketsSent += r.tickets;
