@@ -4,6 +4,7 @@
 import type { Address } from 'viem';
 import { isActiveInRound, type PoolOrchestrator } from '../eth/transcoderPool.ts';
 import type { PoolCache } from '../store/poolCache.ts';
+import type { CandidateSource } from './sources.ts';
 
 /** What selection needs about an on-chain orchestrator. */
 export interface OnchainCandidate {
@@ -129,6 +130,14 @@ export class OnchainPool {
     return this.list
       .filter((o) => o.usable && (round !== undefined ? isActiveInRound(o, round) : o.active))
       .map((o) => ({ address: o.address, serviceURI: o.serviceURI, stake: o.stake }));
+  }
+
+  /** The candidates in the shape selection takes: score 0 (untrusted, as go-livepeer scores the chain), URI as registered. */
+  asCandidateSource(): CandidateSource {
+    return {
+      kind: 'onchain',
+      candidates: async () => this.candidates().map((c) => ({ uri: c.serviceURI.trim(), score: 0, address: c.address, stake: c.stake })),
+    };
   }
 
   /** The whole pool as last read (for /registeredOrchestrators), usable or not. */

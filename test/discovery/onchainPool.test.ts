@@ -87,6 +87,9 @@ describe('on-chain discovery', () => {
       await rounds.poll(); // the new round triggers a refresh
       await pool.refresh();
       assert.deepEqual(pool.candidates(), [{ address: o1.address, serviceURI: 'https://o1.example:8935', stake: o1.stake }]);
+      const source = pool.asCandidateSource();
+      assert.equal(source.kind, 'onchain');
+      assert.deepEqual(await source.candidates(), [{ uri: 'https://o1.example:8935', score: 0, address: o1.address, stake: o1.stake }]);
     } finally {
       pool.stop();
       rounds.stop();
