@@ -12,7 +12,7 @@ import { createWallet, type TxOptions, type TxProgress } from '../eth/transactio
 import { presetByName, type VideoProfile } from '../media/profiles.ts';
 import { estimateFee } from '../pm/ev.ts';
 import { div, mul, rat, ratToDecimal, type Rat } from '../pm/rat.ts';
-import type { SenderInfo } from '../pm/senderInfo.ts';
+import { maxFaceValue, type SenderInfo } from '../pm/senderInfo.ts';
 import { keystoreDir } from './account.ts';
 import { FlagError, parseGoBool, parseGoDuration } from './flags.ts';
 import type { Io } from './main.ts';
@@ -263,8 +263,16 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   }
   line(io, 'Max face value', verdict);
   if (offered > 0n) {
-    if (i.deposit < offered) {
-      line(io, 'Deposit check', `the deposit is below the face value orchestrators offer (${eth(offered)}): the gateway refuses such tickets; fund more deposit`);
+    const multiplier = values.get('depositMultiplier') ?? '1';
+    if (!/^\d+$/.test(multiplier) || BigInt(multiplier) <= 0n) throw new FlagError(`-depositMultiplier ${multiplier} must be a whole number > 0`);
+    const acceptable = maxFaceValue(i, BigInt(multiplier));
+    if (acceptable < offered) {
+      line(
+        io,
+        'Deposit check',
+        `the gateway accepts face values up to ${eth(acceptable)} (deposit ÷ -depositMultiplier ${multiplier}), below the ${eth(offered)} ` +
+          'orchestrators offer: it will refuse their tickets; fund more deposit',
+      );
     } else {
       line(io, 'Deposit check', `the deposit covers ${i.deposit / offered} winning tickets of ${eth(offered)}`);
     }
@@ -336,7 +344,7 @@ export function registerDepositCommands(program: Command, io: Io): void {
 
   const sub = (name: string, description: string, extra: (cmd: Command) => void, run: (values: Map<string, string>) => Promise<void>) => {
     const cmd = deposit.command(name).description(description);
-    addNodeFlags(cmd, [...ETH_FLAGS, ...(name === 'info' ? ['pixelsPerUnit'] : [])]);
+    addNodeFlags(cmd, [...ETH_FLAGS, ...(name === 'info' ? ['pixelsPerUnit', 'depositMultiplier'] : [])]);
     extra(cmd);
     cmd.action(async () => {
       const values = commandValues(cmd);

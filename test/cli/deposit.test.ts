@@ -80,6 +80,12 @@ describe('deposit commands', () => {
     assert.match(r.out, /Deposit lasts {3}about 2274\.1 hours of one stream \(94\.7 days\)\n/);
     assert.match(r.out, /Pool {12}3 orchestrators; each may claim 0\.016666666666666666 ETH of the reserve per round/);
     assert.match(r.out, /Max face value {2}orchestrators will cap face values at 0\.016666666666666666 ETH \(your reserve share\)/);
+    assert.match(r.out, /Deposit check {3}the deposit covers 6 winning tickets of 0\.016666666666666666 ETH\n$/);
+    r = ok(await cli(['deposit', 'info', ...f, '-depositMultiplier', '10']));
+    assert.match(
+      r.out,
+      /Deposit check {3}the gateway accepts face values up to 0\.01 ETH \(deposit ÷ -depositMultiplier 10\), below the 0\.016666666666666666 ETH orchestrators offer: it will refuse their tickets; fund more deposit\n$/,
+    );
 
     r = ok(await cli(['deposit', 'unlock', ...f, '--yes']));
     assert.match(r.out, /Note {12}orchestrators stop accepting tickets from this account from round 2; withdraw is possible from round 3/);
