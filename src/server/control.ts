@@ -8,6 +8,7 @@ import type { Address } from 'viem';
 import type { OnchainPool } from '../discovery/onchainPool.ts';
 import { bondingManagerAbi } from '../eth/abi/bondingManager.ts';
 import { controllerAbi } from '../eth/abi/controller.ts';
+import { livepeerTokenAbi } from '../eth/abi/livepeerToken.ts';
 import { minterAbi } from '../eth/abi/minter.ts';
 import { MULTICALL3_ADDRESS } from '../eth/abi/multicall3.ts';
 import { roundsManagerAbi } from '../eth/abi/roundsManager.ts';
@@ -55,6 +56,11 @@ export interface ControlServerOptions {
   eth?: ControlEth;
   /** Prometheus registry for /metrics (-monitor); /metrics is 404 without it. */
   metrics?: Registry;
+  /**
+   * More routes from the node (e.g. /getBroadcastConfig, /setBroadcastConfig, /manifestID); they win over
+   * the built-in ones of the same path.
+   */
+  routes?: Record<string, ControlRoute>;
   log?: ControlLog;
 }
 
@@ -83,7 +89,8 @@ export function parseCliAddr(addr = ''): { host: string; port: number } {
   return { host, port };
 }
 
-class HttpError extends Error {
+/** Thrown by a route: answered as go-livepeer's http.Error (status + plain-text message). */
+export class ControlError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -93,13 +100,21 @@ class HttpError extends Error {
 }
 
 type Form = URLSearchParams;
-type Reply =
+/** A route's answer; json bodies are written with goJson. */
+export type ControlReply =
   | { status?: number; type: 'text' | 'json' | 'bytes'; body: string | Uint8Array; contentType?: string }
   | { status?: number; type: 'empty' };
-type Handler = (form: Form) => Promise<Reply> | Reply;
+type Reply = ControlReply;
+/** A route: form values (query + url-encoded body) in, reply out; throw ControlError for 4xx/5xx. */
+export type ControlRoute = (form: URLSearchParams) => Promise<ControlReply> | ControlReply;
+type Handler = ControlRoute;
 
-const text = (body: string): Reply => ({ type: 'text', body });
-const json = (value: unknown): Reply => ({ type: 'json', body: goJson(value) });
+/** Plain-text 200 reply. */
+export const textReply = (body: string): ControlReply => ({ type: 'text', body });
+/** Go-style JSON 200 reply. */
+export const jsonReply = (value: unknown): ControlReply => ({ type: 'json', body: goJson(value) });
+const text = textReply;
+const json = jsonReply;
 
 /** Go's http.Error. */
 function sendError(res: ServerResponse, status: number, message: string): void {
@@ -136,7 +151,7 @@ async function readForm(req: IncomingMessage): Promise<Form> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new HttpError(400, 'request body too large');
+    if (size > MAX_FORM_BYTES) throw new ControlError(400, 'request body too large');
     chunks.push(chunk);
   }
   if (type === 'application/x-www-form-urlencoded' && size > 0) {
@@ -152,7 +167,7 @@ async function readForm(req: IncomingMessage): Promise<Form> {
 /** A whole number of wei ≥ 0 (go-livepeer's ParseBigInt, without negatives). */
 function parseWei(form: Form, name: string): bigint {
   const v = (form.get(name) ?? '').trim();
-  if (!/^\d+$/.test(v)) throw new HttpError(400, `invalid ${name}: failed to parse big integer`);
+  if (!/^\d+$/.test(v)) throw new ControlError(400, `invalid ${name}: failed to parse big integer`);
   return BigInt(v);
 }
 
@@ -191,14 +206,14 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
   /** Endpoints that need Ethereum; off-chain they answer go-livepeer's 500. */
   const onchain = (handler: (e: ControlEth, form: Form) => Promise<Reply> | Reply): Handler => {
     return (form) => {
-      if (!eth) throw new HttpError(500, 'missing ETH client');
+      if (!eth) throw new ControlError(500, 'missing ETH client');
       return handler(eth, form);
     };
   };
   /** Required form values are checked before anything else, as go-livepeer does. */
   const needs = (params: string[], handler: Handler): Handler => {
     return (form) => {
-      for (const p of params) if (!form.get(p)) throw new HttpError(400, `missing form param: ${p}`);
+      for (const p of params) if (!form.get(p)) throw new ControlError(400, `missing form param: ${p}`);
       return handler(form);
     };
   };
@@ -213,7 +228,7 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
         const result = await run;
         opts.log?.info({ tx: result.hash, action: name }, 'Control API transaction mined');
       } catch (err) {
-        throw new HttpError(500, `could not execute ${name}: ${describe(err, e.client)}`);
+        throw new ControlError(500, `could not execute ${name}: ${describe(err, e.client)}`);
       }
       return text(`${name} success`);
     });
@@ -235,6 +250,21 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
     }),
   );
   r.set('/ethAddr', onchain((e) => text(e.wallet.address)));
+  r.set(
+    '/tokenBalance',
+    onchain(async (e) => {
+      const lpt = await e.client.publicClient.readContract({
+        address: e.contracts.livepeerToken,
+        abi: livepeerTokenAbi,
+        functionName: 'balanceOf',
+        args: [e.wallet.address],
+      });
+      return text(lpt.toString());
+    }),
+  );
+  // -maxGasPrice: empty when there is no cap, as go-livepeer answers.
+  r.set('/maxGasPrice', onchain((e) => (e.tx?.maxGasPrice ? text(e.tx.maxGasPrice.toString()) : { type: 'empty' })));
+  r.set('/minGasPrice', onchain(() => text('0')));
   r.set(
     '/ethBalance',
     onchain(async (e) => text((await e.client.publicClient.getBalance({ address: e.wallet.address })).toString())),
@@ -278,6 +308,7 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
     const registry = opts.metrics;
     r.set('/metrics', async () => ({ type: 'text', body: await registry.metrics(), contentType: registry.contentType }));
   }
+  for (const [path, route] of Object.entries(opts.routes ?? {})) r.set(path, route);
   return r;
 }
 
@@ -347,7 +378,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         send(res, await handler(form));
       } catch (err) {
         if (res.headersSent) return void res.destroy();
-        if (err instanceof HttpError) return sendError(res, err.status, err.message);
+        if (err instanceof ControlError) return sendError(res, err.status, err.message);
         const message = describe(err, opts.eth?.client);
         opts.log?.error({ path, err: message }, 'Control API request failed');
         sendError(res, 500, message);

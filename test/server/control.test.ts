@@ -8,7 +8,7 @@ import { mineToNextRound } from '../../scripts/devnet/deploy.ts';
 import { connectEth } from '../../src/eth/connect.ts';
 import { RoundsWatcher } from '../../src/eth/rounds.ts';
 import { createWallet } from '../../src/eth/transactions.ts';
-import { parseCliAddr, startControlServer, type ControlServer } from '../../src/server/control.ts';
+import { ControlError, jsonReply, parseCliAddr, startControlServer, textReply, type ControlServer } from '../../src/server/control.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 
 const devnet = withDevnet();
@@ -36,7 +36,18 @@ describe('-cliAddr', () => {
 describe('control API off-chain', () => {
   let server: ControlServer;
   before(async () => {
-    server = await startControlServer({ addr: '127.0.0.1:0', status: () => ({ Version: '0.1.0', OrchestratorPool: [] }) });
+    server = await startControlServer({
+      addr: '127.0.0.1:0',
+      status: () => ({ Version: '0.1.0', OrchestratorPool: [] }),
+      routes: {
+        '/getBroadcastConfig': () => jsonReply({ MaxPrice: null, TranscodingOptions: 'P240p30fps16x9' }),
+        '/setBroadcastConfig': (form) => {
+          if (!form.get('transcodingOptions')) throw new ControlError(400, 'missing form param: transcodingOptions');
+          return textReply('');
+        },
+        '/IsRedeemer': () => textReply('overridden'),
+      },
+    });
   });
   after(() => server.close());
 
@@ -44,13 +55,16 @@ describe('control API off-chain', () => {
     assert.deepEqual(await call(server, '/status').then((r) => [r.status, r.type, r.text]), [200, 'application/json', '{"Version":"0.1.0","OrchestratorPool":[]}']);
     assert.deepEqual(await call(server, '/EthChainID').then((r) => [r.status, r.text]), [200, '0']);
     assert.deepEqual(await call(server, '/IsOrchestrator').then((r) => [r.status, r.text]), [200, 'false']);
-    assert.deepEqual(await call(server, '/IsRedeemer', {}).then((r) => [r.status, r.text]), [200, 'false']);
+    assert.deepEqual(await call(server, '/IsRedeemer', {}).then((r) => [r.status, r.text]), [200, 'overridden']);
     assert.deepEqual(await call(server, '/currentBlock').then((r) => [r.status, r.body.length]), [200, 0]);
     for (const path of [
       '/senderInfo',
       '/currentRound',
       '/ethAddr',
       '/ethBalance',
+      '/tokenBalance',
+      '/maxGasPrice',
+      '/minGasPrice',
       '/ticketBrokerParams',
       '/contractAddresses',
       '/protocolParameters',
@@ -69,6 +83,12 @@ describe('control API off-chain', () => {
     assert.deepEqual(await call(server, '/fundDepositAndReserve').then((r) => [r.status, r.text]), [400, 'missing form param: depositAmount\n']);
     assert.deepEqual(await call(server, '/fundDeposit', {}).then((r) => [r.status, r.text]), [400, 'missing form param: amount\n']);
     assert.deepEqual(await call(server, '/fundDeposit?amount=5').then((r) => [r.status, r.text]), [500, 'missing ETH client\n']);
+  });
+
+  test('routes from the node', async () => {
+    assert.deepEqual(await call(server, '/getBroadcastConfig').then((r) => [r.status, r.text]), [200, '{"MaxPrice":null,"TranscodingOptions":"P240p30fps16x9"}']);
+    assert.deepEqual(await call(server, '/setBroadcastConfig', {}).then((r) => [r.status, r.text]), [400, 'missing form param: transcodingOptions\n']);
+    assert.deepEqual(await call(server, '/setBroadcastConfig', { transcodingOptions: 'P360p30fps16x9' }).then((r) => r.status), 200);
   });
 
   test('unknown paths are 404; /metrics only with a registry', async () => {
@@ -106,6 +126,9 @@ describe('control API on-chain (devnet)', () => {
     const balance = await devnet.publicClient.getBalance({ address: devnet.accounts.broadcaster.address });
     assert.deepEqual(await call(server, '/ethBalance').then((r) => [r.status, r.text]), [200, balance.toString()]);
     assert.deepEqual(await call(server, '/currentRound').then((r) => [r.status, r.text]), [200, devnet.round.toString()]);
+    assert.deepEqual(await call(server, '/tokenBalance').then((r) => [r.status, r.text]), [200, '0']);
+    assert.deepEqual(await call(server, '/maxGasPrice').then((r) => [r.status, r.text]), [200, '']);
+    assert.deepEqual(await call(server, '/minGasPrice').then((r) => [r.status, r.text]), [200, '0']);
     const block = await call(server, '/currentBlock');
     assert.equal(block.status, 200);
     assert.equal(block.type, 'application/octet-stream');
