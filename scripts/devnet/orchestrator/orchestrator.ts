@@ -109,7 +109,7 @@ export interface RunningOrchestrator {
   /** https://host:port */
   uri: string;
   port: number;
-  /** The orchestrator's account (zero address off-chain). */
+  /** The orchestrator's account (the zero address off-chain without a key). */
   address: Address;
   stats: OrchestratorStats;
   /** Resolves once every winning ticket received so far has been tried on chain. */
@@ -216,7 +216,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
   const faults = opts.faults ?? {};
   const log = opts.logger ?? pino({ level: opts.logLevel ?? 'info', base: { component: 'orchestrator' } });
   const onChain = opts.contracts !== undefined;
-  if (onChain && !opts.privateKey) throw new Error('an on-chain orchestrator needs a private key (--private-key)');
+  if (onChain && !opts.privateKey) throw new Error('an on-chain orchestrator needs its private key (privateKey; CLI: ORCH_PRIVATE_KEY or --private-key-file)');
   if (onChain && !opts.rpcUrl) throw new Error('an on-chain orchestrator needs the chain RPC URL (--rpc-url)');
   const ticketEV = opts.ticketEV ?? DEFAULT_TICKET_EV;
   if (ticketEV <= 0n) throw new Error('ticketEV must be > 0');
