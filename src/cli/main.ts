@@ -3,9 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerAccountCommands } from './account.ts';
 import { DEPOSIT_VALUE_FLAGS, registerDepositCommands } from './deposit.ts';
 import { FlagError, normalizeGoArgs } from './flags.ts';
+import { registerGatewayAction } from './gatewayCommand.ts';
 import { addIgnoredFlags, addNodeFlags, isUsageError } from './program.ts';
-
-export const VERSION = '0.1.0';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -22,6 +21,7 @@ export function buildProgram(io: Io): Command {
   addIgnoredFlags(addNodeFlags(program));
   registerAccountCommands(program, io.out);
   registerDepositCommands(program, io);
+  registerGatewayAction(program, io);
   return program;
 }
 

@@ -99,6 +99,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics(`${chain?.address ?? 'offchain'}-${hostname()}`);
   metrics.maxSessions.set(config.maxSessions);
   if (config.maxPrice) metrics.transcodingPrice.set(Number(config.maxPrice.num) / Number(config.maxPrice.den));
+  let fundingGauges: NodeJS.Timeout | undefined;
+  if (chain) {
+    // gwei, as go-livepeer reports them
+    const update = () => {
+      const info = chain.senderInfo();
+      metrics.deposit.set({ sender: chain.address }, Number(info.deposit / 10n ** 9n));
+      metrics.reserve.set({ sender: chain.address }, Number(info.reserve.fundsRemaining / 10n ** 9n));
+    };
+    update();
+    fundingGauges = setInterval(update, 5000);
+    fundingGauges.unref();
+  }
   const ledger = new Ledger(join(config.datadir, 'ledger'));
   await ledger.open();
   const hls = new HlsStore();
@@ -308,6 +320,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (fundingGauges) clearInterval(fundingGauges);
       await rtmp.close();
       push?.close();
       await Promise.allSettled([...streams.keys()].map((mid) => endStream(mid, 'gateway shutting down')));

@@ -1,0 +1,122 @@
+// Brings up everything on-chain a gateway needs, in go-livepeer's order: RPC (chain id checked against
+// the data directory), keystore, rounds watcher, sender info, on-chain orchestrator pool.
+import type { NodeConfig } from '../cli/nodeConfig.ts';
+import { OnchainPool } from '../discovery/onchainPool.ts';
+import { connectEth, type EthConnection } from '../eth/connect.ts';
+import { resolvePassword, unlockAccount } from '../eth/keystore.ts';
+import { RoundsWatcher } from '../eth/rounds.ts';
+import { readSenderInfo } from '../eth/senderInfo.ts';
+import { readTranscoderPool } from '../eth/transcoderPool.ts';
+import { createWallet, type EthWallet } from '../eth/transactions.ts';
+import { ratToDecimal, rat } from '../pm/rat.ts';
+import { SegmentPayer } from '../pm/segmentPayer.ts';
+import { TicketSender } from '../pm/sender.ts';
+import type { SenderInfo } from '../pm/senderInfo.ts';
+import { privateKeySigner } from '../pm/signer.ts';
+import { PoolCache } from '../store/poolCache.ts';
+import type { ChainServices } from './chain.ts';
+import type { Logger } from './logger.ts';
+
+export interface OnchainServices extends ChainServices {
+  eth: EthConnection;
+  wallet: EthWallet;
+  rounds: RoundsWatcher;
+  pool: OnchainPool;
+  /** re-reads the TicketBroker sender info now */
+  refreshSenderInfo(): Promise<SenderInfo>;
+}
+
+/** How often sender info is re-read between rounds (tickets won by orchestrators lower the deposit). */
+const SENDER_INFO_REFRESH_MS = 30_000;
+
+const eth18 = (wei: bigint): string => ratToDecimal(rat(wei, 10n ** 18n), 18);
+
+export async function startChainServices(config: NodeConfig, log: Logger): Promise<OnchainServices> {
+  if (config.network.offchain) throw new Error('on-chain services need an on-chain -network');
+  const eth = await connectEth({
+    network: config.network.name,
+    ethUrl: config.ethUrls.join(','),
+    ethController: config.network.controller,
+    onFailover: (from, to, reason) => log.warn({ from, to, reason }, 'Ethereum RPC failover'),
+  });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const cache = await PoolCache.open(config.datadir, { chainId: eth.client.chainId });
+    cleanups.push(() => cache.close());
+
+    // The password file is read before anything is unlocked (go-livepeer's order bug avoided).
+    const password = await resolvePassword(config.ethPassword);
+    const account = await unlockAccount({ keystorePath: config.keystorePath, ...(config.ethAcctAddr ? { address: config.ethAcctAddr } : {}) }, password);
+    const signer = privateKeySigner(account.privateKey);
+    const wallet = createWallet(eth.client, account.privateKey);
+
+    const rounds = new RoundsWatcher(eth.client, eth.contracts, {
+      intervalMs: config.blockPollingIntervalMs,
+      onError: (err) => log.warn({ err: (err as Error).message }, 'round poll failed'),
+    });
+    await rounds.start();
+    cleanups.push(() => rounds.stop());
+
+    let senderInfo = await readSenderInfo(eth.client, eth.contracts, account.address);
+    const refreshSenderInfo = async (): Promise<SenderInfo> => {
+      senderInfo = await readSenderInfo(eth.client, eth.contracts, account.address);
+      return senderInfo;
+    };
+    log.info({ address: account.address }, `Broadcaster Deposit: ${eth18(senderInfo.deposit)} ETH`);
+    log.info({ address: account.address }, `Broadcaster Reserve: ${eth18(senderInfo.reserve.fundsRemaining)} ETH`);
+    if (senderInfo.deposit === 0n || senderInfo.reserve.fundsRemaining === 0n) {
+      log.warn('the TicketBroker deposit or reserve is empty: orchestrators will not take this gateway\'s tickets; fund them with `livepeer-gateway deposit fund`');
+    }
+    const refreshQuietly = () => void refreshSenderInfo().catch((err: Error) => log.warn({ err: err.message }, 'sender info refresh failed'));
+    rounds.on('round', refreshQuietly);
+    const timer = setInterval(refreshQuietly, SENDER_INFO_REFRESH_MS);
+    timer.unref();
+    cleanups.push(() => clearInterval(timer));
+
+    const pool = new OnchainPool({
+      read: (hint) => readTranscoderPool(eth.client, eth.contracts, { hint }),
+      cache,
+      rounds,
+      log,
+    });
+    await pool.start();
+    cleanups.push(() => pool.stop());
+
+    const sender = new TicketSender(signer, () => rounds.expirationParams());
+    const payer = new SegmentPayer(sender, config.limits, { senderInfo: () => senderInfo, chain: () => rounds.chainView() });
+    return {
+      address: account.address,
+      signer,
+      payer,
+      eth,
+      wallet,
+      rounds,
+      pool,
+      senderInfo: () => senderInfo,
+      chainView: () => rounds.chainView(),
+      refreshSenderInfo,
+      source: pool.asCandidateSource(),
+      status: () => {
+        const snap = rounds.snapshot();
+        return {
+          Address: account.address,
+          Deposit: senderInfo.deposit,
+          Reserve: senderInfo.reserve.fundsRemaining,
+          WithdrawRound: senderInfo.withdrawRound,
+          CurrentRound: snap?.currentRound,
+          LastInitializedRound: snap?.lastInitializedRound,
+          LastSeenBlock: snap?.lastSeenL1Block,
+          Pool: pool.status(),
+          Rpc: { requests: eth.client.stats.requests, failovers: eth.client.stats.failovers },
+        };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

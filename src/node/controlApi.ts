@@ -1,0 +1,49 @@
+// The control API on -cliAddr (what livepeer_cli talks to), with the node's own routes added:
+// /status (streams, orchestrator pool, ledger), /streams, /getBroadcastConfig, /manifestID.
+import type { NodeConfig } from '../cli/nodeConfig.ts';
+import { jsonReply, startControlServer, textReply } from '../server/control.ts';
+import { formatHost } from '../server/http.ts';
+import type { ChainServices } from './chain.ts';
+import type { OnchainServices } from './chainServices.ts';
+import type { Gateway } from './gateway.ts';
+import type { Logger } from './logger.ts';
+
+function isOnchain(chain: ChainServices | undefined): chain is OnchainServices {
+  return !!chain && 'eth' in chain;
+}
+
+export async function startControlApi(config: NodeConfig, gateway: Gateway, chain: ChainServices | undefined, log: Logger) {
+  let lastManifest = '';
+  return startControlServer({
+    addr: `${formatHost(config.cliAddr.host)}:${config.cliAddr.port}`,
+    status: () => ({}),
+    ...(isOnchain(chain)
+      ? {
+          eth: {
+            client: chain.eth.client,
+            contracts: chain.eth.contracts,
+            wallet: chain.wallet,
+            rounds: chain.rounds,
+            pool: chain.pool,
+            tx: { maxGasPrice: config.maxGasPrice, timeoutMs: config.transactionTimeoutMs },
+          },
+        }
+      : {}),
+    ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
+    routes: {
+      '/status': async () => {
+        const s = await gateway.status();
+        if (s.Manifests.length > 0) lastManifest = s.Manifests[s.Manifests.length - 1]!;
+        return jsonReply(s);
+      },
+      '/streams': async () => jsonReply((await gateway.status()).Ledger),
+      '/manifestID': async () => {
+        const s = await gateway.status();
+        return textReply(s.Manifests[s.Manifests.length - 1] ?? lastManifest);
+      },
+      '/getBroadcastConfig': () =>
+        jsonReply({ MaxPrice: config.maxPrice ? `${config.maxPrice.num}/${config.maxPrice.den}` : null, TranscodingOptions: config.transcodingOptions }),
+    },
+    log,
+  });
+}

@@ -1,0 +1,73 @@
+// `livepeer-gateway -gateway …`: start the node, say what listens where, stop cleanly on a signal.
+import type { NodeConfig } from '../cli/nodeConfig.ts';
+import { startGateway, type Gateway } from './gateway.ts';
+import type { ChainServices } from './chain.ts';
+import type { Logger } from './logger.ts';
+
+export interface RunningNode {
+  gateway: Gateway;
+  chain?: ChainServices;
+  stop(): Promise<void>;
+}
+
+/** Starts everything; on any startup failure, whatever had started is stopped again before the error is thrown. */
+export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream): Promise<RunningNode> {
+  let chain: ChainServices | undefined;
+  if (!config.network.offchain) {
+    const { startChainServices } = await import('./chainServices.ts');
+    chain = await startChainServices(config, log);
+  }
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({ config, log, ...(chain ? { chain } : {}) });
+  } catch (err) {
+    await chain?.stop();
+    throw err;
+  }
+  let control: { url: string; close(): Promise<void> };
+  try {
+    const { startControlApi } = await import('./controlApi.ts');
+    control = await startControlApi(config, gateway, chain, log);
+  } catch (err) {
+    await gateway.stop();
+    await chain?.stop();
+    throw err;
+  }
+  if (config.deprecatedBroadcasterFlag) log.warn('-broadcaster is deprecated; use -gateway');
+  out.write('***Livepeer Running in Gateway Mode***\n');
+  out.write(`Video Ingest Endpoint - ${gateway.rtmpUrl}\n`);
+  out.write(`HTTP Server listening on ${gateway.httpUrl}\n`);
+  out.write(`CLI server listening on ${control.url}\n`);
+  if (chain) out.write(`Gateway account ${chain.address} on ${config.network.name}\n`);
+  return {
+    gateway,
+    ...(chain ? { chain } : {}),
+    async stop() {
+      await control.close();
+      await gateway.stop();
+      await chain?.stop();
+    },
+  };
+}
+
+/** Runs until SIGINT/SIGTERM; graceful shutdown is given 10 s, as go-livepeer does. */
+export async function runUntilSignal(node: RunningNode, log: Logger): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      log.info({ signal: sig }, 'shutting down');
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const timer = setTimeout(() => {
+        log.error('graceful shutdown took more than 10 s; exiting');
+        resolve();
+      }, 10_000);
+      timer.unref();
+      node.stop().finally(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
