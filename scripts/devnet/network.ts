@@ -74,6 +74,9 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
         pixelsPerUnit: spec.pixelsPerUnit ?? 1n,
         ticketEV: opts.ticketEV ?? DEVNET_TICKET_EV,
         maxFaceValue: opts.maxFaceValue ?? DEVNET_MAX_FACE_VALUE,
+        // Devnet gas costs nothing real: a nominal redemption gas keeps small face values acceptable
+        // (go-livepeer refuses face values below one redemption's gas cost).
+        redeemGas: 1n,
         initializeRounds: true,
         logger: log.child({ orchestrator: i + 1 }),
         ...(spec.faults ? { faults: spec.faults } : {}),

@@ -159,8 +159,12 @@ export class Recipient {
   // Deliberately broken params, for testing how a broadcaster copes.
   private makeHostile(p: TicketParams, lastBlock: bigint): TicketParams {
     switch (this.cfg.hostile) {
-      case 'huge-face-value':
-        return { ...p, faceValue: bigintToMinimalBytes(1n << 200n) };
+      case 'huge-face-value': {
+        // A face value far above any deposit, with the win probability scaled so the EV looks normal:
+        // only the broadcaster's max-face-value check can catch it.
+        const face = 1n << 200n;
+        return { ...p, faceValue: bigintToMinimalBytes(face), winProb: bigintToMinimalBytes((this.cfg.ticketEV * MAX_WIN_PROB) / face + 1n) };
+      }
       case 'zero-win-prob':
         return { ...p, winProb: new Uint8Array(0) };
       case 'expired':

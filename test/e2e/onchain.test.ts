@@ -1,0 +1,161 @@
+// The gateway on the devnet, as an operator runs it: orchestrators found in the on-chain pool, every
+// segment paid with tickets, winning tickets redeemed on the TicketBroker, renditions served as HLS.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { ticketBrokerAbi } from '../../scripts/devnet/abi.ts';
+import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
+import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
+import { startNode, type RunningNode } from '../../src/node/run.ts';
+import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, waitUntil } from './helpers.ts';
+
+const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
+
+async function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {}): Promise<RunningNode & { datadir: string }> {
+  const datadir = await mkdtemp(join(tmpdir(), 'lpgw-chain-'));
+  const config = buildNodeConfig(
+    new Map(
+      Object.entries({
+        ...net.gatewayFlags,
+        ethKeystorePath: KEYSTORE,
+        ethPassword: 'devnet',
+        rtmpAddr: '127.0.0.1:0',
+        httpAddr: '127.0.0.1:0',
+        cliAddr: '127.0.0.1:0',
+        blockPollingInterval: '1',
+        datadir,
+        ...extra,
+      }),
+    ),
+  );
+  const node = await startNode(config, pino({ level: process.env.LP_TEST_LOG ?? 'silent' }), new Writable({ write: (_c, _e, cb) => cb() }));
+  return Object.assign(node, {
+    datadir,
+    async stop() {
+      await node.stop();
+      await rm(datadir, { recursive: true, force: true });
+    },
+  });
+}
+
+async function deposit(net: LocalNetwork): Promise<bigint> {
+  const [sender] = await net.devnet.publicClient.readContract({
+    address: net.devnet.contracts.ticketBroker,
+    abi: ticketBrokerAbi,
+    functionName: 'getSenderInfo',
+    args: [net.broadcaster.address],
+  });
+  return sender.deposit;
+}
+
+describe('on-chain gateway on the devnet', () => {
+  let net: LocalNetwork;
+  const nodes: { stop(): Promise<void> }[] = [];
+  before(async () => {
+    net = await startLocalNetwork();
+  });
+  after(async () => {
+    killAllPublishers();
+    for (const n of nodes) await n.stop().catch(() => {});
+    await net?.stop();
+  });
+
+  it('20 s of 720p: renditions as HLS, every segment paid, winners redeemed, deposit down by exactly their face values', async () => {
+    const node = await startDevnetGateway(net);
+    nodes.push(node);
+    const { gateway } = node;
+    const depositBefore = await deposit(net);
+    const mid = 'paid';
+    const pub = publish720p(`${gateway.rtmpUrl}/live/${mid}`, 20);
+
+    const seen: Record<string, Set<number>> = { source: new Set(), P240p30fps16x9: new Set(), P360p30fps16x9: new Set() };
+    const probed: Record<string, { width: number; height: number }> = {};
+    let master = '';
+    const poll = async () => {
+      const m = await getText(`${gateway.httpUrl}/stream/${mid}.m3u8`);
+      if (m.status === 200 && m.text.length > master.length) master = m.text;
+      for (const name of Object.keys(seen)) {
+        const r = await getText(`${gateway.httpUrl}/stream/${mid}/${name}.m3u8`);
+        if (r.status !== 200) continue;
+        const seqs = mediaSeqs(r.text);
+        for (const s of seqs) seen[name]!.add(s);
+        if (!probed[name] && seqs.length > 0) probed[name] = await probeSize(await getBytes(`${gateway.httpUrl}/stream/${mid}/${name}/${seqs[0]}.ts`));
+      }
+    };
+    const ended = pub.exited.then(() => true);
+    while (!(await Promise.race([ended, sleep(500).then(() => false)]))) await poll().catch(() => {});
+
+    // master: source first, then the two default renditions
+    const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(variants, [`${mid}/source.m3u8`, `${mid}/P240p30fps16x9.m3u8`, `${mid}/P360p30fps16x9.m3u8`]);
+    assert.deepEqual(probed.source, { width: 1280, height: 720 });
+    assert.deepEqual(probed.P240p30fps16x9?.height, 240);
+    assert.deepEqual(probed.P360p30fps16x9?.height, 360);
+    // no gap in any playlist's sequence numbers
+    for (const [name, set] of Object.entries(seen)) {
+      const seqs = [...set].sort((a, b) => a - b);
+      assert.ok(seqs.length >= 8, `${name}: ${seqs.length} segments`);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i), `${name} has no gap`);
+    }
+
+    // every segment carried tickets
+    await waitUntil(async () => (gateway.stream(mid) ? undefined : true), 15_000, 'stream end');
+    const status = await gateway.status();
+    const ledger = (status.Ledger.streams as Record<string, { segments: number; transcoded: number; tickets: number; failures: number }>)[mid]!;
+    assert.ok(ledger.transcoded >= 8);
+    assert.equal(ledger.failures, 0);
+    const received = net.orchestrators.reduce((n, o) => n + o.stats.ticketsReceived, 0);
+    assert.equal(received, ledger.tickets, 'orchestrators received every ticket the gateway sent');
+    assert.ok(ledger.tickets >= ledger.transcoded, `${ledger.tickets} tickets for ${ledger.transcoded} segments`);
+    const perOrch = status.Ledger.orchestrators as Record<string, { segments: number; tickets: number }>;
+    for (const [uri, e] of Object.entries(perOrch)) assert.ok(e.tickets >= e.segments, `${uri}: every segment had tickets`);
+
+    // winners were redeemed and the deposit dropped by exactly their face values
+    for (const o of net.orchestrators) await o.redemptionsSettled();
+    const redemptions = net.orchestrators.flatMap((o) => o.stats.redemptions).filter((r) => r.status === 'redeemed');
+    assert.ok(redemptions.length >= 1, 'at least one winning ticket was redeemed');
+    const redeemed = redemptions.reduce((sum, r) => sum + r.faceValue, 0n);
+    assert.equal(depositBefore - (await deposit(net)), redeemed);
+  });
+
+  it('hostile: a price above -maxPricePerUnit and a face value above the deposit are refused; the stream uses the good one', async () => {
+    const orchs: RunningOrchestrator[] = [];
+    const c = net.devnet;
+    const [pricey, greedy] = [
+      await startOrchestrator({ privateKey: c.orchestrators[0]!.privateKey, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 5000n, logLevel: 'silent' }),
+      await startOrchestrator({ privateKey: c.orchestrators[1]!.privateKey, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 1000n, faults: { hostileTicketParams: 'huge-face-value' }, logLevel: 'silent' }),
+    ];
+    orchs.push(pricey, greedy);
+    const good = net.orchestrators[2]!;
+    const node = await startDevnetGateway(net, { orchAddr: [pricey.uri, greedy.uri, good.uri].join(','), maxPricePerUnit: '2000', transcodingOptions: 'P240p30fps16x9' });
+    nodes.push(node);
+    try {
+      const mid = 'hostilechain';
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      await waitUntil(
+        async () => {
+          const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
+          return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
+        },
+        25_000,
+        'renditions',
+      );
+      const runner = node.gateway.stream(mid)!;
+      assert.ok(runner.outcomes.every((o) => o.orchestrator === good.uri), 'only the honest orchestrator was used');
+      const st = Object.fromEntries(runner.opts.pool.status().map((s) => [s.uri, s]));
+      assert.equal(st[pricey.uri]?.state, 'excluded');
+      assert.match(st[pricey.uri]?.reason ?? '', /price above -maxPricePerUnit/);
+      assert.equal(st[greedy.uri]?.state, 'excluded');
+      assert.match(st[greedy.uri]?.reason ?? '', /faceValue .* > max faceValue/);
+      assert.equal((await getText(`${node.gateway.httpUrl}/healthz`)).status, 200);
+    } finally {
+      killAllPublishers();
+      for (const o of orchs) await o.stop();
+    }
+  });
+});
