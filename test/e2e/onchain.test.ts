@@ -34,13 +34,14 @@ async function startDevnetGateway(net: LocalNetwork, extra: Record<string, strin
     ),
   );
   const node = await startNode(config, pino({ level: process.env.LP_TEST_LOG ?? 'silent' }), new Writable({ write: (_c, _e, cb) => cb() }));
-  return Object.assign(node, {
+  return {
+    ...node,
     datadir,
     async stop() {
       await node.stop();
       await rm(datadir, { recursive: true, force: true });
     },
-  });
+  };
 }
 
 async function deposit(net: LocalNetwork): Promise<bigint> {
@@ -61,7 +62,7 @@ describe('on-chain gateway on the devnet', () => {
   });
   after(async () => {
     killAllPublishers();
-    for (const n of nodes) await n.stop().catch(() => {});
+    for (const n of nodes) await n.stop();
     await net?.stop();
   });
 
