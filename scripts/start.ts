@@ -25,7 +25,7 @@ const eth = (wei: bigint): string => `${ratToDecimal(rat(wei, 10n ** 18n), 18)} 
 const datadir = await mkdtemp(join(tmpdir(), 'livepeer-gateway-devnet-'));
 const net = await startLocalNetwork({ log: pino({ level: 'warn' }) });
 const flags = new Map<string, string>(
-  Object.entries({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', datadir, blockPollingInterval: '1', v: demo ? '2' : '3' }),
+  Object.entries({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', datadir, blockPollingInterval: '1', v: demo ? '0' : '3' }),
 );
 // extra gateway flags from the command line override the defaults above
 for (const a of normalizeGoArgs(extra)) {
