@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { startGateway, type Gateway } from '../../src/node/gateway.ts';
+import { startNode } from '../../src/node/run.ts';
+import { Writable } from 'node:stream';
 import type { ChainServices } from '../../src/node/chain.ts';
 import { testSourceArgs } from '../media/testMedia.ts';
 
@@ -33,6 +35,30 @@ export async function startTestGateway(flags: Record<string, string>, chain?: Ch
     datadir,
     async stop() {
       await gateway.stop();
+      await rm(datadir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestNode {
+  gateway: Gateway;
+  controlUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The whole node (gateway + control API, on-chain services when the flags ask for them) on free ports. */
+export async function startTestNode(flags: Record<string, string>): Promise<TestNode> {
+  const datadir = await mkdtemp(join(tmpdir(), 'lpnode-'));
+  const config = buildNodeConfig(
+    new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })),
+  );
+  let printed = '';
+  const node = await startNode(config, pino({ level: process.env.LP_TEST_LOG ?? 'silent' }), new Writable({ write: (c, _e, cb) => ((printed += c), cb()) }));
+  return {
+    gateway: node.gateway,
+    controlUrl: /CLI server listening on (\S+)/.exec(printed)![1]!,
+    async stop() {
+      await node.stop();
       await rm(datadir, { recursive: true, force: true });
     },
   };

@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, startTestNode, waitUntil, type TestNode } from './helpers.ts';
 
 describe('off-chain gateway (-network offchain -orchAddr)', () => {
   let orch: RunningOrchestrator;
-  let gw: TestGateway;
+  let gw: TestNode;
   before(async () => {
     orch = await startOrchestrator({ logLevel: 'silent' });
-    gw = await startTestGateway({ network: 'offchain', orchAddr: orch.uri });
+    gw = await startTestNode({ network: 'offchain', orchAddr: orch.uri, maxSessions: '1' });
   });
   after(async () => {
     killAllPublishers();
@@ -29,6 +29,15 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
       20_000,
       'master playlist with both renditions',
     );
+    // -maxSessions 1: a second stream is refused while this one is live
+    const second = publish720p(`${gw.gateway.rtmpUrl}/live/another`, 4);
+    assert.notEqual(await second.exited, 0);
+    assert.equal(gw.gateway.stream('another'), undefined);
+    // the control API shows the stream and the orchestrator it uses
+    const status = JSON.parse((await getText(`${gw.controlUrl}/status`)).text);
+    assert.deepEqual(status.Manifests, ['offchain']);
+    assert.deepEqual(status.OrchestratorPool, [orch.uri]);
+    assert.equal(status.Streams.offchain.ingest, 'rtmp');
     const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(variants, ['offchain/source.m3u8', 'offchain/P240p30fps16x9.m3u8', 'offchain/P360p30fps16x9.m3u8']);
     assert.match(master, /RESOLUTION=1280x720/);
@@ -47,8 +56,8 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
     assert.equal(orch.stats.ticketsReceived, 0, 'no tickets off-chain');
     await pub.exited;
     await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 10_000, 'stream end');
-    const status = await gw.gateway.status();
-    const ledger = status.Ledger.streams as Record<string, { transcoded: number; tickets: number }>;
+    // the ledger outlives the stream and is readable on the control API
+    const ledger = JSON.parse((await getText(`${gw.controlUrl}/streams`)).text).streams as Record<string, { transcoded: number; tickets: number }>;
     assert.ok(ledger.offchain!.transcoded >= 3);
     assert.equal(ledger.offchain!.tickets, 0);
   });
