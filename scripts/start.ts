@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { ticketBrokerAbi } from './devnet/abi.ts';
+import { ticketBrokerAbi } from '../src/eth/abi/index.ts';
 import { startLocalNetwork } from './devnet/network.ts';
 import { buildNodeConfig } from '../src/cli/nodeConfig.ts';
 import { normalizeGoArgs } from '../src/cli/flags.ts';

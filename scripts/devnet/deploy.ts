@@ -1,7 +1,7 @@
 // Deploys the devnet's Livepeer-ABI contracts to an anvil chain, registers them in the Controller and
 // offers the set-up steps tests need: orchestrator registration, round initialization, mining, funding.
 import { getAddress, keccak256, toHex, type Address, type Hex, type TransactionReceipt } from 'viem';
-import { bondingManagerAbi, controllerAbi, roundsManagerAbi, ticketBrokerAbi } from './abi.ts';
+import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { DEPLOYER } from './accounts.ts';
 import {
   MULTICALL3_ADDRESS,
@@ -13,7 +13,7 @@ import {
   type DevnetWalletClient,
 } from './chain.ts';
 import { artifact, compileDevnetContracts, type DevnetArtifacts } from './compile.ts';
-import { devBondingManagerAbi, devServiceRegistryAbi, devTicketBrokerAbi } from './devAbi.ts';
+import { devBondingManagerAbi, devControllerAbi, devServiceRegistryAbi, devTicketBrokerAbi } from './devAbi.ts';
 
 export interface DevnetContracts {
   controller: Address;
@@ -106,7 +106,7 @@ export async function deployDevnet(rpcUrl: string, opts: DeployOptions = {}): Pr
   for (const [name, address] of registry) {
     const hash = await wallet.writeContract({
       address: controller,
-      abi: controllerAbi,
+      abi: devControllerAbi,
       functionName: 'setContractInfo',
       args: [contractId(name), address, commit],
     });
@@ -133,7 +133,7 @@ export async function deployDevnet(rpcUrl: string, opts: DeployOptions = {}): Pr
     bytecode: artifact(artifacts, 'Multicall3').deployedBytecode,
   });
 
-  const unpause = await wallet.writeContract({ address: controller, abi: controllerAbi, functionName: 'unpause' });
+  const unpause = await wallet.writeContract({ address: controller, abi: devControllerAbi, functionName: 'unpause' });
   await waitForSuccess(pub, unpause, 'unpause Controller');
 
   return {

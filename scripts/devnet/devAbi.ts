@@ -4,6 +4,23 @@
 const uintIn = (name: string) => ({ name, type: 'uint256', internalType: 'uint256' }) as const;
 const addressIn = (name: string) => ({ name, type: 'address', internalType: 'address' }) as const;
 
+// Controller owner: register contracts, pause and unpause the protocol.
+export const devControllerAbi = [
+  {
+    type: 'function',
+    name: 'setContractInfo',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: '_id', type: 'bytes32', internalType: 'bytes32' },
+      addressIn('_contractAddress'),
+      { name: '_gitCommitHash', type: 'bytes20', internalType: 'bytes20' },
+    ],
+    outputs: [],
+  },
+  { type: 'function', name: 'pause', stateMutability: 'nonpayable', inputs: [], outputs: [] },
+  { type: 'function', name: 'unpause', stateMutability: 'nonpayable', inputs: [], outputs: [] },
+] as const;
+
 export const devBondingManagerAbi = [
   {
     type: 'function',

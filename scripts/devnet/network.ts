@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { BROADCASTER } from './accounts.ts';
 import { startDevnet, type Devnet, type DevnetOptions } from './devnet.ts';
 import { fundSender, initializeRound, mineBlocks, setServiceURI } from './deploy.ts';
-import { roundsManagerAbi } from './abi.ts';
+import { roundsManagerAbi } from '../../src/eth/abi/index.ts';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from './orchestrator/orchestrator.ts';
 
 const ETH = 10n ** 18n;

@@ -15,19 +15,9 @@ import {
   type AbiFunction,
   type Address,
 } from 'viem';
-import {
-  CONTRACT_NAMES,
-  bondingManagerAbi,
-  controllerAbi,
-  livepeerTokenAbi,
-  minterAbi,
-  multicall3Abi,
-  roundsManagerAbi,
-  serviceRegistryAbi,
-  ticketBrokerAbi,
-} from '../../scripts/devnet/abi.ts';
+import { readdir, readFile } from 'node:fs/promises';
 import { devnetWalletClient, MULTICALL3_ADDRESS, waitForSuccess } from '../../scripts/devnet/chain.ts';
-import { compileDevnetContracts } from '../../scripts/devnet/compile.ts';
+import { compileDevnetContracts, type DevnetArtifacts } from '../../scripts/devnet/compile.ts';
 import {
   contractId,
   deactivateOrchestrator,
@@ -37,7 +27,24 @@ import {
   readTranscoderPool,
   registerOrchestrator,
 } from '../../scripts/devnet/deploy.ts';
-import { devBondingManagerAbi, devServiceRegistryAbi } from '../../scripts/devnet/devAbi.ts';
+import {
+  devBondingManagerAbi,
+  devControllerAbi,
+  devRoundsManagerAbi,
+  devServiceRegistryAbi,
+  devTicketBrokerAbi,
+} from '../../scripts/devnet/devAbi.ts';
+import {
+  bondingManagerAbi,
+  controllerAbi,
+  livepeerTokenAbi,
+  minterAbi,
+  multicall3Abi,
+  roundsManagerAbi,
+  serviceRegistryAbi,
+  ticketBrokerAbi,
+} from '../../src/eth/abi/index.ts';
+import { CONTRACT_NAMES } from '../../src/eth/contracts.ts';
 import { expectRevert, withDevnet } from '../helpers/devnet.ts';
 
 const LPT = 10n ** 18n;
@@ -83,7 +90,7 @@ describe('Controller registry', () => {
     await expectRevert(
       stranger.writeContract({
         address: c.controller,
-        abi: controllerAbi,
+        abi: devControllerAbi,
         functionName: 'setContractInfo',
         args: [contractId('Minter'), zeroAddress, '0x0000000000000000000000000000000000000000'],
       }),
@@ -94,7 +101,7 @@ describe('Controller registry', () => {
     const id = contractId('Treasury');
     const hash = await owner.writeContract({
       address: c.controller,
-      abi: controllerAbi,
+      abi: devControllerAbi,
       functionName: 'setContractInfo',
       args: [id, c.minter, '0x1111111111111111111111111111111111111111'],
     });
@@ -105,7 +112,7 @@ describe('Controller registry', () => {
 
     await waitForSuccess(
       devnet.publicClient,
-      await owner.writeContract({ address: c.controller, abi: controllerAbi, functionName: 'pause' }),
+      await owner.writeContract({ address: c.controller, abi: devControllerAbi, functionName: 'pause' }),
       'pause',
     );
     const b = devnetWalletClient(devnet.rpcUrl, devnet.accounts.broadcaster.privateKey);
@@ -121,27 +128,130 @@ describe('hand-written ABIs', () => {
   const normalize = (item: unknown): unknown =>
     JSON.parse(JSON.stringify(item, (k, v) => (k === 'internalType' ? undefined : v)));
 
-  test('match the compiled devnet contracts item by item (names, types, indexing, mutability)', async () => {
+  // The real network's ABIs (src/eth/abi), by devnet contract.
+  const CANONICAL: [string, Abi][] = [
+    ['Controller', controllerAbi],
+    ['TicketBroker', ticketBrokerAbi],
+    ['BondingManager', bondingManagerAbi],
+    ['RoundsManager', roundsManagerAbi],
+    ['ServiceRegistry', serviceRegistryAbi],
+    ['Minter', minterAbi],
+    ['LivepeerToken', livepeerTokenAbi],
+    ['Multicall3', multicall3Abi],
+  ];
+  // Owner administration and devnet-only setters (scripts/devnet/devAbi.ts).
+  const DEV: [string, Abi][] = [
+    ['Controller', devControllerAbi],
+    ['TicketBroker', devTicketBrokerAbi],
+    ['BondingManager', devBondingManagerAbi],
+    ['RoundsManager', devRoundsManagerAbi],
+    ['ServiceRegistry', devServiceRegistryAbi],
+  ];
+  // Reads of the control API's /protocolParameters that the devnet leaves out on purpose (the gateway
+  // reports them as null/0 there); nothing on the broadcaster path.
+  const KNOWN_GAPS = [
+    'BondingManager.unbondingPeriod',
+    'Minter.getGlobalTotalSupply',
+    'Minter.inflation',
+    'Minter.inflationChange',
+    'Minter.targetBondingRate',
+  ];
+  // What the broadcaster path calls: src/eth (contract lookup, rounds, sender info, deposit/reserve
+  // transactions, orchestrator pool) and viem's multicall.
+  const BROADCASTER_PATH: Record<string, string[]> = {
+    Controller: ['getContract'],
+    TicketBroker: [
+      'fundDeposit',
+      'fundReserve',
+      'fundDepositAndReserve',
+      'unlock',
+      'cancelUnlock',
+      'withdraw',
+      'getSenderInfo',
+      'claimableReserve',
+      'claimedReserve',
+      'unlockPeriod',
+      'ticketValidityPeriod',
+    ],
+    BondingManager: [
+      'getFirstTranscoderInPool',
+      'getNextTranscoderInPool',
+      'getTranscoderPoolSize',
+      'transcoderTotalStake',
+      'isActiveTranscoder',
+      'transcoderStatus',
+      'getTranscoder',
+    ],
+    RoundsManager: [
+      'currentRound',
+      'currentRoundInitialized',
+      'lastInitializedRound',
+      'currentRoundStartBlock',
+      'roundLength',
+      'blockHashForRound',
+      'blockNum',
+    ],
+    ServiceRegistry: ['getServiceURI'],
+    Multicall3: ['aggregate3', 'getEthBalance'],
+  };
+
+  const compiledItem = (artifacts: DevnetArtifacts, contract: string, type: string, name: string) =>
+    artifacts.contracts[contract]!.abi.find((c) => c.type === type && 'name' in c && c.name === name);
+
+  test('every src/eth/abi item the devnet implements matches the compiled contract exactly; the rest are the known gaps', async () => {
     const { artifacts } = await compileDevnetContracts();
-    const pairs: [string, Abi][] = [
-      ['Controller', controllerAbi],
-      ['TicketBroker', ticketBrokerAbi],
-      ['BondingManager', bondingManagerAbi],
-      ['RoundsManager', roundsManagerAbi],
-      ['ServiceRegistry', serviceRegistryAbi],
-      ['Minter', minterAbi],
-      ['LivepeerToken', livepeerTokenAbi],
-      ['Multicall3', multicall3Abi],
-      ['BondingManager', devBondingManagerAbi],
-      ['ServiceRegistry', devServiceRegistryAbi],
-    ];
-    for (const [name, abi] of pairs) {
-      const compiled = artifacts.contracts[name]!.abi;
+    const missing: string[] = [];
+    let matched = 0;
+    for (const [name, abi] of CANONICAL) {
       for (const item of abi) {
         if (item.type !== 'function' && item.type !== 'event') continue;
-        const match = compiled.find((c) => c.type === item.type && 'name' in c && c.name === item.name);
+        const match = compiledItem(artifacts, name, item.type, item.name);
+        if (!match) {
+          missing.push(`${name}.${item.name}`);
+          continue;
+        }
+        assert.deepEqual(normalize(match), normalize(item), `${name}.${item.name}`);
+        matched++;
+      }
+    }
+    assert.deepEqual(missing.sort(), KNOWN_GAPS, 'src/eth/abi items the devnet lacks');
+    assert.ok(matched > 50, `${matched} items compared`);
+  });
+
+  test('the devnet-only and owner ABIs match the compiled contracts item by item', async () => {
+    const { artifacts } = await compileDevnetContracts();
+    for (const [name, abi] of DEV) {
+      for (const item of abi) {
+        if (item.type !== 'function' && item.type !== 'event') continue;
+        const match = compiledItem(artifacts, name, item.type, item.name);
         assert.ok(match, `${name}.${item.name} exists`);
         assert.deepEqual(normalize(match), normalize(item), `${name}.${item.name}`);
+        const canonical = CANONICAL.find(([n]) => n === name)![1];
+        assert.ok(!canonical.some((i) => i.type === item.type && i.name === item.name), `${name}.${item.name} is stated once`);
+      }
+    }
+  });
+
+  test('the devnet implements every function the broadcaster path calls', async () => {
+    const { artifacts } = await compileDevnetContracts();
+    for (const [name, functions] of Object.entries(BROADCASTER_PATH)) {
+      const canonical = CANONICAL.find(([n]) => n === name)![1];
+      for (const fn of functions) {
+        const item = canonical.find((i) => i.type === 'function' && i.name === fn);
+        assert.ok(item, `${name}.${fn} is in src/eth/abi`);
+        assert.ok(!KNOWN_GAPS.includes(`${name}.${fn}`), `${name}.${fn} is not a known gap`);
+        const match = compiledItem(artifacts, name, 'function', fn);
+        assert.ok(match, `the devnet's ${name} implements ${fn}`);
+        assert.deepEqual(normalize(match), normalize(item), `${name}.${fn}`);
+      }
+    }
+    // The list above covers every contract function src/eth names.
+    const listed = new Set(Object.values(BROADCASTER_PATH).flat());
+    const dir = new URL('../../src/eth/', import.meta.url);
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts'))) {
+      const text = await readFile(new URL(file, dir), 'utf8');
+      for (const [, fn] of text.matchAll(/functionName: '(\w+)'/g)) {
+        assert.ok(listed.has(fn!), `${fn} (called in src/eth/${file}) is listed in BROADCASTER_PATH`);
       }
     }
   });

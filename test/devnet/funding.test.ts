@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseEventLogs, type Hex, type TransactionReceipt } from 'viem';
-import { ticketBrokerAbi } from '../../scripts/devnet/abi.ts';
+import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { devnetWalletClient, waitForSuccess } from '../../scripts/devnet/chain.ts';
 import { fundSender, initializeRound, mineToNextRound } from '../../scripts/devnet/deploy.ts';
 import { expectRevert, withDevnet } from '../helpers/devnet.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { bytesToHex, hexToBytes, type Address } from 'viem';
-import { ticketBrokerAbi } from '../../scripts/devnet/abi.ts';
+import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { MAX_WIN_PROB } from '../../scripts/devnet/orchestrator/recipient.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';

@@ -5,9 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { bytesToBigInt, parseEventLogs, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../scripts/devnet/abi.ts';
+import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { devnetWalletClient, waitForSuccess } from '../../scripts/devnet/chain.ts';
 import { deactivateOrchestrator, fundSender, initializeRound, mineToNextRound } from '../../scripts/devnet/deploy.ts';
+import { devControllerAbi } from '../../scripts/devnet/devAbi.ts';
 import { privateKeySigner } from '../../src/pm/signer.ts';
 import { recipientRandHash, signTicket, ticketHash, toContractTicket, type Ticket } from '../../src/pm/ticket.ts';
 import { expectRevert, withDevnet } from '../helpers/devnet.ts';
@@ -422,10 +423,9 @@ describe('refusals carry the real reason strings', () => {
 
     // Paused system.
     const owner = devnetWalletClient(devnet.rpcUrl, devnet.accounts.deployer.privateKey);
-    const { controllerAbi } = await import('../../scripts/devnet/abi.ts');
     await waitForSuccess(
       devnet.publicClient,
-      await owner.writeContract({ address: devnet.contracts.controller, abi: controllerAbi, functionName: 'pause' }),
+      await owner.writeContract({ address: devnet.contracts.controller, abi: devControllerAbi, functionName: 'pause' }),
       'pause',
     );
     await expectRevert(redeem(toContractTicket(late.ticket), sign(late.ticket), late.rand), 'system is paused');

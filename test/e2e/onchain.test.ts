@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ticketBrokerAbi } from '../../scripts/devnet/abi.ts';
+import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { parseEther } from 'viem';
 import { devnetTestClient, devnetWalletClient } from '../../scripts/devnet/chain.ts';
 import { fundSender } from '../../scripts/devnet/deploy.ts';
-import { controllerAbi } from '../../src/eth/abi/controller.ts';
+import { devControllerAbi } from '../../scripts/devnet/devAbi.ts';
 import { connectEth } from '../../src/eth/connect.ts';
 import { TransactionError } from '../../src/eth/errors.ts';
 import { readReserveClaims, readSenderState } from '../../src/eth/senderInfo.ts';
@@ -90,8 +90,7 @@ describe('transactions', () => {
     const ctx = await context();
     const owner = devnetWalletClient(devnet.rpcUrl, devnet.accounts.deployer.privateKey);
     // pause() is the Controller owner's; the gateway's ABI leaves it out.
-    const pauseAbi = [...controllerAbi, { type: 'function', name: 'pause', stateMutability: 'nonpayable', inputs: [], outputs: [] }] as const;
-    await devnet.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: devnet.contracts.controller, abi: pauseAbi, functionName: 'pause' }) });
+    await devnet.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: devnet.contracts.controller, abi: devControllerAbi, functionName: 'pause' }) });
     await assert.rejects(prepareBrokerTx(ctx, { kind: 'fundDeposit', amount: 1n }), (e: Error) => {
       assert.ok(e instanceof TransactionError && e.code === 'paused');
       assert.equal(e.message, 'the Livepeer protocol is paused (system is paused); nothing was sent: try again later');

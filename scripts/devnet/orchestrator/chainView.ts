@@ -1,7 +1,7 @@
 // What the orchestrator reads from the chain, with short caches so a burst of requests costs a
 // handful of RPC calls: last seen L1 block, rounds, pool size, gas price, sender funds.
 import { zeroHash, type Address, type Hex } from 'viem';
-import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../abi.ts';
+import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../../src/eth/abi/index.ts';
 import { devnetPublicClient, type DevnetPublicClient } from '../chain.ts';
 import type { SenderInfo } from '../../../src/pm/senderInfo.ts';
 

@@ -2,7 +2,7 @@
 // A failed redemption is logged and kept in the stats; it never stops the orchestrator.
 import { BaseError, ContractFunctionRevertedError, type Hex } from 'viem';
 import type { Logger } from 'pino';
-import { roundsManagerAbi, ticketBrokerAbi } from '../abi.ts';
+import { roundsManagerAbi, ticketBrokerAbi } from '../../../src/eth/abi/index.ts';
 import { devnetWalletClient, type DevnetWalletClient } from '../chain.ts';
 import { ticketHash, toContractTicket } from '../../../src/pm/ticket.ts';
 import type { OrchestratorChain } from './chainView.ts';

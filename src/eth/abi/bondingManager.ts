@@ -1,4 +1,5 @@
-// BondingManager (proxy): the orchestrator pool (a linked list sorted by stake) and each orchestrator's record.
+// BondingManager (proxy): the orchestrator pool (a linked list sorted by stake), each orchestrator's record,
+// and the fees an orchestrator earns from redeemed tickets.
 const address = <const N extends string>(name: N) => ({ name, type: 'address', internalType: 'address' }) as const;
 const uint = <const N extends string>(name: N) => ({ name, type: 'uint256', internalType: 'uint256' }) as const;
 
@@ -69,10 +70,34 @@ export const bondingManagerAbi = [
   { type: 'function', name: 'getTotalBonded', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   {
     type: 'function',
+    name: 'pendingFees',
+    stateMutability: 'view',
+    inputs: [address('_delegator'), uint('_endRound')],
+    outputs: [uint('')],
+  },
+  {
+    type: 'function',
+    name: 'withdrawFees',
+    stateMutability: 'nonpayable',
+    inputs: [{ name: '_recipient', type: 'address', internalType: 'address payable' }, uint('_amount')],
+    outputs: [],
+  },
+  {
+    type: 'function',
     name: 'unbondingPeriod',
     stateMutability: 'view',
     inputs: [],
     outputs: [{ name: '', type: 'uint64', internalType: 'uint64' }],
+  },
+  {
+    type: 'event',
+    name: 'TranscoderUpdate',
+    anonymous: false,
+    inputs: [
+      { name: 'transcoder', type: 'address', indexed: true, internalType: 'address' },
+      { name: 'rewardCut', type: 'uint256', indexed: false, internalType: 'uint256' },
+      { name: 'feeShare', type: 'uint256', indexed: false, internalType: 'uint256' },
+    ],
   },
   {
     type: 'event',

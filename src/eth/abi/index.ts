@@ -1,4 +1,6 @@
-// The Livepeer contract ABIs of Arbitrum One that the gateway calls, one file per contract.
+// The Livepeer contract ABIs of Arbitrum One, one file per contract: what the gateway calls, plus the
+// orchestrator's side (ticket redemption, fee withdrawal, service URI, round initialization) that the devnet
+// orchestrator uses. Owner-only administration is not here.
 export { bondingManagerAbi } from './bondingManager.ts';
 export { controllerAbi } from './controller.ts';
 export { livepeerTokenAbi } from './livepeerToken.ts';

@@ -17,7 +17,15 @@ export const roundsManagerAbi = [
   { type: 'function', name: 'roundLockAmount', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   { type: 'function', name: 'currentRoundStartBlock', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   { type: 'function', name: 'currentRoundLocked', stateMutability: 'view', inputs: [], outputs: [bool] },
+  { type: 'function', name: 'initializeRound', stateMutability: 'nonpayable', inputs: [], outputs: [] },
   { type: 'function', name: 'blockNum', stateMutability: 'view', inputs: [], outputs: [uint('')] },
+  {
+    type: 'function',
+    name: 'blockHash',
+    stateMutability: 'view',
+    inputs: [uint('_block')],
+    outputs: [{ name: '', type: 'bytes32', internalType: 'bytes32' }],
+  },
   {
     type: 'event',
     name: 'NewRound',

@@ -1,5 +1,13 @@
-// ServiceRegistry (proxy): each orchestrator's advertised service URI (free-form, untrusted).
+// ServiceRegistry (proxy): each orchestrator's advertised service URI (free-form, untrusted), set by the
+// orchestrator itself.
 export const serviceRegistryAbi = [
+  {
+    type: 'function',
+    name: 'setServiceURI',
+    stateMutability: 'nonpayable',
+    inputs: [{ name: '_serviceURI', type: 'string', internalType: 'string' }],
+    outputs: [],
+  },
   {
     type: 'function',
     name: 'getServiceURI',

@@ -94,6 +94,28 @@ export const ticketBrokerAbi = [
     inputs: [{ name: '_ticket', type: 'tuple', internalType: 'struct MTicketBrokerCore.Ticket', components: ticketComponents }],
     outputs: [{ name: '', type: 'bytes32', internalType: 'bytes32' }],
   },
+  {
+    type: 'function',
+    name: 'redeemWinningTicket',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: '_ticket', type: 'tuple', internalType: 'struct MTicketBrokerCore.Ticket', components: ticketComponents },
+      { name: '_sig', type: 'bytes', internalType: 'bytes' },
+      uint('_recipientRand'),
+    ],
+    outputs: [],
+  },
+  {
+    type: 'function',
+    name: 'batchRedeemWinningTickets',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: '_tickets', type: 'tuple[]', internalType: 'struct MTicketBrokerCore.Ticket[]', components: ticketComponents },
+      { name: '_sigs', type: 'bytes[]', internalType: 'bytes[]' },
+      { name: '_recipientRands', type: 'uint256[]', internalType: 'uint256[]' },
+    ],
+    outputs: [],
+  },
   { type: 'function', name: 'unlockPeriod', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   { type: 'function', name: 'ticketValidityPeriod', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   {
@@ -122,6 +144,20 @@ export const ticketBrokerAbi = [
       { name: 'reserveHolder', type: 'address', indexed: true, internalType: 'address' },
       { name: 'claimant', type: 'address', indexed: false, internalType: 'address' },
       { name: 'amount', type: 'uint256', indexed: false, internalType: 'uint256' },
+    ],
+  },
+  {
+    type: 'event',
+    name: 'WinningTicketRedeemed',
+    anonymous: false,
+    inputs: [
+      { name: 'sender', type: 'address', indexed: true, internalType: 'address' },
+      { name: 'recipient', type: 'address', indexed: true, internalType: 'address' },
+      { name: 'faceValue', type: 'uint256', indexed: false, internalType: 'uint256' },
+      { name: 'winProb', type: 'uint256', indexed: false, internalType: 'uint256' },
+      { name: 'senderNonce', type: 'uint256', indexed: false, internalType: 'uint256' },
+      { name: 'recipientRand', type: 'uint256', indexed: false, internalType: 'uint256' },
+      { name: 'auxData', type: 'bytes', indexed: false, internalType: 'bytes' },
     ],
   },
   {
@@ -159,5 +195,11 @@ export const ticketBrokerAbi = [
       { name: 'deposit', type: 'uint256', indexed: false, internalType: 'uint256' },
       { name: 'reserve', type: 'uint256', indexed: false, internalType: 'uint256' },
     ],
+  },
+  {
+    type: 'event',
+    name: 'ParameterUpdate',
+    anonymous: false,
+    inputs: [{ name: 'param', type: 'string', indexed: false, internalType: 'string' }],
   },
 ] as const;
