@@ -1,6 +1,7 @@
 // Deploys the devnet's Livepeer-ABI contracts to an anvil chain, registers them in the Controller and
 // offers the set-up steps tests need: orchestrator registration, round initialization, mining, funding.
-import { getAddress, keccak256, toHex, type Address, type Hex, type TransactionReceipt } from 'viem';
+import { contractId } from '../../src/eth/contracts.ts';
+import { getAddress, type Address, type Hex, type TransactionReceipt } from 'viem';
 import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { DEPLOYER } from './accounts.ts';
 import {
@@ -45,10 +46,7 @@ export interface DeployOptions {
 
 export const DEFAULT_ROUND_LENGTH = 20n;
 
-/** Controller id of a registry name: keccak256 of its UTF-8 bytes. */
-export function contractId(name: string): Hex {
-  return keccak256(toHex(name));
-}
+export { contractId };
 
 function clients(rpcUrl: string, privateKey: Hex = DEPLOYER.privateKey): { pub: DevnetPublicClient; wallet: DevnetWalletClient } {
   return { pub: devnetPublicClient(rpcUrl), wallet: devnetWalletClient(rpcUrl, privateKey) };

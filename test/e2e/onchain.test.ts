@@ -1,47 +1,16 @@
 // The gateway on the devnet, as an operator runs it: orchestrators found in the on-chain pool, every
 // segment paid with tickets, winning tickets redeemed on the TicketBroker, renditions served as HLS.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
-import { startNode, type RunningNode } from '../../src/node/run.ts';
-import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, waitUntil } from './helpers.ts';
+import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, startTestNode, waitUntil, type TestNode } from './helpers.ts';
 
 const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
 
-async function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {}): Promise<RunningNode & { datadir: string }> {
-  const datadir = await mkdtemp(join(tmpdir(), 'lpgw-chain-'));
-  const config = buildNodeConfig(
-    new Map(
-      Object.entries({
-        ...net.gatewayFlags,
-        ethKeystorePath: KEYSTORE,
-        ethPassword: 'devnet',
-        rtmpAddr: '127.0.0.1:0',
-        httpAddr: '127.0.0.1:0',
-        cliAddr: '127.0.0.1:0',
-        blockPollingInterval: '1',
-        datadir,
-        ...extra,
-      }),
-    ),
-  );
-  const node = await startNode(config, pino({ level: process.env.LP_TEST_LOG ?? 'silent' }), new Writable({ write: (_c, _e, cb) => cb() }));
-  return {
-    ...node,
-    datadir,
-    async stop() {
-      await node.stop();
-      await rm(datadir, { recursive: true, force: true });
-    },
-  };
+function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {}): Promise<TestNode> {
+  return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...extra });
 }
 
 async function deposit(net: LocalNetwork): Promise<bigint> {
