@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { ticketBrokerAbi } from '../src/eth/abi/index.ts';
 import { startLocalNetwork } from './devnet/network.ts';
 import { buildNodeConfig } from '../src/cli/nodeConfig.ts';
 import { normalizeGoArgs } from '../src/cli/flags.ts';
@@ -36,15 +35,7 @@ const config = buildNodeConfig(flags);
 const log = createLogger(config.verbosity);
 const node = await startNode(config, log, process.stdout);
 
-const depositOf = async (): Promise<bigint> => {
-  const [sender] = await net.devnet.publicClient.readContract({
-    address: net.devnet.contracts.ticketBroker,
-    abi: ticketBrokerAbi,
-    functionName: 'getSenderInfo',
-    args: [net.broadcaster.address],
-  });
-  return sender.deposit;
-};
+const depositOf = () => net.broadcasterDeposit();
 
 const http = node.gateway.httpUrl;
 process.stdout.write(

@@ -6,7 +6,7 @@ import { pino, type Logger } from 'pino';
 import { BROADCASTER } from './accounts.ts';
 import { startDevnet, type Devnet, type DevnetOptions } from './devnet.ts';
 import { fundSender, initializeRound, mineBlocks, setServiceURI } from './deploy.ts';
-import { roundsManagerAbi } from '../../src/eth/abi/index.ts';
+import { roundsManagerAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from './orchestrator/orchestrator.ts';
 
 const ETH = 10n ** 18n;
@@ -43,6 +43,8 @@ export interface LocalNetwork {
   devnet: Devnet;
   orchestrators: RunningOrchestrator[];
   broadcaster: { address: Address };
+  /** the broadcaster's TicketBroker deposit now */
+  broadcasterDeposit(): Promise<bigint>;
   /** what a gateway needs: -network devnet -ethUrl … -ethController … */
   gatewayFlags: Record<string, string>;
   readyMs: number;
@@ -118,6 +120,15 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
       devnet,
       orchestrators,
       broadcaster: { address: BROADCASTER.address },
+      async broadcasterDeposit() {
+        const [sender] = await devnet.publicClient.readContract({
+          address: devnet.contracts.ticketBroker,
+          abi: ticketBrokerAbi,
+          functionName: 'getSenderInfo',
+          args: [BROADCASTER.address],
+        });
+        return sender.deposit;
+      },
       gatewayFlags: { network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller },
       readyMs: Math.round(performance.now() - t0),
       stop,

@@ -2,7 +2,6 @@
 // segment paid with tickets, winning tickets redeemed on the TicketBroker, renditions served as HLS.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, startTestNode, waitUntil, type TestNode } from './helpers.ts';
@@ -13,15 +12,7 @@ function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {
   return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...extra });
 }
 
-async function deposit(net: LocalNetwork): Promise<bigint> {
-  const [sender] = await net.devnet.publicClient.readContract({
-    address: net.devnet.contracts.ticketBroker,
-    abi: ticketBrokerAbi,
-    functionName: 'getSenderInfo',
-    args: [net.broadcaster.address],
-  });
-  return sender.deposit;
-}
+const deposit = (net: LocalNetwork): Promise<bigint> => net.broadcasterDeposit();
 
 describe('on-chain gateway on the devnet', () => {
   let net: LocalNetwork;
