@@ -22,6 +22,8 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     for (const name of IGNORED_FLAGS) {
       if (values.has(name)) log.warn({ flag: name }, `-${name} is an orchestrator flag; a gateway ignores it`);
     }
+    // A stray rejection from one stream or peer must not take every other stream down with it.
+    process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
     const node = await startNode(config, log, io.out);
     await runUntilSignal(node, log);
   });
