@@ -107,7 +107,12 @@ function connectChannel(client: Client, deadline: number): Promise<void> {
       const state = channel.getConnectivityState(true);
       if (state === READY) return finish();
       if (state === TRANSIENT_FAILURE || state === SHUTDOWN) return finish(new Error('connection failed'));
-      channel.watchConnectivityState(state, deadline, () => check());
+      // grpc-js calls back at once, with an error, once the deadline has passed: stop there, or the
+      // watch would re-arm itself on every tick and starve the timer.
+      channel.watchConnectivityState(state, deadline, (err?: Error) => {
+        if (err || Date.now() >= deadline) finish(Object.assign(new Error('connect timeout'), { timeout: true }));
+        else check();
+      });
     };
     check();
   });
