@@ -278,6 +278,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (!outcome) return [];
         if (outcome.transcoded) return (outcome.renditions ?? []).map((r) => ({ name: r.name, format: seg.format, data: r.data }));
         if (outcome.failure === 'none') throw new PushError(503, 'No sessions available');
+        if (outcome.failure === 'backlog') throw new PushError(503, outcome.error ?? 'transcoding backlog full; retry');
         if (outcome.failure === 'input') throw new PushError(422, outcome.error ?? 'input cannot be transcoded');
         throw new PushError(500, outcome.error ?? 'transcoding failed');
       },

@@ -13,6 +13,9 @@ import type { GatewayMetrics } from '../server/metrics.ts';
 import type { Ledger } from '../store/ledger.ts';
 import { transcodeSegment, type AttemptDeps, type SegmentJob } from './transcodeSegment.ts';
 
+/** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
+export const MAX_BACKLOG = 4;
+
 export interface StreamDeps {
   hls: HlsStore;
   ledger?: Ledger;
@@ -42,7 +45,7 @@ export interface SegmentOutcome {
   /** rendition bytes in profile order, when transcoded */
   renditions?: { name: string; data: Buffer }[];
   /** 'none' = no orchestrator could take it; 'input' = the input cannot be transcoded */
-  failure?: 'none' | 'input' | 'attempts' | 'payment';
+  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog';
   transcoded: boolean;
   orchestrator?: string;
   attempts: number;
@@ -74,6 +77,7 @@ export class StreamRunner {
   private lastOrchestrator: string | undefined;
   private ended = false;
   private closed = false;
+  private backlog = 0;
   readonly stats: StreamStats;
   readonly outcomes: SegmentOutcome[] = [];
 
@@ -101,7 +105,14 @@ export class StreamRunner {
     this.stats.sourceSegments++;
     this.deps.metrics?.sourceAppeared.inc();
     if (this.stats.sourceSegments === 1) this.deps.metrics?.streamStarted.inc();
-    const run = this.queue.then(() => this.handle({ seq, data, durationMs, format }));
+    // When transcoding falls behind real time, a live stream skips renditions for the newest segments
+    // rather than queue without bound; the source keeps playing.
+    if (this.backlog >= MAX_BACKLOG) {
+      this.deps.metrics?.transcodeFailed.inc({ error_code: 'Backlog' });
+      return Promise.resolve(this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error: `transcoding is ${this.backlog} segments behind`, failure: 'backlog' }));
+    }
+    this.backlog++;
+    const run = this.queue.then(() => this.handle({ seq, data, durationMs, format })).finally(() => this.backlog--);
     this.queue = run.then(
       () => undefined,
       () => undefined,
