@@ -101,6 +101,8 @@ export interface OrchestratorStats {
   ticketsReceived: number;
   winningTickets: number;
   redemptions: Redemption[];
+  /** EndTranscodingSession calls with a valid token. */
+  sessionsEndedByBroadcaster: number;
   /** Per (sender, session) credit and debit, computed on access. */
   readonly credits: SessionCredit[];
 }
@@ -237,6 +239,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     ticketsReceived: 0,
     winningTickets: 0,
     redemptions: [],
+    sessionsEndedByBroadcaster: 0,
     get credits(): SessionCredit[] {
       return accounts.all().map((a: SessionAccount) => {
         const c: SessionCredit = { sender: a.sender, sessionId: a.sessionId, credited: a.credited, debited: a.debited };
@@ -324,6 +327,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     const req = decodeMessage('EndTranscodingSessionRequest', body);
     if (!req.authToken || !tokens.valid(req.authToken)) throw new RpcFailure('Invalid auth token');
     endSession(req.authToken.sessionId ?? '', 'ended by broadcaster');
+    stats.sessionsEndedByBroadcaster++;
     return encodeMessage('EndTranscodingSessionResponse', {});
   }
 
