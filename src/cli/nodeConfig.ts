@@ -53,6 +53,8 @@ export interface NodeConfig {
   maxGasPrice: bigint;
   transactionTimeoutMs: number;
   blockPollingIntervalMs: number;
+  /** -localVerify: check result signatures and billed pixels */
+  localVerify: boolean;
   currentManifest: boolean;
   monitor: boolean;
   verbosity: number;
@@ -266,6 +268,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     maxGasPrice: weiInt('maxGasPrice', get(values, 'maxGasPrice')),
     transactionTimeoutMs: duration(values, 'transactionTimeout'),
     blockPollingIntervalMs: int(values, 'blockPollingInterval', 1) * 1000,
+    localVerify: values.has('localVerify') ? bool(values, 'localVerify') : !network.offchain,
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,

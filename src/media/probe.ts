@@ -28,15 +28,15 @@ interface FfprobeJson {
   streams?: Array<{ codec_type?: string; codec_name?: string; width?: number; height?: number; pix_fmt?: string }>;
 }
 
-/**
- * Probe a media file. Rejects with ProbeError when ffprobe cannot read it.
- * ffprobe runs with a hard timeout and is killed past it, so it never lingers.
- */
-export function probeFile(path: string, timeoutMs = 15_000): Promise<MediaInfo> {
+interface FfprobeFrames {
+  streams?: Array<{ width?: number; height?: number; nb_read_frames?: string }>;
+}
+
+/** Runs ffprobe with a hard timeout (killed past it, so it never lingers) and parses its JSON output. */
+function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promise<T> {
   const bin = process.env.FFPROBE_PATH || 'ffprobe';
-  const args = ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', path];
-  return new Promise<MediaInfo>((resolve, reject) => {
-    execFile(bin, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+  return new Promise<T>((resolve, reject) => {
+    execFile(bin, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       if (err) {
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         if (e.code === 'ENOENT') {
@@ -49,42 +49,65 @@ export function probeFile(path: string, timeoutMs = 15_000): Promise<MediaInfo> 
         }
         return;
       }
-      let data: FfprobeJson;
       try {
-        data = JSON.parse(stdout) as FfprobeJson;
+        resolve(JSON.parse(stdout) as T);
       } catch {
         reject(new ProbeError('ffprobe printed no usable JSON'));
-        return;
       }
-      const streams = data.streams ?? [];
-      const video = streams.find((s) => s.codec_type === 'video');
-      const audio = streams.find((s) => s.codec_type === 'audio');
-      const duration = Number(data.format?.duration);
-      resolve({
-        formatName: data.format?.format_name ?? '',
-        durationMs: Number.isFinite(duration) ? Math.round(duration * 1000) : 0,
-        videoCodec: video?.codec_name ?? '',
-        width: video?.width ?? 0,
-        height: video?.height ?? 0,
-        pixelFormat: video?.pix_fmt ?? '',
-        audioCodec: audio?.codec_name ?? '',
-      });
     });
   });
+}
+
+/** Probe a media file. Rejects with ProbeError when ffprobe cannot read it. */
+export async function probeFile(path: string, timeoutMs = 15_000): Promise<MediaInfo> {
+  const data = await ffprobeJson<FfprobeJson>(['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', path], timeoutMs);
+  const streams = data.streams ?? [];
+  const video = streams.find((s) => s.codec_type === 'video');
+  const audio = streams.find((s) => s.codec_type === 'audio');
+  const duration = Number(data.format?.duration);
+  return {
+    formatName: data.format?.format_name ?? '',
+    durationMs: Number.isFinite(duration) ? Math.round(duration * 1000) : 0,
+    videoCodec: video?.codec_name ?? '',
+    width: video?.width ?? 0,
+    height: video?.height ?? 0,
+    pixelFormat: video?.pix_fmt ?? '',
+    audioCodec: audio?.codec_name ?? '',
+  };
+}
+
+/**
+ * Pixels a segment really holds: width × height × decoded video frames. Decodes the whole video stream,
+ * so it costs CPU; used to check what an orchestrator bills.
+ */
+export async function decodedPixels(data: Uint8Array, timeoutMs = 15_000): Promise<bigint> {
+  return withTempFile(data, async (file) => {
+    const out = await ffprobeJson<FfprobeFrames>(
+      ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,nb_read_frames', '-print_format', 'json', '--', file],
+      timeoutMs,
+    );
+    const v = out.streams?.[0];
+    if (!v?.width || !v.height || v.nb_read_frames === undefined) throw new ProbeError('ffprobe found no decodable video stream');
+    return BigInt(v.width) * BigInt(v.height) * BigInt(v.nb_read_frames);
+  });
+}
+
+async function withTempFile<T>(data: Uint8Array, fn: (file: string) => Promise<T>): Promise<T> {
+  if (data.length === 0) throw new ProbeError('ffprobe cannot read the media: empty input');
+  const dir = await mkdtemp(join(tmpdir(), 'lpgw-probe-'));
+  try {
+    const file = join(dir, 'segment');
+    await writeFile(file, data);
+    return await fn(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
  * Probe segment bytes. They go through a private temp file rather than a pipe,
  * because MP4 needs seeking to find its index.
  */
-export async function probeBuffer(data: Uint8Array, timeoutMs?: number): Promise<MediaInfo> {
-  if (data.length === 0) throw new ProbeError('ffprobe cannot read the media: empty input');
-  const dir = await mkdtemp(join(tmpdir(), 'lpgw-probe-'));
-  try {
-    const file = join(dir, 'segment');
-    await writeFile(file, data);
-    return await probeFile(file, timeoutMs);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+export function probeBuffer(data: Uint8Array, timeoutMs?: number): Promise<MediaInfo> {
+  return withTempFile(data, (file) => probeFile(file, timeoutMs));
 }

@@ -160,6 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }),
       adopt,
       drop: (session, reason) => pool.fail(session, reason),
+      verify: config.localVerify,
     };
   }
 

@@ -51,6 +51,8 @@ export interface SegmentOutcome {
   attempts: number;
   tickets: number;
   error?: string;
+  /** attempts that failed on an orchestrator before this outcome */
+  attemptErrors?: { orchestrator: string; error: string }[];
 }
 
 export interface StreamStats {
@@ -126,6 +128,8 @@ export class StreamRunner {
     const log = this.deps.log.child({ manifestId, seq: seg.seq });
     const job: SegmentJob = { manifestId, seq: seg.seq, data: seg.data, durationMs: seg.durationMs, profiles: this.opts.profiles, capabilities: this.opts.capabilities };
     const tried = new Set<string>();
+    const attemptErrors: { orchestrator: string; error: string }[] = [];
+    const done = (o: SegmentOutcome): SegmentOutcome => this.record(attemptErrors.length > 0 ? { ...o, attemptErrors } : o);
     const started = performance.now();
     let lastError = 'no orchestrator available';
     let tickets = 0;
@@ -162,9 +166,10 @@ export class StreamRunner {
           const data = r.renditions[i]?.data;
           return data ? [{ name: p.name, data }] : [];
         });
-        return this.record({ seq: seg.seq, transcoded: true, orchestrator: session.uri, attempts: attempt, tickets, renditions });
+        return done({ seq: seg.seq, transcoded: true, orchestrator: session.uri, attempts: attempt, tickets, renditions });
       } catch (err) {
         lastError = (err as Error).message;
+        attemptErrors.push({ orchestrator: session.uri, error: lastError });
         const kind = classify(err);
         const code = err instanceof SegmentError ? err.failure : (err as Error).name;
         this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
@@ -173,20 +178,22 @@ export class StreamRunner {
           log.error({ err: lastError }, 'payments impossible; ending stream');
           this.deps.metrics?.paymentCreateErrors.inc();
           this.opts.onFatal(lastError);
-          return this.record({ seq: seg.seq, transcoded: false, attempts: attempt, tickets, error: lastError, failure: 'payment' });
+          return done({ seq: seg.seq, transcoded: false, attempts: attempt, tickets, error: lastError, failure: 'payment' });
         }
         if (kind === 'non-retryable') {
           log.warn({ orchestrator: session.uri, err: lastError }, 'segment cannot be transcoded (bad input); not retried');
           this.deps.metrics?.transcodeFailed.inc({ error_code: 'NonRetryable' });
-          return this.record({ seq: seg.seq, transcoded: false, orchestrator: session.uri, attempts: attempt, tickets, error: lastError, failure: 'input' });
+          return done({ seq: seg.seq, transcoded: false, orchestrator: session.uri, attempts: attempt, tickets, error: lastError, failure: 'input' });
         }
         log.warn({ orchestrator: session.uri, attempt, err: lastError }, 'segment failed on orchestrator; trying another');
+        // Also on a failed verification: go-livepeer only drops that orchestrator, so it can come back at
+        // the next refresh and waste attempts again; we suspend it like any other failure.
         this.opts.pool.fail(session, lastError);
       }
     }
     this.deps.metrics?.transcodeFailed.inc({ error_code: tried.size === 0 ? 'NoOrchestrators' : 'MaxAttempts' });
     log.warn({ err: lastError, attempts: tried.size }, 'segment not transcoded');
-    return this.record({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
+    return done({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
   }
 
   private record(o: SegmentOutcome): SegmentOutcome {

@@ -11,6 +11,7 @@ import type { SegmentPayer, PreparedPayment } from '../pm/segmentPayer.ts';
 import type { Signer } from '../pm/signer.ts';
 import { bytesToBigint } from '../pm/bigintBytes.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
+import { verifyResult } from './verifyResult.ts';
 
 export interface SegmentJob {
   manifestId: string;
@@ -34,6 +35,8 @@ export interface AttemptDeps {
   adopt(session: OrchSession, info: OrchestratorInfo): void;
   /** the session became unusable after a segment succeeded on it (e.g. its price more than doubled) */
   drop(session: OrchSession, reason: string): void;
+  /** -localVerify: check the result signature and billed pixels before using the renditions */
+  verify?: boolean;
   now?: () => number;
 }
 
@@ -86,6 +89,7 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
       durationMs: job.durationMs,
     });
     if (prepared) deps.payer!.settle(prepared, result.pixels);
+    if (deps.verify) await verifyResult(result, session.info, job.profiles.map((p) => p.name));
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
       try {

@@ -1,6 +1,7 @@
 // The gateway on the devnet, as an operator runs it: orchestrators found in the on-chain pool, every
 // segment paid with tickets, winning tickets redeemed on the TicketBroker, renditions served as HLS.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
@@ -10,6 +11,14 @@ const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
 
 function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {}): Promise<TestNode> {
   return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...extra });
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 const deposit = (net: LocalNetwork): Promise<bigint> => net.broadcasterDeposit();
@@ -117,6 +126,45 @@ describe('on-chain gateway on the devnet', () => {
     } finally {
       killAllPublishers();
       for (const o of orchs) await o.stop();
+    }
+  });
+
+  it('-localVerify: a forged result signature and over-billed pixels are caught; the segment is redone on an honest orchestrator', async () => {
+    const c = net.devnet;
+    const key = c.orchestrators[2]!.privateKey;
+    const common = { privateKey: key, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 1000n, ticketEV: 10_000_000_000n, maxFaceValue: 20_000_000_000n, redeemGas: 1n, logLevel: 'silent' };
+    const forger = await startOrchestrator({ ...common, faults: { forgeResultSignature: true } });
+    const overbiller = await startOrchestrator({ ...common, faults: { overbillFactor: 2 } });
+    // the honest orchestrator's address is listed, but it only comes up once the stream has started
+    const goodPort = await freePort();
+    const node = await startDevnetGateway(net, { orchAddr: [forger.uri, overbiller.uri, `https://127.0.0.1:${goodPort}`].join(','), transcodingOptions: 'P240p30fps16x9' });
+    nodes.push(node);
+    const started: RunningOrchestrator[] = [forger, overbiller];
+    try {
+      const mid = 'verified';
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      await waitUntil(async () => (node.gateway.stream(mid) ? true : undefined), 10_000, 'stream start');
+      started.push(await startOrchestrator({ ...common, port: goodPort }));
+      await waitUntil(
+        async () => {
+          const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
+          return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
+        },
+        30_000,
+        'verified renditions',
+      );
+      const runner = node.gateway.stream(mid)!;
+      const first = runner.outcomes[0]!;
+      assert.equal(first.transcoded, true, JSON.stringify(first));
+      assert.equal(first.attempts, 3, 'both cheats were tried and caught before the honest orchestrator');
+      assert.equal(first.orchestrator, `https://127.0.0.1:${goodPort}`);
+      const errors = Object.fromEntries((first.attemptErrors ?? []).map((e) => [e.orchestrator, e.error]));
+      assert.match(errors[forger.uri] ?? '', /not signed by orchestrator/);
+      assert.match(errors[overbiller.uri] ?? '', /billed \d+ pixels, the segment holds \d+/);
+      assert.ok(runner.outcomes.slice(1).every((o) => o.orchestrator === first.orchestrator), 'later segments stay on the honest one');
+    } finally {
+      killAllPublishers();
+      for (const o of started) await o.stop();
     }
   });
 });

@@ -76,7 +76,9 @@ const program = new Command('devnet-orchestrator')
     ]),
   )
   .option('--malformed-response', 'fault: answer /segment with 200 and a garbage body', false)
-  .option('--die-after <n>', 'fault: exit after answering n segments', intArg('--die-after'));
+  .option('--die-after <n>', 'fault: exit after answering n segments', intArg('--die-after'))
+  .option('--overbill-factor <n>', 'fault: report and bill n times the pixels encoded', intArg('--overbill-factor'))
+  .option('--forge-result-signature', 'fault: sign results with a key that is not the orchestrator\'s', false);
 
 interface Flags {
   host: string;
@@ -104,6 +106,8 @@ interface Flags {
   hostileTicketParams?: HostileTicketParams;
   malformedResponse: boolean;
   dieAfter?: number;
+  overbillFactor?: number;
+  forgeResultSignature: boolean;
 }
 
 function privateKey(flags: Flags): Hex | undefined {
@@ -132,6 +136,8 @@ async function main(): Promise<void> {
   if (flags.hostileTicketParams) faults.hostileTicketParams = flags.hostileTicketParams;
   if (flags.malformedResponse) faults.malformedResponse = true;
   if (flags.dieAfter) faults.dieAfter = flags.dieAfter;
+  if (flags.overbillFactor) faults.overbillFactor = flags.overbillFactor;
+  if (flags.forgeResultSignature) faults.forgeResultSignature = true;
 
   const opts: OrchestratorOptions = {
     host: flags.host,

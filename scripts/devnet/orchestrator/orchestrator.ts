@@ -52,6 +52,10 @@ export interface OrchestratorFaults {
   malformedResponse?: boolean;
   /** Shut down after answering this many segments. */
   dieAfter?: number;
+  /** Report (and bill) this many times the pixels actually encoded. */
+  overbillFactor?: number;
+  /** Sign the results with a key that is not the orchestrator's. */
+  forgeResultSignature?: boolean;
 }
 
 export interface OrchestratorOptions {
@@ -465,12 +469,14 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
           const p = profiles[i]!;
           const file = `${seg.seq ?? 0n}${FORMAT_EXT[p.format ?? 0] ?? '.ts'}`;
           store.put(sessionId, profileName(p), file, r.data);
-          pixels += r.pixels;
-          return { url: `${uri}/stream/${sessionId}/${encodeURIComponent(profileName(p))}/${file}`, pixels: r.pixels };
+          const billed = faults.overbillFactor ? r.pixels * BigInt(faults.overbillFactor) : r.pixels;
+          pixels += billed;
+          return { url: `${uri}/stream/${sessionId}/${encodeURIComponent(profileName(p))}/${file}`, pixels: billed };
         });
         lastUrls = segments.map((s) => new URL(s.url).pathname);
-        const sig = signer
-          ? hexToBytes(signer.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data))))))
+        const resultSigner = faults.forgeResultSignature ? privateKeySigner(`0x${'42'.repeat(32)}`) : signer;
+        const sig = resultSigner
+          ? hexToBytes(resultSigner.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data))))))
           : new Uint8Array(0);
         result.data = { segments, sig };
         if (recipient && expectedPrice) {

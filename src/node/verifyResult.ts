@@ -1,0 +1,34 @@
+// -localVerify: before renditions are served, check that the orchestrator signed exactly these bytes
+// and billed the pixels they really hold (go-livepeer's signature and pixel-count checks).
+import { getAddress, type Address } from 'viem';
+import { decodedPixels } from '../media/probe.ts';
+import type { OrchestratorInfo } from '../net/lpRpc.ts';
+import { verifyTranscodeResult } from '../net/resultSignature.ts';
+import type { SubmitResult } from '../net/segment.ts';
+import { bytesToHex } from '../pm/bigintBytes.ts';
+
+export class VerificationError extends Error {
+  override name = 'VerificationError';
+}
+
+/** The address results must be signed by: OrchestratorInfo.address, else the ticket recipient. */
+export function resultSigner(info: OrchestratorInfo): Address | undefined {
+  const raw = info.address?.length === 20 ? info.address : info.ticketParams?.recipient;
+  return raw?.length === 20 ? getAddress(bytesToHex(raw)) : undefined;
+}
+
+export async function verifyResult(result: SubmitResult, info: OrchestratorInfo, profileNames: readonly string[]): Promise<void> {
+  const data = result.renditions.map((r) => r.data ?? Buffer.alloc(0));
+  const signer = resultSigner(info);
+  if (signer && info.ticketParams && !verifyTranscodeResult(data, result.sig, signer)) {
+    throw new VerificationError(`transcoded segment is not signed by orchestrator ${signer}`);
+  }
+  for (const [i, r] of result.renditions.entries()) {
+    const decoded = await decodedPixels(data[i]!).catch((err: Error) => {
+      throw new VerificationError(`rendition ${profileNames[i]} cannot be decoded: ${err.message}`);
+    });
+    if (decoded !== r.pixels) {
+      throw new VerificationError(`rendition ${profileNames[i]}: orchestrator billed ${r.pixels} pixels, the segment holds ${decoded}`);
+    }
+  }
+}
