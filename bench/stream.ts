@@ -15,13 +15,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = 100; // Linux USER_HZ
 
-function procStats(pid: number): { rssKb: number; hwmKb: number; cpuS: number } {
+function procStats(pid: number): { rssKb: number; hwmKb: number; cpuS: number; childCpuS: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuS: ticks / CLK_TCK };
+  const childTicks = Number(fields[13]) + Number(fields[14]); // cutime + cstime: segmenter ffmpeg, ffprobe
+  return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), cpuS: ticks / CLK_TCK, childCpuS: childTicks / CLK_TCK };
 }
 
 const net = await startLocalNetwork();
@@ -52,7 +53,7 @@ const firstSeen: Record<string, Map<number, number>> = { source: new Map(), P240
 let peakRss = 0;
 let done = false;
 ffmpeg.once('exit', () => (done = true));
-const cpuStart = procStats(gw.pid!).cpuS;
+const { cpuS: cpuStart, childCpuS: childCpuStart } = procStats(gw.pid!);
 while (!done) {
   for (const name of Object.keys(firstSeen)) {
     const res = await fetch(`${http}/stream/bench/${name}.m3u8`).catch(() => undefined);
@@ -84,6 +85,7 @@ for (const name of Object.keys(firstSeen)) {
 console.log(
   `gateway process: RSS before the stream ${(idle.rssKb / 1024).toFixed(0)} MiB, peak during the stream ${(peakRss / 1024).toFixed(0)} MiB ` +
     `(lifetime VmHWM ${(end.hwmKb / 1024).toFixed(0)} MiB includes the keystore's scrypt at start-up); ` +
-    `CPU ${(((end.cpuS - cpuStart) / wall) * 100).toFixed(1)} % of one core over ${wall.toFixed(0)} s`,
+    `CPU ${(((end.cpuS - cpuStart) / wall) * 100).toFixed(1)} % of one core over ${wall.toFixed(0)} s, ` +
+    `plus ${(((end.childCpuS - childCpuStart) / wall) * 100).toFixed(1)} % in its finished children (ffprobe checks of -localVerify; the segmenter's ffmpeg is counted when it exits)`,
 );
 process.exit(0);
