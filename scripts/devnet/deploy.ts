@@ -25,6 +25,8 @@ export interface DevnetContracts {
   minter: Address;
   livepeerToken: Address;
   multicall3: Address;
+  /** Chainlink-style ETH/USD feed (not part of the protocol; -priceFeedAddr points at it). */
+  priceFeed: Address;
 }
 
 export interface DeployOptions {
@@ -42,9 +44,13 @@ export interface DeployOptions {
   deployerPrivateKey?: Hex;
   /** Already compiled artifacts; compiled (or read from the cache) when omitted. */
   artifacts?: DevnetArtifacts;
+  /** Initial ETH/USD answer of the price feed, 8 decimals (default 2000 USD). */
+  ethUsdPrice?: bigint;
 }
 
 export const DEFAULT_ROUND_LENGTH = 20n;
+/** ETH/USD answer of the devnet price feed at deploy: 2000 USD with 8 decimals. */
+export const DEFAULT_ETH_USD_PRICE = 2000n * 10n ** 8n;
 
 export { contractId };
 
@@ -126,6 +132,9 @@ export async function deployDevnet(rpcUrl: string, opts: DeployOptions = {}): Pr
   });
   await waitForSuccess(pub, setValidity, 'setTicketValidityPeriod');
 
+  // Chainlink-style ETH/USD feed for currency prices: 8 decimals, like the Arbitrum One feed.
+  const priceFeed = await deploy(pub, wallet, artifacts, 'PriceFeed', [8, opts.ethUsdPrice ?? DEFAULT_ETH_USD_PRICE, 'ETH / USD']);
+
   await devnetTestClient(rpcUrl).setCode({
     address: MULTICALL3_ADDRESS,
     bytecode: artifact(artifacts, 'Multicall3').deployedBytecode,
@@ -136,6 +145,7 @@ export async function deployDevnet(rpcUrl: string, opts: DeployOptions = {}): Pr
 
   return {
     controller,
+    priceFeed,
     ticketBroker,
     bondingManager,
     roundsManager,

@@ -45,7 +45,7 @@ export interface LocalNetwork {
   broadcaster: { address: Address };
   /** the broadcaster's TicketBroker deposit now */
   broadcasterDeposit(): Promise<bigint>;
-  /** what a gateway needs: -network devnet -ethUrl … -ethController … */
+  /** what a gateway needs: -network devnet -ethUrl … -ethController … (-priceFeedAddr for USD prices) */
   gatewayFlags: Record<string, string>;
   readyMs: number;
   stop(): Promise<void>;
@@ -129,7 +129,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
         });
         return sender.deposit;
       },
-      gatewayFlags: { network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller },
+      gatewayFlags: { network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller, priceFeedAddr: devnet.contracts.priceFeed },
       readyMs: Math.round(performance.now() - t0),
       stop,
     };

@@ -9,6 +9,7 @@ import { resolveNetwork, type Network } from '../eth/networks.ts';
 import { parseTranscodingOptions, type VideoProfile } from '../media/profiles.ts';
 import { rat, type Rat } from '../pm/rat.ts';
 import type { PaymentLimits } from '../pm/validate.ts';
+import { parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
 import { defaultDataDir } from './account.ts';
 import { FlagError, flagSpec, parseGoBool, parseGoDuration } from './flags.ts';
 
@@ -43,10 +44,10 @@ export interface NodeConfig {
   maxSessions: number;
   maxAttempts: number;
   discoveryTimeoutMs: number;
-  /** wei per pixel; undefined = any price */
-  maxPrice?: Rat;
-  maxPricePerUnit: bigint;
-  pixelsPerUnit: bigint;
+  /** -maxPricePerUnit / -pixelsPerUnit, in wei or USD (see pm/maxPrice.ts) */
+  maxPrice: MaxPriceSpec;
+  /** -priceFeedAddr: ETH/USD feed for USD prices */
+  priceFeedAddr: Address;
   ignoreMaxPriceIfNeeded: boolean;
   limits: PaymentLimits;
   weights: SelectionWeights;
@@ -106,12 +107,7 @@ export function parseWeiRat(name: string, s: string): Rat {
 }
 
 function weiInt(name: string, s: string): bigint {
-  if (!/^\d+$/.test(s.trim())) {
-    if (/^\d+(\.\d+)?[A-Za-z]{3,}$/.test(s.trim())) {
-      throw new FlagError(`-${name}: currency prices ("${s}") are not supported; give the price in wei`);
-    }
-    throw new FlagError(`-${name}: "${s}" is not a whole number of wei`);
-  }
+  if (!/^\d+$/.test(s.trim())) throw new FlagError(`-${name}: "${s}" is not a whole number`);
   return BigInt(s.trim());
 }
 
@@ -206,9 +202,16 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     throw new FlagError(`-orchAddr: ${(err as Error).message}`);
   }
 
-  const maxPricePerUnit = weiInt('maxPricePerUnit', get(values, 'maxPricePerUnit'));
   const pixelsPerUnit = weiInt('pixelsPerUnit', get(values, 'pixelsPerUnit'));
   if (pixelsPerUnit <= 0n) throw new FlagError('-pixelsPerUnit must be > 0');
+  let maxPrice: MaxPriceSpec;
+  try {
+    maxPrice = parseMaxPricePerUnit(get(values, 'maxPricePerUnit'), pixelsPerUnit);
+  } catch (err) {
+    throw new FlagError(`-maxPricePerUnit: ${(err as Error).message}`);
+  }
+  const priceFeedAddr = get(values, 'priceFeedAddr');
+  if (!isAddress(priceFeedAddr, { strict: false })) throw new FlagError(`-priceFeedAddr: "${priceFeedAddr}" is not an Ethereum address`);
   const depositMultiplier = int(values, 'depositMultiplier', 1);
 
   const weights: SelectionWeights = {
@@ -255,9 +258,8 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     maxSessions: int(values, 'maxSessions', 1),
     maxAttempts: int(values, 'maxAttempts', 0),
     discoveryTimeoutMs: duration(values, 'discoveryTimeout'),
-    ...(maxPricePerUnit > 0n ? { maxPrice: rat(maxPricePerUnit, pixelsPerUnit) } : {}),
-    maxPricePerUnit,
-    pixelsPerUnit,
+    maxPrice,
+    priceFeedAddr: getAddress(priceFeedAddr),
     ignoreMaxPriceIfNeeded: bool(values, 'ignoreMaxPriceIfNeeded'),
     limits: {
       maxTicketEV: parseWeiRat('maxTicketEV', get(values, 'maxTicketEV')),

@@ -48,7 +48,8 @@ export interface SessionPoolOptions {
   /** on-chain: stake/price/random draw; off-chain: lowest latency first */
   onchain: boolean;
   weights?: SelectionWeights;
-  maxPrice?: Rat;
+  /** wei per pixel now (it can follow the ETH price or the control API); undefined = any price */
+  maxPrice?: () => Rat | undefined;
   ignoreMaxPriceIfNeeded?: boolean;
   /** -discoveryTimeout, go-livepeer 500 ms: first tick of the wait loop */
   discoveryTimeoutMs?: number;
@@ -180,7 +181,7 @@ export class SessionPool {
     let chosen: OrchSession | undefined;
     if (this.opts.onchain) {
       const cands = pool.map((s) => ({ key: s.uri, stake: s.stake, session: s, ...(s.price ? { price: s.price } : {}) }));
-      const { kept, dropped } = filterByMaxPrice(cands, this.opts.maxPrice, this.opts.ignoreMaxPriceIfNeeded);
+      const { kept, dropped } = filterByMaxPrice(cands, this.opts.maxPrice?.(), this.opts.ignoreMaxPriceIfNeeded);
       for (const [uri, reason] of dropped) {
         const st = this.statuses.get(uri);
         this.statuses.set(uri, { ...(st ?? { uri }), uri, state: 'excluded', reason });

@@ -6,6 +6,7 @@ import type { SegmentPayer } from '../pm/segmentPayer.ts';
 import type { SenderInfo } from '../pm/senderInfo.ts';
 import type { Signer } from '../pm/signer.ts';
 import type { ChainView } from '../pm/validate.ts';
+import type { Rat } from '../pm/rat.ts';
 
 export interface ChainServices {
   address: Address;
@@ -15,6 +16,8 @@ export interface ChainServices {
   senderInfo(): SenderInfo;
   chainView(): ChainView;
   source: CandidateSource;
+  /** USD per ETH from the price feed, when the max price is in USD */
+  usdPerEth?(): Rat | undefined;
   status(): unknown;
   stop(): Promise<void>;
 }

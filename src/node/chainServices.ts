@@ -4,6 +4,7 @@ import type { NodeConfig } from '../cli/nodeConfig.ts';
 import { OnchainPool } from '../discovery/onchainPool.ts';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { resolvePassword, unlockAccount } from '../eth/keystore.ts';
+import { EthPriceWatcher } from '../eth/priceFeed.ts';
 import { RoundsWatcher } from '../eth/rounds.ts';
 import { readSenderInfo } from '../eth/senderInfo.ts';
 import { readTranscoderPool } from '../eth/transcoderPool.ts';
@@ -85,6 +86,14 @@ export async function startChainServices(config: NodeConfig, log: Logger): Promi
     await pool.start();
     cleanups.push(() => pool.stop());
 
+    let prices: EthPriceWatcher | undefined;
+    if (config.maxPrice.currency) {
+      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, { onError: (err) => log.warn({ err: err.message }, 'ETH/USD price poll failed') });
+      const first = await prices.start();
+      cleanups.push(() => prices?.stop());
+      log.info({ feed: config.priceFeedAddr, usdPerEth: ratToDecimal(first.usdPerEth, 2) }, 'ETH/USD price');
+    }
+
     const sender = new TicketSender(signer, () => rounds.expirationParams());
     const payer = new SegmentPayer(sender, config.limits, { senderInfo: () => senderInfo, chain: () => rounds.chainView() });
     return {
@@ -99,6 +108,7 @@ export async function startChainServices(config: NodeConfig, log: Logger): Promi
       chainView: () => rounds.chainView(),
       refreshSenderInfo,
       source: pool.asCandidateSource(),
+      usdPerEth: () => prices?.price()?.usdPerEth,
       status: () => {
         const snap = rounds.snapshot();
         return {

@@ -1,7 +1,8 @@
 // The control API on -cliAddr (what livepeer_cli talks to), with the node's own routes added:
 // /status (streams, orchestrator pool, ledger), /streams, /getBroadcastConfig, /manifestID.
 import type { NodeConfig } from '../cli/nodeConfig.ts';
-import { jsonReply, startControlServer, textReply } from '../server/control.ts';
+import { ControlError, jsonReply, startControlServer, textReply } from '../server/control.ts';
+import { BroadcastConfig } from './broadcastConfig.ts';
 import { formatHost } from '../server/http.ts';
 import type { ChainServices } from './chain.ts';
 import type { OnchainServices } from './chainServices.ts';
@@ -41,8 +42,27 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
         const s = await gateway.status();
         return textReply(s.Manifests[s.Manifests.length - 1] ?? lastManifest);
       },
-      '/getBroadcastConfig': () =>
-        jsonReply({ MaxPrice: config.maxPrice ? `${config.maxPrice.num}/${config.maxPrice.den}` : null, TranscodingOptions: config.transcodingOptions }),
+      '/getBroadcastConfig': () => {
+        const price = gateway.broadcast.maxPrice();
+        return jsonReply({ MaxPrice: price ? `${price.num}/${price.den}` : null, TranscodingOptions: gateway.broadcast.transcodingOptions });
+      },
+      // go-livepeer: price (maxPricePerUnit + pixelsPerUnit, both or neither, optional currency) and/or presets
+      '/setBroadcastConfig': (form) => {
+        const price = form.get('maxPricePerUnit') ?? '';
+        const pixels = form.get('pixelsPerUnit') ?? '';
+        const presets = form.get('transcodingOptions') ?? '';
+        if (!price && !pixels && !presets) throw new ControlError(400, 'missing form param: maxPricePerUnit and pixelsPerUnit, or transcodingOptions');
+        if (!!price !== !!pixels) throw new ControlError(400, 'maxPricePerUnit and pixelsPerUnit go together');
+        try {
+          if (price) gateway.broadcast.setMaxPrice(price, pixels, form.get('currency') ?? '');
+          if (presets) gateway.broadcast.setTranscodingOptions(presets);
+        } catch (err) {
+          throw new ControlError(400, (err as Error).message);
+        }
+        log.info({ maxPricePerUnit: price || undefined, pixelsPerUnit: pixels || undefined, transcodingOptions: presets || undefined }, 'broadcast config changed');
+        return { type: 'empty' };
+      },
+      '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),
     },
     log,
   });

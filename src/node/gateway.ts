@@ -24,6 +24,7 @@ import { startHttpListener, type HttpListener } from '../server/http.ts';
 import { createMetrics, type GatewayMetrics } from '../server/metrics.ts';
 import { Ledger } from '../store/ledger.ts';
 import type { ChainServices } from './chain.ts';
+import { BroadcastConfig } from './broadcastConfig.ts';
 import { judgeOrchestrator } from './judge.ts';
 import type { Logger } from './logger.ts';
 import { StreamRunner } from './stream.ts';
@@ -67,6 +68,8 @@ export interface Gateway {
   readonly ledger: Ledger;
   readonly hls: HlsStore;
   readonly candidateSource: CandidateSource | undefined;
+  /** max price and default profiles, changeable at run time */
+  readonly broadcast: BroadcastConfig;
   status(): Promise<GatewayStatus>;
   /** the live stream runner of a manifest (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -98,19 +101,19 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   await mkdir(config.datadir, { recursive: true, mode: 0o755 });
   const metrics = createMetrics(`${chain?.address ?? 'offchain'}-${hostname()}`);
   metrics.maxSessions.set(config.maxSessions);
-  if (config.maxPrice) metrics.transcodingPrice.set(Number(config.maxPrice.num) / Number(config.maxPrice.den));
-  let fundingGauges: NodeJS.Timeout | undefined;
-  if (chain) {
+  const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
+  const updateGauges = () => {
+    const price = broadcast.maxPrice();
+    metrics.transcodingPrice.set(price ? Number(price.num) / Number(price.den) : 0);
+    if (!chain) return;
     // gwei, as go-livepeer reports them
-    const update = () => {
-      const info = chain.senderInfo();
-      metrics.deposit.set({ sender: chain.address }, Number(info.deposit / 10n ** 9n));
-      metrics.reserve.set({ sender: chain.address }, Number(info.reserve.fundsRemaining / 10n ** 9n));
-    };
-    update();
-    fundingGauges = setInterval(update, 5000);
-    fundingGauges.unref();
-  }
+    const info = chain.senderInfo();
+    metrics.deposit.set({ sender: chain.address }, Number(info.deposit / 10n ** 9n));
+    metrics.reserve.set({ sender: chain.address }, Number(info.reserve.fundsRemaining / 10n ** 9n));
+  };
+  updateGauges();
+  const gauges = setInterval(updateGauges, 5000);
+  gauges.unref();
   const ledger = new Ledger(join(config.datadir, 'ledger'));
   await ledger.open();
   const hls = new HlsStore();
@@ -140,7 +143,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       },
       onchain: !!chain,
       weights: config.weights,
-      ...(config.maxPrice ? { maxPrice: config.maxPrice } : {}),
+      maxPrice: () => broadcast.maxPrice(),
       ignoreMaxPriceIfNeeded: config.ignoreMaxPriceIfNeeded,
       discoveryTimeoutMs: config.discoveryTimeoutMs,
       log: (msg, fields) => log.debug(fields ?? {}, msg),
@@ -204,7 +207,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const res = await authorizeStream({
       ...(config.authWebhookUrl ? { webhookUrl: config.authWebhookUrl } : {}),
       incomingUrl,
-      defaultProfiles: config.profiles,
+      defaultProfiles: broadcast.profiles,
       ...(transcodeConfiguration !== undefined ? { transcodeConfiguration } : {}),
       ...(format ? { format } : {}),
     });
@@ -317,12 +320,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ledger,
     hls,
     candidateSource: source,
+    broadcast,
     status,
     stream: (mid) => streams.get(mid)?.runner,
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (fundingGauges) clearInterval(fundingGauges);
+      clearInterval(gauges);
       await rtmp.close();
       push?.close();
       await Promise.allSettled([...streams.keys()].map((mid) => endStream(mid, 'gateway shutting down')));

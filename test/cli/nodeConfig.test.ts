@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildNodeConfig, parseListenAddr, parseWeiRat } from '../../src/cli/nodeConfig.ts';
 import { rat } from '../../src/pm/rat.ts';
+import { maxPricePerPixel } from '../../src/pm/maxPrice.ts';
 
 const cfg = (o: Record<string, string>, given: string[] = []) => buildNodeConfig(new Map(Object.entries(o)), (n) => given.includes(n));
 
@@ -14,7 +15,7 @@ describe('gateway configuration', () => {
     assert.deepEqual(c.cliAddr, { host: '127.0.0.1', port: 5935 });
     assert.deepEqual(c.profiles.map((p) => p.name), ['P240p30fps16x9', 'P360p30fps16x9']);
     assert.equal(c.maxSessions, 10);
-    assert.equal(c.maxPrice, undefined);
+    assert.equal(maxPricePerPixel(c.maxPrice), undefined, 'maxPricePerUnit 0 = any price');
     assert.deepEqual(c.limits.maxTicketEV, rat(3_000_000_000_000n));
   });
 
@@ -26,9 +27,17 @@ describe('gateway configuration', () => {
     assert.equal(c.network.offchain ? '' : c.network.controller, '0xD8E8328501E9645d16Cf49539efC04f734606ee4');
   });
 
-  it('max price = maxPricePerUnit / pixelsPerUnit; 0 = any; currencies refused clearly', () => {
-    assert.deepEqual(cfg({ maxPricePerUnit: '1200', pixelsPerUnit: '1000' }).maxPrice, rat(6n, 5n));
-    assert.throws(() => cfg({ maxPricePerUnit: '0.5USD' }), /currency prices/);
+  it('max price = maxPricePerUnit / pixelsPerUnit, in wei or USD; 0 = any', () => {
+    assert.deepEqual(maxPricePerPixel(cfg({ maxPricePerUnit: '1200', pixelsPerUnit: '1000' }).maxPrice), rat(6n, 5n));
+    const usd = cfg({ maxPricePerUnit: '0.5USD', pixelsPerUnit: '1000' }).maxPrice;
+    assert.equal(usd.currency, 'USD');
+    assert.equal(maxPricePerPixel(usd), undefined, 'no ETH price yet');
+    // 0.5 USD per 1000 pixels at 2000 USD/ETH = 2.5e-7 ETH per pixel
+    assert.deepEqual(maxPricePerPixel(usd, rat(2000n)), rat(250_000_000_000n));
+    assert.throws(() => cfg({ maxPricePerUnit: '0.5EUR' }), /only USD prices/);
+    assert.throws(() => cfg({ maxPricePerUnit: '12.5' }), /whole number/);
+    assert.throws(() => cfg({ maxPricePerUnit: 'cheap' }), /-maxPricePerUnit: "cheap" is not a price/);
+    assert.throws(() => cfg({ priceFeedAddr: 'nope' }), /-priceFeedAddr/);
     assert.throws(() => cfg({ pixelsPerUnit: '0' }), /-pixelsPerUnit must be > 0/);
   });
 

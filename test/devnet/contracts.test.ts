@@ -40,6 +40,7 @@ import {
   livepeerTokenAbi,
   minterAbi,
   multicall3Abi,
+  priceFeedAbi,
   roundsManagerAbi,
   serviceRegistryAbi,
   ticketBrokerAbi,
@@ -138,6 +139,7 @@ describe('hand-written ABIs', () => {
     ['Minter', minterAbi],
     ['LivepeerToken', livepeerTokenAbi],
     ['Multicall3', multicall3Abi],
+    ['PriceFeed', priceFeedAbi],
   ];
   // Owner administration and devnet-only setters (scripts/devnet/devAbi.ts).
   const DEV: [string, Abi][] = [
@@ -193,6 +195,7 @@ describe('hand-written ABIs', () => {
     ],
     ServiceRegistry: ['getServiceURI'],
     Multicall3: ['aggregate3', 'getEthBalance'],
+    PriceFeed: ['decimals', 'latestRoundData'],
   };
 
   const compiledItem = (artifacts: DevnetArtifacts, contract: string, type: string, name: string) =>

@@ -87,7 +87,7 @@ describe('session pool', () => {
         return r;
       },
       onchain: true,
-      maxPrice: rat(5n),
+      maxPrice: () => rat(5n),
     });
     await pool.refresh();
     assert.equal(pool.select()?.uri, 'cheap');

@@ -167,4 +167,31 @@ describe('on-chain gateway on the devnet', () => {
       for (const o of started) await o.stop();
     }
   });
+
+  it('USD max price through the ETH/USD feed; /getBroadcastConfig and /setBroadcastConfig on the control API', async () => {
+    // 0.0000026 USD per 10^6 pixels at 2000 USD/ETH = 1300 wei per pixel: the 1500 wei orchestrator is too dear
+    const [cheap, mid, dear] = net.orchestrators;
+    const node = await startDevnetGateway(net, { orchAddr: [cheap!.uri, mid!.uri, dear!.uri].join(','), maxPricePerUnit: '0.0000026USD', pixelsPerUnit: '1000000', transcodingOptions: 'P240p30fps16x9' });
+    nodes.push(node);
+    const cfg = JSON.parse((await getText(`${node.controlUrl}/getBroadcastConfig`)).text);
+    assert.deepEqual(cfg, { MaxPrice: '1300/1', TranscodingOptions: 'P240p30fps16x9' });
+    try {
+      const stream = 'usdpriced';
+      publish720p(`${node.gateway.rtmpUrl}/live/${stream}`, 6);
+      await waitUntil(async () => (node.gateway.stream(stream)?.outcomes.some((o) => o.transcoded) ? true : undefined), 25_000, 'a transcoded segment');
+      const runner = node.gateway.stream(stream)!;
+      assert.ok(runner.outcomes.every((o) => o.orchestrator !== dear!.uri));
+      assert.match(runner.opts.pool.status().find((s) => s.uri === dear!.uri)?.reason ?? '', /price above -maxPricePerUnit/);
+    } finally {
+      killAllPublishers();
+    }
+    // raise it at run time (livepeer_cli "Set broadcast config")
+    const set = await fetch(`${node.controlUrl}/setBroadcastConfig`, { method: 'POST', body: new URLSearchParams({ maxPricePerUnit: '0.000004', currency: 'USD', pixelsPerUnit: '1000000', transcodingOptions: 'P360p30fps16x9' }) });
+    assert.equal(set.status, 200);
+    assert.deepEqual(JSON.parse((await getText(`${node.controlUrl}/getBroadcastConfig`)).text), { MaxPrice: '2000/1', TranscodingOptions: 'P360p30fps16x9' });
+    const bad = await fetch(`${node.controlUrl}/setBroadcastConfig`, { method: 'POST', body: new URLSearchParams({ maxPricePerUnit: '1' }) });
+    assert.equal(bad.status, 400);
+    const presets = JSON.parse((await getText(`${node.controlUrl}/getAvailableTranscodingOptions`)).text) as string[];
+    assert.ok(presets.includes('P720p30fps16x9'));
+  });
 });

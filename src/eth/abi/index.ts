@@ -9,3 +9,4 @@ export { MULTICALL3_ADDRESS, multicall3Abi } from './multicall3.ts';
 export { roundsManagerAbi } from './roundsManager.ts';
 export { serviceRegistryAbi } from './serviceRegistry.ts';
 export { ticketBrokerAbi } from './ticketBroker.ts';
+export { priceFeedAbi } from './priceFeed.ts';

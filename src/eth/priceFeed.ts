@@ -1,0 +1,72 @@
+// The ETH/USD price behind currency prices (-maxPricePerUnit 0.5USD): a Chainlink AggregatorV3 feed
+// (-priceFeedAddr), read at start and then polled so the wei price follows the market.
+import type { Address } from 'viem';
+import { priceFeedAbi } from './abi/priceFeed.ts';
+import type { EthClient } from './client.ts';
+import { EthError } from './errors.ts';
+import { rat, type Rat } from '../pm/rat.ts';
+
+/** Chainlink ETH/USD on Arbitrum One (go-livepeer's -priceFeedAddr default). */
+export const ARBITRUM_ETH_USD_FEED: Address = '0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612';
+
+export interface EthPrice {
+  /** USD per ETH, exact */
+  usdPerEth: Rat;
+  /** unix seconds of the feed's last update */
+  updatedAt: bigint;
+}
+
+export async function readEthPrice(eth: EthClient, feed: Address): Promise<EthPrice> {
+  let decimals: number;
+  let answer: bigint;
+  let updatedAt: bigint;
+  try {
+    const [d, round] = await eth.publicClient.multicall({
+      allowFailure: false,
+      contracts: [
+        { address: feed, abi: priceFeedAbi, functionName: 'decimals' },
+        { address: feed, abi: priceFeedAbi, functionName: 'latestRoundData' },
+      ],
+    });
+    decimals = d;
+    answer = round[1];
+    updatedAt = round[3];
+  } catch (err) {
+    throw new EthError(`cannot read the ETH/USD price feed at ${feed} (-priceFeedAddr): ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (answer <= 0n) throw new EthError(`the ETH/USD price feed at ${feed} reports a non-positive price (${answer})`);
+  return { usdPerEth: rat(answer, 10n ** BigInt(decimals)), updatedAt };
+}
+
+/** Keeps the latest ETH/USD price; a failed poll keeps the previous one. */
+export class EthPriceWatcher {
+  private latest: EthPrice | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly eth: EthClient,
+    readonly feed: Address,
+    private readonly opts: { intervalMs?: number; onError?: (err: Error) => void } = {},
+  ) {}
+
+  /** Reads once (throws when the feed cannot be read) and keeps polling. */
+  async start(): Promise<EthPrice> {
+    this.latest = await readEthPrice(this.eth, this.feed);
+    this.timer = setInterval(() => {
+      readEthPrice(this.eth, this.feed).then(
+        (p) => (this.latest = p),
+        (err: Error) => this.opts.onError?.(err),
+      );
+    }, this.opts.intervalMs ?? 60_000);
+    this.timer.unref();
+    return this.latest;
+  }
+
+  price(): EthPrice | undefined {
+    return this.latest;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
