@@ -7,7 +7,7 @@ import { formatHost } from '../server/http.ts';
 import type { ChainServices } from './chain.ts';
 import type { OnchainServices } from './chainServices.ts';
 import type { Gateway } from './gateway.ts';
-import type { Logger } from './logger.ts';
+import { levelForVerbosity, type Logger } from './logger.ts';
 
 function isOnchain(chain: ChainServices | undefined): chain is OnchainServices {
   return !!chain && 'eth' in chain;
@@ -15,6 +15,7 @@ function isOnchain(chain: ChainServices | undefined): chain is OnchainServices {
 
 export async function startControlApi(config: NodeConfig, gateway: Gateway, chain: ChainServices | undefined, log: Logger) {
   let lastManifest = '';
+  let verbosity = config.verbosity;
   return startControlServer({
     addr: `${formatHost(config.cliAddr.host)}:${config.cliAddr.port}`,
     status: () => ({}),
@@ -63,6 +64,15 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
         return { type: 'empty' };
       },
       '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),
+      // -v at run time, glog levels as go-livepeer takes them
+      '/getLogLevel': () => textReply(String(verbosity)),
+      '/setLogLevel': (form) => {
+        const v = form.get('loglevel') ?? '';
+        if (!/^\d+$/.test(v)) throw new ControlError(400, `invalid loglevel "${v}" (0-6)`);
+        verbosity = Number(v);
+        log.level = levelForVerbosity(verbosity);
+        return { type: 'empty' };
+      },
     },
     log,
   });
