@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 import { withDevnet } from '../helpers/devnet.ts';
+import { freePort } from '../e2e/helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../scripts/livepeer-gateway.mjs', import.meta.url));
 const KEYSTORE = fileURLToPath(new URL('../../keystore', import.meta.url));
@@ -22,13 +22,6 @@ async function run(argv: string[]): Promise<{ code: number; err: string }> {
   return { code, err };
 }
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('gateway start-up from the command line', () => {
   const devnet = withDevnet();
@@ -82,7 +75,7 @@ describe('gateway start-up from the command line', () => {
   it('unreachable RPC, missing keystore, wrong password: one line, exit 1', async () => {
     const datadir = await mkdtemp(join(tmpdir(), 'lpstartup-'));
     const chainFlags = ['-gateway', '-network', 'devnet', '-ethController', devnet.contracts.controller, '-datadir', datadir, '-rtmpAddr', '127.0.0.1:0', '-httpAddr', '127.0.0.1:0', '-cliAddr', '127.0.0.1:0'];
-    const port = await closedPort();
+    const port = await freePort();
     const unreachable = await run([...chainFlags, '-ethUrl', `http://127.0.0.1:${port}/secret-key`, '-ethKeystorePath', KEYSTORE, '-ethPassword', 'devnet']);
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.err, /cannot reach the Ethereum RPC/);

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createServer as createNetServer } from 'node:net';
 import { pino } from 'pino';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { startGateway, type Gateway } from '../../src/node/gateway.ts';
@@ -16,6 +17,16 @@ import { testSourceArgs } from '../media/testMedia.ts';
 const run = promisify(execFile);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port nothing listens on (bound once, then released). */
+export async function freePort(): Promise<number> {
+  const srv = createNetServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
 
 export interface TestGateway {
   gateway: Gateway;

@@ -2,18 +2,10 @@
 // suspends the orchestrator, moves the segment to a good one, and keeps running.
 // (Price and ticket-param attacks need the chain: see onchain.test.ts.)
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+import { freePort, getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('hostile orchestrators are routed around', () => {
   let started: { stop(): Promise<void> }[] = [];

@@ -1,11 +1,10 @@
 // The gateway on the devnet, as an operator runs it: orchestrators found in the on-chain pool, every
 // segment paid with tickets, winning tickets redeemed on the TicketBroker, renditions served as HLS.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, startTestNode, waitUntil, type TestNode } from './helpers.ts';
+import { freePort, getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, startTestNode, waitUntil, type TestNode } from './helpers.ts';
 
 const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
 
@@ -13,13 +12,6 @@ function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {
   return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...extra });
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const deposit = (net: LocalNetwork): Promise<bigint> => net.broadcasterDeposit();
 
