@@ -56,11 +56,20 @@ export interface SessionPoolOptions {
   /** go-livepeer: 6 s */
   hardCutoffMs?: number;
   suspensions?: Suspensions;
+  /** clock, for tests */
+  now?: () => number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 /** Trusted pools are asked for this many good replies: 2 × 8 s / 2 s in go-livepeer. */
 export const TRUSTED_REQUEST_COUNT = 8;
+
+/**
+ * A pool running low refreshes in the background at most this often. go-livepeer refreshes before every
+ * segment while it is low, which polls every candidate every 2 s and makes suspensions (counted in
+ * refreshes) lapse within seconds.
+ */
+export const LOW_POOL_REFRESH_INTERVAL_MS = 10_000;
 
 export class SessionPool {
   private readonly sessions = new Map<string, OrchSession>();
@@ -68,6 +77,7 @@ export class SessionPool {
   private readonly statuses = new Map<string, CandidateStatus>();
   private current: OrchSession | undefined;
   private refreshing: Promise<void> | undefined;
+  private lastRefreshAt = -Infinity;
   private requested = TRUSTED_REQUEST_COUNT;
   readonly suspensions: Suspensions;
 
@@ -81,6 +91,7 @@ export class SessionPool {
 
   /** Runs discovery now (or joins the one running). */
   refresh(): Promise<void> {
+    if (!this.refreshing) this.lastRefreshAt = (this.opts.now ?? Date.now)();
     this.refreshing ??= this.discover().finally(() => {
       this.refreshing = undefined;
     });
@@ -173,7 +184,8 @@ export class SessionPool {
    * refresh when the pool runs low.
    */
   select(exclude: ReadonlySet<string> = new Set()): OrchSession | undefined {
-    if (this.sessions.size < Math.min(TRUSTED_REQUEST_COUNT, Math.ceil(this.requested / 2))) void this.refresh();
+    const low = this.sessions.size < Math.min(TRUSTED_REQUEST_COUNT, Math.ceil(this.requested / 2));
+    if (low && (this.opts.now ?? Date.now)() - this.lastRefreshAt >= LOW_POOL_REFRESH_INTERVAL_MS) void this.refresh();
     if (this.current && this.sessions.has(this.current.uri) && !exclude.has(this.current.uri)) return this.current;
     const usable = [...this.sessions.values()].filter((s) => !exclude.has(s.uri));
     const untried = usable.filter((s) => !this.tried.has(s.uri));

@@ -99,4 +99,30 @@ describe('session pool', () => {
     await pool.refresh();
     assert.equal(pool.select(), undefined);
   });
+
+  it('a low pool refreshes in the background at most every 10 s', async () => {
+    let probes = 0;
+    let clock = 0;
+    const pool = new SessionPool({
+      source: source(['a', 'b', 'c']),
+      probe: async (uri) => {
+        probes++;
+        if (uri !== 'a') throw new Error('down');
+        return { transcoder: uri };
+      },
+      evaluate: accept,
+      onchain: false,
+      now: () => clock,
+      hardCutoffMs: 100,
+    });
+    await pool.refresh();
+    const afterFirst = probes;
+    pool.select();
+    await sleep(10);
+    assert.equal(probes, afterFirst, 'no refresh right after one');
+    clock += 10_000;
+    pool.select();
+    await sleep(10);
+    assert.ok(probes > afterFirst, 'refreshed once the interval passed');
+  });
 });
