@@ -10,7 +10,7 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
   let gw: TestNode;
   before(async () => {
     orch = await startOrchestrator({ logLevel: 'silent' });
-    gw = await startTestNode({ network: 'offchain', orchAddr: orch.uri, maxSessions: '1' });
+    gw = await startTestNode({ network: 'offchain', orchAddr: orch.uri, maxSessions: '1', monitor: 'true' });
   });
   after(async () => {
     killAllPublishers();
@@ -59,6 +59,13 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
     assert.equal(orch.stats.ticketsReceived, 0, 'no tickets off-chain');
     await pub.exited;
     await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 10_000, 'stream end');
+    // -monitor: Prometheus metrics under go-livepeer's names
+    const metrics = (await getText(`${gw.controlUrl}/metrics`)).text;
+    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    assert.ok(value('livepeer_segment_transcoded_total') >= 3, 'segments transcoded');
+    assert.equal(value('livepeer_stream_created_total'), 1);
+    assert.equal(value('livepeer_max_sessions_total'), 1);
+    assert.match(metrics, /node_type="bctr"/);
     // the ledger outlives the stream and is readable on the control API
     const ledger = JSON.parse((await getText(`${gw.controlUrl}/streams`)).text).streams as Record<string, { transcoded: number; tickets: number }>;
     assert.ok(ledger.offchain!.transcoded >= 3);
