@@ -1,11 +1,15 @@
 // The root command: `livepeer-gateway -gateway [flags]` runs the node.
 import type { Command } from 'commander';
+import { redactUrl } from '../eth/client.ts';
 import { createLogger } from '../node/logger.ts';
 import { runUntilSignal, startNode } from '../node/run.ts';
-import { FlagError, IGNORED_FLAGS } from './flags.ts';
+import { FlagError, IGNORED_FLAGS, NODE_FLAGS } from './flags.ts';
 import { buildNodeConfig } from './nodeConfig.ts';
 import { flagGiven, flagValues } from './program.ts';
 import { VERSION_TEXT } from './version.ts';
+
+/** URLs may carry API keys or tokens in their path or query; only scheme, host and port are shown. */
+const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl']);
 
 export function registerGatewayAction(program: Command, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): void {
   program.action(async () => {
@@ -19,6 +23,14 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     }
     const config = buildNodeConfig(values, (name) => flagGiven(program, name, values));
     const log = createLogger(config.verbosity);
+    // Like go-livepeer's start-up table: every setting that differs from its default, secrets masked.
+    const changed = Object.fromEntries(
+      NODE_FLAGS.filter((f) => values.has(f.name) && values.get(f.name) !== (f.default ?? '') && f.name !== 'gateway' && f.name !== 'broadcaster').map((f) => [
+        f.name,
+        f.secret ? '***' : URL_FLAGS.has(f.name) ? values.get(f.name)!.split(',').map((u) => redactUrl(u.trim())).join(',') : values.get(f.name),
+      ]),
+    );
+    log.info({ config: changed }, 'configuration (non-default settings)');
     for (const name of IGNORED_FLAGS) {
       if (values.has(name)) log.warn({ flag: name }, `-${name} is an orchestrator flag; a gateway ignores it`);
     }
