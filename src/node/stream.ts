@@ -16,6 +16,12 @@ import { transcodeSegment, type AttemptDeps, type SegmentJob } from './transcode
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
 export const MAX_BACKLOG = 4;
 
+/**
+ * Segments of one stream transcoded at the same time. Two let a stream keep up with an orchestrator that
+ * takes longer than a segment lasts; renditions still enter the playlists in sequence order.
+ */
+export const MAX_CONCURRENT_SEGMENTS = 2;
+
 export interface StreamDeps {
   hls: HlsStore;
   ledger?: Ledger;
@@ -75,7 +81,13 @@ function classify(err: unknown): 'fatal' | 'non-retryable' | 'orchestrator' {
 }
 
 export class StreamRunner {
-  private queue: Promise<void> = Promise.resolve();
+  private readonly running = new Set<Promise<unknown>>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** accepted segments not yet in the playlists, in arrival order, and those ready to go in */
+  private readonly order: number[] = [];
+  private readonly ready = new Map<number, () => void>();
+  private readonly publishedWaiters = new Map<number, () => void>();
   private lastOrchestrator: string | undefined;
   private ended = false;
   private closed = false;
@@ -114,12 +126,53 @@ export class StreamRunner {
       return Promise.resolve(this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error: `transcoding is ${this.backlog} segments behind`, failure: 'backlog' }));
     }
     this.backlog++;
-    const run = this.queue.then(() => this.handle({ seq, data, durationMs, format })).finally(() => this.backlog--);
-    this.queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    this.order.push(seq);
+    const published = new Promise<void>((resolve) => this.publishedWaiters.set(seq, resolve));
+    const run = (async () => {
+      await this.acquire();
+      try {
+        const outcome = await this.handle({ seq, data, durationMs, format });
+        return outcome;
+      } finally {
+        this.release();
+        this.backlog--;
+        if (!this.ready.has(seq)) this.publish(seq, () => {});
+      }
+    })();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run)).catch(() => {});
+    // Resolve once the renditions are in the playlists (an HTTP push reply then matches HLS).
+    return run.then(async (outcome) => {
+      await published;
+      return outcome;
+    });
+  }
+
+  private acquire(): Promise<void> {
+    if (this.inFlight < MAX_CONCURRENT_SEGMENTS) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => {
+      this.inFlight++;
+    });
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.waiting.shift()?.();
+  }
+
+  /** Runs `put` once every earlier accepted segment is in (or has given up on) the playlists. */
+  private publish(seq: number, put: () => void): void {
+    this.ready.set(seq, put);
+    while (this.order.length > 0 && this.ready.has(this.order[0]!)) {
+      const next = this.order.shift()!;
+      this.ready.get(next)!();
+      this.ready.delete(next);
+      this.publishedWaiters.get(next)?.();
+      this.publishedWaiters.delete(next);
+    }
   }
 
   private async handle(seg: { seq: number; data: Buffer; durationMs: number; format: VideoFormat }): Promise<SegmentOutcome | undefined> {
@@ -145,16 +198,20 @@ export class StreamRunner {
       try {
         const r = await transcodeSegment(job, session, this.deps.attempt);
         tickets += r.tickets;
-        const discontinuity = this.lastOrchestrator !== undefined && this.lastOrchestrator !== session.uri;
-        if (discontinuity) this.deps.metrics?.orchestratorSwaps.inc();
-        this.lastOrchestrator = session.uri;
-        this.opts.profiles.forEach((p, i) => {
-          const data = r.renditions[i]?.data;
-          if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
+        const uri = session.uri;
+        this.publish(seg.seq, () => {
+          // in sequence order: a change of orchestrator is a discontinuity in every rendition playlist
+          const discontinuity = this.lastOrchestrator !== undefined && this.lastOrchestrator !== uri;
+          if (discontinuity) this.deps.metrics?.orchestratorSwaps.inc();
+          this.lastOrchestrator = uri;
+          this.stats.orchestrator = uri;
+          this.opts.profiles.forEach((p, i) => {
+            const data = r.renditions[i]?.data;
+            if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
+          });
         });
         this.stats.transcodedSegments++;
         this.stats.ticketsSent += r.tickets;
-        this.stats.orchestrator = session.uri;
         this.deps.metrics?.sourceUploaded.inc();
         this.deps.metrics?.transcoded.inc();
         this.deps.metrics?.ticketsSent.inc(r.tickets);
@@ -211,7 +268,7 @@ export class StreamRunner {
   async end(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue;
+    await Promise.allSettled([...this.running]);
     this.ended = true;
     this.deps.hls.endStream(this.opts.manifestId);
     // go-livepeer sends these fire-and-forget; we bound them so shutdown never hangs.

@@ -42,7 +42,7 @@ describe('hostile orchestrators are routed around', () => {
       );
       assert.equal(mediaSeqs(playlist)[0], 0, 'the first segment was not lost');
       const runner = gw.gateway.stream(mid)!;
-      const first = runner.outcomes[0]!;
+      const first = runner.outcomes.find((o) => o.seq === 0)!;
       assert.equal(first.transcoded, true);
       assert.equal(first.attempts, 2, 'first attempt on the hostile orchestrator, second on the good one');
       const st = runner.opts.pool.status().find((s) => s.uri === hostile.uri);
