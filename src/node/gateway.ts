@@ -58,7 +58,6 @@ export interface GatewayOptions {
   log: Logger;
   /** on-chain services (keys, payments, chain pool); undefined off-chain */
   chain?: ChainServices;
-  /** override the listen ports (tests: 0 = free port) */
 }
 
 export interface Gateway {
@@ -304,7 +303,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       Network: config.network.name,
       ...(chain ? { EthAddress: chain.address } : {}),
       Manifests: [...streams.keys()],
-      Streams: Object.fromEntries([...streams.values()].map((s) => [s.manifestId, { ingest: s.ingest, ...s.runner.stats, recent: s.runner.outcomes.slice(-10) }])),
+      Streams: Object.fromEntries(
+        [...streams.values()].map((s) => [s.manifestId, { ingest: s.ingest, externalIds: s.externalIds, ...s.runner.stats, recent: s.runner.outcomes.slice(-10) }]),
+      ),
       OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
       OrchestratorPoolInfos: poolInfos,
       Ledger: { streams: await ledger.entries('stream'), orchestrators: await ledger.entries('orch') },
