@@ -79,19 +79,23 @@ export async function readSenderState(eth: EthClient, contracts: LivepeerContrac
   };
 }
 
-/** Just TicketBroker.getSenderInfo. */
-export async function readSenderInfo(eth: EthClient, contracts: LivepeerContracts, address: Address): Promise<SenderInfo> {
-  const [sender, reserve] = await eth.publicClient.readContract({
-    address: contracts.ticketBroker,
-    abi: ticketBrokerAbi,
-    functionName: 'getSenderInfo',
-    args: [address],
-  });
+/** TicketBroker.getSenderInfo's two tuples as a SenderInfo. */
+export function senderInfoFromTuples([sender, reserve]: readonly [
+  { deposit: bigint; withdrawRound: bigint },
+  { fundsRemaining: bigint; claimedInCurrentRound: bigint },
+]): SenderInfo {
   return {
     deposit: sender.deposit,
     withdrawRound: sender.withdrawRound,
     reserve: { fundsRemaining: reserve.fundsRemaining, claimedInCurrentRound: reserve.claimedInCurrentRound },
   };
+}
+
+/** Just TicketBroker.getSenderInfo. */
+export async function readSenderInfo(eth: EthClient, contracts: LivepeerContracts, address: Address): Promise<SenderInfo> {
+  return senderInfoFromTuples(
+    await eth.publicClient.readContract({ address: contracts.ticketBroker, abi: ticketBrokerAbi, functionName: 'getSenderInfo', args: [address] }),
+  );
 }
 
 export interface TicketBrokerParams {

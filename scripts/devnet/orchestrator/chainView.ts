@@ -1,5 +1,6 @@
 // What the orchestrator reads from the chain, with short caches so a burst of requests costs a
 // handful of RPC calls: last seen L1 block, rounds, pool size, gas price, sender funds.
+import { senderInfoFromTuples } from '../../../src/eth/senderInfo.ts';
 import { zeroHash, type Address, type Hex } from 'viem';
 import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../../src/eth/abi/index.ts';
 import { devnetPublicClient, type DevnetPublicClient } from '../chain.ts';
@@ -106,17 +107,9 @@ export class OrchestratorChain {
 
   /** Sender funds are read fresh: redemptions and funding change them at any time. */
   async senderInfo(sender: Address): Promise<SenderInfo> {
-    const [s, r] = await this.client.readContract({
-      address: this.contracts.ticketBroker,
-      abi: ticketBrokerAbi,
-      functionName: 'getSenderInfo',
-      args: [sender],
-    });
-    return {
-      deposit: s.deposit,
-      withdrawRound: s.withdrawRound,
-      reserve: { fundsRemaining: r.fundsRemaining, claimedInCurrentRound: r.claimedInCurrentRound },
-    };
+    return senderInfoFromTuples(
+      await this.client.readContract({ address: this.contracts.ticketBroker, abi: ticketBrokerAbi, functionName: 'getSenderInfo', args: [sender] }),
+    );
   }
 
   claimedReserve(sender: Address): Promise<bigint> {
