@@ -14,24 +14,10 @@ import {
   versionCompatible,
   type WireVideoProfile,
 } from '../../src/net/capabilities.ts';
+import { PRESETS } from '../../src/media/profiles.ts';
 
-const preset = (name: string, width: number, height: number, kbps: number, fps: number): WireVideoProfile => ({
-  name,
-  width,
-  height,
-  bitrate: kbps * 1000,
-  fps,
-  fpsDen: 0,
-  format: 'mpegts',
-  profile: 0,
-  gopMs: 0,
-  encoder: 0,
-  colorDepth: 0,
-  chromaFormat: 0,
-  quality: 0,
-});
-const P240 = preset('P240p30fps16x9', 426, 240, 600, 30);
-const P360 = preset('P360p30fps16x9', 640, 360, 1200, 30);
+const P240: WireVideoProfile = PRESETS.P240p30fps16x9!;
+const P360: WireVideoProfile = PRESETS.P360p30fps16x9!;
 
 describe('broadcaster capabilities (wire.md §9.2)', () => {
   it('RTMP H.264 with MPEG-TS presets advertises [4099]', () => {

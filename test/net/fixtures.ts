@@ -1,4 +1,5 @@
 // Shared by the wire-client and devnet orchestrator tests: a short test clip, presets, ffprobe.
+import { PRESETS } from '../../src/media/profiles.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,12 +26,8 @@ export async function makeTestClip(seconds = 2): Promise<Buffer> {
   }
 }
 
-function preset(name: string, width: number, height: number, kbps: number, fps: number): WireVideoProfile {
-  return { name, width, height, bitrate: kbps * 1000, fps, fpsDen: 0, format: 'mpegts', profile: 0, gopMs: 0, encoder: 0, colorDepth: 0, chromaFormat: 0, quality: 0 };
-}
-
-export const P240p30fps16x9 = preset('P240p30fps16x9', 426, 240, 600, 30);
-export const P144p30fps16x9 = preset('P144p30fps16x9', 256, 144, 400, 30);
+export const P240p30fps16x9: WireVideoProfile = PRESETS.P240p30fps16x9!;
+export const P144p30fps16x9: WireVideoProfile = PRESETS.P144p30fps16x9!;
 
 export interface ProbeResult {
   width: number;
