@@ -136,7 +136,9 @@ export class StreamRunner {
       } finally {
         this.release();
         this.backlog--;
-        if (!this.ready.has(seq)) this.publish(seq, () => {});
+        // A segment that produced no renditions must not hold back the ones after it. (Once flushed, a
+        // segment has left `order`; registering it again would leave an entry in `ready` for good.)
+        if (this.order.includes(seq) && !this.ready.has(seq)) this.publish(seq, () => {});
       }
     })();
     this.running.add(run);
