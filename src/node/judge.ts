@@ -53,13 +53,15 @@ export function judgeOrchestrator(ctx: JudgeContext, candidate: Candidate, info:
       return { ok: false, reason: (err as Error).message };
     }
   }
+  // selection weighs the ticket recipient's stake; off-chain the reply's own address is kept for logs
+  const payee = recipient ?? address;
   return {
     ok: true,
     session: {
       uri: candidate.uri,
       transcoder: info.transcoder.replace(/\/+$/, ''),
       info,
-      ...(recipient ?? address ? { address: (recipient ?? address)! } : {}),
+      ...(payee ? { address: payee } : {}),
       stake: candidate.stake ?? 0n,
       price,
       initialPrice: price,
