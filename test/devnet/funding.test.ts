@@ -5,7 +5,7 @@ import { parseEventLogs, type Hex, type TransactionReceipt } from 'viem';
 import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { devnetWalletClient, waitForSuccess } from '../../scripts/devnet/chain.ts';
 import { fundSender, initializeRound, mineToNextRound } from '../../scripts/devnet/deploy.ts';
-import { expectRevert, withDevnet } from '../helpers/devnet.ts';
+import { expectRevert, senderState, withDevnet } from '../helpers/devnet.ts';
 
 const ETH = 10n ** 18n;
 const devnet = withDevnet({ resetEach: true });
@@ -25,15 +25,7 @@ function broker(privateKey: Hex) {
   return { wallet, address, send };
 }
 
-async function senderInfo(sender: `0x${string}`) {
-  const [s, r] = await devnet.publicClient.readContract({
-    address: devnet.contracts.ticketBroker,
-    abi: ticketBrokerAbi,
-    functionName: 'getSenderInfo',
-    args: [sender],
-  });
-  return { deposit: s.deposit, withdrawRound: s.withdrawRound, reserve: r.fundsRemaining, claimed: r.claimedInCurrentRound };
-}
+const senderInfo = (sender: `0x${string}`) => senderState(devnet, sender);
 
 function events(receipt: TransactionReceipt) {
   return parseEventLogs({ abi: ticketBrokerAbi, logs: receipt.logs }).map((e) => ({ name: e.eventName, args: e.args }));

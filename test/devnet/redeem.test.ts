@@ -11,7 +11,7 @@ import { deactivateOrchestrator, fundSender, initializeRound, mineToNextRound } 
 import { devControllerAbi } from '../../scripts/devnet/devAbi.ts';
 import { privateKeySigner } from '../../src/pm/signer.ts';
 import { recipientRandHash, signTicket, ticketHash, toContractTicket, type Ticket } from '../../src/pm/ticket.ts';
-import { expectRevert, withDevnet } from '../helpers/devnet.ts';
+import { expectRevert, senderState, withDevnet } from '../helpers/devnet.ts';
 
 const ETH = 10n ** 18n;
 const MAX_WIN_PROB = 2n ** 256n - 1n;
@@ -72,15 +72,7 @@ async function redeemOk(ticket: Ticket, sig: Hex, rand: bigint) {
   return waitForSuccess(devnet.publicClient, await redeem(toContractTicket(ticket), sig, rand), 'redeemWinningTicket');
 }
 
-async function senderInfo(sender: Address) {
-  const [s, r] = await devnet.publicClient.readContract({
-    address: devnet.contracts.ticketBroker,
-    abi: ticketBrokerAbi,
-    functionName: 'getSenderInfo',
-    args: [sender],
-  });
-  return { deposit: s.deposit, withdrawRound: s.withdrawRound, reserve: r.fundsRemaining, claimed: r.claimedInCurrentRound };
-}
+const senderInfo = (sender: `0x${string}`) => senderState(devnet, sender);
 
 const fees = (o: Address) =>
   devnet.publicClient.readContract({

@@ -6,7 +6,8 @@
 //
 // or, outside hooks: `const d = await startDevnet(); try { ... } finally { await d.stop(); }`
 import { after, before, beforeEach } from 'node:test';
-import { BaseError, ContractFunctionRevertedError } from 'viem';
+import { BaseError, ContractFunctionRevertedError, type Address } from 'viem';
+import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startDevnet, type Devnet, type DevnetOptions } from '../../scripts/devnet/devnet.ts';
 
 export {
@@ -104,4 +105,15 @@ export async function expectRevert(action: Promise<unknown>, reason: string | un
   if (reverted.reason !== reason) {
     throw new Error(`expected revert reason ${JSON.stringify(reason)}, got ${JSON.stringify(reverted.reason)}`);
   }
+}
+
+/** A sender's TicketBroker state, flat, for assertions: deposit, withdrawRound, reserve funds, claimed this round. */
+export async function senderState(devnet: Devnet, sender: Address) {
+  const [s, r] = await devnet.publicClient.readContract({
+    address: devnet.contracts.ticketBroker,
+    abi: ticketBrokerAbi,
+    functionName: 'getSenderInfo',
+    args: [sender],
+  });
+  return { deposit: s.deposit, withdrawRound: s.withdrawRound, reserve: r.fundsRemaining, claimed: r.claimedInCurrentRound };
 }
