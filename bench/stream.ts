@@ -27,9 +27,17 @@ function procStats(pid: number): { rssKb: number; hwmKb: number; cpuS: number; c
 
 const net = await startLocalNetwork();
 const datadir = await mkdtemp(join(tmpdir(), 'lpbench-'));
-const flags = Object.entries({ ...net.gatewayFlags, ethKeystorePath: join(root, 'keystore'), ethPassword: 'devnet', datadir, rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', blockPollingInterval: '1', v: '0' }).flatMap(
-  ([k, v]) => [`-${k}`, v],
-);
+const flags = Object.entries({
+  ...net.gatewayFlags,
+  ethKeystorePath: join(root, 'keystore'),
+  ethPassword: 'devnet',
+  datadir,
+  rtmpAddr: '127.0.0.1:0',
+  httpAddr: '127.0.0.1:0',
+  cliAddr: '127.0.0.1:0',
+  blockPollingInterval: '1',
+  v: '0',
+}).flatMap(([k, v]) => [`-${k}`, v]);
 const gw = spawn(process.execPath, [join(root, 'scripts/livepeer-gateway.mjs'), '-gateway', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 gw.stdout!.on('data', (c) => (out += c));
@@ -44,9 +52,40 @@ const idle = procStats(gw.pid!);
 const publishStart = Date.now();
 const ffmpeg = spawn(
   'ffmpeg',
-  ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440',
-    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
-    '-f', 'flv', `${rtmp}/live/bench`],
+  [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440',
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-g',
+    '60',
+    '-keyint_min',
+    '60',
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-f',
+    'flv',
+    `${rtmp}/live/bench`,
+  ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const firstSeen: Record<string, Map<number, number>> = { source: new Map(), P240p30fps16x9: new Map(), P360p30fps16x9: new Map() };
@@ -78,9 +117,13 @@ const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? `median ${s[Math.floor(s.length / 2)]!.toFixed(2)} s, max ${s[s.length - 1]!.toFixed(2)} s (${s.length} segments)` : 'none';
 };
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; one ${seconds} s 1280x720 30 fps stream → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in this process`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; one ${seconds} s 1280x720 30 fps stream → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in this process`,
+);
 for (const name of Object.keys(firstSeen)) {
-  console.log(`${name.padEnd(15)} glass-to-playlist (first frame of a segment): ${stats(latencies(name, false))}; after the segment's last frame: ${stats(latencies(name, true))}`);
+  console.log(
+    `${name.padEnd(15)} glass-to-playlist (first frame of a segment): ${stats(latencies(name, false))}; after the segment's last frame: ${stats(latencies(name, true))}`,
+  );
 }
 console.log(
   `gateway process: RSS before the stream ${(idle.rssKb / 1024).toFixed(0)} MiB, peak during the stream ${(peakRss / 1024).toFixed(0)} MiB ` +

@@ -1,13 +1,13 @@
 // Tickets created and signed per second on one core: the cost of paying for segments.
 // Run: npx tsx bench/tickets.ts [seconds]
 import { cpus } from 'node:os';
-import { hexToBytes } from '../src/pm/bigintBytes.ts';
+import { hexToBytes } from '../src/lib/bytes.ts';
 import { MAX_WIN_PROB } from '../src/pm/ev.ts';
 import { TicketSender } from '../src/pm/sender.ts';
 import { privateKeySigner } from '../src/pm/signer.ts';
 import { parseTicketParams } from '../src/pm/ticketParams.ts';
 import { buildPayment } from '../src/pm/payment.ts';
-import { encodeMessage } from '../src/net/lpRpc.ts';
+import { encodeMessage } from '../src/wire/lpRpc.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const signer = privateKeySigner('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');

@@ -13,7 +13,7 @@ import { buildNodeConfig } from '../src/cli/nodeConfig.ts';
 import { normalizeGoArgs } from '../src/cli/flags.ts';
 import { createLogger } from '../src/node/logger.ts';
 import { runUntilSignal, startNode } from '../src/node/run.ts';
-import { ratToDecimal, rat } from '../src/pm/rat.ts';
+import { ratToDecimal, rat } from '../src/lib/rat.ts';
 
 const KEYSTORE = fileURLToPath(new URL('../keystore', import.meta.url));
 const args = process.argv.slice(2);
@@ -64,14 +64,48 @@ if (demo) {
   process.stdout.write(`Watch it: ${http}/stream/${mid}.m3u8\n`);
   const ffmpeg = spawn(
     'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440',
-      '-t', '30', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-keyint_min', '60', '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac',
-      '-f', 'flv', `${node.gateway.rtmpUrl}/live/${mid}`],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+      '-t',
+      '30',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-g',
+      '60',
+      '-keyint_min',
+      '60',
+      '-sc_threshold',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-f',
+      'flv',
+      `${node.gateway.rtmpUrl}/live/${mid}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const progress = setInterval(() => {
     const s = node.gateway.stream(mid)?.stats;
-    if (s) process.stdout.write(`  segments in ${s.sourceSegments}, transcoded ${s.transcodedSegments}, tickets sent ${s.ticketsSent}, on ${s.orchestrator ?? '…'}\n`);
+    if (s)
+      process.stdout.write(
+        `  segments in ${s.sourceSegments}, transcoded ${s.transcodedSegments}, tickets sent ${s.ticketsSent}, on ${s.orchestrator ?? '…'}\n`,
+      );
   }, 4000);
   await new Promise((r) => ffmpeg.once('exit', r));
   clearInterval(progress);

@@ -13,7 +13,7 @@ export { SegmentPayer } from './pm/segmentPayer.ts';
 export { buildPayment } from './pm/payment.ts';
 export { validateTicketParams, TicketParamsError, SenderValidationError } from './pm/validate.ts';
 
-export { encodeMessage, decodeMessage, WireDecodeError, type OrchestratorInfo, type Payment, type SegData, type TicketParams } from './net/lpRpc.ts';
+export { encodeMessage, decodeMessage, WireDecodeError, type OrchestratorInfo, type Payment, type SegData, type TicketParams } from './wire/lpRpc.ts';
 export { getOrchestrator, endTranscodingSession, OrchestratorRpcError } from './net/grpc.ts';
 export { submitSegment, SegmentError } from './net/segment.ts';
 export { buildSegData } from './net/segData.ts';

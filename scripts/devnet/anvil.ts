@@ -85,8 +85,7 @@ function installExitHooks(): void {
 let setprivAvailable: boolean | undefined;
 function hasSetpriv(): boolean {
   if (setprivAvailable === undefined) {
-    setprivAvailable =
-      process.platform === 'linux' && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
+    setprivAvailable = process.platform === 'linux' && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
   }
   return setprivAvailable;
 }

@@ -70,10 +70,7 @@ interface SolcError {
 
 interface SolcOutput {
   errors?: SolcError[];
-  contracts?: Record<
-    string,
-    Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
-  >;
+  contracts?: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
 }
 
 async function runSolc(sources: Record<string, string>): Promise<{ version: string; output: SolcOutput }> {

@@ -84,10 +84,7 @@ export async function deployDevnet(rpcUrl: string, opts: DeployOptions = {}): Pr
   const controller = await deploy(pub, wallet, artifacts, 'Controller');
   const minter = await deploy(pub, wallet, artifacts, 'Minter', [controller]);
   const livepeerToken = await deploy(pub, wallet, artifacts, 'LivepeerToken');
-  const bondingManager = await deploy(pub, wallet, artifacts, 'BondingManager', [
-    controller,
-    opts.numActiveTranscoders ?? 100n,
-  ]);
+  const bondingManager = await deploy(pub, wallet, artifacts, 'BondingManager', [controller, opts.numActiveTranscoders ?? 100n]);
   const roundsManager = await deploy(pub, wallet, artifacts, 'RoundsManager', [
     controller,
     opts.roundLength ?? DEFAULT_ROUND_LENGTH,
@@ -171,11 +168,7 @@ export interface OrchestratorRegistration {
  * Registers (or re-stakes) an orchestrator without LPT bonding. On the devnet it is active from the current
  * round (the real network activates from the next round).
  */
-export async function registerOrchestrator(
-  rpcUrl: string,
-  contracts: DevnetContracts,
-  o: OrchestratorRegistration,
-): Promise<void> {
+export async function registerOrchestrator(rpcUrl: string, contracts: DevnetContracts, o: OrchestratorRegistration): Promise<void> {
   const { pub, wallet } = clients(rpcUrl);
   const reg = await wallet.writeContract({
     address: contracts.bondingManager,

@@ -6,14 +6,7 @@ import { DEVNET_ACCOUNTS, ORCHESTRATORS, type DevnetAccounts } from './accounts.
 import { startAnvil, type Anvil } from './anvil.ts';
 import { devnetPublicClient, devnetTestClient, type DevnetPublicClient } from './chain.ts';
 import { compileDevnetContracts } from './compile.ts';
-import {
-  deployDevnet,
-  fundSender,
-  initializeRound,
-  registerOrchestrator,
-  type DeployOptions,
-  type DevnetContracts,
-} from './deploy.ts';
+import { deployDevnet, fundSender, initializeRound, registerOrchestrator, type DeployOptions, type DevnetContracts } from './deploy.ts';
 
 const LPT = 10n ** 18n;
 

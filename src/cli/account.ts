@@ -19,7 +19,7 @@ export function keystoreDir(values: Map<string, string>): string {
 }
 
 export function registerAccountCommands(program: Command, out: NodeJS.WritableStream): void {
-  const account = program.command('account').description('Manage the gateway\'s Ethereum account');
+  const account = program.command('account').description("Manage the gateway's Ethereum account");
   const cmd = account.command('new').description('Create a new account, encrypted with -ethPassword (or a password typed twice)');
   addNodeFlags(cmd, ['network', 'datadir', 'ethKeystorePath', 'ethPassword', 'config']);
   cmd.action(async () => {

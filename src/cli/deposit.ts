@@ -1,6 +1,6 @@
 // `livepeer-gateway deposit info | fund | unlock | cancel-unlock | withdraw`: the broadcaster's TicketBroker
 // funds, managed from the command line without a running node.
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { BaseError, formatEther, formatGwei, getAddress, isAddress, parseEther, type Address } from 'viem';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { redactText } from '../eth/client.ts';
@@ -11,11 +11,11 @@ import { prepareBrokerTx, sendBrokerTx, type BrokerAction, type PreparedBrokerTx
 import { createWallet, type TxOptions, type TxProgress } from '../eth/transactions.ts';
 import { presetByName, type VideoProfile } from '../media/profiles.ts';
 import { estimateFee } from '../pm/ev.ts';
-import { div, mul, rat, ratToDecimal, type Rat } from '../pm/rat.ts';
+import { div, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { maxFaceValue, type SenderInfo } from '../pm/senderInfo.ts';
 import { keystoreDir } from './account.ts';
 import { FlagError, parseGoBool, parseGoDuration } from './flags.ts';
-import type { Io } from './main.ts';
+import type { Io } from './io.ts';
 import { addNodeFlags, flagValues } from './program.ts';
 import { confirm, readSecret } from './prompt.ts';
 
@@ -86,7 +86,10 @@ export function parsePrice(value: string, pixelsPerUnit: string): Rat {
 }
 
 export function parseProfiles(value: string): VideoProfile[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !presetByName(n));
   if (names.length === 0 || unknown.length > 0) {
     throw new FlagError(`--profiles: unknown preset ${unknown.join(', ') || '(none given)'} (e.g. ${DEFAULT_PROFILES})`);
@@ -194,7 +197,10 @@ async function withUrls<T>(values: Map<string, string>, fn: () => Promise<T>): P
   try {
     return await fn();
   } catch (err) {
-    const urls = (values.get('ethUrl') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const urls = (values.get('ethUrl') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     throw cleanError(err, urls);
   }
 }
@@ -204,16 +210,21 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   const price = values.get('price') ? parsePrice(values.get('price')!, values.get('pixelsPerUnit') ?? '1') : undefined;
   const profiles = parseProfiles(values.get('profiles') ?? DEFAULT_PROFILES);
   const { conn } = await connect(values);
-  const [s, gasPrice] = await Promise.all([
-    readSenderState(conn.client, conn.contracts, address),
-    conn.client.publicClient.getGasPrice(),
-  ]);
+  const [s, gasPrice] = await Promise.all([readSenderState(conn.client, conn.contracts, address), conn.client.publicClient.getGasPrice()]);
   const i = s.info;
   line(io, 'Account', address);
-  line(io, 'Network', `${conn.network.name} (chain ${conn.client.chainId}), round ${s.currentRound}${s.currentRoundInitialized ? '' : ' (not initialized yet)'}`);
+  line(
+    io,
+    'Network',
+    `${conn.network.name} (chain ${conn.client.chainId}), round ${s.currentRound}${s.currentRoundInitialized ? '' : ' (not initialized yet)'}`,
+  );
   line(io, 'ETH balance', eth(s.balance));
   line(io, 'Deposit', eth(i.deposit));
-  line(io, 'Reserve', `${eth(i.reserve.fundsRemaining)}${i.reserve.claimedInCurrentRound > 0n ? ` (${eth(i.reserve.claimedInCurrentRound)} claimed this round)` : ''}`);
+  line(
+    io,
+    'Reserve',
+    `${eth(i.reserve.fundsRemaining)}${i.reserve.claimedInCurrentRound > 0n ? ` (${eth(i.reserve.claimedInCurrentRound)} claimed this round)` : ''}`,
+  );
   line(io, 'Status', statusLine(s));
 
   // How long the deposit lasts at a price.
@@ -338,9 +349,7 @@ function fundAction(values: Map<string, string>): BrokerAction {
 }
 
 export function registerDepositCommands(program: Command, io: Io): void {
-  const deposit = program
-    .command('deposit')
-    .description('The broadcaster\'s TicketBroker deposit and reserve: info, fund, unlock, cancel-unlock, withdraw');
+  const deposit = program.command('deposit').description("The broadcaster's TicketBroker deposit and reserve: info, fund, unlock, cancel-unlock, withdraw");
 
   const sub = (name: string, description: string, extra: (cmd: Command) => void, run: (values: Map<string, string>) => Promise<void>) => {
     const cmd = deposit.command(name).description(description);
@@ -372,14 +381,7 @@ export function registerDepositCommands(program: Command, io: Io): void {
     },
     (values) => runWrite(io, values, fundAction(values)),
   );
-  sub('unlock', 'Start the unlock period of the whole deposit and reserve (needed before withdraw)', yes, (values) =>
-    runWrite(io, values, { kind: 'unlock' }),
-  );
-  sub('cancel-unlock', 'Cancel an unlock in progress; the funds stay locked and usable', yes, (values) =>
-    runWrite(io, values, { kind: 'cancelUnlock' }),
-  );
-  sub('withdraw', 'Pay out the deposit and reserve once the unlock period is over', yes, (values) =>
-    runWrite(io, values, { kind: 'withdraw' }),
-  );
+  sub('unlock', 'Start the unlock period of the whole deposit and reserve (needed before withdraw)', yes, (values) => runWrite(io, values, { kind: 'unlock' }));
+  sub('cancel-unlock', 'Cancel an unlock in progress; the funds stay locked and usable', yes, (values) => runWrite(io, values, { kind: 'cancelUnlock' }));
+  sub('withdraw', 'Pay out the deposit and reserve once the unlock period is over', yes, (values) => runWrite(io, values, { kind: 'withdraw' }));
 }
-

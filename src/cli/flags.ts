@@ -21,7 +21,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'broadcaster', type: 'bool', help: 'Deprecated alias of -gateway' },
   { name: 'network', type: 'string', default: 'offchain', help: 'Network: offchain, arbitrum-one-mainnet, or any name with -ethController' },
   { name: 'ethUrl', type: 'string', default: '', help: 'Ethereum (Arbitrum) JSON-RPC URL; a comma list fails over between endpoints' },
-  { name: 'ethController', type: 'string', default: '', help: 'Protocol Controller contract address (default: the network\'s)' },
+  { name: 'ethController', type: 'string', default: '', help: "Protocol Controller contract address (default: the network's)" },
   { name: 'ethKeystorePath', type: 'string', default: '', help: 'Keystore directory or key file (default <datadir>/keystore)' },
   { name: 'ethAcctAddr', type: 'string', default: '', help: 'Account to use when the keystore holds several' },
   { name: 'ethPassword', type: 'string', default: '', help: 'Keystore password, or the path of a file holding it', secret: true },
@@ -63,8 +63,21 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
 
 /** Orchestrator/transcoder-only flags: accepted so shared config files work, then ignored with a warning. */
 export const IGNORED_FLAGS: readonly string[] = [
-  'orchestrator', 'transcoder', 'serviceAddr', 'orchSecret', 'pricePerUnit', 'ticketEV', 'maxFaceValue',
-  'redeemer', 'redeemerAddr', 'ethOrchAddr', 'nvidia', 'netint', 'reward', 'initializeRound', 'autoAdjustPrice',
+  'orchestrator',
+  'transcoder',
+  'serviceAddr',
+  'orchSecret',
+  'pricePerUnit',
+  'ticketEV',
+  'maxFaceValue',
+  'redeemer',
+  'redeemerAddr',
+  'ethOrchAddr',
+  'nvidia',
+  'netint',
+  'reward',
+  'initializeRound',
+  'autoAdjustPrice',
 ];
 
 const byName = new Map<string, FlagSpec>();

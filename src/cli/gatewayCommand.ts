@@ -27,7 +27,15 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     const changed = Object.fromEntries(
       NODE_FLAGS.filter((f) => values.has(f.name) && values.get(f.name) !== (f.default ?? '') && f.name !== 'gateway' && f.name !== 'broadcaster').map((f) => [
         f.name,
-        f.secret ? '***' : URL_FLAGS.has(f.name) ? values.get(f.name)!.split(',').map((u) => redactUrl(u.trim())).join(',') : values.get(f.name),
+        f.secret
+          ? '***'
+          : URL_FLAGS.has(f.name)
+            ? values
+                .get(f.name)!
+                .split(',')
+                .map((u) => redactUrl(u.trim()))
+                .join(',')
+            : values.get(f.name),
       ]),
     );
     log.info({ config: changed }, 'configuration (non-default settings)');

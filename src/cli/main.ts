@@ -4,12 +4,10 @@ import { registerAccountCommands } from './account.ts';
 import { DEPOSIT_VALUE_FLAGS, registerDepositCommands } from './deposit.ts';
 import { FlagError, normalizeGoArgs } from './flags.ts';
 import { registerGatewayAction } from './gatewayCommand.ts';
+import type { Io } from './io.ts';
 import { addIgnoredFlags, addNodeFlags, isUsageError } from './program.ts';
 
-export interface Io {
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
-}
+export type { Io };
 
 export function buildProgram(io: Io): Command {
   const program = new Command('livepeer-gateway')

@@ -1,67 +1,19 @@
 // Flag values → the gateway's typed configuration, with go-livepeer's validation rules.
 // Every problem is one FlagError whose message names the flag.
-import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { getAddress, isAddress, type Address } from 'viem';
+import { getAddress, isAddress } from 'viem';
 import { checkWeights, type SelectionWeights } from '../discovery/selection.ts';
 import { parseOrchAddrList } from '../discovery/orchUri.ts';
 import { resolveNetwork, type Network } from '../eth/networks.ts';
 import { parseTranscodingOptions, type VideoProfile } from '../media/profiles.ts';
-import { rat, type Rat } from '../pm/rat.ts';
-import type { PaymentLimits } from '../pm/validate.ts';
+import { rat, type Rat } from '../lib/rat.ts';
 import { parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
 import { defaultDataDir } from './account.ts';
 import { FlagError, flagSpec, parseGoBool, parseGoDuration } from './flags.ts';
+import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
+import type { NodeConfig } from '../node/config.ts';
 
-export interface ListenAddr {
-  host: string;
-  port: number;
-}
-
-export interface NodeConfig {
-  /** -broadcaster was used (deprecated alias of -gateway) */
-  deprecatedBroadcasterFlag: boolean;
-  network: Network;
-  ethUrls: string[];
-  keystorePath: string;
-  ethAcctAddr?: string;
-  /** literal or path; resolved when the keystore is opened. Never logged. */
-  ethPassword: string;
-  datadir: string;
-  rtmpAddr: ListenAddr;
-  httpAddr: ListenAddr;
-  cliAddr: ListenAddr;
-  httpIngest: boolean;
-  /** why HTTP ingest was turned off, if it was */
-  httpIngestNote?: string;
-  orchAddr: string[];
-  orchWebhookUrl?: string;
-  orchBlocklist: Address[];
-  orchMinLivepeerVersion?: string;
-  authWebhookUrl?: string;
-  profiles: VideoProfile[];
-  transcodingOptions: string;
-  maxSessions: number;
-  maxAttempts: number;
-  discoveryTimeoutMs: number;
-  /** -maxPricePerUnit / -pixelsPerUnit, in wei or USD (see pm/maxPrice.ts) */
-  maxPrice: MaxPriceSpec;
-  /** -priceFeedAddr: ETH/USD feed for USD prices */
-  priceFeedAddr: Address;
-  ignoreMaxPriceIfNeeded: boolean;
-  limits: PaymentLimits;
-  weights: SelectionWeights;
-  maxGasPrice: bigint;
-  transactionTimeoutMs: number;
-  blockPollingIntervalMs: number;
-  /** -localVerify: check result signatures and billed pixels */
-  localVerify: boolean;
-  currentManifest: boolean;
-  monitor: boolean;
-  verbosity: number;
-  /** flags given that a gateway ignores (orchestrator-only) */
-  ignoredFlags: string[];
-}
+export type { ListenAddr, NodeConfig };
 
 const get = (v: Map<string, string>, name: string): string => v.get(name) ?? flagSpec(name)?.default ?? '';
 
@@ -111,34 +63,16 @@ function weiInt(name: string, s: string): bigint {
   return BigInt(s.trim());
 }
 
-/**
- * go-livepeer's address rules: ":1936" ⇒ 127.0.0.1:1936, a bare host ⇒ host:<default port>.
- */
+/** go-livepeer's address rules (lib/listenAddr.ts), as a flag error. */
 export function parseListenAddr(name: string, value: string, defaultPort: number): ListenAddr {
-  let s = value.trim();
-  if (!s) throw new FlagError(`-${name} is empty`);
-  if (s.startsWith(':')) s = `127.0.0.1${s}`;
-  let host: string;
-  let portText: string | undefined;
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (v6) {
-    host = v6[1]!;
-    portText = v6[2];
-  } else if (isIP(s) === 6) {
-    host = s;
-  } else {
-    const i = s.lastIndexOf(':');
-    host = i >= 0 ? s.slice(0, i) : s;
-    portText = i >= 0 ? s.slice(i + 1) : undefined;
+  try {
+    return parseAddr(name, value, defaultPort);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
   }
-  const port = portText === undefined ? defaultPort : Number(portText);
-  if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError(`-${name}: "${value}" is not host:port`);
-  return { host, port };
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+export { isLoopback };
 
 function httpUrl(name: string, s: string): string | undefined {
   if (!s) return undefined;

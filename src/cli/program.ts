@@ -1,6 +1,6 @@
 // Shared commander plumbing: Go-style flags on any command, values from flags > LP_ env > -config file.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, Option } from 'commander';
 import { commanderOption, FlagError, flagSpec, IGNORED_FLAGS, NODE_FLAGS, parseConfigFile } from './flags.ts';
 
 /** Adds the named gateway flags (all of them when `names` is omitted) to a command. */

@@ -1,7 +1,7 @@
 // Choosing an orchestrator for a stream among untried ones (go-livepeer's ProbabilitySelectionAlgorithm):
 // filter by max price, then draw by a weighted mix of stake, price and chance.
 // Probabilities are floats: they steer a random draw, they never count money.
-import { cmp, type Rat } from '../pm/rat.ts';
+import { cmp, type Rat } from '../lib/rat.ts';
 
 export interface SelectionWeights {
   stake: number;
@@ -48,7 +48,11 @@ export interface PriceFilterResult<T> {
  * least one price is known; unknown prices are dropped then. If nothing is left and
  * ignoreMaxPriceIfNeeded is set, everything is kept.
  */
-export function filterByMaxPrice<T extends SelectionCandidate>(cands: readonly T[], maxPrice: Rat | undefined, ignoreMaxPriceIfNeeded = false): PriceFilterResult<T> {
+export function filterByMaxPrice<T extends SelectionCandidate>(
+  cands: readonly T[],
+  maxPrice: Rat | undefined,
+  ignoreMaxPriceIfNeeded = false,
+): PriceFilterResult<T> {
   const dropped = new Map<string, string>();
   if (!maxPrice || maxPrice.num <= 0n || !cands.some((c) => c.price)) return { kept: [...cands], dropped };
   const kept = cands.filter((c) => {

@@ -4,8 +4,8 @@
 // Talking to orchestrators and judging their replies are injected (`probe`, `evaluate`), so this file
 // holds only the policy: go-livepeer's discovery timings, sticky sessions, suspension on failure.
 import type { Address } from 'viem';
-import type { OrchestratorInfo } from '../net/lpRpc.ts';
-import type { Rat } from '../pm/rat.ts';
+import type { OrchestratorInfo } from '../wire/lpRpc.ts';
+import type { Rat } from '../lib/rat.ts';
 import { drawCandidate, filterByMaxPrice, type SelectionWeights, DEFAULT_SELECTION_WEIGHTS } from './selection.ts';
 import type { Candidate, CandidateSource } from './sources.ts';
 import { Suspensions } from './suspension.ts';
@@ -112,7 +112,10 @@ export class SessionPool {
     const active = cands.filter((c) => !this.suspensions.isSuspended(c.uri));
     const suspended = cands.filter((c) => this.suspensions.isSuspended(c.uri));
     for (const c of suspended) this.statuses.set(c.uri, { uri: c.uri, state: 'suspended', reason: this.suspensions.reason(c.uri) ?? 'suspended' });
-    const good = await this.probeAll(active.filter((c) => !this.sessions.has(c.uri)), this.requested - this.sessions.size);
+    const good = await this.probeAll(
+      active.filter((c) => !this.sessions.has(c.uri)),
+      this.requested - this.sessions.size,
+    );
     // Suspended orchestrators fill a shortage only, least penalised first.
     if (this.sessions.size + good === 0 && suspended.length > 0) {
       suspended.sort((a, b) => this.suspensions.remaining(a.uri) - this.suspensions.remaining(b.uri));

@@ -39,6 +39,8 @@ export class Suspensions {
   }
 
   list(): { uri: string; reason: string; refreshesLeft: number }[] {
-    return [...this.until.keys()].filter((u) => this.isSuspended(u)).map((uri) => ({ uri, reason: this.reasons.get(uri) ?? '', refreshesLeft: this.remaining(uri) }));
+    return [...this.until.keys()]
+      .filter((u) => this.isSuspended(u))
+      .map((uri) => ({ uri, reason: this.reasons.get(uri) ?? '', refreshesLeft: this.remaining(uri) }));
   }
 }

@@ -183,9 +183,7 @@ export function failoverTransport(urls: readonly string[], opts: FailoverOptions
             }
           }
         }
-        throw new EthUnreachableError(
-          `cannot reach the Ethereum RPC at ${list}: ${lastReason}; check -ethUrl (an Arbitrum One JSON-RPC URL) and the network`,
-        );
+        throw new EthUnreachableError(`cannot reach the Ethereum RPC at ${list}: ${lastReason}; check -ethUrl (an Arbitrum One JSON-RPC URL) and the network`);
       }) as never,
     });
   };

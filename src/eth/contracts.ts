@@ -38,7 +38,10 @@ const cache = new WeakMap<EthClient, Map<Address, Promise<LivepeerContracts>>>()
 /** Resolves (once per client and Controller) the addresses of the contracts the gateway uses. */
 export function resolveContracts(eth: EthClient, controller: Address = eth.network.controller): Promise<LivepeerContracts> {
   let perClient = cache.get(eth);
-  if (!perClient) cache.set(eth, (perClient = new Map()));
+  if (!perClient) {
+    perClient = new Map();
+    cache.set(eth, perClient);
+  }
   let pending = perClient.get(controller);
   if (!pending) {
     pending = lookUp(eth, controller);
@@ -50,9 +53,8 @@ export function resolveContracts(eth: EthClient, controller: Address = eth.netwo
 }
 
 async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerContracts> {
-  let results;
-  try {
-    results = await eth.publicClient.multicall({
+  const read = () =>
+    eth.publicClient.multicall({
       multicallAddress: MULTICALL3_ADDRESS,
       allowFailure: true,
       contracts: CONTRACT_NAMES.map((name) => ({
@@ -62,6 +64,9 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
         args: [contractId(name)] as const,
       })),
     });
+  let results: Awaited<ReturnType<typeof read>>;
+  try {
+    results = await read();
   } catch (err) {
     const e = unwrapEthError(err);
     if (e instanceof EthUnreachableError) throw e;
@@ -79,14 +84,11 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
   });
   if (missing.length === CONTRACT_NAMES.length) {
     throw new ContractNotFoundError(
-      `no Livepeer Controller at ${controller} on chain ${eth.chainId} (it knows none of ${CONTRACT_NAMES.join(', ')}): ` +
-        'check -ethController and -network',
+      `no Livepeer Controller at ${controller} on chain ${eth.chainId} (it knows none of ${CONTRACT_NAMES.join(', ')}): check -ethController and -network`,
     );
   }
   if (missing.length > 0) {
-    throw new ContractNotFoundError(
-      `the Livepeer Controller at ${controller} has no address for ${missing.join(', ')}: check -ethController and -network`,
-    );
+    throw new ContractNotFoundError(`the Livepeer Controller at ${controller} has no address for ${missing.join(', ')}: check -ethController and -network`);
   }
   return out;
 }

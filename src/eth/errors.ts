@@ -19,7 +19,11 @@ export class EthUnreachableError extends EthError {
 /** The RPC serves another chain than the network (or the data directory) expects. */
 export class ChainIdMismatchError extends EthError {
   override name = 'ChainIdMismatchError';
-  constructor(readonly expected: number, readonly actual: number, message: string) {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+    message: string,
+  ) {
     super(message);
   }
 }

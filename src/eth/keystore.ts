@@ -88,7 +88,7 @@ export function parseKeystore(text: string, source = 'keystore'): KeystoreV3 {
   }
   const ks = json as Partial<KeystoreV3> & { Crypto?: KeystoreV3['crypto'] };
   const crypto = ks?.crypto ?? ks?.Crypto;
-  if (!ks || ks.version !== 3 || !crypto || typeof crypto !== 'object') {
+  if (ks?.version !== 3 || !crypto || typeof crypto !== 'object') {
     throw new KeystoreError(`${source} is not a version 3 keystore`);
   }
   return { ...ks, crypto } as KeystoreV3;
@@ -140,7 +140,12 @@ export function keystoreFileName(address: Address, now = new Date()): string {
 }
 
 /** Writes a new keystore file readable only by its owner; returns its path. */
-export async function writeKeystoreFile(dir: string, privateKey: Hex, password: string, scryptParams: Readonly<ScryptParams> = STANDARD_SCRYPT): Promise<string> {
+export async function writeKeystoreFile(
+  dir: string,
+  privateKey: Hex,
+  password: string,
+  scryptParams: Readonly<ScryptParams> = STANDARD_SCRYPT,
+): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ks = await encryptKeystore(privateKey, password, scryptParams);
   const path = join(dir, keystoreFileName(privateKeyToAddress(privateKey)));
@@ -209,9 +214,7 @@ export async function chooseAccount(choice: AccountChoice): Promise<KeystoreEntr
     throw new KeystoreError(`no keys in ${choice.keystorePath}; create one with \`livepeer-gateway account new\` or point -ethKeystorePath at a keystore`);
   }
   if (entries.length > 1) {
-    throw new KeystoreError(
-      `${entries.length} keys in ${choice.keystorePath} (${entries.map((e) => e.address).join(', ')}); choose one with -ethAcctAddr`,
-    );
+    throw new KeystoreError(`${entries.length} keys in ${choice.keystorePath} (${entries.map((e) => e.address).join(', ')}); choose one with -ethAcctAddr`);
   }
   return entries[0]!;
 }

@@ -4,7 +4,7 @@ import type { Address } from 'viem';
 import { priceFeedAbi } from './abi/priceFeed.ts';
 import type { EthClient } from './client.ts';
 import { EthError } from './errors.ts';
-import { rat, type Rat } from '../pm/rat.ts';
+import { rat, type Rat } from '../lib/rat.ts';
 
 /** Chainlink ETH/USD on Arbitrum One (go-livepeer's -priceFeedAddr default). */
 export const ARBITRUM_ETH_USD_FEED: Address = '0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612';

@@ -179,7 +179,9 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
         batchSize: 0,
         contracts: want.map((r) => ({ ...rm, functionName: 'blockHashForRound' as const, args: [r] as const })),
       });
-      want.forEach((r, i) => this.hashes.set(r, got[i] as Hex));
+      want.forEach((r, i) => {
+        this.hashes.set(r, got[i] as Hex);
+      });
       if (this.hashes.size > 64) for (const k of [...this.hashes.keys()].slice(0, this.hashes.size - 8)) this.hashes.delete(k);
     }
     const hash = this.hashes.get(lastInit) ?? zeroHash;

@@ -102,10 +102,7 @@ function explainer(action: BrokerAction, s: SenderState) {
       case 'account is locked':
         return new TransactionError('still-unlocking', `${unlockEta(s)}; withdraw after that`);
       case 'sender deposit and reserve are zero':
-        return new TransactionError(
-          'nothing-to-withdraw',
-          `nothing to ${action.kind === 'unlock' ? 'unlock' : 'withdraw'}: the deposit and reserve are zero`,
-        );
+        return new TransactionError('nothing-to-withdraw', `nothing to ${action.kind === 'unlock' ? 'unlock' : 'withdraw'}: the deposit and reserve are zero`);
       case 'no unlock request in progress':
         return new TransactionError(
           'no-unlock-in-progress',

@@ -119,10 +119,7 @@ export async function planContractTx(
     } catch (err) {
       const reason = revertReason(err);
       if (reason === undefined) throw err;
-      throw (
-        opts.explain?.(reason) ??
-        new TransactionError('reverted', `the contract would refuse to ${opts.what}: ${reason} (nothing was sent, no gas spent)`)
-      );
+      throw opts.explain?.(reason) ?? new TransactionError('reverted', `the contract would refuse to ${opts.what}: ${reason} (nothing was sent, no gas spent)`);
     }
     const gasEstimate = await pub.estimateContractGas(request);
     const gas = (gasEstimate * 12n) / 10n;
@@ -136,8 +133,10 @@ export async function planContractTx(
       );
     }
     const fees = await pub.estimateFeesPerGas();
+    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.max takes numbers)
     let maxFeePerGas = fees.maxFeePerGas > gasPrice ? fees.maxFeePerGas : gasPrice;
     if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
+    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.min takes numbers)
     const maxPriorityFeePerGas = fees.maxPriorityFeePerGas < maxFeePerGas ? fees.maxPriorityFeePerGas : maxFeePerGas;
     const maxFee = gas * maxFeePerGas;
     if (balance < value + maxFee) {

@@ -96,7 +96,9 @@ export async function walkTranscoderPoolWithHint(eth: EthClient, contracts: Live
     ];
     const results = await eth.publicClient.multicall({ multicallAddress: MULTICALL3_ADDRESS, allowFailure: false, contracts: calls, batchSize: 0 });
     const offset = withFirst ? 1 : 0;
-    addrs.forEach((a, i) => next.set(a, getAddress(results[i + offset] as Address)));
+    addrs.forEach((a, i) => {
+      next.set(a, getAddress(results[i + offset] as Address));
+    });
     return withFirst ? getAddress(results[0] as Address) : undefined;
   };
   const first = (await ask(hint, true))!;
@@ -114,11 +116,7 @@ export async function walkTranscoderPoolWithHint(eth: EthClient, contracts: Live
 }
 
 /** Reads the whole pool with stake, status and service URI. Malformed URIs are kept, marked unusable. */
-export async function readTranscoderPool(
-  eth: EthClient,
-  contracts: LivepeerContracts,
-  opts: { hint?: readonly Address[] } = {},
-): Promise<PoolOrchestrator[]> {
+export async function readTranscoderPool(eth: EthClient, contracts: LivepeerContracts, opts: { hint?: readonly Address[] } = {}): Promise<PoolOrchestrator[]> {
   const addresses = await walkTranscoderPool(eth, contracts, opts.hint);
   return readOrchestrators(eth, contracts, addresses);
 }

@@ -2,22 +2,8 @@
 // decides: manifest ID, stream key and transcoding profiles. Used for RTMP
 // publishes and HTTP push (where the Livepeer-Transcode-Configuration header
 // carries the same JSON).
-import {
-  ProfileError,
-  parsePresets,
-  parseProfileObjects,
-  type VideoFormat,
-  type VideoProfile,
-  withFormat,
-} from '../media/profiles.ts';
-import {
-  cleanStreamPrefix,
-  randomManifestId,
-  randomStreamKey,
-  splitStreamPath,
-  trimExtension,
-  urlPath,
-} from './streamPath.ts';
+import { ProfileError, parsePresets, parseProfileObjects, type VideoFormat, type VideoProfile, withFormat } from '../media/profiles.ts';
+import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, trimExtension, urlPath } from './streamPath.ts';
 
 /**
  * go-livepeer waits for the webhook forever; we give up after this long and
@@ -110,8 +96,7 @@ export function parseAuthResponse(text: string): AuthWebhookResponse {
 
 export type AuthWebhookResult =
   /** `response` is null when the webhook answered 200 with an empty body: take the IDs from the URL. */
-  | { accepted: true; response: AuthWebhookResponse | null; tookMs: number }
-  | { accepted: false; reason: string; tookMs: number };
+  { accepted: true; response: AuthWebhookResponse | null; tookMs: number } | { accepted: false; reason: string; tookMs: number };
 
 export interface AuthWebhookOptions {
   timeoutMs?: number;
@@ -124,11 +109,7 @@ export interface AuthWebhookOptions {
  * URL's IDs; 200 + JSON accepts when `manifestID` is not empty; any other
  * status, a network error, a timeout or bad JSON refuses.
  */
-export async function callAuthWebhook(
-  webhookUrl: string,
-  incomingUrl: string,
-  opts: AuthWebhookOptions = {},
-): Promise<AuthWebhookResult> {
+export async function callAuthWebhook(webhookUrl: string, incomingUrl: string, opts: AuthWebhookOptions = {}): Promise<AuthWebhookResult> {
   const started = performance.now();
   const took = () => Math.round(performance.now() - started);
   const timeoutMs = opts.timeoutMs ?? AUTH_WEBHOOK_TIMEOUT_MS;
@@ -181,11 +162,7 @@ function truncate(s: string, n: number): string {
  * presets then custom profiles; neither given ⇒ the node's defaults; an
  * explicit empty `profiles` list ⇒ none (source only). Throws ProfileError.
  */
-export function resolveStreamProfiles(
-  response: AuthWebhookResponse | null,
-  defaults: readonly VideoProfile[],
-  format: VideoFormat = 'mpegts',
-): VideoProfile[] {
+export function resolveStreamProfiles(response: AuthWebhookResponse | null, defaults: readonly VideoProfile[], format: VideoFormat = 'mpegts'): VideoProfile[] {
   let profiles: VideoProfile[];
   if (!response || (response.profiles === null && response.presets.length === 0)) {
     profiles = [...defaults];

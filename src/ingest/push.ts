@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { probeBuffer, type MediaInfo } from '../media/probe.ts';
 import type { VideoFormat } from '../media/profiles.ts';
-import { sendText, type HttpRoute } from '../server/http.ts';
+import { sendText, type HttpRoute } from '../lib/http.ts';
 import { AuthResponseError, parseAuthResponse, type AuthWebhookResponse } from './auth.ts';
 import { splitStreamPath, urlPath } from './streamPath.ts';
 

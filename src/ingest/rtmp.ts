@@ -15,7 +15,7 @@ import AVPacket from 'node-media-server/src/core/avpacket.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
 import Rtmp from 'node-media-server/src/protocol/rtmp.js';
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
-import { formatHost } from '../server/http.ts';
+import { formatHost } from '../lib/listenAddr.ts';
 import { splitStreamPath, streamIdsFromPath, urlPath } from './streamPath.ts';
 
 /** What the caller sees of a publish before deciding on it. */
@@ -33,9 +33,7 @@ export interface RtmpPublishInfo {
  * The caller's verdict on a publish. An accepted publish may rename the stream
  * (auth webhook answer); `context` is handed back on the RtmpStream.
  */
-export type PublishDecision<C> =
-  | { accept: true; manifestId?: string; streamKey?: string; context: C }
-  | { accept: false; reason: string };
+export type PublishDecision<C> = { accept: true; manifestId?: string; streamKey?: string; context: C } | { accept: false; reason: string };
 
 /** Metadata the publisher announced in onMetaData (0 when not sent). */
 export interface RtmpStreamMetadata {
@@ -284,19 +282,15 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
       this.heldHeaders.clear();
 
       let ended = false;
-      const conn = this;
       const stream: RtmpStream<C> = {
         manifestId,
         streamKey,
         publishUrl,
         remoteAddress: info.remoteAddress,
-        playbackUrl: `${playbackBase}/stream/${encodeURIComponent(manifestId)}/${streamKey
-          .split('/')
-          .map(encodeURIComponent)
-          .join('/')}`,
+        playbackUrl: `${playbackBase}/stream/${encodeURIComponent(manifestId)}/${streamKey.split('/').map(encodeURIComponent).join('/')}`,
         context: decision.context,
         startedAt: new Date(),
-        metadata: () => ({ width: conn.videoWidth || 0, height: conn.videoHeight || 0, fps: conn.videoFramerate || 0 }),
+        metadata: () => ({ width: this.videoWidth || 0, height: this.videoHeight || 0, fps: this.videoFramerate || 0 }),
         close: (reason: string) => {
           log?.info({ manifestId, reason }, 'closing RTMP stream');
           entry.end(reason);

@@ -104,19 +104,14 @@ export function renderMediaPlaylist(p: {
   targetDurationS: number;
   entries: readonly PlaylistEntry[];
 }): string {
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:3',
-    `#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`,
-    `#EXT-X-TARGETDURATION:${p.targetDurationS}`,
-  ];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`, `#EXT-X-TARGETDURATION:${p.targetDurationS}`];
   if (p.discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${p.discontinuitySequence}`);
   for (const e of p.entries) {
     if (e.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXTINF:${(e.durationMs / 1000).toFixed(3)},`, e.uri);
   }
   // Live: never #EXT-X-ENDLIST.
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export interface MasterVariant {
@@ -134,7 +129,7 @@ export function renderMasterPlaylist(manifestId: string, variants: readonly Mast
     const res = v.width > 0 && v.height > 0 ? `,RESOLUTION=${v.width}x${v.height}` : '';
     lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(0, Math.round(v.bandwidth))}${res}`, variantUri(manifestId, v.rendition));
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** How many target durations a rendition may lag before it leaves the master playlist. */

@@ -139,14 +139,7 @@ const ENCODERS: Readonly<Record<string, VideoCodecId>> = {
 
 const COLOR_DEPTHS = new Set([0, 2, 4, 8]);
 
-function field<T>(
-  obj: Record<string, unknown>,
-  key: string,
-  where: string,
-  check: (v: unknown) => v is T,
-  expected: string,
-  dflt: T,
-): T {
+function field<T>(obj: Record<string, unknown>, key: string, where: string, check: (v: unknown) => v is T, expected: string, dflt: T): T {
   const v = obj[key];
   if (v === undefined || v === null) return dflt;
   if (!check(v)) throw new ProfileError(`${where}: "${key}" must be ${expected}, got ${JSON.stringify(v)}`);
@@ -196,9 +189,7 @@ export function parseProfileObject(value: unknown, index = 0, format: VideoForma
   const profName = field(o, 'profile', where, isString, 'a string', '');
   const profile = ENCODER_PROFILES[profName.toLowerCase()];
   if (profile === undefined) {
-    throw new ProfileError(
-      `${named}: unknown H.264 profile "${profName}"; use H264Baseline, H264Main, H264High, H264ConstrainedHigh or none`,
-    );
+    throw new ProfileError(`${named}: unknown H.264 profile "${profName}"; use H264Baseline, H264Main, H264High, H264ConstrainedHigh or none`);
   }
   // A JSON number for gop is an error in go-livepeer too: it must be a string.
   const gopText = field(o, 'gop', where, isString, 'a string such as "2" or "intra"', '');
@@ -268,9 +259,7 @@ export function parseTranscodingOptions(value: string): VideoProfile[] {
     try {
       json = JSON.parse(file);
     } catch (err) {
-      throw new ProfileError(
-        `-transcodingOptions file ${value} is not valid JSON (${(err as Error).message}); it must hold a JSON array of profile objects`,
-      );
+      throw new ProfileError(`-transcodingOptions file ${value} is not valid JSON (${(err as Error).message}); it must hold a JSON array of profile objects`);
     }
     try {
       profiles = parseProfileObjects(json);

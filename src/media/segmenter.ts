@@ -227,15 +227,24 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
         const cmd = ffmpeg(opts.inputUrl)
           .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error'])
           .outputOptions([
-            '-map', '0:v?',
-            '-map', '0:a?',
-            '-c', 'copy',
-            '-f', 'segment',
-            '-segment_time', String(segmentSeconds),
-            '-segment_format', 'mpegts',
-            '-segment_list', 'pipe:1',
-            '-segment_list_type', 'csv',
-            '-reset_timestamps', '0',
+            '-map',
+            '0:v?',
+            '-map',
+            '0:a?',
+            '-c',
+            'copy',
+            '-f',
+            'segment',
+            '-segment_time',
+            String(segmentSeconds),
+            '-segment_format',
+            'mpegts',
+            '-segment_list',
+            'pipe:1',
+            '-segment_list_type',
+            'csv',
+            '-reset_timestamps',
+            '0',
           ])
           .output(join(dir!, '%d.ts'));
         cmd.on('start', () => {
@@ -249,8 +258,7 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
           let pending = '';
           p.stdout?.on('data', (chunk: Buffer) => {
             pending += chunk.toString('utf8');
-            let nl: number;
-            while ((nl = pending.indexOf('\n')) >= 0) {
+            for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
               const line = pending.slice(0, nl);
               pending = pending.slice(nl + 1);
               chain = chain.then(() => emitSegment(line));

@@ -1,6 +1,6 @@
 // Job capabilities: the bitstring a video broadcaster advertises, the compatibility rule an
 // orchestrator reply must pass, and our video profiles in their wire form (SegData fullProfiles*).
-import type { Capabilities, SegData, VideoProfileMsg } from './lpRpc.ts';
+import type { Capabilities, SegData, VideoProfileMsg } from '../wire/lpRpc.ts';
 
 /** Capability ids (go-livepeer core/capabilities.go); never renumber. */
 export const Capability = {
@@ -37,9 +37,7 @@ export const Capability = {
 export const LEGACY_CAPABILITIES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 /** Everything video a software (ffmpeg/libx264) orchestrator can claim: ids 0..26 except the deprecated 13. */
-export const ALL_VIDEO_CAPABILITIES: readonly number[] = Array.from({ length: 27 }, (_, i) => i).filter(
-  (id) => id !== Capability.SceneClassification,
-);
+export const ALL_VIDEO_CAPABILITIES: readonly number[] = Array.from({ length: 27 }, (_, i) => i).filter((id) => id !== Capability.SceneClassification);
 
 /** The fields of a video profile that matter on the wire (the media module's VideoProfile has all of them). */
 export interface WireVideoProfile {

@@ -3,7 +3,15 @@
 // TLS that accepts the orchestrator's self-signed certificate (https) or plaintext HTTP/2 (http).
 import { Client, credentials, Metadata, status as GrpcCode, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { isIP } from 'node:net';
-import { decodeMessage, encodeMessage, type AuthToken, type MessageName, type Messages, type OrchestratorInfo, type OrchestratorRequest } from './lpRpc.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  type AuthToken,
+  type MessageName,
+  type Messages,
+  type OrchestratorInfo,
+  type OrchestratorRequest,
+} from '../wire/lpRpc.ts';
 
 export const GRPC_CONNECT_TIMEOUT_MS = 3000;
 /** Deadline of a call when the caller gives none (go-livepeer uses none; we never wait forever). */

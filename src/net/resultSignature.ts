@@ -2,7 +2,7 @@
 // personal-sign(keccak256(keccak256(rendition_1) ‖ … ‖ keccak256(rendition_n))), renditions in profile order.
 import { keccak_256 } from '@noble/hashes/sha3';
 import type { Address } from 'viem';
-import { concatBytes } from '../pm/bigintBytes.ts';
+import { concatBytes } from '../lib/bytes.ts';
 import { verifyPersonalSignature } from '../pm/signer.ts';
 
 export function transcodeResultHash(renditions: readonly Uint8Array[]): Uint8Array {

@@ -5,7 +5,7 @@ import { hexToBytes } from 'viem';
 import { segDataSignature } from '../pm/requestSignatures.ts';
 import type { Signer } from '../pm/signer.ts';
 import { profilesToWire, type WireVideoProfile } from './capabilities.ts';
-import type { AuthToken, Capabilities, SegData } from './lpRpc.ts';
+import type { AuthToken, Capabilities, SegData } from '../wire/lpRpc.ts';
 
 export interface SegDataInput {
   /** the broadcaster's stream ManifestID (not the orchestrator session id) */

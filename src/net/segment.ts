@@ -4,7 +4,7 @@
 import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from './lpRpc.ts';
+import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
 
 /** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (wire.md §10.6). */
 export const NON_RETRYABLE_TRANSCODE_ERRORS: ReadonlySet<string> = new Set([
@@ -114,7 +114,7 @@ const SESSION_IDLE_MS = 60_000;
 
 /** go-livepeer's per-segment budgets: until headers max(2 s, dur/2); whole request max(8 s, 4 × dur). */
 export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs: number; totalMs: number } {
-  const m = multiplier > 1 ? multiplier : 1;
+  const m = Math.max(multiplier, 1);
   return { uploadMs: Math.max(2000, durationMs / 2) * m, totalMs: Math.max(8000, durationMs * 4) * m };
 }
 
@@ -318,7 +318,9 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
   if (req.download !== false) {
     try {
       const datas = await Promise.all(renditions.map((r) => downloadRendition(r.url, { maxBytes: req.maxRenditionBytes })));
-      datas.forEach((d, i) => (renditions[i]!.data = d));
+      datas.forEach((d, i) => {
+        renditions[i]!.data = d;
+      });
     } catch (err) {
       throw new SegmentError('download', (err as Error).message, true, true, 200, tr.info);
     }

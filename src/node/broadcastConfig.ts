@@ -2,7 +2,7 @@
 // and the default transcoding profiles. New profiles apply to new streams; the price applies at once.
 import { parsePresets, PRESETS, type VideoProfile } from '../media/profiles.ts';
 import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
-import type { Rat } from '../pm/rat.ts';
+import type { Rat } from '../lib/rat.ts';
 
 export class BroadcastConfigError extends Error {
   override name = 'BroadcastConfigError';
@@ -38,13 +38,19 @@ export class BroadcastConfig {
   setMaxPrice(maxPricePerUnit: string, pixelsPerUnit: string, currency = ''): void {
     if (!/^\d+$/.test(pixelsPerUnit) || BigInt(pixelsPerUnit) <= 0n) throw new BroadcastConfigError('pixelsPerUnit must be a whole number > 0');
     const spec = parseMaxPricePerUnit(`${maxPricePerUnit}${currency}`, BigInt(pixelsPerUnit));
-    if (spec.currency && !this.usdPerEth()) throw new BroadcastConfigError('USD prices need the ETH/USD price feed: start the node with a USD -maxPricePerUnit');
+    if (spec.currency && !this.usdPerEth())
+      throw new BroadcastConfigError('USD prices need the ETH/USD price feed: start the node with a USD -maxPricePerUnit');
     this.spec = spec;
   }
 
   /** Preset names only, as go-livepeer's control API accepts them. */
   setTranscodingOptions(presetList: string): void {
-    const profiles = parsePresets(presetList.split(',').map((s) => s.trim()).filter(Boolean));
+    const profiles = parsePresets(
+      presetList
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
     if (profiles.length === 0) throw new BroadcastConfigError(`no valid preset in "${presetList}"`);
     this.defaultProfiles = profiles;
     this.options = profiles.map((p) => p.name).join(',');

@@ -6,7 +6,7 @@ import type { SegmentPayer } from '../pm/segmentPayer.ts';
 import type { SenderInfo } from '../pm/senderInfo.ts';
 import type { Signer } from '../pm/signer.ts';
 import type { ChainView } from '../pm/validate.ts';
-import type { Rat } from '../pm/rat.ts';
+import type { Rat } from '../lib/rat.ts';
 
 export interface ChainServices {
   address: Address;

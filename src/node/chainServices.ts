@@ -1,6 +1,6 @@
 // Brings up everything on-chain a gateway needs, in go-livepeer's order: RPC (chain id checked against
 // the data directory), keystore, rounds watcher, sender info, on-chain orchestrator pool.
-import type { NodeConfig } from '../cli/nodeConfig.ts';
+import type { NodeConfig } from './config.ts';
 import { OnchainPool } from '../discovery/onchainPool.ts';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { resolvePassword, unlockAccount } from '../eth/keystore.ts';
@@ -9,7 +9,7 @@ import { RoundsWatcher } from '../eth/rounds.ts';
 import { readSenderInfo } from '../eth/senderInfo.ts';
 import { readTranscoderPool } from '../eth/transcoderPool.ts';
 import { createWallet, type EthWallet } from '../eth/transactions.ts';
-import { ratToDecimal, rat } from '../pm/rat.ts';
+import { ratToDecimal, rat } from '../lib/rat.ts';
 import { SegmentPayer } from '../pm/segmentPayer.ts';
 import { TicketSender } from '../pm/sender.ts';
 import type { SenderInfo } from '../pm/senderInfo.ts';
@@ -69,7 +69,9 @@ export async function startChainServices(config: NodeConfig, log: Logger): Promi
     log.info({ address: account.address }, `Broadcaster Deposit: ${eth18(senderInfo.deposit)} ETH`);
     log.info({ address: account.address }, `Broadcaster Reserve: ${eth18(senderInfo.reserve.fundsRemaining)} ETH`);
     if (senderInfo.deposit === 0n || senderInfo.reserve.fundsRemaining === 0n) {
-      log.warn('the TicketBroker deposit or reserve is empty: orchestrators will not take this gateway\'s tickets; fund them with `livepeer-gateway deposit fund`');
+      log.warn(
+        "the TicketBroker deposit or reserve is empty: orchestrators will not take this gateway's tickets; fund them with `livepeer-gateway deposit fund`",
+      );
     }
     const refreshQuietly = () => void refreshSenderInfo().catch((err: Error) => log.warn({ err: err.message }, 'sender info refresh failed'));
     rounds.on('round', refreshQuietly);

@@ -1,9 +1,9 @@
 // The control API on -cliAddr (what livepeer_cli talks to), with the node's own routes added:
 // /status (streams, orchestrator pool, ledger), /streams, /getBroadcastConfig, /manifestID.
-import type { NodeConfig } from '../cli/nodeConfig.ts';
+import type { NodeConfig } from './config.ts';
 import { ControlError, jsonReply, startControlServer, textReply } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
-import { formatHost } from '../server/http.ts';
+import { formatHost } from '../lib/listenAddr.ts';
 import type { ChainServices } from './chain.ts';
 import type { OnchainServices } from './chainServices.ts';
 import type { Gateway } from './gateway.ts';
@@ -60,7 +60,10 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
         } catch (err) {
           throw new ControlError(400, (err as Error).message);
         }
-        log.info({ maxPricePerUnit: price || undefined, pixelsPerUnit: pixels || undefined, transcodingOptions: presets || undefined }, 'broadcast config changed');
+        log.info(
+          { maxPricePerUnit: price || undefined, pixelsPerUnit: pixels || undefined, transcodingOptions: presets || undefined },
+          'broadcast config changed',
+        );
         return { type: 'empty' };
       },
       '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Address } from 'viem';
-import type { NodeConfig } from '../cli/nodeConfig.ts';
+import type { NodeConfig } from './config.ts';
 import { SessionPool, type OrchSession } from '../discovery/sessionPool.ts';
 import { staticSource, webhookSource, type CandidateSource } from '../discovery/sources.ts';
 import { authorizeStream } from '../ingest/auth.ts';
@@ -14,9 +14,9 @@ import type { VideoProfile } from '../media/profiles.ts';
 import { startSegmenter, type Segmenter } from '../media/segmenter.ts';
 import { streamCapabilities } from '../net/capabilities.ts';
 import { getOrchestrator } from '../net/grpc.ts';
-import type { Capabilities, OrchestratorInfo, OrchestratorRequest } from '../net/lpRpc.ts';
+import type { Capabilities, OrchestratorInfo, OrchestratorRequest } from '../wire/lpRpc.ts';
 import { closeSegmentConnections } from '../net/segment.ts';
-import { hexToBytes } from '../pm/bigintBytes.ts';
+import { hexToBytes } from '../lib/bytes.ts';
 import { orchestratorRequestSignature } from '../pm/requestSignatures.ts';
 import { infoPrice } from '../pm/segmentPayer.ts';
 import { createHlsRoute, HlsStore } from '../server/hls.ts';
@@ -89,7 +89,10 @@ export interface GatewayStatus {
 
 function candidateSource(config: NodeConfig, chain: ChainServices | undefined, log: Logger): CandidateSource | undefined {
   if (config.orchWebhookUrl) {
-    return webhookSource({ url: config.orchWebhookUrl, onError: (err) => log.warn({ err: err.message }, 'orchestrator webhook failed; keeping the last list') });
+    return webhookSource({
+      url: config.orchWebhookUrl,
+      onError: (err) => log.warn({ err: err.message }, 'orchestrator webhook failed; keeping the last list'),
+    });
   }
   if (config.orchAddr.length > 0) return staticSource(config.orchAddr.join(','));
   return chain?.source;
@@ -167,7 +170,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   function openStream(manifestId: string, ingest: 'rtmp' | 'push', ctx: StreamContext): LiveStream {
-    const capabilities = streamCapabilities({ profiles: ctx.profiles, segmentSlicing: ingest === 'push', ...(config.orchMinLivepeerVersion ? { minVersion: config.orchMinLivepeerVersion } : {}) });
+    const capabilities = streamCapabilities({
+      profiles: ctx.profiles,
+      segmentSlicing: ingest === 'push',
+      ...(config.orchMinLivepeerVersion ? { minVersion: config.orchMinLivepeerVersion } : {}),
+    });
     const pool = newPool(capabilities);
     const runner = new StreamRunner(
       { hls, ledger, metrics, log, attempt: attemptDeps(pool, capabilities), maxAttempts: config.maxAttempts },
@@ -202,7 +209,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     log.info({ manifestId, reason }, 'stream ended');
   }
 
-  async function authorize(incomingUrl: string, ingest: 'rtmp' | 'push', transcodeConfiguration?: Parameters<typeof authorizeStream>[0]['transcodeConfiguration'], format?: 'mpegts' | 'mp4') {
+  async function authorize(
+    incomingUrl: string,
+    ingest: 'rtmp' | 'push',
+    transcodeConfiguration?: Parameters<typeof authorizeStream>[0]['transcodeConfiguration'],
+    format?: 'mpegts' | 'mp4',
+  ) {
     const res = await authorizeStream({
       ...(config.authWebhookUrl ? { webhookUrl: config.authWebhookUrl } : {}),
       incomingUrl,
@@ -211,8 +223,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ...(format ? { format } : {}),
     });
     if (!res.accepted) return res;
-    if (streams.size >= config.maxSessions) return { accepted: false as const, status: 503 as const, reason: `Too many connections (-maxSessions ${config.maxSessions})` };
-    if (streams.has(res.manifestId)) return { accepted: false as const, status: 403 as const, reason: `stream ${res.manifestId} is already live (${streams.get(res.manifestId)!.ingest}); the new ${ingest} publish is refused` };
+    if (streams.size >= config.maxSessions)
+      return { accepted: false as const, status: 503 as const, reason: `Too many connections (-maxSessions ${config.maxSessions})` };
+    if (streams.has(res.manifestId))
+      return {
+        accepted: false as const,
+        status: 403 as const,
+        reason: `stream ${res.manifestId} is already live (${streams.get(res.manifestId)!.ingest}); the new ${ingest} publish is refused`,
+      };
     return res;
   }
 
@@ -266,7 +284,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       async authorize(info) {
         const res = await authorize(info.url, 'push', info.transcodeConfiguration, info.format);
         if (!res.accepted) return { accept: false, status: res.status, reason: res.reason };
-        return { accept: true, manifestId: res.manifestId, context: { profiles: res.profiles, externalStreamId: res.externalStreamId, sessionId: res.sessionId } };
+        return {
+          accept: true,
+          manifestId: res.manifestId,
+          context: { profiles: res.profiles, externalStreamId: res.externalStreamId, sessionId: res.sessionId },
+        };
       },
       onStreamStarted(stream) {
         openStream(stream.manifestId, 'push', stream.context);
@@ -304,7 +326,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ...(chain ? { EthAddress: chain.address } : {}),
       Manifests: [...streams.keys()],
       Streams: Object.fromEntries(
-        [...streams.values()].map((s) => [s.manifestId, { ingest: s.ingest, externalIds: s.externalIds, ...s.runner.stats, recent: s.runner.outcomes.slice(-10) }]),
+        [...streams.values()].map((s) => [
+          s.manifestId,
+          { ingest: s.ingest, externalIds: s.externalIds, ...s.runner.stats, recent: s.runner.outcomes.slice(-10) },
+        ]),
       ),
       OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
       OrchestratorPoolInfos: poolInfos,

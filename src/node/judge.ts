@@ -3,8 +3,8 @@ import { getAddress, isAddressEqual, type Address } from 'viem';
 import type { Evaluation } from '../discovery/sessionPool.ts';
 import type { Candidate } from '../discovery/sources.ts';
 import { capabilitiesCompatible } from '../net/capabilities.ts';
-import type { Capabilities, OrchestratorInfo } from '../net/lpRpc.ts';
-import { bytesToHex } from '../pm/bigintBytes.ts';
+import type { Capabilities, OrchestratorInfo } from '../wire/lpRpc.ts';
+import { bytesToHex } from '../lib/bytes.ts';
 import { infoPrice } from '../pm/segmentPayer.ts';
 import type { SenderInfo } from '../pm/senderInfo.ts';
 import { parseTicketParams } from '../pm/ticketParams.ts';
@@ -32,7 +32,7 @@ export function judgeOrchestrator(ctx: JudgeContext, candidate: Candidate, info:
   if (!capabilitiesCompatible(ctx.capabilities, info.capabilities)) return { ok: false, reason: 'orchestrator lacks capabilities this stream needs' };
   if (!info.authToken?.token?.length || !info.authToken.sessionId) return { ok: false, reason: 'reply has no auth token' };
 
-  let price;
+  let price: ReturnType<typeof infoPrice>;
   try {
     price = infoPrice(info);
   } catch {

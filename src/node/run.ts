@@ -1,5 +1,5 @@
 // `livepeer-gateway -gateway …`: start the node, say what listens where, stop cleanly on a signal.
-import type { NodeConfig } from '../cli/nodeConfig.ts';
+import type { NodeConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from './logger.ts';

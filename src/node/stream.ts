@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { OrchSession, SessionPool } from '../discovery/sessionPool.ts';
 import type { VideoFormat, VideoProfile } from '../media/profiles.ts';
 import { endTranscodingSession } from '../net/grpc.ts';
-import type { Capabilities } from '../net/lpRpc.ts';
+import type { Capabilities } from '../wire/lpRpc.ts';
 import { SegmentError } from '../net/segment.ts';
 import { SenderValidationError } from '../pm/validate.ts';
 import type { HlsStore } from '../server/hls.ts';
@@ -123,7 +123,9 @@ export class StreamRunner {
     // rather than queue without bound; the source keeps playing.
     if (this.backlog >= MAX_BACKLOG) {
       this.deps.metrics?.transcodeFailed.inc({ error_code: 'Backlog' });
-      return Promise.resolve(this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error: `transcoding is ${this.backlog} segments behind`, failure: 'backlog' }));
+      return Promise.resolve(
+        this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error: `transcoding is ${this.backlog} segments behind`, failure: 'backlog' }),
+      );
     }
     this.backlog++;
     this.order.push(seq);
@@ -181,7 +183,14 @@ export class StreamRunner {
     if (this.ended || this.opts.profiles.length === 0) return undefined;
     const { manifestId } = this.opts;
     const log = this.deps.log.child({ manifestId, seq: seg.seq });
-    const job: SegmentJob = { manifestId, seq: seg.seq, data: seg.data, durationMs: seg.durationMs, profiles: this.opts.profiles, capabilities: this.opts.capabilities };
+    const job: SegmentJob = {
+      manifestId,
+      seq: seg.seq,
+      data: seg.data,
+      durationMs: seg.durationMs,
+      profiles: this.opts.profiles,
+      capabilities: this.opts.capabilities,
+    };
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
     const done = (o: SegmentOutcome): SegmentOutcome => this.record(attemptErrors.length > 0 ? { ...o, attemptErrors } : o);

@@ -2,14 +2,14 @@
 // ticket params are about to lapse, pay, upload, download the renditions, settle the balance.
 import type { OrchSession } from '../discovery/sessionPool.ts';
 import type { WireVideoProfile } from '../net/capabilities.ts';
-import type { Capabilities, OrchestratorInfo } from '../net/lpRpc.ts';
+import type { Capabilities, OrchestratorInfo } from '../wire/lpRpc.ts';
 import { buildSegData } from '../net/segData.ts';
 import { submitSegment, type Rendition } from '../net/segment.ts';
 import type { FeeProfile } from '../pm/ev.ts';
-import { ZERO, type Rat } from '../pm/rat.ts';
+import { ZERO, type Rat } from '../lib/rat.ts';
 import type { SegmentPayer, PreparedPayment } from '../pm/segmentPayer.ts';
 import type { Signer } from '../pm/signer.ts';
-import { bytesToBigint } from '../pm/bigintBytes.ts';
+import { bytesToBigint } from '../lib/bytes.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
 import { verifyResult } from './verifyResult.ts';
 
@@ -89,7 +89,12 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
       durationMs: job.durationMs,
     });
     if (prepared) deps.payer!.settle(prepared, result.pixels);
-    if (deps.verify) await verifyResult(result, session.info, job.profiles.map((p) => p.name));
+    if (deps.verify)
+      await verifyResult(
+        result,
+        session.info,
+        job.profiles.map((p) => p.name),
+      );
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
       try {

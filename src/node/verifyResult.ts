@@ -2,10 +2,10 @@
 // and billed the pixels they really hold (go-livepeer's signature and pixel-count checks).
 import { getAddress, type Address } from 'viem';
 import { decodedPixels } from '../media/probe.ts';
-import type { OrchestratorInfo } from '../net/lpRpc.ts';
+import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import { verifyTranscodeResult } from '../net/resultSignature.ts';
 import type { SubmitResult } from '../net/segment.ts';
-import { bytesToHex } from '../pm/bigintBytes.ts';
+import { bytesToHex } from '../lib/bytes.ts';
 
 export class VerificationError extends Error {
   override name = 'VerificationError';

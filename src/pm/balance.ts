@@ -3,7 +3,7 @@
 // Each segment: take the credit, buy enough tickets to cover max(fee estimate, one ticket's EV),
 // and after the result credit back (old credit + tickets' EV − what the orchestrator debited).
 // Keyed by (recipient, orchestrator session id), as the orchestrator keys its own balance.
-import { add, sub, ZERO, type Rat, mul, rat } from './rat.ts';
+import { add, sub, ZERO, type Rat, mul, rat } from '../lib/rat.ts';
 import { ticketsNeeded } from './ev.ts';
 
 export interface BalanceUpdate {

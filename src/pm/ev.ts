@@ -1,5 +1,5 @@
 // Expected value of tickets and the fee a segment is expected to cost (go-livepeer's estimateFee).
-import { ceil, cmp, div, isZero, mul, rat, ratFromFloat64, sub, type Rat, ZERO } from './rat.ts';
+import { ceil, cmp, div, isZero, mul, rat, ratFromFloat64, sub, type Rat, ZERO } from '../lib/rat.ts';
 
 /** Both go-livepeer and the contract docs scale winProb to 2^256 − 1. */
 export const MAX_WIN_PROB = (1n << 256n) - 1n;

@@ -1,6 +1,6 @@
 // The most a gateway pays per pixel: -maxPricePerUnit / -pixelsPerUnit, in wei or in a fiat currency
 // converted at the current ETH price.
-import { div, mul, rat, type Rat } from './rat.ts';
+import { div, mul, rat, type Rat } from '../lib/rat.ts';
 
 export interface MaxPriceSpec {
   /** price per unit, in wei or in `currency` */

@@ -1,7 +1,7 @@
 // The Payment message that travels base64-encoded in the Livepeer-Payment header.
 import type { Address } from 'viem';
-import type { Payment, PriceInfo } from '../net/lpRpc.ts';
-import { hexToBytes } from './bigintBytes.ts';
+import type { Payment, PriceInfo } from '../wire/lpRpc.ts';
+import { hexToBytes } from '../lib/bytes.ts';
 import type { TicketBatch } from './sender.ts';
 
 /**

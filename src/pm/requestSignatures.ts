@@ -2,7 +2,7 @@
 // the OrchestratorRequest signature and the per-segment SegData signature.
 import { keccak_256 } from '@noble/hashes/sha3';
 import { getAddress, type Hex } from 'viem';
-import { be32, bytesToHex, concatBytes } from './bigintBytes.ts';
+import { be32, bytesToHex, concatBytes } from '../lib/bytes.ts';
 import type { Signer } from './signer.ts';
 
 const utf8 = new TextEncoder();
@@ -29,12 +29,7 @@ export interface SegDataFields {
 /** manifestId ‖ uint256(seq) ‖ hash ‖ ASCII(hex of each profile id) — what the orchestrator re-derives. */
 export function segDataPreimage(f: SegDataFields): Uint8Array {
   if (f.hash.length !== 32) throw new RangeError('segment hash must be 32 bytes');
-  return concatBytes(
-    utf8.encode(f.manifestId),
-    be32(f.seq),
-    f.hash,
-    utf8.encode(f.profileNames.map(profileIdHex).join('')),
-  );
+  return concatBytes(utf8.encode(f.manifestId), be32(f.seq), f.hash, utf8.encode(f.profileNames.map(profileIdHex).join('')));
 }
 
 export function segDataSignature(signer: Signer, f: SegDataFields): Hex {

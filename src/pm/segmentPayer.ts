@@ -1,10 +1,10 @@
 // Pays for one segment on one orchestrator session: fee estimate → tickets → Payment, then settles
 // the session balance with what the orchestrator actually debited.
-import type { OrchestratorInfo, Payment } from '../net/lpRpc.ts';
+import type { OrchestratorInfo, Payment } from '../wire/lpRpc.ts';
 import { Balances, type BalanceUpdate } from './balance.ts';
 import { estimateFee, pricePerPixel, ticketEV, type FeeProfile } from './ev.ts';
 import { buildPayment } from './payment.ts';
-import { mul, rat, ZERO, type Rat } from './rat.ts';
+import { mul, rat, ZERO, type Rat } from '../lib/rat.ts';
 import type { TicketSender } from './sender.ts';
 import type { SenderInfo } from './senderInfo.ts';
 import { parseTicketParams, type SenderTicketParams } from './ticketParams.ts';

@@ -40,9 +40,7 @@ export class TicketSender {
     const key = params.recipientRandHash.toLowerCase() as Hex;
     const last = this.nonces.get(key) ?? 0;
     if (last + count > MAX_SENDER_NONCES) {
-      throw new NonceLimitError(
-        `ticket params ${key.slice(0, 10)}… would exceed ${MAX_SENDER_NONCES} nonces; fetch fresh params from the orchestrator`,
-      );
+      throw new NonceLimitError(`ticket params ${key.slice(0, 10)}… would exceed ${MAX_SENDER_NONCES} nonces; fetch fresh params from the orchestrator`);
     }
     const expirationParams = params.expirationParams ?? this.fallback();
     const tickets: TicketSenderEntry[] = [];

@@ -3,7 +3,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { getAddress, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
-import { bytesToHex, concatBytes, hexToBytes } from './bigintBytes.ts';
+import { bytesToHex, concatBytes, hexToBytes } from '../lib/bytes.ts';
 
 const PREFIX_32 = new TextEncoder().encode('\x19Ethereum Signed Message:\n32');
 const HALF_N = secp256k1.CURVE.n >> 1n;
@@ -57,7 +57,10 @@ export function recoverPersonalSigner(hash: Hex | Uint8Array, signature: Hex | U
   if (v !== 27 && v !== 28) throw new SignatureError(`invalid signature v value ${v}, want 27 or 28`);
   const compact = secp256k1.Signature.fromCompact(sig.subarray(0, 64));
   if (compact.s > HALF_N) throw new SignatureError('signature s value too high');
-  const pub = compact.addRecoveryBit(v - 27).recoverPublicKey(personalDigest(hash)).toRawBytes(false);
+  const pub = compact
+    .addRecoveryBit(v - 27)
+    .recoverPublicKey(personalDigest(hash))
+    .toRawBytes(false);
   const addr = keccak_256(pub.subarray(1)).subarray(12);
   return getAddress(bytesToHex(addr));
 }

@@ -1,7 +1,7 @@
 // The on-chain ticket: hash preimage (abi.encodePacked layout), signature and win test.
 import { keccak_256 } from '@noble/hashes/sha3';
 import { isAddressEqual, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
-import { be32, bytesToBigint, bytesToHex, concatBytes, hexToBytes } from './bigintBytes.ts';
+import { be32, bytesToBigint, bytesToHex, concatBytes, hexToBytes } from '../lib/bytes.ts';
 import type { Signer } from './signer.ts';
 
 export interface Ticket {

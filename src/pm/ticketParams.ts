@@ -1,8 +1,8 @@
 // An orchestrator's TicketParams, parsed from the wire into checked, typed values.
 // The raw message is kept: the orchestrator regenerates recipientRand from the exact bytes it sent.
 import { getAddress, zeroHash, type Address, type Hex } from 'viem';
-import type { TicketExpirationParams, TicketParams } from '../net/lpRpc.ts';
-import { bytesToBigint, bytesToHex } from './bigintBytes.ts';
+import type { TicketExpirationParams, TicketParams } from '../wire/lpRpc.ts';
+import { bytesToBigint, bytesToHex } from '../lib/bytes.ts';
 
 export interface ExpirationParams {
   creationRound: bigint;

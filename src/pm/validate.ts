@@ -2,7 +2,7 @@
 // (go-livepeer's validateTicketParams + validateSender, plus sanity checks of our own).
 // Every refusal names the limit that was hit and the flag or action that changes it.
 import { ticketEV } from './ev.ts';
-import { cmp, mul, rat, ratToDecimal, type Rat } from './rat.ts';
+import { cmp, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { maxFaceValue, type SenderInfo } from './senderInfo.ts';
 import type { SenderTicketParams } from './ticketParams.ts';
 
@@ -19,7 +19,10 @@ export type TicketParamsRefusal =
 
 export class TicketParamsError extends Error {
   override name = 'TicketParamsError';
-  constructor(readonly code: TicketParamsRefusal, message: string) {
+  constructor(
+    readonly code: TicketParamsRefusal,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -29,7 +32,10 @@ export type SenderRefusal = 'sender-unlocking' | 'no-reserve' | 'no-deposit';
 /** The broadcaster's own deposit/reserve cannot pay anyone: go-livepeer stops the stream on this. */
 export class SenderValidationError extends Error {
   override name = 'SenderValidationError';
-  constructor(readonly code: SenderRefusal, message: string) {
+  constructor(
+    readonly code: SenderRefusal,
+    message: string,
+  ) {
     super(`unable to validate sender: ${message}`);
   }
 }

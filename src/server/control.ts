@@ -20,7 +20,7 @@ import { readSenderInfo, readTicketBrokerParams } from '../eth/senderInfo.ts';
 import { runBrokerAction, type BrokerAction } from '../eth/ticketBroker.ts';
 import { readTranscoderPool, type PoolOrchestrator } from '../eth/transcoderPool.ts';
 import type { EthWallet, TxOptions } from '../eth/transactions.ts';
-import type { Rat } from '../pm/rat.ts';
+import type { Rat } from '../lib/rat.ts';
 import { goJson } from './goJson.ts';
 
 export const DEFAULT_CLI_HOST = '127.0.0.1';
@@ -136,8 +136,7 @@ function send(res: ServerResponse, reply: Reply): void {
   }
   const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : Buffer.from(reply.body);
   const type =
-    reply.contentType ??
-    (reply.type === 'json' ? 'application/json' : reply.type === 'bytes' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
+    reply.contentType ?? (reply.type === 'json' ? 'application/json' : reply.type === 'bytes' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length });
   res.end(body);
 }
@@ -249,7 +248,10 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
       return text(round.toString());
     }),
   );
-  r.set('/ethAddr', onchain((e) => text(e.wallet.address)));
+  r.set(
+    '/ethAddr',
+    onchain((e) => text(e.wallet.address)),
+  );
   r.set(
     '/tokenBalance',
     onchain(async (e) => {
@@ -263,8 +265,14 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
     }),
   );
   // -maxGasPrice: empty when there is no cap, as go-livepeer answers.
-  r.set('/maxGasPrice', onchain((e) => (e.tx?.maxGasPrice ? text(e.tx.maxGasPrice.toString()) : { type: 'empty' })));
-  r.set('/minGasPrice', onchain(() => text('0')));
+  r.set(
+    '/maxGasPrice',
+    onchain((e) => (e.tx?.maxGasPrice ? text(e.tx.maxGasPrice.toString()) : { type: 'empty' })),
+  );
+  r.set(
+    '/minGasPrice',
+    onchain(() => text('0')),
+  );
   r.set(
     '/ethBalance',
     onchain(async (e) => text((await e.client.publicClient.getBalance({ address: e.wallet.address })).toString())),
@@ -284,8 +292,14 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
     '/ticketBrokerParams',
     onchain(async (e) => json({ UnlockPeriod: (await readTicketBrokerParams(e.client, e.contracts)).unlockPeriod })),
   );
-  r.set('/contractAddresses', onchain((e) => json(lowerCaseValues(contractAddressMap(e.contracts)))));
-  r.set('/protocolParameters', onchain((e) => protocolParameters(e)));
+  r.set(
+    '/contractAddresses',
+    onchain((e) => json(lowerCaseValues(contractAddressMap(e.contracts)))),
+  );
+  r.set(
+    '/protocolParameters',
+    onchain((e) => protocolParameters(e)),
+  );
   r.set(
     '/registeredOrchestrators',
     onchain(async (e) => {
@@ -300,10 +314,25 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
       write('fundDepositAndReserve', (f) => ({ kind: 'fundDepositAndReserve', deposit: parseWei(f, 'depositAmount'), reserve: parseWei(f, 'reserveAmount') })),
     ),
   );
-  r.set('/fundDeposit', needs(['amount'], write('fundDeposit', (f) => ({ kind: 'fundDeposit', amount: parseWei(f, 'amount') }))));
-  r.set('/unlock', write('unlock', () => ({ kind: 'unlock' })));
-  r.set('/cancelUnlock', write('cancelUnlock', () => ({ kind: 'cancelUnlock' })));
-  r.set('/withdraw', write('withdraw', () => ({ kind: 'withdraw' })));
+  r.set(
+    '/fundDeposit',
+    needs(
+      ['amount'],
+      write('fundDeposit', (f) => ({ kind: 'fundDeposit', amount: parseWei(f, 'amount') })),
+    ),
+  );
+  r.set(
+    '/unlock',
+    write('unlock', () => ({ kind: 'unlock' })),
+  );
+  r.set(
+    '/cancelUnlock',
+    write('cancelUnlock', () => ({ kind: 'cancelUnlock' })),
+  );
+  r.set(
+    '/withdraw',
+    write('withdraw', () => ({ kind: 'withdraw' })),
+  );
   if (opts.metrics) {
     const registry = opts.metrics;
     r.set('/metrics', async () => ({ type: 'text', body: await registry.metrics(), contentType: registry.contentType }));
@@ -315,7 +344,8 @@ function routes(opts: ControlServerOptions): Map<string, Handler> {
 /** One line, no RPC URL secrets. */
 function describe(err: unknown, client?: EthClient): string {
   const e = unwrapEthError(err);
-  const msg = e instanceof EthError ? e.message : e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message.split('\n')[0] ?? '') : String(e);
+  const msg =
+    e instanceof EthError ? e.message : e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message.split('\n')[0] ?? '') : String(e);
   return client ? redactText(msg, client.urls) : msg;
 }
 

@@ -1,5 +1,5 @@
 // JSON exactly as Go's encoding/json writes it for the control API: big integers as bare numbers
-// ({"Deposit":1000000000000000000}), rationals (pm/rat.ts Rat) as "num/den" strings like *big.Rat,
+// ({"Deposit":1000000000000000000}), rationals (lib/rat.ts Rat) as "num/den" strings like *big.Rat,
 // byte arrays as base64, map keys sorted, and <, >, & escaped as \u003c, \u003e, \u0026.
 
 /** A value that should be written as Go writes *big.Rat. */
@@ -45,7 +45,9 @@ function write(v: unknown, seen: Set<object>): string | undefined {
     if (Array.isArray(obj)) return `[${obj.map((x) => write(x, seen) ?? 'null').join(',')}]`;
     if (isRat(obj)) return goString(`${obj.num}/${obj.den}`);
     const entries: [string, unknown][] =
-      obj instanceof Map ? [...obj.entries()].map(([k, x]) => [String(k), x] as [string, unknown]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : Object.entries(obj);
+      obj instanceof Map
+        ? [...obj.entries()].map(([k, x]) => [String(k), x] as [string, unknown]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        : Object.entries(obj);
     const parts: string[] = [];
     for (const [k, x] of entries) {
       const s = write(x, seen);

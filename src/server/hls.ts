@@ -12,7 +12,7 @@ import {
   type MasterVariant,
 } from '../media/playlist.ts';
 import type { VideoFormat, VideoProfile } from '../media/profiles.ts';
-import { sendText, type HttpRoute } from './http.ts';
+import { sendText, type HttpRoute } from '../lib/http.ts';
 
 /** Segments kept in memory per rendition (go-livepeer keeps 12). */
 export const SEGMENTS_KEPT = 12;
@@ -93,14 +93,7 @@ export class HlsStore {
   }
 
   /** Store a source segment; opens the stream if needed. Returns false when the seq is not newer than the last one. */
-  addSourceSegment(
-    manifestId: string,
-    seq: number,
-    data: Buffer,
-    durationMs: number,
-    resolution?: Resolution,
-    opts: SegmentOptions = {},
-  ): boolean {
+  addSourceSegment(manifestId: string, seq: number, data: Buffer, durationMs: number, resolution?: Resolution, opts: SegmentOptions = {}): boolean {
     if (!this.#streams.has(manifestId)) this.openStream(manifestId);
     const s = this.#streams.get(manifestId)!;
     if (resolution && resolution.width > 0 && resolution.height > 0) s.resolution = { width: resolution.width, height: resolution.height };
@@ -112,14 +105,7 @@ export class HlsStore {
    * Store a transcoded segment of `profileName`. Ignored (false) when the stream
    * has ended, the name is not one of the stream's profiles, or the seq is old.
    */
-  addRendition(
-    manifestId: string,
-    profileName: string,
-    seq: number,
-    data: Buffer,
-    durationMs: number,
-    opts: SegmentOptions = {},
-  ): boolean {
+  addRendition(manifestId: string, profileName: string, seq: number, data: Buffer, durationMs: number, opts: SegmentOptions = {}): boolean {
     const s = this.#streams.get(manifestId);
     if (!s || profileName === SOURCE_RENDITION || !s.profiles.some((p) => p.name === profileName)) return false;
     let r = s.renditions.get(profileName);
@@ -130,15 +116,7 @@ export class HlsStore {
     return this.#add(manifestId, profileName, r, seq, data, durationMs, opts);
   }
 
-  #add(
-    manifestId: string,
-    rendition: string,
-    r: RenditionState,
-    seq: number,
-    data: Buffer,
-    durationMs: number,
-    opts: SegmentOptions,
-  ): boolean {
+  #add(manifestId: string, rendition: string, r: RenditionState, seq: number, data: Buffer, durationMs: number, opts: SegmentOptions): boolean {
     if (!Number.isSafeInteger(seq) || seq < 0) return false;
     const mp4 = opts.format === 'mp4';
     const uri = mp4 ? segmentUri(manifestId, rendition, seq).replace(/\.ts$/, '.mp4') : segmentUri(manifestId, rendition, seq);
@@ -156,9 +134,7 @@ export class HlsStore {
   masterPlaylist(manifestId: string): string | undefined {
     const s = this.#streams.get(manifestId);
     if (!s?.source) return undefined;
-    const variants: MasterVariant[] = [
-      { rendition: SOURCE_RENDITION, bandwidth: SOURCE_BANDWIDTH, width: s.resolution.width, height: s.resolution.height },
-    ];
+    const variants: MasterVariant[] = [{ rendition: SOURCE_RENDITION, bandwidth: SOURCE_BANDWIDTH, width: s.resolution.width, height: s.resolution.height }];
     const now = this.#now();
     for (const p of s.profiles) {
       const r = s.renditions.get(p.name);

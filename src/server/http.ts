@@ -4,9 +4,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { formatHost } from '../lib/listenAddr.ts';
+import { sendText, type HttpRoute } from '../lib/http.ts';
 
-/** Handles the request and returns true, or returns false to let the next route try. */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+export type { HttpRoute };
 
 export interface HttpListener {
   readonly server: Server;
@@ -26,27 +27,6 @@ export interface HttpListenerOptions {
   port: number;
   routes: readonly HttpRoute[];
   log?: Logger;
-}
-
-/** Plain-text error answer, unless the handler already started its reply. */
-export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = Buffer.from(text + '\n');
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'text/plain; charset=utf-8',
-    'X-Content-Type-Options': 'nosniff',
-    'Content-Length': String(body.length),
-  });
-  res.end(body);
-}
-
-/** Bracket IPv6 literals so `host:port` strings and URLs stay valid. */
-export function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 export async function startHttpListener(opts: HttpListenerOptions): Promise<HttpListener> {

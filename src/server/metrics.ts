@@ -7,8 +7,7 @@ export function createMetrics(nodeId: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ node_type: 'bctr', node_id: nodeId });
   collectDefaultMetrics({ register: registry });
-  const counter = (name: string, help: string, labelNames: string[] = []) =>
-    new Counter({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
+  const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
   return {
     registry,

@@ -1,6 +1,6 @@
 // What the gateway sent and paid, per stream and per orchestrator, kept across restarts (level).
 import { Level } from 'level';
-import { add, rat, ratToDecimal, type Rat } from '../pm/rat.ts';
+import { add, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 
 export interface LedgerEntry {
   segments: number;
@@ -25,7 +25,16 @@ export interface SegmentRecord {
   ok: boolean;
 }
 
-const empty = (now: string): LedgerEntry => ({ segments: 0, transcoded: 0, failures: 0, tickets: 0, evPaid: '0/1', faceValueSent: '0', firstSeen: now, lastSeen: now });
+const empty = (now: string): LedgerEntry => ({
+  segments: 0,
+  transcoded: 0,
+  failures: 0,
+  tickets: 0,
+  evPaid: '0/1',
+  faceValueSent: '0',
+  firstSeen: now,
+  lastSeen: now,
+});
 
 function parseRat(s: string): Rat {
   const [n, d] = s.split('/');

@@ -9,7 +9,7 @@ import { devnetTestClient } from '../../scripts/devnet/chain.ts';
 import { mineToNextRound } from '../../scripts/devnet/deploy.ts';
 import { parseEthAmount, parsePrice } from '../../src/cli/deposit.ts';
 import { main } from '../../src/cli/main.ts';
-import { ratString } from '../../src/pm/rat.ts';
+import { ratString } from '../../src/lib/rat.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 import { captureIo, closedPort, tempKeystore } from '../eth/helpers.ts';
 
@@ -39,11 +39,16 @@ async function cli(args: string[]): Promise<Run> {
 
 async function flags(privateKey: Hex, ethUrl = devnet.rpcUrl): Promise<string[]> {
   return [
-    '-network', 'devnet',
-    '-ethUrl', ethUrl,
-    '-ethController', devnet.contracts.controller,
-    '-ethKeystorePath', await keystoreFor(privateKey),
-    '-ethPassword', 'pw',
+    '-network',
+    'devnet',
+    '-ethUrl',
+    ethUrl,
+    '-ethController',
+    devnet.contracts.controller,
+    '-ethKeystorePath',
+    await keystoreFor(privateKey),
+    '-ethPassword',
+    'pw',
   ];
 }
 
@@ -92,7 +97,10 @@ describe('deposit commands', () => {
     assert.match(r.out, /Now {13}deposit 0\.1 ETH, reserve 0\.05 ETH \(Unlocking: withdraw from round 3, about \d+ minutes?\)\n$/);
 
     // Still unlocking.
-    fails(await cli(['deposit', 'withdraw', ...f, '--yes']), /^livepeer-gateway: funds unlock in round 3, now round 1, about \d+ minutes?; withdraw after that\n$/);
+    fails(
+      await cli(['deposit', 'withdraw', ...f, '--yes']),
+      /^livepeer-gateway: funds unlock in round 3, now round 1, about \d+ minutes?; withdraw after that\n$/,
+    );
     r = ok(await cli(['deposit', 'info', ...f]));
     assert.match(r.out, /Status {10}Unlocking: withdraw from round 3 \(now round 1, about \d+ minutes?\)/);
 
@@ -158,7 +166,10 @@ describe('deposit commands', () => {
   test('RPC unreachable: named without its secrets', async () => {
     const port = await closedPort();
     const f = await flags(devnet.accounts.spare[2]!.privateKey, `http://127.0.0.1:${port}/v2/SECRETKEY?apikey=xyz`);
-    for (const args of [['deposit', 'info', ...f], ['deposit', 'unlock', ...f, '--yes']]) {
+    for (const args of [
+      ['deposit', 'info', ...f],
+      ['deposit', 'unlock', ...f, '--yes'],
+    ]) {
       const r = await cli(args);
       fails(r, new RegExp(`^livepeer-gateway: cannot reach the Ethereum RPC at http://127\\.0\\.0\\.1:${port}/…: `));
       assert.doesNotMatch(r.err, /SECRETKEY|apikey|xyz/);

@@ -37,8 +37,19 @@ describe('Go-style flags', () => {
 
   it('the documented go-livepeer command line parses verbatim', () => {
     const v = parse([
-      '-broadcaster', '-network', 'arbitrum-one-mainnet', '-ethUrl', 'https://arb1.example/rpc', '-ethKeystorePath', '/keys',
-      '-maxPricePerUnit', '0', '-rtmpAddr', '127.0.0.1:1935', '-httpAddr', '127.0.0.1:8935',
+      '-broadcaster',
+      '-network',
+      'arbitrum-one-mainnet',
+      '-ethUrl',
+      'https://arb1.example/rpc',
+      '-ethKeystorePath',
+      '/keys',
+      '-maxPricePerUnit',
+      '0',
+      '-rtmpAddr',
+      '127.0.0.1:1935',
+      '-httpAddr',
+      '127.0.0.1:8935',
     ]);
     assert.equal(v.get('broadcaster'), 'true');
     assert.equal(v.get('network'), 'arbitrum-one-mainnet');
@@ -62,7 +73,10 @@ describe('Go-style flags', () => {
   });
 
   it('unknown flags and missing values are one clear error', () => {
-    assert.throws(() => normalizeGoArgs(['-nope']), (e: Error) => e instanceof FlagError && e.message === 'flag provided but not defined: -nope');
+    assert.throws(
+      () => normalizeGoArgs(['-nope']),
+      (e: Error) => e instanceof FlagError && e.message === 'flag provided but not defined: -nope',
+    );
     assert.throws(() => normalizeGoArgs(['-ethUrl']), /flag needs an argument: -ethUrl/);
     assert.deepEqual(normalizeGoArgs(['-orchestrator']), ['--orchestrator=true'], 'orchestrator-only flags are accepted (then ignored)');
   });

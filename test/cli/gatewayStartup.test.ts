@@ -17,11 +17,21 @@ const KEYSTORE = fileURLToPath(new URL('../../keystore', import.meta.url));
 
 async function run(argv: string[]): Promise<{ code: number; err: string }> {
   let err = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
-  const code = await main(argv, { out: sink(() => {}), err: sink((s) => (err += s)) });
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write: (c, _e, cb) => {
+        f(String(c));
+        cb();
+      },
+    });
+  const code = await main(argv, {
+    out: sink(() => {}),
+    err: sink((s) => {
+      err += s;
+    }),
+  });
   return { code, err };
 }
-
 
 describe('gateway start-up from the command line', () => {
   const devnet = withDevnet();
@@ -30,9 +40,25 @@ describe('gateway start-up from the command line', () => {
     // -ethController points the arbitrum-one-mainnet network at the devnet's Controller (same chain id 42161)
     const datadir = await mkdtemp(join(tmpdir(), 'lpseed-'));
     const args = [
-      '-broadcaster', '-network', 'arbitrum-one-mainnet', '-ethUrl', devnet.rpcUrl, '-ethKeystorePath', KEYSTORE,
-      '-maxPricePerUnit', '0', '-rtmpAddr', '127.0.0.1:1935', '-httpAddr', '127.0.0.1:8935',
-      '-ethController', devnet.contracts.controller, '-ethPassword', 'devnet', '-datadir', datadir,
+      '-broadcaster',
+      '-network',
+      'arbitrum-one-mainnet',
+      '-ethUrl',
+      devnet.rpcUrl,
+      '-ethKeystorePath',
+      KEYSTORE,
+      '-maxPricePerUnit',
+      '0',
+      '-rtmpAddr',
+      '127.0.0.1:1935',
+      '-httpAddr',
+      '127.0.0.1:8935',
+      '-ethController',
+      devnet.contracts.controller,
+      '-ethPassword',
+      'devnet',
+      '-datadir',
+      datadir,
     ];
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -74,7 +100,21 @@ describe('gateway start-up from the command line', () => {
 
   it('unreachable RPC, missing keystore, wrong password: one line, exit 1', async () => {
     const datadir = await mkdtemp(join(tmpdir(), 'lpstartup-'));
-    const chainFlags = ['-gateway', '-network', 'devnet', '-ethController', devnet.contracts.controller, '-datadir', datadir, '-rtmpAddr', '127.0.0.1:0', '-httpAddr', '127.0.0.1:0', '-cliAddr', '127.0.0.1:0'];
+    const chainFlags = [
+      '-gateway',
+      '-network',
+      'devnet',
+      '-ethController',
+      devnet.contracts.controller,
+      '-datadir',
+      datadir,
+      '-rtmpAddr',
+      '127.0.0.1:0',
+      '-httpAddr',
+      '127.0.0.1:0',
+      '-cliAddr',
+      '127.0.0.1:0',
+    ];
     const port = await freePort();
     const unreachable = await run([...chainFlags, '-ethUrl', `http://127.0.0.1:${port}/secret-key`, '-ethKeystorePath', KEYSTORE, '-ethPassword', 'devnet']);
     assert.equal(unreachable.code, 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildNodeConfig, parseListenAddr, parseWeiRat } from '../../src/cli/nodeConfig.ts';
-import { rat } from '../../src/pm/rat.ts';
+import { rat } from '../../src/lib/rat.ts';
 import { maxPricePerPixel } from '../../src/pm/maxPrice.ts';
 
 const cfg = (o: Record<string, string>, given: string[] = []) => buildNodeConfig(new Map(Object.entries(o)), (n) => given.includes(n));
@@ -13,7 +13,10 @@ describe('gateway configuration', () => {
     assert.deepEqual(c.rtmpAddr, { host: '127.0.0.1', port: 1935 });
     assert.deepEqual(c.httpAddr, { host: '127.0.0.1', port: 9935 });
     assert.deepEqual(c.cliAddr, { host: '127.0.0.1', port: 5935 });
-    assert.deepEqual(c.profiles.map((p) => p.name), ['P240p30fps16x9', 'P360p30fps16x9']);
+    assert.deepEqual(
+      c.profiles.map((p) => p.name),
+      ['P240p30fps16x9', 'P360p30fps16x9'],
+    );
     assert.equal(c.maxSessions, 10);
     assert.equal(maxPricePerPixel(c.maxPrice), undefined, 'maxPricePerUnit 0 = any price');
     assert.deepEqual(c.limits.maxTicketEV, rat(3_000_000_000_000n));
@@ -63,10 +66,7 @@ describe('gateway configuration', () => {
     assert.throws(() => cfg({ orchBlocklist: 'xyz' }), /-orchBlocklist/);
     assert.throws(() => cfg({ authWebhookUrl: 'ftp://x' }), /-authWebhookUrl must be an http/);
     assert.throws(() => cfg({ discoveryTimeout: 'soon' }), /-discoveryTimeout/);
-    assert.throws(
-      () => cfg({ network: 'arbitrum-one-mainnet', ethUrl: 'http://x', selectRandFreq: '0.5' }),
-      /must sum to 1/,
-    );
+    assert.throws(() => cfg({ network: 'arbitrum-one-mainnet', ethUrl: 'http://x', selectRandFreq: '0.5' }), /must sum to 1/);
   });
 
   it('wei amounts as integers, decimals or fractions', () => {

@@ -27,13 +27,7 @@ import {
   readTranscoderPool,
   registerOrchestrator,
 } from '../../scripts/devnet/deploy.ts';
-import {
-  devBondingManagerAbi,
-  devControllerAbi,
-  devRoundsManagerAbi,
-  devServiceRegistryAbi,
-  devTicketBrokerAbi,
-} from '../../scripts/devnet/devAbi.ts';
+import { devBondingManagerAbi, devControllerAbi, devRoundsManagerAbi, devServiceRegistryAbi, devTicketBrokerAbi } from '../../scripts/devnet/devAbi.ts';
 import {
   bondingManagerAbi,
   controllerAbi,
@@ -54,6 +48,7 @@ const MAX_ROUND = 2n ** 256n - 1n;
 const devnet = withDevnet({ resetEach: true });
 
 function read<const abi extends Abi>(address: Address, abi: abi, functionName: string, args: readonly unknown[] = []) {
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read many result shapes through this one helper
   return devnet.publicClient.readContract({ address, abi: abi as Abi, functionName, args }) as Promise<any>;
 }
 
@@ -111,23 +106,15 @@ describe('Controller registry', () => {
     assert.equal(ev.eventName, 'SetContractInfo');
     assert.deepEqual(ev.args, { id, contractAddress: c.minter, gitCommitHash: '0x1111111111111111111111111111111111111111' });
 
-    await waitForSuccess(
-      devnet.publicClient,
-      await owner.writeContract({ address: c.controller, abi: devControllerAbi, functionName: 'pause' }),
-      'pause',
-    );
+    await waitForSuccess(devnet.publicClient, await owner.writeContract({ address: c.controller, abi: devControllerAbi, functionName: 'pause' }), 'pause');
     const b = devnetWalletClient(devnet.rpcUrl, devnet.accounts.broadcaster.privateKey);
-    await expectRevert(
-      b.writeContract({ address: c.ticketBroker, abi: ticketBrokerAbi, functionName: 'fundDeposit', value: 1n }),
-      'system is paused',
-    );
+    await expectRevert(b.writeContract({ address: c.ticketBroker, abi: ticketBrokerAbi, functionName: 'fundDeposit', value: 1n }), 'system is paused');
   });
 });
 
 describe('hand-written ABIs', () => {
   // Drop internalType (it names the Solidity source, which differs) and compare everything else.
-  const normalize = (item: unknown): unknown =>
-    JSON.parse(JSON.stringify(item, (k, v) => (k === 'internalType' ? undefined : v)));
+  const normalize = (item: unknown): unknown => JSON.parse(JSON.stringify(item, (k, v) => (k === 'internalType' ? undefined : v)));
 
   // The real network's ABIs (src/eth/abi), by devnet contract.
   const CANONICAL: [string, Abi][] = [
@@ -260,10 +247,8 @@ describe('hand-written ABIs', () => {
   });
 
   test('selectors and topics equal those of the real contracts', () => {
-    const fn = (abi: Abi, name: string) =>
-      toFunctionSelector(abi.find((i) => i.type === 'function' && i.name === name) as AbiFunction);
-    const ev = (abi: Abi, name: string) =>
-      toEventSelector(abi.find((i) => i.type === 'event' && i.name === name) as AbiEvent);
+    const fn = (abi: Abi, name: string) => toFunctionSelector(abi.find((i) => i.type === 'function' && i.name === name) as AbiFunction);
+    const ev = (abi: Abi, name: string) => toEventSelector(abi.find((i) => i.type === 'event' && i.name === name) as AbiEvent);
     const functions: [Abi, string, string][] = [
       [ticketBrokerAbi, 'fundDeposit', '0x6caa736b'],
       [ticketBrokerAbi, 'fundReserve', '0x6f9c3c8f'],
@@ -342,7 +327,10 @@ describe('orchestrator pool', () => {
   test('lists the 3 orchestrators largest stake first, with stakes, URIs and active status', async () => {
     const bm = devnet.contracts.bondingManager;
     const byStake = [...devnet.orchestrators].sort((a, b) => (a.stake > b.stake ? -1 : 1));
-    assert.deepEqual(await readTranscoderPool(devnet.rpcUrl, devnet.contracts), byStake.map((o) => o.address));
+    assert.deepEqual(
+      await readTranscoderPool(devnet.rpcUrl, devnet.contracts),
+      byStake.map((o) => o.address),
+    );
     assert.equal(await read(bm, bondingManagerAbi, 'getTranscoderPoolSize'), 3n);
     assert.equal(await read(bm, bondingManagerAbi, 'getTranscoderPoolMaxSize'), 100n);
     const lastRound = await read(devnet.contracts.roundsManager, roundsManagerAbi, 'lastInitializedRound');
@@ -373,7 +361,7 @@ describe('orchestrator pool', () => {
 
   test('re-staking moves an orchestrator; deactivation leaves the pool and ends activity; re-registering restores it', async () => {
     const bm = devnet.contracts.bondingManager;
-    const [o1, o2, o3] = devnet.orchestrators as [typeof devnet.orchestrators[0], typeof devnet.orchestrators[0], typeof devnet.orchestrators[0]];
+    const [o1, o2, o3] = devnet.orchestrators as [(typeof devnet.orchestrators)[0], (typeof devnet.orchestrators)[0], (typeof devnet.orchestrators)[0]];
     await registerOrchestrator(devnet.rpcUrl, devnet.contracts, { address: o3.address, stake: 5_000n * LPT });
     assert.deepEqual(await readTranscoderPool(devnet.rpcUrl, devnet.contracts), [o3.address, o2.address, o1.address]);
 
@@ -409,7 +397,7 @@ describe('orchestrator pool', () => {
       await owner.writeContract({ address: bm, abi: devBondingManagerAbi, functionName: 'setNumActiveTranscoders', args: [3n] }),
       'setNumActiveTranscoders',
     );
-    const [small, big] = devnet.accounts.spare as [typeof devnet.accounts.spare[0], typeof devnet.accounts.spare[0]];
+    const [small, big] = devnet.accounts.spare as [(typeof devnet.accounts.spare)[0], (typeof devnet.accounts.spare)[0]];
     await registerOrchestrator(devnet.rpcUrl, devnet.contracts, { address: small.address, stake: 10n * LPT });
     assert.equal(await read(bm, bondingManagerAbi, 'isRegisteredTranscoder', [small.address]), true);
     assert.equal(await read(bm, bondingManagerAbi, 'isActiveTranscoder', [small.address]), false);
@@ -473,10 +461,7 @@ describe('orchestrator pool', () => {
     const receipt = await waitForSuccess(devnet.publicClient, hash, 'setServiceURI');
     const ev = decodeEventLog({ abi: serviceRegistryAbi, ...receipt.logs[0]! });
     assert.deepEqual(ev, { eventName: 'ServiceURIUpdate', args: { addr: o.address, serviceURI: 'https://127.0.0.1:18935' } });
-    assert.equal(
-      await read(devnet.contracts.serviceRegistry, serviceRegistryAbi, 'getServiceURI', [o.address]),
-      'https://127.0.0.1:18935',
-    );
+    assert.equal(await read(devnet.contracts.serviceRegistry, serviceRegistryAbi, 'getServiceURI', [o.address]), 'https://127.0.0.1:18935');
     // The devnet-only setter is for the Controller owner only.
     await expectRevert(
       wallet.writeContract({
@@ -508,7 +493,7 @@ describe('rounds', () => {
     assert.equal(stored, newRound.args.blockHash);
     const prev = await devnet.publicClient.getBlock({ blockNumber: newRound.blockNumber - 1n });
     assert.equal(stored, prev.hash, 'blockhash(block.number - 1) of the initializing block');
-    assert.equal(await read(rm, roundsManagerAbi, 'blockHashForRound', [devnet.round + 1n]), '0x' + '0'.repeat(64));
+    assert.equal(await read(rm, roundsManagerAbi, 'blockHashForRound', [devnet.round + 1n]), `0x${'0'.repeat(64)}`);
 
     await expectRevert(
       devnetWalletClient(devnet.rpcUrl, devnet.accounts.broadcaster.privateKey).writeContract({

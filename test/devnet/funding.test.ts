@@ -13,10 +13,7 @@ const devnet = withDevnet({ resetEach: true });
 function broker(privateKey: Hex) {
   const wallet = devnetWalletClient(devnet.rpcUrl, privateKey);
   const address = devnet.contracts.ticketBroker;
-  const send = async (
-    functionName: 'fundDeposit' | 'fundReserve' | 'unlock' | 'cancelUnlock' | 'withdraw',
-    value?: bigint,
-  ): Promise<TransactionReceipt> =>
+  const send = async (functionName: 'fundDeposit' | 'fundReserve' | 'unlock' | 'cancelUnlock' | 'withdraw', value?: bigint): Promise<TransactionReceipt> =>
     waitForSuccess(
       devnet.publicClient,
       await wallet.writeContract({ address, abi: ticketBrokerAbi, functionName, ...(value === undefined ? {} : { value }) } as never),
@@ -78,9 +75,7 @@ describe('funding', () => {
     const b = devnet.accounts.broadcaster;
     const me = broker(b.privateKey);
     assert.deepEqual(events(await me.send('fundDeposit', 3n)), [{ name: 'DepositFunded', args: { sender: b.address, amount: 3n } }]);
-    assert.deepEqual(events(await me.send('fundReserve', 5n)), [
-      { name: 'ReserveFunded', args: { reserveHolder: b.address, amount: 5n } },
-    ]);
+    assert.deepEqual(events(await me.send('fundReserve', 5n)), [{ name: 'ReserveFunded', args: { reserveHolder: b.address, amount: 5n } }]);
 
     const payer = devnetWalletClient(devnet.rpcUrl, devnet.accounts.spare[0]!.privateKey);
     await waitForSuccess(
@@ -121,9 +116,7 @@ describe('unlock, cancelUnlock, withdraw', () => {
     await fundSender(devnet.rpcUrl, devnet.contracts, b.privateKey, ETH, ETH);
     const round = devnet.round;
 
-    assert.deepEqual(events(await me.send('unlock')), [
-      { name: 'Unlock', args: { sender: b.address, startRound: round, endRound: round + 2n } },
-    ]);
+    assert.deepEqual(events(await me.send('unlock')), [{ name: 'Unlock', args: { sender: b.address, startRound: round, endRound: round + 2n } }]);
     assert.equal((await senderInfo(b.address)).withdrawRound, round + 2n);
     const inProgress = () =>
       devnet.publicClient.readContract({ address: me.address, abi: ticketBrokerAbi, functionName: 'isUnlockInProgress', args: [b.address] });

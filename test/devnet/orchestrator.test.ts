@@ -8,18 +8,18 @@ import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator }
 import { MAX_WIN_PROB } from '../../scripts/devnet/orchestrator/recipient.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { getOrchestrator, OrchestratorRpcError } from '../../src/net/grpc.ts';
-import type { OrchestratorInfo, Payment } from '../../src/net/lpRpc.ts';
+import type { OrchestratorInfo, Payment } from '../../src/wire/lpRpc.ts';
 import { buildSegData } from '../../src/net/segData.ts';
 import { closeSegmentConnections, SegmentError, submitSegment, type SubmitResult } from '../../src/net/segment.ts';
 import { ticketEV } from '../../src/pm/ev.ts';
 import { buildPayment } from '../../src/pm/payment.ts';
-import { rat, mul } from '../../src/pm/rat.ts';
+import { rat, mul } from '../../src/lib/rat.ts';
 import { orchestratorRequestSignature } from '../../src/pm/requestSignatures.ts';
 import { TicketSender } from '../../src/pm/sender.ts';
 import { privateKeySigner, verifyPersonalSignature, type Signer } from '../../src/pm/signer.ts';
 import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/ticketParams.ts';
 import { keccak_256 } from '@noble/hashes/sha3';
-import { concatBytes } from '../../src/pm/bigintBytes.ts';
+import { concatBytes } from '../../src/lib/bytes.ts';
 import { withDevnet, type Devnet } from '../helpers/devnet.ts';
 import { makeTestClip, P144p30fps16x9, probe } from '../net/fixtures.ts';
 

@@ -214,7 +214,9 @@ describe('redeemWinningTicket', () => {
     const first = await makeTicket({ faceValue: deposit + ETH / 2n });
     const r1 = await redeemOk(first.ticket, sign(first.ticket), first.rand);
     assert.deepEqual(
-      parseEventLogs({ abi: ticketBrokerAbi, logs: r1.logs }).map((e) => [e.eventName, e.args]).slice(0, 2),
+      parseEventLogs({ abi: ticketBrokerAbi, logs: r1.logs })
+        .map((e) => [e.eventName, e.args])
+        .slice(0, 2),
       [
         ['ReserveClaimed', { reserveHolder: devnet.accounts.broadcaster.address, claimant: o, amount: ETH / 2n }],
         ['WinningTicketTransfer', { sender: devnet.accounts.broadcaster.address, recipient: o, amount: deposit + ETH / 2n }],
@@ -348,19 +350,13 @@ describe('refusals carry the real reason strings', () => {
     // Round 0 with a zero hash encodes as empty auxData (go-livepeer's format), which the contract refuses.
     const empty = await makeTicket({ creationRound: 0n, creationRoundBlockHash: zeroHash });
     assert.equal(toContractTicket(empty.ticket).auxData, '0x');
-    await expectRevert(
-      redeem(toContractTicket(empty.ticket), sign(empty.ticket), empty.rand),
-      'invalid length for ticket auxData: must be 64 bytes',
-    );
+    await expectRevert(redeem(toContractTicket(empty.ticket), sign(empty.ticket), empty.rand), 'invalid length for ticket auxData: must be 64 bytes');
     const short = await makeTicket();
     const c = { ...toContractTicket(short.ticket), auxData: toContractTicket(short.ticket).auxData.slice(0, 66) as Hex };
     await expectRevert(redeem(c, sign(short.ticket), short.rand), 'invalid length for ticket auxData: must be 64 bytes');
 
     const future = await makeTicket({ creationRound: devnet.round + 5n });
-    await expectRevert(
-      redeem(toContractTicket(future.ticket), sign(future.ticket), future.rand),
-      'ticket creationRound does not have a block hash',
-    );
+    await expectRevert(redeem(toContractTicket(future.ticket), sign(future.ticket), future.rand), 'ticket creationRound does not have a block hash');
     const wrongHash = await makeTicket({ creationRoundBlockHash: `0x${'ab'.repeat(32)}` });
     await expectRevert(
       redeem(toContractTicket(wrongHash.ticket), sign(wrongHash.ticket), wrongHash.rand),
@@ -379,18 +375,12 @@ describe('refusals carry the real reason strings', () => {
   test('sender state: unfunded, unlocked; recipient not registered; round not initialized; paused', async () => {
     // Unfunded sender.
     const unfunded = await makeTicket();
-    await expectRevert(
-      redeem(toContractTicket(unfunded.ticket), sign(unfunded.ticket), unfunded.rand),
-      'sender deposit and reserve are zero',
-    );
+    await expectRevert(redeem(toContractTicket(unfunded.ticket), sign(unfunded.ticket), unfunded.rand), 'sender deposit and reserve are zero');
 
     await fundBroadcaster(ETH, ETH);
     // Recipient that is not a registered orchestrator.
     const stranger = await makeTicket({ recipient: devnet.accounts.spare[2]!.address });
-    await expectRevert(
-      redeem(toContractTicket(stranger.ticket), sign(stranger.ticket), stranger.rand),
-      'transcoder must be registered',
-    );
+    await expectRevert(redeem(toContractTicket(stranger.ticket), sign(stranger.ticket), stranger.rand), 'transcoder must be registered');
 
     // Round started but not initialized.
     const pending = await makeTicket();
@@ -432,10 +422,7 @@ describe('refusals carry the real reason strings', () => {
     // used + bad signature ⇒ "ticket is used"; bad rand + used ⇒ rand first; bad auxData + bad rand ⇒ auxData first.
     await expectRevert(redeem(toContractTicket(ticket), otherSig, rand), 'ticket is used');
     await expectRevert(redeem(toContractTicket(ticket), otherSig, rand + 1n), 'recipientRand does not match recipientRandHash');
-    await expectRevert(
-      redeem({ ...toContractTicket(ticket), auxData: '0x' }, otherSig, rand + 1n),
-      'invalid length for ticket auxData: must be 64 bytes',
-    );
+    await expectRevert(redeem({ ...toContractTicket(ticket), auxData: '0x' }, otherSig, rand + 1n), 'invalid length for ticket auxData: must be 64 bytes');
     // bad signature + losing ticket ⇒ signature first.
     const losing = await makeTicket({ winProb: 0n });
     await expectRevert(

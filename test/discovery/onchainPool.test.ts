@@ -122,7 +122,7 @@ describe('on-chain discovery', () => {
     }
   });
 
-  test('a data directory of another chain is refused with go-livepeer\'s message', async () => {
+  test("a data directory of another chain is refused with go-livepeer's message", async () => {
     const dir = await datadir();
     await (await PoolCache.open(dir, { chainId: 42161 })).close();
     await assert.rejects(PoolCache.open(dir, { chainId: 1 }), (e: Error) => {
@@ -169,15 +169,24 @@ describe('candidate rules (no chain)', () => {
     const pool = new OnchainPool({ read: async () => list, rounds, refreshIntervalMs: 3_600_000 });
     await pool.start();
     await pool.refresh();
-    assert.deepEqual(pool.candidates().map((c) => c.address.slice(-1)), ['1']);
+    assert.deepEqual(
+      pool.candidates().map((c) => c.address.slice(-1)),
+      ['1'],
+    );
     round = 6n;
-    assert.deepEqual(pool.candidates().map((c) => c.address.slice(-1)), ['1', '2']);
+    assert.deepEqual(
+      pool.candidates().map((c) => c.address.slice(-1)),
+      ['1', '2'],
+    );
     pool.stop();
 
     const noRounds = new OnchainPool({ read: async () => list, refreshIntervalMs: 3_600_000 });
     await noRounds.start();
     await noRounds.refresh();
-    assert.deepEqual(noRounds.candidates().map((c) => c.address.slice(-1)), ['1', '3']);
+    assert.deepEqual(
+      noRounds.candidates().map((c) => c.address.slice(-1)),
+      ['1', '3'],
+    );
     noRounds.stop();
   });
 });

@@ -29,8 +29,22 @@ async function registerMany(n: number): Promise<{ address: Address; stake: bigin
   const hashes: Hash[] = [];
   for (const o of made) {
     hashes.push(
-      await wallet.writeContract({ address: devnet.contracts.bondingManager, abi: devBondingManagerAbi, functionName: 'devRegisterTranscoder', args: [o.address, o.stake], nonce: nonce++, ...fees }),
-      await wallet.writeContract({ address: devnet.contracts.serviceRegistry, abi: devServiceRegistryAbi, functionName: 'devSetServiceURI', args: [o.address, o.uri], nonce: nonce++, ...fees }),
+      await wallet.writeContract({
+        address: devnet.contracts.bondingManager,
+        abi: devBondingManagerAbi,
+        functionName: 'devRegisterTranscoder',
+        args: [o.address, o.stake],
+        nonce: nonce++,
+        ...fees,
+      }),
+      await wallet.writeContract({
+        address: devnet.contracts.serviceRegistry,
+        abi: devServiceRegistryAbi,
+        functionName: 'devSetServiceURI',
+        args: [o.address, o.uri],
+        nonce: nonce++,
+        ...fees,
+      }),
     );
   }
   for (const h of hashes) await waitForSuccess(pub, h, 'register');

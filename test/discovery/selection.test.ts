@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { normalizeOrchestratorUri, parseOrchAddrList } from '../../src/discovery/orchUri.ts';
 import { checkWeights, drawCandidate, filterByMaxPrice, selectionProbabilities, DEFAULT_SELECTION_WEIGHTS } from '../../src/discovery/selection.ts';
 import { Suspensions } from '../../src/discovery/suspension.ts';
-import { rat } from '../../src/pm/rat.ts';
+import { rat } from '../../src/lib/rat.ts';
 
 const LPT = 10n ** 18n;
 
@@ -38,7 +38,10 @@ describe('selection', () => {
     assert.ok(Math.abs(total - 1) < 1e-12);
     const priceOnly = selectionProbabilities(cands, { stake: 0, price: 1, random: 0, priceExpFactor: 1 });
     assert.ok(priceOnly.get('a')! > priceOnly.get('b')! && priceOnly.get('b')! > priceOnly.get('c')!);
-    const noStake = selectionProbabilities(cands.map((c) => ({ ...c, stake: 0n })), { stake: 1, price: 0, random: 0, priceExpFactor: 100 });
+    const noStake = selectionProbabilities(
+      cands.map((c) => ({ ...c, stake: 0n })),
+      { stake: 1, price: 0, random: 0, priceExpFactor: 100 },
+    );
     assert.equal(noStake.get('a'), 1, 'a zero stake sum makes the stake term 1.0, as go-livepeer does');
   });
 
@@ -59,7 +62,10 @@ describe('selection', () => {
 
   it('max price filter is inclusive, drops unknown prices, can be ignored when needed', () => {
     const { kept, dropped } = filterByMaxPrice([...cands, { key: 'd', stake: LPT }], rat(2n));
-    assert.deepEqual(kept.map((c) => c.key), ['a', 'b']);
+    assert.deepEqual(
+      kept.map((c) => c.key),
+      ['a', 'b'],
+    );
     assert.match(dropped.get('c')!, /above -maxPricePerUnit/);
     assert.match(dropped.get('d')!, /price unknown/);
     assert.deepEqual(filterByMaxPrice(cands, rat(0n)).kept.length, 3, 'max price 0 = any price');

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionPool, type Evaluation, type OrchSession } from '../../src/discovery/sessionPool.ts';
 import type { Candidate } from '../../src/discovery/sources.ts';
-import type { OrchestratorInfo } from '../../src/net/lpRpc.ts';
-import { rat } from '../../src/pm/rat.ts';
+import type { OrchestratorInfo } from '../../src/wire/lpRpc.ts';
+import { rat } from '../../src/lib/rat.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const source = (uris: string[], score = 1) => ({ kind: 'orchAddr' as const, candidates: async () => uris.map((uri) => ({ uri, score })) });
@@ -19,7 +19,10 @@ describe('session pool', () => {
     const delays: Record<string, number> = { a: 60, b: 5, c: 30 };
     const pool = new SessionPool({
       source: source(['a', 'b', 'c']),
-      probe: async (uri) => (await sleep(delays[uri]!), { transcoder: uri }),
+      probe: async (uri) => {
+        await sleep(delays[uri]!);
+        return { transcoder: uri };
+      },
       evaluate: accept,
       onchain: false,
     });
@@ -32,7 +35,10 @@ describe('session pool', () => {
   it('stops waiting at the first tick once one reply is good; late replies still join', async () => {
     const pool = new SessionPool({
       source: source(['fast', 'slow']),
-      probe: async (uri) => (await sleep(uri === 'fast' ? 5 : 900), { transcoder: uri }),
+      probe: async (uri) => {
+        await sleep(uri === 'fast' ? 5 : 900);
+        return { transcoder: uri };
+      },
       evaluate: accept,
       onchain: false,
       discoveryTimeoutMs: 100,
@@ -72,14 +78,23 @@ describe('session pool', () => {
     const second = pool.select();
     assert.ok(second && second.uri !== first.uri);
     await pool.refresh();
-    assert.equal(pool.all().some((s) => s.uri === first.uri), false);
+    assert.equal(
+      pool.all().some((s) => s.uri === first.uri),
+      false,
+    );
     assert.equal(pool.status().find((s) => s.uri === first.uri)?.state, 'suspended');
   });
 
   it('on-chain: filters by max price and draws by stake', async () => {
     const prices: Record<string, bigint> = { cheap: 1n, dear: 10n };
     const pool = new SessionPool({
-      source: { kind: 'onchain', candidates: async () => [{ uri: 'cheap', score: 0, stake: 10n ** 18n }, { uri: 'dear', score: 0, stake: 10n ** 24n }] },
+      source: {
+        kind: 'onchain',
+        candidates: async () => [
+          { uri: 'cheap', score: 0, stake: 10n ** 18n },
+          { uri: 'dear', score: 0, stake: 10n ** 24n },
+        ],
+      },
       probe: async (uri) => ({ transcoder: uri }),
       evaluate: (c, info, l) => {
         const r = accept(c, info, l);
@@ -95,7 +110,15 @@ describe('session pool', () => {
   });
 
   it('nothing usable: select returns undefined instead of throwing', async () => {
-    const pool = new SessionPool({ source: source(['x']), probe: async () => { throw new Error('down'); }, evaluate: accept, onchain: false, hardCutoffMs: 200 });
+    const pool = new SessionPool({
+      source: source(['x']),
+      probe: async () => {
+        throw new Error('down');
+      },
+      evaluate: accept,
+      onchain: false,
+      hardCutoffMs: 200,
+    });
     await pool.refresh();
     assert.equal(pool.select(), undefined);
   });

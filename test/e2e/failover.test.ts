@@ -31,7 +31,14 @@ describe('failover', () => {
       if (r.text.includes('#EXT-X-DISCONTINUITY')) discontinuity = true;
     };
     // wait for two transcoded segments, then kill whichever orchestrator the stream is on
-    await waitUntil(async () => (await poll(), seen.size >= 2 ? true : undefined), 20_000, 'first renditions');
+    await waitUntil(
+      async () => {
+        await poll();
+        return seen.size >= 2 ? true : undefined;
+      },
+      20_000,
+      'first renditions',
+    );
     const runner = gw.gateway.stream(mid)!;
     const victimUri = runner.stats.orchestrator!;
     const victim = orchs.find((o) => o.uri === victimUri)!;
@@ -49,8 +56,14 @@ describe('failover', () => {
     assert.deepEqual(missing, [], 'every segment number between first and last has a rendition');
     assert.ok(discontinuity, 'the playlist marks the orchestrator change');
     const outcomes = runner.outcomes;
-    assert.ok(outcomes.some((o) => o.transcoded && o.orchestrator !== victimUri), 'segments went to the other orchestrator');
-    assert.ok(outcomes.every((o) => o.transcoded), JSON.stringify(outcomes.filter((o) => !o.transcoded)));
+    assert.ok(
+      outcomes.some((o) => o.transcoded && o.orchestrator !== victimUri),
+      'segments went to the other orchestrator',
+    );
+    assert.ok(
+      outcomes.every((o) => o.transcoded),
+      JSON.stringify(outcomes.filter((o) => !o.transcoded)),
+    );
     const suspended = runner.opts.pool.status().find((s) => s.uri === victimUri);
     assert.equal(suspended?.state, 'suspended');
   });

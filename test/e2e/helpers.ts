@@ -27,7 +27,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-
 export interface TestGateway {
   gateway: Gateway;
   datadir: string;
@@ -36,9 +35,7 @@ export interface TestGateway {
 
 export async function startTestGateway(flags: Record<string, string>, chain?: ChainServices): Promise<TestGateway> {
   const datadir = await mkdtemp(join(tmpdir(), 'lpgw-'));
-  const config = buildNodeConfig(
-    new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })),
-  );
+  const config = buildNodeConfig(new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })));
   const log = pino({ level: process.env.LP_TEST_LOG ?? 'silent' });
   const gateway = await startGateway({ config, log, ...(chain ? { chain } : {}) });
   return {
@@ -60,11 +57,18 @@ export interface TestNode {
 /** The whole node (gateway + control API, on-chain services when the flags ask for them) on free ports. */
 export async function startTestNode(flags: Record<string, string>): Promise<TestNode> {
   const datadir = await mkdtemp(join(tmpdir(), 'lpnode-'));
-  const config = buildNodeConfig(
-    new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })),
-  );
+  const config = buildNodeConfig(new Map(Object.entries({ rtmpAddr: '127.0.0.1:0', httpAddr: '127.0.0.1:0', cliAddr: '127.0.0.1:0', datadir, ...flags })));
   let printed = '';
-  const node = await startNode(config, pino({ level: process.env.LP_TEST_LOG ?? 'silent' }), new Writable({ write: (c, _e, cb) => ((printed += c), cb()) }));
+  const node = await startNode(
+    config,
+    pino({ level: process.env.LP_TEST_LOG ?? 'silent' }),
+    new Writable({
+      write: (c, _e, cb) => {
+        printed += c;
+        cb();
+      },
+    }),
+  );
   return {
     gateway: node.gateway,
     controlUrl: /CLI server listening on (\S+)/.exec(printed)![1]!,
@@ -84,7 +88,12 @@ export function publish720p(url: string, seconds: number): { exited: Promise<num
   });
   publishers.add(proc);
   proc.stderr!.resume();
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => (publishers.delete(proc), resolve(code))));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      publishers.delete(proc);
+      resolve(code);
+    }),
+  );
   return { exited, kill: () => proc.kill('SIGKILL'), startedAt: Date.now() };
 }
 

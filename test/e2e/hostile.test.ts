@@ -6,7 +6,6 @@ import { afterEach, describe, it } from 'node:test';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { freePort, getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
 
-
 describe('hostile orchestrators are routed around', () => {
   let started: { stop(): Promise<void> }[] = [];
   afterEach(async () => {
@@ -25,7 +24,11 @@ describe('hostile orchestrators are routed around', () => {
       started.push(hostile);
       // The good orchestrator's address is known but it is not up yet, so the first attempt must go to the hostile one.
       const goodPort = await freePort();
-      const gw: TestGateway = await startTestGateway({ network: 'offchain', orchAddr: `${hostile.uri},https://127.0.0.1:${goodPort}`, transcodingOptions: 'P240p30fps16x9' });
+      const gw: TestGateway = await startTestGateway({
+        network: 'offchain',
+        orchAddr: `${hostile.uri},https://127.0.0.1:${goodPort}`,
+        transcodingOptions: 'P240p30fps16x9',
+      });
       started.push(gw);
       const mid = `hostile${faults.stallMs ? 'stall' : 'garbage'}`;
       publish720p(`${gw.gateway.rtmpUrl}/live/${mid}`, 10);

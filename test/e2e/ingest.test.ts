@@ -59,7 +59,10 @@ describe('ingest: auth webhook and HTTP push', () => {
     const pub = publish720p(`${gw.gateway.rtmpUrl}/live/deny?token=x`, 4);
     const code = await pub.exited;
     assert.notEqual(code, 0);
-    assert.ok(hookCalls.some((u) => u.endsWith('/live/deny?token=x')), 'the webhook got the publish URL with its query');
+    assert.ok(
+      hookCalls.some((u) => u.endsWith('/live/deny?token=x')),
+      'the webhook got the publish URL with its query',
+    );
     assert.equal(gw.gateway.stream('deny'), undefined);
     assert.equal((await getText(`${gw.gateway.httpUrl}/stream/deny.m3u8`)).status, 404);
   });
@@ -102,7 +105,13 @@ describe('ingest: auth webhook and HTTP push', () => {
       headers: {
         Accept: 'multipart/mixed',
         'Content-Duration': '2000',
-        'Livepeer-Transcode-Configuration': JSON.stringify({ manifestID: 'pushed', profiles: [{ name: 'small', width: 320, height: 180, bitrate: 300000 }, { name: 'smaller', width: 256, height: 144, bitrate: 200000 }] }),
+        'Livepeer-Transcode-Configuration': JSON.stringify({
+          manifestID: 'pushed',
+          profiles: [
+            { name: 'small', width: 320, height: 180, bitrate: 300000 },
+            { name: 'smaller', width: 256, height: 144, bitrate: 200000 },
+          ],
+        }),
       },
     });
     assert.equal(res.status, 200);
@@ -110,7 +119,10 @@ describe('ingest: auth webhook and HTTP push', () => {
     const boundary = /boundary=([^;]+)/.exec(type)?.[1];
     assert.ok(type.startsWith('multipart/mixed') && boundary, type);
     const body = Buffer.from(await res.arrayBuffer());
-    const parts = body.toString('latin1').split(`--${boundary}`).filter((p) => p.includes('Rendition-Name'));
+    const parts = body
+      .toString('latin1')
+      .split(`--${boundary}`)
+      .filter((p) => p.includes('Rendition-Name'));
     assert.equal(parts.length, 2);
     assert.match(parts[0]!, /Rendition-Name: small/);
     assert.match(parts[0]!, /Content-Disposition: attachment; filename="small_0.ts"/);

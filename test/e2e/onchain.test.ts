@@ -4,14 +4,25 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { freePort, getBytes, getText, killAllPublishers, mediaSeqs, probeSize, publish720p, sleep, startTestNode, waitUntil, type TestNode } from './helpers.ts';
+import {
+  freePort,
+  getBytes,
+  getText,
+  killAllPublishers,
+  mediaSeqs,
+  probeSize,
+  publish720p,
+  sleep,
+  startTestNode,
+  waitUntil,
+  type TestNode,
+} from './helpers.ts';
 
 const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
 
 function startDevnetGateway(net: LocalNetwork, extra: Record<string, string> = {}): Promise<TestNode> {
   return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...extra });
 }
-
 
 const deposit = (net: LocalNetwork): Promise<bigint> => net.broadcasterDeposit();
 
@@ -62,7 +73,11 @@ describe('on-chain gateway on the devnet', () => {
     for (const [name, set] of Object.entries(seen)) {
       const seqs = [...set].sort((a, b) => a - b);
       assert.ok(seqs.length >= 8, `${name}: ${seqs.length} segments`);
-      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i), `${name} has no gap`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i),
+        `${name} has no gap`,
+      );
     }
 
     // every segment carried tickets
@@ -89,12 +104,29 @@ describe('on-chain gateway on the devnet', () => {
     const orchs: RunningOrchestrator[] = [];
     const c = net.devnet;
     const [pricey, greedy] = [
-      await startOrchestrator({ privateKey: c.orchestrators[0]!.privateKey, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 5000n, logLevel: 'silent' }),
-      await startOrchestrator({ privateKey: c.orchestrators[1]!.privateKey, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 1000n, faults: { hostileTicketParams: 'huge-face-value' }, logLevel: 'silent' }),
+      await startOrchestrator({
+        privateKey: c.orchestrators[0]!.privateKey,
+        rpcUrl: c.rpcUrl,
+        contracts: c.contracts,
+        pricePerUnit: 5000n,
+        logLevel: 'silent',
+      }),
+      await startOrchestrator({
+        privateKey: c.orchestrators[1]!.privateKey,
+        rpcUrl: c.rpcUrl,
+        contracts: c.contracts,
+        pricePerUnit: 1000n,
+        faults: { hostileTicketParams: 'huge-face-value' },
+        logLevel: 'silent',
+      }),
     ];
     orchs.push(pricey, greedy);
     const good = net.orchestrators[2]!;
-    const node = await startDevnetGateway(net, { orchAddr: [pricey.uri, greedy.uri, good.uri].join(','), maxPricePerUnit: '2000', transcodingOptions: 'P240p30fps16x9' });
+    const node = await startDevnetGateway(net, {
+      orchAddr: [pricey.uri, greedy.uri, good.uri].join(','),
+      maxPricePerUnit: '2000',
+      transcodingOptions: 'P240p30fps16x9',
+    });
     nodes.push(node);
     try {
       const mid = 'hostilechain';
@@ -108,7 +140,10 @@ describe('on-chain gateway on the devnet', () => {
         'renditions',
       );
       const runner = node.gateway.stream(mid)!;
-      assert.ok(runner.outcomes.every((o) => o.orchestrator === good.uri), 'only the honest orchestrator was used');
+      assert.ok(
+        runner.outcomes.every((o) => o.orchestrator === good.uri),
+        'only the honest orchestrator was used',
+      );
       const st = Object.fromEntries(runner.opts.pool.status().map((s) => [s.uri, s]));
       assert.equal(st[pricey.uri]?.state, 'excluded');
       assert.match(st[pricey.uri]?.reason ?? '', /price above -maxPricePerUnit/);
@@ -124,12 +159,24 @@ describe('on-chain gateway on the devnet', () => {
   it('-localVerify: a forged result signature and over-billed pixels are caught; the segment is redone on an honest orchestrator', async () => {
     const c = net.devnet;
     const key = c.orchestrators[2]!.privateKey;
-    const common = { privateKey: key, rpcUrl: c.rpcUrl, contracts: c.contracts, pricePerUnit: 1000n, ticketEV: 10_000_000_000n, maxFaceValue: 20_000_000_000n, redeemGas: 1n, logLevel: 'silent' };
+    const common = {
+      privateKey: key,
+      rpcUrl: c.rpcUrl,
+      contracts: c.contracts,
+      pricePerUnit: 1000n,
+      ticketEV: 10_000_000_000n,
+      maxFaceValue: 20_000_000_000n,
+      redeemGas: 1n,
+      logLevel: 'silent',
+    };
     const forger = await startOrchestrator({ ...common, faults: { forgeResultSignature: true } });
     const overbiller = await startOrchestrator({ ...common, faults: { overbillFactor: 2 } });
     // the honest orchestrator's address is listed, but it only comes up once the stream has started
     const goodPort = await freePort();
-    const node = await startDevnetGateway(net, { orchAddr: [forger.uri, overbiller.uri, `https://127.0.0.1:${goodPort}`].join(','), transcodingOptions: 'P240p30fps16x9' });
+    const node = await startDevnetGateway(net, {
+      orchAddr: [forger.uri, overbiller.uri, `https://127.0.0.1:${goodPort}`].join(','),
+      transcodingOptions: 'P240p30fps16x9',
+    });
     nodes.push(node);
     const started: RunningOrchestrator[] = [forger, overbiller];
     try {
@@ -153,7 +200,10 @@ describe('on-chain gateway on the devnet', () => {
       const errors = Object.fromEntries((first.attemptErrors ?? []).map((e) => [e.orchestrator, e.error]));
       assert.match(errors[forger.uri] ?? '', /not signed by orchestrator/);
       assert.match(errors[overbiller.uri] ?? '', /billed \d+ pixels, the segment holds \d+/);
-      assert.ok(runner.outcomes.filter((o) => o.seq !== 0).every((o) => o.orchestrator === first.orchestrator), 'later segments stay on the honest one');
+      assert.ok(
+        runner.outcomes.filter((o) => o.seq !== 0).every((o) => o.orchestrator === first.orchestrator),
+        'later segments stay on the honest one',
+      );
     } finally {
       killAllPublishers();
       for (const o of started) await o.stop();
@@ -163,7 +213,12 @@ describe('on-chain gateway on the devnet', () => {
   it('USD max price through the ETH/USD feed; /getBroadcastConfig and /setBroadcastConfig on the control API', async () => {
     // 0.0000026 USD per 10^6 pixels at 2000 USD/ETH = 1300 wei per pixel: the 1500 wei orchestrator is too dear
     const [cheap, mid, dear] = net.orchestrators;
-    const node = await startDevnetGateway(net, { orchAddr: [cheap!.uri, mid!.uri, dear!.uri].join(','), maxPricePerUnit: '0.0000026USD', pixelsPerUnit: '1000000', transcodingOptions: 'P240p30fps16x9' });
+    const node = await startDevnetGateway(net, {
+      orchAddr: [cheap!.uri, mid!.uri, dear!.uri].join(','),
+      maxPricePerUnit: '0.0000026USD',
+      pixelsPerUnit: '1000000',
+      transcodingOptions: 'P240p30fps16x9',
+    });
     nodes.push(node);
     const cfg = JSON.parse((await getText(`${node.controlUrl}/getBroadcastConfig`)).text);
     assert.deepEqual(cfg, { MaxPrice: '1300/1', TranscodingOptions: 'P240p30fps16x9' });
@@ -178,7 +233,10 @@ describe('on-chain gateway on the devnet', () => {
       killAllPublishers();
     }
     // raise it at run time (livepeer_cli "Set broadcast config")
-    const set = await fetch(`${node.controlUrl}/setBroadcastConfig`, { method: 'POST', body: new URLSearchParams({ maxPricePerUnit: '0.000004', currency: 'USD', pixelsPerUnit: '1000000', transcodingOptions: 'P360p30fps16x9' }) });
+    const set = await fetch(`${node.controlUrl}/setBroadcastConfig`, {
+      method: 'POST',
+      body: new URLSearchParams({ maxPricePerUnit: '0.000004', currency: 'USD', pixelsPerUnit: '1000000', transcodingOptions: 'P360p30fps16x9' }),
+    });
     assert.equal(set.status, 200);
     assert.deepEqual(JSON.parse((await getText(`${node.controlUrl}/getBroadcastConfig`)).text), { MaxPrice: '2000/1', TranscodingOptions: 'P360p30fps16x9' });
     const bad = await fetch(`${node.controlUrl}/setBroadcastConfig`, { method: 'POST', body: new URLSearchParams({ maxPricePerUnit: '1' }) });

@@ -2,15 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toEventSelector, toFunctionSelector, type AbiEvent, type AbiFunction } from 'viem';
-import {
-  bondingManagerAbi,
-  controllerAbi,
-  minterAbi,
-  multicall3Abi,
-  roundsManagerAbi,
-  serviceRegistryAbi,
-  ticketBrokerAbi,
-} from '../../src/eth/abi/index.ts';
+import { bondingManagerAbi, controllerAbi, minterAbi, multicall3Abi, roundsManagerAbi, serviceRegistryAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { CONTRACT_NAMES, contractId } from '../../src/eth/contracts.ts';
 
 // Selectors and topics as published for the deployed contracts.

@@ -21,7 +21,10 @@ describe('networks', () => {
   test('offchain, and any other name needs -ethController', () => {
     assert.deepEqual(resolveNetwork('offchain'), { name: 'offchain', offchain: true });
     assert.deepEqual(resolveNetwork(''), { name: 'offchain', offchain: true });
-    assert.throws(() => resolveNetwork('mydevnet'), (e: Error) => e instanceof EthConfigError && /-network mydevnet .* pass -ethController/.test(e.message));
+    assert.throws(
+      () => resolveNetwork('mydevnet'),
+      (e: Error) => e instanceof EthConfigError && /-network mydevnet .* pass -ethController/.test(e.message),
+    );
     assert.throws(() => resolveNetwork('mydevnet', '0x1234'), /-ethController 0x1234 is not an Ethereum address/);
     const n = resolveNetwork('mydevnet', '0x0000000000000000000000000000000000000001');
     assert.equal(n.offchain, false);
@@ -87,30 +90,24 @@ describe('failover and chain checks (anvil)', () => {
   test('no endpoint answers: EthUnreachableError naming the redacted URLs, no secrets', async () => {
     const port = await closedPort();
     const secretUrl = `http://user:hunter2@127.0.0.1:${port}/v2/SECRETKEY?apikey=abc`;
-    await assert.rejects(
-      connectEthClient({ urls: [secretUrl, `http://127.0.0.1:${await closedPort()}`], network: devNetwork() }),
-      (e: Error) => {
-        assert.ok(e instanceof EthUnreachableError, String(e));
-        assert.match(e.message, new RegExp(`^cannot reach the Ethereum RPC at http://127\\.0\\.0\\.1:${port}/…, http://127\\.0\\.0\\.1:\\d+: `));
-        assert.doesNotMatch(e.message, /SECRETKEY|hunter2|apikey|abc/);
-        return true;
-      },
-    );
+    await assert.rejects(connectEthClient({ urls: [secretUrl, `http://127.0.0.1:${await closedPort()}`], network: devNetwork() }), (e: Error) => {
+      assert.ok(e instanceof EthUnreachableError, String(e));
+      assert.match(e.message, new RegExp(`^cannot reach the Ethereum RPC at http://127\\.0\\.0\\.1:${port}/…, http://127\\.0\\.0\\.1:\\d+: `));
+      assert.doesNotMatch(e.message, /SECRETKEY|hunter2|apikey|abc/);
+      return true;
+    });
   });
 
   test('wrong chain id: a clear error naming both', async () => {
-    await assert.rejects(
-      connectEthClient({ urls: [l1.rpcUrl], network: resolveNetwork('arbitrum-one-mainnet') as OnchainNetwork }),
-      (e: Error) => {
-        assert.ok(e instanceof ChainIdMismatchError);
-        assert.equal(
-          e.message,
-          `the Ethereum RPC at ${l1.rpcUrl} serves chain id 1, but -network arbitrum-one-mainnet is chain id 42161 (Arbitrum One); ` +
-            'point -ethUrl at an RPC of that chain, or change -network',
-        );
-        return true;
-      },
-    );
+    await assert.rejects(connectEthClient({ urls: [l1.rpcUrl], network: resolveNetwork('arbitrum-one-mainnet') as OnchainNetwork }), (e: Error) => {
+      assert.ok(e instanceof ChainIdMismatchError);
+      assert.equal(
+        e.message,
+        `the Ethereum RPC at ${l1.rpcUrl} serves chain id 1, but -network arbitrum-one-mainnet is chain id 42161 (Arbitrum One); ` +
+          'point -ethUrl at an RPC of that chain, or change -network',
+      );
+      return true;
+    });
     // Custom networks accept whatever chain the RPC serves.
     const c = await connectEthClient({ urls: [l1.rpcUrl], network: devNetwork() });
     assert.equal(c.chainId, 1);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Hex } from 'viem';
-import { STANDARD_SCRYPT, writeKeystoreFile } from '../../src/eth/keystore.ts';
+import { type STANDARD_SCRYPT, writeKeystoreFile } from '../../src/eth/keystore.ts';
 
 /** A local port with nothing listening (bound, then closed). */
 export async function closedPort(): Promise<number> {

@@ -119,7 +119,7 @@ test('expirationFor: round − 1 when the stored hash is zero (Arbitrum)', () =>
   assert.deepEqual(expirationFor(0n, zeroHash, zeroHash), { creationRound: 0n, creationRoundBlockHash: zeroHash });
 });
 
-test('last seen block: Arbitrum\'s l1BlockNumber of the latest block, else its number', async () => {
+test("last seen block: Arbitrum's l1BlockNumber of the latest block, else its number", async () => {
   let block: Record<string, string> = { number: '0x10000', l1BlockNumber: '0x1234' };
   // A minimal JSON-RPC node standing in for an Arbitrum RPC (anvil blocks have no l1BlockNumber).
   const server = createServer((req, res) => {

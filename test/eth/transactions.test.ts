@@ -34,7 +34,12 @@ describe('sender state', () => {
     ]);
     assert.deepEqual(
       claims.map((c) => [c.claimable, c.claimed]),
-      [[parseEther('0.1'), 0n], [parseEther('0.1'), 0n], [parseEther('0.1'), 0n], [0n, 0n]],
+      [
+        [parseEther('0.1'), 0n],
+        [parseEther('0.1'), 0n],
+        [parseEther('0.1'), 0n],
+        [0n, 0n],
+      ],
     );
   });
 });
@@ -56,15 +61,15 @@ describe('transactions', () => {
     await test.setAutomine(false);
     const stages: string[] = [];
     try {
-      await assert.rejects(
-        sendBrokerTx(ctx, prepared, { timeoutMs: 400, progressIntervalMs: 100, onProgress: (p) => stages.push(p.stage) }),
-        (e: Error) => {
-          assert.ok(e instanceof TransactionError && e.code === 'timeout');
-          assert.match(e.message, /^no receipt for transaction 0x[0-9a-f]{64} after 400 ms \(-transactionTimeout\); it may still be mined: check `livepeer-gateway deposit info` before sending it again$/);
-          assert.equal(e.hash?.length, 66);
-          return true;
-        },
-      );
+      await assert.rejects(sendBrokerTx(ctx, prepared, { timeoutMs: 400, progressIntervalMs: 100, onProgress: (p) => stages.push(p.stage) }), (e: Error) => {
+        assert.ok(e instanceof TransactionError && e.code === 'timeout');
+        assert.match(
+          e.message,
+          /^no receipt for transaction 0x[0-9a-f]{64} after 400 ms \(-transactionTimeout\); it may still be mined: check `livepeer-gateway deposit info` before sending it again$/,
+        );
+        assert.equal(e.hash?.length, 66);
+        return true;
+      });
       assert.equal(stages[0], 'sent');
       assert.ok(stages.includes('pending'));
     } finally {
@@ -90,7 +95,9 @@ describe('transactions', () => {
     const ctx = await context();
     const owner = devnetWalletClient(devnet.rpcUrl, devnet.accounts.deployer.privateKey);
     // pause() is the Controller owner's; the gateway's ABI leaves it out.
-    await devnet.publicClient.waitForTransactionReceipt({ hash: await owner.writeContract({ address: devnet.contracts.controller, abi: devControllerAbi, functionName: 'pause' }) });
+    await devnet.publicClient.waitForTransactionReceipt({
+      hash: await owner.writeContract({ address: devnet.contracts.controller, abi: devControllerAbi, functionName: 'pause' }),
+    });
     await assert.rejects(prepareBrokerTx(ctx, { kind: 'fundDeposit', amount: 1n }), (e: Error) => {
       assert.ok(e instanceof TransactionError && e.code === 'paused');
       assert.equal(e.message, 'the Livepeer protocol is paused (system is paused); nothing was sent: try again later');

@@ -90,10 +90,7 @@ export async function expectRevert(action: Promise<unknown>, reason: string | un
     error = err;
   }
   if (error === undefined) throw new Error(`expected a revert with ${JSON.stringify(reason)}, but the call succeeded`);
-  const reverted =
-    error instanceof BaseError
-      ? (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null)
-      : null;
+  const reverted = error instanceof BaseError ? (error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
   if (!reverted) throw new Error(`expected a revert with ${JSON.stringify(reason)}, got: ${String(error)}`);
   if (reason === undefined) {
     // A bare revert carries no data; viem then only repeats the node's generic message.

@@ -2,12 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import {
-  authorizeStream,
-  callAuthWebhook,
-  parseAuthResponse,
-  resolveStreamProfiles,
-} from '../../src/ingest/auth.ts';
+import { authorizeStream, callAuthWebhook, parseAuthResponse, resolveStreamProfiles } from '../../src/ingest/auth.ts';
 import { PRESETS } from '../../src/media/profiles.ts';
 
 type Reply = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -47,9 +42,7 @@ describe('auth webhook against a real HTTP server', () => {
     replies.set('/deny', (_q, _b, res) => res.writeHead(403).end('nope'));
     replies.set('/nomid', (_q, _b, res) => res.writeHead(200).end(JSON.stringify({ streamKey: 'x' })));
     replies.set('/badjson', (_q, _b, res) => res.writeHead(200).end('{"manifestID":'));
-    replies.set('/badprofile', (_q, _b, res) =>
-      res.writeHead(200).end(JSON.stringify({ manifestID: 'm', profiles: [{ width: 1, height: 1, gop: 2 }] })),
-    );
+    replies.set('/badprofile', (_q, _b, res) => res.writeHead(200).end(JSON.stringify({ manifestID: 'm', profiles: [{ width: 1, height: 1, gop: 2 }] })));
     replies.set('/sourceonly', (_q, _b, res) => res.writeHead(200).end(JSON.stringify({ manifestID: 'm', profiles: [] })));
     replies.set('/slow', () => {
       // never answers

@@ -34,7 +34,10 @@ function parseMultipart(body: Buffer, boundary: string): Array<{ headers: Record
     assert.equal(body.subarray(afterDelim, afterDelim + 2).toString(), '\r\n');
     const headEnd = body.indexOf('\r\n\r\n', afterDelim);
     const headers: Record<string, string> = {};
-    for (const line of body.subarray(afterDelim + 2, headEnd).toString().split('\r\n')) {
+    for (const line of body
+      .subarray(afterDelim + 2, headEnd)
+      .toString()
+      .split('\r\n')) {
       const i = line.indexOf(':');
       headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
     }
@@ -96,8 +99,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     ];
   });
 
-  const put = (path: string, body: Buffer | string, headers: Record<string, string> = {}, method = 'PUT') =>
-    fetch(http.url + path, { method, body, headers });
+  const put = (path: string, body: Buffer | string, headers: Record<string, string> = {}, method = 'PUT') => fetch(http.url + path, { method, body, headers });
 
   it('takes a real segment and answers multipart/mixed, one part per rendition', async () => {
     const res = await put('/live/pushy/7.ts', segment, {
@@ -162,10 +164,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal((await put('/live/x/0', segment)).status, 400);
     assert.equal((await put('/live/0.ts', segment)).status, 200, 'the file name is the manifest ID when there is no folder');
     assert.equal((await put('/live/x/0.ts', segment, { 'Livepeer-Transcode-Configuration': '{bad json' })).status, 400);
-    assert.equal(
-      (await put('/live/x/0.ts', segment, { 'Content-Slice-From': '3000', 'Content-Slice-To': '1000' })).status,
-      400,
-    );
+    assert.equal((await put('/live/x/0.ts', segment, { 'Content-Slice-From': '3000', 'Content-Slice-To': '1000' })).status, 400);
     assert.equal(auths.filter((a) => a.manifestId === 'x').length, 0, 'bad requests never reach authorization');
   });
 

@@ -74,7 +74,10 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     await entry.finished;
     await entry.seg.done;
 
-    assert.deepEqual(seen.map((i) => [i.manifestId, i.streamKey]), [[name, 'secret']]);
+    assert.deepEqual(
+      seen.map((i) => [i.manifestId, i.streamKey]),
+      [[name, 'secret']],
+    );
     assert.equal(seen[0]!.publishUrl, `${server.url}/live/${name}/secret?token=t1`, 'publish URL keeps the query');
     const s = started[0]!;
     assert.equal(s.context.tag, 'ok');

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  cleanStreamPrefix,
-  randomManifestId,
-  randomStreamKey,
-  splitStreamPath,
-  streamIdsFromPath,
-  urlPath,
-} from '../../src/ingest/streamPath.ts';
+import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, streamIdsFromPath, urlPath } from '../../src/ingest/streamPath.ts';
 
 const HEX8 = /^[0-9a-f]{8}$/;
 const HEX12 = /^[0-9a-f]{12}$/;

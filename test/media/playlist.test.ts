@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  MediaPlaylist,
-  PLAYLIST_WINDOW,
-  isRenditionStale,
-  renderMasterPlaylist,
-  segmentUri,
-  variantUri,
-} from '../../src/media/playlist.ts';
+import { MediaPlaylist, PLAYLIST_WINDOW, isRenditionStale, renderMasterPlaylist, segmentUri, variantUri } from '../../src/media/playlist.ts';
 
 function seg(seq: number, durationMs = 2000, discontinuity = false) {
   return { seq, durationMs, uri: segmentUri('mid', 'source', seq), discontinuity };

@@ -74,12 +74,15 @@ describe('named presets', () => {
   });
 
   it('refuses a list with zero valid presets, naming the valid ones', () => {
-    assert.throws(() => parseTranscodingOptions('foo,bar'), (e: Error) => {
-      assert.ok(e instanceof ProfileError);
-      assert.match(e.message, /No transcoding profiles found/);
-      assert.match(e.message, /P720p60fps16x9/);
-      return true;
-    });
+    assert.throws(
+      () => parseTranscodingOptions('foo,bar'),
+      (e: Error) => {
+        assert.ok(e instanceof ProfileError);
+        assert.match(e.message, /No transcoding profiles found/);
+        assert.match(e.message, /P720p60fps16x9/);
+        return true;
+      },
+    );
     assert.throws(() => parseTranscodingOptions(''), ProfileError);
   });
 
@@ -151,7 +154,14 @@ describe('JSON profile files', () => {
     assert.throws(() => parseProfileObject({ width: 2, height: 2, fps: -1 }), /"fps"/);
     assert.throws(() => parseProfileObject({ width: 0, height: 2 }), /positive/);
     assert.throws(() => parseProfileObject({ name: 'a/b', width: 2, height: 2 }), /must not contain/);
-    assert.throws(() => parseProfileObjects([{ name: 'x', width: 2, height: 2 }, { name: 'x', width: 4, height: 4 }]), /used twice/);
+    assert.throws(
+      () =>
+        parseProfileObjects([
+          { name: 'x', width: 2, height: 2 },
+          { name: 'x', width: 4, height: 4 },
+        ]),
+      /used twice/,
+    );
     assert.throws(() => parseProfileObjects({ profiles: [] }), /JSON array/);
   });
 

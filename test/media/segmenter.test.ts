@@ -7,14 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { probeBuffer, probeFile, ProbeError } from '../../src/media/probe.ts';
-import {
-  SegmenterError,
-  SegmenterStallError,
-  parseSegmentListLine,
-  runningSegmenters,
-  startSegmenter,
-  type SourceSegment,
-} from '../../src/media/segmenter.ts';
+import { SegmenterError, SegmenterStallError, parseSegmentListLine, runningSegmenters, startSegmenter, type SourceSegment } from '../../src/media/segmenter.ts';
 import { childProcesses, makeTestClip, waitFor } from './testMedia.ts';
 
 /** Alive and not a zombie. */

@@ -15,10 +15,24 @@ export async function makeTestClip(seconds = 2): Promise<Buffer> {
   const file = join(dir, 'clip.ts');
   try {
     await run('ffmpeg', [
-      '-hide_banner', '-loglevel', 'error',
-      '-f', 'lavfi', '-i', `testsrc=size=640x360:rate=30:duration=${seconds}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '60', '-pix_fmt', 'yuv420p',
-      '-f', 'mpegts', file,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc=size=640x360:rate=30:duration=${seconds}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-g',
+      '60',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'mpegts',
+      file,
     ]);
     return await readFile(file);
   } finally {
@@ -43,8 +57,16 @@ export async function probe(data: Buffer): Promise<ProbeResult> {
   try {
     await writeFile(file, data);
     const { stdout } = await run('ffprobe', [
-      '-v', 'error', '-select_streams', 'v:0', '-count_packets',
-      '-show_entries', 'stream=width,height,codec_name,nb_read_packets', '-of', 'json', file,
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=width,height,codec_name,nb_read_packets',
+      '-of',
+      'json',
+      file,
     ]);
     const s = (JSON.parse(stdout) as { streams: { width: number; height: number; codec_name: string; nb_read_packets: string }[] }).streams[0]!;
     return { width: s.width, height: s.height, codec: s.codec_name, frames: Number(s.nb_read_packets) };

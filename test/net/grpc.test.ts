@@ -9,7 +9,7 @@ import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.t
 import { serveUnary } from '../../scripts/devnet/orchestrator/grpcUnary.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { endTranscodingSession, getOrchestrator, OrchestratorRpcError } from '../../src/net/grpc.ts';
-import { encodeMessage } from '../../src/net/lpRpc.ts';
+import { encodeMessage } from '../../src/wire/lpRpc.ts';
 import { P240p30fps16x9 } from './fixtures.ts';
 
 const silent = { logLevel: 'silent' } as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keccak256, concat } from 'viem';
-import { bytesToHex, hexToBytes } from '../../src/pm/bigintBytes.ts';
+import { bytesToHex, hexToBytes } from '../../src/lib/bytes.ts';
 import { privateKeySigner } from '../../src/pm/signer.ts';
 import { transcodeResultHash, verifyTranscodeResult } from '../../src/net/resultSignature.ts';
 

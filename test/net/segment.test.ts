@@ -9,7 +9,7 @@ import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.t
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
-import type { OrchestratorInfo } from '../../src/net/lpRpc.ts';
+import type { OrchestratorInfo } from '../../src/wire/lpRpc.ts';
 import { buildSegData } from '../../src/net/segData.ts';
 import {
   closeSegmentConnections,

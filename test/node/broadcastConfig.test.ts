@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseTranscodingOptions } from '../../src/media/profiles.ts';
 import { BroadcastConfig, BroadcastConfigError } from '../../src/node/broadcastConfig.ts';
 import { parseMaxPricePerUnit } from '../../src/pm/maxPrice.ts';
-import { rat } from '../../src/pm/rat.ts';
+import { rat } from '../../src/lib/rat.ts';
 
 const profiles = parseTranscodingOptions('P240p30fps16x9');
 
@@ -34,7 +34,10 @@ describe('broadcast config changed at run time', () => {
   it('presets only; unknown names dropped; none valid is an error', () => {
     const bc = new BroadcastConfig(parseMaxPricePerUnit('0', 1n), profiles, 'P240p30fps16x9');
     bc.setTranscodingOptions('P360p30fps16x9, Nope ,P144p30fps16x9');
-    assert.deepEqual(bc.profiles.map((p) => p.name), ['P360p30fps16x9', 'P144p30fps16x9']);
+    assert.deepEqual(
+      bc.profiles.map((p) => p.name),
+      ['P360p30fps16x9', 'P144p30fps16x9'],
+    );
     assert.equal(bc.transcodingOptions, 'P360p30fps16x9,P144p30fps16x9');
     assert.throws(() => bc.setTranscodingOptions('Nope'), /no valid preset/);
     assert.equal(BroadcastConfig.availablePresets().length, 13);

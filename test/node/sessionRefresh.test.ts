@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OrchSession } from '../../src/discovery/sessionPool.ts';
-import { bigintToMinimalBytes } from '../../src/pm/bigintBytes.ts';
+import { bigintToMinimalBytes } from '../../src/lib/bytes.ts';
 import { AUTH_TOKEN_REFRESH_MS, sessionNeedsRefresh } from '../../src/node/transcodeSegment.ts';
 
 const session = (expirationS: bigint, expirationBlock?: bigint): OrchSession => ({

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Balances } from '../../src/pm/balance.ts';
-import { rat, ZERO } from '../../src/pm/rat.ts';
+import { rat, ZERO } from '../../src/lib/rat.ts';
 
 describe('per-session balance', () => {
   const key = Balances.key('0xAbC0000000000000000000000000000000000001', 'sess1');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { estimateFee, estimatePixels, MAX_WIN_PROB, PIXEL_ESTIMATE_MULTIPLIER, pricePerPixel, ticketEV, ticketsNeeded } from '../../src/pm/ev.ts';
-import { ceil, rat, ratFromFloat64, ratString, ZERO } from '../../src/pm/rat.ts';
+import { ceil, rat, ratFromFloat64, ratString, ZERO } from '../../src/lib/rat.ts';
 
 const P240 = { width: 426, height: 240, fps: 30, fpsDen: 0 };
 const P360 = { width: 640, height: 360, fps: 30, fpsDen: 0 };

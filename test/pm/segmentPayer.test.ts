@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { OrchestratorInfo } from '../../src/net/lpRpc.ts';
-import { bigintToMinimalBytes, hexToBytes } from '../../src/pm/bigintBytes.ts';
+import type { OrchestratorInfo } from '../../src/wire/lpRpc.ts';
+import { bigintToMinimalBytes, hexToBytes } from '../../src/lib/bytes.ts';
 import { estimateFee, MAX_WIN_PROB, ticketEV } from '../../src/pm/ev.ts';
-import { ceil, div, rat } from '../../src/pm/rat.ts';
+import { ceil, div, rat } from '../../src/lib/rat.ts';
 import { SegmentPayer } from '../../src/pm/segmentPayer.ts';
 import { TicketSender } from '../../src/pm/sender.ts';
 import { privateKeySigner } from '../../src/pm/signer.ts';
@@ -11,7 +11,10 @@ import { DEFAULT_PAYMENT_LIMITS, SenderValidationError } from '../../src/pm/vali
 
 const signer = privateKeySigner('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
 const ETH = 10n ** 18n;
-const profiles = [{ width: 426, height: 240, fps: 30, fpsDen: 0 }, { width: 640, height: 360, fps: 30, fpsDen: 0 }];
+const profiles = [
+  { width: 426, height: 240, fps: 30, fpsDen: 0 },
+  { width: 640, height: 360, fps: 30, fpsDen: 0 },
+];
 const face = 10n ** 15n;
 const winProb = MAX_WIN_PROB / 100_000n; // EV ≈ 1e10 wei
 let deposit = ETH;
@@ -47,7 +50,10 @@ describe('segment payer', () => {
     const first = p.prepare(info('aa'), profiles, 2000);
     assert.equal(first.numTickets, Number(ceil(div(fee, ev))));
     assert.equal(first.payment.ticketSenderParams?.length, first.numTickets);
-    assert.deepEqual(first.payment.ticketSenderParams?.map((t) => t.senderNonce), Array.from({ length: first.numTickets }, (_, i) => i + 1));
+    assert.deepEqual(
+      first.payment.ticketSenderParams?.map((t) => t.senderNonce),
+      Array.from({ length: first.numTickets }, (_, i) => i + 1),
+    );
     p.markSent(first);
     // the orchestrator debits less than the 1.02-padded estimate: the surplus is credit for the next segment
     const pixels = (426n * 240n + 640n * 360n) * 60n;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { zeroHash } from 'viem';
-import { bytesToHex, hexToBytes } from '../../src/pm/bigintBytes.ts';
+import { bytesToHex, hexToBytes } from '../../src/lib/bytes.ts';
 import { buildPayment } from '../../src/pm/payment.ts';
 import { MAX_SENDER_NONCES, NonceLimitError, TicketSender } from '../../src/pm/sender.ts';
 import { privateKeySigner, recoverPersonalSigner } from '../../src/pm/signer.ts';
 import { ticketHash } from '../../src/pm/ticket.ts';
 import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/ticketParams.ts';
-import type { TicketParams } from '../../src/net/lpRpc.ts';
+import type { TicketParams } from '../../src/wire/lpRpc.ts';
 
 const signer = privateKeySigner('0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d');
 const wire = (randByte: string, withExpiration = true): TicketParams => ({
@@ -25,10 +25,19 @@ describe('ticket sender: nonces and batches', () => {
   it('first nonce is 1, consecutive in a batch, continuing across batches, reset for new params', () => {
     const sender = new TicketSender(signer, fallback);
     const a = parseTicketParams(wire('aa'));
-    assert.deepEqual(sender.createBatch(a, 3).tickets.map((t) => t.senderNonce), [1, 2, 3]);
-    assert.deepEqual(sender.createBatch(a, 2).tickets.map((t) => t.senderNonce), [4, 5]);
+    assert.deepEqual(
+      sender.createBatch(a, 3).tickets.map((t) => t.senderNonce),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      sender.createBatch(a, 2).tickets.map((t) => t.senderNonce),
+      [4, 5],
+    );
     const b = parseTicketParams(wire('bb'));
-    assert.deepEqual(sender.createBatch(b, 1).tickets.map((t) => t.senderNonce), [1]);
+    assert.deepEqual(
+      sender.createBatch(b, 1).tickets.map((t) => t.senderNonce),
+      [1],
+    );
     assert.equal(sender.noncesUsed(a.recipientRandHash), 5);
   });
 
@@ -38,8 +47,13 @@ describe('ticket sender: nonces and batches', () => {
     const batch = sender.createBatch(p, 2);
     for (const t of batch.tickets) {
       const hash = ticketHash({
-        recipient: p.recipient, sender: signer.address, faceValue: p.faceValue, winProb: p.winProb,
-        senderNonce: BigInt(t.senderNonce), recipientRandHash: p.recipientRandHash, creationRound: 7n,
+        recipient: p.recipient,
+        sender: signer.address,
+        faceValue: p.faceValue,
+        winProb: p.winProb,
+        senderNonce: BigInt(t.senderNonce),
+        recipientRandHash: p.recipientRandHash,
+        creationRound: 7n,
         creationRoundBlockHash: `0x${'77'.repeat(32)}`,
       });
       assert.equal(recoverPersonalSigner(hash, t.sig), signer.address);
@@ -74,8 +88,15 @@ describe('ticket params parsing', () => {
     assert.throws(() => parseTicketParams({ ...wire('aa'), faceValue: new Uint8Array(33).fill(1) }), /longer than 32 bytes/);
   });
   it('treats a zero creation round or zero block hash as absent', () => {
-    assert.equal(parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 0n, creationRoundBlockHash: hexToBytes(`0x${'77'.repeat(32)}`) } }).expirationParams, undefined);
-    assert.equal(parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 4n, creationRoundBlockHash: hexToBytes(zeroHash) } }).expirationParams, undefined);
+    assert.equal(
+      parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 0n, creationRoundBlockHash: hexToBytes(`0x${'77'.repeat(32)}`) } })
+        .expirationParams,
+      undefined,
+    );
+    assert.equal(
+      parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 4n, creationRoundBlockHash: hexToBytes(zeroHash) } }).expirationParams,
+      undefined,
+    );
   });
 });
 

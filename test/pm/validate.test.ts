@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_WIN_PROB } from '../../src/pm/ev.ts';
-import { rat } from '../../src/pm/rat.ts';
+import { rat } from '../../src/lib/rat.ts';
 import type { SenderInfo } from '../../src/pm/senderInfo.ts';
 import type { SenderTicketParams } from '../../src/pm/ticketParams.ts';
 import {
@@ -28,7 +28,10 @@ const good: SenderTicketParams = {
   wire: {},
 };
 
-function refusal(params: Partial<SenderTicketParams>, opts: { n?: number; info?: SenderInfo; chain?: Partial<ChainView>; limits?: Parameters<typeof validateTicketParams>[4] } = {}) {
+function refusal(
+  params: Partial<SenderTicketParams>,
+  opts: { n?: number; info?: SenderInfo; chain?: Partial<ChainView>; limits?: Parameters<typeof validateTicketParams>[4] } = {},
+) {
   try {
     validateTicketParams({ ...good, ...params }, opts.n ?? 1, opts.info ?? funded, { ...chain, ...opts.chain }, opts.limits);
     return undefined;
@@ -52,9 +55,27 @@ describe('sender-side ticket params validation', () => {
     ['EV ≥ faceValue', { faceValue: 5n, winProb: MAX_WIN_PROB }, {}, 'face-value-too-low', /faceValue too low/],
     ['EV above -maxTicketEV', { winProb: MAX_WIN_PROB / 10n }, {}, 'ticket-ev-too-high', /max ticket EV .*-maxTicketEV/],
     ['EV × n above -maxTotalEV', {}, { n: 20_001 }, 'total-ev-too-high', /for 20001 tickets > max total ticket EV .*-maxTotalEV/],
-    ['faceValue above deposit / multiplier', {}, { limits: { maxTicketEV: rat(3n * 10n ** 12n), maxTotalEV: rat(2n * 10n ** 13n), depositMultiplier: 2000n } }, 'face-value-above-max', /max faceValue 500000000000000 wei .*-depositMultiplier 2000/],
-    ['creation round in the future', { expirationParams: { creationRound: 51n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } }, {}, 'creation-round-in-future', /after the last initialized round/],
-    ['creation round too old to redeem', { expirationParams: { creationRound: 48n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } }, {}, 'creation-round-expired', /validity period/],
+    [
+      'faceValue above deposit / multiplier',
+      {},
+      { limits: { maxTicketEV: rat(3n * 10n ** 12n), maxTotalEV: rat(2n * 10n ** 13n), depositMultiplier: 2000n } },
+      'face-value-above-max',
+      /max faceValue 500000000000000 wei .*-depositMultiplier 2000/,
+    ],
+    [
+      'creation round in the future',
+      { expirationParams: { creationRound: 51n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } },
+      {},
+      'creation-round-in-future',
+      /after the last initialized round/,
+    ],
+    [
+      'creation round too old to redeem',
+      { expirationParams: { creationRound: 48n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } },
+      {},
+      'creation-round-expired',
+      /validity period/,
+    ],
   ];
   for (const [name, params, opts, code, message] of cases) {
     it(`refuses: ${name}`, () => {

@@ -52,7 +52,11 @@ describe('control API off-chain', () => {
   after(() => server.close());
 
   test('node-level endpoints answer; Ethereum ones are 500 missing ETH client', async () => {
-    assert.deepEqual(await call(server, '/status').then((r) => [r.status, r.type, r.text]), [200, 'application/json', '{"Version":"0.1.0","OrchestratorPool":[]}']);
+    assert.deepEqual(await call(server, '/status').then((r) => [r.status, r.type, r.text]), [
+      200,
+      'application/json',
+      '{"Version":"0.1.0","OrchestratorPool":[]}',
+    ]);
     assert.deepEqual(await call(server, '/EthChainID').then((r) => [r.status, r.text]), [200, '0']);
     assert.deepEqual(await call(server, '/IsOrchestrator').then((r) => [r.status, r.text]), [200, 'false']);
     assert.deepEqual(await call(server, '/IsRedeemer', {}).then((r) => [r.status, r.text]), [200, 'overridden']);
@@ -79,14 +83,20 @@ describe('control API off-chain', () => {
   });
 
   test('missing form params are 400 before anything else; then missing ETH client', async () => {
-    assert.deepEqual(await call(server, '/fundDepositAndReserve', { depositAmount: '1' }).then((r) => [r.status, r.text]), [400, 'missing form param: reserveAmount\n']);
+    assert.deepEqual(await call(server, '/fundDepositAndReserve', { depositAmount: '1' }).then((r) => [r.status, r.text]), [
+      400,
+      'missing form param: reserveAmount\n',
+    ]);
     assert.deepEqual(await call(server, '/fundDepositAndReserve').then((r) => [r.status, r.text]), [400, 'missing form param: depositAmount\n']);
     assert.deepEqual(await call(server, '/fundDeposit', {}).then((r) => [r.status, r.text]), [400, 'missing form param: amount\n']);
     assert.deepEqual(await call(server, '/fundDeposit?amount=5').then((r) => [r.status, r.text]), [500, 'missing ETH client\n']);
   });
 
   test('routes from the node', async () => {
-    assert.deepEqual(await call(server, '/getBroadcastConfig').then((r) => [r.status, r.text]), [200, '{"MaxPrice":null,"TranscodingOptions":"P240p30fps16x9"}']);
+    assert.deepEqual(await call(server, '/getBroadcastConfig').then((r) => [r.status, r.text]), [
+      200,
+      '{"MaxPrice":null,"TranscodingOptions":"P240p30fps16x9"}',
+    ]);
     assert.deepEqual(await call(server, '/setBroadcastConfig', {}).then((r) => [r.status, r.text]), [400, 'missing form param: transcodingOptions\n']);
     assert.deepEqual(await call(server, '/setBroadcastConfig', { transcodingOptions: 'P360p30fps16x9' }).then((r) => r.status), 200);
   });
@@ -176,8 +186,18 @@ describe('control API on-chain (devnet)', () => {
     assert.equal(list.length, 3);
     const top = devnet.orchestrators.reduce((a, b) => (a.stake > b.stake ? a : b));
     assert.deepEqual(Object.keys(list[0]!), [
-      'Address', 'ServiceURI', 'LastRewardRound', 'RewardCut', 'FeeShare', 'DelegatedStake', 'ActivationRound',
-      'DeactivationRound', 'LastActiveStakeUpdateRound', 'Active', 'Status', 'PricePerPixel',
+      'Address',
+      'ServiceURI',
+      'LastRewardRound',
+      'RewardCut',
+      'FeeShare',
+      'DelegatedStake',
+      'ActivationRound',
+      'DeactivationRound',
+      'LastActiveStakeUpdateRound',
+      'Active',
+      'Status',
+      'PricePerPixel',
     ]);
     assert.equal(list[0]!.Address, top.address.toLowerCase());
     assert.equal(list[0]!.ServiceURI, top.serviceURI);
@@ -187,7 +207,7 @@ describe('control API on-chain (devnet)', () => {
     assert.match(r.text, new RegExp(`"DelegatedStake":${top.stake}[,}]`), 'stake as a bare number');
   });
 
-  test('deposit endpoints: fund, senderInfo, unlock, cancelUnlock, withdraw, with go-livepeer\'s texts', async () => {
+  test("deposit endpoints: fund, senderInfo, unlock, cancelUnlock, withdraw, with go-livepeer's texts", async () => {
     assert.deepEqual(await call(server, '/senderInfo').then((r) => [r.status, r.text]), [
       200,
       '{"Deposit":0,"WithdrawRound":0,"Reserve":{"FundsRemaining":0,"ClaimedInCurrentRound":0}}',
@@ -199,7 +219,10 @@ describe('control API on-chain (devnet)', () => {
     const fund = await call(server, '/fundDepositAndReserve', { depositAmount: '100000000000000000', reserveAmount: '50000000000000000' });
     assert.deepEqual([fund.status, fund.text], [200, 'fundDepositAndReserve success']);
     assert.deepEqual(await call(server, `/fundDeposit?amount=${10n ** 17n}`, undefined, 'PUT').then((r) => [r.status, r.text]), [200, 'fundDeposit success']);
-    assert.deepEqual(await call(server, '/senderInfo').then((r) => r.text), '{"Deposit":200000000000000000,"WithdrawRound":0,"Reserve":{"FundsRemaining":50000000000000000,"ClaimedInCurrentRound":0}}');
+    assert.deepEqual(
+      await call(server, '/senderInfo').then((r) => r.text),
+      '{"Deposit":200000000000000000,"WithdrawRound":0,"Reserve":{"FundsRemaining":50000000000000000,"ClaimedInCurrentRound":0}}',
+    );
 
     const early = await call(server, '/withdraw', {});
     assert.equal(early.status, 500);

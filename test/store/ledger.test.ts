@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { rat } from '../../src/pm/rat.ts';
+import { rat } from '../../src/lib/rat.ts';
 import { Ledger } from '../../src/store/ledger.ts';
 
 describe('ledger', () => {

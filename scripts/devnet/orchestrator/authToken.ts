@@ -1,8 +1,8 @@
 // Session credentials: HMAC-SHA256 over (session id ‖ minimal bytes of expiration) with a secret
 // drawn at start-up, so a restart invalidates every token, as with go-livepeer.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AuthToken } from '../../../src/net/lpRpc.ts';
-import { bigintToMinimalBytes } from '../../../src/pm/bigintBytes.ts';
+import type { AuthToken } from '../../../src/wire/lpRpc.ts';
+import { bigintToMinimalBytes } from '../../../src/lib/bytes.ts';
 
 export const AUTH_TOKEN_VALIDITY_S = 30 * 60;
 

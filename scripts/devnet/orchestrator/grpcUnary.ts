@@ -85,11 +85,7 @@ function frame(message: Uint8Array): Buffer {
 }
 
 /** Serves one unary call. Never throws: every failure becomes a grpc-status. */
-export async function serveUnary(
-  req: Http2ServerRequest,
-  res: Http2ServerResponse,
-  handlers: Readonly<Record<string, UnaryHandler>>,
-): Promise<void> {
+export async function serveUnary(req: Http2ServerRequest, res: Http2ServerResponse, handlers: Readonly<Record<string, UnaryHandler>>): Promise<void> {
   try {
     const handler = handlers[req.url];
     if (!handler) {

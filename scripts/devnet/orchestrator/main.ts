@@ -10,15 +10,19 @@ import type { OrchestratorContracts } from './chainView.ts';
 import { startOrchestrator, type OrchestratorFaults, type OrchestratorOptions } from './orchestrator.ts';
 import type { HostileTicketParams } from './recipient.ts';
 
-const bigintArg = (name: string) => (v: string): bigint => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer (wei)`);
-  return BigInt(v);
-};
-const intArg = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-  return n;
-};
+const bigintArg =
+  (name: string) =>
+  (v: string): bigint => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer (wei)`);
+    return BigInt(v);
+  };
+const intArg =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
 const addressArg = (v: string): Address => {
   if (!isAddress(v)) throw new InvalidArgumentError(`not an address: ${v}`);
   return v;
@@ -68,17 +72,12 @@ const program = new Command('devnet-orchestrator')
   .option('--refuse-payment', 'fault: answer 400 to every payment', false)
   .option('--price-override <wei[/pixels]>', 'fault: quote this price instead', priceArg)
   .addOption(
-    new Option('--hostile-ticket-params <kind>', 'fault: hand out broken ticket params').choices([
-      'huge-face-value',
-      'zero-win-prob',
-      'expired',
-      'malformed',
-    ]),
+    new Option('--hostile-ticket-params <kind>', 'fault: hand out broken ticket params').choices(['huge-face-value', 'zero-win-prob', 'expired', 'malformed']),
   )
   .option('--malformed-response', 'fault: answer /segment with 200 and a garbage body', false)
   .option('--die-after <n>', 'fault: exit after answering n segments', intArg('--die-after'))
   .option('--overbill-factor <n>', 'fault: report and bill n times the pixels encoded', intArg('--overbill-factor'))
-  .option('--forge-result-signature', 'fault: sign results with a key that is not the orchestrator\'s', false);
+  .option('--forge-result-signature', "fault: sign results with a key that is not the orchestrator's", false);
 
 interface Flags {
   host: string;

@@ -20,9 +20,9 @@ import {
   type SegData,
   type TranscodeResult,
   type VideoProfileMsg,
-} from '../../../src/net/lpRpc.ts';
-import { be32, concatBytes, hexToBytes } from '../../../src/pm/bigintBytes.ts';
-import { rat, ratToDecimal, ZERO, type Rat } from '../../../src/pm/rat.ts';
+} from '../../../src/wire/lpRpc.ts';
+import { be32, concatBytes, hexToBytes } from '../../../src/lib/bytes.ts';
+import { rat, ratToDecimal, ZERO, type Rat } from '../../../src/lib/rat.ts';
 import { profileIdHex } from '../../../src/pm/requestSignatures.ts';
 import { privateKeySigner, verifyPersonalSignature, type Signer } from '../../../src/pm/signer.ts';
 import { AuthTokens } from './authToken.ts';
@@ -252,8 +252,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
       });
     },
   };
-  const redeemer =
-    chain && recipient ? new Redeemer(chain, recipient, opts.privateKey!, log, stats.redemptions, opts.initializeRounds ?? false) : undefined;
+  const redeemer = chain && recipient ? new Redeemer(chain, recipient, opts.privateKey!, log, stats.redemptions, opts.initializeRounds ?? false) : undefined;
   const tokens = new AuthTokens();
   const store = new RenditionStore();
   const sessions = new Map<string, TranscodeSession>();
@@ -475,9 +474,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
         });
         lastUrls = segments.map((s) => new URL(s.url).pathname);
         const resultSigner = faults.forgeResultSignature ? privateKeySigner(`0x${'42'.repeat(32)}`) : signer;
-        const sig = resultSigner
-          ? hexToBytes(resultSigner.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data))))))
-          : new Uint8Array(0);
+        const sig = resultSigner ? hexToBytes(resultSigner.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data)))))) : new Uint8Array(0);
         result.data = { segments, sig };
         if (recipient && expectedPrice) {
           const price = rat(expectedPrice.pricePerUnit ?? 0n, expectedPrice.pixelsPerUnit || 1n);

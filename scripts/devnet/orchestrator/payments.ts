@@ -1,9 +1,9 @@
 // Orchestrator-side accounting: processes a Payment (tickets ⇒ credit), pins each session's price
 // at its first payment, and keeps per (sender, session) balances that transcoding debits.
 import { getAddress, zeroAddress, type Address, type Hex } from 'viem';
-import type { Payment, PriceInfo } from '../../../src/net/lpRpc.ts';
-import { bytesToBigint, bytesToHex } from '../../../src/pm/bigintBytes.ts';
-import { add, cmp, mul, rat, sub, ZERO, type Rat } from '../../../src/pm/rat.ts';
+import type { Payment, PriceInfo } from '../../../src/wire/lpRpc.ts';
+import { bytesToBigint, bytesToHex } from '../../../src/lib/bytes.ts';
+import { add, cmp, mul, rat, sub, ZERO, type Rat } from '../../../src/lib/rat.ts';
 import { ticketAuxData } from '../../../src/pm/ticket.ts';
 import type { OrchestratorChain } from './chainView.ts';
 import { FatalTicketError, type ReceivedTicket, type Recipient } from './recipient.ts';

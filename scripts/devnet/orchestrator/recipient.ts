@@ -3,10 +3,10 @@
 // tickets that come back, the way go-livepeer's pm.recipient and sender monitor do.
 import { createHmac, randomBytes } from 'node:crypto';
 import { getAddress, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
-import type { TicketParams } from '../../../src/net/lpRpc.ts';
-import { bigintToMinimalBytes, bytesToBigint, concatBytes, hexToBytes } from '../../../src/pm/bigintBytes.ts';
+import type { TicketParams } from '../../../src/wire/lpRpc.ts';
+import { bigintToMinimalBytes, bytesToBigint, concatBytes, hexToBytes } from '../../../src/lib/bytes.ts';
 import { ticketEV } from '../../../src/pm/ev.ts';
-import type { Rat } from '../../../src/pm/rat.ts';
+import type { Rat } from '../../../src/lib/rat.ts';
 import { reserveShare } from '../../../src/pm/senderInfo.ts';
 import { verifyPersonalSignature } from '../../../src/pm/signer.ts';
 import { isWinningTicket, recipientRandHash, ticketAuxData, ticketHash, type Ticket } from '../../../src/pm/ticket.ts';
@@ -111,15 +111,10 @@ export class Recipient {
     let faceValue = txCost * TX_COST_MULTIPLIER;
     if (faceValue < ev) faceValue = ev * EV_MULTIPLIER;
 
-    const [info, claimed, poolSize] = await Promise.all([
-      this.chain.senderInfo(sender),
-      this.chain.claimedReserve(sender),
-      this.chain.poolSize(),
-    ]);
+    const [info, claimed, poolSize] = await Promise.all([this.chain.senderInfo(sender), this.chain.claimedReserve(sender), this.chain.poolSize()]);
     const reserveAlloc = reserveShare(info, poolSize, claimed);
     const pendingAmount = this.pending.get(sender.toLowerCase()) ?? 0n;
-    const maxFloat =
-      pendingAmount === 0n || info.deposit / pendingAmount >= MIN_DEPOSIT_PENDING_RATIO ? reserveAlloc : reserveAlloc - pendingAmount;
+    const maxFloat = pendingAmount === 0n || info.deposit / pendingAmount >= MIN_DEPOSIT_PENDING_RATIO ? reserveAlloc : reserveAlloc - pendingAmount;
     if (faceValue > maxFloat) faceValue = maxFloat;
     if (this.cfg.maxFaceValue && this.cfg.maxFaceValue > 0n && faceValue > this.cfg.maxFaceValue) {
       faceValue = this.cfg.maxFaceValue;

@@ -2,7 +2,7 @@
 // (libx264 ultrafast), and the output pixel count (W × H × encoded frames) each rendition is billed by.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { VideoProfileMsg } from '../../../src/net/lpRpc.ts';
+import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 
 export interface Rendition {
   data: Buffer;
@@ -112,7 +112,9 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
   if (profiles.length === 0) throw new TranscodeError('ZeroSegments');
   if (profiles.length > 16) throw new TranscodeError('Too many outputs');
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-copyts', '-i', 'pipe:0'];
-  profiles.forEach((p, i) => args.push(...outputArgs(p, 3 + i)));
+  profiles.forEach((p, i) => {
+    args.push(...outputArgs(p, 3 + i));
+  });
 
   const child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe', ...profiles.map(() => 'pipe' as const)] });
   const outputs = profiles.map((_, i) => collect(child.stdio[3 + i] as Readable, MAX_OUTPUT_BYTES));

@@ -59,13 +59,7 @@ export const bondingManagerAbi = [
     name: 'getTranscoderEarningsPoolForRound',
     stateMutability: 'view',
     inputs: [address('_transcoder'), uint('_round')],
-    outputs: [
-      uint('totalStake'),
-      uint('transcoderRewardCut'),
-      uint('transcoderFeeShare'),
-      uint('cumulativeRewardFactor'),
-      uint('cumulativeFeeFactor'),
-    ],
+    outputs: [uint('totalStake'), uint('transcoderRewardCut'), uint('transcoderFeeShare'), uint('cumulativeRewardFactor'), uint('cumulativeFeeFactor')],
   },
   { type: 'function', name: 'getTotalBonded', stateMutability: 'view', inputs: [], outputs: [uint('')] },
   {

@@ -8,7 +8,9 @@ import protobuf from 'protobufjs';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/lp_rpc.proto', import.meta.url));
 
-export interface PingPong { value?: Uint8Array }
+export interface PingPong {
+  value?: Uint8Array;
+}
 
 export interface Capabilities {
   bitstring?: bigint[];
@@ -137,7 +139,9 @@ export interface TranscodeResult {
   info?: OrchestratorInfo;
 }
 
-export interface EndTranscodingSessionRequest { authToken?: AuthToken }
+export interface EndTranscodingSessionRequest {
+  authToken?: AuthToken;
+}
 export type EndTranscodingSessionResponse = Record<string, never>;
 
 /** Message name → TypeScript shape, for the typed codec below. */
@@ -164,7 +168,10 @@ export interface Messages {
 export type MessageName = keyof Messages;
 
 export class WireDecodeError extends Error {
-  constructor(readonly messageName: string, cause: unknown) {
+  constructor(
+    readonly messageName: string,
+    cause: unknown,
+  ) {
     super(`malformed ${messageName} from peer: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'WireDecodeError';
   }

@@ -2,7 +2,7 @@
 // by hand from the field tables (tag = field number << 3 | wire type), not produced by our encoder.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage, encodeMessage, WireDecodeError, type MessageName, type Messages } from '../../src/net/lpRpc.ts';
+import { decodeMessage, encodeMessage, WireDecodeError, type MessageName, type Messages } from '../../src/wire/lpRpc.ts';
 
 const hex = (...parts: string[]): string => parts.join('').replace(/\s+/g, '');
 const b = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
@@ -21,7 +21,11 @@ function normalize(v: unknown): unknown {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
   if (Array.isArray(v)) return v.map(normalize);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'result').map(([k, x]) => [k, normalize(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => k !== 'result')
+        .map(([k, x]) => [k, normalize(x)]),
+    );
   }
   return v;
 }
@@ -31,9 +35,11 @@ describe('lp_rpc wire format', () => {
     'OrchestratorRequest',
     { address: b(addr), sig: b('aabb'), capabilities: { bitstring: [4099n] }, ignoreCapacityCheck: true },
     hex(
-      '0a14', addr, // 1 address: bytes, 20
+      '0a14',
+      addr, // 1 address: bytes, 20
       '1202aabb', // 2 sig
-      '1a04', '0a028320', // 3 capabilities { 1 bitstring packed [4099 = varint 83 20] }
+      '1a04',
+      '0a028320', // 3 capabilities { 1 bitstring packed [4099 = varint 83 20] }
       '2001', // 4 ignoreCapacityCheck = true
     ),
   );
@@ -44,11 +50,17 @@ describe('lp_rpc wire format', () => {
     'Capabilities',
     { bitstring: [67112963n, 1n], mandatories: [4096n], capacities: { 1: 10 }, version: '0.9.1', constraints: { minVersion: '0.8.0' } },
     hex(
-      '0a05', '83a08020', '01', // 1 bitstring packed: 67112963 = 83 a0 80 20, then 1
+      '0a05',
+      '83a08020',
+      '01', // 1 bitstring packed: 67112963 = 83 a0 80 20, then 1
       '12028020', // 2 mandatories packed [4096 = 80 20]
-      '1a04', '0801100a', // 3 capacities map entry { 1 key 1, 2 value 10 }
-      '2205', Buffer.from('0.9.1').toString('hex'), // 4 version
-      '2a07', '0a05', Buffer.from('0.8.0').toString('hex'), // 5 constraints { 1 minVersion }
+      '1a04',
+      '0801100a', // 3 capacities map entry { 1 key 1, 2 value 10 }
+      '2205',
+      Buffer.from('0.9.1').toString('hex'), // 4 version
+      '2a07',
+      '0a05',
+      Buffer.from('0.8.0').toString('hex'), // 5 constraints { 1 minVersion }
     ),
   );
 
@@ -59,13 +71,22 @@ describe('lp_rpc wire format', () => {
   );
 
   const ticketParamsHex = hex(
-    '0a14', addr, // 1 recipient
-    '1203', '0f4240', // 2 face_value = 1,000,000 (minimal big-endian)
-    '1a01', '05', // 3 win_prob = 5
-    '2220', hash32, // 4 recipient_rand_hash
-    '2a02', '0102', // 5 seed
-    '3202', '0100', // 6 expiration_block = 256
-    '3a24', '080a', '1220', hash32, // 7 expiration_params { 1 creation_round 10, 2 block hash }
+    '0a14',
+    addr, // 1 recipient
+    '1203',
+    '0f4240', // 2 face_value = 1,000,000 (minimal big-endian)
+    '1a01',
+    '05', // 3 win_prob = 5
+    '2220',
+    hash32, // 4 recipient_rand_hash
+    '2a02',
+    '0102', // 5 seed
+    '3202',
+    '0100', // 6 expiration_block = 256
+    '3a24',
+    '080a',
+    '1220',
+    hash32, // 7 expiration_params { 1 creation_round 10, 2 block hash }
   );
   const ticketParams = {
     recipient: b(addr),
@@ -86,16 +107,36 @@ describe('lp_rpc wire format', () => {
       ticketParams: { recipient: b(addr), faceValue: b('0f4240'), winProb: b('05'), recipientRandHash: b(hash32), seed: b('0102'), expirationBlock: b('0100') },
       sender: b('22'.repeat(20)),
       expirationParams: { creationRound: 10n, creationRoundBlockHash: b(hash32) },
-      ticketSenderParams: [{ senderNonce: 1, sig: b('dd') }, { senderNonce: 2, sig: b('ee') }],
+      ticketSenderParams: [
+        { senderNonce: 1, sig: b('dd') },
+        { senderNonce: 2, sig: b('ee') },
+      ],
       expectedPrice: { pricePerUnit: 1n, pixelsPerUnit: 1n },
     },
     hex(
-      '0a48', '0a14', addr, '12030f4240', '1a0105', '2220', hash32, '2a020102', '32020100', // 1 ticket_params (fields 1-6 only)
-      '1214', '22'.repeat(20), // 2 sender
-      '1a24', '080a', '1220', hash32, // 3 expiration_params
-      '2205', '0801', '1201dd', // 4 ticket_sender_params[0]
-      '2205', '0802', '1201ee', // 4 ticket_sender_params[1]
-      '2a04', '08011001', // 5 expected_price
+      '0a48',
+      '0a14',
+      addr,
+      '12030f4240',
+      '1a0105',
+      '2220',
+      hash32,
+      '2a020102',
+      '32020100', // 1 ticket_params (fields 1-6 only)
+      '1214',
+      '22'.repeat(20), // 2 sender
+      '1a24',
+      '080a',
+      '1220',
+      hash32, // 3 expiration_params
+      '2205',
+      '0801',
+      '1201dd', // 4 ticket_sender_params[0]
+      '2205',
+      '0802',
+      '1201ee', // 4 ticket_sender_params[1]
+      '2a04',
+      '08011001', // 5 expected_price
     ),
   );
 
@@ -111,33 +152,67 @@ describe('lp_rpc wire format', () => {
       nodes: ['https://n:1'],
     },
     hex(
-      '0a0e', Buffer.from('https://o:8935').toString('hex'), // 1 transcoder
-      '1a04', '08031001', // 3 price_info
-      '2214', addr, // 4 address
-      '3203', '120173', // 6 auth_token { 2 session_id "s" }
-      '820202', '0801', // 32 storage (tag 258 = 82 02) { 1 storageType S3 }
-      '8a0202', '0807', // 33 capabilities_prices (tag 266 = 8a 02)
-      '92020b', Buffer.from('https://n:1').toString('hex'), // 34 nodes (tag 274 = 92 02)
+      '0a0e',
+      Buffer.from('https://o:8935').toString('hex'), // 1 transcoder
+      '1a04',
+      '08031001', // 3 price_info
+      '2214',
+      addr, // 4 address
+      '3203',
+      '120173', // 6 auth_token { 2 session_id "s" }
+      '820202',
+      '0801', // 32 storage (tag 258 = 82 02) { 1 storageType S3 }
+      '8a0202',
+      '0807', // 33 capabilities_prices (tag 266 = 8a 02)
+      '92020b',
+      Buffer.from('https://n:1').toString('hex'), // 34 nodes (tag 274 = 92 02)
     ),
   );
 
   golden(
     'VideoProfile',
-    { name: 'P', width: 426, height: 240, bitrate: 600000, fps: 30, format: 1, fpsDen: 1, profile: 2, gop: -1, encoder: 1, colorDepth: 2, chromaFormat: 1, quality: 23 },
+    {
+      name: 'P',
+      width: 426,
+      height: 240,
+      bitrate: 600000,
+      fps: 30,
+      format: 1,
+      fpsDen: 1,
+      profile: 2,
+      gop: -1,
+      encoder: 1,
+      colorDepth: 2,
+      chromaFormat: 1,
+      quality: 23,
+    },
     hex(
-      '820101', '50', // 16 name (tag 130 = 82 01)
-      '8801', 'aa03', // 17 width 426
-      '9001', 'f001', // 18 height 240
-      '9801', 'c0cf24', // 19 bitrate 600000
-      'a001', '1e', // 20 fps 30
-      'a801', '01', // 21 format MP4
-      'b001', '01', // 22 fpsDen
-      'b801', '02', // 23 profile H264_MAIN
-      'c001', 'ffffffffffffffffff01', // 24 gop -1 (int32 negative: 10-byte varint)
-      'c801', '01', // 25 encoder H265
-      'd001', '02', // 26 colorDepth
-      'd801', '01', // 27 chromaFormat 4:2:2
-      'e001', '17', // 28 quality 23
+      '820101',
+      '50', // 16 name (tag 130 = 82 01)
+      '8801',
+      'aa03', // 17 width 426
+      '9001',
+      'f001', // 18 height 240
+      '9801',
+      'c0cf24', // 19 bitrate 600000
+      'a001',
+      '1e', // 20 fps 30
+      'a801',
+      '01', // 21 format MP4
+      'b001',
+      '01', // 22 fpsDen
+      'b801',
+      '02', // 23 profile H264_MAIN
+      'c001',
+      'ffffffffffffffffff01', // 24 gop -1 (int32 negative: 10-byte varint)
+      'c801',
+      '01', // 25 encoder H265
+      'd001',
+      '02', // 26 colorDepth
+      'd801',
+      '01', // 27 chromaFormat 4:2:2
+      'e001',
+      '17', // 28 quality 23
     ),
   );
 
@@ -162,17 +237,25 @@ describe('lp_rpc wire format', () => {
     hex(
       '0a03616263', // 1 manifestId "abc"
       '1005', // 2 seq
-      '1a20', hash32, // 3 hash
-      '2207', '696e76616c6964', // 4 profiles "invalid"
+      '1a20',
+      hash32, // 3 hash
+      '2207',
+      '696e76616c6964', // 4 profiles "invalid"
       '2a01aa', // 5 sig
       '30d00f', // 6 duration 2000 ms
-      '3a04', '0a028320', // 7 capabilities
-      '4203', '120173', // 8 auth_token
+      '3a04',
+      '0a028320', // 7 capabilities
+      '4203',
+      '120173', // 8 auth_token
       '5001', // 10 calc_perceptual_hash
-      '8a0204', '82010161', // 33 fullProfiles [{ 16 name "a" }]
-      '920204', '82010162', // 34 fullProfiles2
-      '9a0204', '82010163', // 35 fullProfiles3
-      'aa0204', '08011002', // 37 segment_parameters {from 1, to 2}
+      '8a0204',
+      '82010161', // 33 fullProfiles [{ 16 name "a" }]
+      '920204',
+      '82010162', // 34 fullProfiles2
+      '9a0204',
+      '82010163', // 35 fullProfiles3
+      'aa0204',
+      '08011002', // 37 segment_parameters {from 1, to 2}
       'b00201', // 38 ForceSessionReinit
     ),
   );
@@ -186,8 +269,14 @@ describe('lp_rpc wire format', () => {
     },
     hex(
       '0807', // 1 seq
-      '1a0e', '0a09', '0a0175', '10e807', '1a0170', '120199', // 3 data { 1 segments[{url, pixels 1000, phash}], 2 sig }
-      '820103', '0a0174', // 16 info { transcoder "t" }
+      '1a0e',
+      '0a09',
+      '0a0175',
+      '10e807',
+      '1a0170',
+      '120199', // 3 data { 1 segments[{url, pixels 1000, phash}], 2 sig }
+      '820103',
+      '0a0174', // 16 info { transcoder "t" }
     ),
   );
   golden('TranscodeResult', { seq: 1n, error: 'OrchestratorBusy' }, hex('0801', '1210', Buffer.from('OrchestratorBusy').toString('hex')));
@@ -203,9 +292,9 @@ describe('lp_rpc wire format', () => {
   it('parses hardware info (parse-only message)', () => {
     // OrchestratorInfo { 7 hardware [{ 1 pipeline "x", 3 gpu_info { "0": { 2 name "g", 7 memory_total 8 } } }] }
     const gpu = hex('1201', '67', '3808'); // GPUComputeInfo { 2 name "g", 7 memory_total 8 }
-    const entry = hex('0a0130', '12' + (gpu.length / 2).toString(16).padStart(2, '0'), gpu); // map entry { key "0", value }
-    const hw = hex('0a0178', '1a' + (entry.length / 2).toString(16).padStart(2, '0'), entry);
-    const info = decodeMessage('OrchestratorInfo', b(hex('3a' + (hw.length / 2).toString(16).padStart(2, '0'), hw)));
+    const entry = hex('0a0130', `12${(gpu.length / 2).toString(16).padStart(2, '0')}`, gpu); // map entry { key "0", value }
+    const hw = hex('0a0178', `1a${(entry.length / 2).toString(16).padStart(2, '0')}`, entry);
+    const info = decodeMessage('OrchestratorInfo', b(hex(`3a${(hw.length / 2).toString(16).padStart(2, '0')}`, hw)));
     assert.deepEqual(normalize(info.hardware), [{ pipeline: 'x', gpuInfo: { '0': { name: 'g', memoryTotal: 8n } } }]);
   });
 

@@ -1,5 +1,5 @@
 // Integer <-> byte conversions used on the wire and in ticket hashing.
-import { bytesToHex, hexToBytes, type Hex } from 'viem';
+import { bytesToHex, hexToBytes } from 'viem';
 
 /** Go's big.Int.Bytes(): unsigned big-endian, no leading zeros, zero is empty. */
 export function bigintToMinimalBytes(value: bigint): Uint8Array {

@@ -1,0 +1,56 @@
+// The gateway's typed configuration. The command line (cli/) parses flags into it; the node and a
+// program that embeds the gateway read it.
+import type { Address } from 'viem';
+import type { ListenAddr } from '../lib/listenAddr.ts';
+import type { SelectionWeights } from '../discovery/selection.ts';
+import type { Network } from '../eth/networks.ts';
+import type { VideoProfile } from '../media/profiles.ts';
+import type { MaxPriceSpec } from '../pm/maxPrice.ts';
+import type { PaymentLimits } from '../pm/validate.ts';
+
+export type { ListenAddr };
+
+export interface NodeConfig {
+  /** -broadcaster was used (deprecated alias of -gateway) */
+  deprecatedBroadcasterFlag: boolean;
+  network: Network;
+  ethUrls: string[];
+  keystorePath: string;
+  ethAcctAddr?: string;
+  /** literal or path; resolved when the keystore is opened. Never logged. */
+  ethPassword: string;
+  datadir: string;
+  rtmpAddr: ListenAddr;
+  httpAddr: ListenAddr;
+  cliAddr: ListenAddr;
+  httpIngest: boolean;
+  /** why HTTP ingest was turned off, if it was */
+  httpIngestNote?: string;
+  orchAddr: string[];
+  orchWebhookUrl?: string;
+  orchBlocklist: Address[];
+  orchMinLivepeerVersion?: string;
+  authWebhookUrl?: string;
+  profiles: VideoProfile[];
+  transcodingOptions: string;
+  maxSessions: number;
+  maxAttempts: number;
+  discoveryTimeoutMs: number;
+  /** -maxPricePerUnit / -pixelsPerUnit, in wei or USD (see pm/maxPrice.ts) */
+  maxPrice: MaxPriceSpec;
+  /** -priceFeedAddr: ETH/USD feed for USD prices */
+  priceFeedAddr: Address;
+  ignoreMaxPriceIfNeeded: boolean;
+  limits: PaymentLimits;
+  weights: SelectionWeights;
+  maxGasPrice: bigint;
+  transactionTimeoutMs: number;
+  blockPollingIntervalMs: number;
+  /** -localVerify: check result signatures and billed pixels */
+  localVerify: boolean;
+  currentManifest: boolean;
+  monitor: boolean;
+  verbosity: number;
+  /** flags given that a gateway ignores (orchestrator-only) */
+  ignoredFlags: string[];
+}
