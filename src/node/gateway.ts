@@ -195,10 +195,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     return live;
   }
 
-  async function endStream(manifestId: string, reason: string): Promise<void> {
+  /** Streams whose end is under way (segments still finishing); shutdown waits for them. */
+  const ending = new Map<string, { live: LiveStream; done: Promise<void> }>();
+
+  function endStream(manifestId: string, reason: string): Promise<void> {
     const live = streams.get(manifestId);
-    if (!live) return;
+    if (!live) return ending.get(manifestId)?.done ?? Promise.resolve();
     streams.delete(manifestId);
+    const done = finishStream(live, reason).finally(() => {
+      if (ending.get(manifestId)?.live === live) ending.delete(manifestId);
+    });
+    ending.set(manifestId, { live, done });
+    return done;
+  }
+
+  async function finishStream(live: LiveStream, reason: string): Promise<void> {
+    const { manifestId } = live;
     metrics.currentSessions.set(streams.size);
     metrics.streamEnded.inc();
     if (reason.startsWith('payment failure')) live.runner.abort();
@@ -348,7 +360,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     candidateSource: source,
     broadcast,
     status,
-    stream: (mid) => streams.get(mid)?.runner,
+    stream: (mid) => (streams.get(mid) ?? ending.get(mid)?.live)?.runner,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -356,6 +368,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await rtmp.close();
       push?.close();
       await Promise.allSettled([...streams.keys()].map((mid) => endStream(mid, 'gateway shutting down')));
+      await Promise.allSettled([...ending.values()].map((e) => e.done));
       await http.close();
       await closeSegmentConnections();
       await ledger.close();
