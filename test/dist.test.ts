@@ -52,6 +52,13 @@ describe('compiled dist/', () => {
       assert.equal(distIsCurrent(root), false, 'removed');
     });
 
+    it('without TypeScript installed (a production install) nothing is built and nothing is removed', async () => {
+      const stamp = join(root, 'dist', '.source-hash');
+      await writeFile(join(root, 'src/lib/bytes.ts'), '// edited: dist/ is stale\n', { flag: 'a' });
+      assert.equal(buildDist({ root }), 'no-typescript');
+      assert.equal((await readFile(stamp, 'utf8')).trim(), sourceHash(), 'dist/ left as it was');
+    });
+
     it('a change of compiler options makes dist/ stale; no stamp is never current', async () => {
       await writeFile(join(root, 'tsconfig.build.json'), '{}');
       assert.equal(distIsCurrent(root), false);
