@@ -243,7 +243,7 @@ function constraintsCompatible(b: Capabilities, o: Capabilities): boolean {
 }
 
 /**
- * wire.md §9.3: may a job with broadcaster capabilities `b` go to an orchestrator advertising `o`?
+ * docs/wire.md §6.4: may a job with broadcaster capabilities `b` go to an orchestrator advertising `o`?
  * An orchestrator that sends no capabilities is judged by the legacy set (which never includes
  * the auth-token bit, so in practice it is refused).
  */

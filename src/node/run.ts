@@ -7,6 +7,8 @@ import type { Logger } from './logger.ts';
 export interface RunningNode {
   gateway: Gateway;
   chain?: ChainServices;
+  /** http://host:port of the control API */
+  controlUrl: string;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.Wri
   return {
     gateway,
     ...(chain ? { chain } : {}),
+    controlUrl: control.url,
     async stop() {
       await control.close();
       await gateway.stop();
