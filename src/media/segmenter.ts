@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
+import { ffmpegPath } from './ffmpegBinaries.ts';
 
 export interface SourceSegment {
   /** 0 for the first segment of the stream, then +1. */
@@ -225,6 +226,7 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
       armStall();
       const exitInfo = await new Promise<Error | undefined>((resolve) => {
         const cmd = ffmpeg(opts.inputUrl)
+          .setFfmpegPath(ffmpegPath())
           .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error'])
           .outputOptions([
             '-map',
