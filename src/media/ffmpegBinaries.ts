@@ -117,7 +117,8 @@ export function findMediaTool(name: MediaToolName, env: NodeJS.ProcessEnv = proc
     if (!isExecutableFile(fromEnv)) throw new MediaToolError(`${variable}=${fromEnv} is not an executable file; correct or unset ${variable}`);
     return { name, path: fromEnv, source: variable, env: staticBuildEnv(fromEnv) };
   }
-  const onPath = which.sync(name, { nothrow: true, path: env.PATH ?? '' });
+  // (`which` would read process.env.PATH for an empty one)
+  const onPath = env.PATH ? which.sync(name, { nothrow: true, path: env.PATH }) : null;
   if (onPath) return { name, path: onPath, source: 'PATH', env: staticBuildEnv(onPath) };
   const packaged = fromNpmPackage(name);
   if (packaged) return packaged;

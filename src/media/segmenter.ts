@@ -225,6 +225,8 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
       if (stopped) return;
       armStall();
       const exitInfo = await new Promise<Error | undefined>((resolve) => {
+        // fluent-ffmpeg spawns with this process's environment, without the extra variables a static build
+        // may want (ffmpegBinaries.ts): reading FLV and writing MPEG-TS needs no charset conversion.
         const cmd = ffmpeg(opts.inputUrl)
           .setFfmpegPath(ffmpegPath())
           .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error'])

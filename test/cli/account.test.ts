@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { privateKeyToAddress } from 'viem/accounts';
 import { main } from '../../src/cli/main.ts';
 import { decryptKeystore, encryptKeystore, parseKeystore } from '../../src/eth/keystore.ts';
+import { runInTerminal } from '../helpers/terminal.ts';
 
 const KEY_A = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const KEY_B = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
@@ -159,5 +160,49 @@ describe('account import / list', () => {
     const r2 = await run(['account', 'import', v3, '-ethKeystorePath', join(dir, 'keystore'), '-ethPassword', 'new']);
     assert.equal(r2.code, 2);
     assert.match(r2.err, /standard input is not a terminal/);
+  });
+
+  it('on a terminal: asks the V3 file’s passphrase, then a new one twice, echoing nothing', async () => {
+    const dir = await tmp();
+    const keystore = join(dir, 'keystore');
+    const v3 = join(dir, 'wallet-export.json');
+    await writeFile(v3, JSON.stringify(await encryptKeystore(KEY_B, 'exported with this', FAST)));
+    const session = await runInTerminal(`livepeer-gateway account import ${v3} -ethKeystorePath ${keystore}`, process.env);
+    try {
+      await session.waitFor(/Current passphrase of \S+wallet-export\.json: /);
+      let mark = session.screen().length;
+      session.typeLine('a wrong guess');
+      await session.waitFor(/Wrong passphrase; try again\.[\s\S]*Current passphrase of /, { from: mark });
+      mark = session.screen().length;
+      session.typeLine('exported with this');
+      await session.waitFor(/Passphrase: /, { from: mark });
+      mark = session.screen().length;
+      session.typeLine('stored with this');
+      await session.waitFor(/Repeat passphrase: /, { from: mark });
+      session.typeLine('stored with this');
+      assert.equal(await session.exited, 0, session.screen());
+    } finally {
+      session.kill();
+    }
+    const screen = session.screen();
+    assert.match(screen, new RegExp(`Imported account ${privateKeyToAddress(KEY_B)}`));
+    assert.doesNotMatch(screen, /a wrong guess|exported with this|stored with this/, 'nothing typed is echoed');
+    const { key } = await importedKey(screen.replace(/\r/g, ''), 'stored with this');
+    assert.equal(key, KEY_B);
+  });
+
+  it('Ctrl-C at a passphrase question stops the command and writes nothing', async () => {
+    const dir = await tmp();
+    const keystore = join(dir, 'keystore');
+    const session = await runInTerminal(`livepeer-gateway account new -ethKeystorePath ${keystore}`, process.env);
+    try {
+      await session.waitFor(/Passphrase: /);
+      session.interrupt();
+      assert.equal(await session.exited, 1, session.screen());
+    } finally {
+      session.kill();
+    }
+    assert.match(session.screen(), /livepeer-gateway: canceled at the passphrase question/);
+    assert.equal((await run(['account', 'list', '-ethKeystorePath', keystore])).out, `No accounts in ${keystore}\n`);
   });
 });
