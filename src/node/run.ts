@@ -3,15 +3,31 @@ import type { NodeConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from './logger.ts';
+import { openStateStore } from '../store/openStateStore.ts';
+import type { StateStore } from '../store/stateStore.ts';
 
 export interface RunningNode {
   gateway: Gateway;
   chain?: ChainServices;
+  /** shared state: Level in -datadir, or PostgreSQL with -storeUrl */
+  store: StateStore;
   stop(): Promise<void>;
 }
 
 /** Starts everything; on any startup failure, whatever had started is stopped again before the error is thrown. */
 export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream): Promise<RunningNode> {
+  // first: a wrong -storeUrl is reported before anything else starts
+  const store = await openStateStore({ ...(config.storeUrl ? { storeUrl: config.storeUrl } : {}), datadir: config.datadir, log });
+  log.info({ store: store.location }, 'state store open');
+  try {
+    return await startWithStore(config, log, out, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, store: StateStore): Promise<RunningNode> {
   let chain: ChainServices | undefined;
   if (!config.network.offchain) {
     const { startChainServices } = await import('./chainServices.ts');
@@ -42,10 +58,12 @@ export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.Wri
   return {
     gateway,
     ...(chain ? { chain } : {}),
+    store,
     async stop() {
       await control.close();
       await gateway.stop();
       await chain?.stop();
+      await store.close();
     },
   };
 }
