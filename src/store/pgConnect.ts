@@ -83,7 +83,7 @@ function isUnreachable(err: unknown): boolean {
   const msg = errorMessage(err);
   return (
     (typeof code === 'string' && UNREACHABLE.has(code)) ||
-    /timeout expired|connection timeout|Connection terminated/i.test(msg) ||
+    /timeout expired|connection timeout|timeout exceeded when trying to connect|Connection terminated/i.test(msg) ||
     // 08xxx: connection exceptions; 57P0x: the server is shutting down or restarting
     (typeof code === 'string' && (/^08/.test(code) || /^57P0/.test(code)))
   );

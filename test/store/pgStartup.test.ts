@@ -12,7 +12,7 @@ import { openStateStore } from '../../src/store/openStateStore.ts';
 import { PgStateStore } from '../../src/store/pgStateStore.ts';
 import { parseStoreUrl } from '../../src/store/pgTarget.ts';
 import { freePort } from '../e2e/helpers.ts';
-import { PG_PASSWORD, withPostgres } from '../helpers/postgres.ts';
+import { PG_PASSWORD, startPostgres, withPostgres } from '../helpers/postgres.ts';
 
 const pg = withPostgres();
 const log = silentLogger();
@@ -38,7 +38,12 @@ describe('PostgreSQL start-up errors', () => {
   it('a wrong password: "authentication failed for user …"', async () => {
     const storeUrl = pg.url('postgres', { password: 'wrong-password-xyz' });
     await assert.rejects(openStateStore({ storeUrl, datadir: '', log }), (err) =>
-      oneLine(err, StoreUnavailableError, /^authentication failed for user "gw_admin" at PostgreSQL 127\.0\.0\.1:\d+: check the user and password/, 'wrong-password-xyz'),
+      oneLine(
+        err,
+        StoreUnavailableError,
+        /^authentication failed for user "gw_admin" at PostgreSQL 127\.0\.0\.1:\d+: check the user and password/,
+        'wrong-password-xyz',
+      ),
     );
   });
 
@@ -52,6 +57,26 @@ describe('PostgreSQL start-up errors', () => {
     await assert.rejects(openStateStore({ storeUrl: `${pg.url('postgres')}?sslmode=require`, datadir: '', log }), (err) =>
       oneLine(err, StoreUnavailableError, /^TLS to PostgreSQL at 127\.0\.0\.1:\d+ failed: .*SSL/, PG_PASSWORD),
     );
+  });
+});
+
+describe('PostgreSQL going away while the gateway runs', () => {
+  it('operations fail with StoreUnavailableError (so features refuse work), and the process does not crash', async () => {
+    const own = await startPostgres();
+    try {
+      const store = await openStateStore({ storeUrl: await own.createDatabase(), datadir: '', log });
+      try {
+        assert.equal((await store.kv.compareAndSet('signer', 'k', 0, 'v')).ok, true);
+        await own.stop();
+        await assert.rejects(store.kv.get('signer', 'k'), (err) => oneLine(err, StoreUnavailableError, /PostgreSQL/, PG_PASSWORD));
+        await assert.rejects(store.counters.add([{ ns: 'rpm', key: 'k', period: 'minute', amount: 1n, limit: 5n }]), StoreUnavailableError);
+        await assert.rejects(store.gauges.acquire('streams', 'k', 'h', { limit: 1, ttlMs: 1000 }), StoreUnavailableError);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await own.stop();
+    }
   });
 });
 
@@ -105,7 +130,7 @@ describe('migrations', () => {
     try {
       await store.records.append('usage', { subject: 'key', amounts: { wei: 5n } });
       const db = new URL(url).pathname.slice(1);
-      await assert.rejects(pg.sql(db, "UPDATE store_records SET amounts = '{\"wei\":\"0\"}'"), /append-only/);
+      await assert.rejects(pg.sql(db, 'UPDATE store_records SET amounts = \'{"wei":"0"}\''), /append-only/);
       await assert.rejects(pg.sql(db, 'DELETE FROM store_records'), /append-only/);
     } finally {
       await store.close();
@@ -122,7 +147,12 @@ describe('migrations', () => {
     // the applied 0002 is edited afterwards
     await writeFile(join(mine, '0002_extra.sql'), 'CREATE TABLE extra_things (id bigint PRIMARY KEY);\n');
     await assert.rejects(PgStateStore.open(parseStoreUrl(url), log, { migrationsDir: mine }), (err) =>
-      oneLine(err, MigrationError, /^migration 0002_extra\.sql was changed after it was applied to this database .* put the change in a new migration$/, PG_PASSWORD),
+      oneLine(
+        err,
+        MigrationError,
+        /^migration 0002_extra\.sql was changed after it was applied to this database .* put the change in a new migration$/,
+        PG_PASSWORD,
+      ),
     );
     // this build only knows 0001: the database is ahead of it
     await assert.rejects(PgStateStore.open(parseStoreUrl(url), log), (err) =>
