@@ -19,7 +19,7 @@ import type {
   StoredRecord,
 } from './stateStore.ts';
 import { MAX_GROUPS } from './stateStore.ts';
-import { StoreInputError } from './errors.ts';
+import { StoreInputError, StoreUnavailableError } from './errors.ts';
 import {
   checkCursor,
   checkDate,
@@ -108,7 +108,7 @@ export class LevelStateStore implements StateStore {
 
   /** Runs one operation; close() waits for those under way. */
   private op<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new StoreInputError('the state store is closed'));
+    if (this.closed) return Promise.reject(new StoreUnavailableError('the state store is closed'));
     const p = fn();
     this.inFlight.add(p);
     const done = () => this.inFlight.delete(p);

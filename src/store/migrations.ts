@@ -100,9 +100,17 @@ export async function migrate(pool: PgPool, migrations: readonly Migration[]): P
   } catch (err) {
     failed = err;
     await client.query('ROLLBACK').catch(() => {});
-    throw err;
+    throw asMigrationError(err);
   } finally {
     // a connection whose state is unknown is not given back to the pool
     client.release(failed instanceof MigrationError ? undefined : (failed as Error | undefined));
   }
+}
+
+/** A refusal by the server (not a lost connection) while preparing or recording migrations. */
+function asMigrationError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof MigrationError || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57P0)/.test(code)) return err;
+  const hint = code === '42501' ? ' (the -storeUrl user must be allowed to create tables: make it the database owner, or GRANT CREATE ON SCHEMA public)' : '';
+  return new MigrationError(`cannot bring the store's tables up to date: ${errorMessage(err)}${hint}`, { cause: err });
 }

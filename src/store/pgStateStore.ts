@@ -21,7 +21,7 @@ import type {
   StoredRecord,
 } from './stateStore.ts';
 import { MAX_GROUPS } from './stateStore.ts';
-import { StoreInputError } from './errors.ts';
+import { StoreInputError, StoreUnavailableError } from './errors.ts';
 import {
   checkCursor,
   checkDate,
@@ -96,7 +96,7 @@ export class PgStateStore implements StateStore {
   }
 
   private async query<R extends object>(text: string, values: unknown[]): Promise<R[]> {
-    if (this.closed) throw new StoreInputError('the state store is closed');
+    if (this.closed) throw new StoreUnavailableError('the state store is closed');
     try {
       return (await this.pool.query<R>(text, values)).rows;
     } catch (err) {
@@ -106,7 +106,7 @@ export class PgStateStore implements StateStore {
 
   /** Runs `fn` in a transaction: COMMIT when it returns `commit: true`, ROLLBACK otherwise or on error. */
   private async transaction<T>(fn: (c: PgClient) => Promise<{ commit: boolean; value: T }>): Promise<T> {
-    if (this.closed) throw new StoreInputError('the state store is closed');
+    if (this.closed) throw new StoreUnavailableError('the state store is closed');
     let client: PgClient;
     try {
       client = await this.pool.connect();

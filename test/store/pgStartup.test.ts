@@ -173,6 +173,21 @@ describe('migrations', () => {
     assert.deepEqual(tables, [], 'not even 0001 or the migrations table stayed');
   });
 
+  it('a user that may not create tables is told what privilege it lacks', async () => {
+    const url = await pg.createDatabase();
+    const db = new URL(url).pathname.slice(1);
+    await pg.sql(db, "CREATE ROLE gw_limited LOGIN PASSWORD 'limited-secret'");
+    await pg.sql(db, `GRANT CONNECT ON DATABASE ${db} TO gw_limited`);
+    await assert.rejects(openStateStore({ storeUrl: pg.url(db, { user: 'gw_limited', password: 'limited-secret' }), datadir: '', log }), (err) =>
+      oneLine(
+        err,
+        MigrationError,
+        /^cannot bring the store's tables up to date: permission denied for schema public \(the -storeUrl user must be allowed to create tables/,
+        'limited-secret',
+      ),
+    );
+  });
+
   it('refuses badly named or numbered migration files', async () => {
     const bad = join(dir, 'gap');
     await cp(MIGRATIONS_DIR, bad, { recursive: true });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../src/lib/log.ts';
-import { StoreInputError } from '../../src/store/errors.ts';
+import { StoreInputError, StoreUnavailableError } from '../../src/store/errors.ts';
 import { openStateStore } from '../../src/store/openStateStore.ts';
 import type { CounterIncrement, StateStore } from '../../src/store/stateStore.ts';
 import { withPostgres } from '../helpers/postgres.ts';
@@ -445,7 +445,7 @@ for (const backend of BACKENDS) {
       const store = await state.open();
       await store.close();
       await store.close();
-      await assert.rejects(store.kv.get('signer', 'k'), isInputError(/closed/));
+      await assert.rejects(store.kv.get('signer', 'k'), (err) => err instanceof StoreUnavailableError && /closed/.test(err.message));
       await state.teardown();
     });
   });
