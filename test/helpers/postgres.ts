@@ -54,7 +54,8 @@ function findBinDir(): string {
 
 let databases = 0;
 
-export async function startPostgres(): Promise<PostgresCluster> {
+/** `durable`: keep fsync on (benchmarks of what a real server pays for a commit). */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = findBinDir();
   const asRoot = userInfo().uid === 0;
   const dir = await mkdtemp(join(tmpdir(), 'lpgw-pg-'));
@@ -92,8 +93,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     `-p ${port}`,
     "-c listen_addresses='127.0.0.1'",
     `-c unix_socket_directories='${dir}'`,
-    '-c fsync=off',
-    '-c full_page_writes=off',
+    ...(opts.durable ? [] : ['-c fsync=off', '-c full_page_writes=off']),
     '-c max_connections=60',
     '-c shared_buffers=32MB',
   ].join(' ');
