@@ -34,17 +34,16 @@ export interface PostgresCluster {
 }
 
 /** Where Debian puts the server binaries (they are not on PATH): the newest version wins. */
-function findBinDir(): string {
+export function findBinDir(root = '/usr/lib/postgresql', path = process.env.PATH ?? ''): string {
   const candidates: string[] = [];
   if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
-  const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root)
       .filter((v) => /^\d+$/.test(v))
       .sort((a, b) => Number(b) - Number(a));
     candidates.push(...versions.map((v) => join(root, v, 'bin')));
   }
-  for (const dir of [...candidates, ...(process.env.PATH ?? '').split(':')]) {
+  for (const dir of [...candidates, ...path.split(':')]) {
     if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) return dir;
   }
   throw new Error(

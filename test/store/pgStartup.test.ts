@@ -9,10 +9,11 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { MigrationError, StoreUnavailableError } from '../../src/store/errors.ts';
 import { loadMigrations, MIGRATIONS_DIR } from '../../src/store/migrations.ts';
 import { openStateStore } from '../../src/store/openStateStore.ts';
+import { connectPool } from '../../src/store/pgConnect.ts';
 import { PgStateStore } from '../../src/store/pgStateStore.ts';
 import { parseStoreUrl } from '../../src/store/pgTarget.ts';
 import { freePort } from '../e2e/helpers.ts';
-import { PG_PASSWORD, startPostgres, withPostgres } from '../helpers/postgres.ts';
+import { findBinDir, PG_PASSWORD, startPostgres, withPostgres } from '../helpers/postgres.ts';
 
 const pg = withPostgres();
 const log = silentLogger();
@@ -57,6 +58,35 @@ describe('PostgreSQL start-up errors', () => {
     await assert.rejects(openStateStore({ storeUrl: `${pg.url('postgres')}?sslmode=require`, datadir: '', log }), (err) =>
       oneLine(err, StoreUnavailableError, /^TLS to PostgreSQL at 127\.0\.0\.1:\d+ failed: .*SSL/, PG_PASSWORD),
     );
+  });
+});
+
+it('without PostgreSQL binaries, these tests fail saying to install postgresql (never a silent skip)', () => {
+  const saved = process.env.PG_BIN;
+  delete process.env.PG_BIN;
+  try {
+    assert.throws(() => findBinDir('/nonexistent', '/nonexistent/bin'), /not found: install PostgreSQL \(`apt-get install -y postgresql`/);
+  } finally {
+    if (saved !== undefined) process.env.PG_BIN = saved;
+  }
+});
+
+describe('PostgreSQL sessions', () => {
+  it('commit durably and give up on slow statements, whatever the defaults of the database', async () => {
+    const url = await pg.createDatabase();
+    const db = new URL(url).pathname.slice(1);
+    await pg.sql(db, `ALTER DATABASE ${db} SET synchronous_commit = off`);
+    await pg.sql(db, `ALTER DATABASE ${db} SET statement_timeout = 0`);
+    const pool = await connectPool(parseStoreUrl(url), log);
+    try {
+      const show = async (name: string) => (await pool.query(`SHOW ${name}`)).rows[0][name];
+      assert.equal(await show('synchronous_commit'), 'on');
+      assert.equal(await show('statement_timeout'), '10s');
+      assert.equal(await show('idle_in_transaction_session_timeout'), '30s');
+      assert.equal(await show('application_name'), 'livepeer-gateway');
+    } finally {
+      await pool.end();
+    }
   });
 });
 
