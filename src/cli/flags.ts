@@ -26,6 +26,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'ethAcctAddr', type: 'string', default: '', help: 'Account to use when the keystore holds several' },
   { name: 'ethPassword', type: 'string', default: '', help: 'Keystore password, or the path of a file holding it', secret: true },
   { name: 'datadir', type: 'string', default: '', help: 'Data directory (default ~/.lpData/<network>)', aliases: ['dataDir'] },
+  { name: 'storeUrl', type: 'string', default: '', help: 'PostgreSQL URL for state shared by gateways; empty = the Level DB in -datadir' },
   { name: 'rtmpAddr', type: 'string', default: '127.0.0.1:1935', help: 'RTMP ingest address' },
   { name: 'httpAddr', type: 'string', default: '127.0.0.1:9935', help: 'HTTP address: HLS playback and HTTP push ingest' },
   { name: 'cliAddr', type: 'string', default: '127.0.0.1:5935', help: 'Control API address (livepeer_cli -http 5935)' },

@@ -12,6 +12,7 @@ import { defaultDataDir } from './account.ts';
 import { FlagError, flagSpec, parseGoBool, parseGoDuration } from './flags.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
+import { parseStoreUrl } from '../store/pgTarget.ts';
 
 export type { ListenAddr, NodeConfig };
 
@@ -102,6 +103,14 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   }
   for (const u of ethUrls) httpUrl('ethUrl', u);
   const datadir = get(values, 'datadir') || defaultDataDir(network.name);
+  const storeUrl = get(values, 'storeUrl').trim();
+  if (storeUrl) {
+    try {
+      parseStoreUrl(storeUrl);
+    } catch (err) {
+      throw new FlagError((err as Error).message);
+    }
+  }
   const httpAddr = parseListenAddr('httpAddr', get(values, 'httpAddr'), 9935);
   const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
 
@@ -177,6 +186,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ...(ethAcctAddr ? { ethAcctAddr } : {}),
     ethPassword: get(values, 'ethPassword'),
     datadir,
+    ...(storeUrl ? { storeUrl } : {}),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,
     cliAddr: parseListenAddr('cliAddr', get(values, 'cliAddr'), 5935),

@@ -14,6 +14,7 @@ import {
   type Transport,
 } from 'viem';
 import { arbitrum } from 'viem/chains';
+import { redactText, redactUrl } from '../lib/redact.ts';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError, unwrapEthError } from './errors.ts';
 import { ARBITRUM_ONE_CHAIN_ID, type OnchainNetwork } from './networks.ts';
@@ -32,29 +33,8 @@ export function newRpcStats(): RpcStats {
   return { requests: 0, failovers: 0, byEndpoint: new Map() };
 }
 
-/**
- * The URL without what may be a secret: user info, path and query (API keys live there).
- * `https://user:pw@arb.example.com/v2/KEY?x=1` → `https://arb.example.com/…`.
- */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return '<unparseable URL>';
-  }
-  const hidden = (u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '';
-  return `${u.protocol}//${u.host}${hidden ? '/…' : ''}`;
-}
-
-/** Replaces every configured URL (and its path-less form) in `text` by its redacted form. */
-export function redactText(text: string, urls: readonly string[]): string {
-  let out = text;
-  for (const url of [...urls].sort((a, b) => b.length - a.length)) {
-    if (url) out = out.split(url).join(redactUrl(url));
-  }
-  return out;
-}
+// moved to lib/ so every layer can use it; kept here for existing importers
+export { redactText, redactUrl } from '../lib/redact.ts';
 
 /** Splits -ethUrl (comma list) and checks each entry is an http(s) URL. */
 export function parseEthUrls(value: string): string[] {

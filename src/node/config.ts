@@ -20,6 +20,8 @@ export interface NodeConfig {
   /** literal or path; resolved when the keystore is opened. Never logged. */
   ethPassword: string;
   datadir: string;
+  /** -storeUrl: PostgreSQL for shared state; absent = Level in datadir. Holds a password: never logged. */
+  storeUrl?: string;
   rtmpAddr: ListenAddr;
   httpAddr: ListenAddr;
   cliAddr: ListenAddr;
