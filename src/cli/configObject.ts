@@ -98,6 +98,8 @@ export interface GatewayConfig {
   monitor?: boolean;
   /** log verbosity as glog levels: 3 = info (default), 4–6 = debug */
   v?: number;
+  /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
+  storeUrl?: string;
 }
 
 type Kind = 'string' | 'list' | 'bool' | 'int' | 'number' | 'amount' | 'duration';
@@ -142,6 +144,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   currentManifest: 'bool',
   monitor: 'bool',
   v: 'int',
+  storeUrl: 'string',
 };
 
 /** The option names a GatewayConfig accepts (the gateway's flag names, less -gateway, -config, -version). */
