@@ -10,6 +10,8 @@ import type { Candidate, CandidateSource } from './sources.ts';
 import { Suspensions } from './suspension.ts';
 
 export interface AiSession extends OrchSession {
+  cap: number;
+  modelId: string;
   /** the model's state at the orchestrator when it was discovered */
   offer: ModelOffer;
   /** requests running on this session now */
@@ -194,7 +196,7 @@ export class AiSelector {
     if (!verdict.ok) return verdict;
     const offer = modelOffer(info.capabilities, this.opts.cap, this.opts.modelId);
     if (!offer) return { ok: false, reason: `does not serve model ${this.opts.modelId}` };
-    return { ok: true, session: { ...verdict.session, offer, inUse: 0, latencyScore: 0 } };
+    return { ok: true, session: { ...verdict.session, cap: this.opts.cap, modelId: this.opts.modelId, offer, inUse: 0, latencyScore: 0 } };
   }
 
   private describe(s: AiSession, extra: Partial<AiCandidateStatus> = {}): AiCandidateStatus {
