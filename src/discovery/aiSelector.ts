@@ -192,10 +192,10 @@ export class AiSelector {
   }
 
   private judge(c: Candidate, info: OrchestratorInfo, latencyMs: number): { ok: true; session: AiSession } | { ok: false; reason: string } {
-    const verdict = this.opts.evaluate(c, info, latencyMs);
-    if (!verdict.ok) return verdict;
     const offer = modelOffer(info.capabilities, this.opts.cap, this.opts.modelId);
     if (!offer) return { ok: false, reason: `does not serve model ${this.opts.modelId}` };
+    const verdict = this.opts.evaluate(c, info, latencyMs);
+    if (!verdict.ok) return verdict;
     return { ok: true, session: { ...verdict.session, cap: this.opts.cap, modelId: this.opts.modelId, offer, inUse: 0, latencyScore: 0 } };
   }
 
