@@ -1,7 +1,7 @@
 // The life of one AI request on the orchestrators: select a session for (capability, model), refresh it
 // when its token or ticket params lapse, pay, call, and on failure set it aside or suspend it and try
 // another, within the attempt and time budget (docs/ai.md, retries and suspension).
-import type { AiSelectors, AiSession } from '../discovery/aiSelector.ts';
+import { AI_EMPTY_POOL_RETRY_MS, type AiSelectors, type AiSession } from '../discovery/aiSelector.ts';
 import { bytesToBigint } from '../lib/bytes.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -100,15 +100,20 @@ export async function runOnOrchestrators<T>(deps: AiJobDeps, job: AiJobSpec, cal
   const expiredTries = new Map<string, number>();
   let lastError = '';
   let attempts = 0;
+  let everFound = false;
   for (; attempts < MAX_AI_ATTEMPTS; attempts++) {
     if (attempts > 0 && now() - started > deps.retryTimeoutMs) break;
     const session = await selector.select(exclude);
     if (!session) {
-      if (attempts === 0) {
-        throw new AiUnavailableError(`no orchestrator serves model ${modelId} for ${pipeline.name} (or none is usable: see /status on the control API)`);
+      // Nothing usable now: discovery may find one a moment later (e.g. a round that only the
+      // orchestrators have seen yet), so look once more, and again while the retry budget allows.
+      if (attempts === 0 || now() - started + AI_EMPTY_POOL_RETRY_MS <= deps.retryTimeoutMs) {
+        await new Promise((r) => setTimeout(r, AI_EMPTY_POOL_RETRY_MS));
+        continue;
       }
       break;
     }
+    everFound = true;
     let payment: AiPayment | undefined;
     let sent = false;
     const t0 = now();
@@ -187,6 +192,9 @@ export async function runOnOrchestrators<T>(deps: AiJobDeps, job: AiJobSpec, cal
           selector.suspend(session, lastError);
       }
     }
+  }
+  if (!everFound) {
+    throw new AiUnavailableError(`no orchestrator serves model ${modelId} for ${pipeline.name} (or none is usable: see /status on the control API)`);
   }
   throw new AiUnavailableError(
     `no orchestrator completed the ${pipeline.name} job for ${modelId} (${attempts} attempt${attempts === 1 ? '' : 's'}, retry budget ${deps.retryTimeoutMs} ms)${lastError ? `; last error: ${lastError}` : ''}`,

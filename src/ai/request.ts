@@ -229,6 +229,8 @@ export function parseMultipartRequest(p: PipelineSpec, req: IncomingMessage): Pr
       }
     });
     parser.on('file', (name, stream, info) => {
+      // a body cut off mid-file errors the file stream too: it must never be an uncaught error
+      stream.on('error', (err: Error) => fail(badRequest(`malformed multipart request: ${err.message}`)));
       if (failed || name !== p.fileField) {
         stream.resume();
         return;
