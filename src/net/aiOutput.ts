@@ -32,7 +32,12 @@ export function decodeDataUrl(url: string, maxBytes: number): FetchedOutput {
   const payload = url.slice(m[0].length);
   // base64 is 4/3 of the bytes: refuse before decoding
   if (payload.length > Math.ceil(maxBytes / 3) * 4 + 4) throw new AiOutputError(`output larger than ${maxBytes} bytes`);
-  const data = m[3] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
+  let data: Buffer;
+  try {
+    data = m[3] ? Buffer.from(payload, 'base64') : Buffer.from(decodeURIComponent(payload), 'utf8');
+  } catch {
+    throw new AiOutputError('malformed data: URL from the orchestrator');
+  }
   if (data.length > maxBytes) throw new AiOutputError(`output larger than ${maxBytes} bytes`);
   if (data.length === 0) throw new AiOutputError('empty output from the orchestrator');
   return { data, ...(m[1] ? { contentType: m[1].toLowerCase() } : {}) };
@@ -98,6 +103,11 @@ export async function fetchOutput(raw: string, opts: FetchOutputOptions): Promis
     r.end();
   });
   if (data.body.length === 0) throw new AiOutputError('empty output from the orchestrator');
-  const base = decodeURIComponent(url.pathname.split('/').pop() ?? '');
+  let base = url.pathname.split('/').pop() ?? '';
+  try {
+    base = decodeURIComponent(base);
+  } catch {
+    base = ''; // a name that does not decode is replaced by a fresh one
+  }
   return { data: data.body, ...(data.type ? { contentType: data.type } : {}), ...(base ? { fileName: base } : {}) };
 }
