@@ -80,7 +80,7 @@ type Verdict = 'client-error' | 'expired' | 'set-aside' | 'suspend' | 'output';
 function classify(err: unknown): Verdict {
   if (err instanceof AiOutputError) return 'output';
   const text = err instanceof AiJobError ? `${err.orchestratorText} ${err.message}` : errorMessage(err);
-  if (/ticketparams expired/i.test(text.replace(/\s+/g, ''))) return 'expired';
+  if (/ticket\s*params\s+expired/i.test(text)) return 'expired';
   if (/invalid ticket sendernonce/i.test(text) || /insufficient capacity/i.test(text)) return 'set-aside';
   if (err instanceof AiJobError && err.status === 400 && !PAYMENT_TROUBLE.test(err.orchestratorText)) return 'client-error';
   return 'suspend';

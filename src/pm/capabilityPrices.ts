@@ -97,3 +97,10 @@ export function capabilityMaxPrice(entries: readonly CapabilityPriceEntry[], cap
   const entry = entries.find((e) => e.cap === cap && e.modelId === modelId) ?? entries.find((e) => e.cap === cap && e.modelId === DEFAULT_MODEL_KEY);
   return entry ? maxPricePerPixel(entry.spec, usdPerEth) : undefined;
 }
+
+/** Sets (or, with a price of 0, removes) the max price of one (cap, model) at run time. */
+export function setCapabilityPrice(entries: CapabilityPriceEntry[], entry: CapabilityPriceEntry): void {
+  const i = entries.findIndex((e) => e.cap === entry.cap && e.modelId === entry.modelId);
+  if (i >= 0) entries.splice(i, 1);
+  if (entry.spec.amount.num > 0n) entries.push(entry);
+}

@@ -94,6 +94,26 @@ describe('AI gateway on-chain on the devnet', () => {
     assert.match(c3.reason ?? '', /maxPricePerCapability/);
   });
 
+  it('/setMaxPriceForCapability changes the max price while the node runs', async () => {
+    const form = (o: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(o) });
+    const bad = await fetch(`${node.controlUrl}/setMaxPriceForCapability`, form({ pipeline: 'text-to-banana', maxPricePerUnit: '1' }));
+    assert.equal(bad.status, 400);
+    const ok = await fetch(
+      `${node.controlUrl}/setMaxPriceForCapability`,
+      form({ pipeline: 'text-to-image', modelID: DOCS_MODEL, maxPricePerUnit: '1100', pixelsPerUnit: '1' }),
+    );
+    assert.equal(ok.status, 200);
+    const [o1, o2] = net.orchestrators;
+    const before = [o1!.ai!.stats.jobs['text-to-image'] ?? 0, o2!.ai!.stats.jobs['text-to-image'] ?? 0];
+    for (let i = 0; i < 3; i++) {
+      const r = await post(base, 'text-to-image', { body: JSON.stringify({ prompt: `cheap ${i}`, model_id: DOCS_MODEL, width: 64, height: 64 }) });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+    // only orchestrator 1 (1000 wei/unit) is within 1100
+    assert.equal(o1!.ai!.stats.jobs['text-to-image'] ?? 0, before[0]! + 3);
+    assert.equal(o2!.ai!.stats.jobs['text-to-image'] ?? 0, before[1]);
+  });
+
   it('/status on the control API shows the AI candidates per pipeline and model', async () => {
     const r = await fetch(`${node.controlUrl}/status`);
     const s = (await r.json()) as { AI: { pipeline: string; model: string; candidates: { state: string }[] }[] };
