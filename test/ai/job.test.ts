@@ -6,7 +6,7 @@ import { AiSelector, AiSelectors } from '../../src/discovery/aiSelector.ts';
 import type { Evaluation } from '../../src/discovery/sessionPool.ts';
 import { runOnOrchestrators, type AiJobDeps } from '../../src/ai/job.ts';
 import { PIPELINE_BY_NAME } from '../../src/ai/pipelines.ts';
-import { AiRequestError } from '../../src/ai/errors.ts';
+import type { AiRequestError } from '../../src/ai/errors.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { rat, ZERO } from '../../src/lib/rat.ts';
 import { AiJobError } from '../../src/net/aiJob.ts';
