@@ -120,7 +120,16 @@ export async function runOnOrchestrators<T>(deps: AiJobDeps, job: AiJobSpec, cal
     try {
       const why = needsRefresh(session, now(), deps.lastSeenBlock?.());
       if (why) deps.adopt(session, await deps.refresh(session, capabilities));
-      payment = await deps.payer.prepare({ info: session.info, units: job.units, cap: pipeline.cap, modelId, capabilities });
+      const pay = () => deps.payer.prepare({ info: session.info, units: job.units, cap: pipeline.cap, modelId, capabilities });
+      try {
+        payment = await pay();
+      } catch (payErr) {
+        // Our own check of the session's ticket params failed (e.g. their creation round is too old by
+        // now: AI answers bring no new params). Fresh params first; suspend only if that fails too.
+        deps.log.debug({ orchestrator: session.uri, err: errorMessage(payErr) }, 'AI payment refused locally; refreshing the session');
+        deps.adopt(session, await deps.refresh(session, capabilities));
+        payment = await pay();
+      }
       sent = true;
       const value = await call({ session, payment, origins: [session.transcoder, session.uri] });
       payment.settle();
