@@ -78,7 +78,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
 }
 
 /** Runs until SIGINT/SIGTERM; graceful shutdown is given 10 s, as go-livepeer does. */
-export async function runUntilSignal(node: RunningNode, log: Logger): Promise<void> {
+export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       log.info({ signal: sig }, 'shutting down');
