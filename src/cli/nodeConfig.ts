@@ -189,7 +189,9 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   const signerUrl = get(values, 'remoteSignerUrl').trim();
   if (signerUrl && !signerMode) {
     if (!network.offchain) {
-      throw new FlagError('-remoteSignerUrl runs the gateway without a key, paid by the signer: use it with -network offchain (the signer is the on-chain node)');
+      throw new FlagError(
+        '-remoteSignerUrl runs the gateway without a key, paid by the signer: use it with -network offchain (the signer is the on-chain node)',
+      );
     }
     remoteSignerClient = { url: parseRemoteSignerUrl(signerUrl), headers: parseHeaderList(get(values, 'remoteSignerHeaders')) };
   }

@@ -127,7 +127,9 @@ export async function startSignerNode(config: NodeConfig, log: Logger, out: Node
       log: log.child({ component: 'remote-signer' }),
     });
     if (!signerConfig.webhookUrl) {
-      log.warn('remote signer has no webhook auth: /generate-live-payment is UNAUTHENTICATED and signs payments from this node\'s deposit; set -remoteSignerWebhookUrl');
+      log.warn(
+        "remote signer has no webhook auth: /generate-live-payment is UNAUTHENTICATED and signs payments from this node's deposit; set -remoteSignerWebhookUrl",
+      );
     }
 
     const http = await startHttpListener({

@@ -57,7 +57,11 @@ export async function askAuthWebhook(cfg: AuthWebhookConfig, requestHeaders: Rec
       redirect: 'error',
     });
     status = res.status;
-    text = res.body ? (await readBody(res.body as AsyncIterable<Uint8Array>, MAX_REPLY_BYTES, { declaredLength: res.headers.get('content-length') ?? undefined })).toString('utf8') : '';
+    text = res.body
+      ? (await readBody(res.body as AsyncIterable<Uint8Array>, MAX_REPLY_BYTES, { declaredLength: res.headers.get('content-length') ?? undefined })).toString(
+          'utf8',
+        )
+      : '';
   } catch (err) {
     return failed(`failed to call remote signer webhook: ${errorMessage(err)}`);
   }

@@ -113,13 +113,22 @@ export function requestDigest(req: LivePaymentRequest, authIdHeader: string): st
   part(req.type);
   part(req.maxPrice ? JSON.stringify(req.maxPrice) : '');
   part(req.capabilities ?? '');
-  part(req.segment ? JSON.stringify({ seq: String(req.segment.seq), d: req.segment.durationMs, h: b64(req.segment.hash), p: req.segment.profiles.map(b64) }) : '');
+  part(
+    req.segment ? JSON.stringify({ seq: String(req.segment.seq), d: req.segment.durationMs, h: b64(req.segment.hash), p: req.segment.profiles.map(b64) }) : '',
+  );
   part(authIdHeader);
   return h.digest('hex');
 }
 
 /** The SegData of our video extension: the real segment's hash, seq, profiles and duration. */
-function segmentSegData(signer: Signer, manifestId: string, seg: NonNullable<LivePaymentRequest['segment']>, profiles: VideoProfileMsg[], info: OrchestratorInfo, caps: Capabilities | undefined): SegData {
+function segmentSegData(
+  signer: Signer,
+  manifestId: string,
+  seg: NonNullable<LivePaymentRequest['segment']>,
+  profiles: VideoProfileMsg[],
+  info: OrchestratorInfo,
+  caps: Capabilities | undefined,
+): SegData {
   const out: SegData = {
     manifestId: new TextEncoder().encode(manifestId),
     seq: seg.seq,
@@ -146,10 +155,13 @@ function decodeProfiles(seg: NonNullable<LivePaymentRequest['segment']>): VideoP
     const hgt = p.height ?? 0;
     if (!p.name) throw new Refusal(400, `segment.profiles[${i}] has no name`, 'bad-request');
     if (w <= 0 || hgt <= 0 || w > 8192 || hgt > 8192) throw new Refusal(400, `segment.profiles[${i}] has a size outside 1–8192`, 'bad-request');
-    if ((p.fps ?? 0) < 0 || (p.fps ?? 0) > 1000 || (p.fpsDen ?? 0) < 0) throw new Refusal(400, `segment.profiles[${i}] has an invalid frame rate`, 'bad-request');
+    if ((p.fps ?? 0) < 0 || (p.fps ?? 0) > 1000 || (p.fpsDen ?? 0) < 0)
+      throw new Refusal(400, `segment.profiles[${i}] has an invalid frame rate`, 'bad-request');
     return p;
   });
 }
+
+const STALE_PARAMS = new Set<string>(['params-expired', 'creation-round-expired', 'creation-round-in-future']);
 
 const newStateId = (): string => randomBytes(4).toString('hex');
 
@@ -198,7 +210,7 @@ export class LivePaymentService {
       throw new Refusal(400, errorMessage(err), 'bad-request');
     }
     const priceInfo = info.priceInfo;
-    if (!priceInfo || !priceInfo.pricePerUnit || !priceInfo.pixelsPerUnit) throw new Refusal(400, 'missing or zero priceInfo', 'bad-request');
+    if (!priceInfo?.pricePerUnit || !priceInfo.pixelsPerUnit) throw new Refusal(400, 'missing or zero priceInfo', 'bad-request');
     if (priceInfo.pricePerUnit < 0n || priceInfo.pixelsPerUnit < 0n) throw new Refusal(400, 'negative priceInfo', 'bad-request');
     if (!info.ticketParams) throw new Refusal(400, 'missing ticketParams in OrchestratorInfo', 'bad-request');
     let params: SenderTicketParams;
@@ -307,12 +319,14 @@ export class LivePaymentService {
     // 4. refresh: the auth token is about to expire, or the ticket params have
     const nowMs = this.now();
     if (!info.authToken) throw new Refusal(400, 'remote signer could not check whether to refresh session: missing auth token', 'bad-request');
-    const refresh = (why: string) => new Refusal(480, `refresh session for remote signer: ${why}`, 'refresh', { [ORCHESTRATOR_URL_HEADER]: info.transcoder ?? '' });
+    const refresh = (why: string) =>
+      new Refusal(480, `refresh session for remote signer: ${why}`, 'refresh', { [ORCHESTRATOR_URL_HEADER]: info.transcoder ?? '' });
     if (BigInt(Math.floor((nowMs + AUTH_TOKEN_REFRESH_MS) / 1000)) > (info.authToken.expiration ?? 0n)) throw refresh('auth token expiring');
     try {
       validateTicketParams(params, 1, deps.senderInfo(), deps.chain(), deps.limits);
     } catch (err) {
-      if (err instanceof TicketParamsError && err.code === 'params-expired') throw refresh('ticket params expired');
+      // stale params (expired, or made in a round the chain has left behind): fresh OrchestratorInfo fixes it
+      if (err instanceof TicketParamsError && STALE_PARAMS.has(err.code)) throw refresh(errorMessage(err));
       throw new Refusal(400, `remote signer could not check whether to refresh session: ${errorMessage(err)}`, 'ticket-params');
     }
 
@@ -445,7 +459,14 @@ export class LivePaymentService {
     if (!hasState) deps.stats.sessionOpened();
     if (numTickets > 0) deps.stats.paid(state.app, state.authId, numTickets, ev, params.faceValue);
     deps.log.info(
-      { stateId: state.stateId, seq: String(state.sequenceNumber), tickets: numTickets, nonce: state.senderNonce, orchestrator: info.transcoder, authId: state.authId || undefined },
+      {
+        stateId: state.stateId,
+        seq: String(state.sequenceNumber),
+        tickets: numTickets,
+        nonce: state.senderNonce,
+        orchestrator: info.transcoder,
+        authId: state.authId || undefined,
+      },
       'signed live payment',
     );
     return { status, body, headers: { 'Content-Type': 'application/json' } };

@@ -74,7 +74,8 @@ function typeName(v: Json): string {
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
-const mismatch = (field: string, goType: string, v: Json) => new BadPaymentRequest(`json: cannot unmarshal ${typeName(v)} into Go value of type ${goType} (field ${field})`);
+const mismatch = (field: string, goType: string, v: Json) =>
+  new BadPaymentRequest(`json: cannot unmarshal ${typeName(v)} into Go value of type ${goType} (field ${field})`);
 
 /** Fields of a JSON object by Go's rule: exact or case-insensitive name, the last occurrence wins. */
 function fields(obj: { [k: string]: Json }, names: readonly string[]): Map<string, Json> {
@@ -97,7 +98,8 @@ function stringField(field: string, v: Json | undefined): string {
   if (typeof v !== 'string') throw mismatch(field, 'string', v);
   if (Buffer.byteLength(v) > MAX_TEXT_BYTES) throw new BadPaymentRequest(`${field} is longer than ${MAX_TEXT_BYTES} bytes`);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (/[\u0000-\u001f\u007f]/.test(v) || /[\uD800-\uDFFF]/.test(v.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""))) throw new BadPaymentRequest(`${field} holds a control character`);
+  if (/[\u0000-\u001f\u007f]/.test(v) || /[\uD800-\uDFFF]/.test(v.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')))
+    throw new BadPaymentRequest(`${field} holds a control character`);
   return v;
 }
 
@@ -126,7 +128,8 @@ function parseMaxPrice(v: Json | undefined): MaxPriceField | undefined {
   // json.Number takes a number, or a string holding one
   if (isLosslessNumber(p)) price = p.toString();
   else if (typeof p === 'string') {
-    if (p !== '' && !/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(p)) throw new BadPaymentRequest(`json: invalid number literal, trying to unmarshal "${p.slice(0, 40)}" into Number`);
+    if (p !== '' && !/^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/.test(p))
+      throw new BadPaymentRequest(`json: invalid number literal, trying to unmarshal "${p.slice(0, 40)}" into Number`);
     price = p;
   } else if (p !== undefined && p !== null) throw mismatch('maxPrice.price', 'json.Number', p);
   if (price.length > 100) throw new BadPaymentRequest('maxPrice.price is too long');
