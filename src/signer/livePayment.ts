@@ -264,7 +264,7 @@ export class LivePaymentService {
     return deps.guard.serialize(guardKey, async () => {
       const check = await deps.guard.check(guardKey, state.sequenceNumber, digest);
       if (check.kind !== 'fresh') return this.replayed(check);
-      return this.sign(req, info, params, state, hasState, headers, authIdHeader, guardKey, digest, check.version);
+      return this.sign(req, info, params, state, hasState, headers, authIdHeader, guardKey, digest, check.version, check.previous);
     });
   }
 
@@ -294,6 +294,7 @@ export class LivePaymentService {
     guardKey: string,
     digest: string,
     version: number,
+    previous: string | undefined,
   ): Promise<LivePaymentAnswer> {
     const { deps } = this;
     const priceInfo = info.priceInfo!;
@@ -435,26 +436,34 @@ export class LivePaymentService {
     const signed = signState(deps.signer, state);
     const body = `${JSON.stringify({ payment: b64(encodeMessage('Payment', payment)), segCreds: b64(encodeMessage('SegData', segData)), state: { State: b64(signed.state), Sig: b64(signed.sig) } })}\n`;
     const status = numTickets > 0 ? 200 : STATUS_NO_TICKETS;
-    if (numTickets > 0) {
-      await recordSignedPayment(deps.store, {
-        authId: state.authId,
-        app: state.app,
-        type: state.type,
-        orchestrator: state.orchestratorAddress.toLowerCase(),
-        stateId: state.stateId,
-        manifestId,
-        tickets: numTickets,
-        ev,
-        faceValue: params.faceValue,
-        fee,
-        at: new Date(nowMs),
-      });
-    }
+    // the state is spent here (compare-and-set: one winner among racing calls and replicas) …
     const committed = await deps.guard.commit(guardKey, version, { seq: state.sequenceNumber, requestHash: digest, status, body, committedAt: nowMs });
     if (!committed.ok) {
-      // another replica answered this state first
+      // another call (or replica) answered this state first
       if (committed.outcome.kind === 'fresh') throw new Refusal(409, 'payment state changed while signing; retry with the latest state', 'stale-state');
       return this.replayed(committed.outcome);
+    }
+    // … and the money record is written before the answer leaves; without it, the answer does not leave
+    if (numTickets > 0) {
+      try {
+        await recordSignedPayment(deps.store, {
+          authId: state.authId,
+          app: state.app,
+          type: state.type,
+          orchestrator: state.orchestratorAddress.toLowerCase(),
+          stateId: state.stateId,
+          manifestId,
+          tickets: numTickets,
+          ev,
+          faceValue: params.faceValue,
+          fee,
+          at: new Date(nowMs),
+        });
+      } catch (err) {
+        const reverted = await deps.guard.revert(guardKey, committed.version, previous, state.sequenceNumber).catch(() => false);
+        deps.log.error({ err: errorMessage(err), reverted }, 'could not record signed tickets; answer withheld');
+        throw new Refusal(500, 'ledger write failed', 'internal');
+      }
     }
     if (!hasState) deps.stats.sessionOpened();
     if (numTickets > 0) deps.stats.paid(state.app, state.authId, numTickets, ev, params.faceValue);

@@ -23,7 +23,7 @@ export interface CommittedAnswer {
 
 export type ReplayCheck =
   /** work to do; commit with this version */
-  | { kind: 'fresh'; version: number }
+  | { kind: 'fresh'; version: number; previous?: string }
   /** the same request again: answer this */
   | { kind: 'repeat'; answer: CommittedAnswer }
   /** built on a state that is no longer the latest */
@@ -71,17 +71,26 @@ export class ReplayGuard {
     if (!last) return { kind: 'stale', latest: -1n };
     if (last.seq === nextSeq && last.requestHash === requestHash) return { kind: 'repeat', answer: last };
     // a state newer than our record was signed without passing here (a go-livepeer replica sharing the key)
-    if (nextSeq > last.seq) return { kind: 'fresh', version };
+    if (nextSeq > last.seq) return { kind: 'fresh', version, previous: value };
     return { kind: 'stale', latest: last.seq };
+  }
+
+  /**
+   * Takes a committed answer back (its money record could not be written, so it must not leave): the
+   * entry returns to what it was, or to "nothing answered after seq − 1" when there was none.
+   */
+  async revert(key: string, committedVersion: number, previous: string | undefined, seq: bigint): Promise<boolean> {
+    const value = previous ?? encode({ seq: seq - 1n, requestHash: '', status: 0, body: '', committedAt: Date.now() });
+    return (await this.store.kv.compareAndSet(REPLAY_NAMESPACE, key, committedVersion, value)).ok;
   }
 
   /**
    * Records the answer before it is sent. When another call (another replica) committed first, its
    * outcome for this request comes back instead: its answer if it was the same request, else stale.
    */
-  async commit(key: string, version: number, answer: CommittedAnswer): Promise<{ ok: true } | { ok: false; outcome: ReplayCheck }> {
+  async commit(key: string, version: number, answer: CommittedAnswer): Promise<{ ok: true; version: number } | { ok: false; outcome: ReplayCheck }> {
     const res = await this.store.kv.compareAndSet(REPLAY_NAMESPACE, key, version, encode(answer));
-    if (res.ok) return { ok: true };
+    if (res.ok) return { ok: true, version: res.version };
     if (!res.current) return { ok: false, outcome: { kind: 'stale', latest: -1n } };
     return { ok: false, outcome: this.judge(res.current.value, res.current.version, answer.seq, answer.requestHash) };
   }
