@@ -116,6 +116,7 @@ export function requestDigest(req: LivePaymentRequest, authIdHeader: string): st
   part(
     req.segment ? JSON.stringify({ seq: String(req.segment.seq), d: req.segment.durationMs, h: b64(req.segment.hash), p: req.segment.profiles.map(b64) }) : '',
   );
+  part(req.spendCredit ? 'spend' : '');
   part(authIdHeader);
   return h.digest('hex');
 }
@@ -376,7 +377,8 @@ export class LivePaymentService {
     const ev = ticketEV(params.faceValue, params.winProb);
     const numTickets = ticketsNeeded(fee, balance, ev);
     if (numTickets > MAX_TICKETS_PER_CALL) throw new Refusal(400, `numTickets ${numTickets} exceeds maximum of ${MAX_TICKETS_PER_CALL}`, 'too-many-tickets');
-    if (numTickets <= 0 && !req.segment) throw new Refusal(STATUS_NO_TICKETS, 'no tickets', 'no-tickets');
+    // go-livepeer's bare 482 leaves the caller's state as it was; our extensions spend the credit instead
+    if (numTickets <= 0 && !req.segment && !req.spendCredit) throw new Refusal(STATUS_NO_TICKETS, 'no tickets', 'no-tickets');
     // orchestrators remember a bounded number of nonces per params: fresh params before going past it
     if (nonce + numTickets > MAX_SENDER_NONCES) throw refresh('ticket params used for too many tickets');
 
@@ -434,8 +436,14 @@ export class LivePaymentService {
 
     // 13. sign the state, record, answer
     const signed = signState(deps.signer, state);
-    const body = `${JSON.stringify({ payment: b64(encodeMessage('Payment', payment)), segCreds: b64(encodeMessage('SegData', segData)), state: { State: b64(signed.state), Sig: b64(signed.sig) } })}\n`;
     const status = numTickets > 0 ? 200 : STATUS_NO_TICKETS;
+    const answer = {
+      payment: b64(encodeMessage('Payment', payment)),
+      segCreds: b64(encodeMessage('SegData', segData)),
+      state: { State: b64(signed.state), Sig: b64(signed.sig) },
+    };
+    // a 482 keeps the error shape every client expects, plus what our extensions need
+    const body = `${JSON.stringify(status === 200 ? answer : { error: { message: 'no tickets' }, ...answer })}\n`;
     // the state is spent here (compare-and-set: one winner among racing calls and replicas) …
     const committed = await deps.guard.commit(guardKey, version, { seq: state.sequenceNumber, requestHash: digest, status, body, committedAt: nowMs });
     if (!committed.ok) {

@@ -45,6 +45,11 @@ export interface LivePaymentRequest {
   maxPrice?: MaxPriceField;
   capabilities?: Uint8Array;
   segment?: SegmentField;
+  /**
+   * Our extension: when the credit covers the bill, spend it — answer 482 with the credentials and the new
+   * state (committed) instead of a bare 482. Keyless AI jobs need credentials for every job.
+   */
+  spendCredit?: boolean;
 }
 
 /** A 400 with go-livepeer's JSON error body. */
@@ -164,7 +169,7 @@ export function parseLivePaymentRequest(body: Uint8Array): LivePaymentRequest {
   }
   const obj = objectField('request', parsed, 'server.RemotePaymentRequest');
   if (!obj) throw new BadPaymentRequest('the request body must be a JSON object');
-  const f = fields(obj, ['state', 'orchestrator', 'ManifestID', 'app', 'inPixels', 'type', 'maxPrice', 'capabilities', 'segment']);
+  const f = fields(obj, ['state', 'orchestrator', 'ManifestID', 'app', 'inPixels', 'type', 'maxPrice', 'capabilities', 'segment', 'spendCredit']);
   const req: LivePaymentRequest = {
     orchestrator: bytesField('orchestrator', f.get('orchestrator'), MAX_ORCHESTRATOR_BYTES) ?? new Uint8Array(0),
     manifestId: stringField('ManifestID', f.get('ManifestID')),
@@ -185,5 +190,8 @@ export function parseLivePaymentRequest(body: Uint8Array): LivePaymentRequest {
   if (capabilities && capabilities.length > 0) req.capabilities = capabilities;
   const segment = parseSegment(f.get('segment'));
   if (segment) req.segment = segment;
+  const spend = f.get('spendCredit');
+  if (spend !== undefined && spend !== null && typeof spend !== 'boolean') throw mismatch('spendCredit', 'bool', spend);
+  if (spend === true) req.spendCredit = true;
   return req;
 }
