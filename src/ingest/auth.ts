@@ -2,6 +2,7 @@
 // decides: manifest ID, stream key and transcoding profiles. Used for RTMP
 // publishes and HTTP push (where the Livepeer-Transcode-Configuration header
 // carries the same JSON).
+import { GatewayError } from '../lib/errors.ts';
 import { ProfileError, parsePresets, parseProfileObjects, type VideoFormat, type VideoProfile, withFormat } from '../media/profiles.ts';
 import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, trimExtension, urlPath } from './streamPath.ts';
 
@@ -30,9 +31,8 @@ export interface AuthWebhookResponse {
   forceSessionReinit: boolean;
 }
 
-export class AuthResponseError extends Error {
-  override name = 'AuthResponseError';
-}
+/** An auth webhook answer or transcode configuration header that cannot be used as it is. */
+export class AuthResponseError extends GatewayError {}
 
 function str(o: Record<string, unknown>, k: string): string {
   const v = o[k];
