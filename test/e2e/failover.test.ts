@@ -21,6 +21,14 @@ describe('failover', () => {
   it('a killed orchestrator is replaced mid-stream with no missing segment number', async () => {
     const base = gw.gateway.httpUrl;
     const mid = 'failover';
+    const events: string[] = [];
+    const swaps: { from: string; to: string }[] = [];
+    const suspended: string[] = [];
+    gw.gateway.events.onAny((name, payload) => {
+      events.push(name);
+      if (name === 'orchestrator.swapped') swaps.push(payload as { from: string; to: string });
+      if (name === 'orchestrator.suspended') suspended.push((payload as { orchestrator: string }).orchestrator);
+    });
     const pub = publish720p(`${gw.gateway.rtmpUrl}/live/${mid}`, 20);
     const seen = new Set<number>();
     let discontinuity = false;
@@ -64,7 +72,16 @@ describe('failover', () => {
       outcomes.every((o) => o.transcoded),
       JSON.stringify(outcomes.filter((o) => !o.transcoded)),
     );
-    const suspended = runner.opts.pool.status().find((s) => s.uri === victimUri);
-    assert.equal(suspended?.state, 'suspended');
+    const state = runner.opts.pool.status().find((s) => s.uri === victimUri);
+    assert.equal(state?.state, 'suspended');
+    // the event feed told the same story: the victim suspended, then the stream moved off it
+    const other = orchs.find((o) => o.uri !== victimUri)!.uri;
+    assert.ok(suspended.includes(victimUri), JSON.stringify(suspended));
+    assert.ok(
+      swaps.some((s) => s.from === victimUri && s.to === other),
+      JSON.stringify(swaps),
+    );
+    assert.ok(events.indexOf('orchestrator.suspended') < events.indexOf('orchestrator.swapped'));
+    assert.ok(!events.includes('segment.failed'));
   });
 });

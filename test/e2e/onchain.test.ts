@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import type { GatewayEvents } from '../../src/node/events.ts';
 import {
   freePort,
   getBytes,
@@ -44,6 +45,8 @@ describe('on-chain gateway on the devnet', () => {
     const { gateway } = node;
     const depositBefore = await deposit(net);
     const mid = 'paid';
+    const payments: GatewayEvents['payment.sent'][] = [];
+    gateway.events.on('payment.sent', (p) => payments.push(p));
     const pub = publish720p(`${gateway.rtmpUrl}/live/${mid}`, 20);
 
     const seen: Record<string, Set<number>> = { source: new Set(), P240p30fps16x9: new Set(), P360p30fps16x9: new Set() };
@@ -89,6 +92,17 @@ describe('on-chain gateway on the devnet', () => {
     const received = net.orchestrators.reduce((n, o) => n + o.stats.ticketsReceived, 0);
     assert.equal(received, ledger.tickets, 'orchestrators received every ticket the gateway sent');
     assert.ok(ledger.tickets >= ledger.transcoded, `${ledger.tickets} tickets for ${ledger.transcoded} segments`);
+    // the event feed reported every ticket that left, with its value in wei
+    assert.equal(
+      payments.reduce((n, p) => n + p.tickets, 0),
+      ledger.tickets,
+    );
+    for (const p of payments) {
+      assert.equal(p.manifestId, mid);
+      assert.match(p.evWei, /^[1-9]\d*$/);
+      assert.match(p.faceValueWei, /^[1-9]\d*$/);
+      assert.ok(BigInt(p.faceValueWei) > BigInt(p.evWei) / BigInt(p.tickets));
+    }
     const perOrch = status.Ledger.orchestrators as Record<string, { segments: number; tickets: number }>;
     for (const [uri, e] of Object.entries(perOrch)) assert.ok(e.tickets >= e.segments, `${uri}: every segment had tickets`);
 
@@ -128,6 +142,8 @@ describe('on-chain gateway on the devnet', () => {
       transcodingOptions: 'P240p30fps16x9',
     });
     nodes.push(node);
+    const refusedTickets: GatewayEvents['ticket.refused'][] = [];
+    node.gateway.events.on('ticket.refused', (e) => refusedTickets.push(e));
     try {
       const mid = 'hostilechain';
       publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
@@ -149,6 +165,9 @@ describe('on-chain gateway on the devnet', () => {
       assert.match(st[pricey.uri]?.reason ?? '', /price above -maxPricePerUnit/);
       assert.equal(st[greedy.uri]?.state, 'excluded');
       assert.match(st[greedy.uri]?.reason ?? '', /faceValue .* > max faceValue/);
+      // the greedy one's ticket params, not the dear one's price, are reported as refused tickets
+      assert.ok(refusedTickets.some((e) => e.orchestrator === greedy.uri && /max faceValue/.test(e.reason) && e.manifestId === mid));
+      assert.ok(!refusedTickets.some((e) => e.orchestrator === pricey.uri || e.orchestrator === good.uri));
       assert.equal((await getText(`${node.gateway.httpUrl}/healthz`)).status, 200);
     } finally {
       killAllPublishers();
