@@ -9,6 +9,8 @@ import { splitStreamPath, urlPath } from './streamPath.ts';
 
 /** Duration assumed when Content-Duration is missing or not a number. */
 export const DEFAULT_PUSH_DURATION_MS = 2000;
+/** Longest segment an orchestrator takes (go-livepeer's MaxDuration, 5 min). */
+export const MAX_PUSH_DURATION_MS = 300_000;
 
 /** The part of a segment to transcode (Content-Slice-From / -To, ms; 0 = open end). */
 export interface SegmentClip {
@@ -86,8 +88,14 @@ function parseClip(fromText: string | undefined, toText: string | undefined): Se
   return fromMs > 0 || toMs > 0 ? { fromMs, toMs } : undefined;
 }
 
+/** Content-Duration in ms; as go-livepeer, a value that is not a whole number means the default. */
 function parseDuration(text: string | undefined): number {
-  return text && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : DEFAULT_PUSH_DURATION_MS;
+  if (!text || !/^[-+]?\d+$/.test(text.trim())) return DEFAULT_PUSH_DURATION_MS;
+  const ms = Number(text.trim());
+  // go-livepeer refuses these once it has read the body; here the body is never read.
+  if (!(ms >= 0 && ms <= MAX_PUSH_DURATION_MS))
+    throw new HttpError(400, `invalid duration ${text.trim()} ms: Content-Duration must be 0…${MAX_PUSH_DURATION_MS}`);
+  return ms;
 }
 
 function parseUint(v: string | undefined): number {

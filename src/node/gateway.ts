@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CandidateSource } from '../discovery/sources.ts';
 import { createPushRoute } from '../ingest/push.ts';
-import { startRtmpServer } from '../ingest/rtmp.ts';
+import { startRtmpServer, type RtmpServer } from '../ingest/rtmp.ts';
 import { PUSH_IDLE_TIMEOUT_MS, StreamRegistry } from '../ingest/streamRegistry.ts';
 import type { HttpRoute } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
@@ -66,33 +66,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
-  const streams: StreamLifecycle = new StreamLifecycle({
-    ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
-    ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
-    maxAttempts: config.maxAttempts,
-    defaultProfiles: () => broadcast.profiles,
-    hasCandidates: source !== undefined,
-    orchestrators: orchestratorAccess({ config, chain, source, broadcast, metrics, events, log }),
-    endIngest: (stream, reason) => registry.end(stream, reason),
-    hls,
-    ledger,
-    metrics,
-    events,
-    log,
-  });
-  const registry: StreamRegistry<StreamContext> = new StreamRegistry<StreamContext>({
-    authorize: (req) => streams.authorize(req),
-    onStarted: (stream) => {
-      const live = streams.open(stream);
-      if (stream.rtmp) pumpRtmpStream(live, stream.rtmp, streams, log);
-    },
-    onEnded: (stream, reason) => void streams.finish(stream, reason),
-    maxStreams: config.maxSessions,
-    idleTimeoutMs: PUSH_IDLE_TIMEOUT_MS,
-    log: log.child({ component: 'streams' }),
-  });
-
-  const rtmp = await startRtmpServer({ registry, host: config.rtmpAddr.host, port: config.rtmpAddr.port, log: log.child({ component: 'rtmp' }) });
+  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger });
+  // A listener that cannot start (port taken) leaves nothing running behind it.
+  const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
+    stopGauges();
+    await started?.close();
+    registry.close('gateway failed to start');
+    await ledger.close();
+    throw err;
+  };
+  const rtmp = await startRtmpServer({ registry, host: config.rtmpAddr.host, port: config.rtmpAddr.port, log: log.child({ component: 'rtmp' }) }).catch(
+    (err: unknown) => abandon(err),
+  );
   // The faces on -httpAddr, tried in order.
   const routes: HttpRoute[] = [
     createHlsRoute(hls, { currentManifest: config.currentManifest }),
@@ -101,13 +86,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       : []),
   ];
   const http = await startHttpListener({ host: config.httpAddr.host, port: config.httpAddr.port, log: log.child({ component: 'http' }), routes }).catch(
-    async (err: unknown) => {
-      stopGauges();
-      await rtmp.close();
-      registry.close('gateway failed to start');
-      await ledger.close();
-      throw err;
-    },
+    (err: unknown) => abandon(err, rtmp),
   );
   if (config.httpIngestNote) log.warn(config.httpIngestNote);
 
@@ -135,4 +114,45 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await ledger.close();
     },
   };
+}
+
+interface StreamParts {
+  chain: ChainServices | undefined;
+  source: CandidateSource | undefined;
+  broadcast: BroadcastConfig;
+  metrics: GatewayMetrics;
+  events: GatewayEventBus;
+  hls: HlsStore;
+  ledger: Ledger;
+}
+
+/** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
+function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
+  const { chain, source, broadcast, metrics, events, hls, ledger } = parts;
+  const streams: StreamLifecycle = new StreamLifecycle({
+    ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
+    ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
+    maxAttempts: config.maxAttempts,
+    defaultProfiles: () => broadcast.profiles,
+    hasCandidates: source !== undefined,
+    orchestrators: orchestratorAccess({ config, chain, source, broadcast, metrics, events, log }),
+    endIngest: (stream, reason) => registry.end(stream, reason),
+    hls,
+    ledger,
+    metrics,
+    events,
+    log,
+  });
+  const registry: StreamRegistry<StreamContext> = new StreamRegistry<StreamContext>({
+    authorize: (req) => streams.authorize(req),
+    onStarted: (stream) => {
+      const live = streams.open(stream);
+      if (stream.rtmp) pumpRtmpStream(live, stream.rtmp, streams, log);
+    },
+    onEnded: (stream, reason) => void streams.finish(stream, reason),
+    maxStreams: config.maxSessions,
+    idleTimeoutMs: PUSH_IDLE_TIMEOUT_MS,
+    log: log.child({ component: 'streams' }),
+  });
+  return { streams, registry };
 }

@@ -143,7 +143,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
   });
 
   it('answers 200 with an empty body without Accept: multipart/mixed, and reuses the stream', async () => {
-    const a = await put('/live/plain/0.ts', segment, {}, 'POST');
+    const a = await put('/live/plain/0.ts', segment, { 'Content-Duration': 'two seconds' }, 'POST');
     assert.equal(a.status, 200);
     assert.equal(await a.text(), '');
     const b = await put('/live/plain/1.ts', segment);
@@ -174,6 +174,8 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal((await put('/live/x/0.ts', segment, { 'Livepeer-Transcode-Configuration': '{bad json' })).status, 400);
     assert.equal((await put('/live/x/0.ts', segment, { 'Livepeer-Transcode-Configuration': '{"profiles": 5}' })).status, 400);
     assert.equal((await put('/live/x/0.ts', segment, { 'Content-Slice-From': '3000', 'Content-Slice-To': '1000' })).status, 400);
+    assert.equal((await put('/live/x/0.ts', segment, { 'Content-Duration': '-2000' })).status, 400, 'a negative duration');
+    assert.equal((await put('/live/x/0.ts', segment, { 'Content-Duration': '99999999999' })).status, 400, 'longer than 5 minutes');
     assert.equal(auths.filter((a) => a.urlId === 'x').length, 0, 'bad requests never reach authorization');
   });
 
