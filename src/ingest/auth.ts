@@ -27,7 +27,12 @@ export interface AuthWebhookResponse {
   recordObjectStoreUrl: string;
   previousSessions: string[];
   verificationFreq: number;
+  /** HTTP push (VOD): stretches the segment budgets when > 1. */
   timeoutMultiplier: number;
+  /**
+   * Per segment, from the Livepeer-Transcode-Configuration header of each push. As in go-livepeer, the auth
+   * webhook's value is not used: a stream-wide answer would re-initialise the session at every segment.
+   */
   forceSessionReinit: boolean;
 }
 
@@ -208,7 +213,6 @@ export interface StreamAuthAccepted {
   sessionId: string;
   verificationFreq: number;
   timeoutMultiplier: number;
-  forceSessionReinit: boolean;
   /** The answer that decided (header overrides webhook), or null. */
   response: AuthWebhookResponse | null;
 }
@@ -275,7 +279,6 @@ export async function authorizeStream(req: StreamAuthRequest): Promise<StreamAut
     sessionId: response?.sessionID ?? '',
     verificationFreq: response?.verificationFreq ?? 0,
     timeoutMultiplier: response?.timeoutMultiplier ?? 0,
-    forceSessionReinit: response?.forceSessionReinit ?? false,
     response,
   };
 }
