@@ -64,7 +64,7 @@ export interface StreamAttachment {
   readonly rtmp?: RtmpSource;
 }
 
-export type PublishRefusal = 'STREAM_ALREADY_LIVE' | 'PUBLISH_REFUSED' | 'AUTHORIZATION_FAILED' | 'TOO_MANY_STREAMS' | 'SHUTTING_DOWN';
+export type PublishRefusal = 'STREAM_ALREADY_LIVE' | 'PUBLISH_REFUSED' | 'AUTHORIZATION_FAILED' | 'TOO_MANY_STREAMS' | 'SHUTTING_DOWN' | 'START_FAILED';
 
 /** A publish that was not taken. HTTP push answers `status`; RTMP tells its publisher the message. */
 export class PublishRefusedError extends HttpError {
@@ -196,7 +196,10 @@ export class StreamRegistry<C> {
     try {
       this.opts.onStarted?.(stream);
     } catch (err) {
+      // e.g. profiles from the webhook that no orchestrator capability describes: the stream cannot run.
       this.#log.error({ err, manifestId }, 'stream start hook failed');
+      this.end(stream, `stream could not start: ${errorMessage(err)}`);
+      throw this.#refused(req, new PublishRefusedError(500, 'START_FAILED', `stream could not start: ${errorMessage(err)}`, err));
     }
     return stream;
   }

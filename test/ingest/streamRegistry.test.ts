@@ -243,13 +243,30 @@ describe('stream registry', () => {
     assert.deepEqual([late.status, late.code], [503, 'SHUTTING_DOWN']);
   });
 
-  it('keeps a stream when a hook throws', async () => {
+  it('ends a stream whose start hook throws (say, profiles no orchestrator can be asked for), and refuses the publish', async () => {
+    const ended: [string, string][] = [];
     const h = harness({
       onStarted: () => {
+        throw new Error('profile x: unknown output codec');
+      },
+      onEnded: (s, reason) => ended.push([s.manifestId, reason]),
+    });
+    const err = await refusal(h.open(rtmp('broken')));
+    assert.deepEqual([err.status, err.code], [500, 'START_FAILED']);
+    assert.match(err.message, /unknown output codec/);
+    assert.equal(h.registry.get('broken'), undefined);
+    assert.deepEqual(h.log.closed, [['a:broken', 'stream could not start: profile x: unknown output codec']], 'the publisher is let go');
+    assert.equal(ended.length, 1);
+  });
+
+  it('keeps a stream when the end hook throws, and ends it all the same', async () => {
+    const h = harness({
+      onEnded: () => {
         throw new Error('hook bug');
       },
     });
     const s: IngestStream<Ctx> = await h.open(rtmp('robust'));
-    assert.equal(h.registry.get('robust'), s);
+    assert.equal(h.registry.end(s, 'done'), true);
+    assert.equal(h.registry.get('robust'), undefined);
   });
 });
