@@ -271,7 +271,10 @@ export class StreamRunner {
     });
   }
 
-  /** A successful attempt: renditions queued for the playlists (in sequence order), counted, recorded. */
+  /**
+   * A successful attempt: renditions queued for the playlists, counted, recorded. They enter the playlists
+   * in sequence order, and the event feed hears of them then, so its segments come in order too.
+   */
   private async transcoded(
     seg: SegmentTask,
     uri: string,
@@ -279,7 +282,23 @@ export class StreamRunner {
     at: { attempt: number; tickets: number; started: number },
   ): Promise<SegmentOutcome> {
     const { manifestId, profiles } = this.opts;
-    this.publish(seg.id, () => this.addRenditions(seg, uri, r));
+    const latencyMs = performance.now() - at.started;
+    const renditions = profiles.flatMap((p, i) => {
+      const data = r.renditions[i]?.data;
+      return data ? [{ name: p.name, data }] : [];
+    });
+    const event = {
+      manifestId,
+      seq: seg.seq,
+      orchestrator: uri,
+      attempts: at.attempt,
+      latencyMs: Math.round(latencyMs),
+      renditions: renditions.map((x) => x.name),
+    };
+    this.publish(seg.id, () => {
+      this.addRenditions(seg, uri, r);
+      this.deps.events.emit('segment.transcoded', event);
+    });
     this.stats.transcodedSegments++;
     this.stats.ticketsSent += r.tickets;
     const metrics = this.deps.metrics;
@@ -287,25 +306,12 @@ export class StreamRunner {
     metrics?.transcoded.inc();
     metrics?.ticketsSent.inc(r.tickets);
     metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
-    const latencyMs = performance.now() - at.started;
     metrics?.overallLatency.observe(latencyMs / 1000);
     await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
     this.deps.log.info(
       { manifestId, seq: seg.seq, orchestrator: uri, attempt: at.attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) },
       'segment transcoded',
     );
-    const renditions = profiles.flatMap((p, i) => {
-      const data = r.renditions[i]?.data;
-      return data ? [{ name: p.name, data }] : [];
-    });
-    this.deps.events.emit('segment.transcoded', {
-      manifestId,
-      seq: seg.seq,
-      orchestrator: uri,
-      attempts: at.attempt,
-      latencyMs: Math.round(latencyMs),
-      renditions: renditions.map((x) => x.name),
-    });
     return { seq: seg.seq, transcoded: true, orchestrator: uri, attempts: at.attempt, tickets: at.tickets, renditions };
   }
 

@@ -118,7 +118,14 @@ describe('stream runner', () => {
       PROFILES.map((p) => p.name),
     );
     assert.equal(h.hls.segment(MID, PROFILES[1]!.name, 1)?.toString(), `${PROFILES[1]!.name}-1-o1`);
-    assert.deepEqual(h.names(), ['segment.transcoded', 'segment.transcoded']);
+    assert.deepEqual(
+      h.seen.map(([name, p]) => [name, (p as { seq: number }).seq]),
+      [
+        ['segment.transcoded', 0],
+        ['segment.transcoded', 1],
+      ],
+      'the feed hears of segments in playlist order',
+    );
   });
 
   it('has at most two segments at orchestrators, and a segment that fails does not hold back the next', async () => {
