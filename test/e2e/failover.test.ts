@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { getText, killAllPublishers, mediaSeqs, publish720p, sleep, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+import { getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
 
 describe('failover', () => {
   const orchs: RunningOrchestrator[] = [];
@@ -44,7 +44,7 @@ describe('failover', () => {
         await poll();
         return seen.size >= 2 ? true : undefined;
       },
-      20_000,
+      60_000,
       'first renditions',
     );
     const runner = gw.gateway.stream(mid)!;
@@ -52,10 +52,18 @@ describe('failover', () => {
     const victim = orchs.find((o) => o.uri === victimUri)!;
     await victim.stop();
     const killedAt = Math.max(...seen);
-    // keep polling until the stream ends
-    const done = pub.exited.then(() => true);
-    while (!(await Promise.race([done, sleep(400).then(() => false)]))) await poll();
-    await poll().catch(() => {});
+    // keep polling until the stream has finished its last segment (on a slow machine it lags behind the
+    // publisher); a rendition published between the last poll and the end is in the runner's outcomes
+    await pub.exited;
+    await waitUntil(
+      async () => {
+        await poll().catch(() => {});
+        return gw.gateway.stream(mid) ? undefined : true;
+      },
+      60_000,
+      'stream end',
+    );
+    for (const o of runner.outcomes) if (o.transcoded) seen.add(o.seq);
     const last = Math.max(...seen);
     assert.ok(last >= killedAt + 3, `stream went on after the kill (last ${last}, killed after ${killedAt})`);
     const min = Math.min(...seen);
