@@ -65,6 +65,15 @@ describe('on-chain gateway on the devnet', () => {
     };
     const ended = pub.exited.then(() => true);
     while (!(await Promise.race([ended, sleep(500).then(() => false)]))) await poll().catch(() => {});
+    // On a slow machine the stream lags behind its publisher: follow it until its last segment is done.
+    await waitUntil(
+      async () => {
+        await poll().catch(() => {});
+        return gateway.stream(mid) ? undefined : true;
+      },
+      60_000,
+      'stream end',
+    );
 
     // master: source first, then the two default renditions
     const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -146,15 +155,16 @@ describe('on-chain gateway on the devnet', () => {
     node.gateway.events.on('ticket.refused', (e) => refusedTickets.push(e));
     try {
       const mid = 'hostilechain';
-      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 60); // long enough for a slow machine; ended once checked
       await waitUntil(
         async () => {
           const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
           return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
         },
-        25_000,
+        60_000,
         'renditions',
       );
+      killAllPublishers(); // no new segments while the checks read the outcomes
       const runner = node.gateway.stream(mid)!;
       assert.ok(
         runner.outcomes.every((o) => o.orchestrator === good.uri),
@@ -200,7 +210,7 @@ describe('on-chain gateway on the devnet', () => {
     const started: RunningOrchestrator[] = [forger, overbiller];
     try {
       const mid = 'verified';
-      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 60); // long enough for a slow machine; ended once checked
       await waitUntil(async () => (node.gateway.stream(mid) ? true : undefined), 10_000, 'stream start');
       started.push(await startOrchestrator({ ...common, port: goodPort }));
       await waitUntil(
@@ -208,9 +218,10 @@ describe('on-chain gateway on the devnet', () => {
           const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
           return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
         },
-        30_000,
+        60_000,
         'verified renditions',
       );
+      killAllPublishers(); // no new segments while the checks read the outcomes
       const runner = node.gateway.stream(mid)!;
       const first = runner.outcomes.find((o) => o.seq === 0)!;
       assert.equal(first.transcoded, true, JSON.stringify(first));
@@ -243,8 +254,9 @@ describe('on-chain gateway on the devnet', () => {
     assert.deepEqual(cfg, { MaxPrice: '1300/1', TranscodingOptions: 'P240p30fps16x9' });
     try {
       const stream = 'usdpriced';
-      publish720p(`${node.gateway.rtmpUrl}/live/${stream}`, 6);
-      await waitUntil(async () => (node.gateway.stream(stream)?.outcomes.some((o) => o.transcoded) ? true : undefined), 25_000, 'a transcoded segment');
+      publish720p(`${node.gateway.rtmpUrl}/live/${stream}`, 60); // long enough for a slow machine; ended once checked
+      await waitUntil(async () => (node.gateway.stream(stream)?.outcomes.some((o) => o.transcoded) ? true : undefined), 60_000, 'a transcoded segment');
+      killAllPublishers();
       const runner = node.gateway.stream(stream)!;
       assert.ok(runner.outcomes.every((o) => o.orchestrator !== dear!.uri));
       assert.match(runner.opts.pool.status().find((s) => s.uri === dear!.uri)?.reason ?? '', /price above -maxPricePerUnit/);
