@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+import { getText, killAllPublishers, mediaSeqs, publish720p, sleep, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
 
 describe('failover', () => {
   const orchs: RunningOrchestrator[] = [];
@@ -54,7 +54,8 @@ describe('failover', () => {
     const killedAt = Math.max(...seen);
     // keep polling until the stream has finished its last segment (on a slow machine it lags behind the
     // publisher); a rendition published between the last poll and the end is in the runner's outcomes
-    await pub.exited;
+    const exited = pub.exited.then(() => true);
+    while (!(await Promise.race([exited, sleep(400).then(() => false)]))) await poll().catch(() => {});
     await waitUntil(
       async () => {
         await poll().catch(() => {});

@@ -231,8 +231,9 @@ describe('on-chain gateway on the devnet', () => {
       assert.match(errors[forger.uri] ?? '', /not signed by orchestrator/);
       assert.match(errors[overbiller.uri] ?? '', /billed \d+ pixels, the segment holds \d+/);
       assert.ok(
-        runner.outcomes.filter((o) => o.seq !== 0).every((o) => o.orchestrator === first.orchestrator),
-        'later segments stay on the honest one',
+        // (a segment that timed out everywhere on a loaded machine has no orchestrator; none is a cheater's)
+        runner.outcomes.filter((o) => o.seq !== 0 && o.transcoded).every((o) => o.orchestrator === first.orchestrator),
+        `later segments stay on the honest one: ${JSON.stringify(runner.outcomes)}`,
       );
     } finally {
       killAllPublishers();
