@@ -60,7 +60,7 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
     }
     assert.equal(orch.stats.ticketsReceived, 0, 'no tickets off-chain');
     await pub.exited;
-    await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 10_000, 'stream end');
+    await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 60_000, 'stream end');
     // -monitor: Prometheus metrics under go-livepeer's names
     const metrics = (await getText(`${gw.controlUrl}/metrics`)).text;
     const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
