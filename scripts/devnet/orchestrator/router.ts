@@ -8,8 +8,8 @@ import { isGrpcRequest, serveUnary, type UnaryHandler } from './grpcUnary.ts';
 
 // With allowHTTP1 an HTTP/1.1 request arrives as node:http's request and response, which have the
 // same shape for everything used here.
-export type Request = Http2ServerRequest;
-export type Response = Http2ServerResponse;
+export type RouteRequest = Http2ServerRequest;
+export type RouteResponse = Http2ServerResponse;
 
 export interface RouteMatch {
   /** The request path without the query. */
@@ -22,11 +22,11 @@ export interface Route {
   methods: readonly string[];
   /** An exact path, or a pattern whose capture groups become `params`. */
   path: string | RegExp;
-  handle(req: Request, res: Response, match: RouteMatch): void | Promise<void>;
+  handle(req: RouteRequest, res: RouteResponse, match: RouteMatch): void | Promise<void>;
 }
 
 /** Plain-text answer, the shape of go-livepeer's http.Error; a no-op once the answer has started. */
-export function sendPlainText(res: Response, status: number, text: string): void {
+export function sendPlainText(res: RouteResponse, status: number, text: string): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
   res.end(`${text}\n`);
@@ -39,7 +39,7 @@ function match(route: Route, method: string, path: string): RouteMatch | undefin
   return m ? { path, params: m.slice(1).map((p) => p ?? '') } : undefined;
 }
 
-export type RequestListener = (req: Request, res: Response) => Promise<void>;
+export type RequestListener = (req: RouteRequest, res: RouteResponse) => Promise<void>;
 
 export function router(rpcs: Readonly<Record<string, UnaryHandler>>, routes: readonly Route[], log: Logger): RequestListener {
   return async (req, res) => {

@@ -7,7 +7,7 @@ import { encodeMessage, type OrchestratorInfo, type TranscodeResult } from '../.
 import type { OrchestratorContext } from './context.ts';
 import { orchestratorInfo } from './orchestratorInfo.ts';
 import type { LogFields } from './paymentDesk.ts';
-import { sendPlainText, type Request, type Response, type Route } from './router.ts';
+import { sendPlainText, type RouteRequest, type RouteResponse, type Route } from './router.ts';
 import { readSegment } from './segmentBody.ts';
 import { checkSegmentCredentials, type SegmentCredentials } from './segmentCredentials.ts';
 import { publishRenditions, signRenditions } from './transcodeResult.ts';
@@ -17,7 +17,7 @@ export function segmentRoute(ctx: OrchestratorContext): Route {
   return { methods: ['POST'], path: '/segment', handle: (req, res) => handleSegment(ctx, req, res) };
 }
 
-async function handleSegment(ctx: OrchestratorContext, req: Request, res: Response): Promise<void> {
+async function handleSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse): Promise<void> {
   const started = Date.now();
   const entry: LogFields = { event: 'segment' };
   let renditionPaths: string[] = [];
@@ -37,7 +37,7 @@ async function handleSegment(ctx: OrchestratorContext, req: Request, res: Respon
 }
 
 /** The accepted path; returns the rendition paths the broadcaster will fetch. */
-async function serveSegment(ctx: OrchestratorContext, req: Request, res: Response, entry: LogFields): Promise<string[]> {
+async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse, entry: LogFields): Promise<string[]> {
   const job = checkSegmentCredentials(ctx, req);
   const { payment, seg, sender, sessionId } = job;
   Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
