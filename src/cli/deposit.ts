@@ -11,6 +11,7 @@ import { prepareBrokerTx, sendBrokerTx, type BrokerAction, type PreparedBrokerTx
 import { createWallet, type TxOptions, type TxProgress } from '../eth/transactions.ts';
 import { presetByName, type VideoProfile } from '../media/profiles.ts';
 import { estimateFee } from '../pm/ev.ts';
+import { minRedeemableFaceValue, redeemGasFor, redemptionCost, targetFaceValue, TX_COST_MULTIPLIER } from '../pm/faceValue.ts';
 import { div, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { maxFaceValue, type SenderInfo } from '../pm/senderInfo.ts';
 import { keystoreDir } from './account.ts';
@@ -35,13 +36,6 @@ const ETH_FLAGS = [
   'config',
 ] as const;
 
-/** Gas of one ticket redemption, as orchestrators estimate it (go-livepeer): Arbitrum and L1. */
-export const REDEEM_GAS_ARBITRUM = 1_200_000n;
-export const REDEEM_GAS_L1 = 350_000n;
-/** Orchestrators offer face values of 100 × the redemption cost. */
-export const TX_COST_MULTIPLIER = 100n;
-/** Orchestrators refuse when the face value is below both the redemption cost and redeemGas × 3 gwei. */
-export const MIN_GAS_PRICE_FLOOR = 3_000_000_000n;
 export const DEFAULT_PROFILES = 'P240p30fps16x9,P360p30fps16x9';
 export const SEGMENT_MS = 2_000;
 
@@ -245,16 +239,16 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   }
 
   // What face values orchestrators will offer with this reserve.
-  const redeemGas = conn.network.arbitrum ? REDEEM_GAS_ARBITRUM : REDEEM_GAS_L1;
-  const txCost = redeemGas * gasPrice;
-  const typical = txCost * TX_COST_MULTIPLIER;
-  const floor = txCost < redeemGas * MIN_GAS_PRICE_FLOOR ? txCost : redeemGas * MIN_GAS_PRICE_FLOOR;
+  const redeemGas = redeemGasFor(conn.network.arbitrum);
+  const txCost = redemptionCost(redeemGas, gasPrice);
+  const typical = targetFaceValue(redeemGas, gasPrice);
+  const floor = minRedeemableFaceValue(redeemGas, gasPrice);
   const share = s.reserveShare;
   line(io, 'Pool', `${s.poolSize} orchestrators; each may claim ${eth(share)} of the reserve per round (reserve ÷ pool size)`);
   line(
     io,
     'Face values',
-    `at ${gwei(gasPrice)} a redemption costs ${eth(txCost)} (${redeemGas} gas); orchestrators offer face values up to ${eth(typical)} (100×)`,
+    `at ${gwei(gasPrice)} a redemption costs ${eth(txCost)} (${redeemGas} gas); orchestrators offer face values up to ${eth(typical)} (${TX_COST_MULTIPLIER}×)`,
   );
   let verdict: string;
   const offered = share < typical ? share : typical;

@@ -58,6 +58,8 @@ export interface SessionPoolOptions {
   suspensions?: Suspensions;
   /** clock, for tests */
   now?: () => number;
+  /** an orchestrator was suspended for a failure (the node reports it on its event feed) */
+  onSuspended?: (uri: string, reason: string) => void;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -226,6 +228,7 @@ export class SessionPool {
     this.suspensions.suspend(session.uri, penalty, reason);
     this.statuses.set(session.uri, { uri: session.uri, state: 'suspended', reason });
     this.opts.log?.('orchestrator suspended', { uri: session.uri, reason, refreshes: penalty });
+    this.opts.onSuspended?.(session.uri, reason);
   }
 
   /** Drops a session without suspending it (e.g. it changed its mind about price). */

@@ -2,11 +2,11 @@
 // and the default transcoding profiles. New profiles apply to new streams; the price applies at once.
 import { parsePresets, PRESETS, type VideoProfile } from '../media/profiles.ts';
 import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
+import { GatewayError } from '../lib/errors.ts';
 import type { Rat } from '../lib/rat.ts';
 
-export class BroadcastConfigError extends Error {
-  override name = 'BroadcastConfigError';
-}
+/** A run-time setting that cannot be applied; the message says what to send instead. */
+export class BroadcastConfigError extends GatewayError {}
 
 export class BroadcastConfig {
   constructor(
