@@ -9,6 +9,7 @@ import {
   http,
   LimitExceededRpcError,
   TimeoutError,
+  type Address,
   type Chain,
   type PublicClient,
   type Transport,
@@ -17,6 +18,9 @@ import { arbitrum } from 'viem/chains';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError, unwrapEthError } from './errors.ts';
 import { ARBITRUM_ONE_CHAIN_ID, type OnchainNetwork } from './networks.ts';
+import { redactText, redactUrl } from './redact.ts';
+
+export { redactText, redactUrl };
 
 /** Counts of what the client sent, for tests and metrics. */
 export interface RpcStats {
@@ -30,30 +34,6 @@ export interface RpcStats {
 
 export function newRpcStats(): RpcStats {
   return { requests: 0, failovers: 0, byEndpoint: new Map() };
-}
-
-/**
- * The URL without what may be a secret: user info, path and query (API keys live there).
- * `https://user:pw@arb.example.com/v2/KEY?x=1` → `https://arb.example.com/…`.
- */
-export function redactUrl(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return '<unparseable URL>';
-  }
-  const hidden = (u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '';
-  return `${u.protocol}//${u.host}${hidden ? '/…' : ''}`;
-}
-
-/** Replaces every configured URL (and its path-less form) in `text` by its redacted form. */
-export function redactText(text: string, urls: readonly string[]): string {
-  let out = text;
-  for (const url of [...urls].sort((a, b) => b.length - a.length)) {
-    if (url) out = out.split(url).join(redactUrl(url));
-  }
-  return out;
 }
 
 /** Splits -ethUrl (comma list) and checks each entry is an http(s) URL. */
@@ -218,6 +198,8 @@ export interface EthClient {
   readonly transport: Transport;
   readonly chain: Chain;
   readonly chainId: number;
+  /** Multicall3, which every multi-read goes through (viem finds it in the chain definition). */
+  readonly multicall3: Address;
   readonly network: OnchainNetwork;
   readonly urls: readonly string[];
   readonly stats: RpcStats;
@@ -263,5 +245,5 @@ export async function connectEthClient(opts: EthClientOptions): Promise<EthClien
     // requests stays predictable (viem would otherwise nest multicalls inside multicalls).
     cacheTime: 0,
   });
-  return { publicClient, transport, chain, chainId, network: opts.network, urls: opts.urls, stats, endpoints };
+  return { publicClient, transport, chain, chainId, multicall3: MULTICALL3_ADDRESS, network: opts.network, urls: opts.urls, stats, endpoints };
 }

@@ -5,7 +5,6 @@ import { zeroHash, type Hex } from 'viem';
 import type { ChainView } from '../pm/validate.ts';
 import type { ExpirationParams } from '../pm/ticketParams.ts';
 import { bondingManagerAbi } from './abi/bondingManager.ts';
-import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { roundsManagerAbi } from './abi/roundsManager.ts';
 import { ticketBrokerAbi } from './abi/ticketBroker.ts';
 import type { EthClient } from './client.ts';
@@ -157,7 +156,6 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
   private async readRounds(l1Block: bigint): Promise<RoundSnapshot> {
     const rm = { address: this.contracts.roundsManager, abi: roundsManagerAbi } as const;
     const [currentRound, initialized, lastInit, startBlock, roundLength, poolSize, validity] = await this.eth.publicClient.multicall({
-      multicallAddress: MULTICALL3_ADDRESS,
       allowFailure: false,
       batchSize: 0,
       contracts: [
@@ -174,7 +172,6 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
     const want = [lastInit, lastInit > 0n ? lastInit - 1n : 0n].filter((r) => !this.hashes.has(r));
     if (want.length > 0) {
       const got = await this.eth.publicClient.multicall({
-        multicallAddress: MULTICALL3_ADDRESS,
         allowFailure: false,
         batchSize: 0,
         contracts: want.map((r) => ({ ...rm, functionName: 'blockHashForRound' as const, args: [r] as const })),
