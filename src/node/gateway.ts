@@ -2,7 +2,6 @@
 //   ingest (RTMP, HTTP push) → media (segmenter) → stream (session pool, pm, net) → server (HLS)
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Address } from 'viem';
 import type { NodeConfig } from './config.ts';
 import { SessionPool, type OrchSession } from '../discovery/sessionPool.ts';
@@ -116,7 +115,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   updateGauges();
   const gauges = setInterval(updateGauges, 5000);
   gauges.unref();
-  const ledger = new Ledger(join(config.datadir, 'ledger'));
+  const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
   const source = candidateSource(config, chain, log);

@@ -3,15 +3,29 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { ChainIdMismatchError } from '../eth/errors.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export type NodeDb = Level<string, string>;
 
 /** Directory of the database inside -datadir. */
 export const DB_DIR_NAME = 'gatewaydb';
 
-export class StoreError extends Error {
-  override name = 'StoreError';
+export class StoreError extends GatewayError {
+  constructor(message: string, opts: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: opts.code ?? 'STORE', cause: opts.cause });
+  }
+}
+
+/** The data directory belongs to another chain than the RPC serves. */
+export class DatadirChainMismatchError extends StoreError {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`expecting chainID of ${expected}, but got ${actual}. Did you change networks without changing network name or datadir?`, {
+      code: 'DATADIR_CHAIN_MISMATCH',
+    });
+  }
 }
 
 const opened = new Map<string, { db: NodeDb; refs: number; ready: Promise<void> }>();
@@ -36,9 +50,12 @@ export async function openNodeDb(datadir: string): Promise<DbHandle> {
         opened.delete(location);
         const cause = (err as { cause?: { code?: string } }).cause;
         if (cause?.code === 'LEVEL_LOCKED') {
-          throw new StoreError(`the data directory ${datadir} is in use by another livepeer-gateway process; stop it or pass another -datadir`);
+          throw new StoreError(`the data directory ${datadir} is in use by another livepeer-gateway process; stop it or pass another -datadir`, {
+            code: 'DATADIR_IN_USE',
+            cause: err,
+          });
         }
-        throw new StoreError(`cannot open the database in ${datadir}: ${(err as Error).message}`);
+        throw new StoreError(`cannot open the database in ${datadir}: ${(err as Error).message}`, { cause: err });
       }
     })();
     entry = { db, refs: 0, ready };
@@ -79,11 +96,7 @@ export async function checkOrStoreChainId(db: NodeDb, chainId: number): Promise<
     return;
   }
   if (Number(stored) !== chainId) {
-    throw new ChainIdMismatchError(
-      Number(stored),
-      chainId,
-      `expecting chainID of ${stored}, but got ${chainId}. Did you change networks without changing network name or datadir?`,
-    );
+    throw new DatadirChainMismatchError(Number(stored), chainId);
   }
 }
 

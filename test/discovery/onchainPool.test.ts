@@ -9,9 +9,10 @@ import type { Address } from 'viem';
 import { deactivateOrchestrator, mineToNextRound, setServiceURI } from '../../scripts/devnet/deploy.ts';
 import { OnchainPool, type RoundSource } from '../../src/discovery/onchainPool.ts';
 import { connectEth, lazyConnection, type EthSettings } from '../../src/eth/connect.ts';
-import { ChainIdMismatchError, EthUnreachableError } from '../../src/eth/errors.ts';
+import { EthUnreachableError } from '../../src/eth/errors.ts';
 import { RoundsWatcher } from '../../src/eth/rounds.ts';
 import { readTranscoderPool, type PoolOrchestrator } from '../../src/eth/transcoderPool.ts';
+import { DatadirChainMismatchError } from '../../src/store/level.ts';
 import { PoolCache } from '../../src/store/poolCache.ts';
 import { withDevnet, type DevnetOrchestrator } from '../helpers/devnet.ts';
 import { closedPort } from '../eth/helpers.ts';
@@ -126,7 +127,7 @@ describe('on-chain discovery', () => {
     const dir = await datadir();
     await (await PoolCache.open(dir, { chainId: 42161 })).close();
     await assert.rejects(PoolCache.open(dir, { chainId: 1 }), (e: Error) => {
-      assert.ok(e instanceof ChainIdMismatchError);
+      assert.ok(e instanceof DatadirChainMismatchError);
       assert.equal(e.message, 'expecting chainID of 42161, but got 1. Did you change networks without changing network name or datadir?');
       return true;
     });
