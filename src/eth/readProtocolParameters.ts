@@ -44,8 +44,7 @@ export async function readProtocolParameters(eth: EthClient, contracts: Livepeer
       { address: contracts.controller, abi: controllerAbi, functionName: 'paused' },
     ],
   });
-  const [poolMaxSize, roundLength, roundLockAmount, unbondingPeriod, inflation, inflationChange, targetBondingRate, totalBonded, totalSupply, paused] =
-    results;
+  const [poolMaxSize, roundLength, roundLockAmount, unbondingPeriod, inflation, inflationChange, targetBondingRate, totalBonded, totalSupply, paused] = results;
   return {
     numActiveTranscoders: valueOrNull(poolMaxSize),
     roundLength: valueOrNull(roundLength),

@@ -134,9 +134,7 @@ export async function readOrchestrators(eth: EthClient, contracts: LivepeerContr
   const chunks: (typeof calls)[] = [];
   for (let i = 0; i < calls.length; i += READS_PER_MULTICALL) chunks.push(calls.slice(i, i + READS_PER_MULTICALL));
   const answers = await Promise.all(
-    chunks.map((contractsChunk) =>
-      eth.publicClient.multicall({ allowFailure: true, contracts: contractsChunk, batchSize: 0 }),
-    ),
+    chunks.map((contractsChunk) => eth.publicClient.multicall({ allowFailure: true, contracts: contractsChunk, batchSize: 0 })),
   );
   const results = answers.flat();
   return addresses.map((address, i) => {

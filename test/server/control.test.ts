@@ -109,6 +109,11 @@ describe('control API off-chain', () => {
     assert.deepEqual(await call(server, '/setBroadcastConfig', { transcodingOptions: 'P360p30fps16x9' }).then((r) => r.status), 200);
   });
 
+  test('a form body over 1 MiB is 400 before the route runs', async () => {
+    const big = await call(server, '/fundDeposit', { amount: '1'.repeat((1 << 20) + 1) });
+    assert.deepEqual([big.status, big.text], [400, 'request body too large\n']);
+  });
+
   test('unknown paths are 404; /metrics only with a registry', async () => {
     assert.deepEqual(await call(server, '/nope').then((r) => [r.status, r.text]), [404, '404 page not found\n']);
     assert.equal((await call(server, '/metrics')).status, 404);
