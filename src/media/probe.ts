@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GatewayError } from '../lib/errors.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -19,8 +20,10 @@ export interface MediaInfo {
   readonly audioCodec: string;
 }
 
-export class ProbeError extends Error {
-  override name = 'ProbeError';
+export class ProbeError extends GatewayError {
+  constructor(message: string) {
+    super(message, { code: 'PROBE_FAILED' });
+  }
 }
 
 interface FfprobeJson {

@@ -3,9 +3,12 @@
 import { parsePresets, PRESETS, type VideoProfile } from '../media/profiles.ts';
 import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
 import type { Rat } from '../lib/rat.ts';
+import { GatewayError } from '../lib/errors.ts';
 
-export class BroadcastConfigError extends Error {
-  override name = 'BroadcastConfigError';
+export class BroadcastConfigError extends GatewayError {
+  constructor(message: string) {
+    super(message, { code: 'BROADCAST_CONFIG_INVALID' });
+  }
 }
 
 export class BroadcastConfig {
