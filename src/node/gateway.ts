@@ -147,7 +147,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       maxPrice: () => broadcast.maxPrice(),
       ignoreMaxPriceIfNeeded: config.ignoreMaxPriceIfNeeded,
       discoveryTimeoutMs: config.discoveryTimeoutMs,
-      log: (msg, fields) => log.debug(fields ?? {}, msg),
+      log,
     });
   }
 

@@ -16,6 +16,7 @@ import { DatadirChainMismatchError } from '../../src/store/level.ts';
 import { PoolCache } from '../../src/store/poolCache.ts';
 import { withDevnet, type DevnetOrchestrator } from '../helpers/devnet.ts';
 import { closedPort } from '../eth/helpers.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const devnet = withDevnet({ resetEach: true });
 const dirs: string[] = [];
@@ -35,6 +36,7 @@ const settings = (): EthSettings => ({ network: 'devnet', ethUrl: devnet.rpcUrl,
 async function startPool(s: EthSettings, cache: PoolCache, rounds?: RoundSource): Promise<OnchainPool> {
   const eth = lazyConnection(s);
   const pool = new OnchainPool({
+    log: silentLogger(),
     read: async (hint) => {
       const c = await eth();
       return readTranscoderPool(c.client, c.contracts, { hint });
@@ -167,7 +169,7 @@ describe('candidate rules (no chain)', () => {
       on: (_e, l) => listeners.push(l as () => void),
       off: () => undefined,
     };
-    const pool = new OnchainPool({ read: async () => list, rounds, refreshIntervalMs: 3_600_000 });
+    const pool = new OnchainPool({ log: silentLogger(), read: async () => list, rounds, refreshIntervalMs: 3_600_000 });
     await pool.start();
     await pool.refresh();
     assert.deepEqual(
@@ -181,7 +183,7 @@ describe('candidate rules (no chain)', () => {
     );
     pool.stop();
 
-    const noRounds = new OnchainPool({ read: async () => list, refreshIntervalMs: 3_600_000 });
+    const noRounds = new OnchainPool({ log: silentLogger(), read: async () => list, refreshIntervalMs: 3_600_000 });
     await noRounds.start();
     await noRounds.refresh();
     assert.deepEqual(

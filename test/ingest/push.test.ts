@@ -17,6 +17,7 @@ import {
 } from '../../src/ingest/push.ts';
 import { startHttpListener, type HttpListener } from '../../src/server/http.ts';
 import { makeTestClip, waitFor } from '../media/testMedia.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 interface Ctx {
   n: number;
@@ -79,7 +80,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
       },
       onStreamEnded: (s, reason) => ended.push([s, reason]),
     });
-    http = await startHttpListener({ port: 0, routes: [push.route] });
+    http = await startHttpListener({ log: silentLogger(), port: 0, routes: [push.route] });
   });
   after(async () => {
     push.close();
