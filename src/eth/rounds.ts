@@ -2,6 +2,7 @@
 // time watcher keeps, offered as a synchronous snapshot for the payment code.
 import { EventEmitter } from 'node:events';
 import { zeroHash, type Hex } from 'viem';
+import type { Logger } from '../lib/log.ts';
 import type { ChainView } from '../pm/validate.ts';
 import type { ExpirationParams } from '../pm/ticketParams.ts';
 import { bondingManagerAbi } from './abi/bondingManager.ts';
@@ -9,7 +10,7 @@ import { roundsManagerAbi } from './abi/roundsManager.ts';
 import { ticketBrokerAbi } from './abi/ticketBroker.ts';
 import type { EthClient } from './client.ts';
 import type { LivepeerContracts } from './contracts.ts';
-import { EthError } from './errors.ts';
+import { describeEthError, EthError } from './errors.ts';
 
 export interface RoundSnapshot {
   currentRound: bigint;
@@ -54,8 +55,8 @@ export async function latestL1Block(eth: EthClient): Promise<bigint> {
 export interface RoundsWatcherOptions {
   /** -blockPollingInterval in ms (default 5 000). */
   intervalMs?: number;
-  /** Told about failed polls (the watcher keeps polling). */
-  onError?: (err: unknown) => void;
+  /** Failed polls are logged as warnings (the watcher keeps polling). */
+  log: Logger;
 }
 
 export interface RoundsWatcherEvents {
@@ -78,7 +79,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
   constructor(
     private readonly eth: EthClient,
     private readonly contracts: LivepeerContracts,
-    private readonly opts: RoundsWatcherOptions = {},
+    private readonly opts: RoundsWatcherOptions,
   ) {
     super();
     this.intervalMs = opts.intervalMs ?? 5_000;
@@ -147,7 +148,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
       }
       return next;
     } catch (err) {
-      this.opts.onError?.(err);
+      this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'round poll failed');
       if (this.listenerCount('error') > 0) this.emit('error', err);
       throw err;
     }

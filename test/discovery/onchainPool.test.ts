@@ -71,7 +71,7 @@ describe('on-chain discovery', () => {
     await deactivateOrchestrator(devnet.rpcUrl, devnet.contracts, o3.address);
 
     const conn = await connectEth(settings());
-    const rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    const rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     await rounds.start();
     const cache = await PoolCache.open(await datadir(), { chainId: conn.client.chainId });
     const pool = await startPool(settings(), cache, rounds);

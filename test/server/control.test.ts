@@ -129,7 +129,7 @@ describe('control API on-chain (devnet)', () => {
   before(async () => {
     const conn = await connectEth({ network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller, pollingIntervalMs: 20 });
     const wallet = createWallet(conn.client, devnet.accounts.broadcaster.privateKey);
-    rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     await rounds.start();
     server = await startControlServer({
       port: 0,
