@@ -55,12 +55,7 @@ export async function readSenderState(eth: EthClient, contracts: LivepeerContrac
         { address: eth.multicall3, abi: multicall3Abi, functionName: 'getEthBalance', args: [address] },
       ],
     });
-  const [sender, reserve] = senderInfo;
-  const info: SenderInfo = {
-    deposit: sender.deposit,
-    withdrawRound: sender.withdrawRound,
-    reserve: { fundsRemaining: reserve.fundsRemaining, claimedInCurrentRound: reserve.claimedInCurrentRound },
-  };
+  const info = senderInfoFromTuples(senderInfo);
   return {
     address,
     info,
