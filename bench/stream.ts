@@ -9,6 +9,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalNetwork } from '../scripts/devnet/network.ts';
+import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 const seconds = Number(process.argv[2] ?? 20);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -51,7 +52,7 @@ const idle = procStats(gw.pid!);
 
 const publishStart = Date.now();
 const ffmpeg = spawn(
-  'ffmpeg',
+  ffmpegPath(),
   [
     '-hide_banner',
     '-loglevel',
@@ -86,7 +87,7 @@ const ffmpeg = spawn(
     'flv',
     `${rtmp}/live/bench`,
   ],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
+  { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const firstSeen: Record<string, Map<number, number>> = { source: new Map(), P240p30fps16x9: new Map(), P360p30fps16x9: new Map() };
 let peakRss = 0;

@@ -14,6 +14,7 @@ import { normalizeGoArgs } from '../src/cli/flags.ts';
 import { createLogger } from '../src/node/logger.ts';
 import { runUntilSignal, startNode } from '../src/node/run.ts';
 import { ratToDecimal, rat } from '../src/lib/rat.ts';
+import { checkMediaTools, describeMediaTools, ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 const KEYSTORE = fileURLToPath(new URL('../keystore', import.meta.url));
 const args = process.argv.slice(2);
@@ -33,6 +34,7 @@ for (const a of normalizeGoArgs(extra)) {
 }
 const config = buildNodeConfig(flags);
 const log = createLogger(config.verbosity);
+log.info(describeMediaTools(await checkMediaTools()));
 const node = await startNode(config, log, process.stdout);
 
 const depositOf = () => net.broadcasterDeposit();
@@ -63,7 +65,7 @@ if (demo) {
   process.stdout.write(`Publishing a 30 s 1280x720 test pattern to ${node.gateway.rtmpUrl}/live/${mid} …\n`);
   process.stdout.write(`Watch it: ${http}/stream/${mid}.m3u8\n`);
   const ffmpeg = spawn(
-    'ffmpeg',
+    ffmpegPath(),
     [
       '-hide_banner',
       '-loglevel',
@@ -98,7 +100,7 @@ if (demo) {
       'flv',
       `${node.gateway.rtmpUrl}/live/${mid}`,
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const progress = setInterval(() => {
     const s = node.gateway.stream(mid)?.stats;

@@ -1,11 +1,13 @@
 // The root command: `livepeer-gateway -gateway [flags]` runs the node.
 import type { Command } from 'commander';
 import { redactUrl } from '../eth/client.ts';
+import { checkMediaTools, describeMediaTools } from '../media/ffmpegBinaries.ts';
 import { createLogger } from '../node/logger.ts';
 import { runUntilSignal, startNode } from '../node/run.ts';
 import { FlagError, IGNORED_FLAGS, NODE_FLAGS } from './flags.ts';
 import { buildNodeConfig } from './nodeConfig.ts';
 import { flagGiven, flagValues } from './program.ts';
+import { terminalPrompt } from './prompt.ts';
 import { VERSION_TEXT } from './version.ts';
 
 /** URLs may carry API keys or tokens in their path or query; only scheme, host and port are shown. */
@@ -42,9 +44,12 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     for (const name of IGNORED_FLAGS) {
       if (values.has(name)) log.warn({ flag: name }, `-${name} is an orchestrator flag; a gateway ignores it`);
     }
+    // Which ffmpeg this run uses, and a clear stop now (not at the first stream) when there is none.
+    log.info(describeMediaTools(await checkMediaTools()));
     // A stray rejection from one stream or peer must not take every other stream down with it.
     process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
-    const node = await startNode(config, log, io.out);
+    const prompt = terminalPrompt();
+    const node = await startNode(config, log, io.out, prompt ? { prompt } : {});
     await runUntilSignal(node, log);
   });
 }

@@ -1,6 +1,6 @@
 // livepeer-gateway: command line entry. Go-style flags as `livepeer -gateway` takes them.
 import { Command, CommanderError } from 'commander';
-import { registerAccountCommands } from './account.ts';
+import { ACCOUNT_VALUE_FLAGS, registerAccountCommands } from './account.ts';
 import { DEPOSIT_VALUE_FLAGS, registerDepositCommands } from './deposit.ts';
 import { FlagError, normalizeGoArgs } from './flags.ts';
 import { registerGatewayAction } from './gatewayCommand.ts';
@@ -17,7 +17,7 @@ export function buildProgram(io: Io): Command {
     .enablePositionalOptions()
     .showHelpAfterError(false);
   addIgnoredFlags(addNodeFlags(program));
-  registerAccountCommands(program, io.out);
+  registerAccountCommands(program, io);
   registerDepositCommands(program, io);
   registerGatewayAction(program, io);
   return program;
@@ -27,7 +27,7 @@ export function buildProgram(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   try {
     const program = buildProgram(io);
-    await program.parseAsync(normalizeGoArgs(argv, { extraBools: ['yes'], extraValues: DEPOSIT_VALUE_FLAGS }), { from: 'user' });
+    await program.parseAsync(normalizeGoArgs(argv, { extraBools: ['yes'], extraValues: [...DEPOSIT_VALUE_FLAGS, ...ACCOUNT_VALUE_FLAGS] }), { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError && err.exitCode === 0) return 0; // --help, --version

@@ -4,8 +4,8 @@ import { GatewayError } from '../lib/errors.ts';
 export const DEFAULT_ORCHESTRATOR_PORT = 8935;
 
 export class OrchestratorUriError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'ORCHESTRATOR_URI_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ORCHESTRATOR_URI_INVALID', cause: opts.cause });
   }
 }
 

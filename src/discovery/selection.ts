@@ -15,8 +15,8 @@ export interface SelectionWeights {
 export const DEFAULT_SELECTION_WEIGHTS: SelectionWeights = { stake: 0.7, price: 0, random: 0.3, priceExpFactor: 100 };
 
 export class SelectionWeightsError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'SELECTION_WEIGHTS_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'SELECTION_WEIGHTS_INVALID', cause: opts.cause });
   }
 }
 

@@ -12,15 +12,15 @@ export class EthError extends GatewayError {
 
 /** -network / -ethController / -ethUrl cannot be used as given. */
 export class EthConfigError extends EthError {
-  constructor(message: string) {
-    super(message, { code: 'ETH_CONFIG' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ETH_CONFIG', cause: opts.cause });
   }
 }
 
 /** No configured RPC endpoint answered. */
 export class EthUnreachableError extends EthError {
-  constructor(message: string) {
-    super(message, { code: 'ETH_UNREACHABLE' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ETH_UNREACHABLE', cause: opts.cause });
   }
 }
 
@@ -37,8 +37,8 @@ export class ChainIdMismatchError extends EthError {
 
 /** The Controller has no address for a contract the gateway needs (wrong -ethController?). */
 export class ContractNotFoundError extends EthError {
-  constructor(message: string) {
-    super(message, { code: 'CONTRACT_NOT_FOUND' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'CONTRACT_NOT_FOUND', cause: opts.cause });
   }
 }
 

@@ -20,6 +20,11 @@ export interface ScryptParams {
   dklen: number;
 }
 
+/** Bounds on a keystore's KDF cost: 4× geth's standard scrypt memory, 16× its work; 2^24 pbkdf2 rounds. */
+const MAX_SCRYPT_MEMORY = 2 ** 30;
+const MAX_SCRYPT_WORK = 2 ** 25;
+const MAX_PBKDF2_ROUNDS = 2 ** 24;
+
 /** geth's StandardScryptN / StandardScryptP */
 export const STANDARD_SCRYPT: Readonly<ScryptParams> = { n: 262144, r: 8, p: 1, dklen: 32 };
 
@@ -38,8 +43,8 @@ export interface KeystoreV3 {
 }
 
 export class KeystoreError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'KEYSTORE' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'KEYSTORE', cause: opts.cause });
   }
 }
 
@@ -59,12 +64,15 @@ async function deriveKey(password: string, crypto: KeystoreV3['crypto']): Promis
   const params = crypto.kdfparams;
   const salt = hexField(params, 'salt');
   const dklen = intField(params, 'dklen');
-  if (dklen < 32) throw new KeystoreError('keystore dklen must be at least 32');
+  if (dklen < 32 || dklen > 64) throw new KeystoreError('keystore dklen must be 32 to 64');
   const pw = Buffer.from(password.normalize('NFKD'), 'utf8');
   if (crypto.kdf === 'scrypt') {
     const n = intField(params, 'n');
     const r = intField(params, 'r');
     const p = intField(params, 'p');
+    // A key file from elsewhere must not buy gigabytes of memory or hours of CPU (geth's standard: 256 MiB).
+    if (128 * r * n > MAX_SCRYPT_MEMORY || n * r * p > MAX_SCRYPT_WORK)
+      throw new KeystoreError(`keystore scrypt parameters n=${n} r=${r} p=${p} are too costly`);
     const maxmem = 128 * r * (n + p) + 64 * 1024 * 1024;
     // OpenSSL refuses N ≥ 2^(16·r) (RFC 7914), which geth accepts (e.g. r = 1, N = 2^18):
     // those keystores go through the slower pure-JS scrypt instead.
@@ -73,7 +81,9 @@ async function deriveKey(password: string, crypto: KeystoreV3['crypto']): Promis
   }
   if (crypto.kdf === 'pbkdf2') {
     if (params.prf !== 'hmac-sha256') throw new KeystoreError(`unsupported pbkdf2 prf ${String(params.prf)}`);
-    return pbkdf2Async(pw, salt, intField(params, 'c'), dklen, 'sha256');
+    const c = intField(params, 'c');
+    if (c > MAX_PBKDF2_ROUNDS) throw new KeystoreError(`keystore pbkdf2 count c=${c} is too costly`);
+    return pbkdf2Async(pw, salt, c, dklen, 'sha256');
   }
   throw new KeystoreError(`unsupported keystore kdf ${crypto.kdf}`);
 }

@@ -48,7 +48,7 @@ export function trimExtension(path: string): string {
 export function splitStreamPath(path: string): StreamPathIds {
   let rest = cleanStreamPrefix(trimExtension(path));
   // A bare prefix (`rtmp://h/stream`, which clients send as path "/stream")
-  // names no stream: it gets random IDs, as node.md §5.1 specifies.
+  // names no stream: it gets random IDs, as docs/node.md §3.1 describes.
   if (rest === 'stream' || rest === 'live') rest = '';
   const slash = rest.indexOf('/');
   if (slash < 0) return { manifestId: rest, streamKey: '' };

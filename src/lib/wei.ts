@@ -3,8 +3,8 @@ import { GatewayError } from './errors.ts';
 import { rat, type Rat } from './rat.ts';
 
 export class WeiAmountError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'WEI_AMOUNT_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'WEI_AMOUNT_INVALID', cause: opts.cause });
   }
 }
 

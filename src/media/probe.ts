@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
+import { ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -21,8 +22,8 @@ export interface MediaInfo {
 }
 
 export class ProbeError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'PROBE_FAILED' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PROBE_FAILED', cause: opts.cause });
   }
 }
 
@@ -37,13 +38,21 @@ interface FfprobeFrames {
 
 /** Runs ffprobe with a hard timeout (killed past it, so it never lingers) and parses its JSON output. */
 function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promise<T> {
-  const bin = process.env.FFPROBE_PATH || 'ffprobe';
   return new Promise<T>((resolve, reject) => {
-    execFile(bin, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+    let bin: string;
+    let env: NodeJS.ProcessEnv;
+    try {
+      bin = ffprobePath();
+      env = mediaToolEnv('ffprobe');
+    } catch (err) {
+      reject(new ProbeError((err as Error).message, { cause: err }));
+      return;
+    }
+    execFile(bin, [...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       if (err) {
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         if (e.code === 'ENOENT') {
-          reject(new ProbeError('ffprobe is not installed or not on PATH (set FFPROBE_PATH)'));
+          reject(new ProbeError(`ffprobe ${bin} is gone (set FFPROBE_PATH)`));
         } else if (e.killed) {
           reject(new ProbeError(`ffprobe took longer than ${timeoutMs} ms`));
         } else {

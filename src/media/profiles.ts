@@ -50,8 +50,8 @@ export interface VideoProfile {
 
 /** Thrown for any profile or -transcodingOptions input we cannot use. */
 export class ProfileError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'PROFILE_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PROFILE_INVALID', cause: opts.cause });
   }
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import { GatewayError } from '../lib/errors.ts';
+import { ffmpegPath } from './ffmpegBinaries.ts';
 
 export interface SourceSegment {
   /** 0 for the first segment of the stream, then +1. */
@@ -229,7 +230,10 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
       if (stopped) return;
       armStall();
       const exitInfo = await new Promise<Error | undefined>((resolve) => {
+        // fluent-ffmpeg spawns with this process's environment, without the extra variables a static build
+        // may want (ffmpegBinaries.ts): reading FLV and writing MPEG-TS needs no charset conversion.
         const cmd = ffmpeg(opts.inputUrl)
+          .setFfmpegPath(ffmpegPath())
           .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error'])
           .outputOptions([
             '-map',

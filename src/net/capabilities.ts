@@ -79,8 +79,8 @@ export interface StreamCapabilityOptions {
 }
 
 export class CapabilityError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'CAPABILITY_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'CAPABILITY_INVALID', cause: opts.cause });
   }
 }
 
@@ -246,7 +246,7 @@ function constraintsCompatible(b: Capabilities, o: Capabilities): boolean {
 }
 
 /**
- * wire.md §9.3: may a job with broadcaster capabilities `b` go to an orchestrator advertising `o`?
+ * docs/wire.md §6.4: may a job with broadcaster capabilities `b` go to an orchestrator advertising `o`?
  * An orchestrator that sends no capabilities is judged by the legacy set (which never includes
  * the auth-token bit, so in practice it is refused).
  */

@@ -7,7 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
 import { GatewayError } from '../lib/errors.ts';
 
-/** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (wire.md §10.6). */
+/** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (docs/wire.md §7.5). */
 export const NON_RETRYABLE_TRANSCODE_ERRORS: ReadonlySet<string> = new Set([
   'Unsupported input pixel format',
   'Error initializing filtergraph',

@@ -6,8 +6,8 @@ import type { Rat } from '../lib/rat.ts';
 import { GatewayError } from '../lib/errors.ts';
 
 export class BroadcastConfigError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'BROADCAST_CONFIG_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'BROADCAST_CONFIG_INVALID', cause: opts.cause });
   }
 }
 

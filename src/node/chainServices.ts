@@ -4,7 +4,6 @@ import type { NodeConfig } from './config.ts';
 import { OnchainPool } from '../discovery/onchainPool.ts';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { describeEthError } from '../eth/errors.ts';
-import { resolvePassword, unlockAccount } from '../eth/keystore.ts';
 import { EthPriceWatcher } from '../eth/priceFeed.ts';
 import { RoundsWatcher } from '../eth/rounds.ts';
 import { readSenderInfo } from '../eth/senderInfo.ts';
@@ -18,6 +17,7 @@ import { privateKeySigner } from '../pm/signer.ts';
 import { PoolCache } from '../store/poolCache.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from '../lib/log.ts';
+import { openAccount, type PassphrasePrompt } from './openAccount.ts';
 
 export interface OnchainServices extends ChainServices {
   eth: EthConnection;
@@ -33,7 +33,8 @@ const SENDER_INFO_REFRESH_MS = 30_000;
 
 const eth18 = (wei: bigint): string => ratToDecimal(rat(wei, 10n ** 18n), 18);
 
-export async function startChainServices(config: NodeConfig, log: Logger): Promise<OnchainServices> {
+/** `prompt`: the operator's terminal, when there is one (passphrase, first-run account). */
+export async function startChainServices(config: NodeConfig, log: Logger, prompt?: PassphrasePrompt): Promise<OnchainServices> {
   if (config.network.offchain) throw new Error('on-chain services need an on-chain -network');
   const eth = await connectEth({
     network: config.network.name,
@@ -49,9 +50,8 @@ export async function startChainServices(config: NodeConfig, log: Logger): Promi
     const cache = await PoolCache.open(config.datadir, { chainId: eth.client.chainId });
     cleanups.push(() => cache.close());
 
-    // The password file is read before anything is unlocked (go-livepeer's order bug avoided).
-    const password = await resolvePassword(config.ethPassword);
-    const account = await unlockAccount({ keystorePath: config.keystorePath, ...(config.ethAcctAddr ? { address: config.ethAcctAddr } : {}) }, password);
+    const location = { keystorePath: config.keystorePath, ethPassword: config.ethPassword, ...(config.ethAcctAddr ? { address: config.ethAcctAddr } : {}) };
+    const account = await openAccount(location, log, prompt);
     const signer = privateKeySigner(account.privateKey);
     const wallet = createWallet(eth.client, account.privateKey);
 

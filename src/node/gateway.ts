@@ -24,6 +24,7 @@ import { createMetrics, type GatewayMetrics } from '../server/metrics.ts';
 import { Ledger } from '../store/ledger.ts';
 import type { ChainServices } from './chain.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
+import { GatewayEventBus } from './events.ts';
 import { judgeOrchestrator } from './judge.ts';
 import type { Logger } from './logger.ts';
 import { StreamRunner } from './stream.ts';
@@ -68,6 +69,8 @@ export interface Gateway {
   readonly candidateSource: CandidateSource | undefined;
   /** max price and default profiles, changeable at run time */
   readonly broadcast: BroadcastConfig;
+  /** what the gateway does as it works: streams, segments, payments */
+  readonly events: GatewayEventBus;
   status(): Promise<GatewayStatus>;
   /** the live stream runner of a manifest (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -118,6 +121,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
+  const events = new GatewayEventBus((event, err) => log.warn({ event, err: (err as Error)?.message }, 'event listener threw'));
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
@@ -191,6 +195,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     metrics.currentSessions.set(streams.size);
     log.info({ manifestId, ingest, profiles: ctx.profiles.map((p) => p.name) }, `Video Created With ManifestID: ${manifestId}`);
     if (source && ctx.profiles.length > 0) void pool.refresh();
+    events.emit('stream.started', {
+      manifestId,
+      ingest,
+      profiles: ctx.profiles.map((p) => p.name),
+      externalStreamId: ctx.externalStreamId,
+      sessionId: ctx.sessionId,
+    });
     return live;
   }
 
@@ -218,6 +229,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     await live.segmenter?.stop();
     await live.runner.end();
     log.info({ manifestId, reason }, 'stream ended');
+    events.emit('stream.ended', { manifestId, reason });
   }
 
   async function authorize(
@@ -358,6 +370,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     hls,
     candidateSource: source,
     broadcast,
+    events,
     status,
     stream: (mid) => (streams.get(mid) ?? ending.get(mid)?.live)?.runner,
     async stop() {

@@ -3,19 +3,27 @@ import type { NodeConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from './logger.ts';
+import type { PassphrasePrompt } from './openAccount.ts';
 
 export interface RunningNode {
   gateway: Gateway;
   chain?: ChainServices;
+  /** http://host:port of the control API */
+  controlUrl: string;
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** The operator's terminal, if any: asked for the key's passphrase or a new account's. */
+  prompt?: PassphrasePrompt;
+}
+
 /** Starts everything; on any startup failure, whatever had started is stopped again before the error is thrown. */
-export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream): Promise<RunningNode> {
+export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, opts: StartOptions = {}): Promise<RunningNode> {
   let chain: ChainServices | undefined;
   if (!config.network.offchain) {
     const { startChainServices } = await import('./chainServices.ts');
-    chain = await startChainServices(config, log);
+    chain = await startChainServices(config, log, opts.prompt);
   }
   let gateway: Gateway;
   try {
@@ -42,6 +50,7 @@ export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.Wri
   return {
     gateway,
     ...(chain ? { chain } : {}),
+    controlUrl: control.url,
     async stop() {
       await control.close();
       await gateway.stop();

@@ -12,8 +12,8 @@ export interface MaxPriceSpec {
 }
 
 export class MaxPriceError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'MAX_PRICE_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'MAX_PRICE_INVALID', cause: opts.cause });
   }
 }
 

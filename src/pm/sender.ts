@@ -22,8 +22,8 @@ export interface TicketBatch {
 }
 
 export class NonceLimitError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'NONCE_LIMIT' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'NONCE_LIMIT', cause: opts.cause });
   }
 }
 

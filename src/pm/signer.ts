@@ -44,8 +44,8 @@ export function privateKeySigner(privateKey: Hex): Signer {
 }
 
 export class SignatureError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'SIGNATURE_INVALID' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'SIGNATURE_INVALID', cause: opts.cause });
   }
 }
 

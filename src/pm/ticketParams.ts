@@ -24,8 +24,8 @@ export interface SenderTicketParams {
 }
 
 export class MalformedTicketParamsError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'MALFORMED_TICKET_PARAMS' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'MALFORMED_TICKET_PARAMS', cause: opts.cause });
   }
 }
 

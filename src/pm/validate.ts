@@ -149,8 +149,8 @@ export function validateTicketParams(
 export const MAX_PRICE_INCREASE = 2n;
 
 export class PriceIncreaseError extends GatewayError {
-  constructor(message: string) {
-    super(message, { code: 'PRICE_INCREASE' });
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PRICE_INCREASE', cause: opts.cause });
   }
 }
 

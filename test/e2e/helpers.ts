@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createServer as createNetServer } from 'node:net';
 import { pino } from 'pino';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { startGateway, type Gateway } from '../../src/node/gateway.ts';
 import { startNode } from '../../src/node/run.ts';
 import { Writable } from 'node:stream';
@@ -83,7 +84,8 @@ const publishers = new Set<ChildProcess>();
 
 /** Publishes a live 1280x720 test pattern (real time) to an RTMP URL. */
 export function publish720p(url: string, seconds: number): { exited: Promise<number | null>; kill(): void; startedAt: number } {
-  const proc = spawn('ffmpeg', [...testSourceArgs({ seconds, fps: 30, gopSeconds: 2, size: '1280x720', realtime: true }), '-f', 'flv', url], {
+  const proc = spawn(ffmpegPath(), [...testSourceArgs({ seconds, fps: 30, gopSeconds: 2, size: '1280x720', realtime: true }), '-f', 'flv', url], {
+    env: mediaToolEnv('ffmpeg'),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   publishers.add(proc);
@@ -122,7 +124,9 @@ export async function probeSize(data: Buffer): Promise<{ width: number; height: 
     const file = join(dir, 'seg.ts');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(file, data);
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file]);
+    const { stdout } = await run(ffprobePath(), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'json', file], {
+      env: mediaToolEnv('ffprobe'),
+    });
     const s = JSON.parse(stdout).streams[0];
     return { width: s.width, height: s.height };
   } finally {

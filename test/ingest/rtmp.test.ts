@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { startRtmpServer, type PublishDecision, type RtmpPublishInfo, type RtmpServer, type RtmpStream } from '../../src/ingest/rtmp.ts';
+import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { probeBuffer } from '../../src/media/probe.ts';
 import { runningSegmenters, startSegmenter, type Segmenter, type SourceSegment } from '../../src/media/segmenter.ts';
 import { childProcesses, killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
@@ -196,7 +197,8 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     await waitFor(() => started.length === 1, 8000, 'start');
     const play = (path: string) =>
       new Promise<number | null>((resolve) => {
-        const p = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', `${server.url}${path}`, '-t', '0.5', '-f', 'null', '-'], {
+        const p = spawn(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', `${server.url}${path}`, '-t', '0.5', '-f', 'null', '-'], {
+          env: mediaToolEnv('ffmpeg'),
           stdio: 'ignore',
         });
         const timer = setTimeout(() => p.kill('SIGKILL'), 8000);

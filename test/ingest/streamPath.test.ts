@@ -5,7 +5,7 @@ import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, 
 const HEX8 = /^[0-9a-f]{8}$/;
 const HEX12 = /^[0-9a-f]{12}$/;
 
-// The publish URLs of node.md §5.1 as the RTMP server reports them.
+// The publish URLs of docs/node.md §3.1 as the RTMP server reports them.
 const table: Array<[url: string, manifestId: string | RegExp, streamKey: string | RegExp]> = [
   ['rtmp://h:1935/movie', 'movie', HEX12],
   ['rtmp://h:1935/movie/Secret/Key', 'movie', 'Secret/Key'],
@@ -19,7 +19,7 @@ const table: Array<[url: string, manifestId: string | RegExp, streamKey: string 
   ['rtmp://h:1935/movie/key?token=abc', 'movie', 'key'],
 ];
 
-describe('manifest ID and stream key from the ingest URL (node.md §5.1)', () => {
+describe('manifest ID and stream key from the ingest URL (docs/node.md §3.1)', () => {
   for (const [url, mid, key] of table) {
     it(url, () => {
       const ids = streamIdsFromPath(urlPath(url));

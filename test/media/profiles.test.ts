@@ -28,7 +28,7 @@ function file(name: string, text: string): string {
 }
 
 describe('named presets', () => {
-  it('has the 13 selectable presets of wire.md §8.1 with exact sizes, bitrates and rates', () => {
+  it('has the 13 selectable presets of docs/wire.md §9.1 with exact sizes, bitrates and rates', () => {
     const table: Array<[string, number, number, number, number]> = [
       ['P720p60fps16x9', 1280, 720, 6_000_000, 60],
       ['P720p30fps16x9', 1280, 720, 4_000_000, 30],

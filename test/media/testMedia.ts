@@ -1,6 +1,7 @@
 // Test helpers: small synthetic media made by ffmpeg (testsrc2 + sine), and
 // ffmpeg publishers that are always cleaned up.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 
 /** x264 settings light enough for a 2-core machine: 320x180, ultrafast, keyframe every `gopSeconds`. */
 export function testSourceArgs(opts: { seconds: number; fps?: number; gopSeconds?: number; size?: string; realtime?: boolean }): string[] {
@@ -45,7 +46,7 @@ export function testSourceArgs(opts: { seconds: number; fps?: number; gopSeconds
 
 /** Write a short test clip (format from the extension: .ts, .mp4, .flv). */
 export function makeTestClip(path: string, opts: { seconds: number; fps?: number; gopSeconds?: number; size?: string }): void {
-  execFileSync('ffmpeg', [...testSourceArgs(opts), '-y', path], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(ffmpegPath(), [...testSourceArgs(opts), '-y', path], { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export interface Publisher {
@@ -60,7 +61,8 @@ const publishers = new Set<ChildProcess>();
 
 /** Publish a live test pattern to an RTMP URL in real time. */
 export function publishTestStream(url: string, opts: { seconds: number; fps?: number; gopSeconds?: number }): Publisher {
-  const proc = spawn('ffmpeg', [...testSourceArgs({ ...opts, realtime: true }), '-f', 'flv', url], {
+  const proc = spawn(ffmpegPath(), [...testSourceArgs({ ...opts, realtime: true }), '-f', 'flv', url], {
+    env: mediaToolEnv('ffmpeg'),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   publishers.add(proc);

@@ -19,7 +19,7 @@ import { PRESETS } from '../../src/media/profiles.ts';
 const P240: WireVideoProfile = PRESETS.P240p30fps16x9!;
 const P360: WireVideoProfile = PRESETS.P360p30fps16x9!;
 
-describe('broadcaster capabilities (wire.md §9.2)', () => {
+describe('broadcaster capabilities (docs/wire.md §6.3)', () => {
   it('RTMP H.264 with MPEG-TS presets advertises [4099]', () => {
     assert.deepEqual(streamCapabilities({ profiles: [P240, P360] }).bitstring, [4099n]);
   });
@@ -64,7 +64,7 @@ describe('broadcaster capabilities (wire.md §9.2)', () => {
   });
 });
 
-describe('compatibility rule (wire.md §9.3)', () => {
+describe('compatibility rule (docs/wire.md §6.4)', () => {
   const orch = { bitstring: capabilityBitstring(ALL_VIDEO_CAPABILITIES), mandatories: [], version: '0.9.1' };
   const b = streamCapabilities({ profiles: [P240] });
 
@@ -113,7 +113,7 @@ describe('compatibility rule (wire.md §9.3)', () => {
   });
 });
 
-describe('profilesToWire (wire.md §3.13 selection rule)', () => {
+describe('profilesToWire (docs/wire.md §4.8, which list)', () => {
   it('uses fullProfiles for plain MPEG-TS presets', () => {
     const { field, profiles } = profilesToWire([P240, P360]);
     assert.equal(field, 'fullProfiles');

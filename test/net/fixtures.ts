@@ -1,5 +1,6 @@
 // Shared by the wire-client and devnet orchestrator tests: a short test clip, presets, ffprobe.
 import { PRESETS } from '../../src/media/profiles.ts';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,26 +15,30 @@ export async function makeTestClip(seconds = 2): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'lp-clip-'));
   const file = join(dir, 'clip.ts');
   try {
-    await run('ffmpeg', [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc=size=640x360:rate=30:duration=${seconds}`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-g',
-      '60',
-      '-pix_fmt',
-      'yuv420p',
-      '-f',
-      'mpegts',
-      file,
-    ]);
+    await run(
+      ffmpegPath(),
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=size=640x360:rate=30:duration=${seconds}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-g',
+        '60',
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'mpegts',
+        file,
+      ],
+      { env: mediaToolEnv('ffmpeg') },
+    );
     return await readFile(file);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -56,18 +61,11 @@ export async function probe(data: Buffer): Promise<ProbeResult> {
   const file = join(dir, 'r.ts');
   try {
     await writeFile(file, data);
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-count_packets',
-      '-show_entries',
-      'stream=width,height,codec_name,nb_read_packets',
-      '-of',
-      'json',
-      file,
-    ]);
+    const { stdout } = await run(
+      ffprobePath(),
+      ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=width,height,codec_name,nb_read_packets', '-of', 'json', file],
+      { env: mediaToolEnv('ffprobe') },
+    );
     const s = (JSON.parse(stdout) as { streams: { width: number; height: number; codec_name: string; nb_read_packets: string }[] }).streams[0]!;
     return { width: s.width, height: s.height, codec: s.codec_name, frames: Number(s.nb_read_packets) };
   } finally {

@@ -5,7 +5,7 @@ import { bytesToHex, hexToBytes } from '../../src/lib/bytes.ts';
 import { privateKeySigner } from '../../src/pm/signer.ts';
 import { transcodeResultHash, verifyTranscodeResult } from '../../src/net/resultSignature.ts';
 
-describe('orchestrator result signature (wire.md §4.4)', () => {
+describe('orchestrator result signature (docs/wire.md §5.5)', () => {
   const o = privateKeySigner('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a');
   const renditions = [new TextEncoder().encode('rendition 240p'), new TextEncoder().encode('rendition 360p')];
   it('hashes keccak256 of the concatenated per-rendition hashes, in profile order', () => {

@@ -10,7 +10,7 @@ describe('expected value and fees', () => {
   it('EV = faceValue × winProb / (2^256 − 1), exact', () => {
     assert.deepEqual(ticketEV(1000n, MAX_WIN_PROB), rat(1000n));
     assert.deepEqual(ticketEV(0n, MAX_WIN_PROB), ZERO);
-    // an orchestrator's winProb for EV 8e9 and faceValue 1e15 (payments.md §1.4): EV is slightly ≥ 8e9
+    // an orchestrator's winProb for EV 8e9 and faceValue 1e15 (docs/payments.md §2.4): EV is slightly ≥ 8e9
     const face = 10n ** 15n;
     const q = MAX_WIN_PROB / face;
     const winProb = 8_000_000_000n * (MAX_WIN_PROB % face === 0n ? q : q + 1n);

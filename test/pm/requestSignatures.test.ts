@@ -6,7 +6,7 @@ import { privateKeySigner, recoverPersonalSigner } from '../../src/pm/signer.ts'
 
 const key1 = privateKeySigner('0x0000000000000000000000000000000000000000000000000000000000000001');
 
-describe('broadcaster authentication signatures (wire.md §4 vectors)', () => {
+describe('broadcaster authentication signatures (docs/wire.md §5 vectors)', () => {
   it('OrchestratorRequest: personal-sign of keccak256 of the EIP-55 address text', () => {
     assert.equal(key1.address, '0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf');
     const inner = keccak256(toHex('0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf'));

@@ -193,7 +193,7 @@ function fixed32(b: Uint8Array | undefined): Uint8Array {
   return out;
 }
 
-/** The bytes a broadcaster signs for a segment (wire.md §4.2), from what the orchestrator decoded. */
+/** The bytes a broadcaster signs for a segment (docs/wire.md §5.3), from what the orchestrator decoded. */
 function segFlatten(seg: SegData, profiles: readonly VideoProfileMsg[]): Uint8Array {
   const seq = seg.seq ?? 0n;
   return concatBytes(

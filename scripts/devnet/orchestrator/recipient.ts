@@ -103,7 +103,7 @@ export class Recipient {
     return { creationRound: r.lastInitializedRound, creationRoundBlockHash: r.blockHash };
   }
 
-  /** payments.md §4: what face value this sender's reserve share and pending redemptions allow. */
+  /** docs/payments.md §8: what face value this sender's reserve share and pending redemptions allow. */
   async faceValue(sender: Address): Promise<bigint> {
     const redeemGas = this.cfg.redeemGas ?? DEFAULT_REDEEM_GAS;
     const ev = this.cfg.ticketEV;

@@ -2,6 +2,7 @@
 // (libx264 ultrafast), and the output pixel count (W × H × encoded frames) each rendition is billed by.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../../src/media/ffmpegBinaries.ts';
 import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 
 export interface Rendition {
@@ -80,9 +81,9 @@ const MAX_OUTPUT_BYTES = 300_000_000;
 export function countFrames(data: Buffer, timeoutMs = 15_000): Promise<{ frames: number; width: number; height: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      'ffprobe',
+      ffprobePath(),
       ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets,width,height', '-of', 'json', 'pipe:0'],
-      { stdio: ['pipe', 'pipe', 'pipe'] },
+      { stdio: ['pipe', 'pipe', 'pipe'], env: mediaToolEnv('ffprobe') },
     );
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const out = collect(child.stdout, 1_000_000);
@@ -116,7 +117,7 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
     args.push(...outputArgs(p, 3 + i));
   });
 
-  const child = spawn('ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe', ...profiles.map(() => 'pipe' as const)] });
+  const child = spawn(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), stdio: ['pipe', 'ignore', 'pipe', ...profiles.map(() => 'pipe' as const)] });
   const outputs = profiles.map((_, i) => collect(child.stdio[3 + i] as Readable, MAX_OUTPUT_BYTES));
   const stderr = collect(child.stderr, 200_000);
   child.stdin!.on('error', () => {}); // ffmpeg may exit before reading everything

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// `npm run build` (also run by `npm ci` and at the start of `npm test`): compiles src/ into dist/ when
+// dist/ is not the build of the current sources. `--force` rebuilds anyway.
+import { buildDist } from './dist.mjs';
+
+try {
+  const result = buildDist({ force: process.argv.includes('--force') });
+  if (result === 'built') console.log('dist/ built from src/');
+  if (result === 'no-typescript') console.warn('TypeScript is not installed, so dist/ was not built; the livepeer-gateway binary runs src/ through tsx');
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+}
