@@ -3,9 +3,9 @@
 // whether dist/ is the build of the sources as they are now, and never run a stale one.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -67,6 +67,17 @@ export function buildDist({ root = ROOT, force = false } = {}) {
   rmSync(dist, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${r.status ?? r.signal}); dist/ is not usable`);
+  copyAssets(join(root, 'src'), dist);
   if (hash !== undefined) writeFileSync(join(dist, STAMP_NAME), `${hash}\n`);
   return 'built';
+}
+
+/** Files of src/ that are not TypeScript (SQL migrations, static assets) go beside the compiled modules that load them. */
+function copyAssets(src, dist) {
+  for (const file of filesUnder(src)) {
+    if (file.endsWith('.ts')) continue;
+    const target = join(dist, relative(src, file));
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(file, target);
+  }
 }

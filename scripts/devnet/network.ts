@@ -8,6 +8,7 @@ import { startDevnet, type Devnet, type DevnetOptions } from './devnet.ts';
 import { fundSender, initializeRound, mineBlocks, setServiceURI } from './deploy.ts';
 import { roundsManagerAbi, ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from './orchestrator/orchestrator.ts';
+import { DEFAULT_AI_MODELS, type AiWorkerOptions } from './orchestrator/ai/config.ts';
 
 const ETH = 10n ** 18n;
 
@@ -16,6 +17,8 @@ export interface LocalOrchestratorSpec {
   pricePerUnit: bigint;
   pixelsPerUnit?: bigint;
   faults?: OrchestratorFaults;
+  /** AI models served; default: every pipeline's default model (and the docs' example) at pricePerUnit wei per unit; null = none */
+  ai?: AiWorkerOptions | null;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
         initializeRounds: true,
         logger: log.child({ orchestrator: i + 1 }),
         ...(spec.faults ? { faults: spec.faults } : {}),
+        ...(spec.ai !== null ? { ai: spec.ai ?? { models: DEFAULT_AI_MODELS.map((m) => ({ ...m, pricePerUnit: spec.pricePerUnit })) } } : {}),
       });
       orchestrators.push(running);
       await setServiceURI(devnet.rpcUrl, devnet.contracts, o.address, running.uri);

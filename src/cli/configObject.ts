@@ -98,6 +98,16 @@ export interface GatewayConfig {
   monitor?: boolean;
   /** log verbosity as glog levels: 3 = info (default), 4–6 = debug */
   v?: number;
+  /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
+  storeUrl?: string;
+  /** AI price ceilings per pipeline and model: inline JSON or a file (`{"capabilities_prices":[…]}`) */
+  maxPricePerCapability?: string;
+  /** no new attempt at an AI request starts after this (default `2s`) */
+  aiProcessingRetryTimeout?: Duration;
+  /** minimum AI runner versions: JSON `[{"model_id","pipeline","minVersion"}]` */
+  aiMinRunnerVersion?: string;
+  /** read orchestrator service URIs from the AI subnet ServiceRegistry */
+  aiServiceRegistry?: boolean;
 }
 
 type Kind = 'string' | 'list' | 'bool' | 'int' | 'number' | 'amount' | 'duration';
@@ -142,6 +152,11 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   currentManifest: 'bool',
   monitor: 'bool',
   v: 'int',
+  storeUrl: 'string',
+  maxPricePerCapability: 'string',
+  aiProcessingRetryTimeout: 'duration',
+  aiMinRunnerVersion: 'string',
+  aiServiceRegistry: 'bool',
 };
 
 /** The option names a GatewayConfig accepts (the gateway's flag names, less -gateway, -config, -version). */

@@ -8,11 +8,15 @@ import { resolveNetwork, type Network } from '../eth/networks.ts';
 import { parseTranscodingOptions, type VideoProfile } from '../media/profiles.ts';
 import type { Rat } from '../lib/rat.ts';
 import { parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
+import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
+import { parseCapabilityPrices } from '../pm/capabilityPrices.ts';
+import type { AiNodeConfig } from '../node/config.ts';
 import { defaultDataDir } from './account.ts';
 import { FlagError, flagSpec, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
 import { parseWei, parseWeiRat as parseWeiRatAmount } from '../lib/wei.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
+import { parseStoreUrl } from '../store/pgTarget.ts';
 
 export type { ListenAddr, NodeConfig };
 
@@ -98,6 +102,14 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   }
   for (const u of ethUrls) httpUrl('ethUrl', u);
   const datadir = get(values, 'datadir') || defaultDataDir(network.name);
+  const storeUrl = get(values, 'storeUrl').trim();
+  if (storeUrl) {
+    try {
+      parseStoreUrl(storeUrl);
+    } catch (err) {
+      throw new FlagError((err as Error).message);
+    }
+  }
   const httpAddr = parseListenAddr('httpAddr', get(values, 'httpAddr'), 9935);
   const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
 
@@ -163,6 +175,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   const ethAcctAddr = get(values, 'ethAcctAddr');
   if (ethAcctAddr && !isAddress(ethAcctAddr, { strict: false })) throw new FlagError(`-ethAcctAddr: "${ethAcctAddr}" is not an Ethereum address`);
 
+  const ai = aiConfig(values, maxPrice);
   const orchWebhookUrl = httpUrl('orchWebhookUrl', get(values, 'orchWebhookUrl'));
   const orchMinLivepeerVersion = get(values, 'orchMinLivepeerVersion');
   return {
@@ -173,6 +186,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ...(ethAcctAddr ? { ethAcctAddr } : {}),
     ethPassword: get(values, 'ethPassword'),
     datadir,
+    ...(storeUrl ? { storeUrl } : {}),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,
     cliAddr: parseListenAddr('cliAddr', get(values, 'cliAddr'), 5935),
@@ -204,6 +218,39 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,
+    ai,
     ignoredFlags: [],
   };
+}
+
+/** -maxPricePerCapability, -aiProcessingRetryTimeout, -aiMinRunnerVersion, -aiServiceRegistry. */
+function aiConfig(values: Map<string, string>, maxPrice: MaxPriceSpec): AiNodeConfig {
+  const warnings: string[] = [];
+  let maxPricePerCapability: AiNodeConfig['maxPricePerCapability'];
+  try {
+    maxPricePerCapability = parseCapabilityPrices(get(values, 'maxPricePerCapability'), {
+      pipelines: AI_PIPELINE_CAPABILITY,
+      fallback: maxPrice,
+      warn: (m) => warnings.push(m),
+    });
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  const minRunnerVersions: AiNodeConfig['minRunnerVersions'] = [];
+  const rawVersions = get(values, 'aiMinRunnerVersion').trim() || '[]';
+  try {
+    const list: unknown = JSON.parse(rawVersions);
+    if (!Array.isArray(list)) throw new Error('not a list');
+    for (const e of list) {
+      const o = (e && typeof e === 'object' ? e : {}) as Record<string, unknown>;
+      if (typeof o.pipeline !== 'string' || typeof o.model_id !== 'string' || typeof o.minVersion !== 'string') {
+        throw new Error('each entry needs "pipeline", "model_id" and "minVersion" strings');
+      }
+      minRunnerVersions.push({ pipeline: o.pipeline, modelId: o.model_id, minVersion: o.minVersion });
+    }
+  } catch (err) {
+    throw new FlagError(`-aiMinRunnerVersion: ${(err as Error).message} (expected [{"model_id","pipeline","minVersion"}])`);
+  }
+  const processingRetryTimeoutMs = duration(values, 'aiProcessingRetryTimeout');
+  return { maxPricePerCapability, processingRetryTimeoutMs, minRunnerVersions, serviceRegistry: bool(values, 'aiServiceRegistry'), warnings };
 }

@@ -23,6 +23,12 @@ export class Suspensions {
     this.reasons.set(uri, reason);
   }
 
+  /** Lifts every suspension (an AI selector does this when it has no orchestrator left at all). */
+  releaseAll(): void {
+    this.until.clear();
+    this.reasons.clear();
+  }
+
   isSuspended(uri: string): boolean {
     const until = this.until.get(uri);
     // as go-livepeer: suspended while the counter is ≥ the refresh count

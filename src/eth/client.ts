@@ -15,10 +15,10 @@ import {
   type Transport,
 } from 'viem';
 import { arbitrum } from 'viem/chains';
+import { redactText, redactUrl } from '../lib/redact.ts';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError, unwrapEthError } from './errors.ts';
 import { ARBITRUM_ONE_CHAIN_ID, type OnchainNetwork } from './networks.ts';
-import { redactText, redactUrl } from './redact.ts';
 
 export { redactText, redactUrl };
 

@@ -2,7 +2,7 @@
 // none carries an RPC URL's path, query or credentials.
 import { BaseError, ContractFunctionRevertedError } from 'viem';
 import { GatewayError, type GatewayErrorOptions } from '../lib/errors.ts';
-import { redactText } from './redact.ts';
+import { redactText } from '../lib/redact.ts';
 
 export class EthError extends GatewayError {
   constructor(message: string, opts: GatewayErrorOptions = {}) {

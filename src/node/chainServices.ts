@@ -17,6 +17,7 @@ import { privateKeySigner } from '../pm/signer.ts';
 import { PoolCache } from '../store/poolCache.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from '../lib/log.ts';
+import { AI_SERVICE_REGISTRY } from './aiGateway.ts';
 import { openAccount, type PassphrasePrompt } from './openAccount.ts';
 
 export interface OnchainServices extends ChainServices {
@@ -82,7 +83,9 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
     cleanups.push(() => clearInterval(timer));
 
     const pool = new OnchainPool({
-      read: (hint) => readTranscoderPool(eth.client, eth.contracts, { hint }),
+      // -aiServiceRegistry: service URIs from the AI subnet's registry instead of the Controller's
+      read: (hint) =>
+        readTranscoderPool(eth.client, config.ai.serviceRegistry ? { ...eth.contracts, serviceRegistry: AI_SERVICE_REGISTRY } : eth.contracts, { hint }),
       cache,
       rounds,
       log,

@@ -5,10 +5,25 @@ import type { ListenAddr } from '../lib/listenAddr.ts';
 import type { SelectionWeights } from '../discovery/selection.ts';
 import type { Network } from '../eth/networks.ts';
 import type { VideoProfile } from '../media/profiles.ts';
+import type { CapabilityPriceEntry } from '../pm/capabilityPrices.ts';
 import type { MaxPriceSpec } from '../pm/maxPrice.ts';
 import type { PaymentLimits } from '../pm/validate.ts';
 
 export type { ListenAddr };
+
+/** The AI gateway's settings (docs/ai.md, flags). */
+export interface AiNodeConfig {
+  /** -maxPricePerCapability, parsed */
+  maxPricePerCapability: CapabilityPriceEntry[];
+  /** -aiProcessingRetryTimeout */
+  processingRetryTimeoutMs: number;
+  /** -aiMinRunnerVersion */
+  minRunnerVersions: { pipeline: string; modelId: string; minVersion: string }[];
+  /** -aiServiceRegistry */
+  serviceRegistry: boolean;
+  /** problems found in the AI flags that were ignored (logged at start) */
+  warnings: string[];
+}
 
 export interface NodeConfig {
   /** -broadcaster was used (deprecated alias of -gateway) */
@@ -20,6 +35,8 @@ export interface NodeConfig {
   /** literal or path; resolved when the keystore is opened. Never logged. */
   ethPassword: string;
   datadir: string;
+  /** -storeUrl: PostgreSQL for shared state; absent = Level in datadir. Holds a password: never logged. */
+  storeUrl?: string;
   rtmpAddr: ListenAddr;
   httpAddr: ListenAddr;
   cliAddr: ListenAddr;
@@ -51,6 +68,7 @@ export interface NodeConfig {
   currentManifest: boolean;
   monitor: boolean;
   verbosity: number;
+  ai: AiNodeConfig;
   /** flags given that a gateway ignores (orchestrator-only) */
   ignoredFlags: string[];
 }

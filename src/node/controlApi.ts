@@ -6,6 +6,9 @@ import { describeEthError } from '../eth/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { ControlError, emptyReply, jsonReply, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
+import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
+import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
+import { parseMaxPricePerUnit } from '../pm/maxPrice.ts';
 import type { ChainServices } from './chain.ts';
 import type { OnchainServices } from './chainServices.ts';
 import type { Gateway } from './gateway.ts';
@@ -71,6 +74,21 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
           { maxPricePerUnit: price || undefined, pixelsPerUnit: pixels || undefined, transcodingOptions: presets || undefined },
           'broadcast config changed',
         );
+        return emptyReply();
+      },
+      // go-livepeer: the max price of one AI pipeline (and model; none = every model) while the node runs
+      '/setMaxPriceForCapability': (form) => {
+        const pipeline = form.get('pipeline') ?? '';
+        const cap = AI_PIPELINE_CAPABILITY[pipeline];
+        if (cap === undefined || !Object.hasOwn(AI_PIPELINE_CAPABILITY, pipeline)) throw new ControlError(400, `unknown pipeline "${pipeline}"`);
+        try {
+          const pixels = BigInt(form.get('pixelsPerUnit') || '1');
+          const spec = parseMaxPricePerUnit(`${form.get('maxPricePerUnit') ?? ''}${form.get('currency') ?? ''}`, pixels);
+          setCapabilityPrice(config.ai.maxPricePerCapability, { cap, modelId: form.get('modelID') || DEFAULT_MODEL_KEY, spec });
+        } catch (err) {
+          throw new ControlError(400, (err as Error).message);
+        }
+        log.info({ pipeline, modelID: form.get('modelID') || DEFAULT_MODEL_KEY }, 'max price per capability changed');
         return emptyReply();
       },
       '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),

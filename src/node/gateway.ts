@@ -28,6 +28,8 @@ import { GatewayEventBus } from './events.ts';
 import { judgeOrchestrator } from './judge.ts';
 import type { Logger } from './logger.ts';
 import { StreamRunner } from './stream.ts';
+import { createAiGateway } from './aiGateway.ts';
+import type { AiFace } from '../ai/face.ts';
 import { checkSessionPrice, type AttemptDeps } from './transcodeSegment.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
@@ -71,6 +73,8 @@ export interface Gateway {
   readonly broadcast: BroadcastConfig;
   /** what the gateway does as it works: streams, segments, payments */
   readonly events: GatewayEventBus;
+  /** the AI routes (batch pipelines, OpenAI front) */
+  readonly ai: AiFace;
   status(): Promise<GatewayStatus>;
   /** the live stream runner of a manifest (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -85,7 +89,9 @@ export interface GatewayStatus {
   Streams: Record<string, unknown>;
   OrchestratorPool: string[];
   OrchestratorPoolInfos: unknown[];
-  Ledger: { streams: unknown; orchestrators: unknown };
+  Ledger: { streams: unknown; orchestrators: unknown; ai?: unknown; aiOrchestrators?: unknown };
+  /** per AI pipeline and model: the candidates and whether each is used, and why not */
+  AI?: unknown;
   Chain?: unknown;
 }
 
@@ -333,11 +339,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     });
   }
 
+  const ai = createAiGateway({ config, log, ...(chain ? { chain } : {}), source, ledger, broadcast, version: GATEWAY_VERSION });
   const http: HttpListener = await startHttpListener({
     host: config.httpAddr.host,
     port: config.httpAddr.port,
     log: log.child({ component: 'http' }),
-    routes: [createHlsRoute(hls, { currentManifest: config.currentManifest }), ...(push ? [push.route] : [])],
+    routes: [ai.route, createHlsRoute(hls, { currentManifest: config.currentManifest }), ...(push ? [push.route] : [])],
   });
   if (config.httpIngestNote) log.warn(config.httpIngestNote);
 
@@ -356,7 +363,13 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       ),
       OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
       OrchestratorPoolInfos: poolInfos,
-      Ledger: { streams: await ledger.entries('stream'), orchestrators: await ledger.entries('orch') },
+      Ledger: {
+        streams: await ledger.entries('stream'),
+        orchestrators: await ledger.entries('orch'),
+        ai: await ledger.aiEntries('ai'),
+        aiOrchestrators: await ledger.aiEntries('aiorch'),
+      },
+      AI: ai.status(),
       ...(chain ? { Chain: chain.status() } : {}),
     };
   }
@@ -371,6 +384,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     candidateSource: source,
     broadcast,
     events,
+    ai,
     status,
     stream: (mid) => (streams.get(mid) ?? ending.get(mid)?.live)?.runner,
     async stop() {

@@ -4,12 +4,16 @@ import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
 import type { Logger } from './logger.ts';
 import type { PassphrasePrompt } from './openAccount.ts';
+import { openStateStore } from '../store/openStateStore.ts';
+import type { StateStore } from '../store/stateStore.ts';
 
 export interface RunningNode {
   gateway: Gateway;
   chain?: ChainServices;
   /** http://host:port of the control API */
   controlUrl: string;
+  /** shared state: Level in -datadir, or PostgreSQL with -storeUrl */
+  store: StateStore;
   stop(): Promise<void>;
 }
 
@@ -20,6 +24,18 @@ export interface StartOptions {
 
 /** Starts everything; on any startup failure, whatever had started is stopped again before the error is thrown. */
 export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, opts: StartOptions = {}): Promise<RunningNode> {
+  // first: a wrong -storeUrl is reported before anything else starts
+  const store = await openStateStore({ ...(config.storeUrl ? { storeUrl: config.storeUrl } : {}), datadir: config.datadir, log });
+  log.info({ store: store.location }, 'state store open');
+  try {
+    return await startWithStore(config, log, out, opts, store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, opts: StartOptions, store: StateStore): Promise<RunningNode> {
   let chain: ChainServices | undefined;
   if (!config.network.offchain) {
     const { startChainServices } = await import('./chainServices.ts');
@@ -51,10 +67,12 @@ export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.Wri
     gateway,
     ...(chain ? { chain } : {}),
     controlUrl: control.url,
+    store,
     async stop() {
       await control.close();
       await gateway.stop();
       await chain?.stop();
+      await store.close();
     },
   };
 }

@@ -53,6 +53,14 @@ export class SegmentPayer {
    * NonceLimitError / MalformedTicketParamsError before anything is sent.
    */
   prepare(info: OrchestratorInfo, profiles: readonly FeeProfile[], durationMs: number): PreparedPayment {
+    return this.prepareFee(info, estimateFee(profiles, durationMs, infoPrice(info)));
+  }
+
+  /**
+   * Builds the Payment for a job whose fee is known up front (AI: units × price, docs/ai.md): enough
+   * tickets that credit + tickets cover max(fee, one ticket's EV).
+   */
+  prepareFee(info: OrchestratorInfo, fee: Rat): PreparedPayment {
     const price = infoPrice(info);
     if (!info.ticketParams) {
       return { payment: buildPayment(this.address, info.priceInfo), numTickets: 0, ev: ZERO, value: ZERO, faceValue: 0n, price };
@@ -60,7 +68,6 @@ export class SegmentPayer {
     const params = parseTicketParams(info.ticketParams);
     const ev = ticketEV(params.faceValue, params.winProb);
     const key = Balances.key(params.recipient, info.authToken?.sessionId ?? '');
-    const fee = estimateFee(profiles, durationMs, price);
     const update = this.balances.stage(key, fee, ev);
     try {
       if (update.numTickets > 0) validateTicketParams(params, update.numTickets, this.ctx.senderInfo(), this.ctx.chain(), this.limits);
@@ -89,6 +96,11 @@ export class SegmentPayer {
   /** The orchestrator transcoded `pixels` output pixels and debited them at the session price. */
   settle(p: PreparedPayment, pixels: bigint): void {
     if (p.update) this.balances.complete(p.update, mul(p.price, rat(pixels)));
+  }
+
+  /** The orchestrator did the job and debited `debit` wei (AI: units × price). */
+  settleFee(p: PreparedPayment, debit: Rat): void {
+    if (p.update) this.balances.complete(p.update, debit);
   }
 
   fail(p: PreparedPayment): void {

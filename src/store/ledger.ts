@@ -2,7 +2,8 @@
 // the node's database.
 import { add, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { SerialQueue } from '../lib/serialQueue.ts';
-import { openNodeDb, StoreError, type DbHandle, type NodeDb } from './level.ts';
+import { StoreError } from './errors.ts';
+import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
 
 export interface LedgerEntry {
   segments: number;
@@ -25,6 +26,31 @@ export interface SegmentRecord {
   ev: Rat;
   faceValue: bigint;
   ok: boolean;
+}
+
+export interface AiJobLedgerRecord {
+  pipeline: string;
+  modelId: string;
+  orchestrator: string;
+  units: bigint;
+  tickets: number;
+  ev: Rat;
+  faceValue: bigint;
+  ok: boolean;
+}
+
+export interface AiLedgerEntry {
+  /** jobs that succeeded */
+  jobs: number;
+  failures: number;
+  /** Σ units of the jobs that succeeded */
+  units: string;
+  tickets: number;
+  /** Σ ticket EV sent, wei, exact "num/den" */
+  evPaid: string;
+  faceValueSent: string;
+  firstSeen: string;
+  lastSeen: string;
 }
 
 const empty = (now: string): LedgerEntry => ({
@@ -111,6 +137,48 @@ export class Ledger {
       const e = (await this.db.get(key)) ?? empty(now);
       await this.db.put(key, { ...e, segments: e.segments + 1, lastSeen: now });
     });
+  }
+
+  /**
+   * Records one AI job attempt beside video: per pipeline and model (`ai/<pipeline>/<model>`) and per
+   * orchestrator (`aiorch/<uri>`), with the units paid for.
+   */
+  recordAiJob(r: AiJobLedgerRecord): Promise<void> {
+    const now = new Date().toISOString();
+    const bump = (e: AiLedgerEntry | undefined): AiLedgerEntry => {
+      const base = e ?? { jobs: 0, failures: 0, units: '0', tickets: 0, evPaid: '0/1', faceValueSent: '0', firstSeen: now, lastSeen: now };
+      const ev = add(parseRat(base.evPaid), r.ev);
+      return {
+        ...base,
+        jobs: base.jobs + (r.ok ? 1 : 0),
+        failures: base.failures + (r.ok ? 0 : 1),
+        units: String(BigInt(base.units) + (r.ok ? r.units : 0n)),
+        tickets: base.tickets + r.tickets,
+        evPaid: `${ev.num}/${ev.den}`,
+        faceValueSent: String(BigInt(base.faceValueSent) + r.faceValue * BigInt(r.tickets)),
+        lastSeen: now,
+      };
+    };
+    return this.#writes.run(async () => {
+      const jobKey = `ai/${r.pipeline}/${r.modelId}`;
+      const orchKey = `aiorch/${r.orchestrator}`;
+      const [j, o] = (await this.db.getMany([jobKey, orchKey])) as unknown as (AiLedgerEntry | undefined)[];
+      await this.db.batch([
+        { type: 'put', key: jobKey, value: bump(j) as unknown as LedgerEntry },
+        { type: 'put', key: orchKey, value: bump(o) as unknown as LedgerEntry },
+      ]);
+    });
+  }
+
+  /** AI records: `ai` per "<pipeline>/<model>", `aiorch` per orchestrator. */
+  async aiEntries(prefix: 'ai' | 'aiorch'): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
+    await this.#writes.idle();
+    const out: Record<string, AiLedgerEntry & { evPaidWei: string }> = {};
+    for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+      const v = value as unknown as AiLedgerEntry;
+      out[key.slice(prefix.length + 1)] = { ...v, evPaidWei: ratToDecimal(parseRat(v.evPaid), 0) };
+    }
+    return out;
   }
 
   async entries(prefix: 'stream' | 'orch'): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {

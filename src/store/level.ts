@@ -3,30 +3,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { GatewayError } from '../lib/errors.ts';
+import { DatadirChainMismatchError, StoreError } from './errors.ts';
 
 export type NodeDb = Level<string, string>;
 
 /** Directory of the database inside -datadir. */
 export const DB_DIR_NAME = 'gatewaydb';
-
-export class StoreError extends GatewayError {
-  constructor(message: string, opts: { code?: string; cause?: unknown } = {}) {
-    super(message, { code: opts.code ?? 'STORE', cause: opts.cause });
-  }
-}
-
-/** The data directory belongs to another chain than the RPC serves. */
-export class DatadirChainMismatchError extends StoreError {
-  constructor(
-    readonly expected: number,
-    readonly actual: number,
-  ) {
-    super(`expecting chainID of ${expected}, but got ${actual}. Did you change networks without changing network name or datadir?`, {
-      code: 'DATADIR_CHAIN_MISMATCH',
-    });
-  }
-}
 
 const opened = new Map<string, { db: NodeDb; refs: number; ready: Promise<void> }>();
 

@@ -12,7 +12,7 @@ import { connectEth, lazyConnection, type EthSettings } from '../../src/eth/conn
 import { EthUnreachableError } from '../../src/eth/errors.ts';
 import { RoundsWatcher } from '../../src/eth/rounds.ts';
 import { readTranscoderPool, type PoolOrchestrator } from '../../src/eth/transcoderPool.ts';
-import { DatadirChainMismatchError } from '../../src/store/level.ts';
+import { DatadirChainMismatchError } from '../../src/store/errors.ts';
 import { PoolCache } from '../../src/store/poolCache.ts';
 import { withDevnet, type DevnetOrchestrator } from '../helpers/devnet.ts';
 import { closedPort } from '../eth/helpers.ts';

@@ -9,6 +9,7 @@ import { isAddress, isHex, type Address, type Hex } from 'viem';
 import type { OrchestratorContracts } from './chainView.ts';
 import { startOrchestrator, type OrchestratorFaults, type OrchestratorOptions } from './orchestrator.ts';
 import type { HostileTicketParams } from './recipient.ts';
+import { DEFAULT_AI_MODELS } from './ai/config.ts';
 
 const bigintArg =
   (name: string) =>
@@ -77,7 +78,9 @@ const program = new Command('devnet-orchestrator')
   .option('--malformed-response', 'fault: answer /segment with 200 and a garbage body', false)
   .option('--die-after <n>', 'fault: exit after answering n segments', intArg('--die-after'))
   .option('--overbill-factor <n>', 'fault: report and bill n times the pixels encoded', intArg('--overbill-factor'))
-  .option('--forge-result-signature', "fault: sign results with a key that is not the orchestrator's", false);
+  .option('--forge-result-signature', "fault: sign results with a key that is not the orchestrator's", false)
+  .option('--ai', "also serve every AI pipeline's default model (and the docs' example model), at --ai-price-per-unit", false)
+  .option('--ai-price-per-unit <wei>', 'AI price in wei per pipeline unit (default 1)', bigintArg('--ai-price-per-unit'));
 
 interface Flags {
   host: string;
@@ -107,6 +110,8 @@ interface Flags {
   dieAfter?: number;
   overbillFactor?: number;
   forgeResultSignature: boolean;
+  ai: boolean;
+  aiPricePerUnit?: bigint;
 }
 
 function privateKey(flags: Flags): Hex | undefined {
@@ -155,6 +160,7 @@ async function main(): Promise<void> {
   if (flags.ticketEv !== undefined) opts.ticketEV = flags.ticketEv;
   if (flags.maxFaceValue !== undefined) opts.maxFaceValue = flags.maxFaceValue;
   if (flags.redeemGas !== undefined) opts.redeemGas = flags.redeemGas;
+  if (flags.ai) opts.ai = { models: DEFAULT_AI_MODELS.map((m) => ({ ...m, pricePerUnit: flags.aiPricePerUnit ?? 1n })) };
 
   const orchestrator = await startOrchestrator({
     ...opts,

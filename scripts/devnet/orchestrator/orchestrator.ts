@@ -34,6 +34,8 @@ import { InsufficientReserveError, Recipient, type HostileTicketParams } from '.
 import { Redeemer, type Redemption } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
 import { TranscodeError, transcodeSegment } from './transcode.ts';
+import type { AiWorkerOptions } from './ai/config.ts';
+import { createAiWorker, type AiWorker } from './ai/worker.ts';
 
 export interface OrchestratorFaults {
   /** Every nth segment gets a TranscodeResult error instead of renditions. */
@@ -88,6 +90,8 @@ export interface OrchestratorOptions {
   logLevel?: string;
   /** What dieAfter does; default: stop the server. */
   onDie?: () => void;
+  /** AI pipelines and models to serve (see ai/config.ts); absent = transcoding only. */
+  ai?: AiWorkerOptions;
 }
 
 export interface SessionCredit {
@@ -118,6 +122,8 @@ export interface RunningOrchestrator {
   /** The orchestrator's account (the zero address off-chain without a key). */
   address: Address;
   stats: OrchestratorStats;
+  /** The AI side, when the orchestrator serves AI models. */
+  ai?: AiWorker;
   /** Resolves once every winning ticket received so far has been tried on chain. */
   redemptionsSettled(): Promise<void>;
   stop(): Promise<void>;
@@ -265,6 +271,23 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     constraints: {},
   };
   let uri = '';
+  const ai = opts.ai
+    ? createAiWorker(opts.ai, {
+        uri: () => uri,
+        onChain,
+        ticketEV,
+        tokens,
+        accounts,
+        onPayment: (o) => {
+          stats.ticketsReceived += o.tickets;
+          stats.winningTickets += o.winners.length;
+          for (const w of o.winners) redeemer?.enqueue(w);
+        },
+        log,
+        signal: shutdown.signal,
+      })
+    : undefined;
+  ai?.advertise(capabilities);
   let answered = 0;
   // dieAfter: the rendition paths still to be served before shutting down
   let dying: { pending: Set<string>; die: () => void } | undefined;
@@ -275,10 +298,10 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
   const base: Rat = rat(basePrice.pricePerUnit, basePrice.pixelsPerUnit);
 
   /** OrchestratorInfo for `sender`; `sessionId` set ⇒ that session's pinned price. */
-  async function orchestratorInfo(sender: Address, sessionId: string | undefined, authToken: AuthToken): Promise<OrchestratorInfo> {
+  async function orchestratorInfo(sender: Address, sessionId: string | undefined, authToken: AuthToken, aiPrice?: Rat): Promise<OrchestratorInfo> {
     const info: OrchestratorInfo = { transcoder: uri, address: hexToBytes(address), capabilities, authToken };
     if (recipient) {
-      const price = (sessionId && accounts.fixedPrice(sender, sessionId)) || base;
+      const price = aiPrice ?? ((sessionId && accounts.fixedPrice(sender, sessionId)) || base);
       info.priceInfo = wirePrice(price);
       info.ticketParams = await recipient.ticketParams(sender, price);
     }
@@ -318,7 +341,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     }
     if (sessions.size >= maxSessions) throw new RpcFailure('Invalid orchestrator request: OrchestratorCapped');
     try {
-      const info = await orchestratorInfo(sender, undefined, tokens.issue());
+      const info = await orchestratorInfo(sender, undefined, tokens.issue(), ai?.priceFor(req.capabilities));
       return encodeMessage('OrchestratorInfo', info);
     } catch (err) {
       if (err instanceof InsufficientReserveError) log.warn({ event: 'params-refused', sender, reason: err.detail }, 'no ticket params for this sender');
@@ -539,6 +562,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     try {
       if (isGrpcRequest(req)) return await serveUnary(req, res, grpcHandlers);
       const path = (req.url ?? '/').split('?')[0]!;
+      if (ai && (await ai.handle(req, res, path))) return;
       if (req.method === 'POST' && path === '/segment') return await handleSegment(req, res);
       const m = /^\/stream\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
       if (m && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -623,6 +647,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     port,
     address,
     stats,
+    ...(ai ? { ai } : {}),
     redemptionsSettled: async () => {
       await redeemer?.idle();
     },

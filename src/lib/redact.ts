@@ -1,4 +1,5 @@
-// RPC URLs often carry API keys (in the path, query or user info); these keep them out of logs and answers.
+// URLs carry secrets (user info, API keys in paths and queries); these are the only forms of a configured
+// URL that may reach logs, errors or APIs.
 
 /**
  * The URL without what may be a secret: user info, path and query (API keys live there).

@@ -1,0 +1,104 @@
+// Wires the AI face: one selector per (capability, model) over the gateway's candidate source, the
+// orchestrator calls, the payer (this node's keys, or none off-chain), max prices per capability and
+// the ledger.
+import type { Address } from 'viem';
+import { createAiFace, type AiFace } from '../ai/face.ts';
+import { localAiPayer, type AiPayer } from '../ai/payment.ts';
+import { AiSelector, AiSelectors } from '../discovery/aiSelector.ts';
+import type { CandidateSource } from '../discovery/sources.ts';
+import { hexToBytes } from '../lib/bytes.ts';
+import type { Logger } from '../lib/log.ts';
+import { AI_PIPELINE_CAPABILITY, aiJobCapabilities, modelOffer } from '../net/aiCapabilities.ts';
+import { getOrchestrator } from '../net/grpc.ts';
+import { capabilityMaxPrice } from '../pm/capabilityPrices.ts';
+import { orchestratorRequestSignature } from '../pm/requestSignatures.ts';
+import { infoPrice } from '../pm/segmentPayer.ts';
+import type { Ledger } from '../store/ledger.ts';
+import type { Capabilities } from '../wire/lpRpc.ts';
+import type { BroadcastConfig } from './broadcastConfig.ts';
+import type { ChainServices } from './chain.ts';
+import type { NodeConfig } from './config.ts';
+import { judgeOrchestrator } from './judge.ts';
+import { checkSessionPrice } from './transcodeSegment.ts';
+
+/** The AI subnet's ServiceRegistry on Arbitrum One (-aiServiceRegistry). */
+export const AI_SERVICE_REGISTRY: Address = '0x04C0b249740175999E5BF5c9ac1dA92431EF34C5';
+
+const SESSION_REFRESH_TIMEOUT_MS = 2500;
+const DISCOVERY_RPC_TIMEOUT_MS = 6000;
+
+export interface AiGatewayOptions {
+  config: NodeConfig;
+  log: Logger;
+  chain?: ChainServices;
+  source: CandidateSource | undefined;
+  ledger: Ledger;
+  broadcast: BroadcastConfig;
+  version: string;
+  /** another payer (e.g. a remote signer); default: this node's keys */
+  payer?: AiPayer;
+}
+
+export function createAiGateway(opts: AiGatewayOptions): AiFace {
+  const { config, chain, log } = opts;
+  const signer = chain?.signer;
+  const requestAddress = signer ? hexToBytes(signer.address) : new Uint8Array(20);
+  const requestSig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : new Uint8Array(0);
+  const source = opts.source ?? { kind: 'orchAddr' as const, candidates: async () => [] };
+
+  const runnerVersion = (pipeline: string, modelId: string): string =>
+    config.ai.minRunnerVersions.find((v) => v.pipeline === pipeline && v.modelId === modelId)?.minVersion ?? '';
+  const pipelineOf = new Map(Object.entries(AI_PIPELINE_CAPABILITY).map(([name, cap]) => [cap, name]));
+  const capabilities = (cap: number, modelId: string, pipeline: string): Capabilities => {
+    return aiJobCapabilities(cap, modelId, {
+      version: opts.version,
+      ...(config.orchMinLivepeerVersion ? { minVersion: config.orchMinLivepeerVersion } : {}),
+      runnerVersion: runnerVersion(pipeline, modelId),
+    });
+  };
+  const request = (caps: Capabilities) => ({ address: requestAddress, sig: requestSig, capabilities: caps, ignoreCapacityCheck: false });
+
+  const selectors = new AiSelectors((cap, modelId) => {
+    const caps = capabilities(cap, modelId, pipelineOf.get(cap) ?? '');
+    const judgeCtx = {
+      capabilities: caps,
+      blocklist: config.orchBlocklist,
+      ...(chain ? { payments: { limits: config.limits, senderInfo: () => chain.senderInfo(), chain: () => chain.chainView() } } : {}),
+    };
+    return new AiSelector({
+      cap,
+      modelId,
+      source,
+      probe: (uri) => getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }),
+      evaluate: (c, info, latency) => judgeOrchestrator(judgeCtx, c, info, latency),
+      onchain: !!chain,
+      weights: config.weights,
+      maxPrice: () => capabilityMaxPrice(config.ai.maxPricePerCapability, cap, modelId, chain?.usdPerEth?.()) ?? opts.broadcast.maxPrice(),
+      discoveryTimeoutMs: config.discoveryTimeoutMs,
+      log,
+    });
+  });
+
+  for (const w of config.ai.warnings) log.warn(w);
+
+  return createAiFace({
+    selectors,
+    capabilities,
+    refresh: (session, caps) => getOrchestrator(session.uri, request(caps), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }),
+    adopt: (session, info) => {
+      const price = infoPrice(info);
+      checkSessionPrice(session, price);
+      if (chain && !info.ticketParams) throw new Error('orchestrator stopped sending ticket params');
+      if (!info.authToken?.token?.length) throw new Error('refreshed reply has no auth token');
+      const offer = modelOffer(info.capabilities, session.cap, session.modelId);
+      if (!offer) throw new Error('orchestrator no longer serves the model');
+      session.info = info;
+      session.price = price;
+    },
+    payer: opts.payer ?? localAiPayer(chain?.payer, signer),
+    ...(chain ? { lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
+    record: (r) => opts.ledger.recordAiJob(r).catch((err: Error) => log.warn({ err: err.message }, 'could not record an AI job in the ledger')),
+    retryTimeoutMs: config.ai.processingRetryTimeoutMs,
+    log: log.child({ component: 'ai' }),
+  });
+}
