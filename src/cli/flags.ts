@@ -1,6 +1,8 @@
 // The gateway's flags, named and defaulted as go-livepeer names them, and the bridge from Go's flag
 // syntax (-flag value, -flag=value, --flag, -bool, -bool=false) to commander.
 import { Option } from 'commander';
+import { GatewayError } from '../lib/errors.ts';
+import { WeiAmountError } from '../lib/wei.ts';
 
 export type FlagType = 'string' | 'bool' | 'int' | 'float' | 'duration';
 
@@ -113,8 +115,21 @@ export function flagSpec(name: string): FlagSpec | undefined {
   return byName.get(name);
 }
 
-export class FlagError extends Error {
-  override name = 'FlagError';
+/** A flag or argument the operator must change: a usage error (exit 2). */
+export class FlagError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'FLAG_INVALID', cause: opts.cause });
+  }
+}
+
+/** Runs a lib/wei.ts parser; a bad amount becomes a FlagError with its message, or with `message` when given. */
+export function weiFlag<T>(parse: () => T, message?: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof WeiAmountError) throw new FlagError(message ?? err.message, { cause: err });
+    throw err;
+  }
 }
 
 export interface NormalizeOptions {

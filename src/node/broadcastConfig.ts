@@ -5,8 +5,11 @@ import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from '../pm
 import { GatewayError } from '../lib/errors.ts';
 import type { Rat } from '../lib/rat.ts';
 
-/** A run-time setting that cannot be applied; the message says what to send instead. */
-export class BroadcastConfigError extends GatewayError {}
+export class BroadcastConfigError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'BROADCAST_CONFIG_INVALID', cause: opts.cause });
+  }
+}
 
 export class BroadcastConfig {
   constructor(

@@ -2,7 +2,6 @@
 //   ingest (RTMP, HTTP push) → stream registry → stream lifecycle → runner (session pool, pm, net) → HLS
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { CandidateSource } from '../discovery/sources.ts';
 import { createPushRoute } from '../ingest/push.ts';
 import { startRtmpServer, type RtmpServer } from '../ingest/rtmp.ts';
@@ -67,7 +66,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   metrics.maxSessions.set(config.maxSessions);
   const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
   const stopGauges = startGauges(metrics, broadcast, chain);
-  const ledger = new Ledger(join(config.datadir, 'ledger'));
+  const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
   const source = candidateSource(config, chain, log);

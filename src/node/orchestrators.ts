@@ -100,7 +100,7 @@ function streamPool(deps: OrchestratorDeps, manifestId: string, capabilities: Ca
     maxPrice: () => deps.broadcast.maxPrice(),
     ignoreMaxPriceIfNeeded: config.ignoreMaxPriceIfNeeded,
     discoveryTimeoutMs: config.discoveryTimeoutMs,
-    log: (msg, fields) => log.debug({ manifestId, ...fields }, msg),
+    log: log.child({ manifestId }),
   });
 }
 

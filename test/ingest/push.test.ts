@@ -84,7 +84,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
       maxSegmentBytes: MAX_SEGMENT_BYTES,
       log: silentLogger(),
     });
-    http = await startHttpListener({ port: 0, routes: [route] });
+    http = await startHttpListener({ log: silentLogger(), port: 0, routes: [route] });
   });
   after(async () => {
     registry.close('test over');

@@ -36,6 +36,7 @@ function pool(uris: string[], events: GatewayEventBus): SessionPool {
     onchain: false,
     discoveryTimeoutMs: 10,
     onSuspended: (orchestrator, reason) => events.emit('orchestrator.suspended', { orchestrator, reason, manifestId: MID }),
+    log: silentLogger(),
   });
 }
 
