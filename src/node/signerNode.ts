@@ -5,7 +5,6 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Address } from 'viem';
 import { staticSource, webhookSource, type CandidateSource } from '../discovery/sources.ts';
 import { hexToBytes } from '../lib/bytes.ts';
-import { formatHost } from '../lib/listenAddr.ts';
 import { add, ZERO, type Rat } from '../lib/rat.ts';
 import { getOrchestrator } from '../net/grpc.ts';
 import { capabilityMaxPrice } from '../pm/capabilityPrices.ts';
@@ -24,6 +23,7 @@ import type { Capabilities } from '../wire/lpRpc.ts';
 import type { OnchainServices } from './chainServices.ts';
 import type { NodeConfig } from './config.ts';
 import { GATEWAY_VERSION } from './gateway.ts';
+import { livepeerCliRoutes } from './livepeerCliRoutes.ts';
 import type { Logger } from './logger.ts';
 import type { StartOptions } from './run.ts';
 
@@ -159,18 +159,24 @@ export async function startSignerNode(config: NodeConfig, log: Logger, out: Node
       Chain: chain.status(),
     });
     const control = await startControlServer({
-      addr: `${formatHost(config.cliAddr.host)}:${config.cliAddr.port}`,
-      status,
-      eth: {
-        client: chain.eth.client,
-        contracts: chain.eth.contracts,
-        wallet: chain.wallet,
-        rounds: chain.rounds,
-        pool: chain.pool,
-        tx: { maxGasPrice: config.maxGasPrice, timeoutMs: config.transactionTimeoutMs },
-      },
+      host: config.cliAddr.host,
+      port: config.cliAddr.port,
       ...(config.monitor ? { metrics: registry } : {}),
-      routes: { '/status': () => jsonReply(status()) },
+      routes: {
+        // the account's deposit and reserve are managed as on any node (livepeer_cli works against it)
+        ...livepeerCliRoutes(
+          {
+            client: chain.eth.client,
+            contracts: chain.eth.contracts,
+            wallet: chain.wallet,
+            rounds: chain.rounds,
+            pool: chain.pool,
+            tx: { maxGasPrice: config.maxGasPrice, timeoutMs: config.transactionTimeoutMs },
+          },
+          log,
+        ),
+        '/status': () => jsonReply(status()),
+      },
       log,
     });
     cleanups.push(() => control.close());
