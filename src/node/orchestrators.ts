@@ -31,6 +31,16 @@ export function candidateSource(config: NodeConfig, chain: ChainServices | undef
     });
   }
   if (config.orchAddr.length > 0) return staticSource(config.orchAddr.join(','));
+  // a keyless gateway with no list of its own asks its remote signer (go-livepeer does the same)
+  if (config.remoteSignerClient) {
+    return webhookSource({
+      url: `${config.remoteSignerClient.url}/discover-orchestrators`,
+      headers: config.remoteSignerClient.headers,
+      // the signer may have to ask every orchestrator before it can answer the first time
+      timeoutMs: 10_000,
+      onError: (err) => log.warn({ err: err.message }, 'remote signer discovery failed; keeping the last list'),
+    });
+  }
   return chain?.source;
 }
 

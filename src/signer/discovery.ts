@@ -31,6 +31,8 @@ const PIPELINE_OF = new Map(Object.entries(AI_PIPELINE_CAPABILITY).map(([name, c
 /** Most orchestrators probed in one refresh, and at once. */
 const MAX_CANDIDATES = 500;
 const PROBE_CONCURRENCY = 16;
+/** How soon an empty snapshot may be taken again. */
+const EMPTY_RETRY_MS = 3000;
 
 /** The (pipeline, model) pairs an orchestrator's reply offers within the ceilings. */
 export function eligibleCapabilities(info: OrchestratorInfo, maxPrice: (cap: number, modelId: string) => Rat | undefined): string[] {
@@ -85,6 +87,11 @@ export class RemoteDiscovery {
       this.opts.log.warn({ err: errorMessage(err) }, 'remote discovery: no candidates');
       return;
     }
+    // no candidates (the chain's pool not read yet): no snapshot either, so the next request asks again
+    if (candidates.length === 0) {
+      this.opts.log.info('remote discovery: no candidates yet');
+      return;
+    }
     const found: DiscoveredOrchestrator[] = [];
     let next = 0;
     const worker = async () => {
@@ -107,7 +114,7 @@ export class RemoteDiscovery {
     found.sort((a, b) => (order.get(a.address) ?? 1e9) - (order.get(b.address) ?? 1e9));
     this.snapshot = found;
     this.refreshedAt = Date.now();
-    this.opts.log.info({ orchestrators: found.length }, 'remote discovery refreshed');
+    this.opts.log.info({ candidates: candidates.length, orchestrators: found.length }, 'remote discovery refreshed');
   }
 
   /**
@@ -115,7 +122,10 @@ export class RemoteDiscovery {
    * no snapshot yet (503): the first poll is waited for.
    */
   async orchestrators(caps: readonly string[]): Promise<DiscoveredOrchestrator[] | undefined> {
-    if (this.refreshedAt === 0) await this.refresh();
+    // the first poll is waited for; an empty snapshot (e.g. taken before the chain's pool was read) is
+    // retried on demand, at most every few seconds, rather than kept for a whole interval
+    if (this.refreshedAt === 0 || (this.snapshot.length === 0 && Date.now() - this.refreshedAt > EMPTY_RETRY_MS)) await this.refresh();
+    if (this.refreshedAt === 0) return undefined;
     if (this.snapshot.length === 0) return undefined;
     if (caps.length === 0) return this.snapshot;
     const wanted = new Set(caps);

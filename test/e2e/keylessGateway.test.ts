@@ -31,10 +31,10 @@ describe('keyless gateway paid through the remote signer on the devnet', () => {
   let datadir: string;
   before(async () => {
     net = await startLocalNetwork(process.env.LP_TEST_LOG ? { log: (await import('pino')).pino({ level: process.env.LP_TEST_LOG }) } : {});
-    signer = await startTestSigner(net.gatewayFlags);
+    signer = await startTestSigner({ ...net.gatewayFlags, remoteDiscovery: 'true' });
     datadir = await mkdtemp(join(tmpdir(), 'lpkeyless-'));
-    // off-chain flags only: no -network, no -ethUrl, no keystore; orchestrators by address
-    node = await startTestNode({ datadir, remoteSignerUrl: signer.url, orchAddr: net.orchestrators.map((o) => o.uri).join(',') });
+    // off-chain flags only: no -network, no -ethUrl, no keystore, no orchestrator list: the signer's discovery
+    node = await startTestNode({ datadir, remoteSignerUrl: signer.url });
   });
   after(async () => {
     killAllPublishers();
