@@ -59,7 +59,8 @@ export function ratString(r: Rat): string {
 }
 
 function parseRatString(s: string): Rat {
-  const m = /^(-?\d{1,100})(?:\/(\d{1,100}))?$/.exec(s);
+  // exact rationals of wei: a ticket EV has a denominator up to 2^256, so allow a few hundred digits
+  const m = /^(-?\d{1,300})(?:\/(\d{1,300}))?$/.exec(s);
   if (!m || m[2] === '0' || /^0+$/.test(m[2] ?? '1')) throw new StateFormatError(`Balance "${s.slice(0, 40)}" is not a rational number`);
   return rat(BigInt(m[1]!), BigInt(m[2] ?? '1'));
 }

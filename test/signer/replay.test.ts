@@ -3,10 +3,13 @@
 // one set of nonces — on Level (one signer) and on PostgreSQL (two signer replicas sharing the database).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { keccak_256 } from '@noble/hashes/sha3';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { hexToBytes } from '../../src/lib/bytes.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
+import { segDataPreimage } from '../../src/pm/requestSignatures.ts';
+import { recoverPersonalSigner } from '../../src/pm/signer.ts';
 import { SIGNER_LEDGER_NAMESPACE } from '../../src/signer/ledger.ts';
 import { REPLAY_NAMESPACE } from '../../src/signer/replayGuard.ts';
 import { decodeMessage, encodeMessage } from '../../src/wire/lpRpc.ts';
@@ -159,4 +162,127 @@ replayCases('PostgreSQL, two replicas', async () => {
   const one = await startTestSigner({ ...net.gatewayFlags, storeUrl });
   const two = await startTestSigner({ ...net.gatewayFlags, storeUrl });
   return [one, two];
+});
+
+describe('remote signer extensions: credentials for a real segment, spending credit', () => {
+  let signer: TestSigner;
+  let info = '';
+  before(async () => {
+    signer = await startTestSigner(net.gatewayFlags);
+    const id = (await (await fetch(`${signer.url}/sign-orchestrator-info`, { method: 'POST' })).json()) as { address: `0x${string}`; signature: `0x${string}` };
+    const oi = await getOrchestrator(orch.uri, { address: hexToBytes(id.address), sig: hexToBytes(id.signature), ignoreCapacityCheck: true });
+    info = Buffer.from(encodeMessage('OrchestratorInfo', oi)).toString('base64');
+  });
+  after(async () => {
+    await signer?.stop();
+  });
+
+  const P240 = Buffer.from(encodeMessage('VideoProfile', { name: 'P240p30fps16x9', width: 426, height: 240, bitrate: 600_000, fps: 30 })).toString('base64');
+  const segmentCall = (seq: number, bytes: Uint8Array, durationMs: number, state?: Answer['state'], extra: Record<string, unknown> = {}) =>
+    postRaw(
+      `${signer.url}/generate-live-payment`,
+      JSON.stringify({
+        orchestrator: info,
+        type: '',
+        ManifestID: 'stream-x',
+        segment: { seq, hash: Buffer.from(keccak_256(bytes)).toString('base64'), duration: durationMs, profiles: [P240] },
+        ...(state ? { state } : {}),
+        ...extra,
+      }),
+      { 'Content-Type': 'application/json' },
+    );
+
+  it('segment: the SegData is the real segment’s (seq, hash, duration, profiles), signed by the signer; tickets cover its fee', async () => {
+    const bytes = new TextEncoder().encode('segment seven');
+    const r = await segmentCall(7, bytes, 60_000);
+    assert.equal(r.status, 200, r.text);
+    const ans = JSON.parse(r.text) as Answer;
+    const seg = decodeMessage('SegData', Buffer.from(ans.segCreds, 'base64'));
+    assert.equal(seg.seq, 7n);
+    assert.deepEqual([...seg.hash!], [...keccak_256(bytes)]);
+    assert.equal(seg.duration, 60_000);
+    assert.deepEqual(
+      seg.fullProfiles?.map((p) => p.name),
+      ['P240p30fps16x9'],
+    );
+    const id = (await (await fetch(`${signer.url}/sign-orchestrator-info`, { method: 'POST' })).json()) as { address: string };
+    const preimage = segDataPreimage({ manifestId: 'stream-x', seq: 7n, hash: keccak_256(bytes), profileNames: ['P240p30fps16x9'] });
+    assert.equal(recoverPersonalSigner(keccak_256(preimage), seg.sig!), id.address);
+    assert.ok(decodeMessage('Payment', Buffer.from(ans.payment, 'base64')).ticketSenderParams!.length >= 1);
+
+    // the EV floor: while the credit is below one ticket's EV, a short segment still buys one …
+    const eight = await segmentCall(8, new TextEncoder().encode('segment eight'), 100, ans.state);
+    assert.equal(eight.status, 200, eight.text);
+    const paid8 = JSON.parse(eight.text) as Answer;
+    // … after which the credit covers a short segment: an extended 482 — credentials for it, no tickets, a new state
+    const next = await segmentCall(9, new TextEncoder().encode('segment nine'), 100, paid8.state);
+    assert.equal(next.status, 482, next.text);
+    const ext = JSON.parse(next.text) as Answer & { error: { message: string } };
+    assert.equal(ext.error.message, 'no tickets');
+    assert.equal(decodeMessage('SegData', Buffer.from(ext.segCreds, 'base64')).seq, 9n);
+    assert.equal(decodeMessage('Payment', Buffer.from(ext.payment, 'base64')).ticketSenderParams?.length ?? 0, 0);
+    assert.equal((JSON.parse(Buffer.from(ext.state.State, 'base64').toString()) as { SequenceNumber: number }).SequenceNumber, 2);
+    // committed: the state before it is spent
+    assert.equal((await segmentCall(10, new TextEncoder().encode('ten'), 100, paid8.state)).status, 409);
+    const ten = await segmentCall(10, new TextEncoder().encode('ten'), 100, ext.state);
+    assert.ok(ten.status === 200 || ten.status === 482, ten.text);
+  });
+
+  it('spendCredit: when the credit covers a job, an extended 482 with credentials and the spent state', async () => {
+    const call = (inPixels: number, state?: Answer['state'], spend = true) =>
+      postRaw(
+        `${signer.url}/generate-live-payment`,
+        JSON.stringify({
+          orchestrator: info,
+          type: '',
+          inPixels,
+          ManifestID: '27_model',
+          ...(state ? { state } : {}),
+          ...(spend ? { spendCredit: true } : {}),
+        }),
+        { 'Content-Type': 'application/json' },
+      );
+    const s0 = JSON.parse((await call(2_000_000_000)).text) as Answer;
+    const s1 = JSON.parse((await call(1000, s0.state)).text) as Answer; // the EV floor buys one ticket
+    const bare = await call(1000, s1.state, false);
+    assert.equal(bare.text, '{"error":{"message":"no tickets"}}\n', 'without the flag: go-livepeer’s bare 482');
+    const ext = await call(1000, s1.state);
+    assert.equal(ext.status, 482);
+    const body = JSON.parse(ext.text) as Answer & { error: unknown };
+    assert.deepEqual(Object.keys(body), ['error', 'payment', 'segCreds', 'state']);
+    const before = JSON.parse(Buffer.from(s1.state.State, 'base64').toString()) as { Balance: string };
+    const after = JSON.parse(Buffer.from(body.state.State, 'base64').toString()) as { Balance: string };
+    assert.notEqual(after.Balance, before.Balance, 'the fee was taken off the credit');
+  });
+
+  it('hostile segment fields are refused with 400 before anything is signed', async () => {
+    const bad: Record<string, unknown>[] = [
+      { segment: { seq: 1, hash: 'AAAA', duration: 1000, profiles: [P240] } },
+      { segment: { seq: 1, hash: Buffer.alloc(32).toString('base64'), duration: 1000, profiles: [] } },
+      { segment: { seq: 1, hash: Buffer.alloc(32).toString('base64'), duration: 10_000_000, profiles: [P240] } },
+      { segment: { seq: 1, hash: Buffer.alloc(32).toString('base64'), duration: 1000, profiles: Array(17).fill(P240) } },
+      { segment: { seq: -1, hash: Buffer.alloc(32).toString('base64'), duration: 1000, profiles: [P240] } },
+      {
+        segment: {
+          seq: 1,
+          hash: Buffer.alloc(32).toString('base64'),
+          duration: 1000,
+          profiles: [Buffer.from(encodeMessage('VideoProfile', { name: 'x', width: 0, height: 0 })).toString('base64')],
+        },
+      },
+      { spendCredit: 'yes' },
+    ];
+    for (const extra of bad) {
+      const r = await postRaw(`${signer.url}/generate-live-payment`, JSON.stringify({ orchestrator: info, type: '', ManifestID: 's', inPixels: 5, ...extra }), {
+        'Content-Type': 'application/json',
+      });
+      assert.equal(r.status, 400, `${JSON.stringify(extra).slice(0, 80)}: ${r.text}`);
+    }
+    const wrongType = await postRaw(
+      `${signer.url}/generate-live-payment`,
+      JSON.stringify({ orchestrator: info, type: 'lv2v', segment: { seq: 1, hash: Buffer.alloc(32).toString('base64'), duration: 1000, profiles: [P240] } }),
+      { 'Content-Type': 'application/json' },
+    );
+    assert.equal(wrongType.status, 400);
+  });
 });
