@@ -164,7 +164,13 @@ function decodeProfiles(seg: NonNullable<LivePaymentRequest['segment']>): VideoP
 
 const STALE_PARAMS = new Set<string>(['params-expired', 'creation-round-expired', 'creation-round-in-future']);
 
-const newStateId = (): string => randomBytes(4).toString('hex');
+/**
+ * 16 hex characters, where go-livepeer uses 8: the replay guard keys on (orchestrator, StateID), and 32 bits
+ * collide after some tens of thousands of sessions per orchestrator. Clients treat the state as opaque.
+ */
+const newStateId = (): string => randomBytes(8).toString('hex');
+/** go-livepeer's random ManifestID for a first call without one: 8 hex characters. */
+const newManifestId = (): string => randomBytes(4).toString('hex');
 
 export class LivePaymentService {
   constructor(private readonly deps: LivePaymentDeps) {}
@@ -302,7 +308,7 @@ export class LivePaymentService {
     let manifestId = req.manifestId;
     if (!manifestId) {
       if (hasState) throw new Refusal(400, 'missing manifestID', 'bad-request');
-      manifestId = newStateId();
+      manifestId = newManifestId();
     }
     let capabilities: Capabilities | undefined;
     if (req.capabilities) {

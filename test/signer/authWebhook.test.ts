@@ -54,6 +54,7 @@ describe('remote signer auth webhook', () => {
       ...net.gatewayFlags,
       remoteSignerWebhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/auth`,
       remoteSignerWebhookHeaders: 'X-Operator-Key:hook-secret',
+      monitor: 'true',
     });
     const sig = (await (await fetch(`${signer.url}/sign-orchestrator-info`, { method: 'POST' })).json()) as {
       address: `0x${string}`;
@@ -186,5 +187,11 @@ describe('remote signer auth webhook', () => {
     assert.ok(status.Signer.Accounts.some((acc) => acc.AuthID === 'proxy-user-7'));
     assert.ok((status.Signer.Refusals['auth-id-changed'] ?? 0) >= 1);
     assert.ok((status.Signer.Refusals['webhook-refused'] ?? 0) >= 1);
+    // the same as Prometheus metrics (-monitor)
+    const metrics = await (await fetch(`${signer.controlUrl}/metrics`)).text();
+    assert.match(metrics, /livepeer_remote_signer_tickets_signed_total\{[^}]*app=""[^}]*\} [1-9]/);
+    assert.match(metrics, /livepeer_remote_signer_refusals_total\{[^}]*reason="auth-id-changed"[^}]*\} [1-9]/);
+    assert.match(metrics, /livepeer_remote_signer_sessions_total\{[^}]*\} [1-9]/);
+    assert.ok(!metrics.includes('hook-secret'), 'no secret in the metrics');
   });
 });
