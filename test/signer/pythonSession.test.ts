@@ -237,6 +237,17 @@ describe('remote signer: a python-gateway live session, byte for byte', () => {
     assert.equal(payment.ticketSenderParams?.[0]?.senderNonce, 1, 'new ticket params: nonces start again');
   });
 
+  it('go-livepeer’s client shape also works: every key, state {"State":null,"Sig":null} on the first call, keys in any case', async () => {
+    const { b64 } = await getInfo();
+    const caps = Buffer.from(encodeMessage('Capabilities', LV2V_CAPS)).toString('base64');
+    const body = `{"state":{"State":null,"Sig":null},"orchestrator":"${b64}","manifestid":"","inPixels":0,"type":"lv2v","capabilities":"${caps}","unknownKey":[1,2]}`;
+    const r = await postRaw(`${signer.url}/generate-live-payment`, body, { 'Content-Type': 'application/json', 'User-Agent': 'Go-http-client/1.1' });
+    const ans = parseOk(r);
+    const state = JSON.parse(Buffer.from(ans.state.State, 'base64').toString()) as { SequenceNumber: number; StateID: string };
+    assert.equal(state.SequenceNumber, 0, 'a new session');
+    assert.deepEqual(decodeMessage('SegData', Buffer.from(ans.segCreds, 'base64')).capabilities?.capacities, LV2V_CAPS.capacities);
+  });
+
   it('errors python shows: bad base64, a wrong type, a missing orchestrator — each {"error":{"message"}} with a 4xx', async () => {
     const { b64 } = await getInfo();
     const cases: [string, RegExp][] = [
