@@ -34,7 +34,8 @@ describe('keyless gateway paid through the remote signer on the devnet', () => {
     signer = await startTestSigner({ ...net.gatewayFlags, remoteDiscovery: 'true' });
     datadir = await mkdtemp(join(tmpdir(), 'lpkeyless-'));
     // off-chain flags only: no -network, no -ethUrl, no keystore, no orchestrator list: the signer's discovery
-    node = await startTestNode({ datadir, remoteSignerUrl: signer.url });
+    // one small rendition: the orchestrators must answer within the segment's budget on a loaded machine
+    node = await startTestNode({ datadir, remoteSignerUrl: signer.url, transcodingOptions: 'P144p30fps16x9' });
   });
   after(async () => {
     killAllPublishers();
@@ -48,13 +49,13 @@ describe('keyless gateway paid through the remote signer on the devnet', () => {
     const { gateway } = node;
     const depositBefore = await net.broadcasterDeposit();
 
-    // video: 20 s of 720p, renditions served as HLS
+    // video: 30 s of 720p, a rendition served as HLS
     const mid = 'keyless';
-    const pub = publish720p(`${gateway.rtmpUrl}/live/${mid}`, 20);
+    const pub = publish720p(`${gateway.rtmpUrl}/live/${mid}`, 30);
     const seen = new Set<number>();
     const ended = pub.exited.then(() => true);
     const poll = async () => {
-      const r = await getText(`${gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
+      const r = await getText(`${gateway.httpUrl}/stream/${mid}/P144p30fps16x9.m3u8`);
       if (r.status === 200) for (const s of mediaSeqs(r.text)) seen.add(s);
     };
     while (!(await Promise.race([ended, sleep(500).then(() => false)]))) await poll().catch(() => {});
