@@ -1,0 +1,330 @@
+// N concurrent paid 720p streams through the real gateway binary on the local devnet (real chain, real
+// tickets, orchestrators in their load mode: renditions encoded once and reused), and the same N streams
+// through bare ffmpeg RTMP→HLS copy segmenting as the floor. On a machine with two or more cores the
+// system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
+// everything else (this process, the chain, the orchestrators, the publishers) to core 1.
+// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor]
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startLocalNetwork } from '../scripts/devnet/network.ts';
+import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '30' },
+    'cpu-prof': { type: 'string' },
+    'no-floor': { type: 'boolean', default: false },
+    'probe-streams': { type: 'string', default: '2' },
+  },
+});
+const N = Number(args.streams);
+const SECONDS = Number(args.seconds);
+if (!Number.isInteger(N) || N < 1 || !(SECONDS >= 10)) throw new Error('--streams must be ≥ 1 and --seconds ≥ 10');
+const PROBES = Math.min(N, Number(args['probe-streams']));
+const SEGMENT_S = 2;
+const RENDITION = 'P360p30fps16x9';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = 100; // Linux USER_HZ
+const PAGE_KB = 4;
+
+// ---- pinning ---------------------------------------------------------------------------------------
+const twoCores = cpus().length >= 2 && existsSync('/usr/bin/taskset');
+if (twoCores) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' }); // children inherit core 1
+const pinned = (cmd: string, cmdArgs: string[]): [string, string[]] => (twoCores ? ['taskset', ['-c', '0', cmd, ...cmdArgs]] : [cmd, cmdArgs]);
+
+// ---- /proc accounting of a process tree ------------------------------------------------------------
+interface ProcRow {
+  pid: number;
+  ppid: number;
+  cpuTicks: number;
+  childTicks: number;
+  rssKb: number;
+}
+function readProc(pid: number): ProcRow | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(f[21]) * PAGE_KB };
+  } catch {
+    return undefined; // gone
+  }
+}
+/** CPU seconds (the processes, their live descendants and reaped children) and RSS of the trees rooted at `roots`. */
+function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number } {
+  const rows = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readProc(Number(d)))
+    .filter((r): r is ProcRow => r !== undefined);
+  const children = new Map<number, ProcRow[]>();
+  for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
+  let ticks = 0;
+  let rssKb = 0;
+  const visit = (r: ProcRow) => {
+    ticks += r.cpuTicks + r.childTicks;
+    rssKb += r.rssKb;
+    for (const c of children.get(r.pid) ?? []) visit(c);
+  };
+  for (const pid of roots) {
+    const r = rows.find((x) => x.pid === pid);
+    if (r) visit(r);
+  }
+  return { cpuS: ticks / CLK_TCK, rssKb };
+}
+
+// ---- inputs ----------------------------------------------------------------------------------------
+/** 10 s of 1280×720 30 fps H.264 at 3 Mbit/s with AAC, a keyframe every 2 s: looped by every publisher. */
+async function preEncodedInput(): Promise<string> {
+  const file = join(tmpdir(), 'lpbench-load-720p30-3M-10s.flv');
+  if (existsSync(file)) return file;
+  const tmp = `${file}.${process.pid}.tmp`;
+  await run(ffmpegPath(), [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+    ...['-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3M', '-maxrate', '3M', '-bufsize', '6M', '-g', '60', '-keyint_min', '60'],
+    ...['-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', tmp],
+  ]);
+  execFileSync('mv', [tmp, file]);
+  return file;
+}
+function run(cmd: string, cmdArgs: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
+  });
+}
+function publish(input: string, url: string): ChildProcess {
+  return spawn(
+    ffmpegPath(),
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input, '-t', String(SECONDS), '-c', 'copy', '-f', 'flv', url],
+    { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+
+// ---- statistics ------------------------------------------------------------------------------------
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
+};
+const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}ms` : 'n/a');
+
+interface Window {
+  cpuS: number;
+  wallS: number;
+  rssAboveKb: number;
+}
+/** CPU over [start+warm, end−0.5 s] of the publishing period, and mean RSS above `baselineKb` in its second half. */
+async function measureWindow(roots: () => number[], publishStart: number, baselineKb: number): Promise<Window> {
+  const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
+  await sleep(publishStart + warmMs - Date.now());
+  const a = treeStats(roots());
+  const t0 = performance.now();
+  const rss: number[] = [];
+  const endAt = publishStart + SECONDS * 1000 - 500;
+  while (Date.now() < endAt - 1000) {
+    await sleep(1000);
+    if (Date.now() > publishStart + (SECONDS * 1000) / 2) rss.push(treeStats(roots()).rssKb);
+  }
+  await sleep(Math.max(0, endAt - Date.now()));
+  const b = treeStats(roots());
+  const wallS = (performance.now() - t0) / 1000;
+  const meanRss = rss.length ? rss.reduce((x, y) => x + y, 0) / rss.length : b.rssKb;
+  return { cpuS: b.cpuS - a.cpuS, wallS, rssAboveKb: meanRss - baselineKb };
+}
+
+// ---- the gateway phase -----------------------------------------------------------------------------
+const input = await preEncodedInput();
+const net = await startLocalNetwork({
+  transcoding: 'prerendered',
+  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+});
+const datadir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
+const flags = Object.entries({
+  ...net.gatewayFlags,
+  ethKeystorePath: join(root, 'keystore'),
+  ethPassword: 'devnet',
+  datadir,
+  rtmpAddr: '127.0.0.1:0',
+  httpAddr: '127.0.0.1:0',
+  cliAddr: '127.0.0.1:0',
+  maxSessions: String(N + 4),
+  v: '0',
+})
+  .flatMap(([k, v]) => [`-${k}`, v])
+  .concat('-monitor');
+const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+const [gwCmd, gwArgs] = pinned(process.execPath, [...profArgs, join(root, 'scripts/livepeer-gateway.mjs'), '-gateway', ...flags]);
+const gw = spawn(gwCmd, gwArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+let out = '';
+gw.stdout!.on('data', (c) => (out += c));
+while (!/CLI server listening on (\S+)/.test(out)) {
+  if (gw.exitCode !== null) throw new Error(`gateway exited: ${out}`);
+  await sleep(50);
+}
+const rtmp = /Video Ingest Endpoint - (\S+)/.exec(out)![1]!;
+const http = /HTTP Server listening on (\S+)/.exec(out)![1]!;
+await sleep(1000);
+const gwBaseline = treeStats([gw.pid!]);
+
+const publishStart = Date.now();
+const publishers = Array.from({ length: N }, (_, i) => publish(input, `${rtmp}/live/load${i}`));
+// Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
+const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
+let polling = true;
+const probes = Array.from({ length: PROBES }, async (_, i) => {
+  while (polling) {
+    for (const pl of ['source', RENDITION]) {
+      const res = await fetch(`${http}/stream/load${i}/${pl}.m3u8`).catch(() => undefined);
+      if (res?.status !== 200) {
+        await res?.arrayBuffer().catch(() => {});
+        continue;
+      }
+      const now = Date.now();
+      for (const m of (await res.text()).matchAll(/(\d+)\.ts$/gm)) {
+        const key = `${i}/${pl}/${m[1]}`;
+        if (!seen.has(key)) seen.set(key, now);
+      }
+    }
+    await sleep(50);
+  }
+});
+const gwWindow = await measureWindow(() => [gw.pid!], publishStart, gwBaseline.rssKb);
+await Promise.all(publishers.map(exited));
+polling = false;
+await Promise.all(probes);
+
+/** The gateway's own counters (-monitor). */
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${cliUrl()}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+function cliUrl(): string {
+  const url = /CLI server listening on (\S+)/.exec(out)![1]!;
+  return url.startsWith('http') ? url : `http://${url}`;
+}
+// Let the last segments finish (or fail) before counting.
+const drainUntil = Date.now() + 20_000;
+let appeared = 0;
+let transcoded = 0;
+let failed = 0;
+while (Date.now() < drainUntil) {
+  appeared = await metric('livepeer_segment_source_appeared_total');
+  transcoded = await metric('livepeer_segment_transcoded_total');
+  failed = await metric('livepeer_segment_transcode_failed_total');
+  if (transcoded + failed >= appeared && appeared > 0) break;
+  await sleep(500);
+}
+const overhead = await histogramQuantiles('livepeer_segment_overhead_seconds');
+gw.kill('SIGTERM');
+await exited(gw);
+
+/** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
+async function histogramQuantiles(name: string): Promise<{ p50: number; p99: number } | undefined> {
+  const text = await (await fetch(`${cliUrl()}/metrics`)).text();
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => ({
+    le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
+    n: Number(m[2]),
+  }));
+  const total = buckets.find((b) => b.le === Number.POSITIVE_INFINITY)?.n ?? 0;
+  if (total === 0) return undefined;
+  const q = (x: number) => (buckets.find((b) => b.n >= x * total)?.le ?? Number.NaN) * 1000;
+  return { p50: q(0.5), p99: q(0.99) };
+}
+
+// Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
+// two segments (start-up, first encodes in the orchestrators) are left out.
+const latency = (pl: string) => {
+  const xs: number[] = [];
+  for (const [key, t] of seen) {
+    const [, name, seq] = key.split('/');
+    if (name === pl && Number(seq) >= 2 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
+  }
+  return xs;
+};
+const srcLat = latency('source');
+const renLat = latency(RENDITION);
+const expected = N * Math.floor(SECONDS / SEGMENT_S);
+const missing = Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded);
+
+// ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
+let floor: Window | undefined;
+if (!args['no-floor']) {
+  const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
+  const ports = await Promise.all(Array.from({ length: N }, freePort));
+  const segmenters = await Promise.all(
+    ports.map(async (port, i) => {
+      const dir = join(hlsRoot, String(i));
+      await mkdir(dir);
+      const [cmd, cmdArgs] = pinned(ffmpegPath(), [
+        ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/s`],
+        ...['-c', 'copy', '-f', 'hls', '-hls_time', String(SEGMENT_S), '-hls_list_size', '6', '-hls_flags', 'delete_segments', join(dir, 'index.m3u8')],
+      ]);
+      return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
+    }),
+  );
+  await sleep(1000); // listening
+  const baseline = treeStats(segmenters.map((s) => s.pid!));
+  const start = Date.now();
+  const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`));
+  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline.rssKb);
+  await Promise.all(pubs.map(exited));
+  for (const s of segmenters) s.kill('SIGKILL');
+  await Promise.all(segmenters.map(exited));
+  await rm(hlsRoot, { recursive: true, force: true });
+}
+
+await net.stop();
+await rm(datadir, { recursive: true, force: true });
+
+// ---- report ----------------------------------------------------------------------------------------
+const perStream = (w: Window) => (w.cpuS / w.wallS / N) * 100; // % of one core
+const gwCpu = perStream(gwWindow);
+const ffCpu = floor ? perStream(floor) : Number.NaN;
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ` +
+    `${N} streams × ${SECONDS} s 1280x720 30 fps 3 Mbit/s → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in load mode; ` +
+    (twoCores ? 'system under test on core 0, the rest on core 1' : 'not pinned (one core or no taskset)'),
+);
+console.log(
+  `gateway (process + children): CPU ${(gwCpu * N).toFixed(1)} % of a core, ${gwCpu.toFixed(2)} % per stream; ` +
+    `RSS ${(gwBaseline.rssKb / 1024).toFixed(0)} MiB idle, +${(gwWindow.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+);
+if (floor) {
+  console.log(
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+  );
+}
+console.log(
+  `segments: ${appeared} source of ${expected} expected, ${transcoded} transcoded, ${failed} failed; ` +
+    `per-segment overhead (ready → upload started) ${overhead ? `p50 ≤ ${ms(overhead.p50)} p99 ≤ ${ms(overhead.p99)}` : 'n/a (gateway without the histogram)'}`,
+);
+console.log(
+  `glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(srcLat, 0.5))} p99 ${ms(pct(srcLat, 0.99))} (${srcLat.length}); ` +
+    `${RENDITION} p50 ${ms(pct(renLat, 0.5))} p99 ${ms(pct(renLat, 0.99))} (${renLat.length})`,
+);
+console.log(
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${missing}`,
+);
+process.exit(0);
