@@ -7,7 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { zeroAddress, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import { ALL_VIDEO_CAPABILITIES, capabilitiesCompatible, capabilityBitstring, profilesFromSegData } from '../../../src/net/capabilities.ts';
 import {
   decodeMessage,
@@ -34,6 +34,7 @@ import { InsufficientReserveError, Recipient, type HostileTicketParams } from '.
 import { Redeemer, type Redemption } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
 import { TranscodeError, transcodeSegment } from './transcode.ts';
+import { PrerenderedTranscoder } from './loadMode.ts';
 import type { AiWorkerOptions } from './ai/config.ts';
 import { createAiWorker, type AiWorker } from './ai/worker.ts';
 
@@ -92,6 +93,8 @@ export interface OrchestratorOptions {
   onDie?: () => void;
   /** AI pipelines and models to serve (see ai/config.ts); absent = transcoding only. */
   ai?: AiWorkerOptions;
+  /** 'prerendered': the load mode (loadMode.ts), renditions encoded once per profile and segment length; default 'ffmpeg' per segment. */
+  transcoding?: 'ffmpeg' | 'prerendered';
 }
 
 export interface SessionCredit {
@@ -334,7 +337,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     const req = decodeMessage('OrchestratorRequest', body);
     const sender = paymentSender({ sender: req.address ?? new Uint8Array(0) });
     if (onChain) {
-      const msg = keccak_256(new TextEncoder().encode(sender));
+      const msg = keccak256(new TextEncoder().encode(sender));
       if (!verifyPersonalSignature(sender, msg, req.sig ?? new Uint8Array(0))) {
         throw new RpcFailure('Invalid orchestrator request: orchestrator req sig check failed');
       }
@@ -359,7 +362,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
 
   async function ping(body: Uint8Array): Promise<Uint8Array> {
     const req = decodeMessage('PingPong', body);
-    const value = signer ? hexToBytes(signer.signHash(keccak_256(req.value ?? new Uint8Array(0)))) : new Uint8Array(0);
+    const value = signer ? hexToBytes(signer.signHash(keccak256(req.value ?? new Uint8Array(0)))) : new Uint8Array(0);
     return encodeMessage('PingPong', { value });
   }
 
@@ -389,7 +392,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     checkProfiles(profiles);
     const duration = seg.duration ?? 0;
     if (duration < 0 || duration > MAX_SEGMENT_DURATION_MS) throw new HttpRefusal(403, 'invalid duration');
-    if (onChain && !verifyPersonalSignature(sender, keccak_256(segFlatten(seg, profiles)), seg.sig ?? new Uint8Array(0))) {
+    if (onChain && !verifyPersonalSignature(sender, keccak256(segFlatten(seg, profiles)), seg.sig ?? new Uint8Array(0))) {
       throw new HttpRefusal(403, 'ErrSegSig');
     }
     const jobCaps: Capabilities = seg.capabilities ?? { bitstring: [] };
@@ -402,10 +405,14 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
     return { payment, seg, profiles, sender };
   }
 
-  async function transcodeInSession(session: TranscodeSession, input: Buffer, profiles: VideoProfileMsg[]) {
+  const prerendered = opts.transcoding === 'prerendered' ? new PrerenderedTranscoder() : undefined;
+
+  async function transcodeInSession(session: TranscodeSession, input: Buffer, profiles: VideoProfileMsg[], durationMs: number) {
     if (session.pending >= SESSION_QUEUE) throw new TranscodeError('OrchestratorBusy');
     session.pending++;
-    const run = session.chain.then(() => transcodeSegment(input, profiles, { signal: shutdown.signal }));
+    const run = session.chain.then(() =>
+      prerendered ? prerendered.transcode(durationMs, profiles) : transcodeSegment(input, profiles, { signal: shutdown.signal }),
+    );
     session.chain = run.catch(() => {});
     try {
       return await run;
@@ -463,7 +470,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
           throw new HttpRefusal(400, 'BadRequest');
         }
       }
-      if (Buffer.compare(Buffer.from(keccak_256(body)), Buffer.from(fixed32(seg.hash))) !== 0) throw new HttpRefusal(403, 'Forbidden');
+      if (Buffer.compare(Buffer.from(keccak256(body)), Buffer.from(fixed32(seg.hash))) !== 0) throw new HttpRefusal(403, 'Forbidden');
 
       if (faults.stallMs) await new Promise((r) => setTimeout(r, faults.stallMs).unref());
       if (res.destroyed) return;
@@ -484,7 +491,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
       try {
         if (faults.failEvery && transcodeCount % faults.failEvery === 0) throw new TranscodeError(faults.failError ?? 'OrchestratorBusy');
         const t0 = Date.now();
-        const renditions = await transcodeInSession(session, body, profiles);
+        const renditions = await transcodeInSession(session, body, profiles, seg.duration ?? 0);
         entry.transcodeMs = Date.now() - t0;
         let pixels = 0n;
         const segments = renditions.map((r, i) => {
@@ -497,7 +504,7 @@ export async function startOrchestrator(opts: OrchestratorOptions = {}): Promise
         });
         lastUrls = segments.map((s) => new URL(s.url).pathname);
         const resultSigner = faults.forgeResultSignature ? privateKeySigner(`0x${'42'.repeat(32)}`) : signer;
-        const sig = resultSigner ? hexToBytes(resultSigner.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data)))))) : new Uint8Array(0);
+        const sig = resultSigner ? hexToBytes(resultSigner.signHash(keccak256(concatBytes(...renditions.map((r) => keccak256(r.data)))))) : new Uint8Array(0);
         result.data = { segments, sig };
         if (recipient && expectedPrice) {
           const price = rat(expectedPrice.pricePerUnit ?? 0n, expectedPrice.pixelsPerUnit || 1n);
