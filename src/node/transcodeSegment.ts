@@ -37,6 +37,8 @@ export interface AttemptDeps {
   drop(session: OrchSession, reason: string): void;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
+  /** -localVerifyDecodeFraction: share of verified segments whose renditions are also fully decoded */
+  verifyDecodeFraction?: number;
   now?: () => number;
 }
 
@@ -94,6 +96,7 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
         result,
         session.info,
         job.profiles.map((p) => p.name),
+        deps.verifyDecodeFraction,
       );
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
