@@ -3,7 +3,7 @@
 // through bare ffmpeg RTMP→HLS copy segmenting as the floor. On a machine with two or more cores the
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
-// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor]
+// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalNetwork } from '../scripts/devnet/network.ts';
+import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 const { values: args } = parseArgs({
@@ -22,6 +22,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
     'probe-streams': { type: 'string', default: '2' },
+    /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
+    baseline: { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -100,10 +102,10 @@ function run(cmd: string, cmdArgs: string[]): Promise<void> {
     p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
   });
 }
-function publish(input: string, url: string): ChildProcess {
+function publish(input: string, url: string, seconds: number): ChildProcess {
   return spawn(
     ffmpegPath(),
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input, '-t', String(SECONDS), '-c', 'copy', '-f', 'flv', url],
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input, '-t', String(seconds), '-c', 'copy', '-f', 'flv', url],
     { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
   );
 }
@@ -151,96 +153,21 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
 }
 
 // ---- the gateway phase -----------------------------------------------------------------------------
-const input = await preEncodedInput();
-const net = await startLocalNetwork({
-  transcoding: 'prerendered',
-  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
-});
-const datadir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
-const flags = Object.entries({
-  ...net.gatewayFlags,
-  ethKeystorePath: join(root, 'keystore'),
-  ethPassword: 'devnet',
-  datadir,
-  rtmpAddr: '127.0.0.1:0',
-  httpAddr: '127.0.0.1:0',
-  cliAddr: '127.0.0.1:0',
-  maxSessions: String(N + 4),
-  v: '0',
-})
-  .flatMap(([k, v]) => [`-${k}`, v])
-  .concat('-monitor');
-const profArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
-const [gwCmd, gwArgs] = pinned(process.execPath, [...profArgs, join(root, 'scripts/livepeer-gateway.mjs'), '-gateway', ...flags]);
-const gw = spawn(gwCmd, gwArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
-let out = '';
-gw.stdout!.on('data', (c) => (out += c));
-while (!/CLI server listening on (\S+)/.test(out)) {
-  if (gw.exitCode !== null) throw new Error(`gateway exited: ${out}`);
-  await sleep(50);
+interface GatewayResult {
+  label: string;
+  window: Window;
+  idleRssKb: number;
+  appeared: number;
+  transcoded: number;
+  failed: number;
+  missing: number;
+  overhead: { p50: number; p99: number } | undefined;
+  srcLat: number[];
+  renLat: number[];
 }
-const rtmp = /Video Ingest Endpoint - (\S+)/.exec(out)![1]!;
-const http = /HTTP Server listening on (\S+)/.exec(out)![1]!;
-await sleep(1000);
-const gwBaseline = treeStats([gw.pid!]);
-
-const publishStart = Date.now();
-const publishers = Array.from({ length: N }, (_, i) => publish(input, `${rtmp}/live/load${i}`));
-// Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
-const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
-let polling = true;
-const probes = Array.from({ length: PROBES }, async (_, i) => {
-  while (polling) {
-    for (const pl of ['source', RENDITION]) {
-      const res = await fetch(`${http}/stream/load${i}/${pl}.m3u8`).catch(() => undefined);
-      if (res?.status !== 200) {
-        await res?.arrayBuffer().catch(() => {});
-        continue;
-      }
-      const now = Date.now();
-      for (const m of (await res.text()).matchAll(/(\d+)\.ts$/gm)) {
-        const key = `${i}/${pl}/${m[1]}`;
-        if (!seen.has(key)) seen.set(key, now);
-      }
-    }
-    await sleep(50);
-  }
-});
-const gwWindow = await measureWindow(() => [gw.pid!], publishStart, gwBaseline.rssKb);
-await Promise.all(publishers.map(exited));
-polling = false;
-await Promise.all(probes);
-
-/** The gateway's own counters (-monitor). */
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${cliUrl()}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-}
-function cliUrl(): string {
-  const url = /CLI server listening on (\S+)/.exec(out)![1]!;
-  return url.startsWith('http') ? url : `http://${url}`;
-}
-// Let the last segments finish (or fail) before counting.
-const drainUntil = Date.now() + 20_000;
-let appeared = 0;
-let transcoded = 0;
-let failed = 0;
-while (Date.now() < drainUntil) {
-  appeared = await metric('livepeer_segment_source_appeared_total');
-  transcoded = await metric('livepeer_segment_transcoded_total');
-  failed = await metric('livepeer_segment_transcode_failed_total');
-  if (transcoded + failed >= appeared && appeared > 0) break;
-  await sleep(500);
-}
-const overhead = await histogramQuantiles('livepeer_segment_overhead_seconds');
-gw.kill('SIGTERM');
-await exited(gw);
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
-async function histogramQuantiles(name: string): Promise<{ p50: number; p99: number } | undefined> {
-  const text = await (await fetch(`${cliUrl()}/metrics`)).text();
+function histogramQuantiles(text: string, name: string): { p50: number; p99: number } | undefined {
   const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => ({
     le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
     n: Number(m[2]),
@@ -250,21 +177,128 @@ async function histogramQuantiles(name: string): Promise<{ p50: number; p99: num
   const q = (x: number) => (buckets.find((b) => b.n >= x * total)?.le ?? Number.NaN) * 1000;
   return { p50: q(0.5), p99: q(0.99) };
 }
-
-// Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
-// two segments (start-up, first encodes in the orchestrators) are left out.
-const latency = (pl: string) => {
-  const xs: number[] = [];
-  for (const [key, t] of seen) {
-    const [, name, seq] = key.split('/');
-    if (name === pl && Number(seq) >= 2 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
-  }
-  return xs;
+const counter = (text: string, name: string) => {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
 };
-const srcLat = latency('source');
-const renLat = latency(RENDITION);
-const expected = N * Math.floor(SECONDS / SEGMENT_S);
-const missing = Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded);
+
+async function gatewayPhase(label: string, binary: string, input: string, net: LocalNetwork, profileDir?: string): Promise<GatewayResult> {
+  const datadir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
+  const flags = Object.entries({
+    ...net.gatewayFlags,
+    ethKeystorePath: join(root, 'keystore'),
+    ethPassword: 'devnet',
+    datadir,
+    rtmpAddr: '127.0.0.1:0',
+    httpAddr: '127.0.0.1:0',
+    cliAddr: '127.0.0.1:0',
+    maxSessions: String(N + 4),
+    v: '0',
+  })
+    .flatMap(([k, v]) => [`-${k}`, v])
+    .concat('-monitor');
+  const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const [gwCmd, gwArgs] = pinned(process.execPath, [...profArgs, binary, '-gateway', ...flags]);
+  const gw = spawn(gwCmd, gwArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  gw.stdout!.on('data', (c) => (out += c));
+  while (!/CLI server listening on (\S+)/.test(out)) {
+    if (gw.exitCode !== null) throw new Error(`gateway exited: ${out}`);
+    await sleep(50);
+  }
+  const rtmp = /Video Ingest Endpoint - (\S+)/.exec(out)![1]!;
+  const http = /HTTP Server listening on (\S+)/.exec(out)![1]!;
+  const cli = /CLI server listening on (\S+)/.exec(out)![1]!;
+  const metrics = async () => (await fetch(`${cli.startsWith('http') ? cli : `http://${cli}`}/metrics`)).text();
+
+  // Warm-up: one short stream, so the orchestrators' renditions are encoded and the gateway's code is hot.
+  const warm = publish(input, `${rtmp}/live/warmup`, 6);
+  await exited(warm);
+  for (const until = Date.now() + 15_000; Date.now() < until; await sleep(250)) {
+    const text = await metrics();
+    if (counter(text, 'livepeer_segment_transcoded_total') >= 2) break;
+  }
+  await sleep(3000); // the warm-up stream ends
+  const base = await metrics();
+  const idle = treeStats([gw.pid!]);
+
+  const publishStart = Date.now();
+  const publishers = Array.from({ length: N }, (_, i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
+  // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
+  const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
+  let polling = true;
+  const probes = Array.from({ length: PROBES }, async (_, i) => {
+    while (polling) {
+      for (const pl of ['source', RENDITION]) {
+        const res = await fetch(`${http}/stream/load${i}/${pl}.m3u8`).catch(() => undefined);
+        if (res?.status !== 200) {
+          await res?.arrayBuffer().catch(() => {});
+          continue;
+        }
+        const now = Date.now();
+        for (const m of (await res.text()).matchAll(/(\d+)\.ts$/gm)) {
+          const key = `${i}/${pl}/${m[1]}`;
+          if (!seen.has(key)) seen.set(key, now);
+        }
+      }
+      await sleep(50);
+    }
+  });
+  const window = await measureWindow(() => [gw.pid!], publishStart, idle.rssKb);
+  await Promise.all(publishers.map(exited));
+  polling = false;
+  await Promise.all(probes);
+
+  // Let the last segments finish (or fail) before counting.
+  let text = await metrics();
+  const delta = (name: string) => counter(text, name) - counter(base, name);
+  for (const until = Date.now() + 20_000; Date.now() < until; await sleep(500)) {
+    text = await metrics();
+    const appeared = delta('livepeer_segment_source_appeared_total');
+    if (appeared > 0 && delta('livepeer_segment_transcoded_total') + delta('livepeer_segment_transcode_failed_total') >= appeared) break;
+  }
+  gw.kill('SIGTERM');
+  await exited(gw);
+  await rm(datadir, { recursive: true, force: true });
+
+  // Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
+  // segment (connection set-up) and the last (cut short by the end of the stream) are left out.
+  const latency = (pl: string) => {
+    const xs: number[] = [];
+    for (const [key, t] of seen) {
+      const [, name, seq] = key.split('/');
+      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
+    }
+    return xs;
+  };
+  const appeared = delta('livepeer_segment_source_appeared_total');
+  const transcoded = delta('livepeer_segment_transcoded_total');
+  const expected = N * Math.floor(SECONDS / SEGMENT_S);
+  return {
+    label,
+    window,
+    idleRssKb: idle.rssKb,
+    appeared,
+    transcoded,
+    failed: delta('livepeer_segment_transcode_failed_total'),
+    missing: Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded),
+    overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
+    srcLat: latency('source'),
+    renLat: latency(RENDITION),
+  };
+}
+
+const input = await preEncodedInput();
+const net = await startLocalNetwork({
+  transcoding: 'prerendered',
+  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+});
+const results: GatewayResult[] = [];
+if (args.baseline) {
+  results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
+}
+results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof']));
 
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
 let floor: Window | undefined;
@@ -279,13 +313,13 @@ if (!args['no-floor']) {
         ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/s`],
         ...['-c', 'copy', '-f', 'hls', '-hls_time', String(SEGMENT_S), '-hls_list_size', '6', '-hls_flags', 'delete_segments', join(dir, 'index.m3u8')],
       ]);
-      return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
+      return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: 'ignore' });
     }),
   );
   await sleep(1000); // listening
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
-  const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`));
+  const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline.rssKb);
   await Promise.all(pubs.map(exited));
   for (const s of segmenters) s.kill('SIGKILL');
@@ -294,12 +328,11 @@ if (!args['no-floor']) {
 }
 
 await net.stop();
-await rm(datadir, { recursive: true, force: true });
 
 // ---- report ----------------------------------------------------------------------------------------
 const perStream = (w: Window) => (w.cpuS / w.wallS / N) * 100; // % of one core
-const gwCpu = perStream(gwWindow);
 const ffCpu = floor ? perStream(floor) : Number.NaN;
+const expected = N * Math.floor(SECONDS / SEGMENT_S);
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
     .map((x) => x.toFixed(2))
@@ -307,24 +340,33 @@ console.log(
     `${N} streams × ${SECONDS} s 1280x720 30 fps 3 Mbit/s → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in load mode; ` +
     (twoCores ? 'system under test on core 0, the rest on core 1' : 'not pinned (one core or no taskset)'),
 );
-console.log(
-  `gateway (process + children): CPU ${(gwCpu * N).toFixed(1)} % of a core, ${gwCpu.toFixed(2)} % per stream; ` +
-    `RSS ${(gwBaseline.rssKb / 1024).toFixed(0)} MiB idle, +${(gwWindow.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
-);
 if (floor) {
   console.log(
     `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
   );
 }
+for (const r of results) {
+  const cpu = perStream(r.window);
+  console.log(
+    `${r.label} (process + children): CPU ${(cpu * N).toFixed(1)} % of a core, ${cpu.toFixed(2)} % per stream` +
+      `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+  );
+  console.log(
+    `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +
+      `per-segment overhead (ready → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}`,
+  );
+  console.log(
+    `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
+      `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
+  );
+}
+if (results.length === 2) {
+  const [b, g] = results as [GatewayResult, GatewayResult];
+  console.log(`gateway / baseline CPU per stream: ${(perStream(g.window) / perStream(b.window)).toFixed(2)}`);
+}
+const g = results[results.length - 1]!;
+const gwCpu = perStream(g.window);
 console.log(
-  `segments: ${appeared} source of ${expected} expected, ${transcoded} transcoded, ${failed} failed; ` +
-    `per-segment overhead (ready → upload started) ${overhead ? `p50 ≤ ${ms(overhead.p50)} p99 ≤ ${ms(overhead.p99)}` : 'n/a (gateway without the histogram)'}`,
-);
-console.log(
-  `glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(srcLat, 0.5))} p99 ${ms(pct(srcLat, 0.99))} (${srcLat.length}); ` +
-    `${RENDITION} p50 ${ms(pct(renLat, 0.5))} p99 ${ms(pct(renLat, 0.99))} (${renLat.length})`,
-);
-console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${missing}`,
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing}`,
 );
 process.exit(0);

@@ -15,7 +15,7 @@ interface Profile {
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: profileTop.ts <file.cpuprofile> [count]');
-const count = Number(process.argv[3] ?? 25);
+const count = Number(process.argv[3]) || 25;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
@@ -38,9 +38,9 @@ for (const [id, us] of selfUs) {
   const { functionName, url, lineNumber } = n.callFrame;
   const key = `${functionName || '(anonymous)'} ${owner(url)}:${lineNumber + 1}`;
   fns.set(key, (fns.get(key) ?? 0) + us);
+  total += us;
   if (functionName === '(idle)') continue;
   owners.set(owner(url), (owners.get(owner(url)) ?? 0) + us);
-  total += us;
 }
 const idle = [...fns].filter(([k]) => k.startsWith('(idle)')).reduce((s, [, v]) => s + v, 0);
 const busy = total - idle;
