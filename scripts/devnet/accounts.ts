@@ -1,6 +1,7 @@
 // Devnet accounts: the first ten accounts of anvil's default mnemonic, each funded with 10 000 ETH
 // at chain start. Public test keys: never use them on a real network.
 import type { Address, Hex } from 'viem';
+import { DevnetError } from './errors.ts';
 
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
@@ -34,7 +35,7 @@ export const ANVIL_ACCOUNTS: readonly DevnetAccount[] = KEYS.map(([address, priv
 
 function account(index: number): DevnetAccount {
   const a = ANVIL_ACCOUNTS[index];
-  if (!a) throw new Error(`no anvil account ${index}`);
+  if (!a) throw new DevnetError(`no anvil account ${index}`);
   return a;
 }
 

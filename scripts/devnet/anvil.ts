@@ -4,6 +4,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { readBody } from '../../src/lib/body.ts';
+import { DevnetError } from './errors.ts';
 
 export const ARBITRUM_ONE_CHAIN_ID = 42161;
 
@@ -34,7 +36,7 @@ export function anvilBinaryPath(): string {
   const platform = PLATFORMS[process.platform];
   const arch = ARCHS[process.arch];
   if (!platform || !arch) {
-    throw new Error(`anvil is not published for ${process.platform}/${process.arch}; install foundry and put anvil on PATH`);
+    throw new DevnetError(`anvil is not published for ${process.platform}/${process.arch}; install foundry and put anvil on PATH`);
   }
   const pkg = `@foundry-rs/anvil-${platform}-${arch}`;
   const require = createRequire(import.meta.url);
@@ -42,10 +44,10 @@ export function anvilBinaryPath(): string {
   try {
     pkgDir = dirname(require.resolve(`${pkg}/package.json`));
   } catch {
-    throw new Error(`${pkg} is not installed: run npm install (it is an optional dependency of @foundry-rs/anvil)`);
+    throw new DevnetError(`${pkg} is not installed: run npm install (it is an optional dependency of @foundry-rs/anvil)`);
   }
   const bin = join(pkgDir, 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil');
-  if (!existsSync(bin)) throw new Error(`anvil binary missing at ${bin}: reinstall ${pkg}`);
+  if (!existsSync(bin)) throw new DevnetError(`anvil binary missing at ${bin}: reinstall ${pkg}`);
   return bin;
 }
 
@@ -90,6 +92,9 @@ function hasSetpriv(): boolean {
   return setprivAvailable;
 }
 
+/** eth_chainId's answer is a few dozen bytes. */
+const MAX_RPC_ANSWER_BYTES = 64 * 1024;
+
 async function rpcAnswers(rpcUrl: string): Promise<boolean> {
   try {
     const res = await fetch(rpcUrl, {
@@ -98,7 +103,8 @@ async function rpcAnswers(rpcUrl: string): Promise<boolean> {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
       signal: AbortSignal.timeout(1000),
     });
-    const body = (await res.json()) as { result?: string };
+    if (!res.body) return false;
+    const body = JSON.parse((await readBody(res.body, MAX_RPC_ANSWER_BYTES)).toString('utf8')) as { result?: string };
     return typeof body.result === 'string';
   } catch {
     return false;
@@ -152,7 +158,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
 
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`anvil did not start within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new DevnetError(`anvil did not start within ${timeoutMs} ms`)), timeoutMs);
       const onData = (): void => {
         // With --port 0 the OS picks the port; anvil prints the one it got.
         const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
@@ -165,24 +171,24 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
       child.stdout?.on('data', onData);
       child.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`could not run anvil (${bin}): ${err.message}`));
+        reject(new DevnetError(`could not run anvil (${bin}): ${err.message}`));
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`anvil exited during start-up (code ${code}, signal ${signal}):\n${output}`));
+        reject(new DevnetError(`anvil exited during start-up (code ${code}, signal ${signal}):\n${output}`));
       });
     });
 
     const rpcUrl = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + timeoutMs;
     while (!(await rpcAnswers(rpcUrl))) {
-      if (child.exitCode !== null) throw new Error(`anvil exited during start-up:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`anvil on ${rpcUrl} did not answer eth_chainId within ${timeoutMs} ms`);
+      if (child.exitCode !== null) throw new DevnetError(`anvil exited during start-up:\n${output}`);
+      if (Date.now() > deadline) throw new DevnetError(`anvil on ${rpcUrl} did not answer eth_chainId within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 25));
     }
 
     const pid = child.pid;
-    if (pid === undefined) throw new Error('anvil started without a pid');
+    if (pid === undefined) throw new DevnetError('anvil started without a pid');
     let stopping: Promise<void> | undefined;
     return { rpcUrl, port, pid, stop: () => (stopping ??= stopChild()) };
   } catch (err) {

@@ -18,6 +18,7 @@ import {
 } from 'viem';
 import { arbitrum } from 'viem/chains';
 import { privateKeyToAccount } from 'viem/accounts';
+import { DevnetError } from './errors.ts';
 
 export const MULTICALL3_ADDRESS = '0xcA11bde05977b3631167028862bE2a173976CA11' as const;
 
@@ -61,6 +62,6 @@ export function devnetWalletClient(rpcUrl: string, privateKey: Hex): DevnetWalle
 /** Waits for a transaction and fails with a clear message when it reverted. */
 export async function waitForSuccess(client: DevnetPublicClient, hash: Hash, what: string): Promise<TransactionReceipt> {
   const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: POLLING_INTERVAL_MS });
-  if (receipt.status !== 'success') throw new Error(`devnet transaction failed: ${what} (tx ${hash})`);
+  if (receipt.status !== 'success') throw new DevnetError(`devnet transaction failed: ${what} (tx ${hash})`);
   return receipt;
 }

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Abi, Hex } from 'viem';
+import { DevnetError } from './errors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CONTRACTS_DIR = join(here, 'contracts');
@@ -105,7 +106,7 @@ export async function compileDevnetContracts(opts: { cacheDir?: string } = {}): 
   const { version, output } = await runSolc(sources);
   const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
   if (errors.length > 0) {
-    throw new Error(`devnet contracts do not compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
+    throw new DevnetError(`devnet contracts do not compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
   }
 
   const contracts: Record<string, ContractArtifact> = {};
@@ -132,6 +133,6 @@ export async function compileDevnetContracts(opts: { cacheDir?: string } = {}): 
 /** Looks up one compiled contract, failing with a clear message when the name is unknown. */
 export function artifact(artifacts: DevnetArtifacts, name: string): ContractArtifact {
   const a = artifacts.contracts[name];
-  if (!a) throw new Error(`devnet artifact ${name} not found (have: ${Object.keys(artifacts.contracts).join(', ')})`);
+  if (!a) throw new DevnetError(`devnet artifact ${name} not found (have: ${Object.keys(artifacts.contracts).join(', ')})`);
   return a;
 }

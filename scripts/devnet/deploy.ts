@@ -15,6 +15,7 @@ import {
 } from './chain.ts';
 import { artifact, compileDevnetContracts, type DevnetArtifacts } from './compile.ts';
 import { devBondingManagerAbi, devControllerAbi, devServiceRegistryAbi, devTicketBrokerAbi } from './devAbi.ts';
+import { DevnetError } from './errors.ts';
 
 export interface DevnetContracts {
   controller: Address;
@@ -68,7 +69,7 @@ async function deploy(
   const a = artifact(artifacts, name);
   const hash = await wallet.deployContract({ abi: a.abi, bytecode: a.bytecode, args });
   const receipt = await waitForSuccess(pub, hash, `deploy ${name}`);
-  if (!receipt.contractAddress) throw new Error(`deploy ${name}: no contract address in receipt ${hash}`);
+  if (!receipt.contractAddress) throw new DevnetError(`deploy ${name}: no contract address in receipt ${hash}`);
   return getAddress(receipt.contractAddress);
 }
 

@@ -2,7 +2,8 @@
 // stakes and prices serving on loopback (their service URIs registered on chain), the devnet
 // broadcaster funded, and a keeper that mines a block a second and initializes each new round.
 import type { Address } from 'viem';
-import { pino, type Logger } from 'pino';
+import { errorMessage } from '../../src/lib/errors.ts';
+import { silentLogger, type Logger } from '../../src/lib/log.ts';
 import { BROADCASTER } from './accounts.ts';
 import { startDevnet, type Devnet, type DevnetOptions } from './devnet.ts';
 import { fundSender, initializeRound, mineBlocks, setServiceURI } from './deploy.ts';
@@ -58,9 +59,38 @@ export interface LocalNetwork {
   stop(): Promise<void>;
 }
 
+/** Mines a block every `intervalMs` and initializes each new round, as the real network's keepers would. */
+function startKeeper(devnet: Devnet, log: Logger, intervalMs: number): NodeJS.Timeout {
+  let busy = false;
+  const keeper = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        await mineBlocks(devnet.rpcUrl, 1);
+        const initialized = await devnet.publicClient.readContract({
+          address: devnet.contracts.roundsManager,
+          abi: roundsManagerAbi,
+          functionName: 'currentRoundInitialized',
+        });
+        if (!initialized) {
+          const round = await initializeRound(devnet.rpcUrl, devnet.contracts);
+          log.info({ round: String(round) }, 'round initialized');
+        }
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'devnet keeper tick failed');
+      } finally {
+        busy = false;
+      }
+    })();
+  }, intervalMs);
+  keeper.unref();
+  return keeper;
+}
+
 export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise<LocalNetwork> {
   const t0 = performance.now();
-  const log = opts.log ?? pino({ level: 'silent' });
+  const log = opts.log ?? silentLogger();
   const {
     orchestrators: _specs,
     fundBroadcaster: _funding,
@@ -109,32 +139,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
     if (funding) await fundSender(devnet.rpcUrl, devnet.contracts, BROADCASTER.privateKey, funding.deposit, funding.reserve);
 
     const interval = opts.keeperIntervalMs ?? 1000;
-    if (interval > 0) {
-      let busy = false;
-      keeper = setInterval(() => {
-        if (busy) return;
-        busy = true;
-        void (async () => {
-          try {
-            await mineBlocks(devnet.rpcUrl, 1);
-            const initialized = await devnet.publicClient.readContract({
-              address: devnet.contracts.roundsManager,
-              abi: roundsManagerAbi,
-              functionName: 'currentRoundInitialized',
-            });
-            if (!initialized) {
-              const round = await initializeRound(devnet.rpcUrl, devnet.contracts);
-              log.info({ round: String(round) }, 'round initialized');
-            }
-          } catch (err) {
-            log.warn({ err: (err as Error).message }, 'devnet keeper tick failed');
-          } finally {
-            busy = false;
-          }
-        })();
-      }, interval);
-      keeper.unref();
-    }
+    if (interval > 0) keeper = startKeeper(devnet, log, interval);
     return {
       devnet,
       orchestrators,

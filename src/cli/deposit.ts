@@ -1,7 +1,7 @@
 // `livepeer-gateway deposit info | fund | unlock | cancel-unlock | withdraw`: the broadcaster's TicketBroker
 // funds, managed from the command line without a running node.
 import { type Command, Option } from 'commander';
-import { BaseError, formatEther, formatGwei, getAddress, isAddress, parseEther, type Address } from 'viem';
+import { BaseError, formatEther, formatGwei, getAddress, isAddress, type Address } from 'viem';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { redactText } from '../eth/client.ts';
 import { EthError, unwrapEthError } from '../eth/errors.ts';
@@ -11,10 +11,12 @@ import { prepareBrokerTx, sendBrokerTx, type BrokerAction, type PreparedBrokerTx
 import { createWallet, type TxOptions, type TxProgress } from '../eth/transactions.ts';
 import { presetByName, type VideoProfile } from '../media/profiles.ts';
 import { estimateFee } from '../pm/ev.ts';
+import { minRedeemableFaceValue, redeemGasFor, redemptionCost, targetFaceValue, TX_COST_MULTIPLIER } from '../pm/faceValue.ts';
 import { div, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { maxFaceValue, type SenderInfo } from '../pm/senderInfo.ts';
 import { keystoreDir } from './account.ts';
-import { FlagError, parseGoBool, parseGoDuration } from './flags.ts';
+import { FlagError, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
+import { parseEther, parseWei, parseWeiRat } from '../lib/wei.ts';
 import type { Io } from './io.ts';
 import { addNodeFlags, flagValues } from './program.ts';
 import { confirm, readSecret } from './prompt.ts';
@@ -35,13 +37,6 @@ const ETH_FLAGS = [
   'config',
 ] as const;
 
-/** Gas of one ticket redemption, as orchestrators estimate it (go-livepeer): Arbitrum and L1. */
-export const REDEEM_GAS_ARBITRUM = 1_200_000n;
-export const REDEEM_GAS_L1 = 350_000n;
-/** Orchestrators offer face values of 100 × the redemption cost. */
-export const TX_COST_MULTIPLIER = 100n;
-/** Orchestrators refuse when the face value is below both the redemption cost and redeemGas × 3 gwei. */
-export const MIN_GAS_PRICE_FLOOR = 3_000_000_000n;
 export const DEFAULT_PROFILES = 'P240p30fps16x9,P360p30fps16x9';
 export const SEGMENT_MS = 2_000;
 
@@ -49,20 +44,13 @@ export const SEGMENT_MS = 2_000;
 
 /** A decimal ETH amount as exact wei; rejects negatives, garbage and more than 18 decimals. */
 export function parseEthAmount(value: string, flag: string): bigint {
-  const v = value.trim();
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v)) {
-    throw new FlagError(`--${flag} ${JSON.stringify(value)} is not an amount of ETH (a decimal number ≥ 0, e.g. 0.05)`);
-  }
-  const frac = v.split('.')[1] ?? '';
-  if (frac.length > 18) throw new FlagError(`--${flag} ${value} has more than 18 decimals (1 wei = 0.000000000000000001 ETH)`);
-  return parseEther(`${v.startsWith('.') ? '0' : ''}${v}${v.endsWith('.') ? '0' : ''}`);
+  return weiFlag(() => parseEther(`--${flag}`, value));
 }
 
 /** -maxGasPrice (wei, 0 = no cap). */
 export function parseMaxGasPrice(value: string | undefined): bigint {
   const v = (value ?? '0').trim() || '0';
-  if (!/^\d+$/.test(v)) throw new FlagError(`-maxGasPrice ${v} is not a whole number of wei (0 = no cap)`);
-  return BigInt(v);
+  return weiFlag(() => parseWei('-maxGasPrice', v), `-maxGasPrice ${v} is not a whole number of wei (0 = no cap)`);
 }
 
 /** -transactionTimeout (Go duration, default 5m) in ms. */
@@ -72,13 +60,9 @@ export function parseTransactionTimeout(value: string | undefined): number {
   return ms;
 }
 
-/** A price in wei per pixel (or per --pixelsPerUnit pixels): an integer or decimal ≥ 0. */
+/** A price in wei per pixel (or per --pixelsPerUnit pixels): a whole, decimal or fractional number ≥ 0. */
 export function parsePrice(value: string, pixelsPerUnit: string): Rat {
-  const v = value.trim();
-  const m = /^(\d+)(?:\.(\d+))?$/.exec(v);
-  if (!m) throw new FlagError(`--price ${JSON.stringify(value)} is not a price in wei (e.g. 1200, or 0.5)`);
-  const frac = m[2] ?? '';
-  const price = rat(BigInt(m[1]! + frac), 10n ** BigInt(frac.length));
+  const price = weiFlag(() => parseWeiRat('--price', value), `--price ${JSON.stringify(value)} is not a price in wei (e.g. 1200, or 0.5)`);
   if (!/^\d+$/.test(pixelsPerUnit.trim()) || BigInt(pixelsPerUnit.trim()) <= 0n) {
     throw new FlagError(`-pixelsPerUnit ${pixelsPerUnit} must be a whole number > 0`);
   }
@@ -245,16 +229,16 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   }
 
   // What face values orchestrators will offer with this reserve.
-  const redeemGas = conn.network.arbitrum ? REDEEM_GAS_ARBITRUM : REDEEM_GAS_L1;
-  const txCost = redeemGas * gasPrice;
-  const typical = txCost * TX_COST_MULTIPLIER;
-  const floor = txCost < redeemGas * MIN_GAS_PRICE_FLOOR ? txCost : redeemGas * MIN_GAS_PRICE_FLOOR;
+  const redeemGas = redeemGasFor(conn.network.arbitrum);
+  const txCost = redemptionCost(redeemGas, gasPrice);
+  const typical = targetFaceValue(redeemGas, gasPrice);
+  const floor = minRedeemableFaceValue(redeemGas, gasPrice);
   const share = s.reserveShare;
   line(io, 'Pool', `${s.poolSize} orchestrators; each may claim ${eth(share)} of the reserve per round (reserve ÷ pool size)`);
   line(
     io,
     'Face values',
-    `at ${gwei(gasPrice)} a redemption costs ${eth(txCost)} (${redeemGas} gas); orchestrators offer face values up to ${eth(typical)} (100×)`,
+    `at ${gwei(gasPrice)} a redemption costs ${eth(txCost)} (${redeemGas} gas); orchestrators offer face values up to ${eth(typical)} (${TX_COST_MULTIPLIER}×)`,
   );
   let verdict: string;
   const offered = share < typical ? share : typical;

@@ -1,6 +1,8 @@
 // The gateway's flags, named and defaulted as go-livepeer names them, and the bridge from Go's flag
 // syntax (-flag value, -flag=value, --flag, -bool, -bool=false) to commander.
 import { Option } from 'commander';
+import { GatewayError } from '../lib/errors.ts';
+import { WeiAmountError } from '../lib/wei.ts';
 
 export type FlagType = 'string' | 'bool' | 'int' | 'float' | 'duration';
 
@@ -64,6 +66,12 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'transactionTimeout', type: 'duration', default: '5m', help: 'How long to wait for a transaction receipt' },
   { name: 'blockPollingInterval', type: 'int', default: '5', help: 'Seconds between polls of the latest block' },
   { name: 'localVerify', type: 'bool', help: 'Check result signatures and billed pixel counts (default: on-chain on, off-chain off)' },
+  {
+    name: 'localVerifyDecodeFraction',
+    type: 'float',
+    default: '0.05',
+    help: 'Share of verified segments whose renditions are also fully decoded (pixels are counted from the bitstream on every one)',
+  },
   { name: 'currentManifest', type: 'bool', default: 'false', help: 'Also serve the newest stream at /stream/current.m3u8' },
   { name: 'monitor', type: 'bool', default: 'false', help: 'Prometheus metrics at <cliAddr>/metrics' },
   { name: 'v', type: 'string', default: '3', help: 'Log verbosity (glog levels: 3 = info, 4-6 = debug)' },
@@ -100,8 +108,21 @@ export function flagSpec(name: string): FlagSpec | undefined {
   return byName.get(name);
 }
 
-export class FlagError extends Error {
-  override name = 'FlagError';
+/** A flag or argument the operator must change: a usage error (exit 2). */
+export class FlagError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'FLAG_INVALID', cause: opts.cause });
+  }
+}
+
+/** Runs a lib/wei.ts parser; a bad amount becomes a FlagError with its message, or with `message` when given. */
+export function weiFlag<T>(parse: () => T, message?: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof WeiAmountError) throw new FlagError(message ?? err.message, { cause: err });
+    throw err;
+  }
 }
 
 export interface NormalizeOptions {

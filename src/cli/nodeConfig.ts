@@ -6,13 +6,14 @@ import { checkWeights, type SelectionWeights } from '../discovery/selection.ts';
 import { parseOrchAddrList } from '../discovery/orchUri.ts';
 import { resolveNetwork, type Network } from '../eth/networks.ts';
 import { parseTranscodingOptions, type VideoProfile } from '../media/profiles.ts';
-import { rat, type Rat } from '../lib/rat.ts';
+import type { Rat } from '../lib/rat.ts';
 import { parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { parseCapabilityPrices } from '../pm/capabilityPrices.ts';
 import type { AiNodeConfig } from '../node/config.ts';
 import { defaultDataDir } from './account.ts';
-import { FlagError, flagSpec, parseGoBool, parseGoDuration } from './flags.ts';
+import { FlagError, flagSpec, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
+import { parseWei, parseWeiRat as parseWeiRatAmount } from '../lib/wei.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
 import { parseStoreUrl } from '../store/pgTarget.ts';
@@ -44,6 +45,12 @@ function float(v: Map<string, string>, name: string): number {
   return n;
 }
 
+function fraction(v: Map<string, string>, name: string): number {
+  const n = float(v, name);
+  if (n < 0 || n > 1) throw new FlagError(`-${name} must be between 0 and 1, got ${n}`);
+  return n;
+}
+
 function duration(v: Map<string, string>, name: string): number {
   try {
     return parseGoDuration(get(v, name));
@@ -54,15 +61,10 @@ function duration(v: Map<string, string>, name: string): number {
 
 /** A non-negative rational in wei, as go-livepeer's flags take them ("3000000000000", "1.5", "3/2"). */
 export function parseWeiRat(name: string, s: string): Rat {
-  const t = s.trim();
-  let m = /^(\d+)\/(\d+)$/.exec(t);
-  if (m && BigInt(m[2]!) > 0n) return rat(BigInt(m[1]!), BigInt(m[2]!));
-  m = /^(\d+)(?:\.(\d+))?$/.exec(t);
-  if (m) return rat(BigInt(m[1]! + (m[2] ?? '')), 10n ** BigInt(m[2]?.length ?? 0));
-  throw new FlagError(`-${name}: "${s}" is not a non-negative amount of wei`);
+  return weiFlag(() => parseWeiRatAmount(`-${name}:`, s));
 }
 
-function weiInt(name: string, s: string): bigint {
+function wholeNumber(name: string, s: string): bigint {
   if (!/^\d+$/.test(s.trim())) throw new FlagError(`-${name}: "${s}" is not a whole number`);
   return BigInt(s.trim());
 }
@@ -148,7 +150,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     throw new FlagError(`-orchAddr: ${(err as Error).message}`);
   }
 
-  const pixelsPerUnit = weiInt('pixelsPerUnit', get(values, 'pixelsPerUnit'));
+  const pixelsPerUnit = wholeNumber('pixelsPerUnit', get(values, 'pixelsPerUnit'));
   if (pixelsPerUnit <= 0n) throw new FlagError('-pixelsPerUnit must be > 0');
   let maxPrice: MaxPriceSpec;
   try {
@@ -215,10 +217,11 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
       depositMultiplier: BigInt(depositMultiplier),
     },
     weights,
-    maxGasPrice: weiInt('maxGasPrice', get(values, 'maxGasPrice')),
+    maxGasPrice: weiFlag(() => parseWei('-maxGasPrice:', get(values, 'maxGasPrice'))),
     transactionTimeoutMs: duration(values, 'transactionTimeout'),
     blockPollingIntervalMs: int(values, 'blockPollingInterval', 1) * 1000,
     localVerify: values.has('localVerify') ? bool(values, 'localVerify') : !network.offchain,
+    localVerifyDecodeFraction: fraction(values, 'localVerifyDecodeFraction'),
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,

@@ -8,6 +8,7 @@ import { DEFAULT_SELECTION_WEIGHTS, drawCandidate, type SelectionWeights } from 
 import type { Evaluation, OrchSession } from './sessionPool.ts';
 import type { Candidate, CandidateSource } from './sources.ts';
 import { Suspensions } from './suspension.ts';
+import type { Logger } from '../lib/log.ts';
 
 export interface AiSession extends OrchSession {
   cap: number;
@@ -55,7 +56,8 @@ export interface AiSelectorOptions {
   now?: () => number;
   /** random in [0, 1), for tests */
   random?: () => number;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Discovery's decisions are logged at debug level. */
+  log: Logger;
 }
 
 /** Pools are re-discovered this often even when they look healthy. */
@@ -121,7 +123,7 @@ export class AiSelector {
     try {
       cands = await this.opts.source.candidates();
     } catch (err) {
-      this.opts.log?.('AI orchestrator discovery failed', { err: (err as Error).message });
+      this.opts.log.debug({ err: (err as Error).message }, 'AI orchestrator discovery failed');
       return;
     }
     this.poolSize = cands.length;
@@ -271,7 +273,7 @@ export class AiSelector {
     this.warm.delete(s.uri);
     this.cold.delete(s.uri);
     this.statuses.set(s.uri, { ...this.describe(s), state: 'set-aside', reason });
-    this.opts.log?.('AI orchestrator set aside', { uri: s.uri, reason });
+    this.opts.log.debug({ uri: s.uri, reason }, 'AI orchestrator set aside');
   }
 
   /** Out of the pools and suspended for a few discoveries: the failure was the orchestrator's. */
@@ -281,7 +283,7 @@ export class AiSelector {
     this.cold.delete(s.uri);
     this.suspensions.suspend(s.uri, AI_SUSPENSION_REFRESHES, reason);
     this.statuses.set(s.uri, { uri: s.uri, state: 'suspended', reason });
-    this.opts.log?.('AI orchestrator suspended', { uri: s.uri, reason });
+    this.opts.log.debug({ uri: s.uri, reason }, 'AI orchestrator suspended');
   }
 
   /** Replaces a session's OrchestratorInfo after a refresh. */

@@ -3,6 +3,7 @@
 // interval and whenever the round changes.
 import type { Address } from 'viem';
 import { isActiveInRound, type PoolOrchestrator } from '../eth/transcoderPool.ts';
+import type { Logger } from '../lib/log.ts';
 import type { PoolCache } from '../store/poolCache.ts';
 import type { CandidateSource } from './sources.ts';
 
@@ -21,11 +22,6 @@ export interface RoundSource {
   off(event: 'round', listener: (...args: never[]) => void): unknown;
 }
 
-export interface PoolLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
 export interface OnchainPoolOptions {
   /** Reads the pool from the chain; `hint` is the last known order (see eth/transcoderPool.ts). */
   read: (hint: readonly Address[]) => Promise<PoolOrchestrator[]>;
@@ -33,7 +29,7 @@ export interface OnchainPoolOptions {
   rounds?: RoundSource;
   /** Default 10 min. */
   refreshIntervalMs?: number;
-  log?: PoolLog;
+  log: Logger;
 }
 
 export type PoolSource = 'none' | 'cache' | 'chain';
@@ -75,7 +71,7 @@ export class OnchainPool {
       this.round = cached.round;
       this.updatedAt = cached.updatedAt;
       this.source = 'cache';
-      this.opts.log?.info({ orchestrators: cached.orchestrators.length, ageMs: Date.now() - cached.updatedAt }, 'Orchestrator pool loaded from cache');
+      this.opts.log.info({ orchestrators: cached.orchestrators.length, ageMs: Date.now() - cached.updatedAt }, 'Orchestrator pool loaded from cache');
     }
     this.opts.rounds?.on('round', this.onRound);
     if (!this.timer) {
@@ -108,18 +104,18 @@ export class OnchainPool {
       this.source = 'chain';
       this.lastError = undefined;
       const unusable = list.filter((o) => !o.usable);
-      this.opts.log?.info(
+      this.opts.log.info(
         { orchestrators: list.length, candidates: this.candidates().length, unusable: unusable.length },
         'Orchestrator pool read from the chain',
       );
-      for (const o of unusable) this.opts.log?.warn({ orchestrator: o.address, reason: o.unusableReason }, 'Orchestrator skipped');
+      for (const o of unusable) this.opts.log.warn({ orchestrator: o.address, reason: o.unusableReason }, 'Orchestrator skipped');
       await this.opts.cache
         ?.save({ orchestrators: list, updatedAt: this.updatedAt, ...(this.round !== undefined ? { round: this.round } : {}) })
-        .catch((err: unknown) => this.opts.log?.warn({ err: (err as Error).message }, 'Could not cache the orchestrator pool'));
+        .catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'Could not cache the orchestrator pool'));
       return list;
     } catch (err) {
       this.lastError = (err as Error).message;
-      this.opts.log?.warn({ err: this.lastError, cached: this.list.length }, 'Could not read the orchestrator pool; keeping the last one');
+      this.opts.log.warn({ err: this.lastError, cached: this.list.length }, 'Could not read the orchestrator pool; keeping the last one');
       throw err;
     }
   }

@@ -1,9 +1,12 @@
 // Orchestrator addresses as operators write them (-orchAddr, webhook, service registry) → normalised URIs.
+import { GatewayError } from '../lib/errors.ts';
 
 export const DEFAULT_ORCHESTRATOR_PORT = 8935;
 
-export class OrchestratorUriError extends Error {
-  override name = 'OrchestratorUriError';
+export class OrchestratorUriError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ORCHESTRATOR_URI_INVALID', cause: opts.cause });
+  }
 }
 
 /**

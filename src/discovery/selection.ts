@@ -2,6 +2,7 @@
 // filter by max price, then draw by a weighted mix of stake, price and chance.
 // Probabilities are floats: they steer a random draw, they never count money.
 import { cmp, type Rat } from '../lib/rat.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export interface SelectionWeights {
   stake: number;
@@ -13,8 +14,10 @@ export interface SelectionWeights {
 
 export const DEFAULT_SELECTION_WEIGHTS: SelectionWeights = { stake: 0.7, price: 0, random: 0.3, priceExpFactor: 100 };
 
-export class SelectionWeightsError extends Error {
-  override name = 'SelectionWeightsError';
+export class SelectionWeightsError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'SELECTION_WEIGHTS_INVALID', cause: opts.cause });
+  }
 }
 
 export function checkWeights(w: SelectionWeights): void {

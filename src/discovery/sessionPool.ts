@@ -5,6 +5,7 @@
 // holds only the policy: go-livepeer's discovery timings, sticky sessions, suspension on failure.
 import type { Address } from 'viem';
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
+import type { Logger } from '../lib/log.ts';
 import type { Rat } from '../lib/rat.ts';
 import { drawCandidate, filterByMaxPrice, type SelectionWeights, DEFAULT_SELECTION_WEIGHTS } from './selection.ts';
 import type { Candidate, CandidateSource } from './sources.ts';
@@ -58,7 +59,10 @@ export interface SessionPoolOptions {
   suspensions?: Suspensions;
   /** clock, for tests */
   now?: () => number;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** an orchestrator was suspended for a failure (the node reports it on its event feed) */
+  onSuspended?: (uri: string, reason: string) => void;
+  /** Discovery's decisions are logged at debug level. */
+  log: Logger;
 }
 
 /** Trusted pools are asked for this many good replies: 2 × 8 s / 2 s in go-livepeer. */
@@ -104,7 +108,7 @@ export class SessionPool {
     try {
       cands = await this.opts.source.candidates();
     } catch (err) {
-      this.opts.log?.('orchestrator discovery failed', { err: (err as Error).message });
+      this.opts.log.debug({ err: (err as Error).message }, 'orchestrator discovery failed');
       return;
     }
     const trusted = cands.every((c) => c.score >= 1);
@@ -152,7 +156,7 @@ export class SessionPool {
             const verdict = this.opts.evaluate(c, info, latencyMs);
             if (!verdict.ok) {
               this.statuses.set(c.uri, { uri: c.uri, state: 'excluded', reason: verdict.reason, latencyMs });
-              this.opts.log?.('orchestrator excluded', { uri: c.uri, reason: verdict.reason });
+              this.opts.log.debug({ uri: c.uri, reason: verdict.reason }, 'orchestrator excluded');
               return;
             }
             const s = verdict.session;
@@ -171,7 +175,7 @@ export class SessionPool {
           })
           .catch((err: Error) => {
             this.statuses.set(c.uri, { uri: c.uri, state: 'unreachable', reason: err.message });
-            this.opts.log?.('orchestrator unreachable', { uri: c.uri, err: err.message });
+            this.opts.log.debug({ uri: c.uri, err: err.message }, 'orchestrator unreachable');
           })
           .finally(() => {
             replied++;
@@ -225,7 +229,8 @@ export class SessionPool {
     const penalty = Math.ceil(Math.max(1, this.statuses.size) / Math.max(1, this.requested));
     this.suspensions.suspend(session.uri, penalty, reason);
     this.statuses.set(session.uri, { uri: session.uri, state: 'suspended', reason });
-    this.opts.log?.('orchestrator suspended', { uri: session.uri, reason, refreshes: penalty });
+    this.opts.log.debug({ uri: session.uri, reason, refreshes: penalty }, 'orchestrator suspended');
+    this.opts.onSuspended?.(session.uri, reason);
   }
 
   /** Drops a session without suspending it (e.g. it changed its mind about price). */

@@ -9,6 +9,7 @@ import {
   http,
   LimitExceededRpcError,
   TimeoutError,
+  type Address,
   type Chain,
   type PublicClient,
   type Transport,
@@ -18,6 +19,8 @@ import { redactText, redactUrl } from '../lib/redact.ts';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError, unwrapEthError } from './errors.ts';
 import { ARBITRUM_ONE_CHAIN_ID, type OnchainNetwork } from './networks.ts';
+
+export { redactText, redactUrl };
 
 /** Counts of what the client sent, for tests and metrics. */
 export interface RpcStats {
@@ -32,9 +35,6 @@ export interface RpcStats {
 export function newRpcStats(): RpcStats {
   return { requests: 0, failovers: 0, byEndpoint: new Map() };
 }
-
-// moved to lib/ so every layer can use it; kept here for existing importers
-export { redactText, redactUrl } from '../lib/redact.ts';
 
 /** Splits -ethUrl (comma list) and checks each entry is an http(s) URL. */
 export function parseEthUrls(value: string): string[] {
@@ -198,6 +198,8 @@ export interface EthClient {
   readonly transport: Transport;
   readonly chain: Chain;
   readonly chainId: number;
+  /** Multicall3, which every multi-read goes through (viem finds it in the chain definition). */
+  readonly multicall3: Address;
   readonly network: OnchainNetwork;
   readonly urls: readonly string[];
   readonly stats: RpcStats;
@@ -243,5 +245,5 @@ export async function connectEthClient(opts: EthClientOptions): Promise<EthClien
     // requests stays predictable (viem would otherwise nest multicalls inside multicalls).
     cacheTime: 0,
   });
-  return { publicClient, transport, chain, chainId, network: opts.network, urls: opts.urls, stats, endpoints };
+  return { publicClient, transport, chain, chainId, multicall3: MULTICALL3_ADDRESS, network: opts.network, urls: opts.urls, stats, endpoints };
 }

@@ -2,7 +2,6 @@
 // all in one Multicall3 request, as go-livepeer does at start-up.
 import { keccak256, toHex, zeroAddress, type Address, type Hex } from 'viem';
 import { controllerAbi } from './abi/controller.ts';
-import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import type { EthClient } from './client.ts';
 import { ContractNotFoundError, EthUnreachableError, unwrapEthError } from './errors.ts';
 
@@ -55,7 +54,6 @@ export function resolveContracts(eth: EthClient, controller: Address = eth.netwo
 async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerContracts> {
   const read = () =>
     eth.publicClient.multicall({
-      multicallAddress: MULTICALL3_ADDRESS,
       allowFailure: true,
       contracts: CONTRACT_NAMES.map((name) => ({
         address: controller,
@@ -71,7 +69,7 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
     const e = unwrapEthError(err);
     if (e instanceof EthUnreachableError) throw e;
     throw new ContractNotFoundError(
-      `cannot read the Livepeer Controller at ${controller} on chain ${eth.chainId}: is Multicall3 deployed at ${MULTICALL3_ADDRESS} ` +
+      `cannot read the Livepeer Controller at ${controller} on chain ${eth.chainId}: is Multicall3 deployed at ${eth.multicall3} ` +
         `and is -ethController right? (${(e as Error).message.split('\n')[0]})`,
     );
   }

@@ -1,58 +1,70 @@
 // Typed errors of the Ethereum layer. Each message says what happened and what the operator can do;
 // none carries an RPC URL's path, query or credentials.
 import { BaseError, ContractFunctionRevertedError } from 'viem';
+import { GatewayError, type GatewayErrorOptions } from '../lib/errors.ts';
+import { redactText } from '../lib/redact.ts';
 
-export class EthError extends Error {
-  override name = 'EthError';
+export class EthError extends GatewayError {
+  constructor(message: string, opts: GatewayErrorOptions = {}) {
+    super(message, { ...opts, code: opts.code ?? 'ETH' });
+  }
 }
 
 /** -network / -ethController / -ethUrl cannot be used as given. */
 export class EthConfigError extends EthError {
-  override name = 'EthConfigError';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ETH_CONFIG', cause: opts.cause });
+  }
 }
 
 /** No configured RPC endpoint answered. */
 export class EthUnreachableError extends EthError {
-  override name = 'EthUnreachableError';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'ETH_UNREACHABLE', cause: opts.cause });
+  }
 }
 
-/** The RPC serves another chain than the network (or the data directory) expects. */
+/** The RPC serves another chain than the network expects. */
 export class ChainIdMismatchError extends EthError {
-  override name = 'ChainIdMismatchError';
   constructor(
     readonly expected: number,
     readonly actual: number,
     message: string,
   ) {
-    super(message);
+    super(message, { code: 'CHAIN_ID_MISMATCH' });
   }
 }
 
 /** The Controller has no address for a contract the gateway needs (wrong -ethController?). */
 export class ContractNotFoundError extends EthError {
-  override name = 'ContractNotFoundError';
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'CONTRACT_NOT_FOUND', cause: opts.cause });
+  }
 }
+
+/** Why a transaction was not sent or did not succeed; TransactionError's `code`. */
+export type TransactionFailure =
+  | 'insufficient-eth'
+  | 'gas-price-too-high'
+  | 'unlock-already-initiated'
+  | 'still-unlocking'
+  | 'nothing-to-withdraw'
+  | 'no-unlock-in-progress'
+  | 'paused'
+  | 'invalid-amount'
+  | 'reverted'
+  | 'timeout'
+  | 'rejected';
 
 /** A transaction was not sent, or did not succeed; the message is the plain reason. */
 export class TransactionError extends EthError {
-  override name = 'TransactionError';
+  declare readonly code: TransactionFailure;
   constructor(
-    readonly code:
-      | 'insufficient-eth'
-      | 'gas-price-too-high'
-      | 'unlock-already-initiated'
-      | 'still-unlocking'
-      | 'nothing-to-withdraw'
-      | 'no-unlock-in-progress'
-      | 'paused'
-      | 'invalid-amount'
-      | 'reverted'
-      | 'timeout'
-      | 'rejected',
+    code: TransactionFailure,
     message: string,
     readonly hash?: `0x${string}`,
   ) {
-    super(message);
+    super(message, { code });
   }
 }
 
@@ -83,4 +95,12 @@ export function findCause<T extends Error>(err: unknown, type: abstract new (...
  */
 export function unwrapEthError(err: unknown): unknown {
   return findCause(err, EthError) ?? err;
+}
+
+/** One line for an operator or an API answer: our own message as it is, viem's shortened; RPC URLs redacted. */
+export function describeEthError(err: unknown, urls: readonly string[]): string {
+  const e = unwrapEthError(err);
+  const message =
+    e instanceof EthError ? e.message : e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message.split('\n')[0] ?? '') : String(e);
+  return redactText(message, urls);
 }

@@ -8,6 +8,7 @@ import { scryptAsync as nobleScrypt } from '@noble/hashes/scrypt';
 import { keccak256 } from '../lib/keccak.ts';
 import { getAddress, isAddress, isAddressEqual, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
+import { GatewayError } from '../lib/errors.ts';
 
 const scryptAsync = promisify(scrypt) as (pw: Buffer, salt: Buffer, keylen: number, opts: object) => Promise<Buffer>;
 const pbkdf2Async = promisify(pbkdf2);
@@ -41,8 +42,10 @@ export interface KeystoreV3 {
   };
 }
 
-export class KeystoreError extends Error {
-  override name = 'KeystoreError';
+export class KeystoreError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'KEYSTORE', cause: opts.cause });
+  }
 }
 
 function hexField(obj: Record<string, unknown>, name: string): Buffer {

@@ -3,7 +3,8 @@
 import type { Address } from 'viem';
 import { priceFeedAbi } from './abi/priceFeed.ts';
 import type { EthClient } from './client.ts';
-import { EthError } from './errors.ts';
+import { describeEthError, EthError } from './errors.ts';
+import type { Logger } from '../lib/log.ts';
 import { rat, type Rat } from '../lib/rat.ts';
 
 /** Chainlink ETH/USD on Arbitrum One (go-livepeer's -priceFeedAddr default). */
@@ -46,7 +47,8 @@ export class EthPriceWatcher {
   constructor(
     private readonly eth: EthClient,
     readonly feed: Address,
-    private readonly opts: { intervalMs?: number; onError?: (err: Error) => void } = {},
+    /** Failed polls are logged as warnings (the last price is kept). */
+    private readonly opts: { intervalMs?: number; log: Logger },
   ) {}
 
   /** Reads once (throws when the feed cannot be read) and keeps polling. */
@@ -67,7 +69,7 @@ export class EthPriceWatcher {
     this.timer = setInterval(() => {
       readEthPrice(this.eth, this.feed).then(
         (p) => (this.latest = p),
-        (err: Error) => this.opts.onError?.(err),
+        (err: unknown) => this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'ETH/USD price poll failed'),
       );
     }, ms);
     this.timer.unref();

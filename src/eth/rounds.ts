@@ -2,15 +2,15 @@
 // time watcher keeps, offered as a synchronous snapshot for the payment code.
 import { EventEmitter } from 'node:events';
 import { zeroHash, type Hex } from 'viem';
+import type { Logger } from '../lib/log.ts';
 import type { ChainView } from '../pm/validate.ts';
 import type { ExpirationParams } from '../pm/ticketParams.ts';
 import { bondingManagerAbi } from './abi/bondingManager.ts';
-import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { roundsManagerAbi } from './abi/roundsManager.ts';
 import { ticketBrokerAbi } from './abi/ticketBroker.ts';
 import type { EthClient } from './client.ts';
 import type { LivepeerContracts } from './contracts.ts';
-import { EthError } from './errors.ts';
+import { describeEthError, EthError } from './errors.ts';
 
 export interface RoundSnapshot {
   currentRound: bigint;
@@ -55,8 +55,8 @@ export async function latestL1Block(eth: EthClient): Promise<bigint> {
 export interface RoundsWatcherOptions {
   /** -blockPollingInterval in ms (default 5 000). */
   intervalMs?: number;
-  /** Told about failed polls (the watcher keeps polling). */
-  onError?: (err: unknown) => void;
+  /** Failed polls are logged as warnings (the watcher keeps polling). */
+  log: Logger;
 }
 
 export interface RoundsWatcherEvents {
@@ -79,7 +79,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
   constructor(
     private readonly eth: EthClient,
     private readonly contracts: LivepeerContracts,
-    private readonly opts: RoundsWatcherOptions = {},
+    private readonly opts: RoundsWatcherOptions,
   ) {
     super();
     this.#intervalMs = opts.intervalMs ?? 5_000;
@@ -171,7 +171,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
       }
       return next;
     } catch (err) {
-      this.opts.onError?.(err);
+      this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'round poll failed');
       if (this.listenerCount('error') > 0) this.emit('error', err);
       throw err;
     }
@@ -180,7 +180,6 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
   private async readRounds(l1Block: bigint): Promise<RoundSnapshot> {
     const rm = { address: this.contracts.roundsManager, abi: roundsManagerAbi } as const;
     const [currentRound, initialized, lastInit, startBlock, roundLength, poolSize, validity] = await this.eth.publicClient.multicall({
-      multicallAddress: MULTICALL3_ADDRESS,
       allowFailure: false,
       batchSize: 0,
       contracts: [
@@ -197,7 +196,6 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
     const want = [lastInit, lastInit > 0n ? lastInit - 1n : 0n].filter((r) => !this.hashes.has(r));
     if (want.length > 0) {
       const got = await this.eth.publicClient.multicall({
-        multicallAddress: MULTICALL3_ADDRESS,
         allowFailure: false,
         batchSize: 0,
         contracts: want.map((r) => ({ ...rm, functionName: 'blockHashForRound' as const, args: [r] as const })),

@@ -3,7 +3,7 @@
 import type { Address } from 'viem';
 import { reserveShare, senderStatus, type SenderInfo, type SenderStatus } from '../pm/senderInfo.ts';
 import { bondingManagerAbi } from './abi/bondingManager.ts';
-import { MULTICALL3_ADDRESS, multicall3Abi } from './abi/multicall3.ts';
+import { multicall3Abi } from './abi/multicall3.ts';
 import { roundsManagerAbi } from './abi/roundsManager.ts';
 import { ticketBrokerAbi } from './abi/ticketBroker.ts';
 import type { EthClient } from './client.ts';
@@ -40,7 +40,6 @@ export async function readSenderState(eth: EthClient, contracts: LivepeerContrac
   const rm = { address: contracts.roundsManager, abi: roundsManagerAbi } as const;
   const [senderInfo, unlockPeriod, validity, currentRound, initialized, blockNum, startBlock, roundLength, poolSize, balance] =
     await eth.publicClient.multicall({
-      multicallAddress: MULTICALL3_ADDRESS,
       allowFailure: false,
       batchSize: 0,
       contracts: [
@@ -53,15 +52,10 @@ export async function readSenderState(eth: EthClient, contracts: LivepeerContrac
         { ...rm, functionName: 'currentRoundStartBlock' },
         { ...rm, functionName: 'roundLength' },
         { address: contracts.bondingManager, abi: bondingManagerAbi, functionName: 'getTranscoderPoolSize' },
-        { address: MULTICALL3_ADDRESS, abi: multicall3Abi, functionName: 'getEthBalance', args: [address] },
+        { address: eth.multicall3, abi: multicall3Abi, functionName: 'getEthBalance', args: [address] },
       ],
     });
-  const [sender, reserve] = senderInfo;
-  const info: SenderInfo = {
-    deposit: sender.deposit,
-    withdrawRound: sender.withdrawRound,
-    reserve: { fundsRemaining: reserve.fundsRemaining, claimedInCurrentRound: reserve.claimedInCurrentRound },
-  };
+  const info = senderInfoFromTuples(senderInfo);
   return {
     address,
     info,
@@ -106,7 +100,6 @@ export interface TicketBrokerParams {
 export async function readTicketBrokerParams(eth: EthClient, contracts: LivepeerContracts): Promise<TicketBrokerParams> {
   const tb = { address: contracts.ticketBroker, abi: ticketBrokerAbi } as const;
   const [unlockPeriod, ticketValidityPeriod] = await eth.publicClient.multicall({
-    multicallAddress: MULTICALL3_ADDRESS,
     allowFailure: false,
     batchSize: 0,
     contracts: [
@@ -135,7 +128,6 @@ export async function readReserveClaims(
   if (orchestrators.length === 0) return [];
   const tb = { address: contracts.ticketBroker, abi: ticketBrokerAbi } as const;
   const results = await eth.publicClient.multicall({
-    multicallAddress: MULTICALL3_ADDRESS,
     allowFailure: false,
     batchSize: 0,
     contracts: orchestrators.flatMap((o) => [

@@ -133,10 +133,8 @@ export async function planContractTx(
       );
     }
     const fees = await pub.estimateFeesPerGas();
-    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.max takes numbers)
     let maxFeePerGas = fees.maxFeePerGas > gasPrice ? fees.maxFeePerGas : gasPrice;
     if (cap !== undefined && maxFeePerGas > cap) maxFeePerGas = cap;
-    // biome-ignore lint/complexity/useMathMinMax: bigint (Math.min takes numbers)
     const maxPriorityFeePerGas = fees.maxPriorityFeePerGas < maxFeePerGas ? fees.maxPriorityFeePerGas : maxFeePerGas;
     const maxFee = gas * maxFeePerGas;
     if (balance < value + maxFee) {

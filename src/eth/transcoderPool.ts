@@ -11,7 +11,6 @@
 // one request when the order has not changed and at least one more orchestrator per request otherwise.
 import { decodeAbiParameters, encodeAbiParameters, getAddress, zeroAddress, type Address, type Hex } from 'viem';
 import { bondingManagerAbi } from './abi/bondingManager.ts';
-import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { serviceRegistryAbi } from './abi/serviceRegistry.ts';
 import type { EthClient } from './client.ts';
 import type { LivepeerContracts } from './contracts.ts';
@@ -94,7 +93,7 @@ export async function walkTranscoderPoolWithHint(eth: EthClient, contracts: Live
       ...(withFirst ? [{ ...bm, functionName: 'getFirstTranscoderInPool' as const }] : []),
       ...addrs.map((a) => ({ ...bm, functionName: 'getNextTranscoderInPool' as const, args: [a] as const })),
     ];
-    const results = await eth.publicClient.multicall({ multicallAddress: MULTICALL3_ADDRESS, allowFailure: false, contracts: calls, batchSize: 0 });
+    const results = await eth.publicClient.multicall({ allowFailure: false, contracts: calls, batchSize: 0 });
     const offset = withFirst ? 1 : 0;
     addrs.forEach((a, i) => {
       next.set(a, getAddress(results[i + offset] as Address));
@@ -135,9 +134,7 @@ export async function readOrchestrators(eth: EthClient, contracts: LivepeerContr
   const chunks: (typeof calls)[] = [];
   for (let i = 0; i < calls.length; i += READS_PER_MULTICALL) chunks.push(calls.slice(i, i + READS_PER_MULTICALL));
   const answers = await Promise.all(
-    chunks.map((contractsChunk) =>
-      eth.publicClient.multicall({ multicallAddress: MULTICALL3_ADDRESS, allowFailure: true, contracts: contractsChunk, batchSize: 0 }),
-    ),
+    chunks.map((contractsChunk) => eth.publicClient.multicall({ allowFailure: true, contracts: contractsChunk, batchSize: 0 })),
   );
   const results = answers.flat();
   return addresses.map((address, i) => {

@@ -2,6 +2,7 @@
 // decides: manifest ID, stream key and transcoding profiles. Used for RTMP
 // publishes and HTTP push (where the Livepeer-Transcode-Configuration header
 // carries the same JSON).
+import { GatewayError } from '../lib/errors.ts';
 import { ProfileError, parsePresets, parseProfileObjects, type VideoFormat, type VideoProfile, withFormat } from '../media/profiles.ts';
 import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, trimExtension, urlPath } from './streamPath.ts';
 
@@ -26,13 +27,17 @@ export interface AuthWebhookResponse {
   recordObjectStoreUrl: string;
   previousSessions: string[];
   verificationFreq: number;
+  /** HTTP push (VOD): stretches the segment budgets when > 1. */
   timeoutMultiplier: number;
+  /**
+   * Per segment, from the Livepeer-Transcode-Configuration header of each push. As in go-livepeer, the auth
+   * webhook's value is not used: a stream-wide answer would re-initialise the session at every segment.
+   */
   forceSessionReinit: boolean;
 }
 
-export class AuthResponseError extends Error {
-  override name = 'AuthResponseError';
-}
+/** An auth webhook answer or transcode configuration header that cannot be used as it is. */
+export class AuthResponseError extends GatewayError {}
 
 function str(o: Record<string, unknown>, k: string): string {
   const v = o[k];
@@ -208,7 +213,6 @@ export interface StreamAuthAccepted {
   sessionId: string;
   verificationFreq: number;
   timeoutMultiplier: number;
-  forceSessionReinit: boolean;
   /** The answer that decided (header overrides webhook), or null. */
   response: AuthWebhookResponse | null;
 }
@@ -275,7 +279,6 @@ export async function authorizeStream(req: StreamAuthRequest): Promise<StreamAut
     sessionId: response?.sessionID ?? '',
     verificationFreq: response?.verificationFreq ?? 0,
     timeoutMultiplier: response?.timeoutMultiplier ?? 0,
-    forceSessionReinit: response?.forceSessionReinit ?? false,
     response,
   };
 }

@@ -80,3 +80,17 @@ export function urlPath(url: string): string {
     return path;
   }
 }
+
+/**
+ * An RTMP publish URL as go-livepeer reports it: scheme and host from the connect command's tcUrl, then
+ * the app and the stream name with empty path elements dropped, then the stream name's query.
+ */
+export function rtmpPublishUrl(tcUrl: string, app: string, rawStreamName: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(tcUrl);
+  const origin = m ? m[1]! : 'rtmp://localhost';
+  const q = rawStreamName.indexOf('?');
+  const name = q < 0 ? rawStreamName : rawStreamName.slice(0, q);
+  const query = q < 0 ? '' : rawStreamName.slice(q);
+  const parts = `${app}/${name}`.split('/').filter((p) => p !== '');
+  return `${origin}/${parts.join('/')}${query}`;
+}

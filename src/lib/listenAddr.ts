@@ -31,9 +31,10 @@ export function parseListenAddr(name: string, value: string, defaultPort: number
     portText = i >= 0 ? s.slice(i + 1) : undefined;
   }
   const port = portText === undefined ? defaultPort : Number(portText);
-  if (!host || !/^\d*$/.test(portText ?? '') || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!host || !/^\d*$/.test(portText ?? '') || !Number.isInteger(port) || port < 0) {
     throw new ListenAddrError(`-${name}: "${value}" is not host:port`);
   }
+  if (port > 65535) throw new ListenAddrError(`-${name}: "${value}" is not host:port (port out of range 0-65535)`);
   return { host, port };
 }
 

@@ -2,12 +2,18 @@
 import { GatewayError } from './errors.ts';
 import { rat, type Rat } from './rat.ts';
 
-export class WeiAmountError extends GatewayError {}
+export class WeiAmountError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'WEI_AMOUNT_INVALID', cause: opts.cause });
+  }
+}
 
-/** A whole, non-negative number of wei ("1000000000"); `what` names the field for the message. */
+// `what` starts each message: the field as the caller names it ("-maxTicketEV:", "--deposit").
+
+/** A whole, non-negative number of wei ("1000000000"). */
 export function parseWei(what: string, value: string): bigint {
   const v = value.trim();
-  if (!/^\d+$/.test(v)) throw new WeiAmountError(`${what}: "${value}" is not a whole number of wei`);
+  if (!/^\d+$/.test(v)) throw new WeiAmountError(`${what} ${JSON.stringify(value)} is not a whole number of wei`);
   return BigInt(v);
 }
 
@@ -18,14 +24,14 @@ export function parseWeiRat(what: string, value: string): Rat {
   if (m && BigInt(m[2]!) > 0n) return rat(BigInt(m[1]!), BigInt(m[2]!));
   m = /^(\d+)(?:\.(\d+))?$/.exec(t);
   if (m) return rat(BigInt(m[1]! + (m[2] ?? '')), 10n ** BigInt(m[2]?.length ?? 0));
-  throw new WeiAmountError(`${what}: "${value}" is not a non-negative amount of wei`);
+  throw new WeiAmountError(`${what} ${JSON.stringify(value)} is not a non-negative amount of wei`);
 }
 
 /** A decimal amount of ETH as exact wei ("0.05"); at most 18 decimals. */
 export function parseEther(what: string, value: string): bigint {
   const v = value.trim();
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v)) throw new WeiAmountError(`${what}: "${value}" is not an amount of ETH (a decimal number ≥ 0, e.g. 0.05)`);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v)) throw new WeiAmountError(`${what} ${JSON.stringify(value)} is not an amount of ETH (a decimal number ≥ 0, e.g. 0.05)`);
   const [whole = '', frac = ''] = v.split('.');
-  if (frac.length > 18) throw new WeiAmountError(`${what}: "${value}" has more than 18 decimals (1 wei = 0.000000000000000001 ETH)`);
+  if (frac.length > 18) throw new WeiAmountError(`${what} ${value} has more than 18 decimals (1 wei = 0.000000000000000001 ETH)`);
   return BigInt(whole || '0') * 10n ** 18n + BigInt(frac.padEnd(18, '0') || '0');
 }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GatewayError } from '../lib/errors.ts';
 import { ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
 
 export interface MediaInfo {
@@ -20,8 +21,10 @@ export interface MediaInfo {
   readonly audioCodec: string;
 }
 
-export class ProbeError extends Error {
-  override name = 'ProbeError';
+export class ProbeError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PROBE_FAILED', cause: opts.cause });
+  }
 }
 
 interface FfprobeJson {

@@ -2,6 +2,7 @@
 // presets, the JSON profile objects of -transcodingOptions files, auth webhook
 // answers and the Livepeer-Transcode-Configuration push header.
 import { readFileSync, statSync } from 'node:fs';
+import { GatewayError } from '../lib/errors.ts';
 
 /** Container of a rendition. Presets follow the input: RTMP and `.ts` push give MPEG-TS, `.mp4` push gives MP4. */
 export type VideoFormat = 'mpegts' | 'mp4';
@@ -48,8 +49,10 @@ export interface VideoProfile {
 }
 
 /** Thrown for any profile or -transcodingOptions input we cannot use. */
-export class ProfileError extends Error {
-  override name = 'ProfileError';
+export class ProfileError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PROFILE_INVALID', cause: opts.cause });
+  }
 }
 
 export const DEFAULT_TRANSCODING_OPTIONS = 'P240p30fps16x9,P360p30fps16x9';

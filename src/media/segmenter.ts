@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
+import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath } from './ffmpegBinaries.ts';
 
 export interface SourceSegment {
@@ -42,13 +43,17 @@ export interface Segmenter {
   readonly done: Promise<void>;
 }
 
-export class SegmenterError extends Error {
-  override name = 'SegmenterError';
+export class SegmenterError extends GatewayError {
+  constructor(message: string, code = 'SEGMENTER_FAILED') {
+    super(message, { code });
+  }
 }
 
 /** The input produced no segment within stallTimeoutMs. */
 export class SegmenterStallError extends SegmenterError {
-  override name = 'SegmenterStallError';
+  constructor(message: string) {
+    super(message, 'SEGMENTER_STALLED');
+  }
 }
 
 // ffmpeg children still running, killed if this process exits first.

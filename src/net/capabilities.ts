@@ -1,6 +1,7 @@
 // Job capabilities: the bitstring a video broadcaster advertises, the compatibility rule an
 // orchestrator reply must pass, and our video profiles in their wire form (SegData fullProfiles*).
 import type { Capabilities, SegData, VideoProfileMsg } from '../wire/lpRpc.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 /** Capability ids (go-livepeer core/capabilities.go); never renumber. */
 export const Capability = {
@@ -77,8 +78,10 @@ export interface StreamCapabilityOptions {
   minVersion?: string;
 }
 
-export class CapabilityError extends Error {
-  override name = 'CapabilityError';
+export class CapabilityError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'CAPABILITY_INVALID', cause: opts.cause });
+  }
 }
 
 /** Bit k of word k/64 is capability k, least significant bit first. */

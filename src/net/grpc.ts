@@ -12,6 +12,7 @@ import {
   type OrchestratorInfo,
   type OrchestratorRequest,
 } from '../wire/lpRpc.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export const GRPC_CONNECT_TIMEOUT_MS = 3000;
 /** Deadline of a call when the caller gives none (go-livepeer uses none; we never wait forever). */
@@ -30,8 +31,7 @@ export type OrchestratorRpcFailure =
   | 'bad-uri';
 
 /** A failed call; `orchestratorMessage` is the orchestrator's own text, e.g. `Invalid orchestrator request: OrchestratorCapped`. */
-export class OrchestratorRpcError extends Error {
-  override name = 'OrchestratorRpcError';
+export class OrchestratorRpcError extends GatewayError {
   constructor(
     readonly uri: string,
     readonly method: string,
@@ -40,7 +40,7 @@ export class OrchestratorRpcError extends Error {
     /** gRPC status code, when the call got that far */
     readonly grpcCode?: number,
   ) {
-    super(`${method} ${uri}: ${orchestratorMessage}`);
+    super(`${method} ${uri}: ${orchestratorMessage}`, { code: 'ORCHESTRATOR_RPC_FAILED' });
   }
 }
 

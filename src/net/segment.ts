@@ -5,6 +5,7 @@ import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stre
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 /** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (docs/wire.md §7.5). */
 export const NON_RETRYABLE_TRANSCODE_ERRORS: ReadonlySet<string> = new Set([
@@ -47,8 +48,7 @@ export type SegmentFailure =
   /** anything else on the wire (reset stream, protocol error) */
   | 'network';
 
-export class SegmentError extends Error {
-  override name = 'SegmentError';
+export class SegmentError extends GatewayError {
   constructor(
     readonly failure: SegmentFailure,
     message: string,
@@ -59,7 +59,7 @@ export class SegmentError extends Error {
     /** The orchestrator's TranscodeResult.info, when a 200 body carried one. */
     readonly info?: OrchestratorInfo,
   ) {
-    super(message);
+    super(message, { code: 'SEGMENT_FAILED' });
   }
 }
 
@@ -342,14 +342,13 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
 
 // ------------------------------------------------------------------ renditions
 
-export class RenditionDownloadError extends Error {
-  override name = 'RenditionDownloadError';
+export class RenditionDownloadError extends GatewayError {
   constructor(
     readonly url: string,
     message: string,
     readonly status?: number,
   ) {
-    super(`rendition ${url}: ${message}`);
+    super(`rendition ${url}: ${message}`, { code: 'RENDITION_DOWNLOAD_FAILED' });
   }
 }
 

@@ -75,7 +75,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
       weights: config.weights,
       maxPrice: () => capabilityMaxPrice(config.ai.maxPricePerCapability, cap, modelId, chain?.usdPerEth?.()) ?? opts.broadcast.maxPrice(),
       discoveryTimeoutMs: config.discoveryTimeoutMs,
-      log: (msg, fields) => log.debug(fields ?? {}, msg),
+      log,
     });
   });
 

@@ -2,10 +2,13 @@
 // and the default transcoding profiles. New profiles apply to new streams; the price applies at once.
 import { parsePresets, PRESETS, type VideoProfile } from '../media/profiles.ts';
 import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from '../pm/maxPrice.ts';
+import { GatewayError } from '../lib/errors.ts';
 import type { Rat } from '../lib/rat.ts';
 
-export class BroadcastConfigError extends Error {
-  override name = 'BroadcastConfigError';
+export class BroadcastConfigError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'BROADCAST_CONFIG_INVALID', cause: opts.cause });
+  }
 }
 
 export class BroadcastConfig {

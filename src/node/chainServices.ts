@@ -3,6 +3,7 @@
 import type { NodeConfig } from './config.ts';
 import { OnchainPool } from '../discovery/onchainPool.ts';
 import { connectEth, type EthConnection } from '../eth/connect.ts';
+import { describeEthError } from '../eth/errors.ts';
 import { EthPriceWatcher } from '../eth/priceFeed.ts';
 import { RoundsWatcher } from '../eth/rounds.ts';
 import { readSenderInfo } from '../eth/senderInfo.ts';
@@ -15,8 +16,8 @@ import type { SenderInfo } from '../pm/senderInfo.ts';
 import { privateKeySigner } from '../pm/signer.ts';
 import { PoolCache } from '../store/poolCache.ts';
 import type { ChainServices } from './chain.ts';
+import type { Logger } from '../lib/log.ts';
 import { AI_SERVICE_REGISTRY } from './aiGateway.ts';
-import type { Logger } from './logger.ts';
 import { openAccount, type PassphrasePrompt } from './openAccount.ts';
 
 export interface OnchainServices extends ChainServices {
@@ -67,7 +68,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
     const rounds = new RoundsWatcher(eth.client, eth.contracts, {
       // idle until a stream starts (setActive)
       intervalMs: Math.max(IDLE_POLL_MS, config.blockPollingIntervalMs),
-      onError: (err) => log.warn({ err: (err as Error).message }, 'round poll failed'),
+      log,
     });
     await rounds.start();
     cleanups.push(() => rounds.stop());
@@ -84,7 +85,8 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
         "the TicketBroker deposit or reserve is empty: orchestrators will not take this gateway's tickets; fund them with `livepeer-gateway deposit fund`",
       );
     }
-    const refreshQuietly = () => void refreshSenderInfo().catch((err: Error) => log.warn({ err: err.message }, 'sender info refresh failed'));
+    const refreshQuietly = () =>
+      void refreshSenderInfo().catch((err: unknown) => log.warn({ err: describeEthError(err, eth.client.urls) }, 'sender info refresh failed'));
     rounds.on('round', refreshQuietly);
     let timer = setInterval(refreshQuietly, IDLE_POLL_MS);
     timer.unref();
@@ -114,10 +116,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
 
     let prices: EthPriceWatcher | undefined;
     if (config.maxPrice.currency) {
-      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, {
-        intervalMs: IDLE_POLL_MS,
-        onError: (err) => log.warn({ err: err.message }, 'ETH/USD price poll failed'),
-      });
+      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, { intervalMs: IDLE_POLL_MS, log });
       const first = await prices.start();
       cleanups.push(() => prices?.stop());
       log.info({ feed: config.priceFeedAddr, usdPerEth: ratToDecimal(first.usdPerEth, 2) }, 'ETH/USD price');

@@ -1,41 +1,48 @@
-// The control API on -cliAddr (what livepeer_cli talks to), with the node's own routes added:
-// /status (streams, orchestrator pool, ledger), /streams, /getBroadcastConfig, /manifestID.
+// The control API on -cliAddr (what livepeer_cli talks to): the livepeer_cli routes over the chain
+// services, and the node's own: /status (streams, orchestrator pool, ledger), /streams,
+// /getBroadcastConfig, /setBroadcastConfig, /manifestID, the log level.
 import type { NodeConfig } from './config.ts';
-import { ControlError, jsonReply, startControlServer, textReply } from '../server/control.ts';
+import { describeEthError } from '../eth/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { ControlError, emptyReply, jsonReply, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
 import { parseMaxPricePerUnit } from '../pm/maxPrice.ts';
-import { formatHost } from '../lib/listenAddr.ts';
 import type { ChainServices } from './chain.ts';
 import type { OnchainServices } from './chainServices.ts';
 import type { Gateway } from './gateway.ts';
-import { levelForVerbosity, type Logger } from './logger.ts';
+import { livepeerCliRoutes, type ControlEth } from './livepeerCliRoutes.ts';
+import { levelForVerbosity } from './logger.ts';
 
 function isOnchain(chain: ChainServices | undefined): chain is OnchainServices {
   return !!chain && 'eth' in chain;
 }
 
-export async function startControlApi(config: NodeConfig, gateway: Gateway, chain: ChainServices | undefined, log: Logger) {
+function controlEth(config: NodeConfig, chain: OnchainServices): ControlEth {
+  return {
+    client: chain.eth.client,
+    contracts: chain.eth.contracts,
+    wallet: chain.wallet,
+    rounds: chain.rounds,
+    pool: chain.pool,
+    tx: { maxGasPrice: config.maxGasPrice, timeoutMs: config.transactionTimeoutMs },
+  };
+}
+
+export async function startControlApi(config: NodeConfig, gateway: Gateway, chain: ChainServices | undefined, log: Logger): Promise<ControlServer> {
   let lastManifest = '';
   let verbosity = config.verbosity;
+  const eth = isOnchain(chain) ? controlEth(config, chain) : undefined;
+  const rpcUrls = eth?.client.urls ?? [];
   return startControlServer({
-    addr: `${formatHost(config.cliAddr.host)}:${config.cliAddr.port}`,
-    status: () => ({}),
-    ...(isOnchain(chain)
-      ? {
-          eth: {
-            client: chain.eth.client,
-            contracts: chain.eth.contracts,
-            wallet: chain.wallet,
-            rounds: chain.rounds,
-            pool: chain.pool,
-            tx: { maxGasPrice: config.maxGasPrice, timeoutMs: config.transactionTimeoutMs },
-          },
-        }
-      : {}),
+    host: config.cliAddr.host,
+    port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
+    log,
+    describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
+      ...livepeerCliRoutes(eth, log),
       '/status': async () => {
         const s = await gateway.status();
         if (s.Manifests.length > 0) lastManifest = s.Manifests[s.Manifests.length - 1]!;
@@ -67,7 +74,7 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
           { maxPricePerUnit: price || undefined, pixelsPerUnit: pixels || undefined, transcodingOptions: presets || undefined },
           'broadcast config changed',
         );
-        return { type: 'empty' };
+        return emptyReply();
       },
       // go-livepeer: the max price of one AI pipeline (and model; none = every model) while the node runs
       '/setMaxPriceForCapability': (form) => {
@@ -82,7 +89,7 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
           throw new ControlError(400, (err as Error).message);
         }
         log.info({ pipeline, modelID: form.get('modelID') || DEFAULT_MODEL_KEY }, 'max price per capability changed');
-        return { type: 'empty' };
+        return emptyReply();
       },
       '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),
       // -v at run time, glog levels as go-livepeer takes them
@@ -92,9 +99,8 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
         if (!/^\d+$/.test(v)) throw new ControlError(400, `invalid loglevel "${v}" (0-6)`);
         verbosity = Number(v);
         log.level = levelForVerbosity(verbosity);
-        return { type: 'empty' };
+        return emptyReply();
       },
     },
-    log,
   });
 }

@@ -9,10 +9,15 @@ export interface GatewayEvents {
   'stream.error': { manifestId: string; error: string };
   'segment.transcoded': { manifestId: string; seq: number; orchestrator: string; attempts: number; latencyMs: number; renditions: string[] };
   'segment.failed': { manifestId: string; seq: number; error: string; failure: string };
-  /** Tickets left this process for one attempt (sent, whatever the answer). */
+  /**
+   * Tickets left this process for one attempt (sent, whatever the answer): `evWei` is their expected value
+   * together (rounded down to whole wei), `faceValueWei` what each one pays if it wins.
+   */
   'payment.sent': { manifestId: string; seq: number; orchestrator: string; tickets: number; evWei: string; faceValueWei: string };
+  /** A stream's renditions now come from another orchestrator (a discontinuity in its playlists). */
   'orchestrator.swapped': { manifestId: string; from: string; to: string };
   'orchestrator.suspended': { orchestrator: string; reason: string; manifestId?: string };
+  /** An orchestrator was not used because of its ticket params (missing, malformed, or outside our limits). */
   'ticket.refused': { orchestrator: string; reason: string; manifestId?: string };
   'deposit.low': { depositWei: string; reserveWei: string; runwaySeconds?: number };
 }

@@ -1,5 +1,6 @@
 // Structured JSON logs (pino) at go-livepeer's glog verbosity: -v 3 = info, 4-5 = debug, 6 = trace.
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { Logger } from '../lib/log.ts';
 
 export function levelForVerbosity(v: number): pino.Level {
   if (v >= 6) return 'trace';

@@ -2,7 +2,7 @@
 import type { NodeConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../lib/log.ts';
 import type { PassphrasePrompt } from './openAccount.ts';
 import { openStateStore } from '../store/openStateStore.ts';
 import type { StateStore } from '../store/stateStore.ts';

@@ -1,17 +1,21 @@
 // One live stream: every source segment goes to HLS at once, then to an orchestrator (retried on
 // another one when it fails, up to -maxAttempts), and its renditions join the HLS playlists.
-// Segments are handled in order, one at a time, so playlists never go backwards.
-import type { Logger } from 'pino';
+// Two segments may be at orchestrators at once; their renditions enter the playlists in arrival order,
+// so playlists never go backwards.
 import type { OrchSession, SessionPool } from '../discovery/sessionPool.ts';
+import { errorMessage } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { ratToDecimal, ZERO } from '../lib/rat.ts';
 import type { VideoFormat, VideoProfile } from '../media/profiles.ts';
 import { endTranscodingSession } from '../net/grpc.ts';
-import type { Capabilities } from '../wire/lpRpc.ts';
 import { SegmentError } from '../net/segment.ts';
 import { SenderValidationError } from '../pm/validate.ts';
 import type { HlsStore } from '../server/hls.ts';
 import type { GatewayMetrics } from '../server/metrics.ts';
 import type { Ledger } from '../store/ledger.ts';
-import { transcodeSegment, type AttemptDeps, type SegmentJob } from './transcodeSegment.ts';
+import type { Capabilities } from '../wire/lpRpc.ts';
+import type { GatewayEventBus } from './events.ts';
+import type { AttemptResult, SegmentJob, SentPayment, TranscodeAttempt } from './transcodeSegment.ts';
 
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
 export const MAX_BACKLOG = 4;
@@ -26,8 +30,10 @@ export interface StreamDeps {
   hls: HlsStore;
   ledger?: Ledger;
   metrics?: GatewayMetrics;
+  events: GatewayEventBus;
   log: Logger;
-  attempt: AttemptDeps;
+  /** One attempt at one segment on one orchestrator (transcodeSegment, in the node). */
+  transcode: TranscodeAttempt;
   maxAttempts: number;
 }
 
@@ -36,14 +42,30 @@ export interface StreamOptions {
   profiles: readonly VideoProfile[];
   capabilities: Capabilities;
   pool: SessionPool;
+  /** The auth webhook's TimeoutMultiplier: segment timeouts are stretched by it when > 1. */
+  timeoutMultiplier?: number;
   /** called when payments cannot work at all (our deposit/reserve): the stream must end */
   onFatal(reason: string): void;
 }
 
+/** What is known of a source segment besides its bytes. */
 export interface SourceMedia {
   resolution?: { width: number; height: number };
   /** container of the segment bytes (HTTP push may send MP4) */
   format?: VideoFormat;
+  /** the input format changed (or the publisher asked): the orchestrator re-initialises its session */
+  forceSessionReinit?: boolean;
+  /** transcode only this part of the segment, ms (0 = open end) */
+  clip?: { fromMs: number; toMs: number };
+}
+
+interface SegmentTask extends SourceMedia {
+  /** this push's place in the arrival order (sequence numbers come from the publisher and may repeat) */
+  id: number;
+  seq: number;
+  data: Buffer;
+  durationMs: number;
+  format: VideoFormat;
 }
 
 export interface SegmentOutcome {
@@ -84,10 +106,11 @@ export class StreamRunner {
   private readonly running = new Set<Promise<unknown>>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
-  /** accepted segments not yet in the playlists, in arrival order, and those ready to go in */
+  /** accepted segments (by task id) not yet in the playlists, in arrival order, and those ready to go in */
   private readonly order: number[] = [];
   private readonly ready = new Map<number, () => void>();
   private readonly publishedWaiters = new Map<number, () => void>();
+  private nextTaskId = 0;
   private lastOrchestrator: string | undefined;
   private ended = false;
   private closed = false;
@@ -128,19 +151,19 @@ export class StreamRunner {
       );
     }
     this.backlog++;
-    this.order.push(seq);
-    const published = new Promise<void>((resolve) => this.publishedWaiters.set(seq, resolve));
+    const id = this.nextTaskId++;
+    this.order.push(id);
+    const published = new Promise<void>((resolve) => this.publishedWaiters.set(id, resolve));
     const run = (async () => {
       await this.acquire();
       try {
-        const outcome = await this.handle({ seq, data, durationMs, format });
-        return outcome;
+        return await this.handle({ ...media, id, seq, data, durationMs, format });
       } finally {
         this.release();
         this.backlog--;
         // A segment that produced no renditions must not hold back the ones after it. (Once flushed, a
         // segment has left `order`; registering it again would leave an entry in `ready` for good.)
-        if (this.order.includes(seq) && !this.ready.has(seq)) this.publish(seq, () => {});
+        if (this.order.includes(id) && !this.ready.has(id)) this.publish(id, () => {});
       }
     })();
     this.running.add(run);
@@ -168,8 +191,8 @@ export class StreamRunner {
   }
 
   /** Runs `put` once every earlier accepted segment is in (or has given up on) the playlists. */
-  private publish(seq: number, put: () => void): void {
-    this.ready.set(seq, put);
+  private publish(id: number, put: () => void): void {
+    this.ready.set(id, put);
     while (this.order.length > 0 && this.ready.has(this.order[0]!)) {
       const next = this.order.shift()!;
       this.ready.get(next)!();
@@ -179,10 +202,9 @@ export class StreamRunner {
     }
   }
 
-  private async handle(seg: { seq: number; data: Buffer; durationMs: number; format: VideoFormat }): Promise<SegmentOutcome | undefined> {
+  private async handle(seg: SegmentTask): Promise<SegmentOutcome | undefined> {
     if (this.ended || this.opts.profiles.length === 0) return undefined;
     const { manifestId } = this.opts;
-    const log = this.deps.log.child({ manifestId, seq: seg.seq });
     const job: SegmentJob = {
       manifestId,
       seq: seg.seq,
@@ -190,6 +212,9 @@ export class StreamRunner {
       durationMs: seg.durationMs,
       profiles: this.opts.profiles,
       capabilities: this.opts.capabilities,
+      ...(seg.forceSessionReinit ? { forceSessionReinit: true } : {}),
+      ...(seg.clip ? { clip: seg.clip } : {}),
+      ...(this.opts.timeoutMultiplier && this.opts.timeoutMultiplier > 1 ? { timeoutMultiplier: this.opts.timeoutMultiplier } : {}),
     };
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
@@ -198,76 +223,150 @@ export class StreamRunner {
     let lastError = 'no orchestrator available';
     let tickets = 0;
     for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
-      let session: OrchSession | undefined = this.opts.pool.select(tried);
-      if (!session) {
-        await this.opts.pool.refresh();
-        session = this.opts.pool.select(tried);
-      }
+      const session = await this.nextSession(tried);
       if (!session) break;
       tried.add(session.uri);
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
       try {
-        const r = await transcodeSegment(job, session, this.deps.attempt);
+        const r = await this.deps.transcode(job, session, (p) => this.paid(seg.seq, session.uri, p));
         tickets += r.tickets;
-        const uri = session.uri;
-        this.publish(seg.seq, () => {
-          // in sequence order: a change of orchestrator is a discontinuity in every rendition playlist
-          const discontinuity = this.lastOrchestrator !== undefined && this.lastOrchestrator !== uri;
-          if (discontinuity) this.deps.metrics?.orchestratorSwaps.inc();
-          this.lastOrchestrator = uri;
-          this.stats.orchestrator = uri;
-          this.opts.profiles.forEach((p, i) => {
-            const data = r.renditions[i]?.data;
-            if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
-          });
-        });
-        this.stats.transcodedSegments++;
-        this.stats.ticketsSent += r.tickets;
-        this.deps.metrics?.sourceUploaded.inc();
-        this.deps.metrics?.transcoded.inc();
-        this.deps.metrics?.ticketsSent.inc(r.tickets);
-        this.deps.metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
-        this.deps.metrics?.overallLatency.observe((performance.now() - started) / 1000);
-        await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
-        log.info({ orchestrator: session.uri, attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) }, 'segment transcoded');
-        const renditions = this.opts.profiles.flatMap((p, i) => {
-          const data = r.renditions[i]?.data;
-          return data ? [{ name: p.name, data }] : [];
-        });
-        return done({ seq: seg.seq, transcoded: true, orchestrator: session.uri, attempts: attempt, tickets, renditions });
+        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }));
       } catch (err) {
-        lastError = (err as Error).message;
+        lastError = errorMessage(err);
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
-        const kind = classify(err);
-        const code = err instanceof SegmentError ? err.failure : (err as Error).name;
-        this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
-        await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: { num: 0n, den: 1n }, faceValue: 0n, ok: false });
-        if (kind === 'fatal') {
-          log.error({ err: lastError }, 'payments impossible; ending stream');
-          this.deps.metrics?.paymentCreateErrors.inc();
-          this.opts.onFatal(lastError);
-          return done({ seq: seg.seq, transcoded: false, attempts: attempt, tickets, error: lastError, failure: 'payment' });
-        }
-        if (kind === 'non-retryable') {
-          log.warn({ orchestrator: session.uri, err: lastError }, 'segment cannot be transcoded (bad input); not retried');
-          this.deps.metrics?.transcodeFailed.inc({ error_code: 'NonRetryable' });
-          return done({ seq: seg.seq, transcoded: false, orchestrator: session.uri, attempts: attempt, tickets, error: lastError, failure: 'input' });
-        }
-        log.warn({ orchestrator: session.uri, attempt, err: lastError }, 'segment failed on orchestrator; trying another');
-        // Also on a failed verification: go-livepeer only drops that orchestrator, so it can come back at
-        // the next refresh and waste attempts again; we suspend it like any other failure.
-        this.opts.pool.fail(session, lastError);
+        const failure = await this.attemptFailed(seg.seq, session, err);
+        if (failure)
+          return done({
+            seq: seg.seq,
+            transcoded: false,
+            attempts: attempt,
+            tickets,
+            error: lastError,
+            failure,
+            ...(failure === 'input' ? { orchestrator: session.uri } : {}),
+          });
       }
     }
     this.deps.metrics?.transcodeFailed.inc({ error_code: tried.size === 0 ? 'NoOrchestrators' : 'MaxAttempts' });
-    log.warn({ err: lastError, attempts: tried.size }, 'segment not transcoded');
+    this.deps.log.warn({ manifestId, seq: seg.seq, err: lastError, attempts: tried.size }, 'segment not transcoded');
     return done({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
+  }
+
+  /** The session for the next attempt: one not tried yet for this segment, after a refresh if there is none. */
+  private async nextSession(tried: ReadonlySet<string>): Promise<OrchSession | undefined> {
+    const session = this.opts.pool.select(tried);
+    if (session) return session;
+    await this.opts.pool.refresh();
+    return this.opts.pool.select(tried);
+  }
+
+  private paid(seq: number, orchestrator: string, p: SentPayment): void {
+    this.deps.events.emit('payment.sent', {
+      manifestId: this.opts.manifestId,
+      seq,
+      orchestrator,
+      tickets: p.tickets,
+      evWei: ratToDecimal(p.ev, 0),
+      faceValueWei: p.faceValue.toString(),
+    });
+  }
+
+  /**
+   * A successful attempt: renditions queued for the playlists, counted, recorded. They enter the playlists
+   * in sequence order, and the event feed hears of them then, so its segments come in order too.
+   */
+  private async transcoded(
+    seg: SegmentTask,
+    uri: string,
+    r: AttemptResult,
+    at: { attempt: number; tickets: number; started: number },
+  ): Promise<SegmentOutcome> {
+    const { manifestId, profiles } = this.opts;
+    const latencyMs = performance.now() - at.started;
+    const renditions = profiles.flatMap((p, i) => {
+      const data = r.renditions[i]?.data;
+      return data ? [{ name: p.name, data }] : [];
+    });
+    const event = {
+      manifestId,
+      seq: seg.seq,
+      orchestrator: uri,
+      attempts: at.attempt,
+      latencyMs: Math.round(latencyMs),
+      renditions: renditions.map((x) => x.name),
+    };
+    this.publish(seg.id, () => {
+      this.addRenditions(seg, uri, r);
+      this.deps.events.emit('segment.transcoded', event);
+    });
+    this.stats.transcodedSegments++;
+    this.stats.ticketsSent += r.tickets;
+    const metrics = this.deps.metrics;
+    metrics?.sourceUploaded.inc();
+    metrics?.transcoded.inc();
+    metrics?.ticketsSent.inc(r.tickets);
+    metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
+    metrics?.overallLatency.observe(latencyMs / 1000);
+    await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
+    this.deps.log.info(
+      { manifestId, seq: seg.seq, orchestrator: uri, attempt: at.attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) },
+      'segment transcoded',
+    );
+    return { seq: seg.seq, transcoded: true, orchestrator: uri, attempts: at.attempt, tickets: at.tickets, renditions };
+  }
+
+  /** Runs in sequence order: a change of orchestrator is a discontinuity in every rendition playlist. */
+  private addRenditions(seg: SegmentTask, uri: string, r: AttemptResult): void {
+    const { manifestId, profiles } = this.opts;
+    const from = this.lastOrchestrator;
+    const discontinuity = from !== undefined && from !== uri;
+    if (discontinuity) {
+      this.deps.metrics?.orchestratorSwaps.inc();
+      this.deps.events.emit('orchestrator.swapped', { manifestId, from, to: uri });
+    }
+    this.lastOrchestrator = uri;
+    this.stats.orchestrator = uri;
+    profiles.forEach((p, i) => {
+      const data = r.renditions[i]?.data;
+      if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
+    });
+  }
+
+  /**
+   * A failed attempt. The orchestrator's fault: suspend it and try another (undefined). The input's fault
+   * or our funding's: the segment ends here with that failure.
+   */
+  private async attemptFailed(seq: number, session: OrchSession, err: unknown): Promise<'input' | 'payment' | undefined> {
+    const { manifestId } = this.opts;
+    const error = errorMessage(err);
+    const code = err instanceof SegmentError ? err.failure : err instanceof Error ? err.name : 'Error';
+    this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
+    await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
+    const kind = classify(err);
+    if (kind === 'fatal') {
+      this.deps.log.error({ manifestId, seq, err: error }, 'payments impossible; ending stream');
+      this.deps.metrics?.paymentCreateErrors.inc();
+      this.opts.onFatal(error);
+      return 'payment';
+    }
+    if (kind === 'non-retryable') {
+      this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'segment cannot be transcoded (bad input); not retried');
+      this.deps.metrics?.transcodeFailed.inc({ error_code: 'NonRetryable' });
+      return 'input';
+    }
+    this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'segment failed on orchestrator; trying another');
+    // Also on a failed verification: go-livepeer only drops that orchestrator, so it can come back at
+    // the next refresh and waste attempts again; we suspend it like any other failure.
+    this.opts.pool.fail(session, error);
+    return undefined;
   }
 
   private record(o: SegmentOutcome): SegmentOutcome {
     if (!o.transcoded) {
       this.stats.failedSegments++;
       if (o.error) this.stats.lastError = o.error;
+      const failure = { manifestId: this.opts.manifestId, seq: o.seq, error: o.error ?? 'not transcoded', failure: o.failure ?? 'attempts' };
+      this.deps.events.emit('segment.failed', failure);
     }
     const { renditions: _bytes, ...kept } = o;
     this.outcomes.push(kept);

@@ -10,6 +10,7 @@ import { ZERO, type Rat } from '../lib/rat.ts';
 import type { SegmentPayer, PreparedPayment } from '../pm/segmentPayer.ts';
 import type { Signer } from '../pm/signer.ts';
 import { bytesToBigint } from '../lib/bytes.ts';
+import { errorMessage, GatewayError } from '../lib/errors.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
 import { verifyResult } from './verifyResult.ts';
 
@@ -20,7 +21,21 @@ export interface SegmentJob {
   durationMs: number;
   profiles: readonly (WireVideoProfile & FeeProfile)[];
   capabilities: Capabilities;
+  /** Ask the orchestrator to re-initialise its transcoding session (the input format changed). */
   forceSessionReinit?: boolean;
+  /** Transcode only this part of the segment (SegData segment_parameters; HTTP push Content-Slice-From/To). */
+  clip?: { fromMs: number; toMs: number };
+  /** The stream's TimeoutMultiplier: the segment's upload and request budgets are stretched when > 1. */
+  timeoutMultiplier?: number;
+}
+
+/** Tickets that left this process for one attempt (whatever the orchestrator answered). */
+export interface SentPayment {
+  tickets: number;
+  /** expected value of all the tickets, wei */
+  ev: Rat;
+  /** face value of each ticket, wei */
+  faceValue: bigint;
 }
 
 export interface AttemptDeps {
@@ -51,6 +66,9 @@ export interface AttemptResult {
   latencyMs: number;
 }
 
+/** An orchestrator answer that cannot be used (the orchestrator is at fault: the segment goes elsewhere). */
+export class OrchestratorAnswerError extends GatewayError {}
+
 /** A refresh this long before the auth token expires (go-livepeer: the last 10 % of 30 min). */
 export const AUTH_TOKEN_REFRESH_MS = 180_000;
 
@@ -64,7 +82,15 @@ export function sessionNeedsRefresh(session: OrchSession, nowMs: number, lastSee
   return undefined;
 }
 
-export async function transcodeSegment(job: SegmentJob, session: OrchSession, deps: AttemptDeps): Promise<AttemptResult> {
+/** One attempt, as the stream runner sees it (the real one is transcodeSegment with the node's AttemptDeps). */
+export type TranscodeAttempt = (job: SegmentJob, session: OrchSession, paid: (payment: SentPayment) => void) => Promise<AttemptResult>;
+
+export async function transcodeSegment(
+  job: SegmentJob,
+  session: OrchSession,
+  deps: AttemptDeps,
+  paid: (payment: SentPayment) => void = () => {},
+): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   if (sessionNeedsRefresh(session, now(), deps.lastSeenBlock?.())) {
     deps.adopt(session, await deps.refresh(session));
@@ -81,7 +107,14 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
     capabilities: job.capabilities,
     ...(deps.signer ? { signer: deps.signer } : {}),
     ...(job.forceSessionReinit ? { forceSessionReinit: true } : {}),
+    ...(job.clip ? { segmentParameters: { fromMs: BigInt(job.clip.fromMs), toMs: BigInt(job.clip.toMs) } } : {}),
   });
+  let reported = false;
+  const sent = (): void => {
+    if (reported || !prepared || prepared.numTickets === 0) return;
+    reported = true;
+    paid({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue });
+  };
   try {
     const result = await submitSegment({
       transcoderUri: session.transcoder,
@@ -89,7 +122,9 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
       payment: prepared?.payment,
       body: job.data,
       durationMs: job.durationMs,
+      ...(job.timeoutMultiplier ? { timeoutMultiplier: job.timeoutMultiplier } : {}),
     });
+    sent();
     if (prepared) deps.payer!.settle(prepared, result.pixels);
     if (deps.verify)
       await verifyResult(
@@ -103,11 +138,11 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
       try {
         deps.adopt(session, result.info);
       } catch (err) {
-        deps.drop(session, (err as Error).message);
+        deps.drop(session, errorMessage(err));
       }
     }
     if (result.renditions.length !== job.profiles.length) {
-      throw new Error(`orchestrator returned ${result.renditions.length} renditions for ${job.profiles.length} profiles`);
+      throw new OrchestratorAnswerError(`orchestrator returned ${result.renditions.length} renditions for ${job.profiles.length} profiles`);
     }
     return {
       renditions: result.renditions,
@@ -119,8 +154,11 @@ export async function transcodeSegment(job: SegmentJob, session: OrchSession, de
     };
   } catch (err) {
     if (prepared && deps.payer) {
-      const sent = (err as { sent?: boolean }).sent ?? true;
-      if (sent) deps.payer.markSent(prepared);
+      const left = (err as { sent?: boolean }).sent ?? true;
+      if (left) {
+        deps.payer.markSent(prepared);
+        sent();
+      }
       deps.payer.fail(prepared);
     }
     throw err;

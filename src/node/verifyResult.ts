@@ -6,10 +6,10 @@ import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import { verifyTranscodeResult } from '../net/resultSignature.ts';
 import type { SubmitResult } from '../net/segment.ts';
 import { bytesToHex } from '../lib/bytes.ts';
+import { GatewayError } from '../lib/errors.ts';
 
-export class VerificationError extends Error {
-  override name = 'VerificationError';
-}
+/** A result that fails -localVerify: it is not used, and the segment goes to another orchestrator. */
+export class VerificationError extends GatewayError {}
 
 /** The address results must be signed by: OrchestratorInfo.address, else the ticket recipient. */
 export function resultSigner(info: OrchestratorInfo): Address | undefined {

@@ -4,11 +4,14 @@
 import { readFileSync } from 'node:fs';
 import type { Rat } from '../lib/rat.ts';
 import { maxPricePerPixel, parseMaxPricePerUnit, type MaxPriceSpec } from './maxPrice.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export const DEFAULT_MODEL_KEY = 'default';
 
-export class CapabilityPriceError extends Error {
-  override name = 'CapabilityPriceError';
+export class CapabilityPriceError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'CAPABILITY_PRICE_INVALID', cause: opts.cause });
+  }
 }
 
 export interface CapabilityPriceEntry {

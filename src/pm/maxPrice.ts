@@ -1,6 +1,7 @@
 // The most a gateway pays per pixel: -maxPricePerUnit / -pixelsPerUnit, in wei or in a fiat currency
 // converted at the current ETH price.
 import { div, mul, rat, type Rat } from '../lib/rat.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export interface MaxPriceSpec {
   /** price per unit, in wei or in `currency` */
@@ -10,8 +11,10 @@ export interface MaxPriceSpec {
   pixelsPerUnit: bigint;
 }
 
-export class MaxPriceError extends Error {
-  override name = 'MaxPriceError';
+export class MaxPriceError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'MAX_PRICE_INVALID', cause: opts.cause });
+  }
 }
 
 const WEI_PER_ETH = rat(10n ** 18n);

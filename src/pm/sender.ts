@@ -4,6 +4,7 @@ import type { Address, Hex } from 'viem';
 import { signTicket, type Ticket } from './ticket.ts';
 import type { Signer } from './signer.ts';
 import type { ExpirationParams, SenderTicketParams } from './ticketParams.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 /** Orchestrators remember at most this many nonces per recipientRand; beyond it tickets are refused. */
 export const MAX_SENDER_NONCES = 600;
@@ -20,8 +21,10 @@ export interface TicketBatch {
   tickets: TicketSenderEntry[];
 }
 
-export class NonceLimitError extends Error {
-  override name = 'NonceLimitError';
+export class NonceLimitError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'NONCE_LIMIT', cause: opts.cause });
+  }
 }
 
 /** Where a ticket's creation round comes from when the orchestrator sent none. */

@@ -5,6 +5,7 @@ import { ecdsa, type EcdsaBackend } from './ecdsa.ts';
 import { getAddress, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { bytesToHex, concatBytes, hexToBytes } from '../lib/bytes.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 const PREFIX_32 = new TextEncoder().encode('\x19Ethereum Signed Message:\n32');
 const HALF_N = secp256k1.CURVE.n >> 1n;
@@ -44,8 +45,10 @@ export function privateKeySigner(privateKey: Hex, backend: EcdsaBackend = ecdsa)
   };
 }
 
-export class SignatureError extends Error {
-  override name = 'SignatureError';
+export class SignatureError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'SIGNATURE_INVALID', cause: opts.cause });
+  }
 }
 
 /**

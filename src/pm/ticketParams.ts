@@ -3,6 +3,7 @@
 import { getAddress, zeroHash, type Address, type Hex } from 'viem';
 import type { TicketExpirationParams, TicketParams } from '../wire/lpRpc.ts';
 import { bytesToBigint, bytesToHex } from '../lib/bytes.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export interface ExpirationParams {
   creationRound: bigint;
@@ -22,8 +23,10 @@ export interface SenderTicketParams {
   wire: TicketParams;
 }
 
-export class MalformedTicketParamsError extends Error {
-  override name = 'MalformedTicketParamsError';
+export class MalformedTicketParamsError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'MALFORMED_TICKET_PARAMS', cause: opts.cause });
+  }
 }
 
 const MAX_UINT256 = (1n << 256n) - 1n;

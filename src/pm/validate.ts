@@ -5,6 +5,7 @@ import { ticketEV } from './ev.ts';
 import { cmp, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
 import { maxFaceValue, type SenderInfo } from './senderInfo.ts';
 import type { SenderTicketParams } from './ticketParams.ts';
+import { GatewayError } from '../lib/errors.ts';
 
 export type TicketParamsRefusal =
   | 'params-expired'
@@ -17,26 +18,20 @@ export type TicketParamsRefusal =
   | 'creation-round-in-future'
   | 'creation-round-expired';
 
-export class TicketParamsError extends Error {
-  override name = 'TicketParamsError';
-  constructor(
-    readonly code: TicketParamsRefusal,
-    message: string,
-  ) {
-    super(message);
+export class TicketParamsError extends GatewayError {
+  declare readonly code: TicketParamsRefusal;
+  constructor(code: TicketParamsRefusal, message: string) {
+    super(message, { code });
   }
 }
 
 export type SenderRefusal = 'sender-unlocking' | 'no-reserve' | 'no-deposit';
 
 /** The broadcaster's own deposit/reserve cannot pay anyone: go-livepeer stops the stream on this. */
-export class SenderValidationError extends Error {
-  override name = 'SenderValidationError';
-  constructor(
-    readonly code: SenderRefusal,
-    message: string,
-  ) {
-    super(`unable to validate sender: ${message}`);
+export class SenderValidationError extends GatewayError {
+  declare readonly code: SenderRefusal;
+  constructor(code: SenderRefusal, message: string) {
+    super(`unable to validate sender: ${message}`, { code });
   }
 }
 
@@ -153,8 +148,10 @@ export function validateTicketParams(
 /** go-livepeer refuses to keep paying an orchestrator whose price more than doubled since the session began. */
 export const MAX_PRICE_INCREASE = 2n;
 
-export class PriceIncreaseError extends Error {
-  override name = 'PriceIncreaseError';
+export class PriceIncreaseError extends GatewayError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, { code: 'PRICE_INCREASE', cause: opts.cause });
+  }
 }
 
 export function validatePriceIncrease(initial: Rat, current: Rat): void {

@@ -3,7 +3,7 @@
 // A failing handler never takes the process down.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../lib/log.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import { sendText, type HttpRoute } from '../lib/http.ts';
 
@@ -26,7 +26,7 @@ export interface HttpListenerOptions {
   /** 0 picks a free port. */
   port: number;
   routes: readonly HttpRoute[];
-  log?: Logger;
+  log: Logger;
 }
 
 export async function startHttpListener(opts: HttpListenerOptions): Promise<HttpListener> {
@@ -49,7 +49,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Http
       }
       sendText(res, 404, '404 page not found');
     } catch (err) {
-      log?.error({ err, url: req.url }, 'HTTP handler failed');
+      log.error({ err, url: req.url }, 'HTTP handler failed');
       sendText(res, 500, 'Internal Server Error');
     }
   }
@@ -70,7 +70,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Http
       resolve();
     });
   });
-  server.on('error', (err) => log?.error({ err }, 'HTTP server error'));
+  server.on('error', (err) => log.error({ err }, 'HTTP server error'));
 
   const addr = server.address() as AddressInfo;
   const url = `http://${formatHost(addr.address)}:${addr.port}`;

@@ -29,3 +29,22 @@ export class MigrationError extends GatewayError {
     super(message, { code: 'StoreMigration', ...opts });
   }
 }
+
+/** The node's Level database cannot be used (in use by another process, unreadable, not open). */
+export class StoreError extends GatewayError {
+  constructor(message: string, opts: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: opts.code ?? 'STORE', cause: opts.cause });
+  }
+}
+
+/** The data directory belongs to another chain than the RPC serves. */
+export class DatadirChainMismatchError extends StoreError {
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`expecting chainID of ${expected}, but got ${actual}. Did you change networks without changing network name or datadir?`, {
+      code: 'DATADIR_CHAIN_MISMATCH',
+    });
+  }
+}

@@ -1,6 +1,9 @@
-// What the gateway sent and paid, per stream and per orchestrator, kept across restarts (level).
-import { Level } from 'level';
+// What the gateway sent and paid, per stream and per orchestrator, kept across restarts in a sublevel of
+// the node's database.
 import { add, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
+import { SerialQueue } from '../lib/serialQueue.ts';
+import { StoreError } from './errors.ts';
+import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
 
 export interface LedgerEntry {
   segments: number;
@@ -66,22 +69,37 @@ function parseRat(s: string): Rat {
   return rat(BigInt(n ?? '0'), BigInt(d ?? '1'));
 }
 
-export class Ledger {
-  private readonly db: Level<string, LedgerEntry>;
-  // writes to one key are chained so concurrent segments never lose an update
-  private chain: Promise<unknown> = Promise.resolve();
+/** Keys of the ledger's sublevel: `stream/<manifest id>` and `orch/<orchestrator URI>`. */
+const SUBLEVEL = 'ledger';
 
-  constructor(location: string) {
-    this.db = new Level<string, LedgerEntry>(location, { valueEncoding: 'json' });
-  }
+function ledgerOf(db: NodeDb) {
+  return db.sublevel<string, LedgerEntry>(SUBLEVEL, { valueEncoding: 'json' });
+}
+
+export class Ledger {
+  #handle: DbHandle | undefined;
+  #ledger: ReturnType<typeof ledgerOf> | undefined;
+  // Updates are read-modify-write, so they run one at a time and concurrent segments never lose one.
+  readonly #writes = new SerialQueue();
+
+  /** `datadir`: the node's -datadir; the ledger lives in its shared database. */
+  constructor(private readonly datadir: string) {}
 
   async open(): Promise<void> {
-    await this.db.open();
+    this.#handle = await openNodeDb(this.datadir);
+    this.#ledger = ledgerOf(this.#handle.db);
   }
 
   async close(): Promise<void> {
-    await this.chain.catch(() => {});
-    await this.db.close();
+    await this.#writes.idle();
+    await this.#handle?.close();
+    this.#handle = undefined;
+    this.#ledger = undefined;
+  }
+
+  private get db(): ReturnType<typeof ledgerOf> {
+    if (!this.#ledger) throw new StoreError('the ledger is not open: call open() first');
+    return this.#ledger;
   }
 
   /** Records one segment attempt on one orchestrator. */
@@ -100,7 +118,7 @@ export class Ledger {
       faceValueSent: String(BigInt(e.faceValueSent) + r.faceValue * BigInt(r.tickets)),
       lastSeen: now,
     });
-    const next = this.chain.then(async () => {
+    return this.#writes.run(async () => {
       const streamKey = `stream/${r.manifestId}`;
       const orchKey = `orch/${r.orchestrator}`;
       const [s, o] = await this.db.getMany([streamKey, orchKey]);
@@ -109,20 +127,16 @@ export class Ledger {
         { type: 'put', key: orchKey, value: bump(o ?? empty(now), true) },
       ]);
     });
-    this.chain = next.catch(() => {});
-    return next;
   }
 
   /** A failed segment that no orchestrator transcoded still counts once for its stream. */
-  async recordUntranscoded(manifestId: string): Promise<void> {
+  recordUntranscoded(manifestId: string): Promise<void> {
     const now = new Date().toISOString();
-    const next = this.chain.then(async () => {
+    return this.#writes.run(async () => {
       const key = `stream/${manifestId}`;
       const e = (await this.db.get(key)) ?? empty(now);
       await this.db.put(key, { ...e, segments: e.segments + 1, lastSeen: now });
     });
-    this.chain = next.catch(() => {});
-    return next;
   }
 
   /**
@@ -145,7 +159,7 @@ export class Ledger {
         lastSeen: now,
       };
     };
-    const next = this.chain.then(async () => {
+    return this.#writes.run(async () => {
       const jobKey = `ai/${r.pipeline}/${r.modelId}`;
       const orchKey = `aiorch/${r.orchestrator}`;
       const [j, o] = (await this.db.getMany([jobKey, orchKey])) as unknown as (AiLedgerEntry | undefined)[];
@@ -154,13 +168,11 @@ export class Ledger {
         { type: 'put', key: orchKey, value: bump(o) as unknown as LedgerEntry },
       ]);
     });
-    this.chain = next.catch(() => {});
-    return next;
   }
 
   /** AI records: `ai` per "<pipeline>/<model>", `aiorch` per orchestrator. */
   async aiEntries(prefix: 'ai' | 'aiorch'): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
-    await this.chain;
+    await this.#writes.idle();
     const out: Record<string, AiLedgerEntry & { evPaidWei: string }> = {};
     for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
       const v = value as unknown as AiLedgerEntry;
@@ -170,7 +182,7 @@ export class Ledger {
   }
 
   async entries(prefix: 'stream' | 'orch'): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
-    await this.chain;
+    await this.#writes.idle();
     const out: Record<string, LedgerEntry & { evPaidWei: string }> = {};
     for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
       out[key.slice(prefix.length + 1)] = { ...value, evPaidWei: ratToDecimal(parseRat(value.evPaid), 0) };

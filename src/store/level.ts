@@ -3,16 +3,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
-import { ChainIdMismatchError } from '../eth/errors.ts';
+import { DatadirChainMismatchError, StoreError } from './errors.ts';
 
 export type NodeDb = Level<string, string>;
 
 /** Directory of the database inside -datadir. */
 export const DB_DIR_NAME = 'gatewaydb';
-
-export class StoreError extends Error {
-  override name = 'StoreError';
-}
 
 const opened = new Map<string, { db: NodeDb; refs: number; ready: Promise<void> }>();
 
@@ -36,9 +32,12 @@ export async function openNodeDb(datadir: string): Promise<DbHandle> {
         opened.delete(location);
         const cause = (err as { cause?: { code?: string } }).cause;
         if (cause?.code === 'LEVEL_LOCKED') {
-          throw new StoreError(`the data directory ${datadir} is in use by another livepeer-gateway process; stop it or pass another -datadir`);
+          throw new StoreError(`the data directory ${datadir} is in use by another livepeer-gateway process; stop it or pass another -datadir`, {
+            code: 'DATADIR_IN_USE',
+            cause: err,
+          });
         }
-        throw new StoreError(`cannot open the database in ${datadir}: ${(err as Error).message}`);
+        throw new StoreError(`cannot open the database in ${datadir}: ${(err as Error).message}`, { cause: err });
       }
     })();
     entry = { db, refs: 0, ready };
@@ -79,11 +78,7 @@ export async function checkOrStoreChainId(db: NodeDb, chainId: number): Promise<
     return;
   }
   if (Number(stored) !== chainId) {
-    throw new ChainIdMismatchError(
-      Number(stored),
-      chainId,
-      `expecting chainID of ${stored}, but got ${chainId}. Did you change networks without changing network name or datadir?`,
-    );
+    throw new DatadirChainMismatchError(Number(stored), chainId);
   }
 }
 

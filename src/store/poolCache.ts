@@ -70,7 +70,7 @@ export class PoolCache {
 
   /**
    * Opens the cache in `<datadir>`. With a chain id, it is stored on first use and checked later
-   * (ChainIdMismatchError); without one (RPC not reachable yet), nothing is checked.
+   * (DatadirChainMismatchError); without one (RPC not reachable yet), nothing is checked.
    */
   static async open(datadir: string, opts: { chainId?: number } = {}): Promise<PoolCache> {
     const handle = await openNodeDb(datadir);

@@ -5,6 +5,7 @@
 // bytes come from peers we do not trust.
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { GatewayError } from '../lib/errors.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/lp_rpc.proto', import.meta.url));
 
@@ -167,13 +168,12 @@ export interface Messages {
 }
 export type MessageName = keyof Messages;
 
-export class WireDecodeError extends Error {
+export class WireDecodeError extends GatewayError {
   constructor(
     readonly messageName: string,
     cause: unknown,
   ) {
-    super(`malformed ${messageName} from peer: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'WireDecodeError';
+    super(`malformed ${messageName} from peer: ${cause instanceof Error ? cause.message : String(cause)}`, { code: 'WIRE_DECODE', cause });
   }
 }
 

@@ -39,6 +39,7 @@ function deps(opts: { retryTimeoutMs?: number } = {}) {
         onchain: false,
         discoveryTimeoutMs: 20,
         hardCutoffMs: 200,
+        log: silentLogger(),
       }),
   );
   const d: AiJobDeps = {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { bytesToHex, hexToBytes, type Address } from 'viem';
 import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { MAX_WIN_PROB } from '../../scripts/devnet/orchestrator/recipient.ts';
+import { MAX_WIN_PROB } from '../../src/pm/ev.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { getOrchestrator, OrchestratorRpcError } from '../../src/net/grpc.ts';
 import type { OrchestratorInfo, Payment } from '../../src/wire/lpRpc.ts';

@@ -13,6 +13,7 @@ import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devne
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
 import { buildSegData } from '../../src/net/segData.ts';
+import { encodeMessage } from '../../src/wire/lpRpc.ts';
 import { closeSegmentConnections, SegmentError, submitSegment } from '../../src/net/segment.ts';
 import { makeTestClip, P144p30fps16x9 } from '../net/fixtures.ts';
 
@@ -92,6 +93,46 @@ describe('devnet orchestrator robustness and faults', () => {
     assert.deepEqual(await https1(orch.uri, '/segment', { 'livepeer-segment': 'not base64' }), { status: 403, text: 'ErrorSegEncoding' });
     assert.deepEqual(await https1(orch.uri, '/segment', {}), { status: 403, text: 'missing auth token' });
     assert.equal((await https1(orch.uri, '/nothing-here', {})).status, 404);
+  });
+
+  it('refuses bodies larger than it reads, on what the peer declares, without waiting for the bytes', { timeout: 60_000 }, async () => {
+    const session = h2connect(orch.uri, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    // Each request declares a size and never ends its body: only a refusal made on the declaration answers.
+    const answer = (headers: Record<string, string>, body: Buffer): Promise<{ status?: number; grpc?: string; text: string }> =>
+      new Promise((resolve) => {
+        const s = session.request({ ':method': 'POST', ...headers });
+        const out: { status?: number; grpc?: string; text: string } = { text: '' };
+        s.on('response', (h) => {
+          out.status = h[':status'];
+          out.grpc = h['grpc-status'] as string | undefined;
+        });
+        s.on('data', (c: Buffer) => (out.text += c.toString()));
+        s.on('end', () => resolve(out));
+        s.on('error', () => resolve(out));
+        s.on('close', () => resolve(out));
+        s.write(body);
+      });
+    try {
+      const grpc = await answer(
+        { ':path': '/net.Orchestrator/GetOrchestrator', 'content-type': 'application/grpc', 'content-length': String(4 * 1024 * 1024 + 1) },
+        Buffer.from([0, 0, 0, 0, 0]),
+      );
+      assert.equal(grpc.grpc, '8', 'RESOURCE_EXHAUSTED');
+
+      const info = await getOrchestrator(orch.uri, request);
+      const segData = buildSegData({ manifestId: 'big', seq: 0n, segment: clip, profiles, durationMs: 2000, authToken: info.authToken!, capabilities });
+      const segHeaders = { ':path': '/segment', 'livepeer-segment': Buffer.from(encodeMessage('SegData', segData)).toString('base64'), 'livepeer-payment': '' };
+      const segment = await answer({ ...segHeaders, 'content-length': String(300_000_001) }, clip.subarray(0, 1000));
+      assert.deepEqual([segment.status, segment.text.trim()], [500, 'Internal Server Error']);
+
+      // A segment sent by URL: the body is a URL, and nothing near a megabyte is one.
+      const url = await answer({ ...segHeaders, 'content-type': 'application/vnd+livepeer.uri', 'content-length': String(1_000_000) }, Buffer.alloc(100, 0x61));
+      assert.deepEqual([url.status, url.text.trim()], [500, 'Internal Server Error']);
+    } finally {
+      session.destroy();
+    }
+    assert.equal((await getOrchestrator(orch.uri, request)).transcoder, orch.uri, 'still serving');
   });
 
   it('a TranscodeResult error on every nth segment, with the configured text', async () => {

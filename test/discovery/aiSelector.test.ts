@@ -5,6 +5,7 @@ import type { Evaluation } from '../../src/discovery/sessionPool.ts';
 import type { Candidate } from '../../src/discovery/sources.ts';
 import { rat } from '../../src/lib/rat.ts';
 import type { OrchestratorInfo } from '../../src/wire/lpRpc.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const MODEL = 'm/model';
 
@@ -34,6 +35,7 @@ const evaluate = (c: Candidate, i: OrchestratorInfo, latencyMs: number): Evaluat
 function selector(replies: Record<string, OrchestratorInfo | Error>, opts: Partial<ConstructorParameters<typeof AiSelector>[0]> = {}) {
   let probes = 0;
   const s = new AiSelector({
+    log: silentLogger(),
     cap: 27,
     modelId: MODEL,
     source: { kind: 'orchAddr', candidates: async () => Object.keys(replies).map((uri) => ({ uri, score: 1, stake: 10n ** 18n })) },

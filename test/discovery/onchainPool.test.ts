@@ -9,12 +9,14 @@ import type { Address } from 'viem';
 import { deactivateOrchestrator, mineToNextRound, setServiceURI } from '../../scripts/devnet/deploy.ts';
 import { OnchainPool, type RoundSource } from '../../src/discovery/onchainPool.ts';
 import { connectEth, lazyConnection, type EthSettings } from '../../src/eth/connect.ts';
-import { ChainIdMismatchError, EthUnreachableError } from '../../src/eth/errors.ts';
+import { EthUnreachableError } from '../../src/eth/errors.ts';
 import { RoundsWatcher } from '../../src/eth/rounds.ts';
 import { readTranscoderPool, type PoolOrchestrator } from '../../src/eth/transcoderPool.ts';
+import { DatadirChainMismatchError } from '../../src/store/errors.ts';
 import { PoolCache } from '../../src/store/poolCache.ts';
 import { withDevnet, type DevnetOrchestrator } from '../helpers/devnet.ts';
 import { closedPort } from '../eth/helpers.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const devnet = withDevnet({ resetEach: true });
 const dirs: string[] = [];
@@ -34,6 +36,7 @@ const settings = (): EthSettings => ({ network: 'devnet', ethUrl: devnet.rpcUrl,
 async function startPool(s: EthSettings, cache: PoolCache, rounds?: RoundSource): Promise<OnchainPool> {
   const eth = lazyConnection(s);
   const pool = new OnchainPool({
+    log: silentLogger(),
     read: async (hint) => {
       const c = await eth();
       return readTranscoderPool(c.client, c.contracts, { hint });
@@ -68,7 +71,7 @@ describe('on-chain discovery', () => {
     await deactivateOrchestrator(devnet.rpcUrl, devnet.contracts, o3.address);
 
     const conn = await connectEth(settings());
-    const rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    const rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     await rounds.start();
     const cache = await PoolCache.open(await datadir(), { chainId: conn.client.chainId });
     const pool = await startPool(settings(), cache, rounds);
@@ -126,7 +129,7 @@ describe('on-chain discovery', () => {
     const dir = await datadir();
     await (await PoolCache.open(dir, { chainId: 42161 })).close();
     await assert.rejects(PoolCache.open(dir, { chainId: 1 }), (e: Error) => {
-      assert.ok(e instanceof ChainIdMismatchError);
+      assert.ok(e instanceof DatadirChainMismatchError);
       assert.equal(e.message, 'expecting chainID of 42161, but got 1. Did you change networks without changing network name or datadir?');
       return true;
     });
@@ -166,7 +169,7 @@ describe('candidate rules (no chain)', () => {
       on: (_e, l) => listeners.push(l as () => void),
       off: () => undefined,
     };
-    const pool = new OnchainPool({ read: async () => list, rounds, refreshIntervalMs: 3_600_000 });
+    const pool = new OnchainPool({ log: silentLogger(), read: async () => list, rounds, refreshIntervalMs: 3_600_000 });
     await pool.start();
     await pool.refresh();
     assert.deepEqual(
@@ -180,7 +183,7 @@ describe('candidate rules (no chain)', () => {
     );
     pool.stop();
 
-    const noRounds = new OnchainPool({ read: async () => list, refreshIntervalMs: 3_600_000 });
+    const noRounds = new OnchainPool({ log: silentLogger(), read: async () => list, refreshIntervalMs: 3_600_000 });
     await noRounds.start();
     await noRounds.refresh();
     assert.deepEqual(

@@ -10,6 +10,7 @@ import { newRpcStats } from '../../src/eth/client.ts';
 import { connectEth } from '../../src/eth/connect.ts';
 import { readTranscoderPool, walkTranscoderPoolWithHint } from '../../src/eth/transcoderPool.ts';
 import { withDevnet } from '../helpers/devnet.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const devnet = withDevnet();
 const POOL = 100;
@@ -72,7 +73,11 @@ test(`discovery of a ${POOL}-orchestrator pool costs a handful of RPC requests`,
   for (let i = 1; i < pool.length; i++) assert.ok(pool[i - 1]!.stake >= pool[i]!.stake, 'pool order is by stake');
 
   // Through the discovery component, as the node uses it (walk hint = previous order).
-  const discovery = new OnchainPool({ read: (hint) => readTranscoderPool(conn.client, conn.contracts, { hint }), refreshIntervalMs: 3_600_000 });
+  const discovery = new OnchainPool({
+    log: silentLogger(),
+    read: (hint) => readTranscoderPool(conn.client, conn.contracts, { hint }),
+    refreshIntervalMs: 3_600_000,
+  });
   const beforeRefresh = stats.requests;
   await discovery.refresh();
   const refreshRequests = stats.requests - beforeRefresh;

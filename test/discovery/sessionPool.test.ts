@@ -6,6 +6,7 @@ import { SessionPool, type Evaluation, type OrchSession } from '../../src/discov
 import type { Candidate } from '../../src/discovery/sources.ts';
 import type { OrchestratorInfo } from '../../src/wire/lpRpc.ts';
 import { rat } from '../../src/lib/rat.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const source = (uris: string[], score = 1) => ({ kind: 'orchAddr' as const, candidates: async () => uris.map((uri) => ({ uri, score })) });
@@ -18,6 +19,7 @@ describe('session pool', () => {
   it('uses the lowest-latency orchestrator off-chain and sticks to it', async () => {
     const delays: Record<string, number> = { a: 60, b: 5, c: 30 };
     const pool = new SessionPool({
+      log: silentLogger(),
       source: source(['a', 'b', 'c']),
       probe: async (uri) => {
         await sleep(delays[uri]!);
@@ -34,6 +36,7 @@ describe('session pool', () => {
 
   it('stops waiting at the first tick once one reply is good; late replies still join', async () => {
     const pool = new SessionPool({
+      log: silentLogger(),
       source: source(['fast', 'slow']),
       probe: async (uri) => {
         await sleep(uri === 'fast' ? 5 : 900);
@@ -54,6 +57,7 @@ describe('session pool', () => {
 
   it('records exclusion reasons and unreachable orchestrators', async () => {
     const pool = new SessionPool({
+      log: silentLogger(),
       source: source(['ok', 'pricey', 'down']),
       probe: async (uri) => {
         if (uri === 'down') throw new Error('connect ECONNREFUSED');
@@ -71,7 +75,13 @@ describe('session pool', () => {
   });
 
   it('on failure: suspends, moves on, and the failed one is not reselected on refresh', async () => {
-    const pool = new SessionPool({ source: source(['a', 'b']), probe: async (uri) => ({ transcoder: uri }), evaluate: accept, onchain: false });
+    const pool = new SessionPool({
+      log: silentLogger(),
+      source: source(['a', 'b']),
+      probe: async (uri) => ({ transcoder: uri }),
+      evaluate: accept,
+      onchain: false,
+    });
     await pool.refresh();
     const first = pool.select() as OrchSession;
     pool.fail(first, 'segment upload timed out');
@@ -88,6 +98,7 @@ describe('session pool', () => {
   it('on-chain: filters by max price and draws by stake', async () => {
     const prices: Record<string, bigint> = { cheap: 1n, dear: 10n };
     const pool = new SessionPool({
+      log: silentLogger(),
       source: {
         kind: 'onchain',
         candidates: async () => [
@@ -111,6 +122,7 @@ describe('session pool', () => {
 
   it('nothing usable: select returns undefined instead of throwing', async () => {
     const pool = new SessionPool({
+      log: silentLogger(),
       source: source(['x']),
       probe: async () => {
         throw new Error('down');
@@ -127,6 +139,7 @@ describe('session pool', () => {
     let probes = 0;
     let clock = 0;
     const pool = new SessionPool({
+      log: silentLogger(),
       source: source(['a', 'b', 'c']),
       probe: async (uri) => {
         probes++;

@@ -20,19 +20,21 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
 
   it('RTMP in, transcoded renditions out as HLS', async () => {
     const base = gw.gateway.httpUrl;
-    const pub = publish720p(`${gw.gateway.rtmpUrl}/live/offchain`, 12);
+    const pub = publish720p(`${gw.gateway.rtmpUrl}/live/offchain`, 20);
+    await waitUntil(async () => (gw.gateway.stream('offchain') ? true : undefined), 20_000, 'stream start');
+    // -maxSessions 1: a second stream is refused while this one is live (checked at once: a slow machine
+    // must not let the first stream end before the second arrives)
+    const second = publish720p(`${gw.gateway.rtmpUrl}/live/another`, 4);
+    assert.notEqual(await second.exited, 0);
+    assert.equal(gw.gateway.stream('another'), undefined);
     const master = await waitUntil(
       async () => {
         const r = await getText(`${base}/stream/offchain.m3u8`);
         return r.status === 200 && r.text.includes('P360p30fps16x9') && r.text.includes('P240p30fps16x9') ? r.text : undefined;
       },
-      20_000,
+      60_000,
       'master playlist with both renditions',
     );
-    // -maxSessions 1: a second stream is refused while this one is live
-    const second = publish720p(`${gw.gateway.rtmpUrl}/live/another`, 4);
-    assert.notEqual(await second.exited, 0);
-    assert.equal(gw.gateway.stream('another'), undefined);
     // the control API shows the stream and the orchestrator it uses
     const status = JSON.parse((await getText(`${gw.controlUrl}/status`)).text);
     assert.deepEqual(status.Manifests, ['offchain']);
@@ -58,7 +60,7 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
     }
     assert.equal(orch.stats.ticketsReceived, 0, 'no tickets off-chain');
     await pub.exited;
-    await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 10_000, 'stream end');
+    await waitUntil(async () => ((await getText(`${base}/stream/offchain.m3u8`)).status === 404 ? true : undefined), 60_000, 'stream end');
     // -monitor: Prometheus metrics under go-livepeer's names
     const metrics = (await getText(`${gw.controlUrl}/metrics`)).text;
     const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import type { GatewayEvents } from '../../src/node/events.ts';
 import {
   freePort,
   getBytes,
@@ -44,6 +45,8 @@ describe('on-chain gateway on the devnet', () => {
     const { gateway } = node;
     const depositBefore = await deposit(net);
     const mid = 'paid';
+    const payments: GatewayEvents['payment.sent'][] = [];
+    gateway.events.on('payment.sent', (p) => payments.push(p));
     const pub = publish720p(`${gateway.rtmpUrl}/live/${mid}`, 20);
 
     const seen: Record<string, Set<number>> = { source: new Set(), P240p30fps16x9: new Set(), P360p30fps16x9: new Set() };
@@ -62,6 +65,15 @@ describe('on-chain gateway on the devnet', () => {
     };
     const ended = pub.exited.then(() => true);
     while (!(await Promise.race([ended, sleep(500).then(() => false)]))) await poll().catch(() => {});
+    // On a slow machine the stream lags behind its publisher: follow it until its last segment is done.
+    await waitUntil(
+      async () => {
+        await poll().catch(() => {});
+        return gateway.stream(mid) ? undefined : true;
+      },
+      60_000,
+      'stream end',
+    );
 
     // master: source first, then the two default renditions
     const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -89,6 +101,17 @@ describe('on-chain gateway on the devnet', () => {
     const received = net.orchestrators.reduce((n, o) => n + o.stats.ticketsReceived, 0);
     assert.equal(received, ledger.tickets, 'orchestrators received every ticket the gateway sent');
     assert.ok(ledger.tickets >= ledger.transcoded, `${ledger.tickets} tickets for ${ledger.transcoded} segments`);
+    // the event feed reported every ticket that left, with its value in wei
+    assert.equal(
+      payments.reduce((n, p) => n + p.tickets, 0),
+      ledger.tickets,
+    );
+    for (const p of payments) {
+      assert.equal(p.manifestId, mid);
+      assert.match(p.evWei, /^[1-9]\d*$/);
+      assert.match(p.faceValueWei, /^[1-9]\d*$/);
+      assert.ok(BigInt(p.faceValueWei) > BigInt(p.evWei) / BigInt(p.tickets));
+    }
     const perOrch = status.Ledger.orchestrators as Record<string, { segments: number; tickets: number }>;
     for (const [uri, e] of Object.entries(perOrch)) assert.ok(e.tickets >= e.segments, `${uri}: every segment had tickets`);
 
@@ -128,17 +151,20 @@ describe('on-chain gateway on the devnet', () => {
       transcodingOptions: 'P240p30fps16x9',
     });
     nodes.push(node);
+    const refusedTickets: GatewayEvents['ticket.refused'][] = [];
+    node.gateway.events.on('ticket.refused', (e) => refusedTickets.push(e));
     try {
       const mid = 'hostilechain';
-      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 60); // long enough for a slow machine; ended once checked
       await waitUntil(
         async () => {
           const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
           return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
         },
-        25_000,
+        60_000,
         'renditions',
       );
+      killAllPublishers(); // no new segments while the checks read the outcomes
       const runner = node.gateway.stream(mid)!;
       assert.ok(
         runner.outcomes.every((o) => o.orchestrator === good.uri),
@@ -149,6 +175,9 @@ describe('on-chain gateway on the devnet', () => {
       assert.match(st[pricey.uri]?.reason ?? '', /price above -maxPricePerUnit/);
       assert.equal(st[greedy.uri]?.state, 'excluded');
       assert.match(st[greedy.uri]?.reason ?? '', /faceValue .* > max faceValue/);
+      // the greedy one's ticket params, not the dear one's price, are reported as refused tickets
+      assert.ok(refusedTickets.some((e) => e.orchestrator === greedy.uri && /max faceValue/.test(e.reason) && e.manifestId === mid));
+      assert.ok(!refusedTickets.some((e) => e.orchestrator === pricey.uri || e.orchestrator === good.uri));
       assert.equal((await getText(`${node.gateway.httpUrl}/healthz`)).status, 200);
     } finally {
       killAllPublishers();
@@ -181,7 +210,7 @@ describe('on-chain gateway on the devnet', () => {
     const started: RunningOrchestrator[] = [forger, overbiller];
     try {
       const mid = 'verified';
-      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 8);
+      publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 60); // long enough for a slow machine; ended once checked
       await waitUntil(async () => (node.gateway.stream(mid) ? true : undefined), 10_000, 'stream start');
       started.push(await startOrchestrator({ ...common, port: goodPort }));
       await waitUntil(
@@ -189,9 +218,10 @@ describe('on-chain gateway on the devnet', () => {
           const r = await getText(`${node.gateway.httpUrl}/stream/${mid}/P240p30fps16x9.m3u8`);
           return r.status === 200 && mediaSeqs(r.text).length >= 2 ? true : undefined;
         },
-        30_000,
+        60_000,
         'verified renditions',
       );
+      killAllPublishers(); // no new segments while the checks read the outcomes
       const runner = node.gateway.stream(mid)!;
       const first = runner.outcomes.find((o) => o.seq === 0)!;
       assert.equal(first.transcoded, true, JSON.stringify(first));
@@ -201,8 +231,9 @@ describe('on-chain gateway on the devnet', () => {
       assert.match(errors[forger.uri] ?? '', /not signed by orchestrator/);
       assert.match(errors[overbiller.uri] ?? '', /billed \d+ pixels, the segment holds \d+/);
       assert.ok(
-        runner.outcomes.filter((o) => o.seq !== 0).every((o) => o.orchestrator === first.orchestrator),
-        'later segments stay on the honest one',
+        // (a segment that timed out everywhere on a loaded machine has no orchestrator; none is a cheater's)
+        runner.outcomes.filter((o) => o.seq !== 0 && o.transcoded).every((o) => o.orchestrator === first.orchestrator),
+        `later segments stay on the honest one: ${JSON.stringify(runner.outcomes)}`,
       );
     } finally {
       killAllPublishers();
@@ -224,8 +255,9 @@ describe('on-chain gateway on the devnet', () => {
     assert.deepEqual(cfg, { MaxPrice: '1300/1', TranscodingOptions: 'P240p30fps16x9' });
     try {
       const stream = 'usdpriced';
-      publish720p(`${node.gateway.rtmpUrl}/live/${stream}`, 6);
-      await waitUntil(async () => (node.gateway.stream(stream)?.outcomes.some((o) => o.transcoded) ? true : undefined), 25_000, 'a transcoded segment');
+      publish720p(`${node.gateway.rtmpUrl}/live/${stream}`, 60); // long enough for a slow machine; ended once checked
+      await waitUntil(async () => (node.gateway.stream(stream)?.outcomes.some((o) => o.transcoded) ? true : undefined), 60_000, 'a transcoded segment');
+      killAllPublishers();
       const runner = node.gateway.stream(stream)!;
       assert.ok(runner.outcomes.every((o) => o.orchestrator !== dear!.uri));
       assert.match(runner.opts.pool.status().find((s) => s.uri === dear!.uri)?.reason ?? '', /price above -maxPricePerUnit/);

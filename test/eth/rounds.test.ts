@@ -12,6 +12,7 @@ import { ContractNotFoundError } from '../../src/eth/errors.ts';
 import { resolveNetwork, type OnchainNetwork } from '../../src/eth/networks.ts';
 import { expirationFor, latestL1Block, RoundsWatcher, type RoundSnapshot } from '../../src/eth/rounds.ts';
 import { withDevnet } from '../helpers/devnet.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const devnet = withDevnet({ resetEach: true });
 
@@ -50,7 +51,7 @@ describe('contracts', () => {
 describe('RoundsWatcher', () => {
   test('snapshot: rounds, hash, last L1 block, pool size, validity period', async () => {
     const conn = await connectEth(settings());
-    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     try {
       const s = await w.start();
       const block = await devnet.publicClient.getBlockNumber({ cacheTime: 0 });
@@ -73,7 +74,7 @@ describe('RoundsWatcher', () => {
   test('emits round on a new round and on its initialization; an unchanged block costs one request', async () => {
     const stats = newRpcStats();
     const conn = await connectEth({ ...settings(), stats });
-    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     const events: [bigint, bigint][] = [];
     w.on('round', (s: RoundSnapshot) => events.push([s.currentRound, s.lastInitializedRound]));
     try {
@@ -107,7 +108,7 @@ describe('RoundsWatcher', () => {
   test('idle polling is rare; speeding up polls at once, so a round change during the idle stretch is seen', async () => {
     const stats = newRpcStats();
     const conn = await connectEth({ ...settings(), stats });
-    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 3_600_000 });
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 3_600_000, log: silentLogger() });
     try {
       await w.start();
       const idle = stats.requests;
@@ -135,7 +136,7 @@ describe('RoundsWatcher', () => {
 
   test('chainView before the first poll is a clear error', async () => {
     const conn = await connectEth(settings());
-    const w = new RoundsWatcher(conn.client, conn.contracts);
+    const w = new RoundsWatcher(conn.client, conn.contracts, { log: silentLogger() });
     assert.throws(() => w.chainView(), /round information is not available yet/);
   });
 });

@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import pino from 'pino';
-import {
-  PushError,
-  createPushIngest,
-  encodeMultipart,
-  type PushAuthInfo,
-  type PushDecision,
-  type PushIngest,
-  type PushRendition,
-  type PushSegment,
-  type PushStream,
-} from '../../src/ingest/push.ts';
+import { encodeMultipart } from '../../src/ingest/multipart.ts';
+import { createPushRoute, type PushRendition, type PushSegment } from '../../src/ingest/push.ts';
+import { StreamRegistry, type IngestStream, type PublishDecision, type PublishRequest } from '../../src/ingest/streamRegistry.ts';
+import { HttpError } from '../../src/lib/errors.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 import { startHttpListener, type HttpListener } from '../../src/server/http.ts';
-import { makeTestClip, waitFor } from '../media/testMedia.ts';
+import { makeTestClip } from '../media/testMedia.ts';
 
 interface Ctx {
   n: number;
@@ -49,45 +43,56 @@ function parseMultipart(body: Buffer, boundary: string): Array<{ headers: Record
   return parts;
 }
 
+const IDLE_MS = 60_000;
+const MAX_SEGMENT_BYTES = 4 * 1024 * 1024;
+
 describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'push-test-'));
   let segment: Buffer;
   let mp4: Buffer;
   let http: HttpListener;
-  let push: PushIngest<Ctx>;
-  let authorize: (info: PushAuthInfo) => Promise<PushDecision<Ctx>>;
+  let registry: StreamRegistry<Ctx>;
+  // The idle watchdog runs on this clock, moved by hand: no test depends on how fast the machine is.
+  let clock = 0;
+  let authorize: (req: PublishRequest) => Promise<PublishDecision<Ctx>>;
   let transcode: (s: PushSegment<Ctx>) => Promise<PushRendition[]>;
-  const auths: PushAuthInfo[] = [];
+  const auths: PublishRequest[] = [];
   const segs: PushSegment<Ctx>[] = [];
-  const ended: Array<[PushStream<Ctx>, string]> = [];
+  const ended: Array<[IngestStream<Ctx>, string]> = [];
 
   before(async () => {
     makeTestClip(join(dir, 'seg.ts'), { seconds: 2, gopSeconds: 2 });
     makeTestClip(join(dir, 'seg.mp4'), { seconds: 1, gopSeconds: 1 });
     segment = readFileSync(join(dir, 'seg.ts'));
     mp4 = readFileSync(join(dir, 'seg.mp4'));
-    push = createPushIngest<Ctx>({
-      log: pino({ level: 'silent' }),
-      idleTimeoutMs: 400,
-      authorize: (info) => {
-        auths.push(info);
-        return authorize(info);
+    registry = new StreamRegistry<Ctx>({
+      authorize: (req) => {
+        auths.push(req);
+        return authorize(req);
       },
+      onEnded: (s, reason) => ended.push([s, reason]),
+      idleTimeoutMs: IDLE_MS,
+      now: () => clock,
+      log: silentLogger(),
+    });
+    const route = createPushRoute<Ctx>({
+      registry,
       transcode: (s) => {
         segs.push(s);
         return transcode(s);
       },
-      onStreamEnded: (s, reason) => ended.push([s, reason]),
+      maxSegmentBytes: MAX_SEGMENT_BYTES,
+      log: silentLogger(),
     });
-    http = await startHttpListener({ port: 0, routes: [push.route] });
+    http = await startHttpListener({ log: silentLogger(), port: 0, routes: [route] });
   });
   after(async () => {
-    push.close();
+    registry.close('test over');
     await http.close();
     rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => {
-    for (const st of push.streams()) push.endStream(st.manifestId, 'test reset');
+    for (const st of registry.streams()) registry.end(st, 'test reset');
     auths.length = 0;
     segs.length = 0;
     ended.length = 0;
@@ -124,7 +129,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal(parts[1]!.body.toString(), 'high-7');
 
     assert.equal(auths.length, 1);
-    assert.equal(auths[0]!.manifestId, 'pushy');
+    assert.deepEqual([auths[0]!.ingest, auths[0]!.urlId], ['push', 'pushy']);
     assert.equal(auths[0]!.url, `http://127.0.0.1:${http.port}/live/pushy/7.ts`);
     const s = segs[0]!;
     assert.equal(s.seq, 7);
@@ -134,10 +139,11 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal(s.media.videoCodec, 'h264');
     assert.equal(s.data.length, segment.length);
     assert.equal(s.forceSessionReinit, false);
+    assert.equal(s.clip, undefined);
   });
 
   it('answers 200 with an empty body without Accept: multipart/mixed, and reuses the stream', async () => {
-    const a = await put('/live/plain/0.ts', segment, {}, 'POST');
+    const a = await put('/live/plain/0.ts', segment, { 'Content-Duration': 'two seconds' }, 'POST');
     assert.equal(a.status, 200);
     assert.equal(await a.text(), '');
     const b = await put('/live/plain/1.ts', segment);
@@ -151,11 +157,13 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
       ],
       'default duration 2000 ms; same stream context',
     );
-    assert.ok(push.stream('plain'));
+    assert.ok(registry.pushStream('plain'));
   });
 
   it('applies the 405 and 400 rules', async () => {
-    assert.equal((await fetch(`${http.url}/live/x/0.ts`)).status, 405);
+    const get = await fetch(`${http.url}/live/x/0.ts`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST, PUT');
     assert.equal((await fetch(`${http.url}/live/x/0.ts`, { method: 'DELETE' })).status, 405);
     const m3u8 = await put('/live/x/index.m3u8', '#EXTM3U');
     assert.equal(m3u8.status, 400);
@@ -164,43 +172,75 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal((await put('/live/x/0', segment)).status, 400);
     assert.equal((await put('/live/0.ts', segment)).status, 200, 'the file name is the manifest ID when there is no folder');
     assert.equal((await put('/live/x/0.ts', segment, { 'Livepeer-Transcode-Configuration': '{bad json' })).status, 400);
+    assert.equal((await put('/live/x/0.ts', segment, { 'Livepeer-Transcode-Configuration': '{"profiles": 5}' })).status, 400);
     assert.equal((await put('/live/x/0.ts', segment, { 'Content-Slice-From': '3000', 'Content-Slice-To': '1000' })).status, 400);
-    assert.equal(auths.filter((a) => a.manifestId === 'x').length, 0, 'bad requests never reach authorization');
+    assert.equal((await put('/live/x/0.ts', segment, { 'Content-Duration': '-2000' })).status, 400, 'a negative duration');
+    assert.equal((await put('/live/x/0.ts', segment, { 'Content-Duration': '99999999999' })).status, 400, 'longer than 5 minutes');
+    assert.equal(auths.filter((a) => a.urlId === 'x').length, 0, 'bad requests never reach authorization');
   });
 
-  it('answers 422 for bytes ffprobe cannot read', async () => {
+  it('answers 422 for bytes ffprobe cannot read, before anyone is asked about the stream', async () => {
     const res = await put('/live/junk/0.ts', Buffer.from('this is not a video segment'));
     assert.equal(res.status, 422);
     assert.equal(auths.length, 0);
   });
 
-  it('answers 403 when authorization refuses and 500 when the hook fails', async () => {
-    authorize = async () => ({ accept: false, reason: 'webhook said no' });
-    assert.equal((await put('/live/denied/0.ts', segment)).status, 403);
-    authorize = async () => ({ accept: false, status: 500, reason: 'Too many connections' });
+  it('answers 413 for a body over the limit, declared or streamed, and closes the connection', async () => {
+    const declared = await rawPut('/live/big/0.ts', MAX_SEGMENT_BYTES + 1, Buffer.alloc(16));
+    assert.equal(declared.status, 413);
+    assert.equal(declared.headers.connection, 'close');
+    const streamed = await rawPut('/live/big/0.ts', undefined, Buffer.alloc(MAX_SEGMENT_BYTES + 64 * 1024));
+    assert.equal(streamed.status, 413);
+    assert.equal(auths.length, 0);
+    assert.equal((await put('/live/after/0.ts', segment)).status, 200, 'the listener still takes pushes');
+  });
+
+  it('answers the authorization verdict: its status when refused, 500 when the hook fails', async () => {
+    authorize = async () => ({ accept: false, status: 403, reason: 'webhook said no' });
+    const denied = await put('/live/denied/0.ts', segment);
+    assert.equal(denied.status, 403);
+    assert.match(await denied.text(), /^Could not create stream ID: webhook said no/);
+    authorize = async () => ({ accept: false, status: 500, reason: 'bad profiles' });
     assert.equal((await put('/live/full/0.ts', segment)).status, 500);
     authorize = async () => {
       throw new Error('boom');
     };
     assert.equal((await put('/live/boom/0.ts', segment)).status, 500);
-    assert.equal(push.streams().length, 0);
+    assert.equal(registry.size, 0);
   });
 
-  it('maps transcode failures to 503 / 422 / 500', async () => {
+  it('refuses a push to a name that is live on another ingest or under another URL ID; the live stream goes on', async () => {
+    const rtmpStream = await registry.open({ ingest: 'rtmp', urlId: 'onrtmp', streamKey: 'k', url: 'rtmp://h/live/onrtmp', remoteAddress: '' }, () => ({
+      close: () => {},
+    }));
+    const clash = await put('/live/onrtmp/0.ts', segment);
+    assert.equal(clash.status, 403);
+    assert.match(await clash.text(), /already live \(rtmp\)/);
+    authorize = async () => ({ accept: true, manifestId: 'shared', context: { n: 1 } });
+    assert.equal((await put('/live/ext-a/0.ts', segment)).status, 200);
+    assert.equal((await put('/live/ext-b/0.ts', segment)).status, 403);
+    assert.equal(registry.get('onrtmp'), rtmpStream);
+    assert.equal(registry.pushStream('ext-a')?.manifestId, 'shared');
+    assert.equal(ended.length, 0);
+  });
+
+  it('maps transcode failures to their status: HttpError as thrown, anything else 500', async () => {
     transcode = async () => {
-      throw new PushError(503, 'No sessions available');
+      throw new HttpError(503, 'No sessions available');
     };
     const r503 = await put('/live/t/0.ts', segment);
     assert.equal(r503.status, 503);
     assert.match(await r503.text(), /No sessions available/);
     transcode = async () => {
-      throw new PushError(422, 'bad input');
+      throw new HttpError(422, 'bad input');
     };
     assert.equal((await put('/live/t/1.ts', segment)).status, 422);
     transcode = async () => {
       throw new Error('max attempts');
     };
-    assert.equal((await put('/live/t/2.ts', segment)).status, 500);
+    const r500 = await put('/live/t/2.ts', segment);
+    assert.equal(r500.status, 500);
+    assert.match(await r500.text(), /http push error processing segment url=\/live\/t\/2\.ts err=max attempts/);
   });
 
   it('passes the transcode header, slices and MP4 input through, and flags a format change', async () => {
@@ -220,11 +260,15 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal(segs[0]!.format, 'mp4');
 
     // Same stream, other container/size: the orchestrator session must be re-initialised.
-    await put('/live/cfg/1.ts', segment);
+    await put('/live/cfg/1.ts', segment, { 'Content-Slice-To': '1500' });
     assert.equal(segs[1]!.forceSessionReinit, false, 'same codec, pixel format and size');
+    assert.deepEqual(segs[1]!.clip, { fromMs: 0, toMs: 1500 }, 'an open start');
     makeTestClip(join(dir, 'big.ts'), { seconds: 1, gopSeconds: 1, size: '480x270' });
     await put('/live/cfg/2.ts', readFileSync(join(dir, 'big.ts')));
     assert.equal(segs[2]!.forceSessionReinit, true);
+    // and the header can ask for it on any segment
+    await put('/live/cfg/3.ts', readFileSync(join(dir, 'big.ts')), { 'Livepeer-Transcode-Configuration': JSON.stringify({ forceSessionReinit: true }) });
+    assert.equal(segs[3]!.forceSessionReinit, true);
   });
 
   it('sends URI parts when a rendition is only a URL', () => {
@@ -241,39 +285,79 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
   });
 
   it('shares one authorization between concurrent first pushes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     authorize = async () => {
-      await new Promise((r) => setTimeout(r, 200));
+      await gate;
       return { accept: true, context: { n: 42 } };
     };
-    const [a, b] = await Promise.all([put('/live/conc/0.ts', segment), put('/live/conc/1.ts', segment)]);
+    const both = Promise.all([put('/live/conc/0.ts', segment), put('/live/conc/1.ts', segment)]);
+    // both requests have been probed and are waiting on the one authorization
+    while (auths.length === 0) await new Promise((r) => setTimeout(r, 20));
+    release();
+    const [a, b] = await both;
     assert.equal(a.status, 200);
     assert.equal(b.status, 200);
     assert.equal(auths.length, 1);
+    assert.equal(segs[0]!.stream, segs[1]!.stream);
   });
 
-  it('maps the URL ID to the authorized manifest ID and removes idle streams', async () => {
+  it('maps the URL ID to the authorized manifest ID and removes the stream once idle', async () => {
     authorize = async () => ({ accept: true, manifestId: 'internal-1', context: { n: 1 } });
     assert.equal((await put('/live/ext-a/0.ts', segment)).status, 200);
     assert.equal(segs[0]!.stream.manifestId, 'internal-1');
-    assert.equal(segs[0]!.stream.externalManifestId, 'ext-a');
+    assert.equal(segs[0]!.stream.urlId, 'ext-a');
+    clock += IDLE_MS - 1000;
+    registry.sweep();
     assert.equal((await put('/live/ext-a/1.ts', segment)).status, 200);
-    assert.equal(auths.length, 1);
-    await waitFor(() => ended.length === 1, 3000, 'idle removal');
-    assert.deepEqual([ended[0]![0].manifestId, ended[0]![1]], ['internal-1', 'idle']);
-    assert.equal(push.stream('internal-1'), undefined);
-  });
-
-  it('keeps a stream alive during a long transcode', async () => {
-    transcode = async () => {
-      await new Promise((r) => setTimeout(r, 1000));
-      return [];
-    };
-    assert.equal((await put('/live/slow/0.ts', segment, { Accept: 'multipart/mixed' })).status, 200);
-    assert.equal(ended.length, 0, 'not removed while the request was running (idle limit 400 ms)');
-    push.endStream('slow', 'payment failed');
+    assert.equal(auths.length, 1, 'a push within the idle time continues the stream');
+    clock += IDLE_MS + 1;
+    registry.sweep();
     assert.deepEqual(
       ended.map(([s, r]) => [s.manifestId, r]),
-      [['slow', 'payment failed']],
+      [['internal-1', 'idle']],
+    );
+    assert.equal(registry.get('internal-1'), undefined);
+    assert.equal((await put('/live/ext-a/2.ts', segment)).status, 200);
+    assert.equal(auths.length, 2, 'the next push starts a new stream');
+  });
+
+  it('keeps a stream alive while its transcode runs, however long', async () => {
+    let finish!: () => void;
+    const running = new Promise<void>((r) => (finish = r));
+    transcode = async () => {
+      await running;
+      return [];
+    };
+    const pending = put('/live/slow/0.ts', segment, { Accept: 'multipart/mixed' });
+    while (segs.length === 0) await new Promise((r) => setTimeout(r, 20));
+    clock += 10 * IDLE_MS;
+    registry.sweep();
+    assert.equal(ended.length, 0, 'not removed while the request runs');
+    finish();
+    assert.equal((await pending).status, 200);
+    clock += IDLE_MS + 1;
+    registry.sweep();
+    assert.deepEqual(
+      ended.map(([s, r]) => [s.manifestId, r]),
+      [['slow', 'idle']],
     );
   });
+
+  /** A PUT with a chosen Content-Length (or chunked when undefined), read to the status line and headers. */
+  function rawPut(path: string, contentLength: number | undefined, body: Buffer) {
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+      const req = request(
+        `${http.url}${path}`,
+        { method: 'PUT', headers: contentLength === undefined ? {} : { 'Content-Length': String(contentLength) } },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers });
+        },
+      );
+      // The server may close before it has read everything we send.
+      req.on('error', (err) => (err.message.includes('EPIPE') || err.message.includes('ECONNRESET') ? undefined : reject(err)));
+      req.end(body);
+    });
+  }
 });

@@ -3,8 +3,10 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
-import pino from 'pino';
-import { startRtmpServer, type PublishDecision, type RtmpPublishInfo, type RtmpServer, type RtmpStream } from '../../src/ingest/rtmp.ts';
+import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
+import { rtmpPublishUrl } from '../../src/ingest/streamPath.ts';
+import { StreamRegistry, type IngestStream, type PublishDecision, type PublishRequest } from '../../src/ingest/streamRegistry.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { probeBuffer } from '../../src/media/probe.ts';
 import { runningSegmenters, startSegmenter, type Segmenter, type SourceSegment } from '../../src/media/segmenter.ts';
@@ -14,24 +16,24 @@ interface Ctx {
   tag: string;
 }
 
-type Authorize = (info: RtmpPublishInfo) => Promise<PublishDecision<Ctx>>;
+type Authorize = (info: PublishRequest) => Promise<PublishDecision<Ctx>>;
 
 /** One RTMP server for the file; each test sets the hook and watches the events. */
 describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
-  let server: RtmpServer<Ctx>;
+  let server: RtmpServer;
+  let registry: StreamRegistry<Ctx>;
   let authorize: Authorize = async () => ({ accept: true, context: { tag: 'default' } });
-  const started: RtmpStream<Ctx>[] = [];
-  const ended: Array<{ stream: RtmpStream<Ctx>; reason: string }> = [];
+  const started: IngestStream<Ctx>[] = [];
+  const ended: Array<{ stream: IngestStream<Ctx>; reason: string }> = [];
   const segmenters = new Map<string, { seg: Segmenter; segments: SourceSegment[]; finished: Promise<void> }>();
 
   before(async () => {
-    server = await startRtmpServer<Ctx>({
-      port: 0,
-      log: pino({ level: 'silent' }),
+    registry = new StreamRegistry<Ctx>({
+      log: silentLogger(),
       authorize: (info) => authorize(info),
-      onStreamStarted(stream) {
+      onStarted(stream) {
         started.push(stream);
-        const seg = startSegmenter({ inputUrl: stream.playbackUrl });
+        const seg = startSegmenter({ inputUrl: stream.rtmp!.playbackUrl });
         const segments: SourceSegment[] = [];
         const finished = (async () => {
           for await (const s of seg.segments) segments.push(s);
@@ -39,10 +41,11 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
         finished.catch(() => {});
         segmenters.set(stream.manifestId, { seg, segments, finished });
       },
-      onStreamEnded(stream, reason) {
+      onEnded(stream, reason) {
         ended.push({ stream, reason });
       },
     });
+    server = await startRtmpServer<Ctx>({ port: 0, registry, log: silentLogger() });
   });
 
   afterEach(async () => {
@@ -62,7 +65,7 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
 
   it('publishes 6 s and gets ~2 s segments from seq 0 that ffprobe reads; no ffmpeg left behind', async () => {
     const name = mid();
-    const seen: RtmpPublishInfo[] = [];
+    const seen: PublishRequest[] = [];
     authorize = async (info) => {
       seen.push(info);
       return { accept: true, context: { tag: 'ok' } };
@@ -76,14 +79,14 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     await entry.seg.done;
 
     assert.deepEqual(
-      seen.map((i) => [i.manifestId, i.streamKey]),
-      [[name, 'secret']],
+      seen.map((i) => [i.ingest, i.urlId, i.streamKey]),
+      [['rtmp', name, 'secret']],
     );
-    assert.equal(seen[0]!.publishUrl, `${server.url}/live/${name}/secret?token=t1`, 'publish URL keeps the query');
+    assert.equal(seen[0]!.url, `${server.url}/live/${name}/secret?token=t1`, 'publish URL keeps the query');
     const s = started[0]!;
     assert.equal(s.context.tag, 'ok');
-    assert.equal(s.playbackUrl, `rtmp://127.0.0.1:${server.port}/stream/${name}/secret`);
-    assert.deepEqual(s.metadata(), { width: 320, height: 180, fps: 15 });
+    assert.equal(s.rtmp!.playbackUrl, `rtmp://127.0.0.1:${server.port}/stream/${name}/secret`);
+    assert.deepEqual(s.rtmp!.metadata(), { width: 320, height: 180, fps: 15 });
     assert.equal(ended[0]!.reason.startsWith('publisher'), true);
 
     const segs = entry.segments;
@@ -99,13 +102,13 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
       assert.equal(info.videoCodec, 'h264');
       assert.deepEqual([info.width, info.height], [320, 180]);
     }
-    assert.equal(server.stream(name), undefined);
+    assert.equal(registry.get(name), undefined);
     assert.equal(runningSegmenters(), 0);
     await waitFor(() => !childProcesses().some((p) => /ffmpeg|ffprobe/.test(p)), 3000, 'no ffmpeg children');
   });
 
   it('refuses a publish when the hook says no: the publisher fails and no segmenter starts', async () => {
-    authorize = async () => ({ accept: false, reason: 'not on the list' });
+    authorize = async () => ({ accept: false, status: 403, reason: 'not on the list' });
     const t0 = Date.now();
     const pub = publishTestStream(`${server.url}/live/${mid()}`, { seconds: 10 });
     const code = await pub.exited;
@@ -114,7 +117,7 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     assert.ok(Date.now() - t0 < 8000, 'refused at once, not after the clip');
     assert.equal(started.length, 0);
     assert.equal(segmenters.size, 0);
-    assert.equal(server.streams().length, 0);
+    assert.equal(registry.streams().length, 0);
   });
 
   it('lets the hook rename the stream, and a throwing hook counts as a refusal', async () => {
@@ -122,7 +125,7 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     const pub = publishTestStream(`${server.url}/anything/else`, { seconds: 3 });
     await waitFor(() => started.length === 1, 8000, 'start');
     assert.equal(started[0]!.manifestId, 'renamed');
-    assert.ok(server.stream('renamed'));
+    assert.ok(registry.get('renamed'));
     pub.kill();
     await waitFor(() => ended.length === 1, 5000, 'end');
 
@@ -142,9 +145,9 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
 
     const second = publishTestStream(`${server.url}/live/${name}/b`, { seconds: 8 });
     assert.notEqual(await second.exited, 0, 'the newcomer is refused');
-    assert.match(second.stderr(), /already being published/);
+    assert.match(second.stderr(), /already live/);
     const countAtRefusal = entry.segments.length;
-    assert.ok(server.stream(name), 'the first stream is still live');
+    assert.ok(registry.get(name), 'the first stream is still live');
     assert.equal(ended.length, 0);
 
     assert.equal(await first.exited, 0);
@@ -166,7 +169,7 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     await entry.finished; // the segmenter ends without an error
     await entry.seg.done;
     assert.ok(entry.segments.length >= 1);
-    assert.equal(server.stream(name), undefined);
+    assert.equal(registry.get(name), undefined);
     assert.equal(runningSegmenters(), 0);
   });
 
@@ -213,9 +216,19 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
   });
 });
 
+describe('RTMP publish URL', () => {
+  it('is reported as go-livepeer does: tcUrl origin, app and name without empty elements, then the query', () => {
+    assert.equal(rtmpPublishUrl('rtmp://example.com:1935/live', 'live', 'movie/key?token=1'), 'rtmp://example.com:1935/live/movie/key?token=1');
+    assert.equal(rtmpPublishUrl('rtmp://h/', '', '//movie//key'), 'rtmp://h/movie/key');
+    assert.equal(rtmpPublishUrl('not a url', 'app', 'name'), 'rtmp://localhost/app/name', 'a tcUrl without scheme and host');
+  });
+});
+
 describe('RTMP listener address', () => {
+  const refuseAll = () => new StreamRegistry({ log: silentLogger(), authorize: async () => ({ accept: false, status: 403, reason: 'x' }) });
+
   it('binds the host it is given and plays back over it', async () => {
-    const srv = await startRtmpServer({ host: '127.0.0.2', port: 0, authorize: async () => ({ accept: false, reason: 'x' }) });
+    const srv = await startRtmpServer({ host: '127.0.0.2', port: 0, registry: refuseAll(), log: silentLogger() });
     try {
       assert.equal(srv.host, '127.0.0.2');
       assert.equal(srv.url, `rtmp://127.0.0.2:${srv.port}`);
@@ -234,12 +247,9 @@ describe('RTMP listener address', () => {
   });
 
   it('fails with a clear message when the port is taken', async () => {
-    const a = await startRtmpServer({ port: 0, authorize: async () => ({ accept: false, reason: 'x' }) });
+    const a = await startRtmpServer({ port: 0, registry: refuseAll(), log: silentLogger() });
     try {
-      await assert.rejects(
-        startRtmpServer({ port: a.port, authorize: async () => ({ accept: false, reason: 'x' }) }),
-        /cannot listen on 127\.0\.0\.1:\d+.*EADDRINUSE/,
-      );
+      await assert.rejects(startRtmpServer({ port: a.port, registry: refuseAll(), log: silentLogger() }), /cannot listen on 127\.0\.0\.1:\d+.*EADDRINUSE/);
     } finally {
       await a.close();
     }

@@ -5,10 +5,14 @@ import { after, before, describe, test } from 'node:test';
 import { Registry, Counter } from 'prom-client';
 import { formatEther } from 'viem';
 import { mineToNextRound } from '../../scripts/devnet/deploy.ts';
+import { flagSpec } from '../../src/cli/flags.ts';
 import { connectEth } from '../../src/eth/connect.ts';
 import { RoundsWatcher } from '../../src/eth/rounds.ts';
 import { createWallet } from '../../src/eth/transactions.ts';
-import { ControlError, jsonReply, parseCliAddr, startControlServer, textReply, type ControlServer } from '../../src/server/control.ts';
+import { parseListenAddr } from '../../src/lib/listenAddr.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { livepeerCliRoutes } from '../../src/node/livepeerCliRoutes.ts';
+import { ControlError, jsonReply, startControlServer, textReply, type ControlServer } from '../../src/server/control.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 
 const devnet = withDevnet();
@@ -22,9 +26,11 @@ async function call(server: ControlServer, path: string, form?: Record<string, s
   return { status: res.status, type: res.headers.get('content-type'), text: body.toString('utf8'), body };
 }
 
+const parseCliAddr = (value: string) => parseListenAddr('cliAddr', value, 5935);
+
 describe('-cliAddr', () => {
   test('loopback unless the operator says otherwise', () => {
-    assert.deepEqual(parseCliAddr(''), { host: '127.0.0.1', port: 5935 });
+    assert.deepEqual(parseCliAddr(flagSpec('cliAddr')!.default!), { host: '127.0.0.1', port: 5935 });
     assert.deepEqual(parseCliAddr(':7935'), { host: '127.0.0.1', port: 7935 });
     assert.deepEqual(parseCliAddr('0.0.0.0:5935'), { host: '0.0.0.0', port: 5935 });
     assert.deepEqual(parseCliAddr('localhost'), { host: 'localhost', port: 5935 });
@@ -37,9 +43,11 @@ describe('control API off-chain', () => {
   let server: ControlServer;
   before(async () => {
     server = await startControlServer({
-      addr: '127.0.0.1:0',
-      status: () => ({ Version: '0.1.0', OrchestratorPool: [] }),
+      port: 0,
+      log: silentLogger(),
       routes: {
+        ...livepeerCliRoutes(undefined, silentLogger()),
+        '/status': () => jsonReply({ Version: '0.1.0', OrchestratorPool: [] }),
         '/getBroadcastConfig': () => jsonReply({ MaxPrice: null, TranscodingOptions: 'P240p30fps16x9' }),
         '/setBroadcastConfig': (form) => {
           if (!form.get('transcodingOptions')) throw new ControlError(400, 'missing form param: transcodingOptions');
@@ -101,6 +109,11 @@ describe('control API off-chain', () => {
     assert.deepEqual(await call(server, '/setBroadcastConfig', { transcodingOptions: 'P360p30fps16x9' }).then((r) => r.status), 200);
   });
 
+  test('a form body over 1 MiB is 400 before the route runs', async () => {
+    const big = await call(server, '/fundDeposit', { amount: '1'.repeat((1 << 20) + 1) });
+    assert.deepEqual([big.status, big.text], [400, 'request body too large\n']);
+  });
+
   test('unknown paths are 404; /metrics only with a registry', async () => {
     assert.deepEqual(await call(server, '/nope').then((r) => [r.status, r.text]), [404, '404 page not found\n']);
     assert.equal((await call(server, '/metrics')).status, 404);
@@ -116,12 +129,15 @@ describe('control API on-chain (devnet)', () => {
   before(async () => {
     const conn = await connectEth({ network: 'devnet', ethUrl: devnet.rpcUrl, ethController: devnet.contracts.controller, pollingIntervalMs: 20 });
     const wallet = createWallet(conn.client, devnet.accounts.broadcaster.privateKey);
-    rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000 });
+    rounds = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 60_000, log: silentLogger() });
     await rounds.start();
     server = await startControlServer({
-      addr: '127.0.0.1:0',
-      status: () => ({ Manifests: {}, RegisteredTranscodersNumber: 3n }),
-      eth: { client: conn.client, contracts: conn.contracts, wallet, rounds },
+      port: 0,
+      log: silentLogger(),
+      routes: {
+        ...livepeerCliRoutes({ client: conn.client, contracts: conn.contracts, wallet, rounds }, silentLogger()),
+        '/status': () => jsonReply({ Manifests: {}, RegisteredTranscodersNumber: 3n }),
+      },
       metrics: registry,
     });
   });

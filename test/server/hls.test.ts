@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PRESETS } from '../../src/media/profiles.ts';
 import { HlsStore, SEGMENTS_KEPT, createHlsRoute } from '../../src/server/hls.ts';
 import { startHttpListener, type HttpListener } from '../../src/server/http.ts';
+import { silentLogger } from '../../src/lib/log.ts';
 
 const P240 = PRESETS.P240p30fps16x9!;
 const P360 = PRESETS.P360p30fps16x9!;
@@ -13,7 +14,7 @@ describe('HLS over HTTP', () => {
   let http: HttpListener;
 
   before(async () => {
-    http = await startHttpListener({ port: 0, routes: [createHlsRoute(store, { currentManifest: true })] });
+    http = await startHttpListener({ log: silentLogger(), port: 0, routes: [createHlsRoute(store, { currentManifest: true })] });
   });
   after(() => http.close());
 

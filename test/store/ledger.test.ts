@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { rat } from '../../src/lib/rat.ts';
 import { Ledger } from '../../src/store/ledger.ts';
+import { DB_DIR_NAME } from '../../src/store/level.ts';
+import { PoolCache } from '../../src/store/poolCache.ts';
 
 describe('ledger', () => {
   it('counts per stream and per orchestrator and survives a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
     try {
-      const l1 = new Ledger(join(dir, 'ledger'));
+      const l1 = new Ledger(dir);
       await l1.open();
       await Promise.all([
         l1.record({ manifestId: 'm', orchestrator: 'https://o1:8935', tickets: 2, ev: rat(5n, 2n), faceValue: 100n, ok: true }),
@@ -18,7 +20,7 @@ describe('ledger', () => {
         l1.record({ manifestId: 'm', orchestrator: 'https://o2:8935', tickets: 1, ev: rat(1n), faceValue: 100n, ok: true }),
       ]);
       await l1.close();
-      const l2 = new Ledger(join(dir, 'ledger'));
+      const l2 = new Ledger(dir);
       await l2.open();
       const streams = await l2.entries('stream');
       assert.equal(streams.m?.segments, 2, 'the failed attempt is not a segment of its own');
@@ -34,5 +36,31 @@ describe('ledger', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("lives in the node's database beside the pool cache, both open at once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
+    try {
+      const cache = await PoolCache.open(dir, { chainId: 42161 });
+      const ledger = new Ledger(dir);
+      await ledger.open();
+      await ledger.recordUntranscoded('m');
+      await cache.save({ orchestrators: [], updatedAt: 1 });
+      await ledger.close();
+      assert.equal((await cache.load())?.updatedAt, 1, 'closing the ledger leaves the shared database open for the cache');
+      await cache.close();
+      assert.deepEqual(await readdir(dir), [DB_DIR_NAME]);
+      const again = new Ledger(dir);
+      await again.open();
+      assert.equal((await again.entries('stream')).m?.segments, 1);
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to record before open', async () => {
+    const ledger = new Ledger(join(tmpdir(), 'lpledger-never-opened'));
+    await assert.rejects(ledger.recordUntranscoded('m'), /the ledger is not open/);
   });
 });

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 
 const run = promisify(execFile);
 
@@ -54,7 +55,7 @@ export async function generateSelfSignedCert(host: string): Promise<SelfSignedCe
     const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
     return { cert, key };
   } catch (err) {
-    throw new Error(`could not generate the orchestrator TLS certificate with openssl (is it installed?): ${(err as Error).message}`);
+    throw new GatewayError(`could not generate the orchestrator TLS certificate with openssl (is it installed?): ${errorMessage(err)}`, { cause: err });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

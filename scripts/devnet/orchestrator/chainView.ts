@@ -1,6 +1,7 @@
 // What the orchestrator reads from the chain, with short caches so a burst of requests costs a
 // handful of RPC calls: last seen L1 block, rounds, pool size, gas price, sender funds.
 import { senderInfoFromTuples } from '../../../src/eth/senderInfo.ts';
+import { GatewayError } from '../../../src/lib/errors.ts';
 import { zeroHash, type Address, type Hex } from 'viem';
 import { bondingManagerAbi, roundsManagerAbi, ticketBrokerAbi } from '../../../src/eth/abi/index.ts';
 import { devnetPublicClient, type DevnetPublicClient } from '../chain.ts';
@@ -75,7 +76,7 @@ export class OrchestratorChain {
       params: ['latest', false],
     } as never)) as { number?: Hex; l1BlockNumber?: Hex } | null;
     const n = block?.l1BlockNumber ?? block?.number;
-    if (!n) throw new Error('the RPC returned no latest block');
+    if (!n) throw new GatewayError('the RPC returned no latest block');
     return BigInt(n);
   }
 

@@ -1,6 +1,8 @@
 // Unary gRPC over an HTTP/2 request we already accepted on the shared port: length-prefixed
 // messages in, one message plus grpc-status trailers out. Enough for a broadcaster's three RPCs.
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { BodyTooLargeError, readBody } from '../../../src/lib/body.ts';
+import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 
 /** gRPC status codes we answer with. */
 export const GrpcStatus = {
@@ -12,12 +14,12 @@ export const GrpcStatus = {
 } as const;
 
 /** An RPC failure with the text the peer sees (go-livepeer returns plain errors ⇒ UNKNOWN). */
-export class RpcFailure extends Error {
+export class RpcFailure extends GatewayError {
   constructor(
     message: string,
-    readonly code: number = GrpcStatus.UNKNOWN,
+    readonly status: number = GrpcStatus.UNKNOWN,
   ) {
-    super(message);
+    super(message, { code: 'RPC_FAILURE' });
   }
 }
 
@@ -49,23 +51,14 @@ function sendStatus(res: Http2ServerResponse, code: number, message: string): vo
   );
 }
 
-function readBody(req: Http2ServerRequest, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new RpcFailure('request too large', GrpcStatus.RESOURCE_EXHAUSTED));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('request aborted')));
-  });
+/** The whole request body, bounded: a peer never makes us buffer more than one message's limit. */
+async function readRequest(req: Http2ServerRequest): Promise<Buffer> {
+  try {
+    return await readBody(req, MAX_MESSAGE_BYTES, { declaredLength: req.headers['content-length'] });
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw new RpcFailure('request too large', GrpcStatus.RESOURCE_EXHAUSTED);
+    throw err;
+  }
 }
 
 /** Parses exactly one uncompressed length-prefixed message. */
@@ -93,14 +86,14 @@ export async function serveUnary(req: Http2ServerRequest, res: Http2ServerRespon
       sendStatus(res, GrpcStatus.UNIMPLEMENTED, `unknown method ${req.url}`);
       return;
     }
-    const reply = await handler(unframe(await readBody(req, MAX_MESSAGE_BYTES)));
+    const reply = await handler(unframe(await readRequest(req)));
     if (res.destroyed) return;
     // The compatibility layer sends these trailers when the body ends.
     res.writeHead(200, { 'content-type': 'application/grpc' });
     res.addTrailers({ 'grpc-status': '0' });
     res.end(frame(reply));
   } catch (err) {
-    const failure = err instanceof RpcFailure ? err : new RpcFailure(err instanceof Error ? err.message : String(err), GrpcStatus.INTERNAL);
-    sendStatus(res, failure.code, failure.message);
+    const failure = err instanceof RpcFailure ? err : new RpcFailure(errorMessage(err), GrpcStatus.INTERNAL);
+    sendStatus(res, failure.status, failure.message);
   }
 }

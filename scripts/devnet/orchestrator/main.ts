@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isAddress, isHex, type Address, type Hex } from 'viem';
+import { errorMessage } from '../../../src/lib/errors.ts';
 import type { OrchestratorContracts } from './chainView.ts';
+import { OrchestratorConfigError } from './options.ts';
 import { startOrchestrator, type OrchestratorFaults, type OrchestratorOptions } from './orchestrator.ts';
 import type { HostileTicketParams } from './recipient.ts';
 import { DEFAULT_AI_MODELS } from './ai/config.ts';
@@ -42,7 +44,7 @@ function loadContracts(arg: string): OrchestratorContracts {
   const json = JSON.parse(text) as Record<string, unknown>;
   const pick = (k: string): Address => {
     const v = json[k];
-    if (typeof v !== 'string' || !isAddress(v)) throw new Error(`contracts: "${k}" is missing or not an address`);
+    if (typeof v !== 'string' || !isAddress(v)) throw new OrchestratorConfigError(`contracts: "${k}" is missing or not an address`);
     return v;
   };
   return { ticketBroker: pick('ticketBroker'), roundsManager: pick('roundsManager'), bondingManager: pick('bondingManager') };
@@ -120,7 +122,7 @@ function privateKey(flags: Flags): Hex | undefined {
   const raw = flags.privateKeyFile ? readFileSync(flags.privateKeyFile, 'utf8').trim() : process.env[flags.privateKeyEnv]?.trim();
   if (!raw) return undefined;
   const key = raw.startsWith('0x') ? raw : `0x${raw}`;
-  if (!isHex(key) || key.length !== 66) throw new Error('the orchestrator private key must be 32 bytes of hex');
+  if (!isHex(key) || key.length !== 66) throw new OrchestratorConfigError('the orchestrator private key must be 32 bytes of hex');
   return key;
 }
 
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
   if (flags.contracts) contracts = loadContracts(flags.contracts);
   else if (flags.ticketBroker || flags.roundsManager || flags.bondingManager) {
     if (!flags.ticketBroker || !flags.roundsManager || !flags.bondingManager) {
-      throw new Error('give all of --ticket-broker, --rounds-manager and --bonding-manager, or --contracts');
+      throw new OrchestratorConfigError('give all of --ticket-broker, --rounds-manager and --bonding-manager, or --contracts');
     }
     contracts = { ticketBroker: flags.ticketBroker, roundsManager: flags.roundsManager, bondingManager: flags.bondingManager };
   }
@@ -179,6 +181,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`devnet orchestrator: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`devnet orchestrator: ${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -1,18 +1,29 @@
-// Orchestrator-side accounting: processes a Payment (tickets ⇒ credit), pins each session's price
-// at its first payment, and keeps per (sender, session) balances that transcoding debits.
+// Orchestrator-side accounting: processes a Payment (tickets ⇒ credit), pins each balance's price at
+// its first payment, and keeps per (sender, key) balances that work debits. The key is the video
+// session id; other jobs pick their own (go-livepeer's AI jobs use "<capability>_<model>").
 import { getAddress, zeroAddress, type Address, type Hex } from 'viem';
-import type { Payment, PriceInfo } from '../../../src/wire/lpRpc.ts';
+import type { Payment, PriceInfo, TicketParams } from '../../../src/wire/lpRpc.ts';
 import { bytesToBigint, bytesToHex } from '../../../src/lib/bytes.ts';
 import { add, cmp, mul, rat, sub, ZERO, type Rat } from '../../../src/lib/rat.ts';
+import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 import { ticketAuxData } from '../../../src/pm/ticket.ts';
 import type { OrchestratorChain } from './chainView.ts';
 import { FatalTicketError, type ReceivedTicket, type Recipient } from './recipient.ts';
 
 /** A payment refusal; its message is what the broadcaster reads in the 400 body. */
-export class PaymentError extends Error {}
+export class PaymentError extends GatewayError {
+  constructor(
+    message: string,
+    /** What was credited before a ticket was refused. */
+    readonly outcome?: PaymentOutcome,
+  ) {
+    super(message, { code: 'PAYMENT_REFUSED' });
+  }
+}
 
 export interface SessionAccount {
   sender: Address;
+  /** The balance key: the video session id, or another job's key. */
   sessionId: string;
   fixedPrice?: Rat;
   credited: Rat;
@@ -90,9 +101,12 @@ export class Accounts {
     return this.sessions.get(this.key(sender, sessionId))?.fixedPrice;
   }
 
-  debit(sender: Address, sessionId: string, price: Rat, pixels: bigint): void {
+  /** Debits price × units (pixels for video) and returns that fee. */
+  debit(sender: Address, sessionId: string, price: Rat, units: bigint): Rat {
     const a = this.account(sender, sessionId);
-    a.debited = add(a.debited, mul(price, rat(pixels)));
+    const fee = mul(price, rat(units));
+    a.debited = add(a.debited, fee);
+    return fee;
   }
 
   endSession(sessionId: string): void {
@@ -135,44 +149,20 @@ export class Accounts {
     if (!price) throw new PaymentError('invalid expected price sent with payment err="expected price is nil"');
     account.fixedPrice ??= price;
 
-    if (!payment.expirationParams) throw new PaymentError('payment has ticket params but no expiration params');
-    const exp = {
-      creationRound: payment.expirationParams.creationRound ?? 0n,
-      creationRoundBlockHash: fixedBytes(payment.expirationParams.creationRoundBlockHash, 32),
-    };
-    if (exp.creationRound < 0n) throw new PaymentError('invalid ticket creation round');
-    const seed = bytesToBigint(tp.seed);
-    const faceValue = bytesToBigint(tp.faceValue);
-    const winProb = bytesToBigint(tp.winProb);
-    const expirationBlock = bytesToBigint(tp.expirationBlock);
-    const randHash = fixedBytes(tp.recipientRandHash, 32);
-    if (faceValue >= 1n << 256n || winProb >= 1n << 256n) throw new PaymentError('ticket face value or win probability exceeds uint256');
-    const recipientRand = this.recipient.rand(seed, sender, faceValue, winProb, expirationBlock, price, ticketAuxData(exp));
-
+    const tickets = receivedTickets(payment, tp, { sender, recipient: recipientAddr, price }, this.recipient);
     await this.recipient.validateSender(sender).catch((err: unknown) => {
-      throw new PaymentError(err instanceof Error ? err.message : String(err));
+      throw new PaymentError(errorMessage(err));
     });
+    return this.credit(this.recipient, account, tickets);
+  }
 
+  /** Checks each ticket in turn, crediting its EV until one is refused. */
+  private async credit(recipient: Recipient, account: SessionAccount, tickets: readonly ReceivedTicket[]): Promise<PaymentOutcome> {
     const outcome: PaymentOutcome = { tickets: 0, winners: [], ev: ZERO };
     let receiveErr: Error | undefined;
-    for (const tsp of payment.ticketSenderParams ?? []) {
-      const received: ReceivedTicket = {
-        ticket: {
-          recipient: recipientAddr,
-          sender,
-          faceValue,
-          winProb,
-          senderNonce: BigInt(tsp.senderNonce ?? 0),
-          recipientRandHash: randHash,
-          creationRound: exp.creationRound,
-          creationRoundBlockHash: exp.creationRoundBlockHash,
-        },
-        sig: bytesToHex(tsp.sig ?? new Uint8Array(0)),
-        recipientRand,
-        expirationBlock,
-      };
+    for (const received of tickets) {
       try {
-        const { won, ev } = await this.recipient.receiveTicket(received);
+        const { won, ev } = await recipient.receiveTicket(received);
         if (!receiveErr) {
           account.credited = add(account.credited, ev);
           outcome.ev = add(outcome.ev, ev);
@@ -184,11 +174,30 @@ export class Accounts {
         receiveErr = err as Error;
       }
     }
-    if (receiveErr) {
-      const e = new PaymentError(receiveErr.message) as PaymentError & { outcome?: PaymentOutcome };
-      e.outcome = outcome;
-      throw e;
-    }
+    if (receiveErr) throw new PaymentError(receiveErr.message, outcome);
     return outcome;
   }
+}
+
+/** The payment's tickets as they will be checked and redeemed: one set of params, a nonce and signature each. */
+function receivedTickets(payment: Payment, tp: TicketParams, to: { sender: Address; recipient: Address; price: Rat }, recipient: Recipient): ReceivedTicket[] {
+  if (!payment.expirationParams) throw new PaymentError('payment has ticket params but no expiration params');
+  const exp = {
+    creationRound: payment.expirationParams.creationRound ?? 0n,
+    creationRoundBlockHash: fixedBytes(payment.expirationParams.creationRoundBlockHash, 32),
+  };
+  if (exp.creationRound < 0n) throw new PaymentError('invalid ticket creation round');
+  const seed = bytesToBigint(tp.seed);
+  const faceValue = bytesToBigint(tp.faceValue);
+  const winProb = bytesToBigint(tp.winProb);
+  const expirationBlock = bytesToBigint(tp.expirationBlock);
+  if (faceValue >= 1n << 256n || winProb >= 1n << 256n) throw new PaymentError('ticket face value or win probability exceeds uint256');
+  const recipientRand = recipient.rand(seed, to.sender, faceValue, winProb, expirationBlock, to.price, ticketAuxData(exp));
+  const base = { recipient: to.recipient, sender: to.sender, faceValue, winProb, recipientRandHash: fixedBytes(tp.recipientRandHash, 32), ...exp };
+  return (payment.ticketSenderParams ?? []).map((tsp) => ({
+    ticket: { ...base, senderNonce: BigInt(tsp.senderNonce ?? 0) },
+    sig: bytesToHex(tsp.sig ?? new Uint8Array(0)),
+    recipientRand,
+    expirationBlock,
+  }));
 }

@@ -5,23 +5,20 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { getAddress, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import type { TicketParams } from '../../../src/wire/lpRpc.ts';
 import { bigintToMinimalBytes, bytesToBigint, concatBytes, hexToBytes } from '../../../src/lib/bytes.ts';
-import { ticketEV } from '../../../src/pm/ev.ts';
+import { GatewayError } from '../../../src/lib/errors.ts';
+import { MAX_WIN_PROB, ticketEV } from '../../../src/pm/ev.ts';
+import { maxFloat, offerFaceValue, REDEEM_GAS_ARBITRUM, winProbFor } from '../../../src/pm/faceValue.ts';
 import type { Rat } from '../../../src/lib/rat.ts';
 import { reserveShare } from '../../../src/pm/senderInfo.ts';
 import { verifyPersonalSignature } from '../../../src/pm/signer.ts';
 import { isWinningTicket, recipientRandHash, ticketAuxData, ticketHash, type Ticket } from '../../../src/pm/ticket.ts';
 import type { OrchestratorChain } from './chainView.ts';
 
-export const MAX_WIN_PROB = (1n << 256n) - 1n;
 /** Params stay valid this many L1 blocks. */
 export const PARAMS_EXPIRATION_BLOCKS = 40n;
 export const MAX_SENDER_NONCES = 600;
-/** Redemption gas on Arbitrum, as go-livepeer assumes. */
-export const DEFAULT_REDEEM_GAS = 1_200_000n;
-const TX_COST_MULTIPLIER = 100n;
-const EV_MULTIPLIER = 100n;
-const AVG_GAS_PRICE = 3_000_000_000n;
-const MIN_DEPOSIT_PENDING_RATIO = 3n;
+/** Redemption gas assumed unless configured: Arbitrum's, as go-livepeer assumes. */
+export const DEFAULT_REDEEM_GAS = REDEEM_GAS_ARBITRUM;
 
 export type HostileTicketParams = 'huge-face-value' | 'zero-win-prob' | 'expired' | 'malformed';
 
@@ -43,16 +40,16 @@ export interface ReceivedTicket {
 }
 
 /** go-livepeer's refusal to issue params to a sender; the wire text is always "insufficient sender reserve". */
-export class InsufficientReserveError extends Error {
+export class InsufficientReserveError extends GatewayError {
   constructor(readonly detail: string) {
-    super('insufficient sender reserve');
+    super('insufficient sender reserve', { code: 'INSUFFICIENT_SENDER_RESERVE' });
   }
 }
 
 /** A ticket error that invalidates the whole payment (go-livepeer FatalReceiveErr). */
-export class FatalTicketError extends Error {}
+export class FatalTicketError extends GatewayError {}
 /** A ticket error that only refuses this ticket's credit. */
-export class TicketError extends Error {}
+export class TicketError extends GatewayError {}
 
 export interface ExpirationParams {
   creationRound: bigint;
@@ -71,12 +68,9 @@ export class Recipient {
     readonly cfg: RecipientConfig,
   ) {}
 
-  /** go-livepeer's winProb: EV × ceil((2^256 − 1) / faceValue), 2^256 − 1 when faceValue = EV. */
+  /** go-livepeer's winProb for this orchestrator's ticket EV. */
   winProb(faceValue: bigint): bigint {
-    if (faceValue === 0n) return 0n;
-    if (faceValue === this.cfg.ticketEV) return MAX_WIN_PROB;
-    const q = MAX_WIN_PROB / faceValue;
-    return MAX_WIN_PROB % faceValue !== 0n ? this.cfg.ticketEV * (q + 1n) : this.cfg.ticketEV * q;
+    return winProbFor(faceValue, this.cfg.ticketEV);
   }
 
   /** HMAC-SHA256(secret, minimal bytes of seed ‖ sender ‖ faceValue ‖ winProb ‖ expirationBlock ‖ price ‖ auxData). */
@@ -103,31 +97,25 @@ export class Recipient {
     return { creationRound: r.lastInitializedRound, creationRoundBlockHash: r.blockHash };
   }
 
-  /** docs/payments.md §8: what face value this sender's reserve share and pending redemptions allow. */
+  /** What face value this sender's reserve share and pending redemptions allow (docs/payments.md, max float). */
   async faceValue(sender: Address): Promise<bigint> {
     const redeemGas = this.cfg.redeemGas ?? DEFAULT_REDEEM_GAS;
     const ev = this.cfg.ticketEV;
-    const txCost = redeemGas * (await this.chain.gasPrice());
-    let faceValue = txCost * TX_COST_MULTIPLIER;
-    if (faceValue < ev) faceValue = ev * EV_MULTIPLIER;
-
-    const [info, claimed, poolSize] = await Promise.all([this.chain.senderInfo(sender), this.chain.claimedReserve(sender), this.chain.poolSize()]);
-    const reserveAlloc = reserveShare(info, poolSize, claimed);
-    const pendingAmount = this.pending.get(sender.toLowerCase()) ?? 0n;
-    const maxFloat = pendingAmount === 0n || info.deposit / pendingAmount >= MIN_DEPOSIT_PENDING_RATIO ? reserveAlloc : reserveAlloc - pendingAmount;
-    if (faceValue > maxFloat) faceValue = maxFloat;
-    if (this.cfg.maxFaceValue && this.cfg.maxFaceValue > 0n && faceValue > this.cfg.maxFaceValue) {
-      faceValue = this.cfg.maxFaceValue;
+    const [gasPrice, info, claimed, poolSize] = await Promise.all([
+      this.chain.gasPrice(),
+      this.chain.senderInfo(sender),
+      this.chain.claimedReserve(sender),
+      this.chain.poolSize(),
+    ]);
+    const float = maxFloat(reserveShare(info, poolSize, claimed), info.deposit, this.pending.get(sender.toLowerCase()) ?? 0n);
+    const offer = offerFaceValue({ ticketEV: ev, redeemGas, gasPrice, maxFloat: float, maxFaceValue: this.cfg.maxFaceValue ?? 0n });
+    if (offer.ok) return offer.faceValue;
+    if (offer.reason === 'below-ticket-ev') {
+      throw new InsufficientReserveError(`face value ${offer.faceValue} wei (reserve share ${float} wei) is below the ticket EV ${ev} wei`);
     }
-    if (faceValue < ev) {
-      throw new InsufficientReserveError(`face value ${faceValue} wei (reserve share ${maxFloat} wei) is below the ticket EV ${ev} wei`);
-    }
-    if (faceValue < txCost && faceValue < redeemGas * AVG_GAS_PRICE) {
-      throw new InsufficientReserveError(
-        `face value ${faceValue} wei is below a redemption's gas cost (${redeemGas} gas × ${txCost / redeemGas} wei); lower redeemGas or the chain's gas price`,
-      );
-    }
-    return faceValue;
+    throw new InsufficientReserveError(
+      `face value ${offer.faceValue} wei is below a redemption's gas cost (${redeemGas} gas × ${gasPrice} wei); lower redeemGas or the chain's gas price`,
+    );
   }
 
   /** Fresh params for `sender` at `price` (wei per pixel). Price 0 ⇒ face value and win probability 0. */

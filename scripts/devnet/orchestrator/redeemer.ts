@@ -1,7 +1,7 @@
 // Redeems winning tickets on the TicketBroker, one transaction at a time, logging each outcome.
 // A failed redemption is logged and kept in the stats; it never stops the orchestrator.
 import { BaseError, ContractFunctionRevertedError, type Hex } from 'viem';
-import type { Logger } from 'pino';
+import type { Logger } from '../../../src/lib/log.ts';
 import { roundsManagerAbi, ticketBrokerAbi } from '../../../src/eth/abi/index.ts';
 import { devnetWalletClient, type DevnetWalletClient } from '../chain.ts';
 import { ticketHash, toContractTicket } from '../../../src/pm/ticket.ts';

@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../../src/media/ffmpegBinaries.ts';
+import { BodyTooLargeError, readBody } from '../../../src/lib/body.ts';
+import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 import { codedPictures } from '../../../src/media/h264.ts';
 import { STREAM_TYPE, videoElementaryStream } from '../../../src/media/mpegts.ts';
@@ -14,7 +16,11 @@ export interface Rendition {
 }
 
 /** A transcoding failure; the message is what goes into TranscodeResult.error. */
-export class TranscodeError extends Error {}
+export class TranscodeError extends GatewayError {
+  constructor(message: string) {
+    super(message, { code: 'TRANSCODE_FAILED' });
+  }
+}
 
 export interface TranscodeOptions {
   timeoutMs?: number;
@@ -49,18 +55,27 @@ function outputArgs(p: VideoProfileMsg, fd: number): string[] {
   return args;
 }
 
-function collect(stream: Readable | null | undefined, limit: number): Promise<Buffer> {
+/** The first `limit` bytes of a child's diagnostic output; the rest is drained so the child never blocks. */
+function logHead(stream: Readable | null | undefined, limit: number): Promise<Buffer> {
   return new Promise((resolve) => {
     if (!stream) return resolve(Buffer.alloc(0));
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (c: Buffer) => {
+      if (size < limit) chunks.push(c.subarray(0, limit - size));
       size += c.length;
-      if (size <= limit) chunks.push(c);
     });
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', () => resolve(Buffer.concat(chunks)));
   });
+}
+
+/** A child's output we need whole, bounded; over `limit` it rejects and `onTooLarge` stops the child. */
+function readOutput(stream: Readable | null | undefined, limit: number, onTooLarge: () => void): Promise<Buffer> {
+  if (!stream) return Promise.resolve(Buffer.alloc(0));
+  const data = readBody(stream, limit);
+  data.catch(onTooLarge);
+  return data;
 }
 
 function lastLines(text: string): string {
@@ -78,6 +93,8 @@ function ffmpegError(stderr: string): TranscodeError {
 }
 
 const MAX_OUTPUT_BYTES = 300_000_000;
+const MAX_PROBE_OUTPUT_BYTES = 1_000_000;
+const MAX_STDERR_BYTES = 200_000;
 
 /** Counts video packets (= encoded frames) of a rendition with ffprobe, without decoding. */
 export function countFrames(data: Buffer, timeoutMs = 15_000): Promise<{ frames: number; width: number; height: number }> {
@@ -87,9 +104,12 @@ export function countFrames(data: Buffer, timeoutMs = 15_000): Promise<{ frames:
       ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets,width,height', '-of', 'json', 'pipe:0'],
       { stdio: ['pipe', 'pipe', 'pipe'], env: mediaToolEnv('ffprobe') },
     );
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const out = collect(child.stdout, 1_000_000);
-    const err = collect(child.stderr, 100_000);
+    const kill = (): void => {
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(kill, timeoutMs);
+    const out = readOutput(child.stdout, MAX_PROBE_OUTPUT_BYTES, kill);
+    const err = logHead(child.stderr, 100_000);
     child.stdin.on('error', () => {});
     child.stdin.end(data);
     child.once('error', (e) => {
@@ -98,7 +118,11 @@ export function countFrames(data: Buffer, timeoutMs = 15_000): Promise<{ frames:
     });
     child.once('close', async (code) => {
       clearTimeout(timer);
-      const text = (await out).toString('utf8');
+      const text = await out.then(
+        (b) => b.toString('utf8'),
+        () => undefined,
+      );
+      if (text === undefined) return reject(new TranscodeError('ffprobe printed more than expected'));
       if (code !== 0) return reject(new TranscodeError(`ffprobe failed: ${lastLines((await err).toString('utf8'))}`));
       try {
         const s = (JSON.parse(text) as { streams?: { nb_read_packets?: string; width?: number; height?: number }[] }).streams?.[0];
@@ -131,14 +155,14 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
   });
 
   const child = spawn(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), stdio: ['pipe', 'ignore', 'pipe', ...profiles.map(() => 'pipe' as const)] });
-  const outputs = profiles.map((_, i) => collect(child.stdio[3 + i] as Readable, MAX_OUTPUT_BYTES));
-  const stderr = collect(child.stderr, 200_000);
-  child.stdin!.on('error', () => {}); // ffmpeg may exit before reading everything
-  child.stdin!.end(input);
-
   const kill = (): void => {
     child.kill('SIGKILL');
   };
+  const outputs = profiles.map((_, i) => readOutput(child.stdio[3 + i] as Readable, MAX_OUTPUT_BYTES, kill));
+  const stderr = logHead(child.stderr, MAX_STDERR_BYTES);
+  child.stdin!.on('error', () => {}); // ffmpeg may exit before reading everything
+  child.stdin!.end(input);
+
   const timer = setTimeout(kill, opts.timeoutMs ?? 60_000);
   opts.signal?.addEventListener('abort', kill, { once: true });
   const code = await new Promise<number | null>((resolve) => {
@@ -148,9 +172,15 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', kill);
   if (opts.signal?.aborted) throw new TranscodeError('Unrecoverable state, restart process');
+  const read = await Promise.all(outputs).then(
+    (datas) => ({ datas }),
+    (err: unknown) => ({ err }),
+  );
+  if ('err' in read && read.err instanceof BodyTooLargeError) throw new TranscodeError(`a rendition is larger than ${MAX_OUTPUT_BYTES} bytes`);
   if (code !== 0) throw ffmpegError((await stderr).toString('utf8'));
+  if ('err' in read) throw new TranscodeError(`could not read a rendition: ${errorMessage(read.err)}`);
+  const { datas } = read;
 
-  const datas = await Promise.all(outputs);
   const renditions: Rendition[] = [];
   for (const [i, data] of datas.entries()) {
     const { frames, width, height } = bitstreamFrames(data) ?? (await countFrames(data));

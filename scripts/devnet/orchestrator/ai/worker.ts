@@ -11,13 +11,14 @@ import { imageSize } from 'image-size';
 import type { Logger } from 'pino';
 import type { Address } from 'viem';
 import { DEFAULT_NODE_CAPABILITIES } from '../../../../src/net/aiCapabilities.ts';
-import { capabilitiesCompatible, capabilityBitstring, capabilityIds } from '../../../../src/net/capabilities.ts';
+import { capabilitiesCompatible } from '../../../../src/net/capabilities.ts';
 import { probeBuffer } from '../../../../src/media/probe.ts';
 import { concatBytes, be32 } from '../../../../src/lib/bytes.ts';
 import { add, cmp, mul, rat, type Rat } from '../../../../src/lib/rat.ts';
 import { verifyPersonalSignature } from '../../../../src/pm/signer.ts';
 import { decodeMessage, type Capabilities, type Payment, type SegData } from '../../../../src/wire/lpRpc.ts';
 import type { AuthTokens } from '../authToken.ts';
+import type { CapabilityContribution } from '../capabilities.ts';
 import { type Accounts, PaymentError, paymentSender, type PaymentOutcome } from '../payments.ts';
 import { capabilityOf, type AiModelSpec, type AiWorkerOptions } from './config.ts';
 import { drawImage, llmTokens, makeVideo, speak } from './standIns.ts';
@@ -25,6 +26,8 @@ import { drawImage, llmTokens, makeVideo, speak } from './standIns.ts';
 /** What the worker needs from the orchestrator it is mounted on. */
 export interface AiHost {
   uri(): string;
+  /** everything the orchestrator advertises now (video and AI): jobs are checked against it */
+  capabilities(): Capabilities;
   onChain: boolean;
   ticketEV: bigint;
   tokens: AuthTokens;
@@ -47,8 +50,8 @@ export interface AiWorkerStats {
 
 export interface AiWorker {
   stats: AiWorkerStats;
-  /** adds the AI capabilities and models to the orchestrator's */
-  advertise(caps: Capabilities): void;
+  /** the AI capabilities and models the orchestrator advertises, read again on every GetOrchestrator */
+  contribution(): CapabilityContribution;
   /** the price a GetOrchestrator with these capabilities is quoted (undefined: not an AI request) */
   priceFor(request: Capabilities | undefined): Rat | undefined;
   /** handles an AI route; false when the path is not one */
@@ -162,7 +165,6 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
   }
   const stats: AiWorkerStats = { jobs: {}, refusals: {}, ticketsReceived: 0, unitsDebited: {} };
   const outputs = new Map<string, { data: Buffer; type: string; at: number }>();
-  let advertised: Capabilities | undefined;
 
   function perCapability(): Record<number, { models: Record<string, unknown> }> {
     const per: Record<number, { models: Record<string, unknown> }> = {};
@@ -173,19 +175,11 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
     return per;
   }
 
-  function advertise(caps: Capabilities): void {
-    const caps2 = new Set([...capabilityIds(caps.bitstring), ...DEFAULT_NODE_CAPABILITIES, ...[...served.values()].map((s) => s.cap)]);
-    caps.bitstring = capabilityBitstring(caps2);
-    caps.capacities = { ...(caps.capacities ?? {}) };
-    for (const id of caps2) caps.capacities[id] ??= 1;
-    for (const s of served.values()) caps.capacities[s.cap] = Math.max(caps.capacities[s.cap] ?? 0, s.spec.capacity ?? 4);
-    caps.constraints = { ...(caps.constraints ?? {}), PerCapability: perCapability() };
-    advertised = caps;
-  }
-
-  /** Live capacity in use goes into what GetOrchestrator reports. */
-  function refreshAdvertised(): void {
-    if (advertised) advertised.constraints = { ...(advertised.constraints ?? {}), PerCapability: perCapability() };
+  function contribution(): CapabilityContribution {
+    const ids = [...new Set([...DEFAULT_NODE_CAPABILITIES, ...[...served.values()].map((s) => s.cap)])];
+    const capacities: Record<number, number> = Object.fromEntries(ids.map((id) => [id, 1]));
+    for (const s of served.values()) capacities[s.cap] = Math.max(capacities[s.cap] ?? 0, s.spec.capacity ?? 4);
+    return { ids, capacities, perCapability: perCapability() };
   }
 
   // go-livepeer prices only capabilities that are keys of `capacities` and carry model constraints: the sum of those models' prices
@@ -237,7 +231,7 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
       const flat = concatBytes(seg.manifestId ?? new Uint8Array(0), be32(seg.seq ?? 0n), fixed32(seg.hash ?? EMPTY_HASH));
       if (!verifyPersonalSignature(sender, keccak256(flat), seg.sig ?? new Uint8Array(0))) throw new Refusal(403, 'ErrSegSig');
     }
-    if (!advertised || !capabilitiesCompatible(seg.capabilities ?? { bitstring: [] }, advertised)) throw new Refusal(403, 'incompatible capabilities');
+    if (!capabilitiesCompatible(seg.capabilities ?? { bitstring: [] }, host.capabilities())) throw new Refusal(403, 'incompatible capabilities');
     const token = seg.authToken;
     if (!token || !host.tokens.valid(token)) throw new Refusal(403, 'invalid auth token');
     if (host.tokens.expired(token)) throw new Refusal(403, 'expired auth token');
@@ -396,7 +390,6 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
       if (s.inUse >= (s.spec.capacity ?? 4)) throw new Refusal(503, 'insufficient capacity');
       s.inUse++;
       slot = s;
-      refreshAdvertised();
 
       let outcome: PaymentOutcome | undefined;
       try {
@@ -470,7 +463,6 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
     } finally {
       if (slot) {
         slot.inUse--;
-        refreshAdvertised();
       }
     }
   }
@@ -480,7 +472,7 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
 
   return {
     stats,
-    advertise,
+    contribution,
     priceFor,
     async handle(req, res, path) {
       const name = path.slice(1);

@@ -1,0 +1,113 @@
+// The fault switches: deliberate misbehaviour for testing how broadcasters cope. Each switch is one
+// method the request handlers call at the point where the fault bites; all of them off by default.
+import type { Http2ServerResponse } from 'node:http2';
+import { HttpError } from '../../../src/lib/errors.ts';
+import type { Logger } from '../../../src/lib/log.ts';
+import { privateKeySigner, type Signer } from '../../../src/pm/signer.ts';
+import type { HostileTicketParams } from './recipient.ts';
+
+export interface OrchestratorFaults {
+  /** Every nth segment gets a TranscodeResult error instead of renditions. */
+  failEvery?: number;
+  /** The error text of failEvery (default OrchestratorBusy, which broadcasters retry elsewhere). */
+  failError?: string;
+  /** Hold every /segment this long before answering. */
+  stallMs?: number;
+  /** Answer 400 to every payment. */
+  refusePayment?: boolean;
+  /** Quote this price instead of the configured one. */
+  priceOverride?: { pricePerUnit: bigint; pixelsPerUnit: bigint };
+  /** Hand out broken ticket params. */
+  hostileTicketParams?: HostileTicketParams;
+  /** Answer /segment with 200 and a body that is not a TranscodeResult. */
+  malformedResponse?: boolean;
+  /** Shut down after answering this many segments. */
+  dieAfter?: number;
+  /** Report (and bill) this many times the pixels actually encoded. */
+  overbillFactor?: number;
+  /** Sign the results with a key that is not the orchestrator's. */
+  forgeResultSignature?: boolean;
+}
+
+// A body that fails protobuf decoding on every parser: a length-delimited field whose length runs off the end.
+const GARBAGE_BODY = Buffer.from([0x1a, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02]);
+const FORGED_RESULT_KEY = `0x${'42'.repeat(32)}` as const;
+/** dieAfter waits this long for the broadcaster to fetch the last renditions. */
+const DIE_GRACE_MS = 4000;
+
+export class FaultSwitches {
+  private transcodes = 0;
+  private answered = 0;
+  // dieAfter: the rendition paths still to be served before shutting down
+  private dying: { pending: Set<string>; grace: NodeJS.Timeout } | undefined;
+  private died = false;
+
+  constructor(
+    readonly config: OrchestratorFaults,
+    private readonly log: Logger,
+    /** What dieAfter does once it fires. */
+    private readonly die: () => void,
+  ) {}
+
+  /** refusePayment: every payment is answered 400. */
+  checkPayment(): void {
+    if (this.config.refusePayment) throw new HttpError(400, 'payment refused by this orchestrator (fault injection)');
+  }
+
+  /** stallMs: hold the answer. */
+  async stall(): Promise<void> {
+    const ms = this.config.stallMs;
+    if (ms) await new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+
+  /** malformedResponse: the bytes to answer with instead of a TranscodeResult, if any. */
+  malformedBody(): Buffer | undefined {
+    return this.config.malformedResponse ? GARBAGE_BODY : undefined;
+  }
+
+  /** failEvery: counts a transcode and returns the error text when this one is to fail. */
+  nextTranscodeFailure(): string | undefined {
+    this.transcodes++;
+    const every = this.config.failEvery;
+    return every && this.transcodes % every === 0 ? (this.config.failError ?? 'OrchestratorBusy') : undefined;
+  }
+
+  /** overbillFactor: the pixels reported for a rendition. */
+  billedPixels(pixels: bigint): bigint {
+    return this.config.overbillFactor ? pixels * BigInt(this.config.overbillFactor) : pixels;
+  }
+
+  /** forgeResultSignature: who signs the results. */
+  resultSigner(own: Signer | undefined): Signer | undefined {
+    return this.config.forgeResultSignature ? privateKeySigner(FORGED_RESULT_KEY) : own;
+  }
+
+  /** dieAfter: a /segment was answered (any status); `renditionPaths` are what the broadcaster will fetch next. */
+  segmentAnswered(renditionPaths: readonly string[]): void {
+    this.answered++;
+    if (!this.config.dieAfter || this.answered !== this.config.dieAfter) return;
+    const grace = setTimeout(() => this.dieNow(), DIE_GRACE_MS);
+    grace.unref();
+    this.dying = { pending: new Set(renditionPaths), grace };
+    if (this.dying.pending.size === 0) this.dieNow();
+  }
+
+  /** dieAfter: a rendition was requested; once the last one is sent, die. */
+  renditionServed(path: string, res: Http2ServerResponse): void {
+    if (this.dying?.pending.delete(path) && this.dying.pending.size === 0) res.once('finish', () => this.dieNow());
+  }
+
+  /** The switches that are on, for the ready log line. */
+  describe(): Record<string, unknown> | undefined {
+    if (Object.keys(this.config).length === 0) return undefined;
+    return JSON.parse(JSON.stringify(this.config, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  }
+
+  private dieNow(): void {
+    if (!this.dying || this.died) return;
+    this.died = true;
+    clearTimeout(this.dying.grace);
+    this.log.warn({ event: 'die', after: this.answered }, 'shutting down after the configured number of segments (fault injection)');
+    setImmediate(this.die);
+  }
+}

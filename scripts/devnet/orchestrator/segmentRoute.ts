@@ -1,0 +1,107 @@
+// POST /segment: check the credentials, take the payment, read the segment, transcode it in its
+// session and answer with a TranscodeResult (renditions or an error) and fresh OrchestratorInfo.
+// Refusals come before the 200, as plain text with go-livepeer's status codes.
+import { errorMessage, HttpError } from '../../../src/lib/errors.ts';
+import { ratToDecimal } from '../../../src/lib/rat.ts';
+import { encodeMessage, type OrchestratorInfo, type TranscodeResult } from '../../../src/wire/lpRpc.ts';
+import type { OrchestratorContext } from './context.ts';
+import { orchestratorInfo } from './orchestratorInfo.ts';
+import type { LogFields } from './paymentDesk.ts';
+import { sendPlainText, type RouteRequest, type RouteResponse, type Route } from './router.ts';
+import { readSegment } from './segmentBody.ts';
+import { checkSegmentCredentials, type SegmentCredentials } from './segmentCredentials.ts';
+import { publishRenditions, signRenditions } from './transcodeResult.ts';
+import { TranscodeError } from './transcode.ts';
+
+export function segmentRoute(ctx: OrchestratorContext): Route {
+  return { methods: ['POST'], path: '/segment', handle: (req, res) => handleSegment(ctx, req, res) };
+}
+
+async function handleSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse): Promise<void> {
+  const started = Date.now();
+  const entry: LogFields = { event: 'segment' };
+  let renditionPaths: string[] = [];
+  try {
+    renditionPaths = await serveSegment(ctx, req, res, entry);
+  } catch (err) {
+    const refusal = err instanceof HttpError ? err : new HttpError(500, 'Internal Server Error');
+    if (!(err instanceof HttpError)) ctx.log.error({ err: errorMessage(err) }, 'unexpected /segment failure');
+    Object.assign(entry, { status: refusal.status, error: refusal.message });
+    req.resume();
+    sendPlainText(res, refusal.status, refusal.message);
+  } finally {
+    entry.ms = Date.now() - started;
+    ctx.log.info(entry, 'segment');
+    ctx.faults.segmentAnswered(renditionPaths);
+  }
+}
+
+/** The accepted path; returns the rendition paths the broadcaster will fetch. */
+async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse, entry: LogFields): Promise<string[]> {
+  const job = checkSegmentCredentials(ctx, req);
+  const { payment, seg, sender, sessionId } = job;
+  Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
+  const info = await infoForResult(ctx, job);
+  await ctx.payments.accept(payment, sessionId, entry);
+  ctx.payments.requireBalance(sender, sessionId, payment.expectedPrice);
+  const body = await readSegment(req, seg.hash, ctx.log);
+
+  await ctx.faults.stall();
+  if (res.destroyed) return [];
+  // Upload accepted: headers go out now, the result follows in the body.
+  res.writeHead(200, { 'content-type': 'application/octet-stream' });
+  // HTTP/2 sends headers on writeHead; an HTTP/1.1 response needs an explicit flush.
+  (res as unknown as { flushHeaders?: () => void }).flushHeaders?.();
+
+  const garbage = ctx.faults.malformedBody();
+  if (garbage) {
+    res.end(garbage);
+    entry.status = 'malformed-response';
+    return [];
+  }
+  const { result, paths } = await transcodeForResult(ctx, job, body, info, entry);
+  if (!res.destroyed) res.end(Buffer.from(encodeMessage('TranscodeResult', result)));
+  return paths;
+}
+
+async function infoForResult(ctx: OrchestratorContext, job: SegmentCredentials): Promise<OrchestratorInfo> {
+  try {
+    return await orchestratorInfo(ctx, job.sender, job.authToken, job.sessionId);
+  } catch (err) {
+    ctx.log.error({ err: errorMessage(err) }, 'could not build orchestrator info');
+    throw new HttpError(500, 'Internal Server Error', { cause: err });
+  }
+}
+
+/** Transcodes in the job's session; a failure becomes TranscodeResult.error, never a refusal. */
+async function transcodeForResult(
+  ctx: OrchestratorContext,
+  job: SegmentCredentials,
+  body: Buffer,
+  info: OrchestratorInfo,
+  entry: LogFields,
+): Promise<{ result: TranscodeResult; paths: string[] }> {
+  const { seg, sessionId, profiles, sender } = job;
+  const session = ctx.sessions.touch(sessionId);
+  const result: TranscodeResult = { seq: seg.seq ?? 0n, info };
+  let paths: string[] = [];
+  try {
+    const failure = ctx.faults.nextTranscodeFailure();
+    if (failure) throw new TranscodeError(failure);
+    const t0 = Date.now();
+    const renditions = await ctx.sessions.run(session, () => ctx.transcode(body, profiles, seg.duration ?? 0));
+    entry.transcodeMs = Date.now() - t0;
+    const published = publishRenditions(ctx, sessionId, seg.seq ?? 0n, profiles, renditions);
+    paths = published.paths;
+    result.data = { segments: published.segments, sig: signRenditions(ctx, renditions) };
+    const fee = ctx.payments.charge(sender, sessionId, job.payment.expectedPrice, published.pixels);
+    if (fee) entry.fee = ratToDecimal(fee, 0);
+    Object.assign(entry, { pixels: String(published.pixels), status: 'ok' });
+  } catch (err) {
+    result.error = err instanceof TranscodeError ? err.message : `transcode failed: ${errorMessage(err)}`;
+    Object.assign(entry, { status: 'transcode-error', error: result.error });
+    ctx.stats.segmentErrors++;
+  }
+  ctx.stats.segments++;
+  return { result, paths };
+}

@@ -1,0 +1,187 @@
+// Every use of node-media-server 4 is in this file. We take two of its parts, split the way it splits
+// them itself: the RTMP protocol state machine (handshake, chunk streams, AMF commands; bytes in, bytes
+// out, no socket) and the per-stream fan-out that copies a publisher's packets to its players with the
+// codec headers and GOP cache a late player needs. Its server, sessions, global context and store are not
+// used (rtmp.ts says why). They are deep imports into its src/, typed in nms.d.ts.
+import AVPacket from 'node-media-server/src/core/avpacket.js';
+import nmsLogger from 'node-media-server/src/core/logger.js';
+import Rtmp from 'node-media-server/src/protocol/rtmp.js';
+import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { RtmpStreamMetadata } from './streamRegistry.ts';
+
+/** One audio, video or data message of a stream. */
+export type MediaPacket = AVPacket;
+
+/** A peer whose bytes make no sense as RTMP. */
+export class RtmpProtocolError extends GatewayError {}
+
+// A peer that opens more chunk streams than this is not a real encoder.
+const MAX_CHUNK_STREAMS = 64;
+
+// node-media-server logs through one process-wide logger to stdout; its lines go to ours instead.
+let nmsLogSink: Logger | undefined;
+nmsLogger.log = (message: string, level?: string) => {
+  if (!nmsLogSink) return;
+  if (level === 'error' || level === 'warn') nmsLogSink.debug({ nms: level }, message);
+  else nmsLogSink.trace({ nms: level }, message);
+};
+
+/** Sends node-media-server's own log lines to `log` (debug and trace levels). */
+export function routeNmsLogs(log: Logger): void {
+  nmsLogSink = log;
+}
+
+/** Codec headers and metadata: what a player needs before the first frame. */
+export function isStreamHeader(packet: MediaPacket): boolean {
+  return packet.flags === 0 || packet.flags === 2 || packet.flags === 5;
+}
+
+/** Which header a header packet is (audio, video, metadata): a later one replaces an earlier one. */
+export function headerKind(packet: MediaPacket): number {
+  return packet.flags;
+}
+
+/** A packet that outlives the parser's buffer, which it reuses. */
+export function copyPacket(packet: MediaPacket): MediaPacket {
+  return Object.assign(new AVPacket(), packet, { data: Buffer.from(packet.data.subarray(0, packet.size)) });
+}
+
+export interface RtmpProtocolEvents {
+  /** Bytes for the peer. */
+  output(bytes: Buffer): void;
+  /** A `publish` command; the stream name keeps its query. Answer with acceptPublish() or refuse(). */
+  publish(rawStreamName: string): void;
+  /** A `play` command. Answer with acceptPlay() or refuse(). */
+  play(rawStreamName: string): void;
+  /** The publisher's `deleteStream`. */
+  unpublish(): void;
+  packet(packet: MediaPacket): void;
+}
+
+/** One connection's RTMP protocol state. node-media-server answers publish and play at once; here the answer waits for our decision. */
+export class RtmpProtocol {
+  readonly #rtmp = new Rtmp();
+
+  constructor(events: RtmpProtocolEvents) {
+    const rtmp = this.#rtmp;
+    rtmp.onOutputCallback = (bytes) => events.output(bytes);
+    rtmp.onConnectCallback = () => {};
+    rtmp.onPushCallback = () => {};
+    rtmp.onPlayCallback = () => {};
+    rtmp.onPacketCallback = (packet) => events.packet(packet);
+    rtmp.respondPublish = () => {};
+    rtmp.respondPlay = () => {};
+    const onPublish = rtmp.onPublish.bind(rtmp);
+    rtmp.onPublish = (msg) => {
+      onPublish(msg);
+      events.publish(typeof msg.streamName === 'string' ? msg.streamName : '');
+    };
+    const onPlay = rtmp.onPlay.bind(rtmp);
+    rtmp.onPlay = (msg) => {
+      onPlay(msg);
+      events.play(typeof msg.streamName === 'string' ? msg.streamName : '');
+    };
+    rtmp.onDeleteStream = () => events.unpublish();
+  }
+
+  /** Feeds the peer's bytes. Throws RtmpProtocolError on anything malformed (node-media-server itself may throw too). */
+  feed(bytes: Buffer): void {
+    const err = this.#rtmp.parserData(bytes);
+    if (err !== null) throw new RtmpProtocolError(err);
+    if (!(this.#rtmp.inChunkSize >= 1) || this.#rtmp.inPackets.size > MAX_CHUNK_STREAMS) {
+      throw new RtmpProtocolError('malformed RTMP chunk stream');
+    }
+  }
+
+  /** tcUrl and app of the connect command ('' when absent or not text). */
+  connectInfo(): { tcUrl: string; app: string } {
+    const obj = this.#rtmp.connectCmdObj;
+    return { tcUrl: typeof obj?.tcUrl === 'string' ? obj.tcUrl : '', app: typeof obj?.app === 'string' ? obj.app : '' };
+  }
+
+  /** "NetStream.Publish.Start": the publisher may send media now. */
+  acceptPublish(): void {
+    Rtmp.prototype.respondPublish.call(this.#rtmp);
+  }
+
+  acceptPlay(): void {
+    Rtmp.prototype.respondPlay.call(this.#rtmp);
+  }
+
+  /** An error status on the current stream (the publisher's tools print the description). */
+  refuse(code: string, description: string): void {
+    this.#rtmp.sendStatusMessage(this.#rtmp.streamId, 'error', code, description);
+  }
+}
+
+/** A connection as the fan-out sees it. */
+export interface FanoutPeer {
+  /** `address:port`, for logs */
+  readonly ip: string;
+  send(bytes: Buffer): void;
+  close(): void;
+}
+
+/** The fields node-media-server's fan-out reads and writes on a session (publisher or player). */
+function fanoutSession(peer: FanoutPeer, streamPath: string) {
+  return {
+    id: randomUUID(),
+    ip: peer.ip,
+    protocol: 'rtmp',
+    streamPath,
+    streamQuery: {} as Record<string, unknown>,
+    playCount: 0,
+    endTime: 0,
+    videoWidth: 0,
+    videoHeight: 0,
+    videoFramerate: 0,
+    videoCodec: 0,
+    audioCodec: 0,
+    sendBuffer: (bytes: Buffer) => peer.send(bytes),
+    close: () => peer.close(),
+  };
+}
+
+/** A player of a fan-out; leave() when its connection closes. */
+export interface FanoutPlayer {
+  leave(): void;
+}
+
+/** One published stream copied to its players. */
+export class StreamFanout {
+  readonly #broadcast: BroadcastServer;
+  readonly #publisher: ReturnType<typeof fanoutSession>;
+
+  constructor(streamPath: string, publisher: FanoutPeer) {
+    this.#broadcast = new BroadcastServer(streamPath);
+    this.#publisher = fanoutSession(publisher, streamPath);
+    const err = this.#broadcast.postPublish(this.#publisher);
+    if (err !== null) throw new GatewayError(`cannot publish ${streamPath}: ${err}`);
+  }
+
+  /** What the publisher announced in onMetaData (the fan-out reads it into the publisher's session). */
+  metadata(): RtmpStreamMetadata {
+    const p = this.#publisher;
+    return { width: p.videoWidth || 0, height: p.videoHeight || 0, fps: p.videoFramerate || 0 };
+  }
+
+  send(packet: MediaPacket): void {
+    this.#broadcast.broadcastMessage(packet);
+  }
+
+  /** Adds a player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
+  addPlayer(peer: FanoutPeer): FanoutPlayer {
+    const session = fanoutSession(peer, this.#broadcast.streamPath);
+    const err = this.#broadcast.postPlay(session);
+    if (err !== null) throw new GatewayError(err);
+    return { leave: () => this.#broadcast.donePlay(session) };
+  }
+
+  /** Closes every player, so each reads to the end (the segmenter finishes its last segment). */
+  closePlayers(): void {
+    for (const player of [...this.#broadcast.subscribers.values()]) player.close();
+  }
+}

@@ -1,0 +1,61 @@
+// What /status shows: the node, each live stream with its runner's counters, the orchestrators its pool
+// judged, and the ledger of what was sent and paid.
+import type { Address } from 'viem';
+import type { AiFace } from '../ai/face.ts';
+import type { Ledger } from '../store/ledger.ts';
+import type { ChainServices } from './chain.ts';
+import type { LiveStream } from './streams.ts';
+
+export const GATEWAY_VERSION = '0.1.0';
+
+export interface GatewayStatus {
+  Version: string;
+  Network: string;
+  EthAddress?: Address;
+  Manifests: string[];
+  Streams: Record<string, unknown>;
+  OrchestratorPool: string[];
+  OrchestratorPoolInfos: unknown[];
+  Ledger: { streams: unknown; orchestrators: unknown; ai?: unknown; aiOrchestrators?: unknown };
+  /** per AI pipeline and model: the candidates and whether each is used, and why not */
+  AI?: unknown;
+  Chain?: unknown;
+}
+
+export async function gatewayStatus(
+  network: string,
+  streams: readonly LiveStream[],
+  ledger: Ledger,
+  chain: ChainServices | undefined,
+  ai?: AiFace,
+): Promise<GatewayStatus> {
+  const poolInfos = streams.flatMap((s) => s.pool.status().map((st) => ({ ...st, manifestId: s.manifestId })));
+  const ctx = (s: LiveStream) => s.source.context;
+  return {
+    Version: GATEWAY_VERSION,
+    Network: network,
+    ...(chain ? { EthAddress: chain.address } : {}),
+    Manifests: streams.map((s) => s.manifestId),
+    Streams: Object.fromEntries(
+      streams.map((s) => [
+        s.manifestId,
+        {
+          ingest: s.ingest,
+          externalIds: { streamId: ctx(s).externalStreamId, sessionId: ctx(s).sessionId },
+          ...s.runner.stats,
+          recent: s.runner.outcomes.slice(-10),
+        },
+      ]),
+    ),
+    OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
+    OrchestratorPoolInfos: poolInfos,
+    Ledger: {
+      streams: await ledger.entries('stream'),
+      orchestrators: await ledger.entries('orch'),
+      ai: await ledger.aiEntries('ai'),
+      aiOrchestrators: await ledger.aiEntries('aiorch'),
+    },
+    ...(ai ? { AI: ai.status() } : {}),
+    ...(chain ? { Chain: chain.status() } : {}),
+  };
+}

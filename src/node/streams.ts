@@ -1,0 +1,193 @@
+// The node's side of a stream's life. Which publishes are taken (auth webhook, push header, profiles) and
+// what an accepted one gets: an orchestrator pool and a stream runner. What ending one does: the segmenter
+// stops, the last segments finish, orchestrator sessions end. The event feed hears of each step, and
+// shutdown waits for streams that are still ending. The ingest side (live map, duplicates, limits, idle
+// push streams) is the stream registry's; its start and end hooks call open() and finish().
+import { authorizeStream } from '../ingest/auth.ts';
+import type { IngestKind, IngestStream, PublishDecision, PublishRequest } from '../ingest/streamRegistry.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Segmenter } from '../media/segmenter.ts';
+import type { VideoProfile } from '../media/profiles.ts';
+import { streamCapabilities } from '../net/capabilities.ts';
+import type { SessionPool } from '../discovery/sessionPool.ts';
+import type { HlsStore } from '../server/hls.ts';
+import type { GatewayMetrics } from '../server/metrics.ts';
+import type { Ledger } from '../store/ledger.ts';
+import type { Capabilities } from '../wire/lpRpc.ts';
+import type { GatewayEventBus } from './events.ts';
+import type { StreamOrchestrators } from './orchestrators.ts';
+import { StreamRunner } from './stream.ts';
+
+/** What the node attaches to an accepted publish. */
+export interface StreamContext {
+  profiles: VideoProfile[];
+  /** the auth webhook's streamID / sessionID (empty when not given) */
+  externalStreamId: string;
+  sessionId: string;
+  /** HTTP push (VOD): segment timeouts are stretched by this when > 1 */
+  timeoutMultiplier: number;
+}
+
+export interface LiveStream {
+  readonly manifestId: string;
+  readonly ingest: IngestKind;
+  readonly source: IngestStream<StreamContext>;
+  readonly runner: StreamRunner;
+  readonly pool: SessionPool;
+  /** RTMP: the segmenter cutting the stream (the pump sets it) */
+  segmenter?: Segmenter;
+  /** end without waiting for queued segments (payments failed) */
+  abort: boolean;
+  /** stream.error was reported */
+  failed: boolean;
+}
+
+export interface StreamLifecycleDeps {
+  /** -authWebhookUrl */
+  authWebhookUrl?: string;
+  /** -orchMinLivepeerVersion */
+  minOrchestratorVersion?: string;
+  maxAttempts: number;
+  /** -transcodingOptions as it is now (it can change at run time) */
+  defaultProfiles(): readonly VideoProfile[];
+  /** false when no orchestrator source is configured: no discovery at stream start */
+  hasCandidates: boolean;
+  orchestrators(manifestId: string, capabilities: Capabilities): StreamOrchestrators;
+  /** Ends the ingest side (the registry); its end hook then calls finish(). */
+  endIngest(stream: IngestStream<StreamContext>, reason: string): void;
+  hls: HlsStore;
+  ledger: Ledger;
+  metrics: GatewayMetrics;
+  events: GatewayEventBus;
+  log: Logger;
+}
+
+export class StreamLifecycle {
+  readonly #live = new Map<string, LiveStream>();
+  /** Streams whose end is under way (segments still finishing); shutdown waits for them. */
+  readonly #ending = new Set<{ live: LiveStream; done: Promise<void> }>();
+
+  constructor(private readonly deps: StreamLifecycleDeps) {}
+
+  /** The registry's authorize hook: the auth webhook and push header decide the name and profiles. */
+  async authorize(req: PublishRequest): Promise<PublishDecision<StreamContext>> {
+    const res = await authorizeStream({
+      ...(this.deps.authWebhookUrl ? { webhookUrl: this.deps.authWebhookUrl } : {}),
+      incomingUrl: req.url,
+      defaultProfiles: this.deps.defaultProfiles(),
+      ...(req.transcodeConfiguration !== undefined ? { transcodeConfiguration: req.transcodeConfiguration } : {}),
+      ...(req.format ? { format: req.format } : {}),
+    });
+    if (!res.accepted) return { accept: false, status: res.status, reason: res.reason };
+    const context: StreamContext = {
+      profiles: res.profiles,
+      externalStreamId: res.externalStreamId,
+      sessionId: res.sessionId,
+      // go-livepeer applies it to HTTP push only (VOD); a live RTMP stream keeps the live budgets.
+      timeoutMultiplier: req.ingest === 'push' ? res.timeoutMultiplier : 0,
+    };
+    return { accept: true, manifestId: res.manifestId, streamKey: res.streamKey, context };
+  }
+
+  /** The registry's start hook: the stream gets its orchestrator pool and runner. */
+  open(source: IngestStream<StreamContext>): LiveStream {
+    const { manifestId, ingest, context } = source;
+    const { deps } = this;
+    const capabilities = streamCapabilities({
+      profiles: context.profiles,
+      segmentSlicing: ingest === 'push',
+      ...(deps.minOrchestratorVersion ? { minVersion: deps.minOrchestratorVersion } : {}),
+    });
+    const { pool, transcode } = deps.orchestrators(manifestId, capabilities);
+    const runner = new StreamRunner(
+      { hls: deps.hls, ledger: deps.ledger, metrics: deps.metrics, events: deps.events, log: deps.log, transcode, maxAttempts: deps.maxAttempts },
+      {
+        manifestId,
+        profiles: context.profiles,
+        capabilities,
+        pool,
+        ...(context.timeoutMultiplier > 1 ? { timeoutMultiplier: context.timeoutMultiplier } : {}),
+        onFatal: (reason) => this.fail(live, `payment failure: ${reason}`, { abort: true }),
+      },
+    );
+    const live: LiveStream = { manifestId, ingest, source, runner, pool, abort: false, failed: false };
+    this.#live.set(manifestId, live);
+    deps.metrics.streamCreated.inc();
+    deps.metrics.currentSessions.set(this.#live.size);
+    const profiles = context.profiles.map((p) => p.name);
+    deps.log.info({ manifestId, ingest, profiles }, `Video Created With ManifestID: ${manifestId}`);
+    deps.events.emit('stream.started', {
+      manifestId,
+      ingest,
+      profiles,
+      ...(context.externalStreamId ? { externalStreamId: context.externalStreamId } : {}),
+      ...(context.sessionId ? { sessionId: context.sessionId } : {}),
+    });
+    if (deps.hasCandidates && context.profiles.length > 0) void pool.refresh();
+    return live;
+  }
+
+  get(manifestId: string): LiveStream | undefined {
+    return this.#live.get(manifestId);
+  }
+
+  /** The live stream of this very ingest stream (not a later one under the same name). */
+  of(source: IngestStream<StreamContext>): LiveStream | undefined {
+    const live = this.#live.get(source.manifestId);
+    return live?.source === source ? live : undefined;
+  }
+
+  /** Live streams, then those still ending. */
+  find(manifestId: string): LiveStream | undefined {
+    return this.#live.get(manifestId) ?? [...this.#ending].reverse().find((e) => e.live.manifestId === manifestId)?.live;
+  }
+
+  all(): LiveStream[] {
+    return [...this.#live.values()];
+  }
+
+  /** Ends a stream (ingest side first, then finish() through the registry's end hook). */
+  end(live: LiveStream, reason: string): void {
+    this.deps.endIngest(live.source, reason);
+  }
+
+  /** Ends a stream for an error, which the event feed reports once. */
+  fail(live: LiveStream, error: string, opts: { abort?: boolean } = {}): void {
+    if (this.#live.get(live.manifestId) !== live || live.failed) return;
+    live.failed = true;
+    if (opts.abort) live.abort = true;
+    this.deps.events.emit('stream.error', { manifestId: live.manifestId, error });
+    this.end(live, error);
+  }
+
+  /** The registry's end hook. Resolves once the stream's last segment is recorded. */
+  finish(source: IngestStream<StreamContext>, reason: string): Promise<void> {
+    const live = this.#live.get(source.manifestId);
+    if (!live || live.source !== source) return Promise.resolve();
+    this.#live.delete(source.manifestId);
+    const entry = { live, done: this.#wind(live, reason) };
+    this.#ending.add(entry);
+    void entry.done.finally(() => this.#ending.delete(entry));
+    return entry.done;
+  }
+
+  async #wind(live: LiveStream, reason: string): Promise<void> {
+    const { metrics, log, events } = this.deps;
+    metrics.currentSessions.set(this.#live.size);
+    metrics.streamEnded.inc();
+    if (live.abort) live.runner.abort();
+    try {
+      await live.segmenter?.stop();
+      await live.runner.end();
+    } catch (err) {
+      log.error({ err, manifestId: live.manifestId }, 'stream did not finish cleanly');
+    }
+    log.info({ manifestId: live.manifestId, reason }, 'stream finished');
+    events.emit('stream.ended', { manifestId: live.manifestId, reason });
+  }
+
+  /** Resolves once every stream that is ending has finished. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#ending].map((e) => e.done));
+  }
+}
