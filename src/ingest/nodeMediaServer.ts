@@ -126,11 +126,11 @@ export interface FanoutPeer {
 }
 
 /** The fields node-media-server's fan-out reads and writes on a session (publisher or player). */
-function fanoutSession(peer: FanoutPeer, streamPath: string) {
+function fanoutSession(peer: FanoutPeer, streamPath: string, protocol: 'rtmp' | 'flv' = 'rtmp') {
   return {
     id: randomUUID(),
     ip: peer.ip,
-    protocol: 'rtmp',
+    protocol,
     streamPath,
     streamQuery: {} as Record<string, unknown>,
     playCount: 0,
@@ -172,9 +172,12 @@ export class StreamFanout {
     this.#broadcast.broadcastMessage(packet);
   }
 
-  /** Adds a player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
-  addPlayer(peer: FanoutPeer): FanoutPlayer {
-    const session = fanoutSession(peer, this.#broadcast.streamPath);
+  /**
+   * Adds a player: it gets the headers and the current GOP at once, then every packet, as RTMP messages
+   * or (`flv`) as an FLV file: header, then one tag per packet. Throws when refused.
+   */
+  addPlayer(peer: FanoutPeer, format: 'rtmp' | 'flv' = 'rtmp'): FanoutPlayer {
+    const session = fanoutSession(peer, this.#broadcast.streamPath, format);
     const err = this.#broadcast.postPlay(session);
     if (err !== null) throw new GatewayError(err);
     return { leave: () => this.#broadcast.donePlay(session) };

@@ -27,6 +27,8 @@ export interface SegmentJob {
   clip?: { fromMs: number; toMs: number };
   /** The stream's TimeoutMultiplier: the segment's upload and request budgets are stretched when > 1. */
   timeoutMultiplier?: number;
+  /** Told just before the upload starts (the gateway's per-segment overhead ends there). */
+  onUploadStart?: () => void;
 }
 
 /** Tickets that left this process for one attempt (whatever the orchestrator answered). */
@@ -115,6 +117,7 @@ export async function transcodeSegment(
     reported = true;
     paid({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue });
   };
+  job.onUploadStart?.();
   try {
     const result = await submitSegment({
       transcoderUri: session.transcoder,
