@@ -114,7 +114,7 @@ export class RtmpConnection<C> {
       rtmp: {
         playbackUrl: `${this.face.playbackBase()}/stream/${encodeURIComponent(manifestId)}/${key}`,
         metadata: () => fanout.metadata(),
-        playFlv: (sink) => fanout.addPlayer({ ip: 'in-process', send: (bytes) => sink.send(bytes), close: () => sink.close() }, 'flv'),
+        playFlv: (sink) => fanout.addFlvSink(sink),
       },
       close: () => this.#stopPublishing(manifestId),
     };

@@ -12,11 +12,20 @@ import type { LiveStream, StreamLifecycle } from './streams.ts';
 /** FLV bytes the segmenter has not taken yet; past this it is not keeping up and the stream fails. */
 const MAX_PENDING_FLV_BYTES = 64 << 20;
 
-/** The stream's FLV piped to the segmenter; undefined when the ingest only offers RTMP playback. */
+/**
+ * The stream's FLV piped to the segmenter; undefined when the ingest only offers RTMP playback. Tags of
+ * one tick go to ffmpeg in one write (a publisher's TCP read holds several packets).
+ */
 function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThrough; leave(): void } | undefined {
   if (!source.playFlv) return undefined;
   const input = new PassThrough();
+  let pending: Buffer[] = [];
   let overflowed = false;
+  const flush = (): void => {
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = [];
+    if (!input.writableEnded) input.write(chunk);
+  };
   const player = source.playFlv({
     send: (bytes) => {
       if (input.writableEnded || overflowed) return;
@@ -25,9 +34,12 @@ function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThro
         onOverflow();
         return;
       }
-      input.write(bytes);
+      if (pending.push(bytes) === 1) setImmediate(flush);
     },
-    close: () => input.end(),
+    close: () => {
+      if (pending.length > 0) flush();
+      input.end();
+    },
   });
   return { input, leave: () => player.leave() };
 }
