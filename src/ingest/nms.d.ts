@@ -98,12 +98,12 @@ declare module 'node-media-server/src/server/broadcast_server.js' {
 declare module 'node-media-server/src/protocol/flv.js' {
   import type AVPacket from 'node-media-server/src/core/avpacket.js';
 
-  class Flv {
+  const Flv: {
     /** The 13-byte FLV file header (with PreviousTagSize0). */
-    static createHeader(hasAudio: boolean, hasVideo: boolean): Buffer;
+    createHeader(hasAudio: boolean, hasVideo: boolean): Buffer;
     /** One FLV tag with its PreviousTagSize. */
-    static createMessage(packet: AVPacket): Buffer;
-  }
+    createMessage(packet: AVPacket): Buffer;
+  };
   export = Flv;
 }
 
