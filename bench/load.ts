@@ -4,16 +4,27 @@
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+import {
+  counter,
+  exited,
+  freePort,
+  pinned,
+  pinSelfToCore1,
+  preEncodedInput,
+  publish,
+  root,
+  sleep,
+  startGatewayProcess,
+  treeStats,
+  twoCores,
+} from './harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,94 +43,7 @@ if (!Number.isInteger(N) || N < 1 || !(SECONDS >= 10)) throw new Error('--stream
 const PROBES = Math.min(N, Number(args['probe-streams']));
 const SEGMENT_S = 2;
 const RENDITION = 'P360p30fps16x9';
-const root = fileURLToPath(new URL('..', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CLK_TCK = 100; // Linux USER_HZ
-const PAGE_KB = 4;
-
-// ---- pinning ---------------------------------------------------------------------------------------
-const twoCores = cpus().length >= 2 && existsSync('/usr/bin/taskset');
-if (twoCores) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' }); // children inherit core 1
-const pinned = (cmd: string, cmdArgs: string[]): [string, string[]] => (twoCores ? ['taskset', ['-c', '0', cmd, ...cmdArgs]] : [cmd, cmdArgs]);
-
-// ---- /proc accounting of a process tree ------------------------------------------------------------
-interface ProcRow {
-  pid: number;
-  ppid: number;
-  cpuTicks: number;
-  childTicks: number;
-  rssKb: number;
-}
-function readProc(pid: number): ProcRow | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(f[21]) * PAGE_KB };
-  } catch {
-    return undefined; // gone
-  }
-}
-/** CPU seconds (the processes, their live descendants and reaped children) and RSS of the trees rooted at `roots`. */
-function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number } {
-  const rows = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => readProc(Number(d)))
-    .filter((r): r is ProcRow => r !== undefined);
-  const children = new Map<number, ProcRow[]>();
-  for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
-  let ticks = 0;
-  let rssKb = 0;
-  const visit = (r: ProcRow) => {
-    ticks += r.cpuTicks + r.childTicks;
-    rssKb += r.rssKb;
-    for (const c of children.get(r.pid) ?? []) visit(c);
-  };
-  for (const pid of roots) {
-    const r = rows.find((x) => x.pid === pid);
-    if (r) visit(r);
-  }
-  return { cpuS: ticks / CLK_TCK, rssKb };
-}
-
-// ---- inputs ----------------------------------------------------------------------------------------
-/** 10 s of 1280×720 30 fps H.264 at 3 Mbit/s with AAC, a keyframe every 2 s: looped by every publisher. */
-async function preEncodedInput(): Promise<string> {
-  const file = join(tmpdir(), 'lpbench-load-720p30-3M-10s.flv');
-  if (existsSync(file)) return file;
-  const tmp = `${file}.${process.pid}.tmp`;
-  await run(ffmpegPath(), [
-    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440'],
-    ...['-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3M', '-maxrate', '3M', '-bufsize', '6M', '-g', '60', '-keyint_min', '60'],
-    ...['-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', tmp],
-  ]);
-  execFileSync('mv', [tmp, file]);
-  return file;
-}
-function run(cmd: string, cmdArgs: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
-    p.once('error', reject);
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
-  });
-}
-function publish(input: string, url: string, seconds: number): ChildProcess {
-  return spawn(
-    ffmpegPath(),
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input, '-t', String(seconds), '-c', 'copy', '-f', 'flv', url],
-    { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-}
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+pinSelfToCore1(); // this process, the chain, the orchestrators and the publishers; the gateway or the bare ffmpegs get core 0
 
 // ---- statistics ------------------------------------------------------------------------------------
 const pct = (xs: number[], q: number) => {
@@ -177,40 +101,10 @@ function histogramQuantiles(text: string, name: string): { p50: number; p99: num
   const q = (x: number) => (buckets.find((b) => b.n >= x * total)?.le ?? Number.NaN) * 1000;
   return { p50: q(0.5), p99: q(0.99) };
 }
-const counter = (text: string, name: string) => {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-};
 
 async function gatewayPhase(label: string, binary: string, input: string, net: LocalNetwork, profileDir?: string): Promise<GatewayResult> {
-  const datadir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
-  const flags = Object.entries({
-    ...net.gatewayFlags,
-    ethKeystorePath: join(root, 'keystore'),
-    ethPassword: 'devnet',
-    datadir,
-    rtmpAddr: '127.0.0.1:0',
-    httpAddr: '127.0.0.1:0',
-    cliAddr: '127.0.0.1:0',
-    maxSessions: String(N + 4),
-    v: '0',
-  })
-    .flatMap(([k, v]) => [`-${k}`, v])
-    .concat('-monitor');
-  const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const [gwCmd, gwArgs] = pinned(process.execPath, [...profArgs, binary, '-gateway', ...flags]);
-  const gw = spawn(gwCmd, gwArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  gw.stdout!.on('data', (c) => (out += c));
-  while (!/CLI server listening on (\S+)/.test(out)) {
-    if (gw.exitCode !== null) throw new Error(`gateway exited: ${out}`);
-    await sleep(50);
-  }
-  const rtmp = /Video Ingest Endpoint - (\S+)/.exec(out)![1]!;
-  const http = /HTTP Server listening on (\S+)/.exec(out)![1]!;
-  const cli = /CLI server listening on (\S+)/.exec(out)![1]!;
-  const metrics = async () => (await fetch(`${cli.startsWith('http') ? cli : `http://${cli}`}/metrics`)).text();
+  const started = await startGatewayProcess(binary, net, N + 4, profileDir);
+  const { proc: gw, rtmp, http, metrics } = started;
 
   // Warm-up: one short stream, so the orchestrators' renditions are encoded and the gateway's code is hot.
   const warm = publish(input, `${rtmp}/live/warmup`, 6);
@@ -260,7 +154,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   }
   gw.kill('SIGTERM');
   await exited(gw);
-  await rm(datadir, { recursive: true, force: true });
+  await rm(started.datadir, { recursive: true, force: true });
 
   // Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
   // segment (connection set-up) and the last (cut short by the end of the stream) are left out.
