@@ -107,13 +107,13 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const { proc: gw, rtmp, http, metrics } = started;
 
   // Warm-up: one short stream, so the orchestrators' renditions are encoded and the gateway's code is hot.
-  const warm = publish(input, `${rtmp}/live/warmup`, 6);
+  const warm = publish(input, `${rtmp}/live/warmup`, 5);
   await exited(warm);
-  for (const until = Date.now() + 15_000; Date.now() < until; await sleep(250)) {
+  for (const until = Date.now() + 8_000; Date.now() < until; await sleep(250)) {
     const text = await metrics();
     if (counter(text, 'livepeer_segment_transcoded_total') >= 2) break;
   }
-  await sleep(3000); // the warm-up stream ends
+  await sleep(1000); // the warm-up stream ends
   const base = await metrics();
   const idle = treeStats([gw.pid!]);
 
@@ -147,7 +147,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   // Let the last segments finish (or fail) before counting.
   let text = await metrics();
   const delta = (name: string) => counter(text, name) - counter(base, name);
-  for (const until = Date.now() + 20_000; Date.now() < until; await sleep(500)) {
+  for (const until = Date.now() + 10_000; Date.now() < until; await sleep(500)) {
     text = await metrics();
     const appeared = delta('livepeer_segment_source_appeared_total');
     if (appeared > 0 && delta('livepeer_segment_transcoded_total') + delta('livepeer_segment_transcode_failed_total') >= appeared) break;

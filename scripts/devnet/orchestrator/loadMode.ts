@@ -73,3 +73,6 @@ export class PrerenderedTranscoder {
     return s;
   }
 }
+
+/** One cache per process: orchestrators started together (startLocalNetwork) encode each rendition once. */
+export const sharedPrerenderedTranscoder = new PrerenderedTranscoder();
