@@ -39,7 +39,9 @@ const flags = Object.entries({
   blockPollingInterval: '1',
   v: '0',
 }).flatMap(([k, v]) => [`-${k}`, v]);
-const gw = spawn(process.execPath, [join(root, 'scripts/livepeer-gateway.mjs'), '-gateway', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+// BENCH_CPU_PROF=<dir>: write a V8 CPU profile of the gateway process there (read it in Chrome DevTools).
+const profArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+const gw = spawn(process.execPath, [...profArgs, join(root, 'scripts/livepeer-gateway.mjs'), '-gateway', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
 let out = '';
 gw.stdout!.on('data', (c) => (out += c));
 while (!/HTTP Server listening on (\S+)/.test(out)) {

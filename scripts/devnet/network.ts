@@ -18,6 +18,8 @@ export interface LocalOrchestratorSpec {
   pricePerUnit: bigint;
   pixelsPerUnit?: bigint;
   faults?: OrchestratorFaults;
+  /** concurrent transcoding sessions (default 10) */
+  maxSessions?: number;
   /** AI models served; default: every pipeline's default model (and the docs' example) at pricePerUnit wei per unit; null = none */
   ai?: AiWorkerOptions | null;
 }
@@ -38,6 +40,8 @@ export interface LocalNetworkOptions extends Omit<DevnetOptions, 'serviceURIs' |
   fundBroadcaster?: { deposit: bigint; reserve: bigint } | null;
   ticketEV?: bigint;
   maxFaceValue?: bigint;
+  /** 'prerendered': every orchestrator in the load mode (renditions encoded once, reused; bench/load.ts) */
+  transcoding?: 'ffmpeg' | 'prerendered';
   /** keeper tick; 0 = no keeper (tests that move the chain themselves) */
   keeperIntervalMs?: number;
   log?: Logger;
@@ -87,7 +91,16 @@ function startKeeper(devnet: Devnet, log: Logger, intervalMs: number): NodeJS.Ti
 export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise<LocalNetwork> {
   const t0 = performance.now();
   const log = opts.log ?? silentLogger();
-  const { orchestrators: _specs, fundBroadcaster: _funding, ticketEV: _ev, maxFaceValue: _max, keeperIntervalMs: _k, log: _log, ...devnetOpts } = opts;
+  const {
+    orchestrators: _specs,
+    fundBroadcaster: _funding,
+    ticketEV: _ev,
+    maxFaceValue: _max,
+    keeperIntervalMs: _k,
+    log: _log,
+    transcoding: _t,
+    ...devnetOpts
+  } = opts;
   const devnet = await startDevnet(devnetOpts);
   const orchestrators: RunningOrchestrator[] = [];
   let keeper: NodeJS.Timeout | undefined;
@@ -115,6 +128,8 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
         initializeRounds: true,
         logger: log.child({ orchestrator: i + 1 }),
         ...(spec.faults ? { faults: spec.faults } : {}),
+        ...(spec.maxSessions ? { maxSessions: spec.maxSessions } : {}),
+        ...(opts.transcoding ? { transcoding: opts.transcoding } : {}),
         ...(spec.ai !== null ? { ai: spec.ai ?? { models: DEFAULT_AI_MODELS.map((m) => ({ ...m, pricePerUnit: spec.pricePerUnit })) } } : {}),
       });
       orchestrators.push(running);

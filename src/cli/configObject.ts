@@ -92,6 +92,7 @@ export interface GatewayConfig {
   blockPollingInterval?: number;
   /** check result signatures and billed pixels (default: on on-chain, off off-chain) */
   localVerify?: boolean;
+  localVerifyDecodeFraction?: number;
   /** also serve the newest stream at `/stream/current.m3u8` */
   currentManifest?: boolean;
   /** Prometheus metrics at `<cliAddr>/metrics` */
@@ -165,6 +166,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   transactionTimeout: 'duration',
   blockPollingInterval: 'int',
   localVerify: 'bool',
+  localVerifyDecodeFraction: 'number',
   currentManifest: 'bool',
   monitor: 'bool',
   v: 'int',

@@ -79,6 +79,12 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'transactionTimeout', type: 'duration', default: '5m', help: 'How long to wait for a transaction receipt' },
   { name: 'blockPollingInterval', type: 'int', default: '5', help: 'Seconds between polls of the latest block' },
   { name: 'localVerify', type: 'bool', help: 'Check result signatures and billed pixel counts (default: on-chain on, off-chain off)' },
+  {
+    name: 'localVerifyDecodeFraction',
+    type: 'float',
+    default: '0.05',
+    help: 'Share of verified segments whose renditions are also fully decoded (pixels are counted from the bitstream on every one)',
+  },
   { name: 'currentManifest', type: 'bool', default: 'false', help: 'Also serve the newest stream at /stream/current.m3u8' },
   { name: 'monitor', type: 'bool', default: 'false', help: 'Prometheus metrics at <cliAddr>/metrics' },
   { name: 'v', type: 'string', default: '3', help: 'Log verbosity (glog levels: 3 = info, 4-6 = debug)' },

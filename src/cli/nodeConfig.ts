@@ -47,6 +47,12 @@ function float(v: Map<string, string>, name: string): number {
   return n;
 }
 
+function fraction(v: Map<string, string>, name: string): number {
+  const n = float(v, name);
+  if (n < 0 || n > 1) throw new FlagError(`-${name} must be between 0 and 1, got ${n}`);
+  return n;
+}
+
 function duration(v: Map<string, string>, name: string): number {
   try {
     return parseGoDuration(get(v, name));
@@ -230,6 +236,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     transactionTimeoutMs: duration(values, 'transactionTimeout'),
     blockPollingIntervalMs: int(values, 'blockPollingInterval', 1) * 1000,
     localVerify: values.has('localVerify') ? bool(values, 'localVerify') : !network.offchain,
+    localVerifyDecodeFraction: fraction(values, 'localVerifyDecodeFraction'),
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,

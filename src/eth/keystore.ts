@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { scryptAsync as nobleScrypt } from '@noble/hashes/scrypt';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
 import { getAddress, isAddress, isAddressEqual, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { GatewayError } from '../lib/errors.ts';
@@ -89,7 +89,7 @@ async function deriveKey(password: string, crypto: KeystoreV3['crypto']): Promis
 }
 
 function mac(derived: Buffer, ciphertext: Buffer): Buffer {
-  return Buffer.from(keccak_256(Buffer.concat([derived.subarray(16, 32), ciphertext])));
+  return Buffer.from(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])));
 }
 
 export function parseKeystore(text: string, source = 'keystore'): KeystoreV3 {

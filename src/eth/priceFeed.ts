@@ -54,14 +54,25 @@ export class EthPriceWatcher {
   /** Reads once (throws when the feed cannot be read) and keeps polling. */
   async start(): Promise<EthPrice> {
     this.latest = await readEthPrice(this.eth, this.feed);
+    this.arm(this.opts.intervalMs ?? 60_000);
+    return this.latest;
+  }
+
+  /** Polls every `ms` from now on (slower while the gateway is idle). */
+  setIntervalMs(ms: number): void {
+    if (!this.timer) return;
+    clearInterval(this.timer);
+    this.arm(ms);
+  }
+
+  private arm(ms: number): void {
     this.timer = setInterval(() => {
       readEthPrice(this.eth, this.feed).then(
         (p) => (this.latest = p),
         (err: unknown) => this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'ETH/USD price poll failed'),
       );
-    }, this.opts.intervalMs ?? 60_000);
+    }, ms);
     this.timer.unref();
-    return this.latest;
   }
 
   price(): EthPrice | undefined {

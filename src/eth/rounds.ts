@@ -74,7 +74,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<RoundSnapshot> | undefined;
   private readonly hashes = new Map<bigint, Hex>();
-  readonly intervalMs: number;
+  #intervalMs: number;
 
   constructor(
     private readonly eth: EthClient,
@@ -82,7 +82,35 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
     private readonly opts: RoundsWatcherOptions,
   ) {
     super();
-    this.intervalMs = opts.intervalMs ?? 5_000;
+    this.#intervalMs = opts.intervalMs ?? 5_000;
+  }
+
+  /** Time between polls now. */
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+
+  /**
+   * Polls every `ms` from now on (the gateway slows down while no stream runs and speeds up again when
+   * one starts). A shorter interval also polls at once, so a stream starting after a long idle stretch
+   * pays with a fresh view of the chain.
+   */
+  setIntervalMs(ms: number): void {
+    if (ms === this.#intervalMs) return;
+    const sooner = ms < this.#intervalMs;
+    this.#intervalMs = ms;
+    if (this.timer) {
+      this.stop();
+      this.arm();
+    }
+    if (sooner) this.poll().catch(() => undefined);
+  }
+
+  private arm(): void {
+    this.timer = setInterval(() => {
+      this.poll().catch(() => undefined);
+    }, this.#intervalMs);
+    this.timer.unref();
   }
 
   /**
@@ -90,12 +118,7 @@ export class RoundsWatcher extends EventEmitter<RoundsWatcherEvents> {
    * polling continues either way until stop()).
    */
   start(): Promise<RoundSnapshot> {
-    if (!this.timer) {
-      this.timer = setInterval(() => {
-        this.poll().catch(() => undefined);
-      }, this.intervalMs);
-      this.timer.unref();
-    }
+    if (!this.timer) this.arm();
     return this.poll();
   }
 

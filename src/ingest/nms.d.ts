@@ -89,8 +89,22 @@ declare module 'node-media-server/src/server/broadcast_server.js' {
     postPlay(session: BroadcastSession): string | null;
     donePlay(session: BroadcastSession): void;
     broadcastMessage(packet: AVPacket): void;
+    rtmpGopCache: Set<Buffer> | null;
+    flvGopCache: Set<Buffer> | null;
   }
   export = BroadcastServer;
+}
+
+declare module 'node-media-server/src/protocol/flv.js' {
+  import type AVPacket from 'node-media-server/src/core/avpacket.js';
+
+  const Flv: {
+    /** The 13-byte FLV file header (with PreviousTagSize0). */
+    createHeader(hasAudio: boolean, hasVideo: boolean): Buffer;
+    /** One FLV tag with its PreviousTagSize. */
+    createMessage(packet: AVPacket): Buffer;
+  };
+  export = Flv;
 }
 
 declare module 'node-media-server/src/core/logger.js' {

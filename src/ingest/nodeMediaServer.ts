@@ -5,6 +5,7 @@
 // used (rtmp.ts says why). They are deep imports into its src/, typed in nms.d.ts.
 import AVPacket from 'node-media-server/src/core/avpacket.js';
 import nmsLogger from 'node-media-server/src/core/logger.js';
+import Flv from 'node-media-server/src/protocol/flv.js';
 import Rtmp from 'node-media-server/src/protocol/rtmp.js';
 import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import { randomUUID } from 'node:crypto';
@@ -150,10 +151,24 @@ export interface FanoutPlayer {
   leave(): void;
 }
 
-/** One published stream copied to its players. */
+/** Where an in-process FLV copy of a stream goes. */
+export interface FlvSink {
+  send(bytes: Buffer): void;
+  close(): void;
+}
+
+/**
+ * One published stream copied to its players. RTMP players go through node-media-server's fan-out (codec
+ * headers and GOP cache for late joiners); it builds an RTMP and an FLV message of every packet, so media
+ * only goes through it while an RTMP player is there. In-process FLV sinks (the segmenter) get one FLV tag
+ * per packet built here, and the codec headers when they join.
+ */
 export class StreamFanout {
   readonly #broadcast: BroadcastServer;
   readonly #publisher: ReturnType<typeof fanoutSession>;
+  readonly #flvSinks = new Set<FlvSink>();
+  /** The latest metadata, audio and video header as FLV tags, by header kind. */
+  readonly #flvHeaders = new Map<number, Buffer>();
 
   constructor(streamPath: string, publisher: FanoutPeer) {
     this.#broadcast = new BroadcastServer(streamPath);
@@ -169,19 +184,42 @@ export class StreamFanout {
   }
 
   send(packet: MediaPacket): void {
-    this.#broadcast.broadcastMessage(packet);
+    const header = isStreamHeader(packet);
+    if (header || this.#broadcast.subscribers.size > 0) this.#broadcast.broadcastMessage(packet);
+    if (header) this.#flvHeaders.set(headerKind(packet), Flv.createMessage(packet));
+    if (this.#flvSinks.size === 0) return;
+    const tag = Flv.createMessage(packet);
+    for (const sink of this.#flvSinks) sink.send(tag);
   }
 
-  /** Adds a player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
+  /** Adds an RTMP player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
   addPlayer(peer: FanoutPeer): FanoutPlayer {
+    // Media skipped while nobody played would leave a stale GOP in the cache: a first player starts clean.
+    if (this.#broadcast.subscribers.size === 0) {
+      this.#broadcast.rtmpGopCache?.clear();
+      this.#broadcast.flvGopCache?.clear();
+    }
     const session = fanoutSession(peer, this.#broadcast.streamPath);
     const err = this.#broadcast.postPlay(session);
     if (err !== null) throw new GatewayError(err);
     return { leave: () => this.#broadcast.donePlay(session) };
   }
 
-  /** Closes every player, so each reads to the end (the segmenter finishes its last segment). */
+  /** Adds an FLV sink: the FLV file header and the codec headers at once, then a tag per packet. */
+  addFlvSink(sink: FlvSink): FanoutPlayer {
+    sink.send(Flv.createHeader(true, true));
+    for (const kind of [5, 0, 2]) {
+      const tag = this.#flvHeaders.get(kind);
+      if (tag) sink.send(tag);
+    }
+    this.#flvSinks.add(sink);
+    return { leave: () => this.#flvSinks.delete(sink) };
+  }
+
+  /** Closes every player and sink, so each reads to the end (the segmenter finishes its last segment). */
   closePlayers(): void {
     for (const player of [...this.#broadcast.subscribers.values()]) player.close();
+    for (const sink of [...this.#flvSinks]) sink.close();
+    this.#flvSinks.clear();
   }
 }

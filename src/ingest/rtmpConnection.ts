@@ -111,7 +111,11 @@ export class RtmpConnection<C> {
     this.#protocol.acceptPublish();
     const key = streamKey.split('/').map(encodeURIComponent).join('/');
     return {
-      rtmp: { playbackUrl: `${this.face.playbackBase()}/stream/${encodeURIComponent(manifestId)}/${key}`, metadata: () => fanout.metadata() },
+      rtmp: {
+        playbackUrl: `${this.face.playbackBase()}/stream/${encodeURIComponent(manifestId)}/${key}`,
+        metadata: () => fanout.metadata(),
+        playFlv: (sink) => fanout.addFlvSink(sink),
+      },
       close: () => this.#stopPublishing(manifestId),
     };
   }

@@ -36,11 +36,20 @@ export interface RtmpStreamMetadata {
   readonly fps: number;
 }
 
-/** How the node reads an RTMP stream: played back over local RTMP by the segmenter. */
+/** Where an FLV copy of a stream goes (the segmenter's input). */
+export interface FlvSink {
+  send(bytes: Buffer): void;
+  /** The publisher left: no more bytes. */
+  close(): void;
+}
+
+/** How the node reads an RTMP stream: as FLV handed over in-process, or played back over local RTMP. */
 export interface RtmpSource {
   /** `rtmp://127.0.0.1:<port>/stream/<mid>/<key>` */
   readonly playbackUrl: string;
   metadata(): RtmpStreamMetadata;
+  /** The stream as an FLV file (header, codec headers, the current GOP, then every packet); leave() stops it. */
+  playFlv?(sink: FlvSink): { leave(): void };
 }
 
 /** A live, accepted stream. */

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import { GatewayError } from '../lib/errors.ts';
@@ -22,6 +23,11 @@ export interface SourceSegment {
 export interface SegmenterOptions {
   /** What ffmpeg reads, e.g. the RtmpStream's playbackUrl. */
   inputUrl: string;
+  /**
+   * The stream as FLV bytes, piped to ffmpeg's stdin instead of reading `inputUrl` (no local RTMP hop: no
+   * RTMP chunking, loopback socket or RTMP client in ffmpeg). `inputUrl` then only names it in logs.
+   */
+  input?: Readable;
   /** Parent folder for the segmenter's private temp folder (removed at the end). Default: the OS temp folder. */
   workDir?: string;
   /** Target segment length; cuts happen at the first keyframe after it. Default 2. */
@@ -232,9 +238,9 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
       const exitInfo = await new Promise<Error | undefined>((resolve) => {
         // fluent-ffmpeg spawns with this process's environment, without the extra variables a static build
         // may want (ffmpegBinaries.ts): reading FLV and writing MPEG-TS needs no charset conversion.
-        const cmd = ffmpeg(opts.inputUrl)
+        const cmd = ffmpeg(opts.input ?? opts.inputUrl)
           .setFfmpegPath(ffmpegPath())
-          .inputOptions(['-hide_banner', '-nostdin', '-loglevel', 'error'])
+          .inputOptions(['-hide_banner', '-loglevel', 'error', ...(opts.input ? ['-f', 'flv'] : ['-nostdin'])])
           .outputOptions([
             '-map',
             '0:v?',

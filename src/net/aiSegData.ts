@@ -1,13 +1,13 @@
 // The SegData of an AI job (Livepeer-Segment header): no segment and no profiles, the manifest id
 // names the balance the orchestrator credits, "<cap>_<model_id>".
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
 import { hexToBytes } from '../lib/bytes.ts';
 import { segDataSignature } from '../pm/requestSignatures.ts';
 import type { Signer } from '../pm/signer.ts';
 import type { AuthToken, Capabilities, SegData } from '../wire/lpRpc.ts';
 
 /** keccak256 of no bytes: AI jobs hash an empty segment (the orchestrator does not compare it with the body). */
-export const EMPTY_SEGMENT_HASH = keccak_256(new Uint8Array(0));
+export const EMPTY_SEGMENT_HASH = keccak256(new Uint8Array(0));
 
 // As for video: the legacy profiles field carries this so very old orchestrators fail cleanly.
 const LEGACY_PROFILES = new TextEncoder().encode('invalid');

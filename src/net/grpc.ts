@@ -58,6 +58,12 @@ interface Target {
   options: Record<string, string | number>;
 }
 
+// Orchestrators present a fresh self-signed certificate: no chain or host name check. One credentials
+// object for every call: building one loads the system CA store, ~10 ms of CPU each time.
+let tlsCredentials: ChannelCredentials | undefined;
+const orchestratorTls = (): ChannelCredentials =>
+  (tlsCredentials ??= credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined }));
+
 /** host:port and credentials from an orchestrator URI; the path is ignored, as go-livepeer does. */
 export function grpcTarget(uri: string): Target {
   let url: URL;
@@ -70,11 +76,7 @@ export function grpcTarget(uri: string): Target {
     throw new OrchestratorRpcError(uri, 'dial', 'bad-uri', `unsupported scheme "${url.protocol}" (use https:// or http://)`);
   }
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  const creds =
-    url.protocol === 'https:'
-      ? // Orchestrators present a fresh self-signed certificate: no chain or host name check.
-        credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined })
-      : credentials.createInsecure();
+  const creds = url.protocol === 'https:' ? orchestratorTls() : credentials.createInsecure();
   const host = url.hostname.replace(/^\[|\]$/g, '');
   // TLS forbids an IP address as server name (SNI) and Node warns about it; the name is not checked anyway.
   const options: Record<string, string> = url.protocol === 'https:' && isIP(host) ? { 'grpc.ssl_target_name_override': 'orchestrator.invalid' } : {};

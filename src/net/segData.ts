@@ -1,6 +1,6 @@
 // Builds the SegData (Livepeer-Segment header) for one segment: hash, signature over the flattened
 // credentials, profiles in the list field the orchestrator expects, capabilities and auth token.
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
 import { hexToBytes } from 'viem';
 import { segDataSignature } from '../pm/requestSignatures.ts';
 import type { Signer } from '../pm/signer.ts';
@@ -30,7 +30,7 @@ export interface SegDataInput {
 const LEGACY_PROFILES = new TextEncoder().encode('invalid');
 
 export function buildSegData(input: SegDataInput): SegData {
-  const hash = keccak_256(input.segment);
+  const hash = keccak256(input.segment);
   const { field, profiles } = profilesToWire(input.profiles);
   const seg: SegData = {
     manifestId: new TextEncoder().encode(input.manifestId),

@@ -19,5 +19,10 @@ export interface ChainServices {
   /** USD per ETH from the price feed, when the max price is in USD */
   usdPerEth?(): Rat | undefined;
   status(): unknown;
+  /**
+   * Streams are running (true) or none is (false): chain polling runs at -blockPollingInterval while
+   * they do and slows to a few requests an hour while the gateway is idle.
+   */
+  setActive?(active: boolean): void;
   stop(): Promise<void>;
 }

@@ -31,6 +31,15 @@ export interface OnchainServices extends ChainServices {
 
 /** How often sender info is re-read between rounds (tickets won by orchestrators lower the deposit). */
 const SENDER_INFO_REFRESH_MS = 30_000;
+/**
+ * Chain polling while no stream runs: rounds, sender info and the ETH/USD price every 10 minutes, so an
+ * idle gateway sends a few dozen JSON-RPC requests an hour (rate-limited providers) instead of ~1000.
+ * Nothing is paid while idle; the first stream polls at once and goes back to -blockPollingInterval.
+ */
+export const IDLE_POLL_MS = 10 * 60_000;
+
+/** The ETH/USD price poll while streams run. */
+const PRICE_POLL_MS = 60_000;
 
 const eth18 = (wei: bigint): string => ratToDecimal(rat(wei, 10n ** 18n), 18);
 
@@ -57,7 +66,8 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
     const wallet = createWallet(eth.client, account.privateKey);
 
     const rounds = new RoundsWatcher(eth.client, eth.contracts, {
-      intervalMs: config.blockPollingIntervalMs,
+      // idle until a stream starts (setActive)
+      intervalMs: Math.max(IDLE_POLL_MS, config.blockPollingIntervalMs),
       log,
     });
     await rounds.start();
@@ -78,9 +88,20 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
     const refreshQuietly = () =>
       void refreshSenderInfo().catch((err: unknown) => log.warn({ err: describeEthError(err, eth.client.urls) }, 'sender info refresh failed'));
     rounds.on('round', refreshQuietly);
-    const timer = setInterval(refreshQuietly, SENDER_INFO_REFRESH_MS);
+    let timer = setInterval(refreshQuietly, IDLE_POLL_MS);
     timer.unref();
     cleanups.push(() => clearInterval(timer));
+    let active = false;
+    const setActive = (now: boolean): void => {
+      if (now === active) return;
+      active = now;
+      rounds.setIntervalMs(now ? config.blockPollingIntervalMs : Math.max(IDLE_POLL_MS, config.blockPollingIntervalMs));
+      prices?.setIntervalMs(now ? PRICE_POLL_MS : IDLE_POLL_MS);
+      clearInterval(timer);
+      timer = setInterval(refreshQuietly, now ? SENDER_INFO_REFRESH_MS : IDLE_POLL_MS);
+      timer.unref();
+      if (now) refreshQuietly();
+    };
 
     const pool = new OnchainPool({
       // -aiServiceRegistry: service URIs from the AI subnet's registry instead of the Controller's
@@ -95,7 +116,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
 
     let prices: EthPriceWatcher | undefined;
     if (config.maxPrice.currency) {
-      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, { log });
+      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, { intervalMs: IDLE_POLL_MS, log });
       const first = await prices.start();
       cleanups.push(() => prices?.stop());
       log.info({ feed: config.priceFeedAddr, usdPerEth: ratToDecimal(first.usdPerEth, 2) }, 'ETH/USD price');
@@ -114,6 +135,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
       senderInfo: () => senderInfo,
       chainView: () => rounds.chainView(),
       refreshSenderInfo,
+      setActive,
       source: pool.asCandidateSource(),
       usdPerEth: () => prices?.price()?.usdPerEth,
       status: () => {

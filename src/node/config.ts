@@ -87,6 +87,8 @@ export interface NodeConfig {
   blockPollingIntervalMs: number;
   /** -localVerify: check result signatures and billed pixels */
   localVerify: boolean;
+  /** -localVerifyDecodeFraction: share of verified segments also fully decoded (0–1) */
+  localVerifyDecodeFraction: number;
   currentManifest: boolean;
   monitor: boolean;
   verbosity: number;

@@ -82,6 +82,7 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
       adopt: (session, info) => adoptInfo(pool, session, info, paidSessions),
       drop: (session, reason) => pool.fail(session, reason),
       verify: config.localVerify,
+      verifyDecodeFraction: config.localVerifyDecodeFraction,
     };
     return { pool, transcode: (job, session, paid) => transcodeSegment(job, session, attempt, paid) };
   };

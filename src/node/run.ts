@@ -63,6 +63,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
     await chain?.stop();
     throw err;
   }
+  followStreams(gateway, chain);
   if (config.deprecatedBroadcasterFlag) log.warn('-broadcaster is deprecated; use -gateway');
   out.write('***Livepeer Running in Gateway Mode***\n');
   out.write(`Video Ingest Endpoint - ${gateway.rtmpUrl}\n`);
@@ -103,5 +104,20 @@ export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logge
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Chain polling at full rate while streams run, slow while none does (see chainServices.ts). */
+function followStreams(gateway: Gateway, chain: ChainServices | undefined): void {
+  const setActive = chain?.setActive;
+  if (!setActive) return;
+  const live = new Set<string>();
+  gateway.events.on('stream.started', ({ manifestId }) => {
+    live.add(manifestId);
+    setActive(true);
+  });
+  gateway.events.on('stream.ended', ({ manifestId }) => {
+    live.delete(manifestId);
+    if (live.size === 0) setActive(false);
   });
 }

@@ -66,6 +66,8 @@ interface SegmentTask extends SourceMedia {
   data: Buffer;
   durationMs: number;
   format: VideoFormat;
+  /** performance.now() when the segment's bytes were handed over */
+  readyAt: number;
 }
 
 export interface SegmentOutcome {
@@ -151,13 +153,14 @@ export class StreamRunner {
       );
     }
     this.backlog++;
+    const readyAt = performance.now();
     const id = this.nextTaskId++;
     this.order.push(id);
     const published = new Promise<void>((resolve) => this.publishedWaiters.set(id, resolve));
     const run = (async () => {
       await this.acquire();
       try {
-        return await this.handle({ ...media, id, seq, data, durationMs, format });
+        return await this.handle({ ...media, id, seq, data, durationMs, format, readyAt });
       } finally {
         this.release();
         this.backlog--;
@@ -215,6 +218,13 @@ export class StreamRunner {
       ...(seg.forceSessionReinit ? { forceSessionReinit: true } : {}),
       ...(seg.clip ? { clip: seg.clip } : {}),
       ...(this.opts.timeoutMultiplier && this.opts.timeoutMultiplier > 1 ? { timeoutMultiplier: this.opts.timeoutMultiplier } : {}),
+    };
+    // overhead: bytes in hand → first upload starting (retries are not overhead, they are failures)
+    let overheadSeen = false;
+    job.onUploadStart = () => {
+      if (overheadSeen) return;
+      overheadSeen = true;
+      this.deps.metrics?.segmentOverhead.observe((performance.now() - seg.readyAt) / 1000);
     };
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];

@@ -28,6 +28,8 @@ export interface SegmentJob {
   clip?: { fromMs: number; toMs: number };
   /** The stream's TimeoutMultiplier: the segment's upload and request budgets are stretched when > 1. */
   timeoutMultiplier?: number;
+  /** Told just before the upload starts (the gateway's per-segment overhead ends there). */
+  onUploadStart?: () => void;
 }
 
 /** Tickets that left this process for one attempt (whatever the orchestrator answered). */
@@ -55,6 +57,8 @@ export interface AttemptDeps {
   remote?: RemoteSegmentPayer;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
+  /** -localVerifyDecodeFraction: share of verified segments whose renditions are also fully decoded */
+  verifyDecodeFraction?: number;
   now?: () => number;
 }
 
@@ -131,6 +135,7 @@ export async function transcodeSegment(
     reported = true;
     paid({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue });
   };
+  job.onUploadStart?.();
   try {
     const result = await submitSegment({
       transcoderUri: session.transcoder,
@@ -147,6 +152,7 @@ export async function transcodeSegment(
         result,
         session.info,
         job.profiles.map((p) => p.name),
+        deps.verifyDecodeFraction,
       );
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.

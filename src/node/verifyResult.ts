@@ -1,7 +1,7 @@
 // -localVerify: before renditions are served, check that the orchestrator signed exactly these bytes
 // and billed the pixels they really hold (go-livepeer's signature and pixel-count checks).
 import { getAddress, type Address } from 'viem';
-import { decodedPixels } from '../media/probe.ts';
+import { renditionPixels } from '../media/pixels.ts';
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import { verifyTranscodeResult } from '../net/resultSignature.ts';
 import type { SubmitResult } from '../net/segment.ts';
@@ -17,14 +17,26 @@ export function resultSigner(info: OrchestratorInfo): Address | undefined {
   return raw?.length === 20 ? getAddress(bytesToHex(raw)) : undefined;
 }
 
-export async function verifyResult(result: SubmitResult, info: OrchestratorInfo, profileNames: readonly string[]): Promise<void> {
+/**
+ * Share of verified segments whose renditions are also fully decoded (-localVerifyDecodeFraction): the
+ * pixel count itself comes from the bitstream; the sampled decode proves the pictures really decode.
+ */
+export const DEFAULT_VERIFY_DECODE_FRACTION = 0.05;
+
+export async function verifyResult(
+  result: SubmitResult,
+  info: OrchestratorInfo,
+  profileNames: readonly string[],
+  decodeFraction = DEFAULT_VERIFY_DECODE_FRACTION,
+): Promise<void> {
   const data = result.renditions.map((r) => r.data ?? Buffer.alloc(0));
   const signer = resultSigner(info);
   if (signer && info.ticketParams && !verifyTranscodeResult(data, result.sig, signer)) {
     throw new VerificationError(`transcoded segment is not signed by orchestrator ${signer}`);
   }
+  const decode = Math.random() < decodeFraction;
   for (const [i, r] of result.renditions.entries()) {
-    const decoded = await decodedPixels(data[i]!).catch((err: Error) => {
+    const decoded = await renditionPixels(data[i]!, { decode }).catch((err: Error) => {
       throw new VerificationError(`rendition ${profileNames[i]} cannot be decoded: ${err.message}`);
     });
     if (decoded !== r.pixels) {

@@ -1,6 +1,6 @@
 // Signatures that authenticate the broadcaster to orchestrators (not tickets):
 // the OrchestratorRequest signature and the per-segment SegData signature.
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
 import { getAddress, type Hex } from 'viem';
 import { be32, bytesToHex, concatBytes } from '../lib/bytes.ts';
 import type { Signer } from './signer.ts';
@@ -9,12 +9,12 @@ const utf8 = new TextEncoder();
 
 /** personal-sign(keccak256(ASCII of the EIP-55 address with 0x)). Computed once at start-up. */
 export function orchestratorRequestSignature(signer: Signer): Hex {
-  return signer.signHash(keccak_256(utf8.encode(getAddress(signer.address))));
+  return signer.signHash(keccak256(utf8.encode(getAddress(signer.address))));
 }
 
 /** First 4 bytes of keccak256(name), as lower-case hex text (8 characters). */
 export function profileIdHex(name: string): string {
-  return bytesToHex(keccak_256(utf8.encode(name)).subarray(0, 4)).slice(2);
+  return bytesToHex(keccak256(utf8.encode(name)).subarray(0, 4)).slice(2);
 }
 
 export interface SegDataFields {
@@ -33,5 +33,5 @@ export function segDataPreimage(f: SegDataFields): Uint8Array {
 }
 
 export function segDataSignature(signer: Signer, f: SegDataFields): Hex {
-  return signer.signHash(keccak_256(segDataPreimage(f)));
+  return signer.signHash(keccak256(segDataPreimage(f)));
 }

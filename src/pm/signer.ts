@@ -1,6 +1,7 @@
 // Ethereum personal-sign (EIP-191) over 32 raw bytes, as tickets, segments and requests use it.
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
+import { ecdsa, type EcdsaBackend } from './ecdsa.ts';
 import { getAddress, type Address, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { bytesToHex, concatBytes, hexToBytes } from '../lib/bytes.ts';
@@ -30,30 +31,31 @@ export function toBytes32(hash: Hex | Uint8Array): Uint8Array {
 
 /** keccak256("\x19Ethereum Signed Message:\n<length>" ‖ message), go-ethereum's accounts.TextHash. */
 export function personalMessageDigest(message: Uint8Array): Uint8Array {
-  return keccak_256(concatBytes(new TextEncoder().encode(`\x19Ethereum Signed Message:\n${message.length}`), message));
+  return keccak256(concatBytes(new TextEncoder().encode(`\x19Ethereum Signed Message:\n${message.length}`), message));
 }
 
-function sign65(digest: Uint8Array, key: Uint8Array): Hex {
-  // noble signs deterministically (RFC 6979) and normalises to low s.
-  const sig = secp256k1.sign(digest, key, { lowS: true });
+function sign65(digest: Uint8Array, key: Uint8Array, backend: EcdsaBackend): Hex {
+  // deterministic (RFC 6979), constant time, low s: see ecdsa.ts
+  const sig = backend.sign(digest, key);
   const out = new Uint8Array(65);
-  out.set(sig.toCompactRawBytes(), 0);
+  out.set(sig.signature, 0);
   out[64] = 27 + sig.recovery;
   return bytesToHex(out);
 }
 
 /** keccak256("\x19Ethereum Signed Message:\n32" ‖ hash) */
 export function personalDigest(hash: Hex | Uint8Array): Uint8Array {
-  return keccak_256(concatBytes(PREFIX_32, toBytes32(hash)));
+  return keccak256(concatBytes(PREFIX_32, toBytes32(hash)));
 }
 
-export function privateKeySigner(privateKey: Hex): Signer {
+/** `backend`: which ECDSA implementation signs (default: libsecp256k1 when it loads; see ecdsa.ts). */
+export function privateKeySigner(privateKey: Hex, backend: EcdsaBackend = ecdsa): Signer {
   const key = hexToBytes(privateKey);
   const address = privateKeyToAddress(privateKey);
   return {
     address,
-    signHash: (hash) => sign65(personalDigest(hash), key),
-    signMessage: (message) => sign65(personalMessageDigest(message), key),
+    signHash: (hash) => sign65(personalDigest(hash), key, backend),
+    signMessage: (message) => sign65(personalMessageDigest(message), key, backend),
   };
 }
 
@@ -91,11 +93,8 @@ function recoverFromDigest(digest: Uint8Array, signature: Hex | Uint8Array): Add
   if (v !== 27 && v !== 28) throw new SignatureError(`invalid signature v value ${v}, want 27 or 28`);
   const compact = secp256k1.Signature.fromCompact(sig.subarray(0, 64));
   if (compact.s > HALF_N) throw new SignatureError('signature s value too high');
-  const pub = compact
-    .addRecoveryBit(v - 27)
-    .recoverPublicKey(digest)
-    .toRawBytes(false);
-  const addr = keccak_256(pub.subarray(1)).subarray(12);
+  const pub = ecdsa.recover(sig.subarray(0, 64), v - 27, digest);
+  const addr = keccak256(pub.subarray(1)).subarray(12);
   return getAddress(bytesToHex(addr));
 }
 

@@ -1,5 +1,5 @@
 // The on-chain ticket: hash preimage (abi.encodePacked layout), signature and win test.
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../lib/keccak.ts';
 import { isAddressEqual, zeroAddress, zeroHash, type Address, type Hex } from 'viem';
 import { be32, bytesToBigint, bytesToHex, concatBytes, hexToBytes } from '../lib/bytes.ts';
 import type { Signer } from './signer.ts';
@@ -41,7 +41,7 @@ export function ticketPreimage(t: Ticket): Uint8Array {
 }
 
 export function ticketHash(t: Ticket): Hex {
-  return bytesToHex(keccak_256(ticketPreimage(t)));
+  return bytesToHex(keccak256(ticketPreimage(t)));
 }
 
 /** Personal-sign over the 32 raw bytes of the ticket hash (never over its hex text). */
@@ -55,13 +55,13 @@ export function signTicket(signer: Signer, t: Ticket): Hex {
 /** uint256(keccak256(sig ‖ uint256(recipientRand))) < winProb — the contract's and go-livepeer's test. */
 export function isWinningTicket(sig: Hex | Uint8Array, recipientRand: bigint, winProb: bigint): boolean {
   const sigBytes = typeof sig === 'string' ? hexToBytes(sig) : sig;
-  const h = bytesToBigint(keccak_256(concatBytes(sigBytes, be32(recipientRand))));
+  const h = bytesToBigint(keccak256(concatBytes(sigBytes, be32(recipientRand))));
   return h < winProb;
 }
 
 /** keccak256(uint256(recipientRand)) — what an orchestrator publishes in its ticket params. */
 export function recipientRandHash(recipientRand: bigint): Hex {
-  return bytesToHex(keccak_256(be32(recipientRand)));
+  return bytesToHex(keccak256(be32(recipientRand)));
 }
 
 /** The TicketBroker's Ticket struct, for viem contract calls. */

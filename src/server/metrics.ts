@@ -30,6 +30,12 @@ export function createMetrics(nodeId: string) {
       buckets: [0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12],
       registers: [registry],
     }),
+    segmentOverhead: new Histogram({
+      name: 'livepeer_segment_overhead_seconds',
+      help: "From a source segment's bytes in hand to its upload starting (queueing, hashing, tickets, signatures)",
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
     ticketsSent: counter('tickets_sent', 'Tickets sent to orchestrators'),
     ticketValueSent: counter('ticket_value_sent', 'Expected value of the tickets sent (gwei)'),
     paymentCreateErrors: counter('payment_create_errors', 'Payments that could not be created'),

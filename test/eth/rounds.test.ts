@@ -105,6 +105,35 @@ describe('RoundsWatcher', () => {
     }
   });
 
+  test('idle polling is rare; speeding up polls at once, so a round change during the idle stretch is seen', async () => {
+    const stats = newRpcStats();
+    const conn = await connectEth({ ...settings(), stats });
+    const w = new RoundsWatcher(conn.client, conn.contracts, { intervalMs: 3_600_000, log: silentLogger() });
+    try {
+      await w.start();
+      const idle = stats.requests;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(stats.requests, idle, 'no request between idle polls');
+
+      const next = await mineToNextRound(devnet.rpcUrl, devnet.contracts);
+      w.setIntervalMs(100);
+      assert.equal(w.intervalMs, 100);
+      for (let i = 0; i < 200 && w.snapshot()?.currentRound !== next; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(w.snapshot()?.currentRound, next, 'the new round is seen as soon as polling speeds up');
+      const fast = stats.requests;
+      for (let i = 0; i < 200 && stats.requests < fast + 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(stats.requests >= fast + 2, 'polls at the fast rate');
+
+      w.setIntervalMs(3_600_000);
+      await new Promise((r) => setTimeout(r, 300)); // a poll already under way finishes
+      const slow = stats.requests;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(stats.requests, slow, 'slow again');
+    } finally {
+      w.stop();
+    }
+  });
+
   test('chainView before the first poll is a clear error', async () => {
     const conn = await connectEth(settings());
     const w = new RoundsWatcher(conn.client, conn.contracts, { log: silentLogger() });

@@ -4,7 +4,7 @@ import type { Address } from 'viem';
 import type { Logger } from '../../../src/lib/log.ts';
 import type { Rat } from '../../../src/lib/rat.ts';
 import type { Signer } from '../../../src/pm/signer.ts';
-import type { Capabilities } from '../../../src/wire/lpRpc.ts';
+import type { Capabilities, VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 import type { AuthTokens } from './authToken.ts';
 import type { CapabilityProvider } from './capabilities.ts';
 import type { FaultSwitches } from './faults.ts';
@@ -14,6 +14,7 @@ import type { Recipient } from './recipient.ts';
 import type { RenditionStore } from './renditionStore.ts';
 import type { TranscodeSessions } from './sessions.ts';
 import type { OrchestratorStats } from './stats.ts';
+import type { Rendition } from './transcode.ts';
 
 export interface OrchestratorContext {
   log: Logger;
@@ -41,4 +42,6 @@ export interface OrchestratorContext {
   jobPrice?: (request: Capabilities | undefined) => Rat | undefined;
   /** Aborted when the orchestrator stops: running jobs give up. */
   shutdown: AbortSignal;
+  /** Renditions of one segment: ffmpeg per segment, or the load mode's pre-encoded ones (loadMode.ts). */
+  transcode(body: Buffer, profiles: VideoProfileMsg[], durationMs: number): Promise<Rendition[]>;
 }

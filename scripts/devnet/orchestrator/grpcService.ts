@@ -1,6 +1,6 @@
 // The net.Orchestrator gRPC service a broadcaster calls: GetOrchestrator (signed request ⇒ price,
 // ticket params and a session token), EndTranscodingSession and Ping.
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import { hexToBytes } from '../../../src/lib/bytes.ts';
 import { errorMessage } from '../../../src/lib/errors.ts';
 import { verifyPersonalSignature } from '../../../src/pm/signer.ts';
@@ -15,7 +15,7 @@ async function getOrchestrator(ctx: OrchestratorContext, body: Uint8Array): Prom
   const req = decodeMessage('OrchestratorRequest', body);
   const sender = paymentSender({ sender: req.address ?? new Uint8Array(0) });
   if (ctx.onChain) {
-    const msg = keccak_256(new TextEncoder().encode(sender));
+    const msg = keccak256(new TextEncoder().encode(sender));
     if (!verifyPersonalSignature(sender, msg, req.sig ?? new Uint8Array(0))) {
       throw new RpcFailure('Invalid orchestrator request: orchestrator req sig check failed');
     }
@@ -40,7 +40,7 @@ async function endTranscodingSession(ctx: OrchestratorContext, body: Uint8Array)
 /** Ping: the orchestrator signs keccak256 of the value (nothing to sign with off-chain). */
 async function ping(ctx: OrchestratorContext, body: Uint8Array): Promise<Uint8Array> {
   const req = decodeMessage('PingPong', body);
-  const value = ctx.signer ? hexToBytes(ctx.signer.signHash(keccak_256(req.value ?? new Uint8Array(0)))) : new Uint8Array(0);
+  const value = ctx.signer ? hexToBytes(ctx.signer.signHash(keccak256(req.value ?? new Uint8Array(0)))) : new Uint8Array(0);
   return encodeMessage('PingPong', { value });
 }
 

@@ -81,6 +81,7 @@ const program = new Command('devnet-orchestrator')
   .option('--die-after <n>', 'fault: exit after answering n segments', intArg('--die-after'))
   .option('--overbill-factor <n>', 'fault: report and bill n times the pixels encoded', intArg('--overbill-factor'))
   .option('--forge-result-signature', "fault: sign results with a key that is not the orchestrator's", false)
+  .option('--load-mode', 'cheap transcoding for load tests: renditions encoded once per profile and segment length, then reused', false)
   .option('--ai', "also serve every AI pipeline's default model (and the docs' example model), at --ai-price-per-unit", false)
   .option('--ai-price-per-unit <wei>', 'AI price in wei per pipeline unit (default 1)', bigintArg('--ai-price-per-unit'));
 
@@ -112,6 +113,7 @@ interface Flags {
   dieAfter?: number;
   overbillFactor?: number;
   forgeResultSignature: boolean;
+  loadMode: boolean;
   ai: boolean;
   aiPricePerUnit?: bigint;
 }
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
     initializeRounds: flags.initializeRounds,
     logLevel: flags.logLevel,
     faults,
+    ...(flags.loadMode ? { transcoding: 'prerendered' as const } : {}),
   };
   const key = privateKey(flags);
   if (key) opts.privateKey = key;

@@ -40,6 +40,8 @@ export interface OrchestratorOptions {
   onDie?: () => void;
   /** AI pipelines and models to serve (see ai/config.ts); absent = transcoding only. */
   ai?: AiWorkerOptions;
+  /** 'prerendered': the load mode (loadMode.ts), renditions encoded once per profile and segment length; default 'ffmpeg' per segment. */
+  transcoding?: 'ffmpeg' | 'prerendered';
 }
 
 export const DEFAULT_TICKET_EV = 8_000_000_000n;
@@ -72,6 +74,7 @@ export interface Settings {
   price: { pricePerUnit: bigint; pixelsPerUnit: bigint };
   basePrice: Rat;
   version: string;
+  transcoding: 'ffmpeg' | 'prerendered';
 }
 
 export function resolveOptions(opts: OrchestratorOptions): Settings {
@@ -101,5 +104,6 @@ export function resolveOptions(opts: OrchestratorOptions): Settings {
     price,
     basePrice: rat(price.pricePerUnit, price.pixelsPerUnit),
     version: opts.version ?? ORCHESTRATOR_VERSION,
+    transcoding: opts.transcoding ?? 'ffmpeg',
   };
 }

@@ -20,10 +20,12 @@ import { Accounts } from './payments.ts';
 import { Recipient } from './recipient.ts';
 import { Redeemer } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
+import { sharedPrerenderedTranscoder } from './loadMode.ts';
 import { renditionRoute } from './renditionRoute.ts';
 import { router, sendPlainText, type Route } from './router.ts';
 import { segmentRoute } from './segmentRoute.ts';
 import { TranscodeSessions } from './sessions.ts';
+import { transcodeSegment } from './transcode.ts';
 import { createStats, type OrchestratorStats } from './stats.ts';
 import { listenTls, type TlsServer } from './tlsServer.ts';
 import type { Capabilities } from '../../../src/wire/lpRpc.ts';
@@ -120,8 +122,16 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
     stats,
     faults,
     shutdown: w.shutdown,
+    transcode: transcoder(s, w.shutdown),
   };
   return { ctx, redeemer, ai };
+}
+
+function transcoder(s: Settings, shutdown: AbortSignal): OrchestratorContext['transcode'] {
+  if (s.transcoding === 'prerendered') {
+    return (_body, profiles, durationMs) => sharedPrerenderedTranscoder.transcode(durationMs, profiles);
+  }
+  return (body, profiles) => transcodeSegment(body, profiles, { signal: shutdown });
 }
 
 function logReady(ctx: OrchestratorContext, s: Settings): void {

@@ -1,7 +1,7 @@
 // The segment itself: the request body, or (content type application/vnd+livepeer.uri) the bytes at
 // the URL the body names; bounded in size and time, and checked against the hash the broadcaster signed.
 import type { Http2ServerRequest } from 'node:http2';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import { BodyTooLargeError, readBody } from '../../../src/lib/body.ts';
 import { errorMessage, GatewayError, HttpError } from '../../../src/lib/errors.ts';
 import type { Logger } from '../../../src/lib/log.ts';
@@ -39,6 +39,6 @@ export async function readSegment(req: Http2ServerRequest, expectedHash: Uint8Ar
       throw new HttpError(400, 'BadRequest');
     }
   }
-  if (Buffer.compare(Buffer.from(keccak_256(body)), Buffer.from(fixed32(expectedHash))) !== 0) throw new HttpError(403, 'Forbidden');
+  if (Buffer.compare(Buffer.from(keccak256(body)), Buffer.from(fixed32(expectedHash))) !== 0) throw new HttpError(403, 'Forbidden');
   return body;
 }

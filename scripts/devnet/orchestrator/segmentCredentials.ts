@@ -2,7 +2,7 @@
 // Livepeer-Payment (402), then Livepeer-Segment: decoding, profiles, duration, the broadcaster's
 // signature, capabilities, the auth token and session capacity (403).
 import type { Http2ServerRequest } from 'node:http2';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import type { Address } from 'viem';
 import { be32, concatBytes } from '../../../src/lib/bytes.ts';
 import { errorMessage, GatewayError, HttpError } from '../../../src/lib/errors.ts';
@@ -93,7 +93,7 @@ export function checkSegmentCredentials(ctx: CredentialContext, req: Http2Server
   checkProfiles(profiles);
   const duration = seg.duration ?? 0;
   if (duration < 0 || duration > MAX_SEGMENT_DURATION_MS) throw new HttpError(403, 'invalid duration');
-  if (ctx.onChain && !verifyPersonalSignature(sender, keccak_256(segFlatten(seg, profiles)), seg.sig ?? new Uint8Array(0))) {
+  if (ctx.onChain && !verifyPersonalSignature(sender, keccak256(segFlatten(seg, profiles)), seg.sig ?? new Uint8Array(0))) {
     throw new HttpError(403, 'ErrSegSig');
   }
   const jobCaps: Capabilities = seg.capabilities ?? { bitstring: [] };

@@ -11,7 +11,7 @@ import { sendPlainText, type RouteRequest, type RouteResponse, type Route } from
 import { readSegment } from './segmentBody.ts';
 import { checkSegmentCredentials, type SegmentCredentials } from './segmentCredentials.ts';
 import { publishRenditions, signRenditions } from './transcodeResult.ts';
-import { TranscodeError, transcodeSegment } from './transcode.ts';
+import { TranscodeError } from './transcode.ts';
 
 export function segmentRoute(ctx: OrchestratorContext): Route {
   return { methods: ['POST'], path: '/segment', handle: (req, res) => handleSegment(ctx, req, res) };
@@ -89,7 +89,7 @@ async function transcodeForResult(
     const failure = ctx.faults.nextTranscodeFailure();
     if (failure) throw new TranscodeError(failure);
     const t0 = Date.now();
-    const renditions = await ctx.sessions.run(session, () => transcodeSegment(body, profiles, { signal: ctx.shutdown }));
+    const renditions = await ctx.sessions.run(session, () => ctx.transcode(body, profiles, seg.duration ?? 0));
     entry.transcodeMs = Date.now() - t0;
     const published = publishRenditions(ctx, sessionId, seg.seq ?? 0n, profiles, renditions);
     paths = published.paths;

@@ -6,6 +6,8 @@ import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../../src/media/ffmpeg
 import { BodyTooLargeError, readBody } from '../../../src/lib/body.ts';
 import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
+import { codedPictures } from '../../../src/media/h264.ts';
+import { STREAM_TYPE, videoElementaryStream } from '../../../src/media/mpegts.ts';
 
 export interface Rendition {
   data: Buffer;
@@ -132,6 +134,17 @@ export function countFrames(data: Buffer, timeoutMs = 15_000): Promise<{ frames:
   });
 }
 
+/** Frames and size of an MPEG-TS H.264 rendition read in-process (as ffprobe's packet count); undefined for other formats. */
+function bitstreamFrames(data: Buffer): { frames: number; width: number; height: number } | undefined {
+  if (data[0] !== 0x47) return undefined;
+  try {
+    const es = videoElementaryStream(data);
+    return es.streamType === STREAM_TYPE.h264 ? codedPictures(es.data) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One ffmpeg run producing all renditions, each on its own pipe (fd 3, 4, …). */
 export async function transcodeSegment(input: Buffer, profiles: readonly VideoProfileMsg[], opts: TranscodeOptions = {}): Promise<Rendition[]> {
   if (profiles.length === 0) throw new TranscodeError('ZeroSegments');
@@ -170,7 +183,7 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
 
   const renditions: Rendition[] = [];
   for (const [i, data] of datas.entries()) {
-    const { frames, width, height } = await countFrames(data);
+    const { frames, width, height } = bitstreamFrames(data) ?? (await countFrames(data));
     if (frames === 0) throw new TranscodeError('ZeroSegments');
     const p = profiles[i]!;
     const w = BigInt(width || p.width || 0);

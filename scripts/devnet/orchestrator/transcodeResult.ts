@@ -1,6 +1,6 @@
 // Turning a transcoded segment into the TranscodeData a broadcaster gets: renditions stored and
 // addressed by URL, the pixels billed for each, and the orchestrator's signature over their hashes.
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import { concatBytes, hexToBytes } from '../../../src/lib/bytes.ts';
 import type { TranscodedSegmentData, VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 import type { OrchestratorContext } from './context.ts';
@@ -45,5 +45,5 @@ export function publishRenditions(
 export function signRenditions(ctx: Pick<OrchestratorContext, 'signer' | 'faults'>, renditions: readonly Rendition[]): Uint8Array {
   const signer = ctx.faults.resultSigner(ctx.signer);
   if (!signer) return new Uint8Array(0);
-  return hexToBytes(signer.signHash(keccak_256(concatBytes(...renditions.map((r) => keccak_256(r.data))))));
+  return hexToBytes(signer.signHash(keccak256(concatBytes(...renditions.map((r) => keccak256(r.data))))));
 }

@@ -5,7 +5,7 @@
 // (503), tickets credited to (sender, "<cap>_<model>") (400), balance (400), job (500), debit units × price (200).
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { randomBytes } from 'node:crypto';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak256 } from '../../../../src/lib/keccak.ts';
 import busboy from 'busboy';
 import { imageSize } from 'image-size';
 import type { Logger } from 'pino';
@@ -82,7 +82,7 @@ interface Input {
 
 const MAX_BODY = 60 * 1024 * 1024;
 const OUTPUT_TTL_MS = 10 * 60_000;
-const EMPTY_HASH = keccak_256(new Uint8Array(0));
+const EMPTY_HASH = keccak256(new Uint8Array(0));
 
 function strictBase64(text: string): Buffer {
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw new Error('illegal base64 data');
@@ -229,7 +229,7 @@ export function createAiWorker(opts: AiWorkerOptions, host: AiHost): AiWorker {
     const manifestId = new TextDecoder().decode(seg.manifestId ?? new Uint8Array(0));
     if (host.onChain) {
       const flat = concatBytes(seg.manifestId ?? new Uint8Array(0), be32(seg.seq ?? 0n), fixed32(seg.hash ?? EMPTY_HASH));
-      if (!verifyPersonalSignature(sender, keccak_256(flat), seg.sig ?? new Uint8Array(0))) throw new Refusal(403, 'ErrSegSig');
+      if (!verifyPersonalSignature(sender, keccak256(flat), seg.sig ?? new Uint8Array(0))) throw new Refusal(403, 'ErrSegSig');
     }
     if (!capabilitiesCompatible(seg.capabilities ?? { bitstring: [] }, host.capabilities())) throw new Refusal(403, 'incompatible capabilities');
     const token = seg.authToken;

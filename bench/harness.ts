@@ -1,0 +1,167 @@
+// What bench/load.ts and bench/soak.ts share: core pinning, /proc accounting of a process tree, the
+// pre-encoded 720p input and its publishers, and the gateway binary started on the devnet.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalNetwork } from '../scripts/devnet/network.ts';
+import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = 100; // Linux USER_HZ
+const PAGE_KB = 4;
+
+// ---- pinning ---------------------------------------------------------------------------------------
+export const twoCores = cpus().length >= 2 && existsSync('/usr/bin/taskset');
+/** This process and everything it starts from now on run on core 1 (the system under test gets core 0). */
+export function pinSelfToCore1(): void {
+  if (twoCores) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+}
+/** A command line that runs on core 0. */
+export const pinned = (cmd: string, cmdArgs: string[]): [string, string[]] => (twoCores ? ['taskset', ['-c', '0', cmd, ...cmdArgs]] : [cmd, cmdArgs]);
+
+// ---- /proc accounting of a process tree ------------------------------------------------------------
+interface ProcRow {
+  pid: number;
+  ppid: number;
+  cpuTicks: number;
+  childTicks: number;
+  rssKb: number;
+}
+function readProc(pid: number): ProcRow | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(f[21]) * PAGE_KB };
+  } catch {
+    return undefined; // gone
+  }
+}
+/** CPU seconds (the processes, their live descendants and reaped children), RSS and process count of the trees rooted at `roots`. */
+export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number; processes: number } {
+  const rows = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readProc(Number(d)))
+    .filter((r): r is ProcRow => r !== undefined);
+  const children = new Map<number, ProcRow[]>();
+  for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r]);
+  let ticks = 0;
+  let rssKb = 0;
+  let processes = 0;
+  const visit = (r: ProcRow) => {
+    ticks += r.cpuTicks + r.childTicks;
+    rssKb += r.rssKb;
+    processes++;
+    for (const c of children.get(r.pid) ?? []) visit(c);
+  };
+  for (const pid of roots) {
+    const r = rows.find((x) => x.pid === pid);
+    if (r) visit(r);
+  }
+  return { cpuS: ticks / CLK_TCK, rssKb, processes };
+}
+/** Open file descriptors of one process (sockets, pipes, files). */
+export function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+// ---- inputs ----------------------------------------------------------------------------------------
+/** 10 s of 1280×720 30 fps H.264 at 3 Mbit/s with AAC, a keyframe every 2 s: looped by every publisher. */
+export async function preEncodedInput(): Promise<string> {
+  const file = join(tmpdir(), 'lpbench-load-720p30-3M-10s.flv');
+  if (existsSync(file)) return file;
+  const tmp = `${file}.${process.pid}.tmp`;
+  await run(ffmpegPath(), [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440'],
+    ...['-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '3M', '-maxrate', '3M', '-bufsize', '6M', '-g', '60', '-keyint_min', '60'],
+    ...['-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', tmp],
+  ]);
+  execFileSync('mv', [tmp, file]);
+  return file;
+}
+function run(cmd: string, cmdArgs: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
+  });
+}
+/** `ffmpeg -re -c copy` of the looped input to `url` for `seconds`. */
+export function publish(input: string, url: string, seconds: number): ChildProcess {
+  return spawn(
+    ffmpegPath(),
+    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', input, '-t', String(seconds), '-c', 'copy', '-f', 'flv', url],
+    { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+export const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
+
+// ---- the gateway -----------------------------------------------------------------------------------
+export interface GatewayProcess {
+  proc: ChildProcess;
+  rtmp: string;
+  http: string;
+  /** the control API's /metrics text (-monitor) */
+  metrics(): Promise<string>;
+  datadir: string;
+}
+
+/** The gateway binary on the devnet, pinned to core 0, with -monitor. */
+export async function startGatewayProcess(binary: string, net: LocalNetwork, maxSessions: number, profileDir?: string): Promise<GatewayProcess> {
+  const datadir = await mkdtemp(join(tmpdir(), 'lpbench-gw-'));
+  const flags = Object.entries({
+    ...net.gatewayFlags,
+    ethKeystorePath: join(root, 'keystore'),
+    ethPassword: 'devnet',
+    datadir,
+    rtmpAddr: '127.0.0.1:0',
+    httpAddr: '127.0.0.1:0',
+    cliAddr: '127.0.0.1:0',
+    maxSessions: String(maxSessions),
+    v: '0',
+  })
+    .flatMap(([k, v]) => [`-${k}`, v])
+    .concat('-monitor');
+  const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const [cmd, cmdArgs] = pinned(process.execPath, [...profArgs, binary, '-gateway', ...flags]);
+  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (c) => (out += c));
+  while (!/CLI server listening on (\S+)/.test(out)) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
+    await sleep(50);
+  }
+  const cli = /CLI server listening on (\S+)/.exec(out)![1]!;
+  return {
+    proc,
+    rtmp: /Video Ingest Endpoint - (\S+)/.exec(out)![1]!,
+    http: /HTTP Server listening on (\S+)/.exec(out)![1]!,
+    metrics: async () => (await fetch(`${cli.startsWith('http') ? cli : `http://${cli}`}/metrics`)).text(),
+    datadir,
+  };
+}
+
+/** Sum of a Prometheus counter's series. */
+export function counter(text: string, name: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}

@@ -1,0 +1,266 @@
+// N concurrent paid 720p streams through the real gateway binary on the local devnet (real chain, real
+// tickets, orchestrators in their load mode: renditions encoded once and reused), and the same N streams
+// through bare ffmpeg RTMP→HLS copy segmenting as the floor. On a machine with two or more cores the
+// system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
+// everything else (this process, the chain, the orchestrators, the publishers) to core 1.
+// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
+import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+import {
+  counter,
+  exited,
+  freePort,
+  pinned,
+  pinSelfToCore1,
+  preEncodedInput,
+  publish,
+  root,
+  sleep,
+  startGatewayProcess,
+  treeStats,
+  twoCores,
+} from './harness.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '30' },
+    'cpu-prof': { type: 'string' },
+    'no-floor': { type: 'boolean', default: false },
+    'probe-streams': { type: 'string', default: '2' },
+    /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
+    baseline: { type: 'string' },
+  },
+});
+const N = Number(args.streams);
+const SECONDS = Number(args.seconds);
+if (!Number.isInteger(N) || N < 1 || !(SECONDS >= 10)) throw new Error('--streams must be ≥ 1 and --seconds ≥ 10');
+const PROBES = Math.min(N, Number(args['probe-streams']));
+const SEGMENT_S = 2;
+const RENDITION = 'P360p30fps16x9';
+pinSelfToCore1(); // this process, the chain, the orchestrators and the publishers; the gateway or the bare ffmpegs get core 0
+
+// ---- statistics ------------------------------------------------------------------------------------
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
+};
+const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}ms` : 'n/a');
+
+interface Window {
+  cpuS: number;
+  wallS: number;
+  rssAboveKb: number;
+}
+/** CPU over [start+warm, end−0.5 s] of the publishing period, and mean RSS above `baselineKb` in its second half. */
+async function measureWindow(roots: () => number[], publishStart: number, baselineKb: number): Promise<Window> {
+  const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
+  await sleep(publishStart + warmMs - Date.now());
+  const a = treeStats(roots());
+  const t0 = performance.now();
+  const rss: number[] = [];
+  const endAt = publishStart + SECONDS * 1000 - 500;
+  while (Date.now() < endAt - 1000) {
+    await sleep(1000);
+    if (Date.now() > publishStart + (SECONDS * 1000) / 2) rss.push(treeStats(roots()).rssKb);
+  }
+  await sleep(Math.max(0, endAt - Date.now()));
+  const b = treeStats(roots());
+  const wallS = (performance.now() - t0) / 1000;
+  const meanRss = rss.length ? rss.reduce((x, y) => x + y, 0) / rss.length : b.rssKb;
+  return { cpuS: b.cpuS - a.cpuS, wallS, rssAboveKb: meanRss - baselineKb };
+}
+
+// ---- the gateway phase -----------------------------------------------------------------------------
+interface GatewayResult {
+  label: string;
+  window: Window;
+  idleRssKb: number;
+  appeared: number;
+  transcoded: number;
+  failed: number;
+  missing: number;
+  overhead: { p50: number; p99: number } | undefined;
+  srcLat: number[];
+  renLat: number[];
+}
+
+/** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
+function histogramQuantiles(text: string, name: string): { p50: number; p99: number } | undefined {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))].map((m) => ({
+    le: m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]),
+    n: Number(m[2]),
+  }));
+  const total = buckets.find((b) => b.le === Number.POSITIVE_INFINITY)?.n ?? 0;
+  if (total === 0) return undefined;
+  const q = (x: number) => (buckets.find((b) => b.n >= x * total)?.le ?? Number.NaN) * 1000;
+  return { p50: q(0.5), p99: q(0.99) };
+}
+
+async function gatewayPhase(label: string, binary: string, input: string, net: LocalNetwork, profileDir?: string): Promise<GatewayResult> {
+  const started = await startGatewayProcess(binary, net, N + 4, profileDir);
+  const { proc: gw, rtmp, http, metrics } = started;
+
+  // Warm-up: one short stream, so the orchestrators' renditions are encoded and the gateway's code is hot.
+  const warm = publish(input, `${rtmp}/live/warmup`, 5);
+  await exited(warm);
+  for (const until = Date.now() + 8_000; Date.now() < until; await sleep(250)) {
+    const text = await metrics();
+    if (counter(text, 'livepeer_segment_transcoded_total') >= 2) break;
+  }
+  await sleep(1000); // the warm-up stream ends
+  const base = await metrics();
+  const idle = treeStats([gw.pid!]);
+
+  const publishStart = Date.now();
+  const publishers = Array.from({ length: N }, (_, i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
+  // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
+  const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
+  let polling = true;
+  const probes = Array.from({ length: PROBES }, async (_, i) => {
+    while (polling) {
+      for (const pl of ['source', RENDITION]) {
+        const res = await fetch(`${http}/stream/load${i}/${pl}.m3u8`).catch(() => undefined);
+        if (res?.status !== 200) {
+          await res?.arrayBuffer().catch(() => {});
+          continue;
+        }
+        const now = Date.now();
+        for (const m of (await res.text()).matchAll(/(\d+)\.ts$/gm)) {
+          const key = `${i}/${pl}/${m[1]}`;
+          if (!seen.has(key)) seen.set(key, now);
+        }
+      }
+      await sleep(50);
+    }
+  });
+  const window = await measureWindow(() => [gw.pid!], publishStart, idle.rssKb);
+  await Promise.all(publishers.map(exited));
+  polling = false;
+  await Promise.all(probes);
+
+  // Let the last segments finish (or fail) before counting.
+  let text = await metrics();
+  const delta = (name: string) => counter(text, name) - counter(base, name);
+  for (const until = Date.now() + 10_000; Date.now() < until; await sleep(500)) {
+    text = await metrics();
+    const appeared = delta('livepeer_segment_source_appeared_total');
+    if (appeared > 0 && delta('livepeer_segment_transcoded_total') + delta('livepeer_segment_transcode_failed_total') >= appeared) break;
+  }
+  gw.kill('SIGTERM');
+  await exited(gw);
+  await rm(started.datadir, { recursive: true, force: true });
+
+  // Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
+  // segment (connection set-up) and the last (cut short by the end of the stream) are left out.
+  const latency = (pl: string) => {
+    const xs: number[] = [];
+    for (const [key, t] of seen) {
+      const [, name, seq] = key.split('/');
+      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
+    }
+    return xs;
+  };
+  const appeared = delta('livepeer_segment_source_appeared_total');
+  const transcoded = delta('livepeer_segment_transcoded_total');
+  const expected = N * Math.floor(SECONDS / SEGMENT_S);
+  return {
+    label,
+    window,
+    idleRssKb: idle.rssKb,
+    appeared,
+    transcoded,
+    failed: delta('livepeer_segment_transcode_failed_total'),
+    missing: Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded),
+    overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
+    srcLat: latency('source'),
+    renLat: latency(RENDITION),
+  };
+}
+
+const input = await preEncodedInput();
+const net = await startLocalNetwork({
+  transcoding: 'prerendered',
+  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+});
+const results: GatewayResult[] = [];
+if (args.baseline) {
+  results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
+}
+results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof']));
+
+// ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
+let floor: Window | undefined;
+if (!args['no-floor']) {
+  const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
+  const ports = await Promise.all(Array.from({ length: N }, freePort));
+  const segmenters = await Promise.all(
+    ports.map(async (port, i) => {
+      const dir = join(hlsRoot, String(i));
+      await mkdir(dir);
+      const [cmd, cmdArgs] = pinned(ffmpegPath(), [
+        ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-listen', '1', '-i', `rtmp://127.0.0.1:${port}/live/s`],
+        ...['-c', 'copy', '-f', 'hls', '-hls_time', String(SEGMENT_S), '-hls_list_size', '6', '-hls_flags', 'delete_segments', join(dir, 'index.m3u8')],
+      ]);
+      return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: 'ignore' });
+    }),
+  );
+  await sleep(1000); // listening
+  const baseline = treeStats(segmenters.map((s) => s.pid!));
+  const start = Date.now();
+  const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
+  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline.rssKb);
+  await Promise.all(pubs.map(exited));
+  for (const s of segmenters) s.kill('SIGKILL');
+  await Promise.all(segmenters.map(exited));
+  await rm(hlsRoot, { recursive: true, force: true });
+}
+
+await net.stop();
+
+// ---- report ----------------------------------------------------------------------------------------
+const perStream = (w: Window) => (w.cpuS / w.wallS / N) * 100; // % of one core
+const ffCpu = floor ? perStream(floor) : Number.NaN;
+const expected = N * Math.floor(SECONDS / SEGMENT_S);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ` +
+    `${N} streams × ${SECONDS} s 1280x720 30 fps 3 Mbit/s → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in load mode; ` +
+    (twoCores ? 'system under test on core 0, the rest on core 1' : 'not pinned (one core or no taskset)'),
+);
+if (floor) {
+  console.log(
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+  );
+}
+for (const r of results) {
+  const cpu = perStream(r.window);
+  console.log(
+    `${r.label} (process + children): CPU ${(cpu * N).toFixed(1)} % of a core, ${cpu.toFixed(2)} % per stream` +
+      `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+  );
+  console.log(
+    `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +
+      `per-segment overhead (ready → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}`,
+  );
+  console.log(
+    `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
+      `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
+  );
+}
+if (results.length === 2) {
+  const [b, g] = results as [GatewayResult, GatewayResult];
+  console.log(`gateway / baseline CPU per stream: ${(perStream(g.window) / perStream(b.window)).toFixed(2)}`);
+}
+const g = results[results.length - 1]!;
+const gwCpu = perStream(g.window);
+console.log(
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing}`,
+);
+process.exit(0);

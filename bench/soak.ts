@@ -1,0 +1,71 @@
+// Soak: 10 paid 720p streams for 20 minutes through the gateway binary on the devnet (orchestrators in
+// load mode), the gateway's RSS (process + children) and open handles sampled every 10 s. After the
+// warm-up both should stay flat: the slope of a least-squares line over the rest is printed.
+// Not part of npm test. Run: npm run bench:soak -- [--streams 10] [--minutes 20] [--warmup-minutes 3]
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalNetwork } from '../scripts/devnet/network.ts';
+import { counter, exited, openFds, pinSelfToCore1, preEncodedInput, publish, root, sleep, startGatewayProcess, treeStats } from './harness.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '10' },
+    minutes: { type: 'string', default: '20' },
+    'warmup-minutes': { type: 'string', default: '3' },
+  },
+});
+const N = Number(args.streams);
+const SECONDS = Number(args.minutes) * 60;
+const WARMUP_S = Number(args['warmup-minutes']) * 60;
+const SAMPLE_MS = 10_000;
+
+pinSelfToCore1();
+const input = await preEncodedInput();
+const net = await startLocalNetwork({
+  transcoding: 'prerendered',
+  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+});
+const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4);
+const idle = treeStats([gw.proc.pid!]);
+const start = Date.now();
+const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
+const samples: { t: number; rssKb: number; fds: number; processes: number }[] = [];
+while (Date.now() - start < SECONDS * 1000) {
+  await sleep(SAMPLE_MS - ((Date.now() - start) % SAMPLE_MS));
+  const s = treeStats([gw.proc.pid!]);
+  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, fds: openFds(gw.proc.pid!), processes: s.processes });
+  const last = samples[samples.length - 1]!;
+  console.log(`t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB fds=${last.fds} processes=${last.processes}`);
+}
+await Promise.all(publishers.map(exited));
+const text = await gw.metrics();
+gw.proc.kill('SIGTERM');
+await exited(gw.proc);
+await net.stop();
+
+/** Least-squares slope of y over t (per second). */
+function slope(points: { t: number; y: number }[]): number {
+  const n = points.length;
+  const mt = points.reduce((s, p) => s + p.t, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const num = points.reduce((s, p) => s + (p.t - mt) * (p.y - my), 0);
+  const den = points.reduce((s, p) => s + (p.t - mt) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+const after = samples.filter((s) => s.t >= WARMUP_S);
+const rssSlope = (slope(after.map((s) => ({ t: s.t, y: s.rssKb / 1024 }))) * 60).toFixed(3);
+const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
+const appeared = counter(text, 'livepeer_segment_source_appeared_total');
+const transcoded = counter(text, 'livepeer_segment_transcoded_total');
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ${N} streams × ${SECONDS / 60} min, samples every ${SAMPLE_MS / 1000} s`,
+);
+console.log(
+  `soak: streams=${N} minutes=${SECONDS / 60} rss_idle=${(idle.rssKb / 1024).toFixed(0)}MiB ` +
+    `rss_after_warmup=${((after[0]?.rssKb ?? 0) / 1024).toFixed(0)}..${((after[after.length - 1]?.rssKb ?? 0) / 1024).toFixed(0)}MiB ` +
+    `rss_slope=${rssSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
+);
+process.exit(0);

@@ -1,0 +1,78 @@
+// Cheap transcoding for load tests: every rendition is pre-encoded once per profile and segment length
+// from a test pattern, then served for every segment of that length. Pixel counts are those of the bytes
+// served (so a verifying broadcaster finds them right), payments and signatures are real, and no ffmpeg
+// runs per segment: the machine measures the broadcaster, not the transcoding.
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { ffmpegPath, mediaToolEnv } from '../../../src/media/ffmpegBinaries.ts';
+import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
+import { TranscodeError, transcodeSegment, type Rendition } from './transcode.ts';
+
+/** Segment lengths are matched to the frame at this rate (the devnet's streams are 30 fps). */
+const MATCH_FPS = 30;
+/** Distinct (profile, length) renditions kept; past it the oldest is made again when asked. */
+const MAX_ENTRIES = 64;
+const MAX_DURATION_MS = 60_000;
+
+function profileKey(p: VideoProfileMsg): string {
+  return [p.name, p.width, p.height, p.bitrate, p.fps, p.fpsDen, p.profile, p.gop, p.encoder, p.format, p.colorDepth, p.chromaFormat].join('|');
+}
+
+/** A 1280×720 test-pattern MPEG-TS segment of `frames` frames at 30 fps (one ffmpeg run). */
+function testPatternSegment(frames: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${MATCH_FPS}`];
+    args.push('-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-g', String(frames), '-pix_fmt', 'yuv420p', '-f', 'mpegts', 'pipe:1');
+    const child = spawn(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    (child.stdout as Readable).on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', (e) => reject(new TranscodeError(`could not run ffmpeg: ${e.message}`)));
+    child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new TranscodeError(`test pattern failed: ${stderr.trim()}`))));
+  });
+}
+
+export class PrerenderedTranscoder {
+  readonly #sources = new Map<number, Promise<Buffer>>();
+  readonly #renditions = new Map<string, Promise<Rendition>>();
+  /** Renditions encoded so far (each once per profile and segment length). */
+  encoded = 0;
+
+  /** The renditions of a segment of `durationMs`, one per profile, from the cache or encoded once now. */
+  async transcode(durationMs: number, profiles: readonly VideoProfileMsg[]): Promise<Rendition[]> {
+    if (profiles.length === 0) throw new TranscodeError('ZeroSegments');
+    if (!(durationMs > 0) || durationMs > MAX_DURATION_MS) throw new TranscodeError('segment duration out of range for the load mode');
+    const frames = Math.max(1, Math.round((durationMs * MATCH_FPS) / 1000));
+    return Promise.all(profiles.map((p) => this.#rendition(frames, p)));
+  }
+
+  #rendition(frames: number, p: VideoProfileMsg): Promise<Rendition> {
+    const key = `${frames}|${profileKey(p)}`;
+    let r = this.#renditions.get(key);
+    if (!r) {
+      r = this.#source(frames).then(async (src) => {
+        this.encoded++;
+        return (await transcodeSegment(src, [p]))[0]!;
+      });
+      r.catch(() => this.#renditions.delete(key));
+      this.#renditions.set(key, r);
+      if (this.#renditions.size > MAX_ENTRIES) this.#renditions.delete(this.#renditions.keys().next().value!);
+    }
+    return r;
+  }
+
+  #source(frames: number): Promise<Buffer> {
+    let s = this.#sources.get(frames);
+    if (!s) {
+      s = testPatternSegment(frames);
+      s.catch(() => this.#sources.delete(frames));
+      this.#sources.set(frames, s);
+      if (this.#sources.size > MAX_ENTRIES) this.#sources.delete(this.#sources.keys().next().value!);
+    }
+    return s;
+  }
+}
+
+/** One cache per process: orchestrators started together (startLocalNetwork) encode each rendition once. */
+export const sharedPrerenderedTranscoder = new PrerenderedTranscoder();

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
+import { codedPictures, H264Error, spsFrameSize } from '../../src/media/h264.ts';
+import { MpegTsError, videoElementaryStream } from '../../src/media/mpegts.ts';
+import { bitstreamPixels, renditionPixels } from '../../src/media/pixels.ts';
+import { decodedPixels } from '../../src/media/probe.ts';
+
+const run = promisify(execFile);
+
+/** A short test-pattern segment from the real ffmpeg. */
+async function encode(size: string, extra: string[], format = 'mpegts', seconds = '1'): Promise<Buffer> {
+  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-f', 'lavfi', '-i', 'sine'];
+  args.push('-t', seconds, '-c:v', 'libx264', ...extra, '-c:a', 'aac', '-f', format);
+  if (format === 'mp4') args.push('-movflags', 'frag_keyframe+empty_moov');
+  args.push('pipe:1');
+  const { stdout } = await run(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), encoding: 'buffer', maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+test('bitstream pixel counts equal a full decode: cropped sizes, profiles, B-frames, odd lengths', async () => {
+  const cases: [string, string[], string][] = [
+    ['426x240', ['-preset', 'ultrafast'], '1'], // 432×240 coded, cropped
+    ['640x360', ['-preset', 'veryfast', '-profile:v', 'high'], '1.3'], // 368 coded, B-frames, 8x8 transform
+    ['256x144', ['-preset', 'medium', '-profile:v', 'main', '-bf', '3'], '0.5'],
+    ['1280x720', ['-preset', 'ultrafast', '-profile:v', 'baseline', '-slices', '4'], '0.4'], // several slices per picture
+    ['320x240', ['-preset', 'ultrafast', '-pix_fmt', 'yuv444p'], '0.3'], // High 4:4:4, chroma cropping units of 1
+  ];
+  for (const [size, extra, seconds] of cases) {
+    const ts = await encode(size, extra, 'mpegts', seconds);
+    const counted = bitstreamPixels(ts);
+    assert.ok(counted !== undefined && counted > 0n, size);
+    assert.equal(counted, await decodedPixels(ts), `${size} ${extra.join(' ')}`);
+    assert.equal(await renditionPixels(ts, { decode: true }), counted);
+    assert.equal(await renditionPixels(ts, { decode: false }), counted);
+  }
+});
+
+test('frame size comes from the SPS with cropping applied', async () => {
+  const es = videoElementaryStream(await encode('426x240', ['-preset', 'ultrafast']));
+  const pictures = codedPictures(es.data);
+  assert.deepEqual([pictures.width, pictures.height, pictures.frames], [426, 240, 30]);
+});
+
+test('formats the bitstream reader does not cover go to the decoder (fragmented MP4)', async () => {
+  const mp4 = await encode('320x180', ['-preset', 'ultrafast'], 'mp4');
+  assert.equal(bitstreamPixels(mp4), undefined);
+  assert.equal(await renditionPixels(mp4, { decode: false }), 320n * 180n * 30n);
+});
+
+test('hostile input: torn, desynchronised, foreign or empty streams are errors, not guesses', async () => {
+  const ts = await encode('320x180', ['-preset', 'ultrafast']);
+  assert.throws(() => videoElementaryStream(ts.subarray(0, ts.length - 1)), MpegTsError);
+  const desync = Buffer.from(ts);
+  desync[188 * 5] = 0x00;
+  assert.throws(() => videoElementaryStream(desync), MpegTsError);
+  assert.throws(() => videoElementaryStream(Buffer.alloc(188 * 4, 0x47)), MpegTsError); // sync bytes, no program
+  const noVideo = Buffer.alloc(188 * 10);
+  for (let i = 0; i < noVideo.length; i += 188) noVideo.set([0x47, 0x1f, 0xff, 0x10], i); // null packets only
+  assert.throws(() => videoElementaryStream(noVideo), /no video stream/);
+  // slices without a parameter set, an SPS of garbage, an implausible size
+  assert.throws(() => codedPictures(Buffer.from([0, 0, 1, 0x65, 0x88, 0x84])), H264Error);
+  assert.throws(() => codedPictures(Buffer.from([1, 2, 3])), H264Error);
+  assert.throws(() => spsFrameSize(Buffer.from([0x67, 0x42, 0x00])), H264Error);
+  assert.throws(() => spsFrameSize(Buffer.concat([Buffer.from([0x67]), Buffer.alloc(2000, 0xff)])), H264Error);
+  await assert.rejects(renditionPixels(Buffer.alloc(0), { decode: false }));
+});
