@@ -82,6 +82,8 @@ export async function startSignerNode(config: NodeConfig, log: Logger, out: Node
     const { startChainServices } = await import('./chainServices.ts');
     const chain = await startChainServices(config, log, opts.prompt);
     cleanups.push(() => chain.stop());
+    // A signer answers sessions at any moment: it polls rounds at -blockPollingInterval, never at the idle rate.
+    chain.setActive?.(true);
     const signer = chain.signer;
     const usd = () => chain.usdPerEth?.();
 
