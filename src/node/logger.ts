@@ -15,7 +15,7 @@ export function createLogger(verbosity: number, destination: NodeJS.WritableStre
       level: levelForVerbosity(verbosity),
       base: { node: 'gateway' },
       // Secrets never reach the logs, whatever a caller passes.
-      redact: { paths: ['ethPassword', 'password', 'privateKey', '*.ethPassword', '*.privateKey'], censor: '***' },
+      redact: { paths: ['ethPassword', 'password', 'privateKey', 'cliToken', '*.ethPassword', '*.privateKey', '*.cliToken'], censor: '***' },
     },
     destination as pino.DestinationStream,
   );
