@@ -36,3 +36,23 @@ export const crossSite = (origin = 'https://evil.example'): Record<string, strin
   'Sec-Fetch-Site': 'cross-site',
   'Sec-Fetch-Mode': 'no-cors',
 });
+
+/** A request whose body is still being sent: the answer may come before the body is complete. */
+export function openUpload(url: string, headers: Record<string, string>, firstBytes: Buffer) {
+  const u = new URL(url);
+  const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers });
+  req.on('error', () => {}); // the server may close a refused upload mid-body
+  const answer = new Promise<RawAnswer>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: body.toString('utf8'), body });
+      });
+      res.on('error', reject);
+    });
+  });
+  req.write(firstBytes);
+  return { answer, finish: (rest: Buffer) => req.end(rest), abort: () => req.destroy() };
+}
