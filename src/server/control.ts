@@ -12,6 +12,7 @@ import { HttpError } from '../lib/errors.ts';
 import { sendText } from '../lib/http.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import type { Logger } from '../lib/log.ts';
+import { redactSecrets } from '../lib/redact.ts';
 import { parseWei, WeiAmountError } from '../lib/wei.ts';
 import { type AccessCheck, requireAccess } from './access.ts';
 import { browserRuleViolation } from './browserRule.ts';
@@ -103,7 +104,11 @@ function send(res: ServerResponse, reply: ControlReply): void {
     res.end();
     return;
   }
-  const body = Buffer.from(reply.body);
+  // No answer carries URL credentials or API keys, whatever a route put in it.
+  const body =
+    reply.type === 'bytes'
+      ? Buffer.from(reply.body)
+      : Buffer.from(redactSecrets(typeof reply.body === 'string' ? reply.body : Buffer.from(reply.body).toString('utf8')));
   const type =
     reply.contentType ?? (reply.type === 'json' ? 'application/json' : reply.type === 'bytes' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length });
@@ -173,8 +178,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         if (!route) return sendText(res, 404, '404 page not found');
         send(res, await route(form));
       } catch (err) {
-        if (err instanceof HttpError) return sendText(res, err.status, err.message, err.headers);
-        const message = describeError(err);
+        if (err instanceof HttpError) return sendText(res, err.status, redactSecrets(err.message), err.headers);
+        const message = redactSecrets(describeError(err));
         log.error({ path, err: message }, 'Control API request failed');
         sendText(res, 500, message);
       }
