@@ -101,6 +101,12 @@ export interface GatewayConfig {
   v?: number;
   /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
   storeUrl?: string;
+  /** control API token, or the path of a file holding it (Authorization: Bearer) */
+  cliToken?: string;
+  /** largest HTTP push segment body, bytes (default 300 MiB) */
+  httpIngestMaxBytes?: number;
+  /** HTTP push requests handled at once (default 16) */
+  httpIngestMaxConcurrent?: number;
   /** AI price ceilings per pipeline and model: inline JSON or a file (`{"capabilities_prices":[…]}`) */
   maxPricePerCapability?: string;
   /** no new attempt at an AI request starts after this (default `2s`) */
@@ -171,6 +177,9 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   monitor: 'bool',
   v: 'int',
   storeUrl: 'string',
+  cliToken: 'string',
+  httpIngestMaxBytes: 'int',
+  httpIngestMaxConcurrent: 'int',
   maxPricePerCapability: 'string',
   aiProcessingRetryTimeout: 'duration',
   aiMinRunnerVersion: 'string',

@@ -274,8 +274,10 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   }
 }
 
-function printPlan(io: Io, p: PreparedBrokerTx): void {
+function printPlan(io: Io, p: PreparedBrokerTx, chain: { chainId: number; ticketBroker: string }): void {
   const s = p.before;
+  // Which chain and contract the money goes to: a wrong -ethUrl or -ethController shows here, before sending.
+  line(io, 'Chain', `chain id ${chain.chainId}, TicketBroker ${chain.ticketBroker}`);
   line(io, 'Account', `${s.address} (balance ${eth(s.balance)}), round ${s.currentRound}`);
   line(io, 'Now', describeState(s.info, s));
   line(io, 'Action', p.description);
@@ -299,8 +301,9 @@ function progressPrinter(io: Io, timeoutMs: number): (p: TxProgress) => void {
 
 async function runWrite(io: Io, values: Map<string, string>, action: BrokerAction): Promise<void> {
   const yes = values.has('yes') ? parseGoBool(values.get('yes')!) : false;
+  const dryRun = values.has('dryRun') ? parseGoBool(values.get('dryRun')!) : false;
   // Refuse before asking for a password when nobody can answer the question.
-  if (!yes && !process.stdin.isTTY) {
+  if (!yes && !dryRun && !process.stdin.isTTY) {
     throw new FlagError('this sends a transaction and needs a confirmation, but standard input is not a terminal: add --yes to confirm');
   }
   const maxGasPrice = parseMaxGasPrice(values.get('maxGasPrice'));
@@ -310,7 +313,11 @@ async function runWrite(io: Io, values: Map<string, string>, action: BrokerActio
   const ctx = { eth: conn.client, contracts: conn.contracts, wallet: createWallet(conn.client, key.privateKey) };
   const opts: TxOptions = { maxGasPrice, timeoutMs, onProgress: progressPrinter(io, timeoutMs) };
   const prepared = await prepareBrokerTx(ctx, action, opts);
-  printPlan(io, prepared);
+  printPlan(io, prepared, { chainId: conn.client.chainId, ticketBroker: conn.contracts.ticketBroker });
+  if (dryRun) {
+    io.out.write('Dry run: the transaction was simulated and its gas estimated; nothing sent.\n');
+    return;
+  }
   if (!yes && !(await confirm('Send this transaction?'))) {
     io.out.write('Nothing sent.\n');
     return;
@@ -344,7 +351,10 @@ export function registerDepositCommands(program: Command, io: Io): void {
       await withUrls(values, () => run(values));
     });
   };
-  const yes = (cmd: Command) => cmd.addOption(new Option('--yes [bool]', 'Send without asking for confirmation'));
+  const yes = (cmd: Command) => {
+    cmd.addOption(new Option('--yes [bool]', 'Send without asking for confirmation'));
+    cmd.addOption(new Option('--dry-run [bool]', 'Simulate the transaction and print the plan; send nothing'));
+  };
 
   sub(
     'info',

@@ -27,7 +27,9 @@ export function buildProgram(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   try {
     const program = buildProgram(io);
-    await program.parseAsync(normalizeGoArgs(argv, { extraBools: ['yes'], extraValues: [...DEPOSIT_VALUE_FLAGS, ...ACCOUNT_VALUE_FLAGS] }), { from: 'user' });
+    await program.parseAsync(normalizeGoArgs(argv, { extraBools: ['yes', 'dry-run'], extraValues: [...DEPOSIT_VALUE_FLAGS, ...ACCOUNT_VALUE_FLAGS] }), {
+      from: 'user',
+    });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError && err.exitCode === 0) return 0; // --help, --version

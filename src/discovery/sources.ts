@@ -1,4 +1,5 @@
 // Where orchestrator candidates come from: a fixed list, a discovery webhook, or the on-chain pool.
+import { boundedFetch } from '../lib/boundedFetch.ts';
 import { createHash } from 'node:crypto';
 import type { Address } from 'viem';
 import { normalizeOrchestratorUri, parseOrchAddrList } from './orchUri.ts';
@@ -39,6 +40,9 @@ export interface WebhookSourceOptions {
  * -orchWebhookUrl: GET returns `[{"address": "https://host:port", "score": 1.0}]`. Cached; on any error
  * (timeout, non-2xx, bad JSON) the last good list is kept. Bad entries are skipped, not fatal.
  */
+/** Largest orchestrator webhook answer (a list of thousands of addresses fits easily). */
+export const ORCH_WEBHOOK_MAX_BYTES = 1 << 20;
+
 export function webhookSource(opts: WebhookSourceOptions): CandidateSource {
   const timeoutMs = opts.timeoutMs ?? 3000;
   const cacheMs = opts.cacheMs ?? 60_000;
@@ -52,9 +56,14 @@ export function webhookSource(opts: WebhookSourceOptions): CandidateSource {
       if (now() - fetchedAt < cacheMs) return last;
       fetchedAt = now();
       try {
-        const res = await fetch(opts.url, { signal: AbortSignal.timeout(timeoutMs), ...(opts.headers ? { headers: opts.headers } : {}) });
-        if (!res.ok) throw new Error(`orchestrator webhook answered ${res.status}`);
-        const body = await res.text();
+        // capped, and redirected only on its own host
+        const res = await boundedFetch(
+          opts.url,
+          { signal: AbortSignal.timeout(timeoutMs), ...(opts.headers ? { headers: opts.headers } : {}) },
+          { maxBytes: ORCH_WEBHOOK_MAX_BYTES },
+        );
+        if (res.status < 200 || res.status > 299) throw new Error(`orchestrator webhook answered ${res.status}`);
+        const body = res.body.toString('utf8');
         const hash = createHash('sha256').update(body).digest('hex');
         if (hash === lastHash) return last;
         const parsed: unknown = JSON.parse(body);

@@ -68,6 +68,7 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
   } catch (err) {
     const e = unwrapEthError(err);
     if (e instanceof EthUnreachableError) throw e;
+    await refuseWithoutMulticall3(eth);
     throw new ContractNotFoundError(
       `cannot read the Livepeer Controller at ${controller} on chain ${eth.chainId}: is Multicall3 deployed at ${eth.multicall3} ` +
         `and is -ethController right? (${(e as Error).message.split('\n')[0]})`,
@@ -81,6 +82,8 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
     else out[FIELD[name]] = r.result;
   });
   if (missing.length === CONTRACT_NAMES.length) {
+    // Without Multicall3 every batched read fails as if the Controller were missing: say which it is.
+    await refuseWithoutMulticall3(eth);
     throw new ContractNotFoundError(
       `no Livepeer Controller at ${controller} on chain ${eth.chainId} (it knows none of ${CONTRACT_NAMES.join(', ')}): check -ethController and -network`,
     );
@@ -89,6 +92,16 @@ async function lookUp(eth: EthClient, controller: Address): Promise<LivepeerCont
     throw new ContractNotFoundError(`the Livepeer Controller at ${controller} has no address for ${missing.join(', ')}: check -ethController and -network`);
   }
   return out;
+}
+
+/** Throws a ContractNotFoundError that says so when the chain has no contract at Multicall3's canonical address. */
+async function refuseWithoutMulticall3(eth: EthClient): Promise<void> {
+  const code = await eth.publicClient.getCode({ address: eth.multicall3 }).catch(() => 'unknown' as const);
+  if (code !== undefined && code !== '0x') return;
+  throw new ContractNotFoundError(
+    `chain ${eth.chainId} has no Multicall3 contract at its canonical address ${eth.multicall3}; this node batches its chain reads through it. ` +
+      'Deploy Multicall3 there (see https://github.com/mds1/multicall), or use a chain that has it (Arbitrum One does)',
+  );
 }
 
 /** go-livepeer's /contractAddresses map (its key set; the faucet only exists on testnets). */

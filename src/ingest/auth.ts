@@ -2,6 +2,7 @@
 // decides: manifest ID, stream key and transcoding profiles. Used for RTMP
 // publishes and HTTP push (where the Livepeer-Transcode-Configuration header
 // carries the same JSON).
+import { boundedFetch, WebhookAnswerError } from '../lib/boundedFetch.ts';
 import { GatewayError } from '../lib/errors.ts';
 import { ProfileError, parsePresets, parseProfileObjects, type VideoFormat, type VideoProfile, withFormat } from '../media/profiles.ts';
 import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, trimExtension, urlPath } from './streamPath.ts';
@@ -11,6 +12,8 @@ import { cleanStreamPrefix, randomManifestId, randomStreamKey, splitStreamPath, 
  * refuse the stream, so a hung auth service cannot pile up half-open publishes.
  */
 export const AUTH_WEBHOOK_TIMEOUT_MS = 10_000;
+/** Largest auth webhook answer read (a JSON object with a few profiles is a few KiB). */
+export const AUTH_WEBHOOK_MAX_BYTES = 64 * 1024;
 
 /** The webhook's JSON answer (and the Livepeer-Transcode-Configuration header), field names as on the wire. */
 export interface AuthWebhookResponse {
@@ -118,21 +121,20 @@ export async function callAuthWebhook(webhookUrl: string, incomingUrl: string, o
   const started = performance.now();
   const took = () => Math.round(performance.now() - started);
   const timeoutMs = opts.timeoutMs ?? AUTH_WEBHOOK_TIMEOUT_MS;
-  const doFetch = opts.fetch ?? fetch;
   let status: number;
   let body: string;
   try {
-    const res = await doFetch(webhookUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ url: incomingUrl }),
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'follow',
-    });
+    // The answer is capped and a redirect is followed only on the webhook's own host.
+    const res = await boundedFetch(
+      webhookUrl,
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: incomingUrl }), signal: AbortSignal.timeout(timeoutMs) },
+      { maxBytes: AUTH_WEBHOOK_MAX_BYTES, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
+    );
     status = res.status;
-    body = await res.text();
+    body = res.body.toString('utf8');
   } catch (err) {
     const e = err as Error;
+    if (e instanceof WebhookAnswerError) return { accepted: false, reason: `auth webhook answer refused: ${e.message}`, tookMs: took() };
     const why = e.name === 'TimeoutError' || e.name === 'AbortError' ? `no answer within ${timeoutMs} ms` : describeFetchError(e);
     return { accepted: false, reason: `auth webhook unreachable: ${why}`, tookMs: took() };
   }

@@ -21,7 +21,7 @@ export interface SegmentClip {
 export interface PushRequest {
   /** The manifest ID in the URL path. */
   readonly urlId: string;
-  /** From the file name; 0 when it is not a number. */
+  /** From the file name: a whole number (anything else is refused with 400). */
   readonly seq: number;
   /** e.g. `3.ts` */
   readonly fileName: string;
@@ -55,10 +55,13 @@ export function parsePushRequest(req: IncomingMessage, rawPath: string): PushReq
 
   const fileName = path.slice(path.lastIndexOf('/') + 1);
   const seqText = fileName.slice(0, fileName.length - ext.length);
+  // go-livepeer turns a non-numeric name into sequence 0, so two such pushes collide; we refuse it.
+  if (!/^\d{1,15}$/.test(seqText))
+    throw new HttpError(400, `segment name "${seqText.slice(0, 40)}" is not a sequence number: push /live/<manifestID>/<seq>.ts`);
   const resolution = parseResolution(header(req, 'content-resolution'));
   return {
     urlId,
-    seq: /^\d+$/.test(seqText) && Number.isSafeInteger(Number(seqText)) ? Number(seqText) : 0,
+    seq: Number(seqText),
     fileName,
     format,
     url: `http://${header(req, 'host') ?? 'localhost'}${rawPath}`,

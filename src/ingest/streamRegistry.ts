@@ -4,6 +4,7 @@
 import { errorMessage, HttpError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { VideoFormat } from '../media/profiles.ts';
+import { unsafeNameReason } from '../media/safeName.ts';
 import type { AuthWebhookResponse } from './auth.ts';
 
 export type IngestKind = 'rtmp' | 'push';
@@ -73,7 +74,14 @@ export interface StreamAttachment {
   readonly rtmp?: RtmpSource;
 }
 
-export type PublishRefusal = 'STREAM_ALREADY_LIVE' | 'PUBLISH_REFUSED' | 'AUTHORIZATION_FAILED' | 'TOO_MANY_STREAMS' | 'SHUTTING_DOWN' | 'START_FAILED';
+export type PublishRefusal =
+  | 'UNSAFE_NAME'
+  | 'STREAM_ALREADY_LIVE'
+  | 'PUBLISH_REFUSED'
+  | 'AUTHORIZATION_FAILED'
+  | 'TOO_MANY_STREAMS'
+  | 'SHUTTING_DOWN'
+  | 'START_FAILED';
 
 /** A publish that was not taken. HTTP push answers `status`; RTMP tells its publisher the message. */
 export class PublishRefusedError extends HttpError {
@@ -155,6 +163,9 @@ export class StreamRegistry<C> {
    * Throws PublishRefusedError.
    */
   async open(req: PublishRequest, attach: (ids: { manifestId: string; streamKey: string }) => StreamAttachment): Promise<IngestStream<C>> {
+    // Every ingest's manifest ID passes here before anyone is asked about it (playlist injection).
+    const unsafe = unsafeNameReason('manifest ID', req.urlId);
+    if (unsafe) throw this.#refused(req, new PublishRefusedError(400, 'UNSAFE_NAME', unsafe));
     if (req.ingest === 'push') {
       const live = this.pushStream(req.urlId);
       if (live) return this.#touched(live);
@@ -184,6 +195,8 @@ export class StreamRegistry<C> {
     }
     const manifestId = decision.manifestId || req.urlId;
     const streamKey = decision.streamKey || req.streamKey;
+    const renamedUnsafe = unsafeNameReason('manifest ID from the auth webhook', manifestId);
+    if (renamedUnsafe) throw this.#refused(req, new PublishRefusedError(500, 'UNSAFE_NAME', renamedUnsafe));
     // Checked again: the hook may have renamed the stream to one that went live meanwhile.
     if (req.ingest === 'push' && this.pushStream(req.urlId)) return this.#touched(this.pushStream(req.urlId)!);
     this.#refuseIfLive(manifestId, req);

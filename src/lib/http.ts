@@ -1,16 +1,17 @@
 // HTTP pieces every face shares: the route signature, plain-text answers, host formatting.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { redactSecrets } from './redact.ts';
 
 /** Handles the request and returns true, or returns false to let the next route try. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
-/** Plain-text answer (Go's http.Error shape), unless the handler already started its reply. */
+/** Plain-text answer (Go's http.Error shape), unless the handler already started its reply; URL secrets are masked. */
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = Buffer.from(`${text}\n`);
+  const body = Buffer.from(`${redactSecrets(text)}\n`);
   res.writeHead(status, {
     ...headers,
     'Content-Type': 'text/plain; charset=utf-8',

@@ -1,6 +1,7 @@
 // Video profiles (renditions) a broadcaster asks orchestrators for: the named
 // presets, the JSON profile objects of -transcodingOptions files, auth webhook
 // answers and the Livepeer-Transcode-Configuration push header.
+import { unsafeNameReason } from './safeName.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { GatewayError } from '../lib/errors.ts';
 
@@ -180,13 +181,12 @@ export function parseProfileObject(value: unknown, index = 0, format: VideoForma
   const bitrate = field(o, 'bitrate', where, isInt, 'an integer (bits/s)', 0);
   let name = field(o, 'name', where, isString, 'a string', '');
   if (name === '') name = `custom_${width}x${height}_${bitrate}`;
+  // The name becomes a path element of playlist and segment URLs and a line of the master playlist.
+  const unsafe = unsafeNameReason('profile name', name);
+  if (unsafe) throw new ProfileError(unsafe);
   const named = `profile "${name}"`;
   if (width <= 0 || height <= 0) throw new ProfileError(`${named}: width and height must be positive integers`);
   if (bitrate < 0) throw new ProfileError(`${named}: bitrate must not be negative`);
-  if (/[/\\?#]/.test(name) || name === '.' || name === '..') {
-    // The name becomes a path element of playlist and segment URLs.
-    throw new ProfileError(`${named}: name must not contain "/", "\\", "?" or "#"`);
-  }
   const fps = field(o, 'fps', where, isUint, 'a non-negative integer', 0);
   const fpsDen = field(o, 'fpsDen', where, isUint, 'a non-negative integer', 0);
   const profName = field(o, 'profile', where, isString, 'a string', '');

@@ -62,7 +62,13 @@ export interface NodeConfig {
   rtmpAddr: ListenAddr;
   httpAddr: ListenAddr;
   cliAddr: ListenAddr;
+  /** -cliToken: literal or path of a file holding it; resolved at start. A secret: never logged. */
+  cliToken?: string;
   httpIngest: boolean;
+  /** -httpIngestMaxBytes: largest push segment body */
+  httpIngestMaxBytes: number;
+  /** -httpIngestMaxConcurrent: push requests handled at once */
+  httpIngestMaxConcurrent: number;
   /** why HTTP ingest was turned off, if it was */
   httpIngestNote?: string;
   orchAddr: string[];

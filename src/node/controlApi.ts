@@ -4,7 +4,8 @@
 import type { NodeConfig } from './config.ts';
 import { describeEthError } from '../eth/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { ControlError, emptyReply, jsonReply, startControlServer, textReply, type ControlServer } from '../server/control.ts';
+import type { AccessCheck } from '../server/access.ts';
+import { ControlError, emptyReply, jsonReply, readRoute, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
@@ -30,7 +31,13 @@ function controlEth(config: NodeConfig, chain: OnchainServices): ControlEth {
   };
 }
 
-export async function startControlApi(config: NodeConfig, gateway: Gateway, chain: ChainServices | undefined, log: Logger): Promise<ControlServer> {
+export async function startControlApi(
+  config: NodeConfig,
+  gateway: Gateway,
+  chain: ChainServices | undefined,
+  log: Logger,
+  access: readonly AccessCheck[] = [],
+): Promise<ControlServer> {
   let lastManifest = '';
   let verbosity = config.verbosity;
   const eth = isOnchain(chain) ? controlEth(config, chain) : undefined;
@@ -40,23 +47,24 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
     port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
     log,
+    access,
     describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
       ...livepeerCliRoutes(eth, log),
-      '/status': async () => {
+      '/status': readRoute(async () => {
         const s = await gateway.status();
         if (s.Manifests.length > 0) lastManifest = s.Manifests[s.Manifests.length - 1]!;
         return jsonReply(s);
-      },
-      '/streams': async () => jsonReply((await gateway.status()).Ledger),
-      '/manifestID': async () => {
+      }),
+      '/streams': readRoute(async () => jsonReply((await gateway.status()).Ledger)),
+      '/manifestID': readRoute(async () => {
         const s = await gateway.status();
         return textReply(s.Manifests[s.Manifests.length - 1] ?? lastManifest);
-      },
-      '/getBroadcastConfig': () => {
+      }),
+      '/getBroadcastConfig': readRoute(() => {
         const price = gateway.broadcast.maxPrice();
         return jsonReply({ MaxPrice: price ? `${price.num}/${price.den}` : null, TranscodingOptions: gateway.broadcast.transcodingOptions });
-      },
+      }),
       // go-livepeer: price (maxPricePerUnit + pixelsPerUnit, both or neither, optional currency) and/or presets
       '/setBroadcastConfig': (form) => {
         const price = form.get('maxPricePerUnit') ?? '';
@@ -91,9 +99,9 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
         log.info({ pipeline, modelID: form.get('modelID') || DEFAULT_MODEL_KEY }, 'max price per capability changed');
         return emptyReply();
       },
-      '/getAvailableTranscodingOptions': () => jsonReply(BroadcastConfig.availablePresets()),
+      '/getAvailableTranscodingOptions': readRoute(() => jsonReply(BroadcastConfig.availablePresets())),
       // -v at run time, glog levels as go-livepeer takes them
-      '/getLogLevel': () => textReply(String(verbosity)),
+      '/getLogLevel': readRoute(() => textReply(String(verbosity))),
       '/setLogLevel': (form) => {
         const v = form.get('loglevel') ?? '';
         if (!/^\d+$/.test(v)) throw new ControlError(400, `invalid loglevel "${v}" (0-6)`);

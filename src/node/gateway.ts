@@ -99,7 +99,15 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ai.route,
     createHlsRoute(hls, { currentManifest: config.currentManifest }),
     ...(config.httpIngest
-      ? [createPushRoute({ registry, transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg), log: log.child({ component: 'push' }) })]
+      ? [
+          createPushRoute({
+            registry,
+            transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg),
+            maxSegmentBytes: config.httpIngestMaxBytes,
+            maxConcurrent: config.httpIngestMaxConcurrent,
+            log: log.child({ component: 'push' }),
+          }),
+        ]
       : []),
   ];
   const http = await startHttpListener({ host: config.httpAddr.host, port: config.httpAddr.port, log: log.child({ component: 'http' }), routes }).catch(

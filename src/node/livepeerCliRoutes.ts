@@ -19,7 +19,7 @@ import type { EthWallet, TxOptions } from '../eth/transactions.ts';
 import { bigintToMinimalBytes } from '../lib/bytes.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Rat } from '../lib/rat.ts';
-import { bytesReply, ControlError, emptyReply, formWei, jsonReply, requireForm, textReply, type ControlRoute } from '../server/control.ts';
+import { bytesReply, ControlError, emptyReply, formWei, jsonReply, readRoute, requireForm, textReply, type ControlRoute } from '../server/control.ts';
 
 /** What the control API needs on-chain; absent when the gateway runs off-chain. */
 export interface ControlEth {
@@ -108,36 +108,40 @@ export function livepeerCliRoutes(eth: ControlEth | undefined, log: Logger): Rec
     });
 
   return {
-    '/EthChainID': () => textReply(String(eth?.client.chainId ?? 0)),
-    '/IsOrchestrator': () => textReply('false'),
-    '/IsRedeemer': () => textReply('false'),
-    '/currentBlock': async () => {
+    '/EthChainID': readRoute(() => textReply(String(eth?.client.chainId ?? 0))),
+    '/IsOrchestrator': readRoute(() => textReply('false')),
+    '/IsRedeemer': readRoute(() => textReply('false')),
+    '/currentBlock': readRoute(async () => {
       if (!eth) return emptyReply();
       const block = eth.rounds?.snapshot()?.lastSeenL1Block ?? (await latestL1Block(eth.client));
       return bytesReply(bigintToMinimalBytes(block));
-    },
-    '/currentRound': onchain(async (e) => textReply((await readCurrentRound(e.client, e.contracts)).toString())),
-    '/ethAddr': onchain((e) => textReply(e.wallet.address)),
-    '/tokenBalance': onchain(async (e) => textReply((await readTokenBalance(e.client, e.contracts, e.wallet.address)).toString())),
+    }),
+    '/currentRound': readRoute(onchain(async (e) => textReply((await readCurrentRound(e.client, e.contracts)).toString()))),
+    '/ethAddr': readRoute(onchain((e) => textReply(e.wallet.address))),
+    '/tokenBalance': readRoute(onchain(async (e) => textReply((await readTokenBalance(e.client, e.contracts, e.wallet.address)).toString()))),
     // -maxGasPrice: empty when there is no cap, as go-livepeer answers.
-    '/maxGasPrice': onchain((e) => (e.tx?.maxGasPrice ? textReply(e.tx.maxGasPrice.toString()) : emptyReply())),
-    '/minGasPrice': onchain(() => textReply('0')),
-    '/ethBalance': onchain(async (e) => textReply((await readEthBalance(e.client, e.wallet.address)).toString())),
-    '/senderInfo': onchain(async (e) => {
-      const info = await readSenderInfo(e.client, e.contracts, e.wallet.address);
-      return jsonReply({
-        Deposit: info.deposit,
-        WithdrawRound: info.withdrawRound,
-        Reserve: { FundsRemaining: info.reserve.fundsRemaining, ClaimedInCurrentRound: info.reserve.claimedInCurrentRound },
-      });
-    }),
-    '/ticketBrokerParams': onchain(async (e) => jsonReply({ UnlockPeriod: (await readTicketBrokerParams(e.client, e.contracts)).unlockPeriod })),
-    '/contractAddresses': onchain((e) => jsonReply(lowerCaseValues(contractAddressMap(e.contracts)))),
-    '/protocolParameters': onchain(async (e) => jsonReply(goProtocolParameters(await readProtocolParameters(e.client, e.contracts)))),
-    '/registeredOrchestrators': onchain(async (e) => {
-      const pool = e.pool && e.pool.status().source !== 'none' ? e.pool.orchestrators() : await readTranscoderPool(e.client, e.contracts);
-      return jsonReply(pool.map((o) => goTranscoder(o, e.pricePerPixel?.(o.address))));
-    }),
+    '/maxGasPrice': readRoute(onchain((e) => (e.tx?.maxGasPrice ? textReply(e.tx.maxGasPrice.toString()) : emptyReply()))),
+    '/minGasPrice': readRoute(onchain(() => textReply('0'))),
+    '/ethBalance': readRoute(onchain(async (e) => textReply((await readEthBalance(e.client, e.wallet.address)).toString()))),
+    '/senderInfo': readRoute(
+      onchain(async (e) => {
+        const info = await readSenderInfo(e.client, e.contracts, e.wallet.address);
+        return jsonReply({
+          Deposit: info.deposit,
+          WithdrawRound: info.withdrawRound,
+          Reserve: { FundsRemaining: info.reserve.fundsRemaining, ClaimedInCurrentRound: info.reserve.claimedInCurrentRound },
+        });
+      }),
+    ),
+    '/ticketBrokerParams': readRoute(onchain(async (e) => jsonReply({ UnlockPeriod: (await readTicketBrokerParams(e.client, e.contracts)).unlockPeriod }))),
+    '/contractAddresses': readRoute(onchain((e) => jsonReply(lowerCaseValues(contractAddressMap(e.contracts))))),
+    '/protocolParameters': readRoute(onchain(async (e) => jsonReply(goProtocolParameters(await readProtocolParameters(e.client, e.contracts))))),
+    '/registeredOrchestrators': readRoute(
+      onchain(async (e) => {
+        const pool = e.pool && e.pool.status().source !== 'none' ? e.pool.orchestrators() : await readTranscoderPool(e.client, e.contracts);
+        return jsonReply(pool.map((o) => goTranscoder(o, e.pricePerPixel?.(o.address))));
+      }),
+    ),
     '/fundDepositAndReserve': requireForm(
       ['depositAmount', 'reserveAmount'],
       write('fundDepositAndReserve', (f) => ({ kind: 'fundDepositAndReserve', deposit: formWei(f, 'depositAmount'), reserve: formWei(f, 'reserveAmount') })),

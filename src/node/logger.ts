@@ -1,6 +1,7 @@
 // Structured JSON logs (pino) at go-livepeer's glog verbosity: -v 3 = info, 4-5 = debug, 6 = trace.
 import { pino } from 'pino';
 import type { Logger } from '../lib/log.ts';
+import { redactSecrets } from '../lib/redact.ts';
 
 export function levelForVerbosity(v: number): pino.Level {
   if (v >= 6) return 'trace';
@@ -14,8 +15,10 @@ export function createLogger(verbosity: number, destination: NodeJS.WritableStre
     {
       level: levelForVerbosity(verbosity),
       base: { node: 'gateway' },
-      // Secrets never reach the logs, whatever a caller passes.
-      redact: { paths: ['ethPassword', 'password', 'privateKey', '*.ethPassword', '*.privateKey'], censor: '***' },
+      // Secrets never reach the logs, whatever a caller passes: URL credentials and API keys anywhere in
+      // the line (error texts of the RPC client carry the -ethUrl), and fields named as secrets.
+      hooks: { streamWrite: redactSecrets },
+      redact: { paths: ['ethPassword', 'password', 'privateKey', 'cliToken', '*.ethPassword', '*.privateKey', '*.cliToken'], censor: '***' },
     },
     destination as pino.DestinationStream,
   );

@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.ts';
 import type { PassphrasePrompt } from './openAccount.ts';
 import { openStateStore } from '../store/openStateStore.ts';
 import type { StateStore } from '../store/stateStore.ts';
+import type { AccessCheck } from '../server/access.ts';
+import { controlAccess } from './controlAccess.ts';
 
 export interface RunningNode {
   gateway: Gateway;
@@ -25,18 +27,27 @@ export interface StartOptions {
 
 /** Starts everything; on any startup failure, whatever had started is stopped again before the error is thrown. */
 export async function startNode(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, opts: StartOptions = {}): Promise<RunningNode> {
+  // a public -cliAddr without -cliToken is refused before anything starts
+  const access = await controlAccess(config, log);
   // first: a wrong -storeUrl is reported before anything else starts
   const store = await openStateStore({ ...(config.storeUrl ? { storeUrl: config.storeUrl } : {}), datadir: config.datadir, log });
   log.info({ store: store.location }, 'state store open');
   try {
-    return await startWithStore(config, log, out, opts, store);
+    return await startWithStore(config, log, out, opts, store, access);
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
-async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.WritableStream, opts: StartOptions, store: StateStore): Promise<RunningNode> {
+async function startWithStore(
+  config: NodeConfig,
+  log: Logger,
+  out: NodeJS.WritableStream,
+  opts: StartOptions,
+  store: StateStore,
+  access: AccessCheck[],
+): Promise<RunningNode> {
   let chain: ChainServices | undefined;
   if (!config.network.offchain) {
     const { startChainServices } = await import('./chainServices.ts');
@@ -57,7 +68,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
   let control: { url: string; close(): Promise<void> };
   try {
     const { startControlApi } = await import('./controlApi.ts');
-    control = await startControlApi(config, gateway, chain, log);
+    control = await startControlApi(config, gateway, chain, log, access);
   } catch (err) {
     await gateway.stop();
     await chain?.stop();

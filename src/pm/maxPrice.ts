@@ -26,7 +26,8 @@ export function parseMaxPricePerUnit(value: string, pixelsPerUnit: bigint): MaxP
   if (pixelsPerUnit <= 0n) throw new MaxPriceError('-pixelsPerUnit must be > 0');
   const amount = rat(BigInt(m[1]! + (m[2] ?? '')), 10n ** BigInt(m[2]?.length ?? 0));
   const currency = m[3]!.toUpperCase();
-  if (!currency) {
+  // livepeer_cli sends currency "Wei" unless the operator types another
+  if (!currency || currency === 'WEI') {
     if (m[2]) throw new MaxPriceError(`"${value}": a price in wei must be a whole number`);
     return { amount, pixelsPerUnit };
   }

@@ -1,8 +1,9 @@
 // The control API's HTTP side on -cliAddr (default 127.0.0.1:5935), shaped like go-livepeer's so
 // `livepeer_cli -http 5935` can drive a gateway: a path is a route, form values (query string plus a
-// url-encoded body, any method) go in, plain text or Go-style JSON comes out, failures are Go's http.Error.
-// The routes themselves come from the node. No authentication: it binds to loopback unless the operator
-// asks otherwise.
+// url-encoded body) go in, plain text or Go-style JSON comes out, failures are Go's http.Error.
+// The routes themselves come from the node. Unlike go-livepeer, a route changes state only on POST: reads
+// (marked with readRoute, what livepeer_cli GETs) also answer GET/HEAD; every request passes the browser
+// rule (browserRule.ts) and, when the node sets -cliToken, the access checks (access.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -11,7 +12,10 @@ import { HttpError } from '../lib/errors.ts';
 import { sendText } from '../lib/http.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import type { Logger } from '../lib/log.ts';
+import { redactSecrets } from '../lib/redact.ts';
 import { parseWei, WeiAmountError } from '../lib/wei.ts';
+import { type AccessCheck, requireAccess } from './access.ts';
+import { browserRuleViolation } from './browserRule.ts';
 import { goJson } from './goJson.ts';
 
 const MAX_FORM_BYTES = 1 << 20;
@@ -29,6 +33,17 @@ export type ControlReply =
   | { status?: number; type: 'empty' };
 /** A route: form values (query + url-encoded body) in, reply out; throw ControlError for 4xx/5xx. */
 export type ControlRoute = (form: URLSearchParams) => Promise<ControlReply> | ControlReply;
+
+const READ_ROUTES = new WeakSet<ControlRoute>();
+
+/** Marks a route that only reads: it answers GET and HEAD too. Every other route takes POST only. */
+export function readRoute(route: ControlRoute): ControlRoute {
+  READ_ROUTES.add(route);
+  return route;
+}
+
+/** Whether a route was marked with readRoute. */
+export const isReadRoute = (route: ControlRoute): boolean => READ_ROUTES.has(route);
 
 /** Plain-text 200 reply. */
 export const textReply = (body: string): ControlReply => ({ type: 'text', body });
@@ -67,6 +82,8 @@ export interface ControlServerOptions {
   /** Prometheus registry for /metrics (-monitor); /metrics is 404 without it (a route of that path wins). */
   metrics?: Registry;
   log: Logger;
+  /** Credential checks (e.g. -cliToken); when given, a request must pass one of them. */
+  access?: readonly AccessCheck[];
   /** One line for a failure that is not a ControlError (answered as 500 and logged); default: its message's first line. */
   describeError?: (err: unknown) => string;
 }
@@ -87,7 +104,11 @@ function send(res: ServerResponse, reply: ControlReply): void {
     res.end();
     return;
   }
-  const body = Buffer.from(reply.body);
+  // No answer carries URL credentials or API keys, whatever a route put in it.
+  const body =
+    reply.type === 'bytes'
+      ? Buffer.from(reply.body)
+      : Buffer.from(redactSecrets(typeof reply.body === 'string' ? reply.body : Buffer.from(reply.body).toString('utf8')));
   const type =
     reply.contentType ?? (reply.type === 'json' ? 'application/json' : reply.type === 'bytes' ? 'application/octet-stream' : 'text/plain; charset=utf-8');
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length });
@@ -115,16 +136,32 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return form;
 }
 
+/** State changes only by POST: a GET with a query string must never move money or change settings. */
+function checkMethod(method: string, route: ControlRoute): void {
+  if (method === 'POST') return;
+  const read = isReadRoute(route);
+  if (read && (method === 'GET' || method === 'HEAD')) return;
+  const allow = read ? 'GET, HEAD, POST' : 'POST';
+  throw new HttpError(405, `method ${method.slice(0, 20)} not allowed: this endpoint ${read ? 'reads' : 'changes state and'} takes ${allow}`, {
+    code: 'METHOD_NOT_ALLOWED',
+    headers: { Allow: allow },
+  });
+}
+
 const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
 
 export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const host = opts.host ?? '127.0.0.1';
   const { log } = opts;
   const describeError = opts.describeError ?? firstLine;
+  const access = opts.access ?? [];
   const table = new Map<string, ControlRoute>();
   if (opts.metrics) {
     const registry = opts.metrics;
-    table.set('/metrics', async () => ({ type: 'text', body: await registry.metrics(), contentType: registry.contentType }));
+    table.set(
+      '/metrics',
+      readRoute(async () => ({ type: 'text', body: await registry.metrics(), contentType: registry.contentType })),
+    );
   }
   for (const [path, route] of Object.entries(opts.routes)) table.set(path, route);
 
@@ -133,12 +170,16 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       const path = new URL(req.url ?? '/', 'http://control').pathname;
       const route = table.get(path);
       try {
+        const refused = browserRuleViolation(req, host);
+        if (refused) throw refused;
+        await requireAccess(req, access);
+        if (route) checkMethod(req.method ?? 'GET', route);
         const form = await readForm(req);
         if (!route) return sendText(res, 404, '404 page not found');
         send(res, await route(form));
       } catch (err) {
-        if (err instanceof HttpError) return sendText(res, err.status, err.message, err.headers);
-        const message = describeError(err);
+        if (err instanceof HttpError) return sendText(res, err.status, redactSecrets(err.message), err.headers);
+        const message = redactSecrets(describeError(err));
         log.error({ path, err: message }, 'Control API request failed');
         sendText(res, 500, message);
       }

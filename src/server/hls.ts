@@ -41,12 +41,22 @@ interface StreamState {
   resolution: Resolution;
   source: RenditionState | undefined;
   readonly renditions: Map<string, RenditionState>;
+  /** Bytes of all segments kept for the stream, source and renditions. */
+  bytes: number;
 }
 
 export interface HlsStoreOptions {
   /** Clock, for tests. */
   now?: () => number;
+  /** Segment bytes kept per stream (source and renditions together); the oldest go first. */
+  maxBytesPerStream?: number;
 }
+
+/**
+ * Default cap of segment bytes per stream: 12 segments per rendition of a few MB each fit; a pusher of
+ * 300 MB segments (or an orchestrator's oversized renditions) cannot make one stream hold gigabytes.
+ */
+export const HLS_MAX_BYTES_PER_STREAM = 512 * 1024 * 1024;
 
 /**
  * Live streams by manifest ID. A stream appears with its first source segment
@@ -55,10 +65,12 @@ export interface HlsStoreOptions {
 export class HlsStore {
   readonly #streams = new Map<string, StreamState>();
   readonly #now: () => number;
+  readonly #maxBytes: number;
   #current: string | undefined;
 
   constructor(opts: HlsStoreOptions = {}) {
     this.#now = opts.now ?? Date.now;
+    this.#maxBytes = opts.maxBytesPerStream ?? HLS_MAX_BYTES_PER_STREAM;
   }
 
   /**
@@ -68,7 +80,7 @@ export class HlsStore {
   openStream(manifestId: string, profiles: readonly VideoProfile[] = []): void {
     const s = this.#streams.get(manifestId);
     if (s) s.profiles = [...profiles];
-    else this.#streams.set(manifestId, { profiles: [...profiles], resolution: { width: 0, height: 0 }, source: undefined, renditions: new Map() });
+    else this.#streams.set(manifestId, { profiles: [...profiles], resolution: { width: 0, height: 0 }, source: undefined, renditions: new Map(), bytes: 0 });
     this.#current = manifestId;
   }
 
@@ -121,12 +133,33 @@ export class HlsStore {
     const mp4 = opts.format === 'mp4';
     const uri = mp4 ? segmentUri(manifestId, rendition, seq).replace(/\.ts$/, '.mp4') : segmentUri(manifestId, rendition, seq);
     if (!r.playlist.add({ seq, durationMs, uri, discontinuity: opts.discontinuity === true })) return false;
+    const s = this.#streams.get(manifestId)!;
+    s.bytes -= r.segments.get(seq)?.length ?? 0;
     r.segments.set(seq, mp4 ? undefined : data);
+    s.bytes += mp4 ? 0 : data.length;
     while (r.segments.size > SEGMENTS_KEPT) {
       const oldest = r.segments.keys().next().value as number;
+      s.bytes -= r.segments.get(oldest)?.length ?? 0;
       r.segments.delete(oldest);
     }
+    while (s.bytes > this.#maxBytes && this.#dropOldest(s)) {}
     r.lastAddedMs = this.#now();
+    return true;
+  }
+
+  /** Drops the stream's oldest kept segment (lowest sequence number, any rendition); false when none is left. */
+  #dropOldest(s: StreamState): boolean {
+    let victim: { r: RenditionState; seq: number } | undefined;
+    for (const r of [...(s.source ? [s.source] : []), ...s.renditions.values()]) {
+      for (const [seq, data] of r.segments) {
+        if (data === undefined) continue;
+        if (!victim || seq < victim.seq) victim = { r, seq };
+        break;
+      }
+    }
+    if (!victim) return false;
+    s.bytes -= victim.r.segments.get(victim.seq)?.length ?? 0;
+    victim.r.segments.delete(victim.seq);
     return true;
   }
 

@@ -1,11 +1,13 @@
 // A small HTTP listener shared by the faces on -httpAddr (HLS playback, HTTP
 // push): routes are tried in order, /healthz answers 200, anything else 404.
-// A failing handler never takes the process down.
+// A failing handler never takes the process down. Every request passes the browser rule first
+// (browserRule.ts), so routes added later (push, AI, signer) get it without code of their own.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../lib/log.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import { sendText, type HttpRoute } from '../lib/http.ts';
+import { browserRuleViolation } from './browserRule.ts';
 
 export type { HttpRoute };
 
@@ -38,6 +40,13 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Http
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const refused = browserRuleViolation(req, host);
+      if (refused) {
+        log.info({ url: req.url, method: req.method, reason: refused.message }, 'request refused by the browser rule');
+        req.resume();
+        sendText(res, refused.status, refused.message, { Connection: 'close' });
+        return;
+      }
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path === '/healthz') {
         res.writeHead(200, { 'Content-Length': '0' });

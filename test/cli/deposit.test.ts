@@ -69,7 +69,13 @@ describe('deposit commands', () => {
     const f = await flags(b.privateKey);
     const balance0 = await devnet.publicClient.getBalance({ address: b.address });
 
-    let r = ok(await cli(['deposit', 'fund', ...f, '--deposit', '0.1', '--reserve', '0.05', '--yes']));
+    // --dry-run simulates and prints the plan, with the chain and the contract the money would go to; sends nothing
+    let r = ok(await cli(['deposit', 'fund', ...f, '--deposit', '0.1', '--reserve', '0.05', '--dry-run']));
+    assert.match(r.out, new RegExp(`Chain {11}chain id 42161, TicketBroker ${devnet.contracts.ticketBroker}\n`));
+    assert.match(r.out, /Dry run: the transaction was simulated and its gas estimated; nothing sent\.\n$/);
+    assert.equal(await devnet.publicClient.getBalance({ address: b.address }), balance0, 'nothing was sent');
+
+    r = ok(await cli(['deposit', 'fund', ...f, '--deposit', '0.1', '--reserve', '0.05', '--yes']));
     assert.match(r.out, /Action {10}fund 0\.1 ETH deposit and 0\.05 ETH reserve\n/);
     assert.match(r.out, /After {11}deposit 0\.1 ETH, reserve 0\.05 ETH \(Locked: usable for payments\)\n/);
     assert.match(r.out, /Gas {13}about \d+ gas at [\d.]+ gwei ≈ [\d.]+ ETH \(at most [\d.]+ ETH\); sends 0\.15 ETH\n/);

@@ -42,7 +42,8 @@ describe('off-chain gateway (-network offchain -orchAddr)', () => {
     assert.equal(status.Streams.offchain.ingest, 'rtmp');
     assert.equal((await fetch(`${gw.controlUrl}/setLogLevel`, { method: 'POST', body: new URLSearchParams({ loglevel: '5' }) })).status, 200);
     assert.equal((await getText(`${gw.controlUrl}/getLogLevel`)).text, '5');
-    assert.equal((await fetch(`${gw.controlUrl}/setLogLevel?loglevel=loud`)).status, 400);
+    assert.equal((await fetch(`${gw.controlUrl}/setLogLevel?loglevel=loud`, { method: 'POST' })).status, 400);
+    assert.equal((await fetch(`${gw.controlUrl}/setLogLevel?loglevel=5`)).status, 405, 'a GET never changes state');
     const variants = master.split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(variants, ['offchain/source.m3u8', 'offchain/P240p30fps16x9.m3u8', 'offchain/P360p30fps16x9.m3u8']);
     assert.match(master, /RESOLUTION=1280x720/);

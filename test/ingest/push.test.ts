@@ -179,19 +179,20 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     assert.equal(auths.filter((a) => a.urlId === 'x').length, 0, 'bad requests never reach authorization');
   });
 
-  it('answers 422 for bytes ffprobe cannot read, before anyone is asked about the stream', async () => {
+  it('answers 422 for bytes ffprobe cannot read; the stream was authorized before its body was read', async () => {
     const res = await put('/live/junk/0.ts', Buffer.from('this is not a video segment'));
     assert.equal(res.status, 422);
-    assert.equal(auths.length, 0);
+    assert.equal(auths.length, 1);
   });
 
   it('answers 413 for a body over the limit, declared or streamed, and closes the connection', async () => {
     const declared = await rawPut('/live/big/0.ts', MAX_SEGMENT_BYTES + 1, Buffer.alloc(16));
     assert.equal(declared.status, 413);
     assert.equal(declared.headers.connection, 'close');
+    assert.equal(auths.length, 0, 'a declared length over the limit is refused before anyone is asked');
     const streamed = await rawPut('/live/big/0.ts', undefined, Buffer.alloc(MAX_SEGMENT_BYTES + 64 * 1024));
     assert.equal(streamed.status, 413);
-    assert.equal(auths.length, 0);
+    assert.equal(auths.length, 1, 'a chunked body is authorized first, then cut at the limit');
     assert.equal((await put('/live/after/0.ts', segment)).status, 200, 'the listener still takes pushes');
   });
 
@@ -349,7 +350,7 @@ describe('HTTP push ingest (real HTTP, real ffprobe)', () => {
     return new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
       const req = request(
         `${http.url}${path}`,
-        { method: 'PUT', headers: contentLength === undefined ? {} : { 'Content-Length': String(contentLength) } },
+        { method: 'PUT', headers: contentLength === undefined ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(contentLength) } },
         (res) => {
           res.resume();
           resolve({ status: res.statusCode ?? 0, headers: res.headers });

@@ -153,7 +153,9 @@ describe('JSON profile files', () => {
     assert.throws(() => parseProfileObject({ width: '2', height: 2 }), /"width" must be an integer/);
     assert.throws(() => parseProfileObject({ width: 2, height: 2, fps: -1 }), /"fps"/);
     assert.throws(() => parseProfileObject({ width: 0, height: 2 }), /positive/);
-    assert.throws(() => parseProfileObject({ name: 'a/b', width: 2, height: 2 }), /must not contain/);
+    for (const name of ['a/b', 'a\r\n#EXT-X-ENDLIST', '..', 'a b', 'x'.repeat(129)]) {
+      assert.throws(() => parseProfileObject({ name, width: 2, height: 2 }), /profile name ".*" is not allowed/, JSON.stringify(name));
+    }
     assert.throws(
       () =>
         parseProfileObjects([

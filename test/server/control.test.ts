@@ -12,12 +12,15 @@ import { createWallet } from '../../src/eth/transactions.ts';
 import { parseListenAddr } from '../../src/lib/listenAddr.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { livepeerCliRoutes } from '../../src/node/livepeerCliRoutes.ts';
-import { ControlError, jsonReply, startControlServer, textReply, type ControlServer } from '../../src/server/control.ts';
+import { ControlError, jsonReply, readRoute, startControlServer, textReply, type ControlServer } from '../../src/server/control.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 
 const devnet = withDevnet();
 
-async function call(server: ControlServer, path: string, form?: Record<string, string>, method = form ? 'POST' : 'GET') {
+/** Routes that change state take POST only; the rest are reads and livepeer_cli GETs them. */
+const WRITES = new Set(['/fundDepositAndReserve', '/fundDeposit', '/unlock', '/cancelUnlock', '/withdraw', '/setBroadcastConfig']);
+
+async function call(server: ControlServer, path: string, form?: Record<string, string>, method = form || WRITES.has(path.split('?')[0]!) ? 'POST' : 'GET') {
   const res = await fetch(`${server.url}${path}`, {
     method,
     ...(form ? { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() } : {}),
@@ -47,13 +50,13 @@ describe('control API off-chain', () => {
       log: silentLogger(),
       routes: {
         ...livepeerCliRoutes(undefined, silentLogger()),
-        '/status': () => jsonReply({ Version: '0.1.0', OrchestratorPool: [] }),
-        '/getBroadcastConfig': () => jsonReply({ MaxPrice: null, TranscodingOptions: 'P240p30fps16x9' }),
+        '/status': readRoute(() => jsonReply({ Version: '0.1.0', OrchestratorPool: [] })),
+        '/getBroadcastConfig': readRoute(() => jsonReply({ MaxPrice: null, TranscodingOptions: 'P240p30fps16x9' })),
         '/setBroadcastConfig': (form) => {
           if (!form.get('transcodingOptions')) throw new ControlError(400, 'missing form param: transcodingOptions');
           return textReply('');
         },
-        '/IsRedeemer': () => textReply('overridden'),
+        '/IsRedeemer': readRoute(() => textReply('overridden')),
       },
     });
   });
@@ -109,6 +112,16 @@ describe('control API off-chain', () => {
     assert.deepEqual(await call(server, '/setBroadcastConfig', { transcodingOptions: 'P360p30fps16x9' }).then((r) => r.status), 200);
   });
 
+  test('state changes only by POST: a GET or PUT of a write route is 405, reads take GET, HEAD and POST', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const r = await call(server, '/fundDeposit?amount=5', undefined, method);
+      assert.deepEqual([r.status, r.text], [405, `method ${method} not allowed: this endpoint changes state and takes POST\n`]);
+    }
+    assert.equal((await call(server, '/status', undefined, 'HEAD')).status, 200);
+    assert.equal((await call(server, '/status', {})).status, 200);
+    assert.equal((await call(server, '/status', undefined, 'PUT')).status, 405);
+  });
+
   test('a form body over 1 MiB is 400 before the route runs', async () => {
     const big = await call(server, '/fundDeposit', { amount: '1'.repeat((1 << 20) + 1) });
     assert.deepEqual([big.status, big.text], [400, 'request body too large\n']);
@@ -136,7 +149,7 @@ describe('control API on-chain (devnet)', () => {
       log: silentLogger(),
       routes: {
         ...livepeerCliRoutes({ client: conn.client, contracts: conn.contracts, wallet, rounds }, silentLogger()),
-        '/status': () => jsonReply({ Manifests: {}, RegisteredTranscodersNumber: 3n }),
+        '/status': readRoute(() => jsonReply({ Manifests: {}, RegisteredTranscodersNumber: 3n })),
       },
       metrics: registry,
     });
@@ -234,7 +247,7 @@ describe('control API on-chain (devnet)', () => {
     ]);
     const fund = await call(server, '/fundDepositAndReserve', { depositAmount: '100000000000000000', reserveAmount: '50000000000000000' });
     assert.deepEqual([fund.status, fund.text], [200, 'fundDepositAndReserve success']);
-    assert.deepEqual(await call(server, `/fundDeposit?amount=${10n ** 17n}`, undefined, 'PUT').then((r) => [r.status, r.text]), [200, 'fundDeposit success']);
+    assert.deepEqual(await call(server, `/fundDeposit?amount=${10n ** 17n}`).then((r) => [r.status, r.text]), [200, 'fundDeposit success']);
     assert.deepEqual(
       await call(server, '/senderInfo').then((r) => r.text),
       '{"Deposit":200000000000000000,"WithdrawRound":0,"Reserve":{"FundsRemaining":50000000000000000,"ClaimedInCurrentRound":0}}',

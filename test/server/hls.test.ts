@@ -151,3 +151,24 @@ describe('HLS over HTTP', () => {
     assert.equal((await get('/stream/mp4/source/0.ts')).status, 404);
   });
 });
+
+describe('HLS bytes per stream are capped', () => {
+  it('the oldest segments of a stream go first once its bytes pass the cap; other streams keep theirs', () => {
+    const MiB = 1024 * 1024;
+    const store = new HlsStore({ maxBytesPerStream: 10 * MiB });
+    const p240 = P240;
+    store.openStream('big', [p240]);
+    store.openStream('small', [p240]);
+    store.addSourceSegment('small', 0, Buffer.alloc(1000), 2000);
+    for (let seq = 0; seq < 6; seq++) {
+      store.addSourceSegment('big', seq, Buffer.alloc(3 * MiB), 2000);
+      store.addRendition('big', p240.name, seq, Buffer.alloc(MiB), 2000);
+    }
+    const kept = (r: string) => [0, 1, 2, 3, 4, 5].filter((seq) => store.segment('big', r, seq) !== undefined);
+    const bytes = kept('source').length * 3 * MiB + kept(p240.name).length * MiB;
+    assert.ok(bytes <= 10 * MiB, `kept ${bytes} bytes`);
+    assert.ok(kept('source').includes(5) && kept(p240.name).includes(5), 'the newest segments stay');
+    assert.ok(!kept('source').includes(0), 'the oldest went first');
+    assert.equal(store.segment('small', 'source', 0)?.length, 1000);
+  });
+});
