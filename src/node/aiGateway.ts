@@ -73,7 +73,10 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
       cap,
       modelId,
       source,
-      probe: (uri) => getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }),
+      probe: async (uri) => {
+        await chain?.fresh?.(); // judged against the current round, also when no stream kept polling fast
+        return getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS });
+      },
       evaluate: (c, info, latency) => judgeOrchestrator(judgeCtx, c, info, latency),
       onchain: paid,
       weights: config.weights,

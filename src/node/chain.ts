@@ -24,5 +24,7 @@ export interface ChainServices {
    * they do and slows to a few requests an hour while the gateway is idle.
    */
   setActive?(active: boolean): void;
+  /** Reads the chain now when the last poll is older than -blockPollingInterval (an idle gateway polls rarely). */
+  fresh?(): Promise<void>;
   stop(): Promise<void>;
 }

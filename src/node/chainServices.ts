@@ -136,6 +136,10 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
       chainView: () => rounds.chainView(),
       refreshSenderInfo,
       setActive,
+      fresh: async () => {
+        const snap = rounds.snapshot();
+        if (!snap || Date.now() - snap.updatedAt > config.blockPollingIntervalMs) await rounds.poll().catch(() => undefined);
+      },
       source: pool.asCandidateSource(),
       usdPerEth: () => prices?.price()?.usdPerEth,
       status: () => {
