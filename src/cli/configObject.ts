@@ -100,6 +100,12 @@ export interface GatewayConfig {
   v?: number;
   /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
   storeUrl?: string;
+  /** API keys: `off` (default), `optional` or `required` */
+  apiKeys?: 'off' | 'optional' | 'required';
+  /** proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client */
+  trustedProxies?: string | string[];
+  /** requests per minute per client address without an API key */
+  anonymousRequestsPerMinute?: number;
   /** AI price ceilings per pipeline and model: inline JSON or a file (`{"capabilities_prices":[…]}`) */
   maxPricePerCapability?: string;
   /** no new attempt at an AI request starts after this (default `2s`) */
@@ -153,6 +159,9 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   monitor: 'bool',
   v: 'int',
   storeUrl: 'string',
+  apiKeys: 'string',
+  trustedProxies: 'list',
+  anonymousRequestsPerMinute: 'int',
   maxPricePerCapability: 'string',
   aiProcessingRetryTimeout: 'duration',
   aiMinRunnerVersion: 'string',

@@ -17,6 +17,7 @@ import { parseWei, parseWeiRat as parseWeiRatAmount } from '../lib/wei.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
 import { parseStoreUrl } from '../store/pgTarget.ts';
+import { TrustedProxies } from '../tenancy/clientAddress.ts';
 
 export type { ListenAddr, NodeConfig };
 
@@ -187,6 +188,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ethPassword: get(values, 'ethPassword'),
     datadir,
     ...(storeUrl ? { storeUrl } : {}),
+    apiKeys: apiKeysConfig(values),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,
     cliAddr: parseListenAddr('cliAddr', get(values, 'cliAddr'), 5935),
@@ -253,4 +255,17 @@ function aiConfig(values: Map<string, string>, maxPrice: MaxPriceSpec): AiNodeCo
   }
   const processingRetryTimeoutMs = duration(values, 'aiProcessingRetryTimeout');
   return { maxPricePerCapability, processingRetryTimeoutMs, minRunnerVersions, serviceRegistry: bool(values, 'aiServiceRegistry'), warnings };
+}
+
+/** -apiKeys, -trustedProxies, -anonymousRequestsPerMinute. */
+function apiKeysConfig(values: Map<string, string>): NodeConfig['apiKeys'] {
+  const mode = get(values, 'apiKeys').trim() || 'off';
+  if (mode !== 'off' && mode !== 'optional' && mode !== 'required') throw new FlagError(`-apiKeys must be off, optional or required, got "${mode}"`);
+  const trustedProxies = get(values, 'trustedProxies');
+  try {
+    new TrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new FlagError(`-trustedProxies: ${(err as Error).message}`);
+  }
+  return { mode, trustedProxies, anonymousRequestsPerMinute: int(values, 'anonymousRequestsPerMinute', 1) };
 }

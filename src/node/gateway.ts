@@ -26,6 +26,9 @@ import { pumpRtmpStream } from './rtmpPump.ts';
 import { GATEWAY_VERSION, gatewayStatus, type GatewayStatus } from './status.ts';
 import type { StreamRunner } from './stream.ts';
 import { StreamLifecycle, type StreamContext } from './streams.ts';
+import { NodeTenancy } from './tenancy.ts';
+import { GatewayError } from '../lib/errors.ts';
+import type { StateStore } from '../store/stateStore.ts';
 
 export { GATEWAY_VERSION, type GatewayStatus } from './status.ts';
 
@@ -34,6 +37,8 @@ export interface GatewayOptions {
   log: Logger;
   /** on-chain services (keys, payments, chain pool); undefined off-chain */
   chain?: ChainServices;
+  /** shared state (keys, limits, usage); needed with -apiKeys optional|required */
+  store?: StateStore;
 }
 
 export interface Gateway {
@@ -49,6 +54,8 @@ export interface Gateway {
   readonly events: GatewayEventBus;
   /** the AI routes (batch pipelines, OpenAI front) */
   readonly ai: AiFace;
+  /** API keys, limits and usage; undefined with -apiKeys off */
+  readonly tenancy: NodeTenancy | undefined;
   status(): Promise<GatewayStatus>;
   /** the stream runner of a manifest, live or still finishing (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -66,29 +73,43 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
+  if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
+  const tenancy = config.apiKeys.mode !== 'off' && opts.store ? new NodeTenancy(config, opts.store, log.child({ component: 'tenancy' })) : undefined;
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
-  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger });
+  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger, tenancy });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
     await started?.close();
     registry.close('gateway failed to start');
+    tenancy?.close();
     await ledger.close();
     throw err;
   };
   const rtmp = await startRtmpServer({ registry, host: config.rtmpAddr.host, port: config.rtmpAddr.port, log: log.child({ component: 'rtmp' }) }).catch(
     (err: unknown) => abandon(err),
   );
-  const ai = createAiGateway({ config, log, ...(chain ? { chain } : {}), source, ledger, broadcast, version: GATEWAY_VERSION });
+  const ai = createAiGateway({
+    config,
+    log,
+    ...(chain ? { chain } : {}),
+    source,
+    ledger,
+    broadcast,
+    version: GATEWAY_VERSION,
+    ...(tenancy ? { charge: (r) => tenancy.chargeAi(r) } : {}),
+  });
+  const pushRoute = (): HttpRoute => {
+    const route = createPushRoute({ registry, transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg), log: log.child({ component: 'push' }) });
+    return tenancy ? tenancy.guardPush(route, (urlId) => registry.pushStream(urlId) !== undefined) : route;
+  };
   // The faces on -httpAddr, tried in order.
   const routes: HttpRoute[] = [
-    ai.route,
+    tenancy ? tenancy.guardAi(ai.route) : ai.route,
     createHlsRoute(hls, { currentManifest: config.currentManifest }),
-    ...(config.httpIngest
-      ? [createPushRoute({ registry, transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg), log: log.child({ component: 'push' }) })]
-      : []),
+    ...(config.httpIngest ? [pushRoute()] : []),
   ];
   const http = await startHttpListener({ host: config.httpAddr.host, port: config.httpAddr.port, log: log.child({ component: 'http' }), routes }).catch(
     (err: unknown) => abandon(err, rtmp),
@@ -106,6 +127,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     broadcast,
     events,
     ai,
+    tenancy,
     status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
@@ -117,6 +139,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await streams.drain();
       await http.close();
       await closeSegmentConnections();
+      tenancy?.close();
       await ledger.close();
     },
   };
@@ -130,11 +153,12 @@ interface StreamParts {
   events: GatewayEventBus;
   hls: HlsStore;
   ledger: Ledger;
+  tenancy: NodeTenancy | undefined;
 }
 
 /** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
 function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
-  const { chain, source, broadcast, metrics, events, hls, ledger } = parts;
+  const { chain, source, broadcast, metrics, events, hls, ledger, tenancy } = parts;
   const streams: StreamLifecycle = new StreamLifecycle({
     ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
     ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
@@ -145,6 +169,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
     endIngest: (stream, reason) => registry.end(stream, reason),
     hls,
     ledger,
+    ...(tenancy ? { tenancy } : {}),
     metrics,
     events,
     log,

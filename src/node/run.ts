@@ -43,7 +43,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
   }
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config, log, ...(chain ? { chain } : {}) });
+    gateway = await startGateway({ config, log, store, ...(chain ? { chain } : {}) });
   } catch (err) {
     await chain?.stop();
     throw err;
