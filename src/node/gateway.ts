@@ -27,6 +27,7 @@ import { GATEWAY_VERSION, gatewayStatus, type GatewayStatus } from './status.ts'
 import type { StreamRunner } from './stream.ts';
 import { StreamLifecycle, type StreamContext } from './streams.ts';
 import { NodeTenancy } from './tenancy.ts';
+import { DrainGate } from './drain.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { StateStore } from '../store/stateStore.ts';
 
@@ -61,6 +62,9 @@ export interface Gateway {
   stream(manifestId: string): StreamRunner | undefined;
   stop(): Promise<void>;
 }
+
+/** How long a stopping gateway lets running HTTP requests (AI jobs, pushed segments) finish. */
+export const DRAIN_BOUND_MS = 8_000;
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log, chain } = opts;
@@ -105,15 +109,21 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const route = createPushRoute({ registry, transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg), log: log.child({ component: 'push' }) });
     return tenancy ? tenancy.guardPush(route, (urlId) => registry.pushStream(urlId) !== undefined) : route;
   };
+  const gate = new DrainGate();
   // The faces on -httpAddr, tried in order.
-  const routes: HttpRoute[] = [
+  const faces: HttpRoute[] = [
     tenancy ? tenancy.guardAi(ai.route) : ai.route,
     createHlsRoute(hls, { currentManifest: config.currentManifest }),
     ...(config.httpIngest ? [pushRoute()] : []),
   ];
-  const http = await startHttpListener({ host: config.httpAddr.host, port: config.httpAddr.port, log: log.child({ component: 'http' }), routes }).catch(
-    (err: unknown) => abandon(err, rtmp),
-  );
+  const routes = faces.map((r) => gate.wrap(r));
+  const http = await startHttpListener({
+    host: config.httpAddr.host,
+    port: config.httpAddr.port,
+    log: log.child({ component: 'http' }),
+    routes,
+    healthy: () => !gate.draining,
+  }).catch((err: unknown) => abandon(err, rtmp));
   if (config.httpIngestNote) log.warn(config.httpIngestNote);
 
   let stopped = false;
@@ -134,8 +144,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (stopped) return;
       stopped = true;
       stopGauges();
+      // new jobs and streams are refused from here; running requests get a bounded time to finish
+      const drained = gate.drain(DRAIN_BOUND_MS);
       await rtmp.close();
       registry.close('gateway shutting down');
+      if (!(await drained)) log.warn({ running: gate.inFlight }, `requests still running after ${DRAIN_BOUND_MS / 1000} s are cut off`);
       await streams.drain();
       await http.close();
       await closeSegmentConnections();
