@@ -40,6 +40,8 @@ const node = await startNode(config, log, process.stdout);
 const depositOf = () => net.broadcasterDeposit();
 
 const http = node.gateway.httpUrl;
+// -apiKeys optional|required: requests carry a key from `livepeer-gateway keys create`
+const auth = config.apiKeys.mode === 'off' ? '' : ' -H "Authorization: Bearer $LIVEPEER_API_KEY"';
 process.stdout.write(
   [
     '',
@@ -49,7 +51,7 @@ process.stdout.write(
     `OBS:  Server  ${node.gateway.rtmpUrl}/live      Stream key  mystream`,
     `      (or: ffmpeg -re -i input.mp4 -c copy -f flv ${node.gateway.rtmpUrl}/live/mystream)`,
     `Play: ${http}/stream/mystream.m3u8`,
-    `AI:   curl -X POST ${http}/text-to-image -H "Content-Type: application/json" \\`,
+    `AI:   curl -X POST ${http}/text-to-image${auth} -H "Content-Type: application/json" \\`,
     `        -d '{"prompt": "a mountain at dawn", "model_id": "SG161222/RealVisXL_V4.0_Lightning"}'`,
     `      OpenAI clients: base URL ${http}/v1`,
     `Control API: livepeer_cli -http ${config.cliAddr.port}`,

@@ -107,6 +107,12 @@ export interface GatewayConfig {
   httpIngestMaxBytes?: number;
   /** HTTP push requests handled at once (default 16) */
   httpIngestMaxConcurrent?: number;
+  /** API keys: `off` (default), `optional` or `required` */
+  apiKeys?: 'off' | 'optional' | 'required';
+  /** proxies (addresses, CIDR ranges) whose `X-Forwarded-For` names the client */
+  trustedProxies?: string | string[];
+  /** requests per minute per client address without an API key */
+  anonymousRequestsPerMinute?: number;
   /** AI price ceilings per pipeline and model: inline JSON or a file (`{"capabilities_prices":[…]}`) */
   maxPricePerCapability?: string;
   /** no new attempt at an AI request starts after this (default `2s`) */
@@ -180,6 +186,9 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   cliToken: 'string',
   httpIngestMaxBytes: 'int',
   httpIngestMaxConcurrent: 'int',
+  apiKeys: 'string',
+  trustedProxies: 'list',
+  anonymousRequestsPerMinute: 'int',
   maxPricePerCapability: 'string',
   aiProcessingRetryTimeout: 'duration',
   aiMinRunnerVersion: 'string',

@@ -4,6 +4,7 @@ import { ACCOUNT_VALUE_FLAGS, registerAccountCommands } from './account.ts';
 import { DEPOSIT_VALUE_FLAGS, registerDepositCommands } from './deposit.ts';
 import { FlagError, normalizeGoArgs } from './flags.ts';
 import { registerGatewayAction } from './gatewayCommand.ts';
+import { KEYS_VALUE_FLAGS, registerKeysCommands } from './keys.ts';
 import type { Io } from './io.ts';
 import { addIgnoredFlags, addNodeFlags, isUsageError } from './program.ts';
 
@@ -19,6 +20,7 @@ export function buildProgram(io: Io): Command {
   addIgnoredFlags(addNodeFlags(program));
   registerAccountCommands(program, io);
   registerDepositCommands(program, io);
+  registerKeysCommands(program, io);
   registerGatewayAction(program, io);
   return program;
 }
@@ -27,9 +29,10 @@ export function buildProgram(io: Io): Command {
 export async function main(argv: readonly string[], io: Io = { out: process.stdout, err: process.stderr }): Promise<number> {
   try {
     const program = buildProgram(io);
-    await program.parseAsync(normalizeGoArgs(argv, { extraBools: ['yes', 'dry-run'], extraValues: [...DEPOSIT_VALUE_FLAGS, ...ACCOUNT_VALUE_FLAGS] }), {
-      from: 'user',
-    });
+    await program.parseAsync(
+      normalizeGoArgs(argv, { extraBools: ['yes', 'dry-run'], extraValues: [...DEPOSIT_VALUE_FLAGS, ...ACCOUNT_VALUE_FLAGS, ...KEYS_VALUE_FLAGS] }),
+      { from: 'user' },
+    );
     return 0;
   } catch (err) {
     if (err instanceof CommanderError && err.exitCode === 0) return 0; // --help, --version

@@ -19,6 +19,7 @@ import type { NodeConfig } from '../node/config.ts';
 import { parseStoreUrl } from '../store/pgTarget.ts';
 import { parseHeaderList } from '../signer/authWebhook.ts';
 import type { RemoteSignerClientConfig, RemoteSignerConfig } from '../node/config.ts';
+import { TrustedProxies } from '../tenancy/clientAddress.ts';
 
 export type { ListenAddr, NodeConfig };
 
@@ -208,6 +209,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ethPassword: get(values, 'ethPassword'),
     datadir,
     ...(storeUrl ? { storeUrl } : {}),
+    apiKeys: apiKeysConfig(values),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,
     cliAddr: parseListenAddr('cliAddr', signerMode && !given('cliAddr') ? '127.0.0.1:3935' : get(values, 'cliAddr'), signerMode ? 3935 : 5935),
@@ -315,4 +317,17 @@ function aiConfig(values: Map<string, string>, maxPrice: MaxPriceSpec): AiNodeCo
   }
   const processingRetryTimeoutMs = duration(values, 'aiProcessingRetryTimeout');
   return { maxPricePerCapability, processingRetryTimeoutMs, minRunnerVersions, serviceRegistry: bool(values, 'aiServiceRegistry'), warnings };
+}
+
+/** -apiKeys, -trustedProxies, -anonymousRequestsPerMinute. */
+function apiKeysConfig(values: Map<string, string>): NodeConfig['apiKeys'] {
+  const mode = get(values, 'apiKeys').trim() || 'off';
+  if (mode !== 'off' && mode !== 'optional' && mode !== 'required') throw new FlagError(`-apiKeys must be off, optional or required, got "${mode}"`);
+  const trustedProxies = get(values, 'trustedProxies');
+  try {
+    new TrustedProxies(trustedProxies);
+  } catch (err) {
+    throw new FlagError(`-trustedProxies: ${(err as Error).message}`);
+  }
+  return { mode, trustedProxies, anonymousRequestsPerMinute: int(values, 'anonymousRequestsPerMinute', 1) };
 }

@@ -185,6 +185,9 @@ export class StreamRegistry<C> {
     try {
       decision = await this.opts.authorize(req);
     } catch (err) {
+      // a refusal with a reason of its own (API key, limits) keeps its status
+      if (err instanceof HttpError && err.status >= 400 && err.status < 500)
+        throw this.#refused(req, new PublishRefusedError(err.status, 'PUBLISH_REFUSED', err.message, err));
       throw this.#refused(req, new PublishRefusedError(500, 'AUTHORIZATION_FAILED', `authorization failed: ${errorMessage(err)}`, err));
     }
     if (!decision.accept) throw this.#refused(req, new PublishRefusedError(decision.status, 'PUBLISH_REFUSED', decision.reason));

@@ -13,7 +13,7 @@ import { getOrchestrator } from '../net/grpc.ts';
 import { capabilityMaxPrice } from '../pm/capabilityPrices.ts';
 import { orchestratorRequestSignature } from '../pm/requestSignatures.ts';
 import { infoPrice } from '../pm/segmentPayer.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { AiJobLedgerRecord, Ledger } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { BroadcastConfig } from './broadcastConfig.ts';
 import type { ChainServices } from './chain.ts';
@@ -35,6 +35,8 @@ export interface AiGatewayOptions {
   ledger: Ledger;
   broadcast: BroadcastConfig;
   version: string;
+  /** after the ledger: charge the job to the request's API key */
+  charge?: (r: AiJobLedgerRecord) => Promise<void>;
   /** another payer (e.g. a remote signer); default: this node's keys */
   payer?: AiPayer;
   /** a keyless gateway: the GetOrchestrator address and signature come from the remote signer */
@@ -104,7 +106,10 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
     },
     payer: opts.payer ?? localAiPayer(chain?.payer, signer),
     ...(chain ? { lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
-    record: (r) => opts.ledger.recordAiJob(r).catch((err: Error) => log.warn({ err: err.message }, 'could not record an AI job in the ledger')),
+    record: async (r) => {
+      await opts.ledger.recordAiJob(r).catch((err: Error) => log.warn({ err: err.message }, 'could not record an AI job in the ledger'));
+      await opts.charge?.(r).catch((err: Error) => log.warn({ err: err.message }, 'could not record usage of an AI job'));
+    },
     retryTimeoutMs: config.ai.processingRetryTimeoutMs,
     log: log.child({ component: 'ai' }),
   });

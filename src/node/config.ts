@@ -57,6 +57,8 @@ export interface NodeConfig {
   /** literal or path; resolved when the keystore is opened. Never logged. */
   ethPassword: string;
   datadir: string;
+  /** -apiKeys, -trustedProxies, -anonymousRequestsPerMinute (docs: README "Running as a managed provider") */
+  apiKeys: { mode: 'off' | 'optional' | 'required'; trustedProxies: string; anonymousRequestsPerMinute: number };
   /** -storeUrl: PostgreSQL for shared state; absent = Level in datadir. Holds a password: never logged. */
   storeUrl?: string;
   rtmpAddr: ListenAddr;

@@ -15,6 +15,9 @@ import type { OnchainServices } from './chainServices.ts';
 import type { Gateway } from './gateway.ts';
 import { livepeerCliRoutes, type ControlEth } from './livepeerCliRoutes.ts';
 import { levelForVerbosity } from './logger.ts';
+import { usageSummary } from '../tenancy/usage.ts';
+import { parseUsageQuery } from '../tenancy/usageQuery.ts';
+import { HttpError } from '../lib/errors.ts';
 
 function isOnchain(chain: ChainServices | undefined): chain is OnchainServices {
   return !!chain && 'eth' in chain;
@@ -55,6 +58,24 @@ export async function startControlApi(
         const s = await gateway.status();
         if (s.Manifests.length > 0) lastManifest = s.Manifests[s.Manifests.length - 1]!;
         return jsonReply(s);
+      }),
+      // usage per API key for invoicing (-apiKeys optional|required): a read of the state store
+      '/usage': readRoute(async (form) => {
+        const t = gateway.tenancy;
+        if (!t) throw new ControlError(404, 'usage is recorded with -apiKeys optional or required');
+        try {
+          const q = parseUsageQuery((n) => form.get(n));
+          return jsonReply({
+            from: q.from.toISOString(),
+            to: q.to.toISOString(),
+            groupBy: q.groupBy,
+            ...(q.key ? { key: q.key } : {}),
+            rows: await usageSummary(t.tenancy.store, q),
+          });
+        } catch (err) {
+          if (err instanceof HttpError) throw new ControlError(err.status, err.message);
+          throw err;
+        }
       }),
       '/streams': readRoute(async () => jsonReply((await gateway.status()).Ledger)),
       '/manifestID': readRoute(async () => {

@@ -27,6 +27,10 @@ import { pumpRtmpStream } from './rtmpPump.ts';
 import { GATEWAY_VERSION, gatewayStatus, type GatewayStatus } from './status.ts';
 import type { StreamRunner } from './stream.ts';
 import { StreamLifecycle, type StreamContext } from './streams.ts';
+import { NodeTenancy } from './tenancy.ts';
+import { DrainGate } from './drain.ts';
+import { GatewayError } from '../lib/errors.ts';
+import type { StateStore } from '../store/stateStore.ts';
 
 export { GATEWAY_VERSION, type GatewayStatus } from './status.ts';
 
@@ -37,6 +41,8 @@ export interface GatewayOptions {
   chain?: ChainServices;
   /** a keyless gateway: payments through a remote signer */
   keyless?: KeylessPayments;
+  /** shared state (keys, limits, usage); needed with -apiKeys optional|required */
+  store?: StateStore;
 }
 
 export interface Gateway {
@@ -52,11 +58,16 @@ export interface Gateway {
   readonly events: GatewayEventBus;
   /** the AI routes (batch pipelines, OpenAI front) */
   readonly ai: AiFace;
+  /** API keys, limits and usage; undefined with -apiKeys off */
+  readonly tenancy: NodeTenancy | undefined;
   status(): Promise<GatewayStatus>;
   /** the stream runner of a manifest, live or still finishing (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
   stop(): Promise<void>;
 }
+
+/** How long a stopping gateway lets running HTTP requests (AI jobs, pushed segments) finish. */
+export const DRAIN_BOUND_MS = 8_000;
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log, chain, keyless } = opts;
@@ -69,15 +80,18 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
+  if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
+  const tenancy = config.apiKeys.mode !== 'off' && opts.store ? new NodeTenancy(config, opts.store, log.child({ component: 'tenancy' })) : undefined;
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
-  const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger });
+  const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
     await started?.close();
     registry.close('gateway failed to start');
+    tenancy?.close();
     await ledger.close();
     throw err;
   };
@@ -93,26 +107,33 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ledger,
     broadcast,
     version: GATEWAY_VERSION,
+    ...(tenancy ? { charge: (r) => tenancy.chargeAi(r) } : {}),
   });
+  const pushRoute = (): HttpRoute => {
+    const route = createPushRoute({
+      registry,
+      transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg),
+      maxSegmentBytes: config.httpIngestMaxBytes,
+      maxConcurrent: config.httpIngestMaxConcurrent,
+      log: log.child({ component: 'push' }),
+    });
+    return tenancy ? tenancy.guardPush(route, (urlId) => registry.pushStream(urlId) !== undefined) : route;
+  };
+  const gate = new DrainGate();
   // The faces on -httpAddr, tried in order.
-  const routes: HttpRoute[] = [
-    ai.route,
+  const faces: HttpRoute[] = [
+    tenancy ? tenancy.guardAi(ai.route) : ai.route,
     createHlsRoute(hls, { currentManifest: config.currentManifest }),
-    ...(config.httpIngest
-      ? [
-          createPushRoute({
-            registry,
-            transcode: (seg) => transcodePushSegment(streams.of(seg.stream), seg),
-            maxSegmentBytes: config.httpIngestMaxBytes,
-            maxConcurrent: config.httpIngestMaxConcurrent,
-            log: log.child({ component: 'push' }),
-          }),
-        ]
-      : []),
+    ...(config.httpIngest ? [pushRoute()] : []),
   ];
-  const http = await startHttpListener({ host: config.httpAddr.host, port: config.httpAddr.port, log: log.child({ component: 'http' }), routes }).catch(
-    (err: unknown) => abandon(err, rtmp),
-  );
+  const routes = faces.map((r) => gate.wrap(r));
+  const http = await startHttpListener({
+    host: config.httpAddr.host,
+    port: config.httpAddr.port,
+    log: log.child({ component: 'http' }),
+    routes,
+    healthy: () => !gate.draining,
+  }).catch((err: unknown) => abandon(err, rtmp));
   if (config.httpIngestNote) log.warn(config.httpIngestNote);
 
   let stopped = false;
@@ -126,17 +147,22 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     broadcast,
     events,
     ai,
+    tenancy,
     status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
       stopped = true;
       stopGauges();
+      // new jobs and streams are refused from here; running requests get a bounded time to finish
+      const drained = gate.drain(DRAIN_BOUND_MS);
       await rtmp.close();
       registry.close('gateway shutting down');
+      if (!(await drained)) log.warn({ running: gate.inFlight }, `requests still running after ${DRAIN_BOUND_MS / 1000} s are cut off`);
       await streams.drain();
       await http.close();
       await closeSegmentConnections();
+      tenancy?.close();
       await ledger.close();
     },
   };
@@ -151,11 +177,12 @@ interface StreamParts {
   events: GatewayEventBus;
   hls: HlsStore;
   ledger: Ledger;
+  tenancy: NodeTenancy | undefined;
 }
 
 /** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
 function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
-  const { chain, keyless, source, broadcast, metrics, events, hls, ledger } = parts;
+  const { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy } = parts;
   const streams: StreamLifecycle = new StreamLifecycle({
     ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
     ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
@@ -166,6 +193,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
     endIngest: (stream, reason) => registry.end(stream, reason),
     hls,
     ledger,
+    ...(tenancy ? { tenancy } : {}),
     metrics,
     events,
     log,

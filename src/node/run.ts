@@ -60,7 +60,7 @@ async function startWithStore(
   }
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config, log, ...(chain ? { chain } : {}), ...(keyless ? { keyless } : {}) });
+    gateway = await startGateway({ config, log, store, ...(chain ? { chain } : {}), ...(keyless ? { keyless } : {}) });
   } catch (err) {
     await chain?.stop();
     throw err;

@@ -28,7 +28,7 @@ export const MAX_CONCURRENT_SEGMENTS = 2;
 
 export interface StreamDeps {
   hls: HlsStore;
-  ledger?: Ledger;
+  ledger?: Pick<Ledger, 'record'>;
   metrics?: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;

@@ -5,6 +5,7 @@
 // push streams) is the stream registry's; its start and end hooks call open() and finish().
 import { authorizeStream } from '../ingest/auth.ts';
 import type { IngestKind, IngestStream, PublishDecision, PublishRequest } from '../ingest/streamRegistry.ts';
+import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Segmenter } from '../media/segmenter.ts';
 import type { VideoProfile } from '../media/profiles.ts';
@@ -16,6 +17,8 @@ import type { Ledger } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { StreamOrchestrators } from './orchestrators.ts';
+import type { Principal } from '../tenancy/tenancy.ts';
+import type { NodeTenancy } from './tenancy.ts';
 import { StreamRunner } from './stream.ts';
 
 /** What the node attaches to an accepted publish. */
@@ -26,6 +29,8 @@ export interface StreamContext {
   sessionId: string;
   /** HTTP push (VOD): segment timeouts are stretched by this when > 1 */
   timeoutMultiplier: number;
+  /** who the stream is billed to (-apiKeys) */
+  principal?: Principal;
 }
 
 export interface LiveStream {
@@ -57,6 +62,8 @@ export interface StreamLifecycleDeps {
   endIngest(stream: IngestStream<StreamContext>, reason: string): void;
   hls: HlsStore;
   ledger: Ledger;
+  /** API keys, limits and billing (-apiKeys optional|required) */
+  tenancy?: NodeTenancy;
   metrics: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;
@@ -71,6 +78,7 @@ export class StreamLifecycle {
 
   /** The registry's authorize hook: the auth webhook and push header decide the name and profiles. */
   async authorize(req: PublishRequest): Promise<PublishDecision<StreamContext>> {
+    const tenant = await this.deps.tenancy?.authorizeStream(req);
     const res = await authorizeStream({
       ...(this.deps.authWebhookUrl ? { webhookUrl: this.deps.authWebhookUrl } : {}),
       incomingUrl: req.url,
@@ -85,8 +93,10 @@ export class StreamLifecycle {
       sessionId: res.sessionId,
       // go-livepeer applies it to HTTP push only (VOD); a live RTMP stream keeps the live budgets.
       timeoutMultiplier: req.ingest === 'push' ? res.timeoutMultiplier : 0,
+      ...(tenant ? { principal: tenant.principal } : {}),
     };
-    return { accept: true, manifestId: res.manifestId, streamKey: res.streamKey, context };
+    // an RTMP stream key bound to an API key plays back under the key's public ID, never under the stream key
+    return { accept: true, manifestId: tenant?.manifestId ?? res.manifestId, streamKey: res.streamKey, context };
   }
 
   /** The registry's start hook: the stream gets its orchestrator pool and runner. */
@@ -99,8 +109,11 @@ export class StreamLifecycle {
       ...(deps.minOrchestratorVersion ? { minVersion: deps.minOrchestratorVersion } : {}),
     });
     const { pool, transcode } = deps.orchestrators(manifestId, capabilities);
+    const { principal } = context;
+    if (principal) deps.tenancy?.streamStarted(ingest, source.urlId, manifestId, principal);
+    const ledger = principal && deps.tenancy ? billedLedger(deps.ledger, deps.tenancy, principal, deps.log) : deps.ledger;
     const runner = new StreamRunner(
-      { hls: deps.hls, ledger: deps.ledger, metrics: deps.metrics, events: deps.events, log: deps.log, transcode, maxAttempts: deps.maxAttempts },
+      { hls: deps.hls, ledger, metrics: deps.metrics, events: deps.events, log: deps.log, transcode, maxAttempts: deps.maxAttempts },
       {
         manifestId,
         profiles: context.profiles,
@@ -165,6 +178,7 @@ export class StreamLifecycle {
     const live = this.#live.get(source.manifestId);
     if (!live || live.source !== source) return Promise.resolve();
     this.#live.delete(source.manifestId);
+    if (source.context.principal) this.deps.tenancy?.streamEnded(source.ingest, source.urlId, source.manifestId, source.context.principal);
     const entry = { live, done: this.#wind(live, reason) };
     this.#ending.add(entry);
     void entry.done.finally(() => this.#ending.delete(entry));
@@ -190,4 +204,16 @@ export class StreamLifecycle {
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#ending].map((e) => e.done));
   }
+}
+
+/** The ledger as a stream of an API key sees it: each segment attempt is also charged to the key. */
+function billedLedger(ledger: Ledger, tenancy: NodeTenancy, principal: Principal, log: Logger): Pick<Ledger, 'record'> {
+  return {
+    async record(r) {
+      await ledger.record(r);
+      await tenancy
+        .chargeSegment(principal, r)
+        .catch((err: unknown) => log.warn({ err: errorMessage(err), manifestId: r.manifestId }, 'could not record usage'));
+    },
+  };
 }

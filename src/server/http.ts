@@ -29,6 +29,8 @@ export interface HttpListenerOptions {
   port: number;
   routes: readonly HttpRoute[];
   log: Logger;
+  /** false while the node drains for shutdown: /healthz answers 503 so load balancers stop sending */
+  healthy?: () => boolean;
 }
 
 export async function startHttpListener(opts: HttpListenerOptions): Promise<HttpListener> {
@@ -49,7 +51,7 @@ export async function startHttpListener(opts: HttpListenerOptions): Promise<Http
       }
       const path = (req.url ?? '/').split('?', 1)[0];
       if (path === '/healthz') {
-        res.writeHead(200, { 'Content-Length': '0' });
+        res.writeHead(opts.healthy && !opts.healthy() ? 503 : 200, { 'Content-Length': '0' });
         res.end();
         return;
       }

@@ -1,0 +1,78 @@
+// Tiers and the limits a key (or the anonymous tier) runs under. A key stores its resolved limits, so
+// changing a tier's defaults later does not silently change keys already handed out.
+import { parseWei } from '../lib/wei.ts';
+import { TenancyInputError } from './errors.ts';
+
+export interface Limits {
+  /** requests per UTC minute (AI requests and HTTP push segments each count one); none = unlimited */
+  requestsPerMinute?: number;
+  /** live streams at once over every instance */
+  concurrentStreams?: number;
+  /** spend (tickets' expected value) per UTC day / calendar month, wei */
+  spendPerDayWei?: bigint;
+  spendPerMonthWei?: bigint;
+}
+
+export const TIERS: Readonly<Record<string, Limits>> = {
+  free: { requestsPerMinute: 10, concurrentStreams: 1, spendPerDayWei: 10n ** 16n, spendPerMonthWei: 10n ** 17n },
+  standard: { requestsPerMinute: 120, concurrentStreams: 5, spendPerDayWei: 10n ** 18n, spendPerMonthWei: 10n ** 19n },
+  unlimited: {},
+};
+
+export const MAX_RATE = 1_000_000;
+
+function positiveInt(name: string, v: string): number {
+  if (!/^\d{1,7}$/.test(v) || Number(v) < 1 || Number(v) > MAX_RATE)
+    throw new TenancyInputError(`${name} must be a whole number from 1 to ${MAX_RATE}, got "${v}"`);
+  return Number(v);
+}
+
+function wei(name: string, v: string): bigint {
+  if (v.length > 78) throw new TenancyInputError(`${name} is too large`);
+  try {
+    return parseWei(name, v);
+  } catch (err) {
+    throw new TenancyInputError((err as Error).message);
+  }
+}
+
+/** A tier's limits with explicit overrides (strings from the command line; "" = keep the tier's). */
+export function resolveLimits(
+  tier: string,
+  overrides: { requestsPerMinute?: string; concurrentStreams?: string; spendPerDay?: string; spendPerMonth?: string } = {},
+): Limits {
+  const base = TIERS[tier];
+  if (!base || !Object.hasOwn(TIERS, tier)) throw new TenancyInputError(`unknown tier "${tier}"; tiers are ${Object.keys(TIERS).join(', ')}`);
+  const out: Limits = { ...base };
+  if (overrides.requestsPerMinute) out.requestsPerMinute = positiveInt('requests per minute', overrides.requestsPerMinute);
+  if (overrides.concurrentStreams) out.concurrentStreams = positiveInt('concurrent streams', overrides.concurrentStreams);
+  if (overrides.spendPerDay) out.spendPerDayWei = wei('the daily spend cap', overrides.spendPerDay);
+  if (overrides.spendPerMonth) out.spendPerMonthWei = wei('the monthly spend cap', overrides.spendPerMonth);
+  return out;
+}
+
+/** JSON form (wei as decimal strings). */
+export interface StoredLimits {
+  requestsPerMinute?: number;
+  concurrentStreams?: number;
+  spendPerDayWei?: string;
+  spendPerMonthWei?: string;
+}
+
+export function limitsToJson(l: Limits): StoredLimits {
+  return {
+    ...(l.requestsPerMinute !== undefined ? { requestsPerMinute: l.requestsPerMinute } : {}),
+    ...(l.concurrentStreams !== undefined ? { concurrentStreams: l.concurrentStreams } : {}),
+    ...(l.spendPerDayWei !== undefined ? { spendPerDayWei: String(l.spendPerDayWei) } : {}),
+    ...(l.spendPerMonthWei !== undefined ? { spendPerMonthWei: String(l.spendPerMonthWei) } : {}),
+  };
+}
+
+export function limitsFromJson(j: StoredLimits): Limits {
+  return {
+    ...(j.requestsPerMinute !== undefined ? { requestsPerMinute: j.requestsPerMinute } : {}),
+    ...(j.concurrentStreams !== undefined ? { concurrentStreams: j.concurrentStreams } : {}),
+    ...(j.spendPerDayWei !== undefined ? { spendPerDayWei: BigInt(j.spendPerDayWei) } : {}),
+    ...(j.spendPerMonthWei !== undefined ? { spendPerMonthWei: BigInt(j.spendPerMonthWei) } : {}),
+  };
+}
