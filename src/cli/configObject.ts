@@ -54,6 +54,10 @@ export interface GatewayConfig {
   orchMinLivepeerVersion?: string;
   /** stream authentication webhook */
   authWebhookUrl?: string;
+  /** events webhook: stream, orchestrator and deposit events are POSTed here */
+  eventsWebhookUrl?: string;
+  /** HMAC-SHA256 secret signing the events webhook's posts; never logged */
+  eventsWebhookSecret?: string;
   /** preset names (default `P240p30fps16x9,P360p30fps16x9`), or the path of a JSON profiles file */
   transcodingOptions?: List;
   /** most concurrent streams (default 10) */
@@ -130,6 +134,8 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   orchBlocklist: 'list',
   orchMinLivepeerVersion: 'string',
   authWebhookUrl: 'string',
+  eventsWebhookUrl: 'string',
+  eventsWebhookSecret: 'string',
   transcodingOptions: 'list',
   maxSessions: 'int',
   maxAttempts: 'int',

@@ -38,6 +38,8 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'orchBlocklist', type: 'string', default: '', help: 'Comma-separated orchestrator ETH addresses never to use' },
   { name: 'orchMinLivepeerVersion', type: 'string', default: '', help: 'Ignore orchestrators older than this version' },
   { name: 'authWebhookUrl', type: 'string', default: '', help: 'Stream authentication webhook URL' },
+  { name: 'eventsWebhookUrl', type: 'string', default: '', help: 'POST stream, orchestrator and deposit events here (JSON, retried; see docs/events.md)' },
+  { name: 'eventsWebhookSecret', type: 'string', default: '', help: 'Sign -eventsWebhookUrl posts with HMAC-SHA256 under this secret', secret: true },
   { name: 'transcodingOptions', type: 'string', default: 'P240p30fps16x9,P360p30fps16x9', help: 'Preset names, or a JSON profiles file' },
   { name: 'maxSessions', type: 'int', default: '10', help: 'Most concurrent streams (RTMP and HTTP push together)' },
   { name: 'maxAttempts', type: 'int', default: '3', help: 'Transcode attempts per segment' },

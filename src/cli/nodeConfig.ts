@@ -112,6 +112,9 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   }
   const httpAddr = parseListenAddr('httpAddr', get(values, 'httpAddr'), 9935);
   const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
+  const eventsWebhookUrl = httpUrl('eventsWebhookUrl', get(values, 'eventsWebhookUrl'));
+  const eventsWebhookSecret = get(values, 'eventsWebhookSecret');
+  if (eventsWebhookSecret && !eventsWebhookUrl) throw new FlagError('-eventsWebhookSecret needs -eventsWebhookUrl');
 
   // go-livepeer: HTTP ingest turns itself off on a public address without an auth webhook, unless asked for.
   let httpIngest = bool(values, 'httpIngest');
@@ -197,6 +200,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     orchBlocklist,
     ...(orchMinLivepeerVersion ? { orchMinLivepeerVersion } : {}),
     ...(authWebhookUrl ? { authWebhookUrl } : {}),
+    ...(eventsWebhookUrl ? { eventsWebhook: { url: eventsWebhookUrl, ...(eventsWebhookSecret ? { secret: eventsWebhookSecret } : {}) } } : {}),
     profiles,
     transcodingOptions: get(values, 'transcodingOptions'),
     maxSessions: int(values, 'maxSessions', 1),

@@ -48,6 +48,8 @@ export interface NodeConfig {
   orchBlocklist: Address[];
   orchMinLivepeerVersion?: string;
   authWebhookUrl?: string;
+  /** -eventsWebhookUrl and its -eventsWebhookSecret (never logged) */
+  eventsWebhook?: { url: string; secret?: string };
   profiles: VideoProfile[];
   transcodingOptions: string;
   maxSessions: number;

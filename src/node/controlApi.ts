@@ -6,6 +6,8 @@ import { describeEthError } from '../eth/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { ControlError, emptyReply, jsonReply, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
+import { EventStreamHub } from '../server/eventStream.ts';
+import type { HttpRoute } from '../lib/http.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
 import { parseMaxPricePerUnit } from '../pm/maxPrice.ts';
@@ -35,11 +37,20 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
   let verbosity = config.verbosity;
   const eth = isOnchain(chain) ? controlEth(config, chain) : undefined;
   const rpcUrls = eth?.client.urls ?? [];
-  return startControlServer({
+  // /events: the whole feed as server-sent events (the dashboard reads it too)
+  const hub = new EventStreamHub();
+  const unsubscribe = gateway.events.onAny((name, payload) => hub.publish(name, payload));
+  const eventsRoute: HttpRoute = (req, res) => {
+    if (new URL(req.url ?? '/', 'http://control').pathname !== '/events') return false;
+    hub.handle(req, res);
+    return true;
+  };
+  const server = await startControlServer({
     host: config.cliAddr.host,
     port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
     log,
+    httpRoutes: [eventsRoute],
     describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
       ...livepeerCliRoutes(eth, log),
@@ -103,4 +114,12 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
       },
     },
   });
+  return {
+    ...server,
+    async close() {
+      unsubscribe();
+      hub.close();
+      await server.close();
+    },
+  };
 }

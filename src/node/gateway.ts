@@ -19,6 +19,9 @@ import { BroadcastConfig } from './broadcastConfig.ts';
 import type { ChainServices } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import { GatewayEventBus } from './events.ts';
+import { attachEventsWebhook, RecentEvents } from './eventOutputs.ts';
+import type { EventsWebhook } from '../server/eventsWebhook.ts';
+import { SpendMeter, watchDeposit } from './spend.ts';
 import { startGauges } from './gauges.ts';
 import { candidateSource, orchestratorAccess } from './orchestrators.ts';
 import { transcodePushSegment } from './pushTranscode.ts';
@@ -49,6 +52,12 @@ export interface Gateway {
   readonly events: GatewayEventBus;
   /** the AI routes (batch pipelines, OpenAI front) */
   readonly ai: AiFace;
+  /** the last events of the feed (dashboard) */
+  readonly recentEvents: RecentEvents;
+  /** ticket expected value sent over the last hour, and the deposit's runway at that pace */
+  readonly spend: SpendMeter;
+  /** -eventsWebhookUrl's sender (its delivery counters), when set */
+  readonly webhook: EventsWebhook | undefined;
   status(): Promise<GatewayStatus>;
   /** the stream runner of a manifest, live or still finishing (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -59,6 +68,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log, chain } = opts;
   await mkdir(config.datadir, { recursive: true, mode: 0o755 });
   const events = new GatewayEventBus((event, err) => log.error({ err, event }, 'event listener failed'));
+  const recentEvents = new RecentEvents(events);
+  const spend = new SpendMeter(events);
+  const webhook = config.eventsWebhook ? attachEventsWebhook(events, config.eventsWebhook, log) : undefined;
+  const stopDepositWatch = chain ? watchDeposit(chain, spend, events) : () => {};
   const metrics = createMetrics(`${chain?.address ?? 'offchain'}-${hostname()}`);
   metrics.maxSessions.set(config.maxSessions);
   const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
@@ -73,6 +86,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
+    stopDepositWatch();
+    webhook?.close();
     await started?.close();
     registry.close('gateway failed to start');
     await ledger.close();
@@ -106,6 +121,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     broadcast,
     events,
     ai,
+    recentEvents,
+    spend,
+    webhook,
     status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
@@ -118,6 +136,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await http.close();
       await closeSegmentConnections();
       await ledger.close();
+      stopDepositWatch();
+      // last: the stream.ended events of the drain above get a moment to go out; the rest is dropped
+      await webhook?.flush(2000);
+      webhook?.close();
     },
   };
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { BodyTooLargeError, readBody } from '../lib/body.ts';
 import { HttpError } from '../lib/errors.ts';
-import { sendText } from '../lib/http.ts';
+import { sendText, type HttpRoute } from '../lib/http.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import type { Logger } from '../lib/log.ts';
 import { parseWei, WeiAmountError } from '../lib/wei.ts';
@@ -64,6 +64,11 @@ export interface ControlServerOptions {
   port: number;
   /** Path → route; a path without one is 404. */
   routes: Record<string, ControlRoute>;
+  /**
+   * Routes that answer on their own (event streams, the dashboard's pages), tried in order before the
+   * form routes; each returns false for a path that is not its own.
+   */
+  httpRoutes?: HttpRoute[];
   /** Prometheus registry for /metrics (-monitor); /metrics is 404 without it (a route of that path wins). */
   metrics?: Registry;
   log: Logger;
@@ -133,6 +138,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       const path = new URL(req.url ?? '/', 'http://control').pathname;
       const route = table.get(path);
       try {
+        for (const own of opts.httpRoutes ?? []) if (await own(req, res)) return;
         const form = await readForm(req);
         if (!route) return sendText(res, 404, '404 page not found');
         send(res, await route(form));
