@@ -178,6 +178,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
       if (stream.rtmp) pumpRtmpStream(live, stream.rtmp, streams, log);
     },
     onEnded: (stream, reason) => void streams.finish(stream, reason),
+    onTakenOver: (previous, next) => streams.takeOver(previous, next),
     maxStreams: config.maxSessions,
     idleTimeoutMs: PUSH_IDLE_TIMEOUT_MS,
     log: log.child({ component: 'streams' }),
