@@ -102,6 +102,8 @@ export interface GatewayConfig {
   monitor?: boolean;
   /** log verbosity as glog levels: 3 = info (default), 4–6 = debug */
   v?: number;
+  /** log lines: `text` for people, `json`, or `auto` (default: text on a terminal, json otherwise) */
+  logFormat?: 'auto' | 'json' | 'text';
   /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
   storeUrl?: string;
   /** AI price ceilings per pipeline and model: inline JSON or a file (`{"capabilities_prices":[…]}`) */
@@ -158,6 +160,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   currentManifest: 'bool',
   monitor: 'bool',
   v: 'int',
+  logFormat: 'string',
   storeUrl: 'string',
   maxPricePerCapability: 'string',
   aiProcessingRetryTimeout: 'duration',

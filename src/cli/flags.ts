@@ -71,6 +71,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'currentManifest', type: 'bool', default: 'false', help: 'Also serve the newest stream at /stream/current.m3u8' },
   { name: 'monitor', type: 'bool', default: 'false', help: 'Prometheus metrics at <cliAddr>/metrics' },
   { name: 'v', type: 'string', default: '3', help: 'Log verbosity (glog levels: 3 = info, 4-6 = debug)' },
+  { name: 'logFormat', type: 'string', default: 'auto', help: 'Log lines: text (for people), json, or auto (text on a terminal, json otherwise)' },
   { name: 'config', type: 'string', default: '', help: 'Config file: one "flagName value" per line' },
   { name: 'version', type: 'bool', default: 'false', help: 'Print the version and exit' },
 ];

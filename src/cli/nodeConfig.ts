@@ -1,5 +1,6 @@
 // Flag values → the gateway's typed configuration, with go-livepeer's validation rules.
 // Every problem is one FlagError whose message names the flag.
+import { LOG_FORMATS, type LogFormat } from '../node/logger.ts';
 import { join } from 'node:path';
 import { getAddress, isAddress } from 'viem';
 import { checkWeights, type SelectionWeights } from '../discovery/selection.ts';
@@ -173,6 +174,8 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     }
   }
 
+  const logFormat = get(values, 'logFormat') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new FlagError(`-logFormat: "${logFormat}" is not one of ${LOG_FORMATS.join(', ')}`);
   const verbosity = Number(get(values, 'v'));
   if (!Number.isInteger(verbosity) || verbosity < 0) throw new FlagError(`-v: "${get(values, 'v')}" is not a log level (0-6)`);
   const ethAcctAddr = get(values, 'ethAcctAddr');
@@ -222,6 +225,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,
+    logFormat,
     ai,
     ignoredFlags: [],
   };

@@ -70,6 +70,8 @@ export interface NodeConfig {
   currentManifest: boolean;
   monitor: boolean;
   verbosity: number;
+  /** -logFormat: text, json, or auto (text on a terminal) */
+  logFormat: 'auto' | 'json' | 'text';
   ai: AiNodeConfig;
   /** flags given that a gateway ignores (orchestrator-only) */
   ignoredFlags: string[];
