@@ -124,7 +124,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     recentEvents,
     spend,
     webhook,
-    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
+    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
