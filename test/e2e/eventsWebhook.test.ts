@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/server/eventsWebhook.ts';
-import { killAllPublishers, publish720p, startTestNode, waitUntil, type TestNode } from './helpers.ts';
+import { killPublishers, publishTestStream } from '../media/testMedia.ts';
+import { startTestNode, waitUntil, type TestNode } from './helpers.ts';
 
 const SECRET = 'webhook-secret-for-tests';
 
@@ -65,7 +66,7 @@ describe('events webhook and /events over a stream’s life', () => {
     });
   });
   after(async () => {
-    killAllPublishers();
+    killPublishers();
     await node?.stop();
     for (const o of orchs) await o.stop().catch(() => {});
     hookServer?.closeAllConnections();
@@ -80,11 +81,24 @@ describe('events webhook and /events over a stream’s life', () => {
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     const reading = readSse(res, sse, stopSse.signal);
     const mid = 'lifecycle';
-    const pub = publish720p(`${node.gateway.rtmpUrl}/live/${mid}`, 30);
+    // a light 320x180 source: on a loaded machine the orchestrators keep up with it
+    const pub = publishTestStream(`${node.gateway.rtmpUrl}/live/${mid}`, { seconds: 60 });
     const types = () => posts.map((p) => p.event.type);
     await waitUntil(async () => (types().includes('stream.started') ? true : undefined), 60_000, 'stream.started on the webhook');
     // the stream settles on an orchestrator, which is then killed
     await waitUntil(async () => node.gateway.stream(mid)?.stats.orchestrator, 180_000, 'a first transcoded segment');
+    // the master playlist names the codecs of each variant, read from the segments themselves
+    const master = await waitUntil(
+      async () => {
+        const r = await fetch(`${node.gateway.httpUrl}/stream/${mid}.m3u8`);
+        const text = await r.text();
+        return (text.match(/#EXT-X-STREAM-INF/g) ?? []).length >= 2 ? text : undefined;
+      },
+      60_000,
+      'a master playlist with the rendition',
+    );
+    const infs = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'));
+    for (const inf of infs) assert.match(inf, /,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"$/, inf);
     const victimUri = node.gateway.stream(mid)!.stats.orchestrator!;
     await orchs.find((o) => o.uri === victimUri)!.stop();
     await waitUntil(async () => (types().includes('orchestrator.swapped') ? true : undefined), 90_000, 'orchestrator.swapped on the webhook');
