@@ -58,8 +58,8 @@ export function mpegTsCodecs(data: Uint8Array): string | undefined {
     else if (streams.has(pid)) {
       const size = sizes.get(pid) ?? 0;
       if (size >= MAX_ES_BYTES) continue;
-      let list = payloads.get(pid);
-      if (!list) payloads.set(pid, (list = []));
+      const list = payloads.get(pid) ?? [];
+      if (list.length === 0) payloads.set(pid, list);
       list.push(payload);
       sizes.set(pid, size + payload.length);
     }
