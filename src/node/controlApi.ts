@@ -7,6 +7,8 @@ import type { Logger } from '../lib/log.ts';
 import { ControlError, emptyReply, jsonReply, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
 import { EventStreamHub } from '../server/eventStream.ts';
+import { createDashboardRoute } from '../server/dashboard.ts';
+import { dashboardState } from './dashboardState.ts';
 import type { HttpRoute } from '../lib/http.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
@@ -50,7 +52,7 @@ export async function startControlApi(config: NodeConfig, gateway: Gateway, chai
     port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
     log,
-    httpRoutes: [eventsRoute],
+    httpRoutes: [eventsRoute, createDashboardRoute({ state: () => dashboardState(gateway, config.network.name), hlsOrigin: new URL(gateway.httpUrl).origin })],
     describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
       ...livepeerCliRoutes(eth, log),
