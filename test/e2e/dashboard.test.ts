@@ -13,6 +13,14 @@ import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devne
 import { killPublishers, publishTestStream } from '../media/testMedia.ts';
 import { startTestNode, waitUntil, type TestNode } from './helpers.ts';
 
+// The page's globals as the functions that run inside Chromium use them (this project's types are Node's).
+interface PageElement {
+  textContent: string | null;
+  currentTime: number;
+  cells: ArrayLike<PageElement>;
+}
+declare const document: { querySelectorAll(selector: string): ArrayLike<PageElement>; querySelector(selector: string): PageElement | null };
+
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
 function chromiumPath(): string | undefined {
@@ -102,9 +110,17 @@ describe('dashboard in a browser', () => {
     await page.goto(`${node.controlUrl}/dashboard`, { waitUntil: 'load', timeout: 60_000 });
 
     // the stream (its name shown as text, not markup) and its orchestrator
-    await page.waitForFunction((name) => [...document.querySelectorAll('#streams tbody td')].some((td) => td.textContent === name), { timeout: 60_000 }, mid);
-    await page.waitForFunction((uri) => [...document.querySelectorAll('#orchs tbody td')].some((td) => td.textContent === uri), { timeout: 60_000 }, orch.uri);
-    const orchRow = await page.$$eval('#orchs tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    await page.waitForFunction(
+      (name) => Array.from(document.querySelectorAll('#streams tbody td')).some((td) => td.textContent === name),
+      { timeout: 60_000 },
+      mid,
+    );
+    await page.waitForFunction(
+      (uri) => Array.from(document.querySelectorAll('#orchs tbody td')).some((td) => td.textContent === uri),
+      { timeout: 60_000 },
+      orch.uri,
+    );
+    const orchRow = await page.$$eval('#orchs tbody tr', (rows) => rows.map((r) => Array.from((r as unknown as PageElement).cells).map((c) => c.textContent)));
     assert.ok(
       orchRow.some((cells) => cells[0] === orch.uri && cells[1] === 'in use'),
       JSON.stringify(orchRow),
