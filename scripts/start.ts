@@ -33,7 +33,7 @@ for (const a of normalizeGoArgs(extra)) {
   if (m) flags.set(m[1]!, m[2]!);
 }
 const config = buildNodeConfig(flags);
-const log = createLogger(config.verbosity);
+const log = createLogger(config.verbosity, process.stderr, config.logFormat);
 log.info(describeMediaTools(await checkMediaTools()));
 const node = await startNode(config, log, process.stdout);
 

@@ -58,7 +58,7 @@ const discard = (): Writable =>
  */
 export async function startGateway(config: GatewayConfig = {}, opts: StartOptions = {}): Promise<RunningGateway> {
   const nodeConfig = nodeConfigFromObject(config);
-  const log = opts.log ?? createLogger(nodeConfig.verbosity);
+  const log = opts.log ?? createLogger(nodeConfig.verbosity, process.stderr, nodeConfig.logFormat);
   const node = await startNode(nodeConfig, log, discard());
   let stopping: Promise<void> | undefined;
   return {

@@ -54,6 +54,10 @@ export interface GatewayConfig {
   orchMinLivepeerVersion?: string;
   /** stream authentication webhook */
   authWebhookUrl?: string;
+  /** events webhook: stream, orchestrator and deposit events are POSTed here */
+  eventsWebhookUrl?: string;
+  /** HMAC-SHA256 secret signing the events webhook's posts; never logged */
+  eventsWebhookSecret?: string;
   /** preset names (default `P240p30fps16x9,P360p30fps16x9`), or the path of a JSON profiles file */
   transcodingOptions?: List;
   /** most concurrent streams (default 10) */
@@ -99,6 +103,8 @@ export interface GatewayConfig {
   monitor?: boolean;
   /** log verbosity as glog levels: 3 = info (default), 4–6 = debug */
   v?: number;
+  /** log lines: `text` for people, `json`, or `auto` (default: text on a terminal, json otherwise) */
+  logFormat?: 'auto' | 'json' | 'text';
   /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
   storeUrl?: string;
   /** control API token, or the path of a file holding it (Authorization: Bearer) */
@@ -159,6 +165,8 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   orchBlocklist: 'list',
   orchMinLivepeerVersion: 'string',
   authWebhookUrl: 'string',
+  eventsWebhookUrl: 'string',
+  eventsWebhookSecret: 'string',
   transcodingOptions: 'list',
   maxSessions: 'int',
   maxAttempts: 'int',
@@ -182,6 +190,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   currentManifest: 'bool',
   monitor: 'bool',
   v: 'int',
+  logFormat: 'string',
   storeUrl: 'string',
   cliToken: 'string',
   httpIngestMaxBytes: 'int',

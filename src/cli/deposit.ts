@@ -18,6 +18,7 @@ import { keystoreDir } from './account.ts';
 import { FlagError, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
 import { parseEther, parseWei, parseWeiRat } from '../lib/wei.ts';
 import type { Io } from './io.ts';
+import { describeRunway } from '../node/spend.ts';
 import { addNodeFlags, flagValues } from './program.ts';
 import { confirm, readSecret } from './prompt.ts';
 
@@ -227,6 +228,7 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
   } else {
     line(io, 'Deposit lasts', 'pass --price <wei per pixel> (or per -pixelsPerUnit pixels) to estimate it');
   }
+  line(io, 'Runway', await runwayFromNode(values.get('cliAddr') || '127.0.0.1:5935', i.deposit));
 
   // What face values orchestrators will offer with this reserve.
   const redeemGas = redeemGasFor(conn.network.arbitrum);
@@ -272,6 +274,28 @@ export async function depositInfo(io: Io, values: Map<string, string>): Promise<
       line(io, 'Deposit check', `the deposit covers ${i.deposit / offered} winning tickets of ${eth(offered)}`);
     }
   }
+}
+
+/**
+ * The deposit's runway at the last hour's spend, as the running gateway on -cliAddr measured it (its /status
+ * Money block). The gateway may be on another deposit's account: only its pace is used.
+ */
+async function runwayFromNode(cliAddr: string, deposit: bigint): Promise<string> {
+  const base = `http://${cliAddr.startsWith(':') ? `127.0.0.1${cliAddr}` : cliAddr}`;
+  let perHour: bigint;
+  try {
+    const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    const text = await res.text();
+    const money = (JSON.parse(text) as { Money?: { PerHourWei?: unknown } }).Money;
+    if (typeof money?.PerHourWei !== 'string' || !/^\d+$/.test(money.PerHourWei)) throw new Error('no Money block');
+    perHour = BigInt(money.PerHourWei);
+  } catch {
+    return `no running gateway answered at ${base} (-cliAddr) to measure the last hour's spend`;
+  }
+  if (perHour === 0n) return `the gateway at ${base} spent nothing in the last hour`;
+  const seconds = Number((deposit * 3600n) / perHour);
+  return `${describeRunway(seconds)} (${eth(perHour)} per hour, measured by the gateway at ${base})`;
 }
 
 function printPlan(io: Io, p: PreparedBrokerTx, chain: { chainId: number; ticketBroker: string }): void {
@@ -344,7 +368,7 @@ export function registerDepositCommands(program: Command, io: Io): void {
 
   const sub = (name: string, description: string, extra: (cmd: Command) => void, run: (values: Map<string, string>) => Promise<void>) => {
     const cmd = deposit.command(name).description(description);
-    addNodeFlags(cmd, [...ETH_FLAGS, ...(name === 'info' ? ['pixelsPerUnit', 'depositMultiplier'] : [])]);
+    addNodeFlags(cmd, [...ETH_FLAGS, ...(name === 'info' ? ['pixelsPerUnit', 'depositMultiplier', 'cliAddr'] : [])]);
     extra(cmd);
     cmd.action(async () => {
       const values = commandValues(cmd);

@@ -55,6 +55,8 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'orchBlocklist', type: 'string', default: '', help: 'Comma-separated orchestrator ETH addresses never to use' },
   { name: 'orchMinLivepeerVersion', type: 'string', default: '', help: 'Ignore orchestrators older than this version' },
   { name: 'authWebhookUrl', type: 'string', default: '', help: 'Stream authentication webhook URL' },
+  { name: 'eventsWebhookUrl', type: 'string', default: '', help: 'POST stream, orchestrator and deposit events here (JSON, retried; see docs/events.md)' },
+  { name: 'eventsWebhookSecret', type: 'string', default: '', help: 'Sign -eventsWebhookUrl posts with HMAC-SHA256 under this secret', secret: true },
   { name: 'transcodingOptions', type: 'string', default: 'P240p30fps16x9,P360p30fps16x9', help: 'Preset names, or a JSON profiles file' },
   { name: 'maxSessions', type: 'int', default: '10', help: 'Most concurrent streams (RTMP and HTTP push together)' },
   { name: 'maxAttempts', type: 'int', default: '3', help: 'Transcode attempts per segment' },
@@ -105,6 +107,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'currentManifest', type: 'bool', default: 'false', help: 'Also serve the newest stream at /stream/current.m3u8' },
   { name: 'monitor', type: 'bool', default: 'false', help: 'Prometheus metrics at <cliAddr>/metrics' },
   { name: 'v', type: 'string', default: '3', help: 'Log verbosity (glog levels: 3 = info, 4-6 = debug)' },
+  { name: 'logFormat', type: 'string', default: 'auto', help: 'Log lines: text (for people), json, or auto (text on a terminal, json otherwise)' },
   { name: 'config', type: 'string', default: '', help: 'Config file: one "flagName value" per line' },
   { name: 'version', type: 'bool', default: 'false', help: 'Print the version and exit' },
 ];

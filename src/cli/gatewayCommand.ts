@@ -11,7 +11,7 @@ import { terminalPrompt } from './prompt.ts';
 import { VERSION_TEXT } from './version.ts';
 
 /** URLs may carry API keys or tokens in their path or query; only scheme, host and port are shown. */
-const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl', 'storeUrl', 'remoteSignerUrl', 'remoteSignerWebhookUrl']);
+const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl', 'storeUrl', 'remoteSignerUrl', 'remoteSignerWebhookUrl', 'eventsWebhookUrl']);
 
 export function registerGatewayAction(program: Command, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): void {
   program.action(async () => {
@@ -25,7 +25,7 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       throw new FlagError('No services enabled; start the node with -gateway (or the deprecated -broadcaster) or -remoteSigner, or see --help');
     }
     const config = buildNodeConfig(values, (name) => flagGiven(program, name, values));
-    const log = createLogger(config.verbosity);
+    const log = createLogger(config.verbosity, process.stderr, config.logFormat);
     // Like go-livepeer's start-up table: every setting that differs from its default, secrets masked.
     const changed = Object.fromEntries(
       NODE_FLAGS.filter(

@@ -1,5 +1,6 @@
 // Flag values → the gateway's typed configuration, with go-livepeer's validation rules.
 // Every problem is one FlagError whose message names the flag.
+import { LOG_FORMATS, type LogFormat } from '../node/logger.ts';
 import { join } from 'node:path';
 import { getAddress, isAddress } from 'viem';
 import { checkWeights, type SelectionWeights } from '../discovery/selection.ts';
@@ -124,6 +125,9 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   // go-livepeer's signer ports: HTTP 8935, control API 3935, unless set
   const httpAddr = parseListenAddr('httpAddr', signerMode && !given('httpAddr') ? '127.0.0.1:8935' : get(values, 'httpAddr'), signerMode ? 8935 : 9935);
   const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
+  const eventsWebhookUrl = httpUrl('eventsWebhookUrl', get(values, 'eventsWebhookUrl'));
+  const eventsWebhookSecret = get(values, 'eventsWebhookSecret');
+  if (eventsWebhookSecret && !eventsWebhookUrl) throw new FlagError('-eventsWebhookSecret needs -eventsWebhookUrl');
 
   // go-livepeer: HTTP ingest turns itself off on a public address without an auth webhook, unless asked for.
   let httpIngest = bool(values, 'httpIngest');
@@ -182,6 +186,8 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     }
   }
 
+  const logFormat = get(values, 'logFormat') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new FlagError(`-logFormat: "${logFormat}" is not one of ${LOG_FORMATS.join(', ')}`);
   const verbosity = Number(get(values, 'v'));
   if (!Number.isInteger(verbosity) || verbosity < 0) throw new FlagError(`-v: "${get(values, 'v')}" is not a log level (0-6)`);
   const ethAcctAddr = get(values, 'ethAcctAddr');
@@ -223,6 +229,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     orchBlocklist,
     ...(orchMinLivepeerVersion ? { orchMinLivepeerVersion } : {}),
     ...(authWebhookUrl ? { authWebhookUrl } : {}),
+    ...(eventsWebhookUrl ? { eventsWebhook: { url: eventsWebhookUrl, ...(eventsWebhookSecret ? { secret: eventsWebhookSecret } : {}) } } : {}),
     profiles,
     transcodingOptions: get(values, 'transcodingOptions'),
     maxSessions: int(values, 'maxSessions', 1),
@@ -245,6 +252,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     currentManifest: bool(values, 'currentManifest'),
     monitor: bool(values, 'monitor'),
     verbosity,
+    logFormat,
     ai,
     ...(signerMode ? { remoteSigner: remoteSignerConfig(values, httpAddr) } : {}),
     ...(remoteSignerClient ? { remoteSignerClient } : {}),

@@ -6,7 +6,7 @@
 import type { Address } from 'viem';
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Rat } from '../lib/rat.ts';
+import { ratToDecimal, type Rat } from '../lib/rat.ts';
 import { drawCandidate, filterByMaxPrice, type SelectionWeights, DEFAULT_SELECTION_WEIGHTS } from './selection.ts';
 import type { Candidate, CandidateSource } from './sources.ts';
 import { Suspensions } from './suspension.ts';
@@ -35,8 +35,10 @@ export interface CandidateStatus {
   uri: string;
   state: 'usable' | 'excluded' | 'suspended' | 'unreachable' | 'pending';
   reason?: string;
-  /** wei per pixel as "num/den" */
+  /** wei per pixel as "num/den" (go-livepeer's shape) */
   price?: string;
+  /** the same as a decimal string, for people (6 decimals, rounded down) */
+  pricePerPixelWei?: string;
   latencyMs?: number;
   address?: string;
 }
@@ -164,7 +166,7 @@ export class SessionPool {
               uri: c.uri,
               state: 'usable',
               latencyMs,
-              ...(s.price ? { price: `${s.price.num}/${s.price.den}` } : {}),
+              ...(s.price ? { price: `${s.price.num}/${s.price.den}`, pricePerPixelWei: ratToDecimal(s.price, 6) } : {}),
               ...(s.address ? { address: s.address } : {}),
             });
             if (done && this.sessions.size >= this.requested) return;

@@ -1,6 +1,7 @@
 // The one lifecycle of an ingest stream, whichever face brought it in (RTMP publish, HTTP push): who may
 // start one, the live map by manifest ID, the push URL ID → manifest ID aliases, the idle watchdog of
 // push streams, the start/end hooks and the duplicate-publish rule.
+import { timingSafeEqual } from 'node:crypto';
 import { errorMessage, HttpError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { VideoFormat } from '../media/profiles.ts';
@@ -99,6 +100,13 @@ export interface StreamRegistryOptions<C> {
   onStarted?(stream: IngestStream<C>): void;
   /** Once per started stream, whatever ended it. */
   onEnded?(stream: IngestStream<C>, reason: string): void;
+  /**
+   * An RTMP publish with the stream key of the live RTMP stream it names takes that stream over (an encoder
+   * reconnecting after a network blip, before its old session timed out): `next` replaces `previous`
+   * under the same manifest ID, and neither start nor end hook runs. Without this hook such a publish is
+   * refused like any duplicate.
+   */
+  onTakenOver?(previous: IngestStream<C>, next: IngestStream<C>): void;
   /** Live streams at most, RTMP and push together (-maxSessions); default no limit. */
   maxStreams?: number;
   /** A push stream idle this long ends with reason 'idle'. RTMP streams end with their connection. */
@@ -180,7 +188,7 @@ export class StreamRegistry<C> {
 
   async #admit(req: PublishRequest, attach: (ids: { manifestId: string; streamKey: string }) => StreamAttachment): Promise<IngestStream<C>> {
     this.#refuseIfClosed(req);
-    this.#refuseIfLive(req.urlId, req);
+    this.#refuseIfLive(req.urlId, req, req.streamKey);
     let decision: PublishDecision<C>;
     try {
       decision = await this.opts.authorize(req);
@@ -192,17 +200,18 @@ export class StreamRegistry<C> {
     }
     if (!decision.accept) throw this.#refused(req, new PublishRefusedError(decision.status, 'PUBLISH_REFUSED', decision.reason));
     this.#refuseIfClosed(req);
-    const max = this.opts.maxStreams;
-    if (max !== undefined && this.#live.size >= max) {
-      throw this.#refused(req, new PublishRefusedError(503, 'TOO_MANY_STREAMS', `Too many connections: ${max} streams are live (-maxSessions ${max})`));
-    }
     const manifestId = decision.manifestId || req.urlId;
     const streamKey = decision.streamKey || req.streamKey;
     const renamedUnsafe = unsafeNameReason('manifest ID from the auth webhook', manifestId);
     if (renamedUnsafe) throw this.#refused(req, new PublishRefusedError(500, 'UNSAFE_NAME', renamedUnsafe));
+    const previous = this.#refuseIfLive(manifestId, req, streamKey);
+    if (previous) return this.#takeOver(previous, req, decision.context, attach);
+    const max = this.opts.maxStreams;
+    if (max !== undefined && this.#live.size >= max) {
+      throw this.#refused(req, new PublishRefusedError(503, 'TOO_MANY_STREAMS', `Too many connections: ${max} streams are live (-maxSessions ${max})`));
+    }
     // Checked again: the hook may have renamed the stream to one that went live meanwhile.
     if (req.ingest === 'push' && this.pushStream(req.urlId)) return this.#touched(this.pushStream(req.urlId)!);
-    this.#refuseIfLive(manifestId, req);
 
     const attachment = attach({ manifestId, streamKey });
     const stream: IngestStream<C> = {
@@ -233,13 +242,53 @@ export class StreamRegistry<C> {
     if (this.#closed) throw this.#refused(req, new PublishRefusedError(503, 'SHUTTING_DOWN', 'the gateway is shutting down'));
   }
 
-  #refuseIfLive(manifestId: string, req: PublishRequest): void {
-    const live = this.#live.get(manifestId)?.stream;
-    if (!live) return;
-    // go-livepeer refuses the newcomer and (by accident) tears the running stream down as well; we refuse
-    // only the newcomer.
+  /**
+   * Refuses a publish to a live stream, unless it may take that stream over (RTMP to RTMP with the same
+   * stream key): then the live entry is returned.
+   */
+  #refuseIfLive(manifestId: string, req: PublishRequest, streamKey: string): Entry<C> | undefined {
+    const entry = this.#live.get(manifestId);
+    if (!entry) return undefined;
+    const live = entry.stream;
+    if (this.opts.onTakenOver && req.ingest === 'rtmp' && live.ingest === 'rtmp' && streamKey !== '' && sameKey(streamKey, live.streamKey)) return entry;
+    // go-livepeer tears the running stream down for any newcomer; we let only the holder of its key take it
+    // over and refuse everyone else.
     const why = `stream ${manifestId} is already live (${live.ingest}); the new ${req.ingest} publish is refused`;
     throw this.#refused(req, new PublishRefusedError(403, 'STREAM_ALREADY_LIVE', why));
+  }
+
+  #takeOver(
+    previous: Entry<C>,
+    req: PublishRequest,
+    context: C,
+    attach: (ids: { manifestId: string; streamKey: string }) => StreamAttachment,
+  ): IngestStream<C> {
+    const old = previous.stream;
+    const attachment = attach({ manifestId: old.manifestId, streamKey: old.streamKey });
+    const stream: IngestStream<C> = {
+      manifestId: old.manifestId,
+      ingest: old.ingest,
+      urlId: req.urlId,
+      streamKey: old.streamKey,
+      // the stream keeps what it was started with (profiles, external IDs)
+      context: old.context ?? context,
+      remoteAddress: req.remoteAddress,
+      startedAt: old.startedAt,
+      ...(attachment.rtmp ? { rtmp: attachment.rtmp } : {}),
+    };
+    this.#live.set(old.manifestId, { stream, attachment, lastUsed: this.#now(), active: 0 });
+    this.#log.info({ manifestId: old.manifestId, previousPeer: old.remoteAddress, peer: req.remoteAddress }, 'stream taken over by a new publish with its key');
+    try {
+      this.opts.onTakenOver?.(old, stream);
+    } catch (err) {
+      this.#log.error({ err, manifestId: old.manifestId }, 'stream take-over hook failed');
+    }
+    try {
+      previous.attachment.close('taken over by a new publish with the same key');
+    } catch (err) {
+      this.#log.error({ err, manifestId: old.manifestId }, 'closing the previous publisher failed');
+    }
+    return stream;
   }
 
   #refused(req: PublishRequest, err: PublishRefusedError): PublishRefusedError {
@@ -307,4 +356,11 @@ export class StreamRegistry<C> {
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const entry of [...this.#live.values()]) this.end(entry.stream, reason);
   }
+}
+
+/** Stream keys compared in constant time (a key is a secret). */
+function sameKey(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

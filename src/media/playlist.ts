@@ -120,6 +120,8 @@ export interface MasterVariant {
   readonly bandwidth: number;
   readonly width: number;
   readonly height: number;
+  /** RFC 6381 codecs of the rendition's segments (`avc1.64001f,mp4a.40.2`), when known */
+  readonly codecs?: string;
 }
 
 /** Master playlist; variants are written in the order given (source first). */
@@ -127,7 +129,8 @@ export function renderMasterPlaylist(manifestId: string, variants: readonly Mast
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3'];
   for (const v of variants) {
     const res = v.width > 0 && v.height > 0 ? `,RESOLUTION=${v.width}x${v.height}` : '';
-    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(0, Math.round(v.bandwidth))}${res}`, variantUri(manifestId, v.rendition));
+    const codecs = v.codecs ? `,CODECS="${v.codecs}"` : '';
+    lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(0, Math.round(v.bandwidth))}${res}${codecs}`, variantUri(manifestId, v.rendition));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -78,6 +78,8 @@ export interface NodeConfig {
   orchBlocklist: Address[];
   orchMinLivepeerVersion?: string;
   authWebhookUrl?: string;
+  /** -eventsWebhookUrl and its -eventsWebhookSecret (never logged) */
+  eventsWebhook?: { url: string; secret?: string };
   profiles: VideoProfile[];
   transcodingOptions: string;
   maxSessions: number;
@@ -100,6 +102,8 @@ export interface NodeConfig {
   currentManifest: boolean;
   monitor: boolean;
   verbosity: number;
+  /** -logFormat: text, json, or auto (text on a terminal) */
+  logFormat: 'auto' | 'json' | 'text';
   ai: AiNodeConfig;
   /** signer mode (-remoteSigner); absent = a gateway */
   remoteSigner?: RemoteSignerConfig;

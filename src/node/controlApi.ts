@@ -7,6 +7,10 @@ import type { Logger } from '../lib/log.ts';
 import type { AccessCheck } from '../server/access.ts';
 import { ControlError, emptyReply, jsonReply, readRoute, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
+import { EventStreamHub } from '../server/eventStream.ts';
+import { createDashboardRoute } from '../server/dashboard.ts';
+import { dashboardState } from './dashboardState.ts';
+import type { HttpRoute } from '../lib/http.ts';
 import { AI_PIPELINE_CAPABILITY } from '../net/aiCapabilities.ts';
 import { DEFAULT_MODEL_KEY, setCapabilityPrice } from '../pm/capabilityPrices.ts';
 import { parseMaxPricePerUnit } from '../pm/maxPrice.ts';
@@ -45,12 +49,21 @@ export async function startControlApi(
   let verbosity = config.verbosity;
   const eth = isOnchain(chain) ? controlEth(config, chain) : undefined;
   const rpcUrls = eth?.client.urls ?? [];
-  return startControlServer({
+  // /events: the whole feed as server-sent events (the dashboard reads it too)
+  const hub = new EventStreamHub();
+  const unsubscribe = gateway.events.onAny((name, payload) => hub.publish(name, payload));
+  const eventsRoute: HttpRoute = (req, res) => {
+    if (new URL(req.url ?? '/', 'http://control').pathname !== '/events') return false;
+    hub.handle(req, res);
+    return true;
+  };
+  const server = await startControlServer({
     host: config.cliAddr.host,
     port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
     log,
     access,
+    httpRoutes: [eventsRoute, createDashboardRoute({ state: () => dashboardState(gateway, config.network.name), hlsOrigin: new URL(gateway.httpUrl).origin })],
     describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
       ...livepeerCliRoutes(eth, log),
@@ -132,4 +145,12 @@ export async function startControlApi(
       },
     },
   });
+  return {
+    ...server,
+    async close() {
+      unsubscribe();
+      hub.close();
+      await server.close();
+    },
+  };
 }

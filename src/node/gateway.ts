@@ -20,6 +20,9 @@ import type { ChainServices } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import { GatewayEventBus } from './events.ts';
 import type { KeylessPayments } from './keyless.ts';
+import { attachEventsWebhook, RecentEvents } from './eventOutputs.ts';
+import type { EventsWebhook } from '../server/eventsWebhook.ts';
+import { SpendMeter, watchDeposit } from './spend.ts';
 import { startGauges } from './gauges.ts';
 import { candidateSource, orchestratorAccess } from './orchestrators.ts';
 import { transcodePushSegment } from './pushTranscode.ts';
@@ -60,6 +63,12 @@ export interface Gateway {
   readonly ai: AiFace;
   /** API keys, limits and usage; undefined with -apiKeys off */
   readonly tenancy: NodeTenancy | undefined;
+  /** the last events of the feed (dashboard) */
+  readonly recentEvents: RecentEvents;
+  /** ticket expected value sent over the last hour, and the deposit's runway at that pace */
+  readonly spend: SpendMeter;
+  /** -eventsWebhookUrl's sender (its delivery counters), when set */
+  readonly webhook: EventsWebhook | undefined;
   status(): Promise<GatewayStatus>;
   /** the stream runner of a manifest, live or still finishing (tests, control API) */
   stream(manifestId: string): StreamRunner | undefined;
@@ -73,6 +82,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log, chain, keyless } = opts;
   await mkdir(config.datadir, { recursive: true, mode: 0o755 });
   const events = new GatewayEventBus((event, err) => log.error({ err, event }, 'event listener failed'));
+  const recentEvents = new RecentEvents(events);
+  const spend = new SpendMeter(events);
+  const webhook = config.eventsWebhook ? attachEventsWebhook(events, config.eventsWebhook, log) : undefined;
+  const stopDepositWatch = chain ? watchDeposit(chain, spend, events) : () => {};
   const metrics = createMetrics(`${chain?.address ?? 'offchain'}-${hostname()}`);
   metrics.maxSessions.set(config.maxSessions);
   const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
@@ -89,6 +102,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
+    stopDepositWatch();
+    webhook?.close();
     await started?.close();
     registry.close('gateway failed to start');
     tenancy?.close();
@@ -148,7 +163,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     events,
     ai,
     tenancy,
-    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
+    recentEvents,
+    spend,
+    webhook,
+    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
@@ -164,6 +182,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await closeSegmentConnections();
       tenancy?.close();
       await ledger.close();
+      stopDepositWatch();
+      // last: the stream.ended events of the drain above get a moment to go out; the rest is dropped
+      await webhook?.flush(2000);
+      webhook?.close();
     },
   };
 }
@@ -205,6 +227,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
       if (stream.rtmp) pumpRtmpStream(live, stream.rtmp, streams, log);
     },
     onEnded: (stream, reason) => void streams.finish(stream, reason),
+    onTakenOver: (previous, next) => streams.takeOver(previous, next),
     maxStreams: config.maxSessions,
     idleTimeoutMs: PUSH_IDLE_TIMEOUT_MS,
     log: log.child({ component: 'streams' }),

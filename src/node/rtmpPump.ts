@@ -1,7 +1,9 @@
 // An RTMP stream's segments: the segmenter reads the stream as FLV piped in-process (or, from an ingest
 // without that, plays it back over local RTMP) and cuts ~2 s MPEG-TS segments; each goes to the stream's
 // runner with the size its publisher announced. When the segmenter ends (the publisher left) or fails (no
-// keyframes, stalled, cannot keep up), the stream ends.
+// keyframes, stalled, cannot keep up), the stream ends, unless a new publisher took the stream over
+// meanwhile: then a new segmenter follows it, sequence numbers go on where they were, and its first
+// segment starts a discontinuity.
 import { PassThrough } from 'node:stream';
 import type { RtmpSource } from '../ingest/streamRegistry.ts';
 import { errorMessage } from '../lib/errors.ts';
@@ -44,27 +46,51 @@ function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThro
   return { input, leave: () => player.leave() };
 }
 
-export function pumpRtmpStream(live: LiveStream, source: RtmpSource, streams: StreamLifecycle, log: Logger): void {
+export function pumpRtmpStream(live: LiveStream, first: RtmpSource, streams: StreamLifecycle, log: Logger): void {
   const { manifestId } = live;
-  const flv = flvInput(source, () => streams.fail(live, `the segmenter fell ${MAX_PENDING_FLV_BYTES >> 20} MiB behind the stream`));
-  const segmenter = startSegmenter({
-    inputUrl: source.playbackUrl,
-    ...(flv ? { input: flv.input } : {}),
-    log: log.child({ component: 'segmenter', manifestId }),
-  });
-  live.segmenter = segmenter;
-  void segmenter.done.finally(() => flv?.leave()).catch(() => {});
   void (async () => {
-    try {
-      for await (const seg of segmenter.segments) {
-        const md = source.metadata();
-        void live.runner.push(seg.seq, seg.data, seg.durationMs, md.width > 0 ? { resolution: { width: md.width, height: md.height } } : {});
+    let source = first;
+    let nextSeq = 0;
+    let newPublisher = false;
+    for (;;) {
+      const flv = flvInput(source, () => streams.fail(live, `the segmenter fell ${MAX_PENDING_FLV_BYTES >> 20} MiB behind the stream`));
+      const segmenter = startSegmenter({
+        inputUrl: source.playbackUrl,
+        ...(flv ? { input: flv.input } : {}),
+        log: log.child({ component: 'segmenter', manifestId }),
+      });
+      live.segmenter = segmenter;
+      void segmenter.done.finally(() => flv?.leave()).catch(() => {});
+      let failure: unknown;
+      try {
+        for await (const seg of segmenter.segments) {
+          const md = source.metadata();
+          void live.runner.push(nextSeq, seg.data, seg.durationMs, {
+            ...(md.width > 0 ? { resolution: { width: md.width, height: md.height } } : {}),
+            // the new encoder may differ: players and the orchestrator start afresh
+            ...(newPublisher ? { discontinuity: true, forceSessionReinit: true } : {}),
+          });
+          nextSeq += 1;
+          newPublisher = false;
+        }
+      } catch (err) {
+        failure = err;
       }
-    } catch (err) {
-      log.warn({ manifestId, err: errorMessage(err) }, 'segmenter stopped');
-      streams.fail(live, errorMessage(err));
+      const next = live.takenOver;
+      if (next && streams.get(manifestId) === live) {
+        // the old publisher's stream ended (or broke off) because it was replaced: follow the new one
+        live.takenOver = undefined;
+        source = next;
+        newPublisher = true;
+        continue;
+      }
+      if (failure !== undefined) {
+        log.warn({ manifestId, err: errorMessage(failure) }, 'segmenter stopped');
+        streams.fail(live, errorMessage(failure));
+        return;
+      }
+      streams.end(live, 'publisher ended the stream');
       return;
     }
-    streams.end(live, 'publisher ended the stream');
   })();
 }

@@ -4,6 +4,7 @@ import type { Address } from 'viem';
 import type { AiFace } from '../ai/face.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { ChainServices } from './chain.ts';
+import { describeRunway, type SpendMeter } from './spend.ts';
 import type { LiveStream } from './streams.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
@@ -20,6 +21,34 @@ export interface GatewayStatus {
   /** per AI pipeline and model: the candidates and whether each is used, and why not */
   AI?: unknown;
   Chain?: unknown;
+  /** what the gateway spends and how long the deposit lasts at that pace; amounts are decimal wei strings */
+  Money: MoneyStatus;
+}
+
+export interface MoneyStatus {
+  /** expected value of the tickets sent in the last hour */
+  LastHourSpentWei: string;
+  /** the same pace per hour (the first minutes of a run are scaled up) */
+  PerHourWei: string;
+  DepositWei?: string;
+  ReserveWei?: string;
+  /** seconds the deposit lasts at PerHourWei; absent when nothing was spent */
+  DepositRunwaySeconds?: number;
+  /** the same for people: "about 3.5 hours at the last hour's spend" */
+  DepositRunway: string;
+}
+
+/** The Money block of /status. */
+export function moneyStatus(spend: SpendMeter, chain: ChainServices | undefined): MoneyStatus {
+  const info = chain?.senderInfo();
+  const runway = info ? spend.runwaySeconds(info.deposit) : undefined;
+  return {
+    LastHourSpentWei: spend.lastHourWei().toString(),
+    PerHourWei: spend.weiPerHour().toString(),
+    ...(info ? { DepositWei: info.deposit.toString(), ReserveWei: info.reserve.fundsRemaining.toString() } : {}),
+    ...(runway !== undefined ? { DepositRunwaySeconds: runway } : {}),
+    DepositRunway: info ? describeRunway(runway) : 'off-chain: nothing is paid',
+  };
 }
 
 export async function gatewayStatus(
@@ -27,7 +56,8 @@ export async function gatewayStatus(
   streams: readonly LiveStream[],
   ledger: Ledger,
   chain: ChainServices | undefined,
-  ai?: AiFace,
+  ai: AiFace | undefined,
+  spend: SpendMeter,
 ): Promise<GatewayStatus> {
   const poolInfos = streams.flatMap((s) => s.pool.status().map((st) => ({ ...st, manifestId: s.manifestId })));
   const ctx = (s: LiveStream) => s.source.context;
@@ -57,5 +87,6 @@ export async function gatewayStatus(
     },
     ...(ai ? { AI: ai.status() } : {}),
     ...(chain ? { Chain: chain.status() } : {}),
+    Money: moneyStatus(spend, chain),
   };
 }

@@ -55,6 +55,8 @@ export interface SourceMedia {
   format?: VideoFormat;
   /** the input format changed (or the publisher asked): the orchestrator re-initialises its session */
   forceSessionReinit?: boolean;
+  /** a new publisher took the stream over: this segment starts a discontinuity in every playlist */
+  discontinuity?: boolean;
   /** transcode only this part of the segment, ms (0 = open end) */
   clip?: { fromMs: number; toMs: number };
 }
@@ -114,6 +116,8 @@ export class StreamRunner {
   private readonly publishedWaiters = new Map<number, () => void>();
   private nextTaskId = 0;
   private lastOrchestrator: string | undefined;
+  /** a new publisher started at this seq: the first renditions from there on start a discontinuity */
+  private breakFromSeq: number | undefined;
   private ended = false;
   private closed = false;
   private backlog = 0;
@@ -140,7 +144,8 @@ export class StreamRunner {
   push(seq: number, data: Buffer, durationMs: number, media: SourceMedia = {}): Promise<SegmentOutcome | undefined> {
     if (this.ended) return Promise.resolve(undefined);
     const format = media.format ?? 'mpegts';
-    this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, media.resolution, { format });
+    if (media.discontinuity) this.breakFromSeq = seq;
+    this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, media.resolution, { format, discontinuity: media.discontinuity === true });
     this.stats.sourceSegments++;
     this.deps.metrics?.sourceAppeared.inc();
     if (this.stats.sourceSegments === 1) this.deps.metrics?.streamStarted.inc();
@@ -329,8 +334,11 @@ export class StreamRunner {
   private addRenditions(seg: SegmentTask, uri: string, r: AttemptResult): void {
     const { manifestId, profiles } = this.opts;
     const from = this.lastOrchestrator;
-    const discontinuity = from !== undefined && from !== uri;
-    if (discontinuity) {
+    const swapped = from !== undefined && from !== uri;
+    const newPublisher = this.breakFromSeq !== undefined && seg.seq >= this.breakFromSeq;
+    if (newPublisher) this.breakFromSeq = undefined;
+    const discontinuity = swapped || newPublisher;
+    if (swapped) {
       this.deps.metrics?.orchestratorSwaps.inc();
       this.deps.events.emit('orchestrator.swapped', { manifestId, from, to: uri });
     }

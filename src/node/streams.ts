@@ -4,7 +4,7 @@
 // shutdown waits for streams that are still ending. The ingest side (live map, duplicates, limits, idle
 // push streams) is the stream registry's; its start and end hooks call open() and finish().
 import { authorizeStream } from '../ingest/auth.ts';
-import type { IngestKind, IngestStream, PublishDecision, PublishRequest } from '../ingest/streamRegistry.ts';
+import type { IngestKind, IngestStream, PublishDecision, PublishRequest, RtmpSource } from '../ingest/streamRegistry.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Segmenter } from '../media/segmenter.ts';
@@ -36,7 +36,10 @@ export interface StreamContext {
 export interface LiveStream {
   readonly manifestId: string;
   readonly ingest: IngestKind;
-  readonly source: IngestStream<StreamContext>;
+  /** the ingest stream feeding it now (a take-over replaces it) */
+  source: IngestStream<StreamContext>;
+  /** RTMP: a publisher took the stream over; the pump moves to it once the old segmenter has finished */
+  takenOver?: RtmpSource;
   readonly runner: StreamRunner;
   readonly pool: SessionPool;
   /** RTMP: the segmenter cutting the stream (the pump sets it) */
@@ -138,6 +141,19 @@ export class StreamLifecycle {
     });
     if (deps.hasCandidates && context.profiles.length > 0) void pool.refresh();
     return live;
+  }
+
+  /**
+   * The registry's take-over hook: a new RTMP publisher with the stream's key replaces the old one. The
+   * stream, its runner, orchestrator sessions and playlists stay; the pump follows the new publisher.
+   */
+  takeOver(previous: IngestStream<StreamContext>, next: IngestStream<StreamContext>): void {
+    const live = this.#live.get(previous.manifestId);
+    if (!live || live.source !== previous || !next.rtmp) return;
+    live.source = next;
+    live.takenOver = next.rtmp;
+    this.deps.log.info({ manifestId: live.manifestId }, 'publisher reconnected; the stream continues');
+    // The old publisher's fan-out ends now; its segmenter finishes its last segment and the pump moves on.
   }
 
   get(manifestId: string): LiveStream | undefined {

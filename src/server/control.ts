@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { BodyTooLargeError, readBody } from '../lib/body.ts';
 import { HttpError } from '../lib/errors.ts';
-import { sendText } from '../lib/http.ts';
+import { sendText, type HttpRoute } from '../lib/http.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import type { Logger } from '../lib/log.ts';
 import { redactSecrets } from '../lib/redact.ts';
@@ -79,6 +79,11 @@ export interface ControlServerOptions {
   port: number;
   /** Path → route; a path without one is 404. */
   routes: Record<string, ControlRoute>;
+  /**
+   * Routes that answer on their own (event streams, the dashboard's pages), tried in order before the
+   * form routes; each returns false for a path that is not its own.
+   */
+  httpRoutes?: HttpRoute[];
   /** Prometheus registry for /metrics (-monitor); /metrics is 404 without it (a route of that path wins). */
   metrics?: Registry;
   log: Logger;
@@ -173,6 +178,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
         const refused = browserRuleViolation(req, host);
         if (refused) throw refused;
         await requireAccess(req, access);
+        // the dashboard and /events answer their own paths (after the same browser rule and access check)
+        for (const own of opts.httpRoutes ?? []) if (await own(req, res)) return;
         if (route) checkMethod(req.method ?? 'GET', route);
         const form = await readForm(req);
         if (!route) return sendText(res, 404, '404 page not found');

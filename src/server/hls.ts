@@ -1,5 +1,6 @@
 // HLS playback (`/stream/...` on -httpAddr): an in-memory store of the live
 // streams' recent segments and playlists, and the HTTP route that serves them.
+import { mpegTsCodecs } from '../media/codecs.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   MediaPlaylist,
@@ -29,11 +30,18 @@ export interface SegmentOptions {
   format?: VideoFormat;
 }
 
+/** Segments of a rendition looked at for its codecs before giving up. */
+const CODEC_SCANS = 3;
+
 interface RenditionState {
   readonly playlist: MediaPlaylist;
   /** seq → bytes, oldest first; `undefined` bytes mark listed-but-not-served MP4 segments. */
   readonly segments: Map<number, Buffer | undefined>;
   lastAddedMs: number;
+  /** codecs read from its first segments (CODECS in the master playlist) */
+  codecs?: string;
+  /** segments looked at for codecs so far (a stream whose codec we cannot name is not scanned forever) */
+  codecScans: number;
 }
 
 interface StreamState {
@@ -137,6 +145,10 @@ export class HlsStore {
     s.bytes -= r.segments.get(seq)?.length ?? 0;
     r.segments.set(seq, mp4 ? undefined : data);
     s.bytes += mp4 ? 0 : data.length;
+    if (!mp4 && r.codecs === undefined && r.codecScans < CODEC_SCANS) {
+      r.codecScans += 1;
+      r.codecs = mpegTsCodecs(data);
+    }
     while (r.segments.size > SEGMENTS_KEPT) {
       const oldest = r.segments.keys().next().value as number;
       s.bytes -= r.segments.get(oldest)?.length ?? 0;
@@ -167,7 +179,15 @@ export class HlsStore {
   masterPlaylist(manifestId: string): string | undefined {
     const s = this.#streams.get(manifestId);
     if (!s?.source) return undefined;
-    const variants: MasterVariant[] = [{ rendition: SOURCE_RENDITION, bandwidth: SOURCE_BANDWIDTH, width: s.resolution.width, height: s.resolution.height }];
+    const variants: MasterVariant[] = [
+      {
+        rendition: SOURCE_RENDITION,
+        bandwidth: SOURCE_BANDWIDTH,
+        width: s.resolution.width,
+        height: s.resolution.height,
+        ...(s.source.codecs ? { codecs: s.source.codecs } : {}),
+      },
+    ];
     const now = this.#now();
     for (const p of s.profiles) {
       const r = s.renditions.get(p.name);
@@ -178,7 +198,7 @@ export class HlsStore {
         sourceLastAddedMs: s.source.lastAddedMs,
         targetDurationS: r.playlist.targetDurationS,
       });
-      if (!stale) variants.push({ rendition: p.name, bandwidth: p.bitrate, width: p.width, height: p.height });
+      if (!stale) variants.push({ rendition: p.name, bandwidth: p.bitrate, width: p.width, height: p.height, ...(r.codecs ? { codecs: r.codecs } : {}) });
     }
     return renderMasterPlaylist(manifestId, variants);
   }
@@ -202,7 +222,7 @@ export class HlsStore {
 }
 
 function newRendition(): RenditionState {
-  return { playlist: new MediaPlaylist(PLAYLIST_WINDOW), segments: new Map(), lastAddedMs: 0 };
+  return { playlist: new MediaPlaylist(PLAYLIST_WINDOW), segments: new Map(), lastAddedMs: 0, codecScans: 0 };
 }
 
 const COMMON_HEADERS = {

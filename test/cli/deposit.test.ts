@@ -2,6 +2,8 @@
 // fund → info → unlock → wait out the unlock period → withdraw, cancel-unlock, and every refusal.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { formatEther, parseEther, type Hex } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
@@ -92,6 +94,18 @@ describe('deposit commands', () => {
     assert.match(r.out, /Pool {12}3 orchestrators; each may claim 0\.016666666666666666 ETH of the reserve per round/);
     assert.match(r.out, /Max face value {2}orchestrators will cap face values at 0\.016666666666666666 ETH \(your reserve share\)/);
     assert.match(r.out, /Deposit check {3}the deposit covers 6 winning tickets of 0\.016666666666666666 ETH\n$/);
+    // the runway at the pace a running gateway measured (its /status Money block): 0.01 ETH an hour
+    const gateway = createServer((_req, res) => res.end(JSON.stringify({ Money: { PerHourWei: parseEther('0.01').toString() } })));
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    const cliAddr = `127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    r = ok(await cli(['deposit', 'info', ...f, '-cliAddr', cliAddr]));
+    gateway.close();
+    assert.match(
+      r.out,
+      new RegExp(`Runway {10}about 10\\.0 hours at the last hour's spend \\(0\\.01 ETH per hour, measured by the gateway at http://${cliAddr}\\)\n`),
+    );
+    r = ok(await cli(['deposit', 'info', ...f, '-cliAddr', `127.0.0.1:${await closedPort()}`]));
+    assert.match(r.out, /Runway {10}no running gateway answered at http:\/\/127\.0\.0\.1:\d+ \(-cliAddr\) to measure the last hour's spend\n/);
     r = ok(await cli(['deposit', 'info', ...f, '-depositMultiplier', '10']));
     assert.match(
       r.out,

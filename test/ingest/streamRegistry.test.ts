@@ -116,6 +116,40 @@ describe('stream registry', () => {
     assert.deepEqual(h.log.closed, []);
   });
 
+  it('an RTMP publish with the live stream’s key takes it over; another key, or a push, is refused', async () => {
+    const takeovers: [IngestStream<Ctx>, IngestStream<Ctx>][] = [];
+    const h = harness({ onTakenOver: (prev, next) => takeovers.push([prev, next]), maxStreams: 1 });
+    const first = await h.open(rtmp('cam', 'Secret'));
+    // a stranger without the key: refused before the webhook, the stream untouched
+    assert.equal((await refusal(h.open(rtmp('cam', 'guess'), 'x'))).code, 'STREAM_ALREADY_LIVE');
+    assert.equal((await refusal(h.open(rtmp('cam', 'Secre'), 'x'))).code, 'STREAM_ALREADY_LIVE');
+    assert.equal((await refusal(h.open(push('cam'), 'x'))).code, 'STREAM_ALREADY_LIVE');
+    assert.equal(h.registry.get('cam'), first);
+    // the encoder reconnects with its key: the same stream goes on (even at -maxSessions), nothing ends
+    const second = await h.open(rtmp('cam', 'Secret'), 'b');
+    assert.notEqual(second, first);
+    assert.deepEqual([second.manifestId, second.streamKey, second.context.tag, second.startedAt], ['cam', 'Secret', 't', first.startedAt]);
+    assert.equal(h.registry.get('cam'), second);
+    assert.deepEqual(takeovers, [[first, second]]);
+    assert.deepEqual(h.log.closed, [['a:cam', 'taken over by a new publish with the same key']]);
+    assert.deepEqual(h.log.started, ['cam'], 'no second start');
+    assert.deepEqual(h.log.ended, [], 'no end');
+    assert.equal(h.log.auths.length, 2, 'the newcomer was authorized too');
+    // the old publisher's late disconnect does not end the new one
+    assert.equal(h.registry.end(first, 'publisher disconnected'), false);
+    assert.equal(h.registry.get('cam'), second);
+    // a webhook refusal still refuses the reconnect
+    h.setDecision(async () => ({ accept: false, status: 403, reason: 'no' }));
+    assert.equal((await refusal(h.open(rtmp('cam', 'Secret'), 'c'))).code, 'PUBLISH_REFUSED');
+    assert.equal(h.registry.get('cam'), second);
+  });
+
+  it('without a take-over hook, the same key is refused like any duplicate', async () => {
+    const h = harness();
+    await h.open(rtmp('cam', 'Secret'));
+    assert.equal((await refusal(h.open(rtmp('cam', 'Secret'), 'b'))).code, 'STREAM_ALREADY_LIVE');
+  });
+
   it('continues a push stream by its URL ID, through the alias when the webhook renamed it', async () => {
     const h = harness();
     h.setDecision(async () => ({ accept: true, manifestId: 'internal', context: { tag: 'p' } }));

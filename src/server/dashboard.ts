@@ -1,0 +1,84 @@
+// The operator's dashboard on the control port: one page, its script and style, hls.js from our own
+// node_modules (no CDN), and a JSON snapshot the page reads; live updates come from /events. Every answer
+// carries a strict Content-Security-Policy: scripts and styles from this origin only, no inline code, video
+// and playlists from the HLS port.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sendText, type HttpRoute } from '../lib/http.ts';
+
+export interface DashboardOptions {
+  /** the snapshot the page shows (streams, orchestrators, money, recent events) */
+  state(): Promise<unknown>;
+  /** where players fetch HLS from (-httpAddr), e.g. http://127.0.0.1:9935 */
+  hlsOrigin: string;
+}
+
+const HERE = fileURLToPath(new URL('./dashboard/', import.meta.url));
+
+interface Asset {
+  type: string;
+  body: Buffer;
+}
+
+function loadAssets(): Map<string, Asset> {
+  const hlsJs = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+  return new Map<string, Asset>([
+    ['/dashboard', { type: 'text/html; charset=utf-8', body: readFileSync(join(HERE, 'index.html')) }],
+    ['/dashboard/app.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(join(HERE, 'app.js')) }],
+    ['/dashboard/app.css', { type: 'text/css; charset=utf-8', body: readFileSync(join(HERE, 'app.css')) }],
+    ['/dashboard/hls.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(hlsJs) }],
+  ]);
+}
+
+function headers(hlsOrigin: string, type: string, length: number): Record<string, string> {
+  return {
+    'Content-Type': type,
+    'Content-Length': String(length),
+    'Content-Security-Policy': [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      // hls.js fetches playlists and segments from the HLS port and feeds them to the video as a blob
+      `connect-src 'self' ${hlsOrigin}`,
+      `media-src 'self' blob: ${hlsOrigin}`,
+      "worker-src 'self' blob:",
+      "base-uri 'none'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
+
+export function createDashboardRoute(opts: DashboardOptions): HttpRoute {
+  let assets: Map<string, Asset> | undefined;
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://control').pathname.replace(/\/$/, '');
+    if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendText(res, 405, 'method not allowed', { Allow: 'GET' });
+      return true;
+    }
+    if (path === '/dashboard/state.json') {
+      const body = Buffer.from(JSON.stringify(await opts.state()));
+      res.writeHead(200, headers(opts.hlsOrigin, 'application/json', body.length));
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return true;
+    }
+    assets ??= loadAssets();
+    const asset = assets.get(path);
+    if (!asset) {
+      sendText(res, 404, '404 page not found');
+      return true;
+    }
+    res.writeHead(200, headers(opts.hlsOrigin, asset.type, asset.body.length));
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
+    return true;
+  };
+}
