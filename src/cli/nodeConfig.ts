@@ -195,6 +195,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     orchAddr,
     ...(orchWebhookUrl ? { orchWebhookUrl } : {}),
     orchBlocklist,
+    renditionHosts: parseRenditionHosts(get(values, 'renditionHosts')),
     ...(orchMinLivepeerVersion ? { orchMinLivepeerVersion } : {}),
     ...(authWebhookUrl ? { authWebhookUrl } : {}),
     profiles,
@@ -253,4 +254,18 @@ function aiConfig(values: Map<string, string>, maxPrice: MaxPriceSpec): AiNodeCo
   }
   const processingRetryTimeoutMs = duration(values, 'aiProcessingRetryTimeout');
   return { maxPricePerCapability, processingRetryTimeoutMs, minRunnerVersions, serviceRegistry: bool(values, 'aiServiceRegistry'), warnings };
+}
+
+/** -renditionHosts: host names or host:port, no scheme or path (a URL's host, as the check compares it). */
+function parseRenditionHosts(raw: string): string[] {
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of hosts) {
+    if (!URL.canParse(`https://${h}/`) || new URL(`https://${h}/`).host !== h) {
+      throw new FlagError(`-renditionHosts: "${h}" is not a host name or host:port (no scheme, no path)`);
+    }
+  }
+  return hosts;
 }

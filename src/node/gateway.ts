@@ -13,6 +13,7 @@ import { createHlsRoute, HlsStore } from '../server/hls.ts';
 import { startHttpListener } from '../server/http.ts';
 import { createMetrics, type GatewayMetrics } from '../server/metrics.ts';
 import { Ledger } from '../store/ledger.ts';
+import { PaidLosses } from './paidLosses.ts';
 import type { AiFace } from '../ai/face.ts';
 import { createAiGateway } from './aiGateway.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
@@ -69,7 +70,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
-  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger });
+  const losses = new PaidLosses();
+  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger, losses });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
@@ -106,7 +108,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     broadcast,
     events,
     ai,
-    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai),
+    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, losses),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
@@ -130,11 +132,12 @@ interface StreamParts {
   events: GatewayEventBus;
   hls: HlsStore;
   ledger: Ledger;
+  losses: PaidLosses;
 }
 
 /** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
 function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
-  const { chain, source, broadcast, metrics, events, hls, ledger } = parts;
+  const { chain, source, broadcast, metrics, events, hls, ledger, losses } = parts;
   const streams: StreamLifecycle = new StreamLifecycle({
     ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
     ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
@@ -145,6 +148,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
     endIngest: (stream, reason) => registry.end(stream, reason),
     hls,
     ledger,
+    losses,
     metrics,
     events,
     log,

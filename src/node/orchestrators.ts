@@ -66,6 +66,7 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
       adopt: (session, info) => adoptInfo(pool, session, info, !!chain),
       drop: (session, reason) => pool.fail(session, reason),
       verify: config.localVerify,
+      renditionHosts: config.renditionHosts,
     };
     return { pool, transcode: (job, session, paid) => transcodeSegment(job, session, attempt, paid) };
   };

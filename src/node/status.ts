@@ -4,6 +4,7 @@ import type { Address } from 'viem';
 import type { AiFace } from '../ai/face.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { ChainServices } from './chain.ts';
+import type { PaidLosses } from './paidLosses.ts';
 import type { LiveStream } from './streams.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
@@ -20,6 +21,8 @@ export interface GatewayStatus {
   /** per AI pipeline and model: the candidates and whether each is used, and why not */
   AI?: unknown;
   Chain?: unknown;
+  /** per orchestrator: attempts that took payment and returned nothing usable, and the EV lost */
+  PaidForNothing?: unknown;
 }
 
 export async function gatewayStatus(
@@ -28,6 +31,7 @@ export async function gatewayStatus(
   ledger: Ledger,
   chain: ChainServices | undefined,
   ai?: AiFace,
+  losses?: PaidLosses,
 ): Promise<GatewayStatus> {
   const poolInfos = streams.flatMap((s) => s.pool.status().map((st) => ({ ...st, manifestId: s.manifestId })));
   const ctx = (s: LiveStream) => s.source.context;
@@ -57,5 +61,6 @@ export async function gatewayStatus(
     },
     ...(ai ? { AI: ai.status() } : {}),
     ...(chain ? { Chain: chain.status() } : {}),
+    ...(losses ? { PaidForNothing: losses.status() } : {}),
   };
 }

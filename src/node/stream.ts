@@ -15,6 +15,8 @@ import type { GatewayMetrics } from '../server/metrics.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
+import type { PaidLosses } from './paidLosses.ts';
+import type { SourceProbe } from './sourceProbe.ts';
 import type { AttemptResult, SegmentJob, SentPayment, TranscodeAttempt } from './transcodeSegment.ts';
 
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
@@ -26,6 +28,13 @@ export const MAX_BACKLOG = 4;
  */
 export const MAX_CONCURRENT_SEGMENTS = 2;
 
+/**
+ * Attempts in a row, on this stream, that took payment and brought back nothing usable. At this many the
+ * stream stops paying for PAID_FAILURE_PAUSE_MS (segments play as source only), whoever is at fault.
+ */
+export const MAX_CONSECUTIVE_PAID_FAILURES = 6;
+export const PAID_FAILURE_PAUSE_MS = 30_000;
+
 export interface StreamDeps {
   hls: HlsStore;
   ledger?: Ledger;
@@ -35,6 +44,13 @@ export interface StreamDeps {
   /** One attempt at one segment on one orchestrator (transcodeSegment, in the node). */
   transcode: TranscodeAttempt;
   maxAttempts: number;
+  /** Probes each source segment before it is paid for (size and frame rate for billing; is it video at all). */
+  probeSource?: (data: Buffer) => Promise<SourceProbe>;
+  /** Money paid for nothing, per orchestrator (shared by the node's streams). */
+  losses?: PaidLosses;
+  /** default MAX_CONSECUTIVE_PAID_FAILURES */
+  maxConsecutivePaidFailures?: number;
+  now?: () => number;
 }
 
 export interface StreamOptions {
@@ -73,7 +89,7 @@ export interface SegmentOutcome {
   /** rendition bytes in profile order, when transcoded */
   renditions?: { name: string; data: Buffer }[];
   /** 'none' = no orchestrator could take it; 'input' = the input cannot be transcoded */
-  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog';
+  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog' | 'paid-failures';
   transcoded: boolean;
   orchestrator?: string;
   attempts: number;
@@ -115,6 +131,9 @@ export class StreamRunner {
   private ended = false;
   private closed = false;
   private backlog = 0;
+  /** attempts in a row that were paid and returned nothing usable; and until when paying is paused */
+  private paidFailuresInRow = 0;
+  private paidPauseUntil = 0;
   readonly stats: StreamStats;
   readonly outcomes: SegmentOutcome[] = [];
 
@@ -219,22 +238,41 @@ export class StreamRunner {
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
     const done = (o: SegmentOutcome): SegmentOutcome => this.record(attemptErrors.length > 0 ? { ...o, attemptErrors } : o);
+    const now = this.deps.now ?? Date.now;
+    if (now() < this.paidPauseUntil) {
+      this.deps.metrics?.transcodeFailed.inc({ error_code: 'PaidFailures' });
+      const error = `${this.paidFailuresLimit()} paid attempts in a row returned nothing usable; not paying until ${new Date(this.paidPauseUntil).toISOString()}`;
+      return done({ seq: seg.seq, transcoded: false, attempts: 0, tickets: 0, error, failure: 'paid-failures' });
+    }
+    // Before any money moves: what the source is, so billing can be bounded and input errors judged.
+    const probe = this.deps.probeSource ? await this.deps.probeSource(seg.data) : undefined;
+    if (probe?.shape) job.source = probe.shape;
     const started = performance.now();
     let lastError = 'no orchestrator available';
     let tickets = 0;
     for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
+      if (now() < this.paidPauseUntil) break;
       const session = await this.nextSession(tried);
       if (!session) break;
       tried.add(session.uri);
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
+      let paid: SentPayment | undefined;
       try {
-        const r = await this.deps.transcode(job, session, (p) => this.paid(seg.seq, session.uri, p));
+        const r = await this.deps.transcode(job, session, (p) => {
+          paid = p;
+          this.paid(seg.seq, session.uri, p);
+        });
         tickets += r.tickets;
+        this.paidFailuresInRow = 0;
         return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }));
       } catch (err) {
         lastError = errorMessage(err);
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
-        const failure = await this.attemptFailed(seg.seq, session, err);
+        if (paid) {
+          tickets += paid.tickets;
+          this.paidForNothing(session.uri, paid, lastError);
+        }
+        const failure = await this.attemptFailed(seg.seq, session, err, probe);
         if (failure)
           return done({
             seq: seg.seq,
@@ -250,6 +288,26 @@ export class StreamRunner {
     this.deps.metrics?.transcodeFailed.inc({ error_code: tried.size === 0 ? 'NoOrchestrators' : 'MaxAttempts' });
     this.deps.log.warn({ manifestId, seq: seg.seq, err: lastError, attempts: tried.size }, 'segment not transcoded');
     return done({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
+  }
+
+  private paidFailuresLimit(): number {
+    return this.deps.maxConsecutivePaidFailures ?? MAX_CONSECUTIVE_PAID_FAILURES;
+  }
+
+  /** Tickets left for an attempt that brought back nothing usable: counted against the orchestrator. */
+  private paidForNothing(uri: string, p: SentPayment, error: string): void {
+    this.deps.losses?.add(uri, p.tickets, p.ev, error);
+    this.deps.metrics?.paidFailures.inc({ orchestrator_uri: uri });
+    this.deps.metrics?.ticketValueLost.inc({ orchestrator_uri: uri }, Number(p.ev.num / p.ev.den) / 1e9);
+    this.paidFailuresInRow++;
+    if (this.paidFailuresInRow >= this.paidFailuresLimit()) {
+      this.paidPauseUntil = (this.deps.now ?? Date.now)() + PAID_FAILURE_PAUSE_MS;
+      this.paidFailuresInRow = 0;
+      this.deps.log.warn(
+        { manifestId: this.opts.manifestId, inRow: this.paidFailuresLimit(), pauseMs: PAID_FAILURE_PAUSE_MS },
+        'paid attempts keep returning nothing usable; this stream stops paying for a while',
+      );
+    }
   }
 
   /** The session for the next attempt: one not tried yet for this segment, after a refresh if there is none. */
@@ -336,7 +394,7 @@ export class StreamRunner {
    * A failed attempt. The orchestrator's fault: suspend it and try another (undefined). The input's fault
    * or our funding's: the segment ends here with that failure.
    */
-  private async attemptFailed(seq: number, session: OrchSession, err: unknown): Promise<'input' | 'payment' | undefined> {
+  private async attemptFailed(seq: number, session: OrchSession, err: unknown, probe?: SourceProbe): Promise<'input' | 'payment' | undefined> {
     const { manifestId } = this.opts;
     const error = errorMessage(err);
     const code = err instanceof SegmentError ? err.failure : err instanceof Error ? err.name : 'Error';
@@ -348,6 +406,13 @@ export class StreamRunner {
       this.deps.metrics?.paymentCreateErrors.inc();
       this.opts.onFatal(error);
       return 'payment';
+    }
+    if (kind === 'non-retryable' && probe?.valid) {
+      // go-livepeer's input errors, for a segment our own probe reads as video: the orchestrator's
+      // word against ours, and it was paid. It is suspended and the segment goes elsewhere.
+      this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'orchestrator reports an input error for a valid segment; trying another');
+      this.opts.pool.fail(session, `input error for a segment the gateway reads as valid video: ${error}`);
+      return undefined;
     }
     if (kind === 'non-retryable') {
       this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'segment cannot be transcoded (bad input); not retried');

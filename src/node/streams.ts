@@ -17,6 +17,8 @@ import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { StreamOrchestrators } from './orchestrators.ts';
 import { StreamRunner } from './stream.ts';
+import type { PaidLosses } from './paidLosses.ts';
+import { probeSourceSegment } from './sourceProbe.ts';
 
 /** What the node attaches to an accepted publish. */
 export interface StreamContext {
@@ -57,6 +59,8 @@ export interface StreamLifecycleDeps {
   endIngest(stream: IngestStream<StreamContext>, reason: string): void;
   hls: HlsStore;
   ledger: Ledger;
+  /** money paid for nothing, per orchestrator */
+  losses?: PaidLosses;
   metrics: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;
@@ -100,7 +104,17 @@ export class StreamLifecycle {
     });
     const { pool, transcode } = deps.orchestrators(manifestId, capabilities);
     const runner = new StreamRunner(
-      { hls: deps.hls, ledger: deps.ledger, metrics: deps.metrics, events: deps.events, log: deps.log, transcode, maxAttempts: deps.maxAttempts },
+      {
+        hls: deps.hls,
+        ledger: deps.ledger,
+        metrics: deps.metrics,
+        events: deps.events,
+        log: deps.log,
+        transcode,
+        maxAttempts: deps.maxAttempts,
+        probeSource: probeSourceSegment,
+        ...(deps.losses ? { losses: deps.losses } : {}),
+      },
       {
         manifestId,
         profiles: context.profiles,

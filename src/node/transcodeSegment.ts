@@ -13,6 +13,8 @@ import { bytesToBigint } from '../lib/bytes.ts';
 import { errorMessage, GatewayError } from '../lib/errors.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
 import { verifyResult } from './verifyResult.ts';
+import { renditionByteCap, type SourceShape } from '../media/expectedOutput.ts';
+import { checkBilledPixels, checkRenditionSizes } from './billing.ts';
 
 export interface SegmentJob {
   manifestId: string;
@@ -21,6 +23,8 @@ export interface SegmentJob {
   durationMs: number;
   profiles: readonly (WireVideoProfile & FeeProfile)[];
   capabilities: Capabilities;
+  /** The source segment's size and frame rate (probed), for the billing and size checks. */
+  source?: SourceShape;
   /** Ask the orchestrator to re-initialise its transcoding session (the input format changed). */
   forceSessionReinit?: boolean;
   /** Transcode only this part of the segment (SegData segment_parameters; HTTP push Content-Slice-From/To). */
@@ -52,6 +56,8 @@ export interface AttemptDeps {
   drop(session: OrchSession, reason: string): void;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
+  /** -renditionHosts: hosts besides the orchestrator's own origin that renditions may come from */
+  renditionHosts?: readonly string[];
   now?: () => number;
 }
 
@@ -121,15 +127,22 @@ export async function transcodeSegment(
       body: job.data,
       durationMs: job.durationMs,
       ...(job.timeoutMultiplier ? { timeoutMultiplier: job.timeoutMultiplier } : {}),
+      expectedRenditions: job.profiles.length,
+      renditionByteCaps: job.profiles.map((p) => renditionByteCap(p, job.durationMs)),
+      ...(deps.renditionHosts?.length ? { renditionHosts: deps.renditionHosts } : {}),
     });
     sent();
+    // Billed pixels are held against the profiles before the balance takes them.
+    checkBilledPixels(result.renditions, job.profiles, job.source, job.durationMs);
     if (prepared) deps.payer!.settle(prepared, result.pixels);
-    if (deps.verify)
+    if (deps.verify) {
       await verifyResult(
         result,
         session.info,
         job.profiles.map((p) => p.name),
       );
+      await checkRenditionSizes(result.renditions, job.profiles, job.source);
+    }
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
       try {

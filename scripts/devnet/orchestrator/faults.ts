@@ -4,6 +4,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { HttpError } from '../../../src/lib/errors.ts';
 import type { Logger } from '../../../src/lib/log.ts';
 import { privateKeySigner, type Signer } from '../../../src/pm/signer.ts';
+import type { TranscodedSegmentData } from '../../../src/wire/lpRpc.ts';
 import type { HostileTicketParams } from './recipient.ts';
 
 export interface OrchestratorFaults {
@@ -27,6 +28,14 @@ export interface OrchestratorFaults {
   overbillFactor?: number;
   /** Sign the results with a key that is not the orchestrator's. */
   forgeResultSignature?: boolean;
+  /** List this URL (e.g. the gateway's control API) for every rendition instead of our own. */
+  renditionUrl?: string;
+  /** List this many rendition URLs (short ones, so a million fit in 16 MB) instead of one per profile. */
+  renditionCount?: number;
+  /** Encode every rendition at this size whatever the profile asks, and bill for it honestly. */
+  renditionSize?: { width: number; height: number };
+  /** Append this many zero bytes to every rendition served (a rendition far above its bitrate). */
+  renditionPadBytes?: number;
 }
 
 // A body that fails protobuf decoding on every parser: a length-delimited field whose length runs off the end.
@@ -75,6 +84,24 @@ export class FaultSwitches {
   /** overbillFactor: the pixels reported for a rendition. */
   billedPixels(pixels: bigint): bigint {
     return this.config.overbillFactor ? pixels * BigInt(this.config.overbillFactor) : pixels;
+  }
+
+  /** renditionUrl / renditionCount: the rendition list the broadcaster gets. */
+  renditionList(segments: TranscodedSegmentData[], ownUri: string): TranscodedSegmentData[] {
+    const { renditionUrl, renditionCount } = this.config;
+    let out = renditionUrl ? segments.map((s) => ({ ...s, url: renditionUrl })) : segments;
+    if (renditionCount !== undefined) {
+      const url = `${ownUri}/x`;
+      const pixels = segments[0]?.pixels ?? 1n;
+      out = Array.from({ length: renditionCount }, () => ({ url, pixels }));
+    }
+    return out;
+  }
+
+  /** renditionPadBytes: the bytes served for a rendition. */
+  servedRendition(data: Buffer): Buffer {
+    const pad = this.config.renditionPadBytes;
+    return pad ? Buffer.concat([data, Buffer.alloc(pad)]) : data;
   }
 
   /** forgeResultSignature: who signs the results. */

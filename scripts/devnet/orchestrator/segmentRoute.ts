@@ -40,6 +40,7 @@ async function handleSegment(ctx: OrchestratorContext, req: RouteRequest, res: R
 async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse, entry: LogFields): Promise<string[]> {
   const job = checkSegmentCredentials(ctx, req);
   const { payment, seg, sender, sessionId } = job;
+  ctx.stats.segmentsReceived++;
   Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
   const info = await infoForResult(ctx, job);
   await ctx.payments.accept(payment, sessionId, entry);
@@ -89,7 +90,10 @@ async function transcodeForResult(
     const failure = ctx.faults.nextTranscodeFailure();
     if (failure) throw new TranscodeError(failure);
     const t0 = Date.now();
-    const renditions = await ctx.sessions.run(session, () => transcodeSegment(body, profiles, { signal: ctx.shutdown }));
+    const size = ctx.faults.config.renditionSize;
+    const renditions = await ctx.sessions.run(session, () =>
+      transcodeSegment(body, profiles, { signal: ctx.shutdown, ...(size ? { sizeOverride: size } : {}) }),
+    );
     entry.transcodeMs = Date.now() - t0;
     const published = publishRenditions(ctx, sessionId, seg.seq ?? 0n, profiles, renditions);
     paths = published.paths;
