@@ -7,6 +7,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { LookupAddress } from 'node:dns';
+import { countListedRenditions } from './renditionCount.ts';
 import { checkRenditionSource, pinnedLookup, type RenditionTarget } from './renditionSource.ts';
 
 /** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (docs/wire.md §7.5). */
@@ -323,6 +324,11 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
     throw new SegmentError('http-status', text, sent, true, res.status);
   }
   if (res.body.length === 0) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200);
+  // Counted on the framing first: a reply listing far too many renditions is refused before it is decoded.
+  const listed = req.expectedRenditions !== undefined ? countListedRenditions(res.body) : undefined;
+  if (listed !== undefined && listed > req.expectedRenditions!) {
+    throw new SegmentError('malformed-response', `orchestrator returned ${listed} renditions for ${req.expectedRenditions} profiles`, true, true, 200);
+  }
   let tr: TranscodeResult;
   try {
     tr = decodeMessage('TranscodeResult', res.body);

@@ -61,7 +61,9 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
     return [];
   }
   const { result, paths } = await transcodeForResult(ctx, job, body, info, entry);
-  if (!res.destroyed) res.end(Buffer.from(encodeMessage('TranscodeResult', result)));
+  const extra = result.data ? ctx.faults.extraRenditionBytes() : undefined;
+  const encoded = Buffer.from(encodeMessage('TranscodeResult', result));
+  if (!res.destroyed) res.end(extra ? Buffer.concat([encoded, extra]) : encoded);
   return paths;
 }
 
