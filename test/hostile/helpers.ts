@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { OrchestratorFaults, OrchestratorOptions, RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { startOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import type { SegmentOutcome, StreamRunner } from '../../src/node/stream.ts';
-import { freePort, sleep, waitUntil } from '../e2e/helpers.ts';
+import type { LocalNetwork } from '../../scripts/devnet/network.ts';
+import { freePort, sleep, startTestNode, type TestNode } from '../e2e/helpers.ts';
 import { makeTestClip } from '../media/testMedia.ts';
 
 const clips = new Map<string, Buffer>();
@@ -101,7 +102,12 @@ export async function streamPastHostile(opts: {
   const clip = opts.clip ?? testClip();
   const before = hostile.stats.segmentsReceived;
   const first = pushSegment(gateway.httpUrl, mid, 0, clip);
-  await waitUntil(async () => (hostile.stats.segmentsReceived > before ? true : undefined), 60_000, 'the hostile orchestrator gets segment 0');
+  // Polled tightly: the gate must open before the hostile orchestrator's answer sends the gateway looking.
+  const deadline = Date.now() + 60_000;
+  while (hostile.stats.segmentsReceived === before) {
+    if (Date.now() > deadline) throw new Error('the hostile orchestrator never got segment 0');
+    await sleep(5);
+  }
   good.open();
   assert.equal(await first, 200);
   for (let seq = 1; seq < (opts.segments ?? 3); seq++) assert.equal(await pushSegment(gateway.httpUrl, mid, seq, clip), 200);
@@ -127,3 +133,26 @@ export function assertRoutedAround(r: RoutedAround, reason: RegExp): void {
 }
 
 export { freePort, sleep, startOrchestrator, type OrchestratorFaults };
+
+/** Options for an orchestrator on the devnet with account `index` (0–2), at the devnet's prices. */
+export function devnetOrchestratorOptions(net: LocalNetwork, index: number, extra: Partial<OrchestratorOptions> = {}): Partial<OrchestratorOptions> {
+  const c = net.devnet;
+  return {
+    privateKey: c.orchestrators[index]!.privateKey,
+    rpcUrl: c.rpcUrl,
+    contracts: c.contracts,
+    pricePerUnit: 1000n,
+    ticketEV: 10_000_000_000n,
+    maxFaceValue: 20_000_000_000n,
+    redeemGas: 1n,
+    logLevel: 'silent',
+    ...extra,
+  };
+}
+
+const KEYSTORE = new URL('../../keystore', import.meta.url).pathname;
+
+/** The whole node on the devnet, paying with the devnet broadcaster's keystore. */
+export function startDevnetNode(net: LocalNetwork, flags: Record<string, string>): Promise<TestNode> {
+  return startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', blockPollingInterval: '1', ...flags });
+}
