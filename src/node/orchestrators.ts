@@ -68,7 +68,7 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
       verify: config.localVerify,
       renditionHosts: config.renditionHosts,
     };
-    return { pool, transcode: (job, session, paid) => transcodeSegment(job, session, attempt, paid) };
+    return { pool, transcode: (job, session, paid, intent) => transcodeSegment(job, session, attempt, paid, intent) };
   };
 }
 

@@ -12,7 +12,7 @@ import { SegmentError } from '../net/segment.ts';
 import { SenderValidationError } from '../pm/validate.ts';
 import type { HlsStore } from '../server/hls.ts';
 import type { GatewayMetrics } from '../server/metrics.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { Ledger, PaymentIntent } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { PaidLosses } from './paidLosses.ts';
@@ -257,14 +257,24 @@ export class StreamRunner {
       tried.add(session.uri);
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
       let paid: SentPayment | undefined;
+      let intent: PaymentIntent | undefined;
+      const recordIntent = async (p: SentPayment): Promise<void> => {
+        intent = { manifestId, orchestrator: session.uri, ...p };
+        await this.deps.ledger?.recordIntent(intent);
+      };
       try {
-        const r = await this.deps.transcode(job, session, (p) => {
-          paid = p;
-          this.paid(seg.seq, session.uri, p);
-        });
+        const r = await this.deps.transcode(
+          job,
+          session,
+          (p) => {
+            paid = p;
+            this.paid(seg.seq, session.uri, p);
+          },
+          recordIntent,
+        );
         tickets += r.tickets;
         this.paidFailuresInRow = 0;
-        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }));
+        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }, intent));
       } catch (err) {
         lastError = errorMessage(err);
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
@@ -272,7 +282,7 @@ export class StreamRunner {
           tickets += paid.tickets;
           this.paidForNothing(session.uri, paid, lastError);
         }
-        const failure = await this.attemptFailed(seg.seq, session, err, probe);
+        const failure = await this.attemptFailed(seg.seq, session, err, probe, intent && { intent, sent: paid !== undefined });
         if (failure)
           return done({
             seq: seg.seq,
@@ -338,6 +348,7 @@ export class StreamRunner {
     uri: string,
     r: AttemptResult,
     at: { attempt: number; tickets: number; started: number },
+    intent?: PaymentIntent,
   ): Promise<SegmentOutcome> {
     const { manifestId, profiles } = this.opts;
     const latencyMs = performance.now() - at.started;
@@ -365,7 +376,8 @@ export class StreamRunner {
     metrics?.ticketsSent.inc(r.tickets);
     metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
     metrics?.overallLatency.observe(latencyMs / 1000);
-    await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
+    if (intent) await this.deps.ledger?.recordOutcome(intent, { ok: true, sent: true });
+    else await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
     this.deps.log.info(
       { manifestId, seq: seg.seq, orchestrator: uri, attempt: at.attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) },
       'segment transcoded',
@@ -394,12 +406,21 @@ export class StreamRunner {
    * A failed attempt. The orchestrator's fault: suspend it and try another (undefined). The input's fault
    * or our funding's: the segment ends here with that failure.
    */
-  private async attemptFailed(seq: number, session: OrchSession, err: unknown, probe?: SourceProbe): Promise<'input' | 'payment' | undefined> {
+  private async attemptFailed(
+    seq: number,
+    session: OrchSession,
+    err: unknown,
+    probe?: SourceProbe,
+    payment?: { intent: PaymentIntent; sent: boolean },
+  ): Promise<'input' | 'payment' | undefined> {
     const { manifestId } = this.opts;
     const error = errorMessage(err);
     const code = err instanceof SegmentError ? err.failure : err instanceof Error ? err.name : 'Error';
     this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
-    await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
+    // The tickets of the attempt were written before the upload; its outcome closes them (and takes them
+    // back out only when they provably never left).
+    if (payment) await this.deps.ledger?.recordOutcome(payment.intent, { ok: false, sent: payment.sent });
+    else await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
     const kind = classify(err);
     if (kind === 'fatal') {
       this.deps.log.error({ manifestId, seq, err: error }, 'payments impossible; ending stream');

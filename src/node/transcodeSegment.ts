@@ -86,14 +86,28 @@ export function sessionNeedsRefresh(session: OrchSession, nowMs: number, lastSee
   return undefined;
 }
 
-/** One attempt, as the stream runner sees it (the real one is transcodeSegment with the node's AttemptDeps). */
-export type TranscodeAttempt = (job: SegmentJob, session: OrchSession, paid: (payment: SentPayment) => void) => Promise<AttemptResult>;
+/**
+ * One attempt, as the stream runner sees it (the real one is transcodeSegment with the node's AttemptDeps).
+ * `intent` is awaited before any ticket leaves (the ledger writes it); `paid` hears once they have left.
+ */
+export type TranscodeAttempt = (
+  job: SegmentJob,
+  session: OrchSession,
+  paid: (payment: SentPayment) => void,
+  intent?: (payment: SentPayment) => Promise<void>,
+) => Promise<AttemptResult>;
+
+/** The tickets of an attempt could not be recorded: nothing was sent. */
+export class PaymentRecordError extends GatewayError {
+  readonly sent = false;
+}
 
 export async function transcodeSegment(
   job: SegmentJob,
   session: OrchSession,
   deps: AttemptDeps,
   paid: (payment: SentPayment) => void = () => {},
+  intent?: (payment: SentPayment) => Promise<void>,
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   if (sessionNeedsRefresh(session, now(), deps.lastSeenBlock?.())) {
@@ -120,6 +134,11 @@ export async function transcodeSegment(
     paid({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue });
   };
   try {
+    if (intent && prepared && prepared.numTickets > 0) {
+      await intent({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue }).catch((err: unknown) => {
+        throw new PaymentRecordError(`the tickets could not be recorded, so none were sent: ${errorMessage(err)}`, { cause: err });
+      });
+    }
     const result = await submitSegment({
       transcoderUri: session.transcoder,
       segData,
