@@ -58,11 +58,20 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
   const request = (capabilities: Capabilities): OrchestratorRequest => ({ address, sig, capabilities, ignoreCapacityCheck: false });
 
   return (manifestId, capabilities) => {
-    const pool = streamPool(deps, manifestId, capabilities, (uri) => getOrchestrator(uri, request(capabilities), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }));
+    // A reply whose ticket params are from a round newer than our cached one waits for a fresh round read
+    // before it is judged: our stale cache is never the orchestrator's fault.
+    const fresh = async (info: OrchestratorInfo): Promise<OrchestratorInfo> => {
+      await chain?.ensureRoundFor?.(info);
+      return info;
+    };
+    const pool = streamPool(deps, manifestId, capabilities, (uri) =>
+      getOrchestrator(uri, request(capabilities), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }).then(fresh),
+    );
     const attempt: AttemptDeps = {
       ...(signer ? { signer } : {}),
       ...(chain ? { payer: chain.payer, lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
-      refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }),
+      refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }).then(fresh),
+      ...(chain?.ensureRoundFor ? { ensureRound: (info: OrchestratorInfo) => chain.ensureRoundFor!(info) } : {}),
       adopt: (session, info) => adoptInfo(pool, session, info, !!chain),
       drop: (session, reason) => pool.fail(session, reason),
       verify: config.localVerify,

@@ -54,6 +54,8 @@ export interface AttemptDeps {
   adopt(session: OrchSession, info: OrchestratorInfo): void;
   /** the session became unusable after a segment succeeded on it (e.g. its price more than doubled) */
   drop(session: OrchSession, reason: string): void;
+  /** Reads the rounds fresh when the session's ticket params are from a round newer than our view. */
+  ensureRound?(info: OrchestratorInfo): Promise<void>;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
   /** -renditionHosts: hosts besides the orchestrator's own origin that renditions may come from */
@@ -114,6 +116,8 @@ export async function transcodeSegment(
     deps.adopt(session, await deps.refresh(session));
   }
   let prepared: PreparedPayment | undefined;
+  // Params adopted from the last result may carry a round our cache has not seen yet.
+  if (deps.payer && deps.ensureRound) await deps.ensureRound(session.info);
   if (deps.payer) prepared = deps.payer.prepare(session.info, job.profiles, job.durationMs);
   const segData = buildSegData({
     manifestId: job.manifestId,
