@@ -1,5 +1,6 @@
 // How a stream reaches orchestrators: its session pool (discovery through GetOrchestrator, the judge,
 // suspensions) and the attempt that pays for and uploads one segment, both bound to its capabilities.
+import { Balances } from '../pm/balance.ts';
 import { SessionPool, type OrchSession } from '../discovery/sessionPool.ts';
 import { staticSource, webhookSource, type CandidateSource } from '../discovery/sources.ts';
 import { hexToBytes } from '../lib/bytes.ts';
@@ -47,6 +48,8 @@ export interface OrchestratorDeps {
 export interface StreamOrchestrators {
   pool: SessionPool;
   transcode: TranscodeAttempt;
+  /** Forgets what the node keeps per orchestrator session (balances) once the stream has ended them. */
+  release?(sessions: readonly OrchSession[]): void;
 }
 
 /** A factory of each stream's pool and transcode attempt. */
@@ -77,7 +80,18 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
       verify: config.localVerify,
       renditionHosts: config.renditionHosts,
     };
-    return { pool, transcode: (job, session, paid, intent) => transcodeSegment(job, session, attempt, paid, intent) };
+    return {
+      pool,
+      transcode: (job, session, paid, intent) => transcodeSegment(job, session, attempt, paid, intent),
+      ...(chain
+        ? {
+            release: (sessions: readonly OrchSession[]) => {
+              for (const s of sessions)
+                if (s.address && s.info.authToken?.sessionId) chain.payer.balances.clear(Balances.key(s.address, s.info.authToken.sessionId));
+            },
+          }
+        : {}),
+    };
   };
 }
 

@@ -9,6 +9,9 @@ import type { LiveStream } from './streams.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
 
+/** Ledger entries of each kind /status shows (the ledger keeps every stream ever run; /status stays small). */
+export const STATUS_LEDGER_LIMIT = 500;
+
 export interface GatewayStatus {
   Version: string;
   Network: string;
@@ -54,10 +57,10 @@ export async function gatewayStatus(
     OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
     OrchestratorPoolInfos: poolInfos,
     Ledger: {
-      streams: await ledger.entries('stream'),
-      orchestrators: await ledger.entries('orch'),
-      ai: await ledger.aiEntries('ai'),
-      aiOrchestrators: await ledger.aiEntries('aiorch'),
+      streams: await ledger.entries('stream', STATUS_LEDGER_LIMIT),
+      orchestrators: await ledger.entries('orch', STATUS_LEDGER_LIMIT),
+      ai: await ledger.aiEntries('ai', STATUS_LEDGER_LIMIT),
+      aiOrchestrators: await ledger.aiEntries('aiorch', STATUS_LEDGER_LIMIT),
     },
     ...(ai ? { AI: ai.status() } : {}),
     ...(chain ? { Chain: chain.status() } : {}),

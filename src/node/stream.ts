@@ -48,6 +48,8 @@ export interface StreamDeps {
   probeSource?: (data: Buffer) => Promise<SourceProbe>;
   /** Money paid for nothing, per orchestrator (shared by the node's streams). */
   losses?: PaidLosses;
+  /** Forgets per-session state (balances) once the stream has ended its sessions. */
+  releaseSessions?(sessions: readonly OrchSession[]): void;
   /** default MAX_CONSECUTIVE_PAID_FAILURES */
   maxConsecutivePaidFailures?: number;
   now?: () => number;
@@ -468,9 +470,11 @@ export class StreamRunner {
     this.ended = true;
     this.deps.hls.endStream(this.opts.manifestId);
     // go-livepeer sends these fire-and-forget; we bound them so shutdown never hangs.
+    const sessions = this.opts.pool.all();
     await Promise.allSettled(
-      this.opts.pool.all().map((s) => (s.info.authToken ? endTranscodingSession(s.transcoder, s.info.authToken, { timeoutMs: 2000 }) : Promise.resolve())),
+      sessions.map((s) => (s.info.authToken ? endTranscodingSession(s.transcoder, s.info.authToken, { timeoutMs: 2000 }) : Promise.resolve())),
     );
+    this.deps.releaseSessions?.(sessions);
   }
 
   /** Ends without waiting for queued segments (fatal payment error, shutdown). */

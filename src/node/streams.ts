@@ -102,7 +102,7 @@ export class StreamLifecycle {
       segmentSlicing: ingest === 'push',
       ...(deps.minOrchestratorVersion ? { minVersion: deps.minOrchestratorVersion } : {}),
     });
-    const { pool, transcode } = deps.orchestrators(manifestId, capabilities);
+    const { pool, transcode, release } = deps.orchestrators(manifestId, capabilities);
     const runner = new StreamRunner(
       {
         hls: deps.hls,
@@ -113,6 +113,7 @@ export class StreamLifecycle {
         transcode,
         maxAttempts: deps.maxAttempts,
         probeSource: probeSourceSegment,
+        ...(release ? { releaseSessions: release } : {}),
         ...(deps.losses ? { losses: deps.losses } : {}),
       },
       {

@@ -261,20 +261,23 @@ export class Ledger {
   }
 
   /** AI records: `ai` per "<pipeline>/<model>", `aiorch` per orchestrator. */
-  async aiEntries(prefix: 'ai' | 'aiorch'): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
+  async aiEntries(prefix: 'ai' | 'aiorch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
     await this.#writes.idle();
     const out: Record<string, AiLedgerEntry & { evPaidWei: string }> = {};
-    for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+    const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
+    for await (const [key, value] of this.db.iterator(range)) {
       const v = value as unknown as AiLedgerEntry;
       out[key.slice(prefix.length + 1)] = { ...v, evPaidWei: ratToDecimal(parseRat(v.evPaid), 0) };
     }
     return out;
   }
 
-  async entries(prefix: 'stream' | 'orch'): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
+  /** `limit`: at most this many entries (the ledger grows with every stream; /status shows a page). */
+  async entries(prefix: 'stream' | 'orch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
     await this.#writes.idle();
     const out: Record<string, LedgerEntry & { evPaidWei: string }> = {};
-    for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+    const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
+    for await (const [key, value] of this.db.iterator(range)) {
       out[key.slice(prefix.length + 1)] = { ...value, evPaidWei: ratToDecimal(parseRat(value.evPaid), 0) };
     }
     return out;

@@ -10,16 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '../e2e/helpers.ts';
-import {
-  assertRoutedAround,
-  devnetOrchestratorOptions,
-  gatedOrchestrator,
-  pushSegment,
-  startDevnetNode,
-  startOrchestrator,
-  streamPastHostile,
-  testClip,
-} from './helpers.ts';
+import { assertRoutedAround, devnetOrchestratorOptions, gatedOrchestrator, pushSegment, startDevnetNode, startOrchestrator, testClip } from './helpers.ts';
 
 describe('attack 11: money records', () => {
   let net: LocalNetwork;
