@@ -110,6 +110,22 @@ export interface GatewayConfig {
   aiMinRunnerVersion?: string;
   /** read orchestrator service URIs from the AI subnet ServiceRegistry */
   aiServiceRegistry?: boolean;
+  /** run as a remote signer for keyless gateways (on-chain only) */
+  remoteSigner?: boolean;
+  /** pay through this remote signer, with no key of our own (off-chain) */
+  remoteSignerUrl?: string;
+  /** headers for the remote signer, `"k:v,k2:v2"`; never logged */
+  remoteSignerHeaders?: string;
+  /** signer mode: the auth webhook asked before each payment */
+  remoteSignerWebhookUrl?: string;
+  /** signer mode: headers for the auth webhook, `"k:v,k2:v2"` */
+  remoteSignerWebhookHeaders?: string;
+  /** signer mode: start on a public `httpAddr` without an auth webhook */
+  remoteSignerAllowNoAuth?: boolean;
+  /** signer mode: serve `GET /discover-orchestrators` */
+  remoteDiscovery?: boolean;
+  /** signer mode: how often discovery re-polls orchestrators (default `25m`) */
+  liveAICapReportInterval?: Duration;
 }
 
 type Kind = 'string' | 'list' | 'bool' | 'int' | 'number' | 'amount' | 'duration';
@@ -160,6 +176,14 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   aiProcessingRetryTimeout: 'duration',
   aiMinRunnerVersion: 'string',
   aiServiceRegistry: 'bool',
+  remoteSigner: 'bool',
+  remoteSignerUrl: 'string',
+  remoteSignerHeaders: 'string',
+  remoteSignerWebhookUrl: 'string',
+  remoteSignerWebhookHeaders: 'string',
+  remoteSignerAllowNoAuth: 'bool',
+  remoteDiscovery: 'bool',
+  liveAICapReportInterval: 'duration',
 };
 
 /** The option names a GatewayConfig accepts (the gateway's flag names, less -gateway, -config, -version). */

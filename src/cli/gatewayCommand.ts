@@ -11,7 +11,7 @@ import { terminalPrompt } from './prompt.ts';
 import { VERSION_TEXT } from './version.ts';
 
 /** URLs may carry API keys or tokens in their path or query; only scheme, host and port are shown. */
-const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl', 'storeUrl']);
+const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl', 'storeUrl', 'remoteSignerUrl', 'remoteSignerWebhookUrl']);
 
 export function registerGatewayAction(program: Command, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): void {
   program.action(async () => {
@@ -20,14 +20,17 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       io.out.write(`${VERSION_TEXT}\n`);
       return;
     }
-    if (values.get('gateway') !== 'true' && values.get('broadcaster') !== 'true') {
-      throw new FlagError('No services enabled; start the node with -gateway (or the deprecated -broadcaster), or see --help');
+    const signerMode = values.get('remoteSigner') === 'true';
+    if (!signerMode && values.get('gateway') !== 'true' && values.get('broadcaster') !== 'true') {
+      throw new FlagError('No services enabled; start the node with -gateway (or the deprecated -broadcaster) or -remoteSigner, or see --help');
     }
     const config = buildNodeConfig(values, (name) => flagGiven(program, name, values));
     const log = createLogger(config.verbosity);
     // Like go-livepeer's start-up table: every setting that differs from its default, secrets masked.
     const changed = Object.fromEntries(
-      NODE_FLAGS.filter((f) => values.has(f.name) && values.get(f.name) !== (f.default ?? '') && f.name !== 'gateway' && f.name !== 'broadcaster').map((f) => [
+      NODE_FLAGS.filter(
+        (f) => values.has(f.name) && values.get(f.name) !== (f.default ?? '') && f.name !== 'gateway' && f.name !== 'broadcaster' && f.name !== 'remoteSigner',
+      ).map((f) => [
         f.name,
         f.secret
           ? '***'
@@ -45,6 +48,16 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       if (values.has(name)) log.warn({ flag: name }, `-${name} is an orchestrator flag; a gateway ignores it`);
     }
     // Which ffmpeg this run uses, and a clear stop now (not at the first stream) when there is none.
+    if (signerMode) {
+      // go-livepeer: the first mode flag of its list wins, and -remoteSigner comes before -gateway
+      if (values.get('gateway') === 'true' || values.get('broadcaster') === 'true') log.warn('-remoteSigner and -gateway given: running as a remote signer');
+      process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+      const { startSignerNode } = await import('../node/signerNode.ts');
+      const prompt = terminalPrompt();
+      const node = await startSignerNode(config, log, io.out, prompt ? { prompt } : {});
+      await runUntilSignal(node, log);
+      return;
+    }
     log.info(describeMediaTools(await checkMediaTools()));
     // A stray rejection from one stream or peer must not take every other stream down with it.
     process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));

@@ -17,6 +17,8 @@ import { parseWei, parseWeiRat as parseWeiRatAmount } from '../lib/wei.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
 import { parseStoreUrl } from '../store/pgTarget.ts';
+import { parseHeaderList } from '../signer/authWebhook.ts';
+import type { RemoteSignerClientConfig, RemoteSignerConfig } from '../node/config.ts';
 
 export type { ListenAddr, NodeConfig };
 
@@ -110,7 +112,10 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
       throw new FlagError((err as Error).message);
     }
   }
-  const httpAddr = parseListenAddr('httpAddr', get(values, 'httpAddr'), 9935);
+  const signerMode = bool(values, 'remoteSigner');
+  if (signerMode && network.offchain) throw new FlagError('Remote signer mode requires on-chain network');
+  // go-livepeer's signer ports: HTTP 8935, control API 3935, unless set
+  const httpAddr = parseListenAddr('httpAddr', signerMode && !given('httpAddr') ? '127.0.0.1:8935' : get(values, 'httpAddr'), signerMode ? 8935 : 9935);
   const authWebhookUrl = httpUrl('authWebhookUrl', get(values, 'authWebhookUrl'));
 
   // go-livepeer: HTTP ingest turns itself off on a public address without an auth webhook, unless asked for.
@@ -176,6 +181,16 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
   if (ethAcctAddr && !isAddress(ethAcctAddr, { strict: false })) throw new FlagError(`-ethAcctAddr: "${ethAcctAddr}" is not an Ethereum address`);
 
   const ai = aiConfig(values, maxPrice);
+  let remoteSignerClient: RemoteSignerClientConfig | undefined;
+  const signerUrl = get(values, 'remoteSignerUrl').trim();
+  if (signerUrl && !signerMode) {
+    if (!network.offchain) {
+      throw new FlagError(
+        '-remoteSignerUrl runs the gateway without a key, paid by the signer: use it with -network offchain (the signer is the on-chain node)',
+      );
+    }
+    remoteSignerClient = { url: parseRemoteSignerUrl(signerUrl), headers: parseHeaderList(get(values, 'remoteSignerHeaders')) };
+  }
   const orchWebhookUrl = httpUrl('orchWebhookUrl', get(values, 'orchWebhookUrl'));
   const orchMinLivepeerVersion = get(values, 'orchMinLivepeerVersion');
   return {
@@ -189,7 +204,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ...(storeUrl ? { storeUrl } : {}),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,
-    cliAddr: parseListenAddr('cliAddr', get(values, 'cliAddr'), 5935),
+    cliAddr: parseListenAddr('cliAddr', signerMode && !given('cliAddr') ? '127.0.0.1:3935' : get(values, 'cliAddr'), signerMode ? 3935 : 5935),
     httpIngest,
     ...(httpIngestNote ? { httpIngestNote } : {}),
     orchAddr,
@@ -220,8 +235,45 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     monitor: bool(values, 'monitor'),
     verbosity,
     ai,
+    ...(signerMode ? { remoteSigner: remoteSignerConfig(values, httpAddr) } : {}),
+    ...(remoteSignerClient ? { remoteSignerClient } : {}),
     ignoredFlags: [],
   };
+}
+
+/**
+ * Signer mode. Fail closed: a signer on a non-loopback -httpAddr without an auth webhook would sign
+ * payments from its deposit for anyone who can reach it, so it does not start unless told to.
+ */
+function remoteSignerConfig(values: Map<string, string>, httpAddr: ListenAddr): RemoteSignerConfig {
+  const webhookUrl = httpUrl('remoteSignerWebhookUrl', get(values, 'remoteSignerWebhookUrl'));
+  const allowNoAuth = bool(values, 'remoteSignerAllowNoAuth');
+  if (!webhookUrl && !isLoopback(httpAddr.host) && !allowNoAuth) {
+    throw new FlagError(
+      `Refusing to start: remote signer on public -httpAddr ${httpAddr.host}:${httpAddr.port} with no -remoteSignerWebhookUrl signs payments from this node's deposit for any caller. Set the webhook, or pass -remoteSignerAllowNoAuth to override.`,
+    );
+  }
+  return {
+    ...(webhookUrl ? { webhookUrl } : {}),
+    webhookHeaders: parseHeaderList(get(values, 'remoteSignerWebhookHeaders')),
+    allowNoAuth,
+    discovery: bool(values, 'remoteDiscovery'),
+    capReportIntervalMs: duration(values, 'liveAICapReportInterval'),
+  };
+}
+
+/** -remoteSignerUrl as go-livepeer takes it: a bare host:port gets https://, any path is dropped. */
+export function parseRemoteSignerUrl(text: string): string {
+  const t = text.trim();
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(t) ? t : `https://${t}`);
+  } catch {
+    throw new FlagError(`-remoteSignerUrl: "${text}" is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FlagError(`-remoteSignerUrl must be an http(s) URL, got ${u.protocol}`);
+  if (u.username || u.password) throw new FlagError('-remoteSignerUrl must not carry credentials; pass them with -remoteSignerHeaders');
+  return u.origin;
 }
 
 /** -maxPricePerCapability, -aiProcessingRetryTimeout, -aiMinRunnerVersion, -aiServiceRegistry. */

@@ -31,6 +31,8 @@ export interface WebhookSourceOptions {
   cacheMs?: number;
   onError?: (err: Error) => void;
   now?: () => number;
+  /** sent with every GET (a remote signer's -remoteSignerHeaders) */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -50,7 +52,7 @@ export function webhookSource(opts: WebhookSourceOptions): CandidateSource {
       if (now() - fetchedAt < cacheMs) return last;
       fetchedAt = now();
       try {
-        const res = await fetch(opts.url, { signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(opts.url, { signal: AbortSignal.timeout(timeoutMs), ...(opts.headers ? { headers: opts.headers } : {}) });
         if (!res.ok) throw new Error(`orchestrator webhook answered ${res.status}`);
         const body = await res.text();
         const hash = createHash('sha256').update(body).digest('hex');

@@ -28,15 +28,23 @@ export interface AiSegDataInput {
 }
 
 export function buildAiSegData(input: AiSegDataInput): SegData {
-  const manifestId = aiManifestId(input.cap, input.modelId);
-  return {
+  return buildEmptySegData(aiManifestId(input.cap, input.modelId), input.authToken, input.capabilities, input.signer);
+}
+
+/**
+ * Credentials with no segment behind them (AI jobs, live-payment calls): seq 0, the hash of no bytes, no
+ * profiles. `manifestId` names the balance the orchestrator credits.
+ */
+export function buildEmptySegData(manifestId: string, authToken: AuthToken, capabilities: Capabilities | undefined, signer?: Signer): SegData {
+  const seg: SegData = {
     manifestId: new TextEncoder().encode(manifestId),
     seq: 0n,
     hash: EMPTY_SEGMENT_HASH,
     profiles: LEGACY_PROFILES,
-    sig: input.signer ? hexToBytes(segDataSignature(input.signer, { manifestId, seq: 0n, hash: EMPTY_SEGMENT_HASH, profileNames: [] })) : new Uint8Array(0),
+    sig: signer ? hexToBytes(segDataSignature(signer, { manifestId, seq: 0n, hash: EMPTY_SEGMENT_HASH, profileNames: [] })) : new Uint8Array(0),
     duration: 0,
-    capabilities: input.capabilities,
-    authToken: input.authToken,
+    authToken,
   };
+  if (capabilities) seg.capabilities = capabilities;
+  return seg;
 }

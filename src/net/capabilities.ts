@@ -289,9 +289,13 @@ export type ProfilesField = 'fullProfiles' | 'fullProfiles2' | 'fullProfiles3';
  */
 export function profilesToWire(profiles: readonly WireVideoProfile[]): { field: ProfilesField; profiles: VideoProfileMsg[] } {
   const wire = profiles.map(profileToWire);
-  const needs3 = profiles.some((p) => p.fpsDen !== 0 || p.profile !== 0 || p.gopMs !== 0);
-  const field: ProfilesField = needs3 ? 'fullProfiles3' : profiles.some((p) => p.format === 'mp4') ? 'fullProfiles2' : 'fullProfiles';
-  return { field, profiles: wire };
+  return { field: profilesField(wire), profiles: wire };
+}
+
+/** Which of the three SegData lists carries these wire profiles (the rule of profilesToWire). */
+export function profilesField(profiles: readonly VideoProfileMsg[]): ProfilesField {
+  const needs3 = profiles.some((p) => (p.fpsDen ?? 0) !== 0 || (p.profile ?? 0) !== 0 || (p.gop ?? 0) !== 0);
+  return needs3 ? 'fullProfiles3' : profiles.some((p) => p.format === 1) ? 'fullProfiles2' : 'fullProfiles';
 }
 
 /** The profile list an orchestrator reads: fullProfiles3 if non-empty, else 2, else 1. */

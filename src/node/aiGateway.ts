@@ -37,13 +37,17 @@ export interface AiGatewayOptions {
   version: string;
   /** another payer (e.g. a remote signer); default: this node's keys */
   payer?: AiPayer;
+  /** a keyless gateway: the GetOrchestrator address and signature come from the remote signer */
+  identity?: { address: Uint8Array; sig: Uint8Array };
 }
 
 export function createAiGateway(opts: AiGatewayOptions): AiFace {
   const { config, chain, log } = opts;
   const signer = chain?.signer;
-  const requestAddress = signer ? hexToBytes(signer.address) : new Uint8Array(20);
-  const requestSig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : new Uint8Array(0);
+  const requestAddress = signer ? hexToBytes(signer.address) : (opts.identity?.address ?? new Uint8Array(20));
+  const requestSig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : (opts.identity?.sig ?? new Uint8Array(0));
+  // paid sessions (our keys or a remote signer's): ticket params required, price ceilings, stake-weighted choice
+  const paid = !!chain || !!opts.identity;
   const source = opts.source ?? { kind: 'orchAddr' as const, candidates: async () => [] };
 
   const runnerVersion = (pipeline: string, modelId: string): string =>
@@ -71,7 +75,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
       source,
       probe: (uri) => getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }),
       evaluate: (c, info, latency) => judgeOrchestrator(judgeCtx, c, info, latency),
-      onchain: !!chain,
+      onchain: paid,
       weights: config.weights,
       maxPrice: () => capabilityMaxPrice(config.ai.maxPricePerCapability, cap, modelId, chain?.usdPerEth?.()) ?? opts.broadcast.maxPrice(),
       discoveryTimeoutMs: config.discoveryTimeoutMs,
@@ -88,7 +92,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
     adopt: (session, info) => {
       const price = infoPrice(info);
       checkSessionPrice(session, price);
-      if (chain && !info.ticketParams) throw new Error('orchestrator stopped sending ticket params');
+      if (paid && !info.ticketParams) throw new Error('orchestrator stopped sending ticket params');
       if (!info.authToken?.token?.length) throw new Error('refreshed reply has no auth token');
       const offer = modelOffer(info.capabilities, session.cap, session.modelId);
       if (!offer) throw new Error('orchestrator no longer serves the model');

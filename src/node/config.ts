@@ -25,6 +25,28 @@ export interface AiNodeConfig {
   warnings: string[];
 }
 
+/** -remoteSigner: this node signs for keyless gateways (docs/remote-signer.md). */
+export interface RemoteSignerConfig {
+  /** -remoteSignerWebhookUrl: asked before each payment; holds no secret of ours but may carry the operator's */
+  webhookUrl?: string;
+  /** -remoteSignerWebhookHeaders; never logged */
+  webhookHeaders: Record<string, string>;
+  /** -remoteSignerAllowNoAuth */
+  allowNoAuth: boolean;
+  /** -remoteDiscovery */
+  discovery: boolean;
+  /** -liveAICapReportInterval */
+  capReportIntervalMs: number;
+}
+
+/** -remoteSignerUrl: a keyless gateway paying through a remote signer. */
+export interface RemoteSignerClientConfig {
+  /** the signer's origin (scheme, host, port); paths are the protocol's own */
+  url: string;
+  /** -remoteSignerHeaders, sent to the signer only; never logged */
+  headers: Record<string, string>;
+}
+
 export interface NodeConfig {
   /** -broadcaster was used (deprecated alias of -gateway) */
   deprecatedBroadcasterFlag: boolean;
@@ -71,6 +93,10 @@ export interface NodeConfig {
   monitor: boolean;
   verbosity: number;
   ai: AiNodeConfig;
+  /** signer mode (-remoteSigner); absent = a gateway */
+  remoteSigner?: RemoteSignerConfig;
+  /** a keyless gateway (-remoteSignerUrl) */
+  remoteSignerClient?: RemoteSignerClientConfig;
   /** flags given that a gateway ignores (orchestrator-only) */
   ignoredFlags: string[];
 }

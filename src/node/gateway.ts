@@ -20,6 +20,7 @@ import { BroadcastConfig } from './broadcastConfig.ts';
 import type { ChainServices } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import { GatewayEventBus } from './events.ts';
+import type { KeylessPayments } from './keyless.ts';
 import { startGauges } from './gauges.ts';
 import { candidateSource, orchestratorAccess } from './orchestrators.ts';
 import { transcodePushSegment } from './pushTranscode.ts';
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   log: Logger;
   /** on-chain services (keys, payments, chain pool); undefined off-chain */
   chain?: ChainServices;
+  /** a keyless gateway: payments through a remote signer */
+  keyless?: KeylessPayments;
 }
 
 export interface Gateway {
@@ -57,7 +60,7 @@ export interface Gateway {
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const { config, log, chain } = opts;
+  const { config, log, chain, keyless } = opts;
   await mkdir(config.datadir, { recursive: true, mode: 0o755 });
   const events = new GatewayEventBus((event, err) => log.error({ err, event }, 'event listener failed'));
   const metrics = createMetrics(`${chain?.address ?? 'offchain'}-${hostname()}`);
@@ -71,7 +74,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
   const losses = new PaidLosses();
-  const { streams, registry } = wireStreams(config, log, { chain, source, broadcast, metrics, events, hls, ledger, losses });
+  const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, losses });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
@@ -83,7 +86,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const rtmp = await startRtmpServer({ registry, host: config.rtmpAddr.host, port: config.rtmpAddr.port, log: log.child({ component: 'rtmp' }) }).catch(
     (err: unknown) => abandon(err),
   );
-  const ai = createAiGateway({ config, log, ...(chain ? { chain } : {}), source, ledger, broadcast, version: GATEWAY_VERSION });
+  const ai = createAiGateway({
+    config,
+    log,
+    ...(chain ? { chain } : {}),
+    ...(keyless ? { payer: keyless.aiPayer, identity: keyless.identity } : {}),
+    source,
+    ledger,
+    broadcast,
+    version: GATEWAY_VERSION,
+  });
   // The faces on -httpAddr, tried in order.
   const routes: HttpRoute[] = [
     ai.route,
@@ -126,6 +138,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
 interface StreamParts {
   chain: ChainServices | undefined;
+  keyless: KeylessPayments | undefined;
   source: CandidateSource | undefined;
   broadcast: BroadcastConfig;
   metrics: GatewayMetrics;
@@ -137,14 +150,14 @@ interface StreamParts {
 
 /** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
 function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
-  const { chain, source, broadcast, metrics, events, hls, ledger, losses } = parts;
+  const { chain, keyless, source, broadcast, metrics, events, hls, ledger, losses } = parts;
   const streams: StreamLifecycle = new StreamLifecycle({
     ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
     ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
     maxAttempts: config.maxAttempts,
     defaultProfiles: () => broadcast.profiles,
     hasCandidates: source !== undefined,
-    orchestrators: orchestratorAccess({ config, chain, source, broadcast, metrics, events, log }),
+    orchestrators: orchestratorAccess({ config, chain, source, broadcast, metrics, events, log, ...(keyless ? { keyless } : {}) }),
     endIngest: (stream, reason) => registry.end(stream, reason),
     hls,
     ledger,

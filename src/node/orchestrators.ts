@@ -14,6 +14,7 @@ import type { BroadcastConfig } from './broadcastConfig.ts';
 import type { ChainServices } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import type { GatewayEventBus } from './events.ts';
+import type { KeylessPayments } from './keyless.ts';
 import { judgeOrchestrator } from './judge.ts';
 import { checkSessionPrice, OrchestratorAnswerError, transcodeSegment, type AttemptDeps, type TranscodeAttempt } from './transcodeSegment.ts';
 
@@ -31,6 +32,16 @@ export function candidateSource(config: NodeConfig, chain: ChainServices | undef
     });
   }
   if (config.orchAddr.length > 0) return staticSource(config.orchAddr.join(','));
+  // a keyless gateway with no list of its own asks its remote signer (go-livepeer does the same)
+  if (config.remoteSignerClient) {
+    return webhookSource({
+      url: `${config.remoteSignerClient.url}/discover-orchestrators`,
+      headers: config.remoteSignerClient.headers,
+      // the signer may have to ask every orchestrator before it can answer the first time
+      timeoutMs: 10_000,
+      onError: (err) => log.warn({ err: err.message }, 'remote signer discovery failed; keeping the last list'),
+    });
+  }
   return chain?.source;
 }
 
@@ -43,6 +54,8 @@ export interface OrchestratorDeps {
   metrics: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;
+  /** a keyless gateway paying through a remote signer */
+  keyless?: KeylessPayments;
 }
 
 export interface StreamOrchestrators {
@@ -56,8 +69,10 @@ export interface StreamOrchestrators {
 export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string, capabilities: Capabilities) => StreamOrchestrators {
   const { config, chain } = deps;
   const signer = chain?.signer;
-  const address = signer ? hexToBytes(signer.address) : new Uint8Array(20);
-  const sig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : new Uint8Array(0);
+  const { keyless } = deps;
+  const address = signer ? hexToBytes(signer.address) : (keyless?.identity.address ?? new Uint8Array(20));
+  const sig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : (keyless?.identity.sig ?? new Uint8Array(0));
+  const paidSessions = !!chain || !!keyless;
   const request = (capabilities: Capabilities): OrchestratorRequest => ({ address, sig, capabilities, ignoreCapacityCheck: false });
 
   return (manifestId, capabilities) => {
@@ -73,9 +88,10 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
     const attempt: AttemptDeps = {
       ...(signer ? { signer } : {}),
       ...(chain ? { payer: chain.payer, lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
+      ...(keyless ? { remote: keyless.segments } : {}),
       refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }).then(fresh),
       ...(chain?.ensureRoundFor ? { ensureRound: (info: OrchestratorInfo) => chain.ensureRoundFor!(info) } : {}),
-      adopt: (session, info) => adoptInfo(pool, session, info, !!chain),
+      adopt: (session, info) => adoptInfo(pool, session, info, paidSessions),
       drop: (session, reason) => pool.fail(session, reason),
       verify: config.localVerify,
       renditionHosts: config.renditionHosts,
@@ -113,7 +129,7 @@ function streamPool(deps: OrchestratorDeps, manifestId: string, capabilities: Ca
       return verdict;
     },
     onSuspended: (orchestrator, reason) => events.emit('orchestrator.suspended', { orchestrator, reason, manifestId }),
-    onchain: !!chain,
+    onchain: !!chain || !!deps.keyless,
     weights: config.weights,
     maxPrice: () => deps.broadcast.maxPrice(),
     ignoreMaxPriceIfNeeded: config.ignoreMaxPriceIfNeeded,

@@ -2,6 +2,7 @@
 import type { NodeConfig } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 import type { ChainServices } from './chain.ts';
+import type { KeylessPayments } from './keyless.ts';
 import type { Logger } from '../lib/log.ts';
 import type { PassphrasePrompt } from './openAccount.ts';
 import { openStateStore } from '../store/openStateStore.ts';
@@ -41,9 +42,14 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
     const { startChainServices } = await import('./chainServices.ts');
     chain = await startChainServices(config, log, opts.prompt);
   }
+  let keyless: KeylessPayments | undefined;
+  if (config.remoteSignerClient) {
+    const { startKeylessPayments } = await import('./keyless.ts');
+    keyless = await startKeylessPayments(config.remoteSignerClient, log);
+  }
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config, log, ...(chain ? { chain } : {}) });
+    gateway = await startGateway({ config, log, ...(chain ? { chain } : {}), ...(keyless ? { keyless } : {}) });
   } catch (err) {
     await chain?.stop();
     throw err;
@@ -63,6 +69,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
   out.write(`HTTP Server listening on ${gateway.httpUrl}\n`);
   out.write(`CLI server listening on ${control.url}\n`);
   if (chain) out.write(`Gateway account ${chain.address} on ${config.network.name}\n`);
+  if (keyless) out.write(`Keyless gateway paying through remote signer ${keyless.client.origin} (account ${keyless.address})\n`);
   return {
     gateway,
     ...(chain ? { chain } : {}),
@@ -78,7 +85,7 @@ async function startWithStore(config: NodeConfig, log: Logger, out: NodeJS.Writa
 }
 
 /** Runs until SIGINT/SIGTERM; graceful shutdown is given 10 s, as go-livepeer does. */
-export async function runUntilSignal(node: RunningNode, log: Logger): Promise<void> {
+export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSignal = (sig: string) => {
       log.info({ signal: sig }, 'shutting down');

@@ -12,6 +12,7 @@ import type { Signer } from '../pm/signer.ts';
 import { bytesToBigint } from '../lib/bytes.ts';
 import { errorMessage, GatewayError } from '../lib/errors.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
+import type { RemoteSegmentOutcome, RemoteSegmentPayer } from './remoteSegmentPayer.ts';
 import { verifyResult } from './verifyResult.ts';
 import { renditionByteCap, type SourceShape } from '../media/expectedOutput.ts';
 import { checkBilledPixels, checkRenditionSizes } from './billing.ts';
@@ -56,6 +57,8 @@ export interface AttemptDeps {
   drop(session: OrchSession, reason: string): void;
   /** Reads the rounds fresh when the session's ticket params are from a round newer than our view. */
   ensureRound?(info: OrchestratorInfo): Promise<void>;
+  /** a keyless gateway: the SegData signature and the payment come from the remote signer */
+  remote?: RemoteSegmentPayer;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
   /** -renditionHosts: hosts besides the orchestrator's own origin that renditions may come from */
@@ -131,22 +134,37 @@ export async function transcodeSegment(
     ...(job.forceSessionReinit ? { forceSessionReinit: true } : {}),
     ...(job.clip ? { segmentParameters: { fromMs: BigInt(job.clip.fromMs), toMs: BigInt(job.clip.toMs) } } : {}),
   });
+  let remote: Extract<RemoteSegmentOutcome, { kind: 'paid' }> | undefined;
+  if (deps.remote) {
+    let outcome = await deps.remote(session, job, segData);
+    if (outcome.kind === 'refresh') {
+      // the signer saw stale ticket params or an expiring auth token: fresh info, then the same state again
+      deps.adopt(session, await deps.refresh(session));
+      outcome = await deps.remote(session, job, segData);
+    }
+    if (outcome.kind === 'refresh') throw new OrchestratorAnswerError(`remote signer still asks for a refresh: ${outcome.message}`);
+    remote = outcome;
+    segData.sig = outcome.sig;
+    prepared = undefined;
+  }
+  const paymentOut = remote ? remote.payment : prepared?.payment;
+  const spent = remote ? { numTickets: remote.tickets, value: remote.ev, faceValue: remote.faceValue } : prepared;
   let reported = false;
   const sent = (): void => {
-    if (reported || !prepared || prepared.numTickets === 0) return;
+    if (reported || !spent || spent.numTickets === 0) return;
     reported = true;
-    paid({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue });
+    paid({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue });
   };
   try {
-    if (intent && prepared && prepared.numTickets > 0) {
-      await intent({ tickets: prepared.numTickets, ev: prepared.value, faceValue: prepared.faceValue }).catch((err: unknown) => {
+    if (intent && spent && spent.numTickets > 0) {
+      await intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }).catch((err: unknown) => {
         throw new PaymentRecordError(`the tickets could not be recorded, so none were sent: ${errorMessage(err)}`, { cause: err });
       });
     }
     const result = await submitSegment({
       transcoderUri: session.transcoder,
       segData,
-      payment: prepared?.payment,
+      payment: paymentOut,
       body: job.data,
       durationMs: job.durationMs,
       ...(job.timeoutMultiplier ? { timeoutMultiplier: job.timeoutMultiplier } : {}),
@@ -180,12 +198,17 @@ export async function transcodeSegment(
     return {
       renditions: result.renditions,
       pixels: result.pixels,
-      tickets: prepared?.numTickets ?? 0,
-      ev: prepared?.value ?? ZERO,
-      faceValue: prepared?.faceValue ?? 0n,
+      tickets: spent?.numTickets ?? 0,
+      ev: spent?.value ?? ZERO,
+      faceValue: spent?.faceValue ?? 0n,
       latencyMs: result.latencyMs,
     };
   } catch (err) {
+    if (remote) {
+      const left = (err as { sent?: boolean }).sent ?? true;
+      if (left) sent();
+      remote.fail(left);
+    }
     if (prepared && deps.payer) {
       const left = (err as { sent?: boolean }).sent ?? true;
       if (left) {

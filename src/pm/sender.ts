@@ -54,24 +54,10 @@ export class TicketSender {
     if (last + count > MAX_SENDER_NONCES) {
       throw new NonceLimitError(`ticket params ${key.slice(0, 10)}… would exceed ${MAX_SENDER_NONCES} nonces; fetch fresh params from the orchestrator`);
     }
-    const expirationParams = params.expirationParams ?? this.fallback();
-    const tickets: TicketSenderEntry[] = [];
-    for (let i = 1; i <= count; i++) {
-      const ticket: Ticket = {
-        recipient: params.recipient,
-        sender: this.signer.address,
-        faceValue: params.faceValue,
-        winProb: params.winProb,
-        senderNonce: BigInt(last + i),
-        recipientRandHash: params.recipientRandHash,
-        creationRound: expirationParams.creationRound,
-        creationRoundBlockHash: expirationParams.creationRoundBlockHash,
-      };
-      tickets.push({ senderNonce: last + i, sig: signTicket(this.signer, ticket) });
-    }
+    const batch = signTicketBatch(this.signer, params, params.expirationParams ?? this.fallback(), last, count);
     this.nonces.set(key, last + count);
     this.expiries.set(key, params.expirationBlock);
-    return { params, sender: this.signer.address, expirationParams, tickets };
+    return batch;
   }
 
   /** Nonces used so far for a params set (0 if none). */
@@ -102,4 +88,26 @@ export class TicketSender {
   get size(): number {
     return this.nonces.size;
   }
+}
+
+/**
+ * Signs `count` tickets with nonces lastNonce+1 … lastNonce+count. Pure: whoever calls it owns the nonce
+ * counter (the TicketSender in memory, a remote signer's payment state).
+ */
+export function signTicketBatch(signer: Signer, params: SenderTicketParams, expirationParams: ExpirationParams, lastNonce: number, count: number): TicketBatch {
+  const tickets: TicketSenderEntry[] = [];
+  for (let i = 1; i <= count; i++) {
+    const ticket: Ticket = {
+      recipient: params.recipient,
+      sender: signer.address,
+      faceValue: params.faceValue,
+      winProb: params.winProb,
+      senderNonce: BigInt(lastNonce + i),
+      recipientRandHash: params.recipientRandHash,
+      creationRound: expirationParams.creationRound,
+      creationRoundBlockHash: expirationParams.creationRoundBlockHash,
+    };
+    tickets.push({ senderNonce: lastNonce + i, sig: signTicket(signer, ticket) });
+  }
+  return { params, sender: signer.address, expirationParams, tickets };
 }

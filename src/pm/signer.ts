@@ -14,12 +14,32 @@ export interface Signer {
   readonly address: Address;
   /** EIP-191 signature over the 32 raw bytes of `hash`: r ‖ s ‖ v, 65 bytes, v ∈ {27, 28}, low s. */
   signHash(hash: Hex | Uint8Array): Hex;
+  /**
+   * EIP-191 signature over a message of any length (the remote signer's state blob): the digest is
+   * keccak256("\x19Ethereum Signed Message:\n" ‖ decimal length ‖ message). Optional: only keys held in
+   * this process have it.
+   */
+  signMessage?(message: Uint8Array): Hex;
 }
 
 export function toBytes32(hash: Hex | Uint8Array): Uint8Array {
   const bytes = typeof hash === 'string' ? hexToBytes(hash) : hash;
   if (bytes.length !== 32) throw new RangeError(`expected 32 bytes to sign, got ${bytes.length}`);
   return bytes;
+}
+
+/** keccak256("\x19Ethereum Signed Message:\n<length>" ‖ message), go-ethereum's accounts.TextHash. */
+export function personalMessageDigest(message: Uint8Array): Uint8Array {
+  return keccak_256(concatBytes(new TextEncoder().encode(`\x19Ethereum Signed Message:\n${message.length}`), message));
+}
+
+function sign65(digest: Uint8Array, key: Uint8Array): Hex {
+  // noble signs deterministically (RFC 6979) and normalises to low s.
+  const sig = secp256k1.sign(digest, key, { lowS: true });
+  const out = new Uint8Array(65);
+  out.set(sig.toCompactRawBytes(), 0);
+  out[64] = 27 + sig.recovery;
+  return bytesToHex(out);
 }
 
 /** keccak256("\x19Ethereum Signed Message:\n32" ‖ hash) */
@@ -32,14 +52,8 @@ export function privateKeySigner(privateKey: Hex): Signer {
   const address = privateKeyToAddress(privateKey);
   return {
     address,
-    signHash(hash) {
-      // noble signs deterministically (RFC 6979) and normalises to low s.
-      const sig = secp256k1.sign(personalDigest(hash), key, { lowS: true });
-      const out = new Uint8Array(65);
-      out.set(sig.toCompactRawBytes(), 0);
-      out[64] = 27 + sig.recovery;
-      return bytesToHex(out);
-    },
+    signHash: (hash) => sign65(personalDigest(hash), key),
+    signMessage: (message) => sign65(personalMessageDigest(message), key),
   };
 }
 
@@ -54,6 +68,23 @@ export class SignatureError extends GatewayError {
  * the TicketBroker: exactly 65 bytes, v 27/28, s in the lower half of the curve order.
  */
 export function recoverPersonalSigner(hash: Hex | Uint8Array, signature: Hex | Uint8Array): Address {
+  return recoverFromDigest(personalDigest(hash), signature);
+}
+
+/** The signer of an EIP-191 signature over a message of any length (same strictness as above). */
+export function recoverMessageSigner(message: Uint8Array, signature: Hex | Uint8Array): Address {
+  return recoverFromDigest(personalMessageDigest(message), signature);
+}
+
+export function verifyMessageSignature(expected: Address, message: Uint8Array, signature: Hex | Uint8Array): boolean {
+  try {
+    return recoverMessageSigner(message, signature).toLowerCase() === expected.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+function recoverFromDigest(digest: Uint8Array, signature: Hex | Uint8Array): Address {
   const sig = typeof signature === 'string' ? hexToBytes(signature) : signature;
   if (sig.length !== 65) throw new SignatureError(`invalid signature length ${sig.length}, want 65`);
   const v = sig[64]!;
@@ -62,7 +93,7 @@ export function recoverPersonalSigner(hash: Hex | Uint8Array, signature: Hex | U
   if (compact.s > HALF_N) throw new SignatureError('signature s value too high');
   const pub = compact
     .addRecoveryBit(v - 27)
-    .recoverPublicKey(personalDigest(hash))
+    .recoverPublicKey(digest)
     .toRawBytes(false);
   const addr = keccak_256(pub.subarray(1)).subarray(12);
   return getAddress(bytesToHex(addr));

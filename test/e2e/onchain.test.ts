@@ -52,7 +52,10 @@ describe('on-chain gateway on the devnet', () => {
     const seen: Record<string, Set<number>> = { source: new Set(), P240p30fps16x9: new Set(), P360p30fps16x9: new Set() };
     const probed: Record<string, { width: number; height: number }> = {};
     let master = '';
+    let gatewayOutcomes: unknown[] = [];
     const poll = async () => {
+      const runner = gateway.stream(mid);
+      if (runner) gatewayOutcomes = runner.outcomes.map((o) => ({ ...o, renditions: undefined }));
       const m = await getText(`${gateway.httpUrl}/stream/${mid}.m3u8`);
       if (m.status === 200 && m.text.length > master.length) master = m.text;
       for (const name of Object.keys(seen)) {
@@ -84,7 +87,7 @@ describe('on-chain gateway on the devnet', () => {
     // no gap in any playlist's sequence numbers
     for (const [name, set] of Object.entries(seen)) {
       const seqs = [...set].sort((a, b) => a - b);
-      assert.ok(seqs.length >= 8, `${name}: ${seqs.length} segments`);
+      assert.ok(seqs.length >= 8, `${name}: ${seqs.length} segments; outcomes: ${JSON.stringify(gatewayOutcomes)}`);
       assert.deepEqual(
         seqs,
         Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i),
