@@ -50,6 +50,8 @@ export interface GatewayConfig {
   orchWebhookUrl?: string;
   /** orchestrator addresses never to use */
   orchBlocklist?: List;
+  /** hosts renditions may be fetched from besides each orchestrator's own origin (e.g. an object store) */
+  renditionHosts?: List;
   /** ignore orchestrators older than this version */
   orchMinLivepeerVersion?: string;
   /** stream authentication webhook */
@@ -163,6 +165,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   orchAddr: 'list',
   orchWebhookUrl: 'string',
   orchBlocklist: 'list',
+  renditionHosts: 'list',
   orchMinLivepeerVersion: 'string',
   authWebhookUrl: 'string',
   eventsWebhookUrl: 'string',

@@ -53,6 +53,12 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'orchAddr', type: 'string', default: '', help: 'Comma-separated orchestrator URIs (trusted)' },
   { name: 'orchWebhookUrl', type: 'string', default: '', help: 'Orchestrator discovery webhook (takes precedence over -orchAddr)' },
   { name: 'orchBlocklist', type: 'string', default: '', help: 'Comma-separated orchestrator ETH addresses never to use' },
+  {
+    name: 'renditionHosts',
+    type: 'string',
+    default: '',
+    help: "Comma-separated hosts (or host:port) renditions may be fetched from besides the orchestrator's own origin, e.g. an object store",
+  },
   { name: 'orchMinLivepeerVersion', type: 'string', default: '', help: 'Ignore orchestrators older than this version' },
   { name: 'authWebhookUrl', type: 'string', default: '', help: 'Stream authentication webhook URL' },
   { name: 'eventsWebhookUrl', type: 'string', default: '', help: 'POST stream, orchestrator and deposit events here (JSON, retried; see docs/events.md)' },

@@ -227,6 +227,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     orchAddr,
     ...(orchWebhookUrl ? { orchWebhookUrl } : {}),
     orchBlocklist,
+    renditionHosts: parseRenditionHosts(get(values, 'renditionHosts')),
     ...(orchMinLivepeerVersion ? { orchMinLivepeerVersion } : {}),
     ...(authWebhookUrl ? { authWebhookUrl } : {}),
     ...(eventsWebhookUrl ? { eventsWebhook: { url: eventsWebhookUrl, ...(eventsWebhookSecret ? { secret: eventsWebhookSecret } : {}) } } : {}),
@@ -338,4 +339,18 @@ function apiKeysConfig(values: Map<string, string>): NodeConfig['apiKeys'] {
     throw new FlagError(`-trustedProxies: ${(err as Error).message}`);
   }
   return { mode, trustedProxies, anonymousRequestsPerMinute: int(values, 'anonymousRequestsPerMinute', 1) };
+}
+
+/** -renditionHosts: host names or host:port, no scheme or path (a URL's host, as the check compares it). */
+function parseRenditionHosts(raw: string): string[] {
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of hosts) {
+    if (!URL.canParse(`https://${h}/`) || new URL(`https://${h}/`).host !== h) {
+      throw new FlagError(`-renditionHosts: "${h}" is not a host name or host:port (no scheme, no path)`);
+    }
+  }
+  return hosts;
 }

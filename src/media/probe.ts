@@ -19,6 +19,16 @@ export interface MediaInfo {
   readonly pixelFormat: string;
   /** Codec of the first audio stream, or "". */
   readonly audioCodec: string;
+  /** Frames per second of the first video stream (its average, else its base rate), or 0 when unknown. */
+  readonly frameRate: number;
+}
+
+/** ffprobe's "30000/1001" as a number; 0 for "0/0" or anything unusable. */
+function parseFrameRate(s: string | undefined): number {
+  const [n, d] = (s ?? '').split('/').map(Number);
+  if (n === undefined || !Number.isFinite(n) || n <= 0) return 0;
+  const den = d === undefined ? 1 : d;
+  return Number.isFinite(den) && den > 0 ? n / den : 0;
 }
 
 export class ProbeError extends GatewayError {
@@ -29,7 +39,15 @@ export class ProbeError extends GatewayError {
 
 interface FfprobeJson {
   format?: { format_name?: string; duration?: string };
-  streams?: Array<{ codec_type?: string; codec_name?: string; width?: number; height?: number; pix_fmt?: string }>;
+  streams?: Array<{
+    codec_type?: string;
+    codec_name?: string;
+    width?: number;
+    height?: number;
+    pix_fmt?: string;
+    avg_frame_rate?: string;
+    r_frame_rate?: string;
+  }>;
 }
 
 interface FfprobeFrames {
@@ -85,6 +103,7 @@ export async function probeFile(path: string, timeoutMs = 15_000): Promise<Media
     height: video?.height ?? 0,
     pixelFormat: video?.pix_fmt ?? '',
     audioCodec: audio?.codec_name ?? '',
+    frameRate: parseFrameRate(video?.avg_frame_rate) || parseFrameRate(video?.r_frame_rate),
   };
 }
 

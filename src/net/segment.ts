@@ -6,6 +6,9 @@ import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
 import { GatewayError } from '../lib/errors.ts';
+import type { LookupAddress } from 'node:dns';
+import { countListedRenditions } from './renditionCount.ts';
+import { checkRenditionSource, pinnedLookup, type RenditionTarget } from './renditionSource.ts';
 
 /** Transcode errors after which the segment is not retried elsewhere: the input itself is bad (docs/wire.md §7.5). */
 export const NON_RETRYABLE_TRANSCODE_ERRORS: ReadonlySet<string> = new Set([
@@ -45,6 +48,8 @@ export type SegmentFailure =
   | 'transcode'
   /** a rendition could not be downloaded */
   | 'download'
+  /** a rendition URL points somewhere the gateway does not fetch from (not the orchestrator, not -renditionHosts) */
+  | 'rendition-source'
   /** anything else on the wire (reset stream, protocol error) */
   | 'network';
 
@@ -77,6 +82,12 @@ export interface SubmitSegmentRequest {
   timeoutMultiplier?: number;
   /** Largest rendition accepted, bytes (default 300 MB). */
   maxRenditionBytes?: number;
+  /** Renditions the reply must list (the profiles asked for); checked before anything is downloaded. */
+  expectedRenditions?: number;
+  /** Per-rendition byte caps in profile order (derived from each profile's bitrate); default maxRenditionBytes. */
+  renditionByteCaps?: readonly number[];
+  /** Hosts besides the orchestrator's own origin that renditions may come from (-renditionHosts). */
+  renditionHosts?: readonly string[];
 }
 
 export interface Rendition {
@@ -122,13 +133,19 @@ export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs:
 
 const sessions = new Map<string, Promise<ClientHttp2Session>>();
 
-function openSession(origin: string): Promise<ClientHttp2Session> {
-  const cached = sessions.get(origin);
+/** `pinned`: connect to this checked address rather than resolving the name again (rendition hosts). */
+function openSession(origin: string, pinned?: LookupAddress): Promise<ClientHttp2Session> {
+  const key = pinned ? `${origin}@${pinned.address}` : origin;
+  const cached = sessions.get(key);
   if (cached) return cached;
   const p = new Promise<ClientHttp2Session>((resolve, reject) => {
-    const session = connect(origin, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+    const session = connect(origin, {
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+      ...(pinned ? { lookup: pinnedLookup(pinned) as never } : {}),
+    });
     const drop = (): void => {
-      if (sessions.get(origin) === p) sessions.delete(origin);
+      if (sessions.get(key) === p) sessions.delete(key);
     };
     const timer = setTimeout(() => {
       drop();
@@ -150,7 +167,7 @@ function openSession(origin: string): Promise<ClientHttp2Session> {
     session.setTimeout(SESSION_IDLE_MS, () => session.close());
   });
   p.catch(() => {});
-  sessions.set(origin, p);
+  sessions.set(key, p);
   return p;
 }
 
@@ -182,7 +199,15 @@ interface H2Response {
  */
 function h2Exchange(
   url: URL,
-  init: { method: string; headers: Record<string, string>; body?: Uint8Array; headersTimeoutMs: number; totalTimeoutMs: number; maxBytes: number },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: Uint8Array;
+    headersTimeoutMs: number;
+    totalTimeoutMs: number;
+    maxBytes: number;
+    pinned?: LookupAddress;
+  },
   onSent: () => void,
 ): Promise<H2Response> {
   const started = Date.now();
@@ -203,7 +228,7 @@ function h2Exchange(
     const headersTimer = setTimeout(timeout('no response headers', init.headersTimeoutMs), init.headersTimeoutMs);
     const totalTimer = setTimeout(timeout('request not complete', init.totalTimeoutMs), init.totalTimeoutMs);
 
-    openSession(url.origin).then(
+    openSession(url.origin, init.pinned).then(
       (session) => {
         if (done) return;
         try {
@@ -299,6 +324,11 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
     throw new SegmentError('http-status', text, sent, true, res.status);
   }
   if (res.body.length === 0) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200);
+  // Counted on the framing first: a reply listing far too many renditions is refused before it is decoded.
+  const listed = req.expectedRenditions !== undefined ? countListedRenditions(res.body) : undefined;
+  if (listed !== undefined && listed > req.expectedRenditions!) {
+    throw new SegmentError('malformed-response', `orchestrator returned ${listed} renditions for ${req.expectedRenditions} profiles`, true, true, 200);
+  }
   let tr: TranscodeResult;
   try {
     tr = decodeMessage('TranscodeResult', res.body);
@@ -312,12 +342,36 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
   if (!tr.data) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200, tr.info);
 
   const segments = tr.data.segments ?? [];
+  // A reply may list any number of URLs: count them against the profiles before fetching one.
+  if (req.expectedRenditions !== undefined && segments.length !== req.expectedRenditions) {
+    throw new SegmentError(
+      'malformed-response',
+      `orchestrator returned ${segments.length} renditions for ${req.expectedRenditions} profiles`,
+      true,
+      true,
+      200,
+      tr.info,
+    );
+  }
   const renditions: Rendition[] = segments.map((s) => ({ url: s.url ?? '', pixels: s.pixels ?? 0n }));
   const pixels = renditions.reduce((n, r) => n + r.pixels, 0n);
   const dlStart = Date.now();
   if (req.download !== false) {
+    let targets: RenditionTarget[];
     try {
-      const datas = await Promise.all(renditions.map((r) => downloadRendition(r.url, { maxBytes: req.maxRenditionBytes })));
+      targets = await Promise.all(renditions.map((r) => checkRenditionSource(r.url, req.transcoderUri, req.renditionHosts)));
+    } catch (err) {
+      throw new SegmentError('rendition-source', (err as Error).message, true, true, 200, tr.info);
+    }
+    try {
+      const datas = await Promise.all(
+        targets.map((t, i) =>
+          downloadRendition(t.url.href, {
+            maxBytes: req.renditionByteCaps?.[i] ?? req.maxRenditionBytes,
+            ...(t.pinned ? { pinned: t.pinned } : {}),
+          }),
+        ),
+      );
       datas.forEach((d, i) => {
         renditions[i]!.data = d;
       });
@@ -355,12 +409,26 @@ export class RenditionDownloadError extends GatewayError {
 export interface DownloadOptions {
   timeoutMs?: number;
   maxBytes?: number;
+  /** connect to this checked address instead of resolving the host name again */
+  pinned?: LookupAddress;
 }
 
 // Servers that do not speak HTTP/2 (object stores behind plain HTTPS) get an HTTP/1.1 request instead.
+// Bounded: orchestrators choose the origins, so the memo starts over rather than grow without end.
 const http1Origins = new Set<string>();
+export const MAX_HTTP1_ORIGINS = 512;
 
-function http1Get(url: URL, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
+function rememberHttp1(origin: string): void {
+  if (http1Origins.size >= MAX_HTTP1_ORIGINS) http1Origins.clear();
+  http1Origins.add(origin);
+}
+
+/** Origins remembered as HTTP/1.1-only (for tests of the bound). */
+export function http1OriginCount(): number {
+  return http1Origins.size;
+}
+
+function http1Get(url: URL, timeoutMs: number, maxBytes: number, pinned?: LookupAddress): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (err: Error | undefined, value?: { status: number; body: Buffer }): void => {
@@ -373,7 +441,7 @@ function http1Get(url: URL, timeoutMs: number, maxBytes: number): Promise<{ stat
       } else resolve(value!);
     };
     const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = fn(url, { method: 'GET', rejectUnauthorized: false }, (res: IncomingMessage) => {
+    const req = fn(url, { method: 'GET', rejectUnauthorized: false, ...(pinned ? { lookup: pinnedLookup(pinned) as never } : {}) }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -406,18 +474,22 @@ export async function downloadRendition(url: string, opts: DownloadOptions = {})
   let res: { status: number; body: Buffer } | undefined;
   if (!http1Origins.has(u.origin)) {
     try {
-      res = await h2Exchange(u, { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes }, () => {});
+      res = await h2Exchange(
+        u,
+        { method: 'GET', headers: {}, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs, maxBytes, ...(opts.pinned ? { pinned: opts.pinned } : {}) },
+        () => {},
+      );
     } catch (err) {
       const e = err as Error & { code?: string; connectFailed?: boolean };
       const unreachable = e.connectFailed && !String(e.code ?? '').startsWith('ERR_HTTP2');
       if (e.code === 'TIMEOUT' || e.code === 'TOO_LARGE' || unreachable) throw new RenditionDownloadError(url, e.message);
       // The server is there but speaks no HTTP/2 (object stores often speak HTTP/1.1 only): remember and retry below.
-      http1Origins.add(u.origin);
+      rememberHttp1(u.origin);
     }
   }
   if (!res) {
     try {
-      res = await http1Get(u, Math.max(1, timeoutMs - (Date.now() - started)), maxBytes);
+      res = await http1Get(u, Math.max(1, timeoutMs - (Date.now() - started)), maxBytes, opts.pinned);
     } catch (err) {
       throw new RenditionDownloadError(url, (err as Error).message);
     }

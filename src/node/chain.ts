@@ -1,5 +1,6 @@
 // On-chain services the gateway needs: the unlocked account, payments, the chain's view of rounds
 // and funding, and the on-chain orchestrator pool.
+import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import type { Address } from 'viem';
 import type { CandidateSource } from '../discovery/sources.ts';
 import type { SegmentPayer } from '../pm/segmentPayer.ts';
@@ -15,6 +16,8 @@ export interface ChainServices {
   /** cached TicketBroker sender info, refreshed by the chain watcher */
   senderInfo(): SenderInfo;
   chainView(): ChainView;
+  /** Reads the rounds fresh (once per creation round) when `info`'s ticket params are newer than our view. */
+  ensureRoundFor?(info: OrchestratorInfo): Promise<void>;
   source: CandidateSource;
   /** USD per ETH from the price feed, when the max price is in USD */
   usdPerEth?(): Rat | undefined;

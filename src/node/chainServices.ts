@@ -6,6 +6,7 @@ import { connectEth, type EthConnection } from '../eth/connect.ts';
 import { describeEthError } from '../eth/errors.ts';
 import { EthPriceWatcher } from '../eth/priceFeed.ts';
 import { RoundsWatcher } from '../eth/rounds.ts';
+import { freshRounds } from './freshRounds.ts';
 import { readSenderInfo } from '../eth/senderInfo.ts';
 import { readTranscoderPool } from '../eth/transcoderPool.ts';
 import { createWallet, type EthWallet } from '../eth/transactions.ts';
@@ -124,6 +125,10 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
 
     const sender = new TicketSender(signer, () => rounds.expirationParams());
     const payer = new SegmentPayer(sender, config.limits, { senderInfo: () => senderInfo, chain: () => rounds.chainView() });
+    const fresh = freshRounds(
+      () => rounds.chainView(),
+      () => rounds.poll(),
+    );
     return {
       address: account.address,
       signer,
@@ -134,6 +139,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
       pool,
       senderInfo: () => senderInfo,
       chainView: () => rounds.chainView(),
+      ensureRoundFor: (info) => fresh.ensureFor(info),
       refreshSenderInfo,
       setActive,
       fresh: async () => {

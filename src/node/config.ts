@@ -76,6 +76,8 @@ export interface NodeConfig {
   orchAddr: string[];
   orchWebhookUrl?: string;
   orchBlocklist: Address[];
+  /** -renditionHosts: hosts renditions may come from besides each orchestrator's own origin */
+  renditionHosts: string[];
   orchMinLivepeerVersion?: string;
   authWebhookUrl?: string;
   /** -eventsWebhookUrl and its -eventsWebhookSecret (never logged) */

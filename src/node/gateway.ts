@@ -13,6 +13,7 @@ import { createHlsRoute, HlsStore } from '../server/hls.ts';
 import { startHttpListener } from '../server/http.ts';
 import { createMetrics, type GatewayMetrics } from '../server/metrics.ts';
 import { Ledger } from '../store/ledger.ts';
+import { PaidLosses } from './paidLosses.ts';
 import type { AiFace } from '../ai/face.ts';
 import { createAiGateway } from './aiGateway.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
@@ -98,7 +99,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
-  const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy });
+  const losses = new PaidLosses();
+  const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy, losses });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
@@ -166,7 +168,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     recentEvents,
     spend,
     webhook,
-    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend),
+    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend, losses),
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
@@ -200,11 +202,12 @@ interface StreamParts {
   hls: HlsStore;
   ledger: Ledger;
   tenancy: NodeTenancy | undefined;
+  losses: PaidLosses;
 }
 
 /** The ingest side (stream registry) and the node side (stream lifecycle), each calling the other's hooks. */
 function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> } {
-  const { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy } = parts;
+  const { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy, losses } = parts;
   const streams: StreamLifecycle = new StreamLifecycle({
     ...(config.authWebhookUrl ? { authWebhookUrl: config.authWebhookUrl } : {}),
     ...(config.orchMinLivepeerVersion ? { minOrchestratorVersion: config.orchMinLivepeerVersion } : {}),
@@ -216,6 +219,7 @@ function wireStreams(config: NodeConfig, log: Logger, parts: StreamParts): { str
     hls,
     ledger,
     ...(tenancy ? { tenancy } : {}),
+    losses,
     metrics,
     events,
     log,

@@ -1,5 +1,6 @@
 // How a stream reaches orchestrators: its session pool (discovery through GetOrchestrator, the judge,
 // suspensions) and the attempt that pays for and uploads one segment, both bound to its capabilities.
+import { Balances } from '../pm/balance.ts';
 import { SessionPool, type OrchSession } from '../discovery/sessionPool.ts';
 import { staticSource, webhookSource, type CandidateSource } from '../discovery/sources.ts';
 import { hexToBytes } from '../lib/bytes.ts';
@@ -60,6 +61,8 @@ export interface OrchestratorDeps {
 export interface StreamOrchestrators {
   pool: SessionPool;
   transcode: TranscodeAttempt;
+  /** Forgets what the node keeps per orchestrator session (balances) once the stream has ended them. */
+  release?(sessions: readonly OrchSession[]): void;
 }
 
 /** A factory of each stream's pool and transcode attempt. */
@@ -73,18 +76,39 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
   const request = (capabilities: Capabilities): OrchestratorRequest => ({ address, sig, capabilities, ignoreCapacityCheck: false });
 
   return (manifestId, capabilities) => {
-    const pool = streamPool(deps, manifestId, capabilities, (uri) => getOrchestrator(uri, request(capabilities), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }));
+    // A reply whose ticket params are from a round newer than our cached one waits for a fresh round read
+    // before it is judged: our stale cache is never the orchestrator's fault.
+    const fresh = async (info: OrchestratorInfo): Promise<OrchestratorInfo> => {
+      await chain?.ensureRoundFor?.(info);
+      return info;
+    };
+    const pool = streamPool(deps, manifestId, capabilities, (uri) =>
+      getOrchestrator(uri, request(capabilities), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }).then(fresh),
+    );
     const attempt: AttemptDeps = {
       ...(signer ? { signer } : {}),
       ...(chain ? { payer: chain.payer, lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
       ...(keyless ? { remote: keyless.segments } : {}),
-      refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }),
+      refresh: (session) => getOrchestrator(session.uri, request(capabilities), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS }).then(fresh),
+      ...(chain?.ensureRoundFor ? { ensureRound: (info: OrchestratorInfo) => chain.ensureRoundFor!(info) } : {}),
       adopt: (session, info) => adoptInfo(pool, session, info, paidSessions),
       drop: (session, reason) => pool.fail(session, reason),
       verify: config.localVerify,
       verifyDecodeFraction: config.localVerifyDecodeFraction,
+      renditionHosts: config.renditionHosts,
     };
-    return { pool, transcode: (job, session, paid) => transcodeSegment(job, session, attempt, paid) };
+    return {
+      pool,
+      transcode: (job, session, paid, intent) => transcodeSegment(job, session, attempt, paid, intent),
+      ...(chain
+        ? {
+            release: (sessions: readonly OrchSession[]) => {
+              for (const s of sessions)
+                if (s.address && s.info.authToken?.sessionId) chain.payer.balances.clear(Balances.key(s.address, s.info.authToken.sessionId));
+            },
+          }
+        : {}),
+    };
   };
 }
 

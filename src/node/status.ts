@@ -5,9 +5,13 @@ import type { AiFace } from '../ai/face.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { ChainServices } from './chain.ts';
 import { describeRunway, type SpendMeter } from './spend.ts';
+import type { PaidLosses } from './paidLosses.ts';
 import type { LiveStream } from './streams.ts';
 
 export const GATEWAY_VERSION = '0.1.0';
+
+/** Ledger entries of each kind /status shows (the ledger keeps every stream ever run; /status stays small). */
+export const STATUS_LEDGER_LIMIT = 500;
 
 export interface GatewayStatus {
   Version: string;
@@ -23,6 +27,8 @@ export interface GatewayStatus {
   Chain?: unknown;
   /** what the gateway spends and how long the deposit lasts at that pace; amounts are decimal wei strings */
   Money: MoneyStatus;
+  /** per orchestrator: attempts that took payment and returned nothing usable, and the EV lost */
+  PaidForNothing?: unknown;
 }
 
 export interface MoneyStatus {
@@ -58,6 +64,7 @@ export async function gatewayStatus(
   chain: ChainServices | undefined,
   ai: AiFace | undefined,
   spend: SpendMeter,
+  losses?: PaidLosses,
 ): Promise<GatewayStatus> {
   const poolInfos = streams.flatMap((s) => s.pool.status().map((st) => ({ ...st, manifestId: s.manifestId })));
   const ctx = (s: LiveStream) => s.source.context;
@@ -80,13 +87,14 @@ export async function gatewayStatus(
     OrchestratorPool: [...new Set(poolInfos.filter((p) => p.state === 'usable').map((p) => p.uri))],
     OrchestratorPoolInfos: poolInfos,
     Ledger: {
-      streams: await ledger.entries('stream'),
-      orchestrators: await ledger.entries('orch'),
-      ai: await ledger.aiEntries('ai'),
-      aiOrchestrators: await ledger.aiEntries('aiorch'),
+      streams: await ledger.entries('stream', STATUS_LEDGER_LIMIT),
+      orchestrators: await ledger.entries('orch', STATUS_LEDGER_LIMIT),
+      ai: await ledger.aiEntries('ai', STATUS_LEDGER_LIMIT),
+      aiOrchestrators: await ledger.aiEntries('aiorch', STATUS_LEDGER_LIMIT),
     },
     ...(ai ? { AI: ai.status() } : {}),
     ...(chain ? { Chain: chain.status() } : {}),
     Money: moneyStatus(spend, chain),
+    ...(losses ? { PaidForNothing: losses.status() } : {}),
   };
 }

@@ -12,9 +12,11 @@ import { SegmentError } from '../net/segment.ts';
 import { SenderValidationError } from '../pm/validate.ts';
 import type { HlsStore } from '../server/hls.ts';
 import type { GatewayMetrics } from '../server/metrics.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { Ledger, PaymentIntent } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
+import type { PaidLosses } from './paidLosses.ts';
+import type { SourceProbe } from './sourceProbe.ts';
 import type { AttemptResult, SegmentJob, SentPayment, TranscodeAttempt } from './transcodeSegment.ts';
 
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
@@ -26,15 +28,31 @@ export const MAX_BACKLOG = 4;
  */
 export const MAX_CONCURRENT_SEGMENTS = 2;
 
+/**
+ * Attempts in a row, on this stream, that took payment and brought back nothing usable. At this many the
+ * stream stops paying for PAID_FAILURE_PAUSE_MS (segments play as source only), whoever is at fault.
+ */
+export const MAX_CONSECUTIVE_PAID_FAILURES = 6;
+export const PAID_FAILURE_PAUSE_MS = 30_000;
+
 export interface StreamDeps {
   hls: HlsStore;
-  ledger?: Pick<Ledger, 'record'>;
+  ledger?: Pick<Ledger, 'record' | 'recordIntent' | 'recordOutcome'>;
   metrics?: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;
   /** One attempt at one segment on one orchestrator (transcodeSegment, in the node). */
   transcode: TranscodeAttempt;
   maxAttempts: number;
+  /** Probes each source segment before it is paid for (size and frame rate for billing; is it video at all). */
+  probeSource?: (data: Buffer) => Promise<SourceProbe>;
+  /** Money paid for nothing, per orchestrator (shared by the node's streams). */
+  losses?: PaidLosses;
+  /** Forgets per-session state (balances) once the stream has ended its sessions. */
+  releaseSessions?(sessions: readonly OrchSession[]): void;
+  /** default MAX_CONSECUTIVE_PAID_FAILURES */
+  maxConsecutivePaidFailures?: number;
+  now?: () => number;
 }
 
 export interface StreamOptions {
@@ -77,7 +95,7 @@ export interface SegmentOutcome {
   /** rendition bytes in profile order, when transcoded */
   renditions?: { name: string; data: Buffer }[];
   /** 'none' = no orchestrator could take it; 'input' = the input cannot be transcoded */
-  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog';
+  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog' | 'paid-failures';
   transcoded: boolean;
   orchestrator?: string;
   attempts: number;
@@ -121,6 +139,9 @@ export class StreamRunner {
   private ended = false;
   private closed = false;
   private backlog = 0;
+  /** attempts in a row that were paid and returned nothing usable; and until when paying is paused */
+  private paidFailuresInRow = 0;
+  private paidPauseUntil = 0;
   readonly stats: StreamStats;
   readonly outcomes: SegmentOutcome[] = [];
 
@@ -234,22 +255,51 @@ export class StreamRunner {
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
     const done = (o: SegmentOutcome): SegmentOutcome => this.record(attemptErrors.length > 0 ? { ...o, attemptErrors } : o);
+    const now = this.deps.now ?? Date.now;
+    if (now() < this.paidPauseUntil) {
+      this.deps.metrics?.transcodeFailed.inc({ error_code: 'PaidFailures' });
+      const error = `${this.paidFailuresLimit()} paid attempts in a row returned nothing usable; not paying until ${new Date(this.paidPauseUntil).toISOString()}`;
+      return done({ seq: seg.seq, transcoded: false, attempts: 0, tickets: 0, error, failure: 'paid-failures' });
+    }
+    // Before any money moves: what the source is, so billing can be bounded and input errors judged.
+    const probe = this.deps.probeSource ? await this.deps.probeSource(seg.data) : undefined;
+    if (probe?.shape) job.source = probe.shape;
     const started = performance.now();
     let lastError = 'no orchestrator available';
     let tickets = 0;
     for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
+      if (now() < this.paidPauseUntil) break;
       const session = await this.nextSession(tried);
       if (!session) break;
       tried.add(session.uri);
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
+      let paid: SentPayment | undefined;
+      let intent: PaymentIntent | undefined;
+      const recordIntent = async (p: SentPayment): Promise<void> => {
+        intent = { manifestId, orchestrator: session.uri, ...p };
+        await this.deps.ledger?.recordIntent(intent);
+      };
       try {
-        const r = await this.deps.transcode(job, session, (p) => this.paid(seg.seq, session.uri, p));
+        const r = await this.deps.transcode(
+          job,
+          session,
+          (p) => {
+            paid = p;
+            this.paid(seg.seq, session.uri, p);
+          },
+          recordIntent,
+        );
         tickets += r.tickets;
-        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }));
+        this.paidFailuresInRow = 0;
+        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }, intent));
       } catch (err) {
         lastError = errorMessage(err);
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
-        const failure = await this.attemptFailed(seg.seq, session, err);
+        if (paid) {
+          tickets += paid.tickets;
+          this.paidForNothing(session.uri, paid, lastError);
+        }
+        const failure = await this.attemptFailed(seg.seq, session, err, probe, intent && { intent, sent: paid !== undefined });
         if (failure)
           return done({
             seq: seg.seq,
@@ -265,6 +315,26 @@ export class StreamRunner {
     this.deps.metrics?.transcodeFailed.inc({ error_code: tried.size === 0 ? 'NoOrchestrators' : 'MaxAttempts' });
     this.deps.log.warn({ manifestId, seq: seg.seq, err: lastError, attempts: tried.size }, 'segment not transcoded');
     return done({ seq: seg.seq, transcoded: false, attempts: tried.size, tickets, error: lastError, failure: tried.size === 0 ? 'none' : 'attempts' });
+  }
+
+  private paidFailuresLimit(): number {
+    return this.deps.maxConsecutivePaidFailures ?? MAX_CONSECUTIVE_PAID_FAILURES;
+  }
+
+  /** Tickets left for an attempt that brought back nothing usable: counted against the orchestrator. */
+  private paidForNothing(uri: string, p: SentPayment, error: string): void {
+    this.deps.losses?.add(uri, p.tickets, p.ev, error);
+    this.deps.metrics?.paidFailures.inc({ orchestrator_uri: uri });
+    this.deps.metrics?.ticketValueLost.inc({ orchestrator_uri: uri }, Number(p.ev.num / p.ev.den) / 1e9);
+    this.paidFailuresInRow++;
+    if (this.paidFailuresInRow >= this.paidFailuresLimit()) {
+      this.paidPauseUntil = (this.deps.now ?? Date.now)() + PAID_FAILURE_PAUSE_MS;
+      this.paidFailuresInRow = 0;
+      this.deps.log.warn(
+        { manifestId: this.opts.manifestId, inRow: this.paidFailuresLimit(), pauseMs: PAID_FAILURE_PAUSE_MS },
+        'paid attempts keep returning nothing usable; this stream stops paying for a while',
+      );
+    }
   }
 
   /** The session for the next attempt: one not tried yet for this segment, after a refresh if there is none. */
@@ -295,6 +365,7 @@ export class StreamRunner {
     uri: string,
     r: AttemptResult,
     at: { attempt: number; tickets: number; started: number },
+    intent?: PaymentIntent,
   ): Promise<SegmentOutcome> {
     const { manifestId, profiles } = this.opts;
     const latencyMs = performance.now() - at.started;
@@ -322,7 +393,8 @@ export class StreamRunner {
     metrics?.ticketsSent.inc(r.tickets);
     metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
     metrics?.overallLatency.observe(latencyMs / 1000);
-    await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
+    if (intent) await this.deps.ledger?.recordOutcome(intent, { ok: true, sent: true });
+    else await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
     this.deps.log.info(
       { manifestId, seq: seg.seq, orchestrator: uri, attempt: at.attempt, tickets: r.tickets, latencyMs: Math.round(r.latencyMs) },
       'segment transcoded',
@@ -354,18 +426,34 @@ export class StreamRunner {
    * A failed attempt. The orchestrator's fault: suspend it and try another (undefined). The input's fault
    * or our funding's: the segment ends here with that failure.
    */
-  private async attemptFailed(seq: number, session: OrchSession, err: unknown): Promise<'input' | 'payment' | undefined> {
+  private async attemptFailed(
+    seq: number,
+    session: OrchSession,
+    err: unknown,
+    probe?: SourceProbe,
+    payment?: { intent: PaymentIntent; sent: boolean },
+  ): Promise<'input' | 'payment' | undefined> {
     const { manifestId } = this.opts;
     const error = errorMessage(err);
     const code = err instanceof SegmentError ? err.failure : err instanceof Error ? err.name : 'Error';
     this.deps.metrics?.uploadFailed.inc({ error_code: code, orchestrator_uri: session.uri });
-    await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
+    // The tickets of the attempt were written before the upload; its outcome closes them (and takes them
+    // back out only when they provably never left).
+    if (payment) await this.deps.ledger?.recordOutcome(payment.intent, { ok: false, sent: payment.sent });
+    else await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
     const kind = classify(err);
     if (kind === 'fatal') {
       this.deps.log.error({ manifestId, seq, err: error }, 'payments impossible; ending stream');
       this.deps.metrics?.paymentCreateErrors.inc();
       this.opts.onFatal(error);
       return 'payment';
+    }
+    if (kind === 'non-retryable' && probe?.valid) {
+      // go-livepeer's input errors, for a segment our own probe reads as video: the orchestrator's
+      // word against ours, and it was paid. It is suspended and the segment goes elsewhere.
+      this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'orchestrator reports an input error for a valid segment; trying another');
+      this.opts.pool.fail(session, `input error for a segment the gateway reads as valid video: ${error}`);
+      return undefined;
     }
     if (kind === 'non-retryable') {
       this.deps.log.warn({ manifestId, seq, orchestrator: session.uri, err: error }, 'segment cannot be transcoded (bad input); not retried');
@@ -400,9 +488,11 @@ export class StreamRunner {
     this.ended = true;
     this.deps.hls.endStream(this.opts.manifestId);
     // go-livepeer sends these fire-and-forget; we bound them so shutdown never hangs.
+    const sessions = this.opts.pool.all();
     await Promise.allSettled(
-      this.opts.pool.all().map((s) => (s.info.authToken ? endTranscodingSession(s.transcoder, s.info.authToken, { timeoutMs: 2000 }) : Promise.resolve())),
+      sessions.map((s) => (s.info.authToken ? endTranscodingSession(s.transcoder, s.info.authToken, { timeoutMs: 2000 }) : Promise.resolve())),
     );
+    this.deps.releaseSessions?.(sessions);
   }
 
   /** Ends without waiting for queued segments (fatal payment error, shutdown). */

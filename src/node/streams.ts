@@ -13,13 +13,18 @@ import { streamCapabilities } from '../net/capabilities.ts';
 import type { SessionPool } from '../discovery/sessionPool.ts';
 import type { HlsStore } from '../server/hls.ts';
 import type { GatewayMetrics } from '../server/metrics.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { Ledger, SegmentRecord } from '../store/ledger.ts';
+import { ZERO } from '../lib/rat.ts';
+
+type BilledLedger = Pick<Ledger, 'record' | 'recordIntent' | 'recordOutcome'>;
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { StreamOrchestrators } from './orchestrators.ts';
 import type { Principal } from '../tenancy/tenancy.ts';
 import type { NodeTenancy } from './tenancy.ts';
 import { StreamRunner } from './stream.ts';
+import type { PaidLosses } from './paidLosses.ts';
+import { probeSourceSegment } from './sourceProbe.ts';
 
 /** What the node attaches to an accepted publish. */
 export interface StreamContext {
@@ -67,6 +72,8 @@ export interface StreamLifecycleDeps {
   ledger: Ledger;
   /** API keys, limits and billing (-apiKeys optional|required) */
   tenancy?: NodeTenancy;
+  /** money paid for nothing, per orchestrator */
+  losses?: PaidLosses;
   metrics: GatewayMetrics;
   events: GatewayEventBus;
   log: Logger;
@@ -111,12 +118,23 @@ export class StreamLifecycle {
       segmentSlicing: ingest === 'push',
       ...(deps.minOrchestratorVersion ? { minVersion: deps.minOrchestratorVersion } : {}),
     });
-    const { pool, transcode } = deps.orchestrators(manifestId, capabilities);
+    const { pool, transcode, release } = deps.orchestrators(manifestId, capabilities);
     const { principal } = context;
     if (principal) deps.tenancy?.streamStarted(ingest, source.urlId, manifestId, principal);
     const ledger = principal && deps.tenancy ? billedLedger(deps.ledger, deps.tenancy, principal, deps.log) : deps.ledger;
     const runner = new StreamRunner(
-      { hls: deps.hls, ledger, metrics: deps.metrics, events: deps.events, log: deps.log, transcode, maxAttempts: deps.maxAttempts },
+      {
+        hls: deps.hls,
+        ledger,
+        metrics: deps.metrics,
+        events: deps.events,
+        log: deps.log,
+        transcode,
+        maxAttempts: deps.maxAttempts,
+        probeSource: probeSourceSegment,
+        ...(release ? { releaseSessions: release } : {}),
+        ...(deps.losses ? { losses: deps.losses } : {}),
+      },
       {
         manifestId,
         profiles: context.profiles,
@@ -223,13 +241,27 @@ export class StreamLifecycle {
 }
 
 /** The ledger as a stream of an API key sees it: each segment attempt is also charged to the key. */
-function billedLedger(ledger: Ledger, tenancy: NodeTenancy, principal: Principal, log: Logger): Pick<Ledger, 'record'> {
+function billedLedger(ledger: Ledger, tenancy: NodeTenancy, principal: Principal, log: Logger): BilledLedger {
+  const charge = (r: SegmentRecord): Promise<void> =>
+    tenancy.chargeSegment(principal, r).catch((err: unknown) => log.warn({ err: errorMessage(err), manifestId: r.manifestId }, 'could not record usage'));
   return {
     async record(r) {
       await ledger.record(r);
-      await tenancy
-        .chargeSegment(principal, r)
-        .catch((err: unknown) => log.warn({ err: errorMessage(err), manifestId: r.manifestId }, 'could not record usage'));
+      await charge(r);
+    },
+    recordIntent: (p) => ledger.recordIntent(p),
+    // billed once the attempt is over, for the tickets that left (the ledger's own rule)
+    async recordOutcome(p, outcome) {
+      await ledger.recordOutcome(p, outcome);
+      const sent = outcome.sent;
+      await charge({
+        manifestId: p.manifestId,
+        orchestrator: p.orchestrator,
+        tickets: sent ? p.tickets : 0,
+        ev: sent ? p.ev : ZERO,
+        faceValue: p.faceValue,
+        ok: outcome.ok,
+      });
     },
   };
 }

@@ -14,6 +14,8 @@ import { errorMessage, GatewayError } from '../lib/errors.ts';
 import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
 import type { RemoteSegmentOutcome, RemoteSegmentPayer } from './remoteSegmentPayer.ts';
 import { verifyResult } from './verifyResult.ts';
+import { renditionByteCap, type SourceShape } from '../media/expectedOutput.ts';
+import { checkBilledPixels, checkRenditionSizes } from './billing.ts';
 
 export interface SegmentJob {
   manifestId: string;
@@ -22,6 +24,8 @@ export interface SegmentJob {
   durationMs: number;
   profiles: readonly (WireVideoProfile & FeeProfile)[];
   capabilities: Capabilities;
+  /** The source segment's size and frame rate (probed), for the billing and size checks. */
+  source?: SourceShape;
   /** Ask the orchestrator to re-initialise its transcoding session (the input format changed). */
   forceSessionReinit?: boolean;
   /** Transcode only this part of the segment (SegData segment_parameters; HTTP push Content-Slice-From/To). */
@@ -53,12 +57,16 @@ export interface AttemptDeps {
   adopt(session: OrchSession, info: OrchestratorInfo): void;
   /** the session became unusable after a segment succeeded on it (e.g. its price more than doubled) */
   drop(session: OrchSession, reason: string): void;
+  /** Reads the rounds fresh when the session's ticket params are from a round newer than our view. */
+  ensureRound?(info: OrchestratorInfo): Promise<void>;
   /** a keyless gateway: the SegData signature and the payment come from the remote signer */
   remote?: RemoteSegmentPayer;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
   verify?: boolean;
   /** -localVerifyDecodeFraction: share of verified segments whose renditions are also fully decoded */
   verifyDecodeFraction?: number;
+  /** -renditionHosts: hosts besides the orchestrator's own origin that renditions may come from */
+  renditionHosts?: readonly string[];
   now?: () => number;
 }
 
@@ -87,20 +95,36 @@ export function sessionNeedsRefresh(session: OrchSession, nowMs: number, lastSee
   return undefined;
 }
 
-/** One attempt, as the stream runner sees it (the real one is transcodeSegment with the node's AttemptDeps). */
-export type TranscodeAttempt = (job: SegmentJob, session: OrchSession, paid: (payment: SentPayment) => void) => Promise<AttemptResult>;
+/**
+ * One attempt, as the stream runner sees it (the real one is transcodeSegment with the node's AttemptDeps).
+ * `intent` is awaited before any ticket leaves (the ledger writes it); `paid` hears once they have left.
+ */
+export type TranscodeAttempt = (
+  job: SegmentJob,
+  session: OrchSession,
+  paid: (payment: SentPayment) => void,
+  intent?: (payment: SentPayment) => Promise<void>,
+) => Promise<AttemptResult>;
+
+/** The tickets of an attempt could not be recorded: nothing was sent. */
+export class PaymentRecordError extends GatewayError {
+  readonly sent = false;
+}
 
 export async function transcodeSegment(
   job: SegmentJob,
   session: OrchSession,
   deps: AttemptDeps,
   paid: (payment: SentPayment) => void = () => {},
+  intent?: (payment: SentPayment) => Promise<void>,
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   if (sessionNeedsRefresh(session, now(), deps.lastSeenBlock?.())) {
     deps.adopt(session, await deps.refresh(session));
   }
   let prepared: PreparedPayment | undefined;
+  // Params adopted from the last result may carry a round our cache has not seen yet.
+  if (deps.payer && deps.ensureRound) await deps.ensureRound(session.info);
   if (deps.payer) prepared = deps.payer.prepare(session.info, job.profiles, job.durationMs);
   const segData = buildSegData({
     manifestId: job.manifestId,
@@ -137,6 +161,11 @@ export async function transcodeSegment(
   };
   job.onUploadStart?.();
   try {
+    if (intent && spent && spent.numTickets > 0) {
+      await intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }).catch((err: unknown) => {
+        throw new PaymentRecordError(`the tickets could not be recorded, so none were sent: ${errorMessage(err)}`, { cause: err });
+      });
+    }
     const result = await submitSegment({
       transcoderUri: session.transcoder,
       segData,
@@ -144,16 +173,23 @@ export async function transcodeSegment(
       body: job.data,
       durationMs: job.durationMs,
       ...(job.timeoutMultiplier ? { timeoutMultiplier: job.timeoutMultiplier } : {}),
+      expectedRenditions: job.profiles.length,
+      renditionByteCaps: job.profiles.map((p) => renditionByteCap(p, job.durationMs)),
+      ...(deps.renditionHosts?.length ? { renditionHosts: deps.renditionHosts } : {}),
     });
     sent();
+    // Billed pixels are held against the profiles before the balance takes them.
+    checkBilledPixels(result.renditions, job.profiles, job.source, job.durationMs);
     if (prepared) deps.payer!.settle(prepared, result.pixels);
-    if (deps.verify)
+    if (deps.verify) {
       await verifyResult(
         result,
         session.info,
         job.profiles.map((p) => p.name),
         deps.verifyDecodeFraction,
       );
+      await checkRenditionSizes(result.renditions, job.profiles, job.source);
+    }
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
       try {

@@ -35,8 +35,12 @@ export function infoPrice(info: OrchestratorInfo): Rat {
   return pricePerPixel(p.pricePerUnit ?? 0n, p.pixelsPerUnit);
 }
 
+/** Every this many payments, the nonce counters of params expired for good are dropped. */
+const REAP_EVERY = 256;
+
 export class SegmentPayer {
   readonly balances = new Balances();
+  #prepared = 0;
 
   constructor(
     private readonly sender: TicketSender,
@@ -66,6 +70,7 @@ export class SegmentPayer {
       return { payment: buildPayment(this.address, info.priceInfo), numTickets: 0, ev: ZERO, value: ZERO, faceValue: 0n, price };
     }
     const params = parseTicketParams(info.ticketParams);
+    if (++this.#prepared % REAP_EVERY === 0) this.sender.reapExpired(this.ctx.chain().lastSeenL1Block);
     const ev = ticketEV(params.faceValue, params.winProb);
     const key = Balances.key(params.recipient, info.authToken?.sessionId ?? '');
     const update = this.balances.stage(key, fee, ev);

@@ -30,8 +30,17 @@ export class NonceLimitError extends GatewayError {
 /** Where a ticket's creation round comes from when the orchestrator sent none. */
 export type ExpirationFallback = () => ExpirationParams;
 
+/**
+ * A params set's nonce counter is dropped once its expiration block is this far behind the last block
+ * seen: validation refuses expired params long before, and the margin keeps a lagging RPC (the view going
+ * back a little) from ever making them valid again, which would restart their nonces at 1.
+ */
+export const NONCE_REAP_MARGIN_BLOCKS = 1000n;
+
 export class TicketSender {
   private readonly nonces = new Map<Hex, number>();
+  /** expiration block of each params set in `nonces` */
+  private readonly expiries = new Map<Hex, bigint>();
 
   constructor(
     readonly signer: Signer,
@@ -47,6 +56,7 @@ export class TicketSender {
     }
     const batch = signTicketBatch(this.signer, params, params.expirationParams ?? this.fallback(), last, count);
     this.nonces.set(key, last + count);
+    this.expiries.set(key, params.expirationBlock);
     return batch;
   }
 
@@ -58,6 +68,25 @@ export class TicketSender {
   /** Drops the counter of params that will not be used again. */
   forget(recipientRandHash: Hex): void {
     this.nonces.delete(recipientRandHash.toLowerCase() as Hex);
+    this.expiries.delete(recipientRandHash.toLowerCase() as Hex);
+  }
+
+  /** Drops the counters of params expired for good (see NONCE_REAP_MARGIN_BLOCKS); returns how many. */
+  reapExpired(lastSeenL1Block: bigint): number {
+    let n = 0;
+    for (const [key, expiry] of this.expiries) {
+      if (expiry + NONCE_REAP_MARGIN_BLOCKS < lastSeenL1Block) {
+        this.expiries.delete(key);
+        this.nonces.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Params sets with a nonce counter. */
+  get size(): number {
+    return this.nonces.size;
   }
 }
 

@@ -38,6 +38,10 @@ export function createMetrics(nodeId: string) {
     }),
     ticketsSent: counter('tickets_sent', 'Tickets sent to orchestrators'),
     ticketValueSent: counter('ticket_value_sent', 'Expected value of the tickets sent (gwei)'),
+    paidFailures: counter('paid_failures_total', 'Attempts that took payment and returned no usable renditions', ['orchestrator_uri']),
+    ticketValueLost: counter('ticket_value_lost', 'Expected value of tickets paid for attempts that returned no usable renditions (gwei)', [
+      'orchestrator_uri',
+    ]),
     paymentCreateErrors: counter('payment_create_errors', 'Payments that could not be created'),
     deposit: gauge('gateway_deposit', 'TicketBroker deposit (gwei)', ['sender']),
     reserve: gauge('gateway_reserve', 'TicketBroker reserve (gwei)', ['sender']),

@@ -17,6 +17,20 @@ export interface LedgerEntry {
   faceValueSent: string;
   firstSeen: string;
   lastSeen: string;
+  /**
+   * Attempts whose tickets are counted (written before the upload) but whose outcome is not in yet. After
+   * a crash they stay: their tickets may or may not have left, and the ledger errs on the side of sent.
+   */
+  open?: number;
+}
+
+/** The tickets of one attempt, written before they are sent (the intent). */
+export interface PaymentIntent {
+  manifestId: string;
+  orchestrator: string;
+  tickets: number;
+  ev: Rat;
+  faceValue: bigint;
 }
 
 export interface SegmentRecord {
@@ -64,6 +78,15 @@ const empty = (now: string): LedgerEntry => ({
   lastSeen: now,
 });
 
+// Money records are written synced: once a write returns, it survives a crash of the process or the machine.
+// (classic-level's `sync`; the sublevel passes it to the database, its option types just do not list it)
+const SYNCED = { sync: true } as unknown as Record<string, never>;
+
+function addRat(a: string, b: Rat, sign: 1n | -1n = 1n): string {
+  const v = add(parseRat(a), { num: b.num * sign, den: b.den });
+  return `${v.num}/${v.den}`;
+}
+
 function parseRat(s: string): Rat {
   const [n, d] = s.split('/');
   return rat(BigInt(n ?? '0'), BigInt(d ?? '1'));
@@ -102,6 +125,67 @@ export class Ledger {
     return this.#ledger;
   }
 
+  /**
+   * Before an upload: the attempt's tickets are counted as sent (synced), so a crash at any point after
+   * leaves a ledger that never under-reports. recordOutcome() closes the attempt.
+   */
+  recordIntent(p: PaymentIntent): Promise<void> {
+    const now = new Date().toISOString();
+    const bump = (e: LedgerEntry): LedgerEntry => ({
+      ...e,
+      tickets: e.tickets + p.tickets,
+      evPaid: addRat(e.evPaid, p.ev),
+      faceValueSent: String(BigInt(e.faceValueSent) + p.faceValue * BigInt(p.tickets)),
+      open: (e.open ?? 0) + 1,
+      lastSeen: now,
+    });
+    return this.#update(p.manifestId, p.orchestrator, bump, bump);
+  }
+
+  /**
+   * After the attempt: counted as a segment (and transcoded or failed). `sent` false means the tickets
+   * provably never left this process (no connection was made): they are taken back out.
+   */
+  recordOutcome(p: PaymentIntent, outcome: { ok: boolean; sent: boolean }): Promise<void> {
+    const now = new Date().toISOString();
+    const bump = (e: LedgerEntry, countSegment: boolean): LedgerEntry => {
+      const back = outcome.sent ? 0 : p.tickets;
+      return {
+        ...e,
+        segments: e.segments + (countSegment ? 1 : 0),
+        transcoded: e.transcoded + (outcome.ok && countSegment ? 1 : 0),
+        failures: e.failures + (outcome.ok ? 0 : 1),
+        tickets: e.tickets - back,
+        evPaid: outcome.sent ? e.evPaid : addRat(e.evPaid, p.ev, -1n),
+        faceValueSent: String(BigInt(e.faceValueSent) - p.faceValue * BigInt(back)),
+        open: Math.max(0, (e.open ?? 0) - 1),
+        lastSeen: now,
+      };
+    };
+    return this.#update(
+      p.manifestId,
+      p.orchestrator,
+      (e) => bump(e, outcome.ok),
+      (e) => bump(e, true),
+    );
+  }
+
+  #update(manifestId: string, orchestrator: string, stream: (e: LedgerEntry) => LedgerEntry, orch: (e: LedgerEntry) => LedgerEntry): Promise<void> {
+    const now = new Date().toISOString();
+    return this.#writes.run(async () => {
+      const streamKey = `stream/${manifestId}`;
+      const orchKey = `orch/${orchestrator}`;
+      const [s, o] = await this.db.getMany([streamKey, orchKey]);
+      await this.db.batch(
+        [
+          { type: 'put', key: streamKey, value: stream(s ?? empty(now)) },
+          { type: 'put', key: orchKey, value: orch(o ?? empty(now)) },
+        ],
+        SYNCED,
+      );
+    });
+  }
+
   /** Records one segment attempt on one orchestrator. */
   record(r: SegmentRecord): Promise<void> {
     const now = new Date().toISOString();
@@ -122,10 +206,13 @@ export class Ledger {
       const streamKey = `stream/${r.manifestId}`;
       const orchKey = `orch/${r.orchestrator}`;
       const [s, o] = await this.db.getMany([streamKey, orchKey]);
-      await this.db.batch([
-        { type: 'put', key: streamKey, value: bump(s ?? empty(now), r.ok) },
-        { type: 'put', key: orchKey, value: bump(o ?? empty(now), true) },
-      ]);
+      await this.db.batch(
+        [
+          { type: 'put', key: streamKey, value: bump(s ?? empty(now), r.ok) },
+          { type: 'put', key: orchKey, value: bump(o ?? empty(now), true) },
+        ],
+        SYNCED,
+      );
     });
   }
 
@@ -135,7 +222,7 @@ export class Ledger {
     return this.#writes.run(async () => {
       const key = `stream/${manifestId}`;
       const e = (await this.db.get(key)) ?? empty(now);
-      await this.db.put(key, { ...e, segments: e.segments + 1, lastSeen: now });
+      await this.db.put(key, { ...e, segments: e.segments + 1, lastSeen: now }, SYNCED);
     });
   }
 
@@ -163,28 +250,34 @@ export class Ledger {
       const jobKey = `ai/${r.pipeline}/${r.modelId}`;
       const orchKey = `aiorch/${r.orchestrator}`;
       const [j, o] = (await this.db.getMany([jobKey, orchKey])) as unknown as (AiLedgerEntry | undefined)[];
-      await this.db.batch([
-        { type: 'put', key: jobKey, value: bump(j) as unknown as LedgerEntry },
-        { type: 'put', key: orchKey, value: bump(o) as unknown as LedgerEntry },
-      ]);
+      await this.db.batch(
+        [
+          { type: 'put', key: jobKey, value: bump(j) as unknown as LedgerEntry },
+          { type: 'put', key: orchKey, value: bump(o) as unknown as LedgerEntry },
+        ],
+        SYNCED,
+      );
     });
   }
 
   /** AI records: `ai` per "<pipeline>/<model>", `aiorch` per orchestrator. */
-  async aiEntries(prefix: 'ai' | 'aiorch'): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
+  async aiEntries(prefix: 'ai' | 'aiorch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
     await this.#writes.idle();
     const out: Record<string, AiLedgerEntry & { evPaidWei: string }> = {};
-    for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+    const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
+    for await (const [key, value] of this.db.iterator(range)) {
       const v = value as unknown as AiLedgerEntry;
       out[key.slice(prefix.length + 1)] = { ...v, evPaidWei: ratToDecimal(parseRat(v.evPaid), 0) };
     }
     return out;
   }
 
-  async entries(prefix: 'stream' | 'orch'): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
+  /** `limit`: at most this many entries (the ledger grows with every stream; /status shows a page). */
+  async entries(prefix: 'stream' | 'orch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
     await this.#writes.idle();
     const out: Record<string, LedgerEntry & { evPaidWei: string }> = {};
-    for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+    const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
+    for await (const [key, value] of this.db.iterator(range)) {
       out[key.slice(prefix.length + 1)] = { ...value, evPaidWei: ratToDecimal(parseRat(value.evPaid), 0) };
     }
     return out;

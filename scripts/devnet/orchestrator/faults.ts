@@ -4,6 +4,7 @@ import type { Http2ServerResponse } from 'node:http2';
 import { HttpError } from '../../../src/lib/errors.ts';
 import type { Logger } from '../../../src/lib/log.ts';
 import { privateKeySigner, type Signer } from '../../../src/pm/signer.ts';
+import type { TranscodedSegmentData } from '../../../src/wire/lpRpc.ts';
 import type { HostileTicketParams } from './recipient.ts';
 
 export interface OrchestratorFaults {
@@ -27,6 +28,14 @@ export interface OrchestratorFaults {
   overbillFactor?: number;
   /** Sign the results with a key that is not the orchestrator's. */
   forgeResultSignature?: boolean;
+  /** List this URL (e.g. the gateway's control API) for every rendition instead of our own. */
+  renditionUrl?: string;
+  /** List this many more rendition URLs (short ones, so a million fit in 16 MB) after the real ones. */
+  extraRenditions?: number;
+  /** Encode every rendition at this size whatever the profile asks, and bill for it honestly. */
+  renditionSize?: { width: number; height: number };
+  /** Append this many zero bytes to every rendition served (a rendition far above its bitrate). */
+  renditionPadBytes?: number;
 }
 
 // A body that fails protobuf decoding on every parser: a length-delimited field whose length runs off the end.
@@ -77,6 +86,34 @@ export class FaultSwitches {
     return this.config.overbillFactor ? pixels * BigInt(this.config.overbillFactor) : pixels;
   }
 
+  /** renditionUrl: the rendition list the broadcaster gets. */
+  renditionList(segments: TranscodedSegmentData[]): TranscodedSegmentData[] {
+    const { renditionUrl } = this.config;
+    return renditionUrl ? segments.map((s) => ({ ...s, url: renditionUrl })) : segments;
+  }
+
+  /**
+   * extraRenditions: bytes appended to an encoded TranscodeResult. A second `data` field merges into the
+   * first, so its segments join the list. Written by hand: encoding a million messages takes too long.
+   */
+  extraRenditionBytes(): Buffer | undefined {
+    const n = this.config.extraRenditions;
+    if (!n) return undefined;
+    const url = Buffer.from('http://x/');
+    // TranscodedSegmentData { url = 1; pixels = 2 } as one `segments` entry (field 1 of TranscodeData)
+    const inner = Buffer.concat([Buffer.from([0x0a, url.length]), url, Buffer.from([0x10, 0x01])]);
+    const entry = Buffer.concat([Buffer.from([0x0a, inner.length]), inner]);
+    const data = Buffer.alloc(entry.length * n);
+    for (let i = 0; i < n; i++) entry.copy(data, i * entry.length);
+    return Buffer.concat([Buffer.from([0x1a]), varintBytes(data.length), data]);
+  }
+
+  /** renditionPadBytes: the bytes served for a rendition. */
+  servedRendition(data: Buffer): Buffer {
+    const pad = this.config.renditionPadBytes;
+    return pad ? Buffer.concat([data, Buffer.alloc(pad)]) : data;
+  }
+
   /** forgeResultSignature: who signs the results. */
   resultSigner(own: Signer | undefined): Signer | undefined {
     return this.config.forgeResultSignature ? privateKeySigner(FORGED_RESULT_KEY) : own;
@@ -110,4 +147,14 @@ export class FaultSwitches {
     this.log.warn({ event: 'die', after: this.answered }, 'shutting down after the configured number of segments (fault injection)');
     setImmediate(this.die);
   }
+}
+
+function varintBytes(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return Buffer.from(out);
 }

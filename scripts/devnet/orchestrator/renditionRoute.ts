@@ -20,7 +20,8 @@ export function renditionRoute(ctx: Pick<OrchestratorContext, 'renditions' | 'fa
       } catch {
         // keep the raw text
       }
-      const data = ctx.renditions.get(sessionId, name, file);
+      const stored = ctx.renditions.get(sessionId, name, file);
+      const data = stored && ctx.faults.servedRendition(stored);
       if (!data) sendPlainText(res, 404, 'ErrNotFound');
       else {
         res.writeHead(200, { 'content-type': file.endsWith('.mp4') ? 'video/mp4' : 'video/mp2t', 'content-length': String(data.length) });

@@ -11,7 +11,7 @@ import { sendPlainText, type RouteRequest, type RouteResponse, type Route } from
 import { readSegment } from './segmentBody.ts';
 import { checkSegmentCredentials, type SegmentCredentials } from './segmentCredentials.ts';
 import { publishRenditions, signRenditions } from './transcodeResult.ts';
-import { TranscodeError } from './transcode.ts';
+import { TranscodeError, transcodeSegment } from './transcode.ts';
 
 export function segmentRoute(ctx: OrchestratorContext): Route {
   return { methods: ['POST'], path: '/segment', handle: (req, res) => handleSegment(ctx, req, res) };
@@ -40,6 +40,7 @@ async function handleSegment(ctx: OrchestratorContext, req: RouteRequest, res: R
 async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: RouteResponse, entry: LogFields): Promise<string[]> {
   const job = checkSegmentCredentials(ctx, req);
   const { payment, seg, sender, sessionId } = job;
+  ctx.stats.segmentsReceived++;
   Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
   const info = await infoForResult(ctx, job);
   await ctx.payments.accept(payment, sessionId, entry);
@@ -60,7 +61,9 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
     return [];
   }
   const { result, paths } = await transcodeForResult(ctx, job, body, info, entry);
-  if (!res.destroyed) res.end(Buffer.from(encodeMessage('TranscodeResult', result)));
+  const extra = result.data ? ctx.faults.extraRenditionBytes() : undefined;
+  const encoded = Buffer.from(encodeMessage('TranscodeResult', result));
+  if (!res.destroyed) res.end(extra ? Buffer.concat([encoded, extra]) : encoded);
   return paths;
 }
 
@@ -89,7 +92,10 @@ async function transcodeForResult(
     const failure = ctx.faults.nextTranscodeFailure();
     if (failure) throw new TranscodeError(failure);
     const t0 = Date.now();
-    const renditions = await ctx.sessions.run(session, () => ctx.transcode(body, profiles, seg.duration ?? 0));
+    const size = ctx.faults.config.renditionSize;
+    const renditions = await ctx.sessions.run(session, () =>
+      size ? transcodeSegment(body, profiles, { signal: ctx.shutdown, sizeOverride: size }) : ctx.transcode(body, profiles, seg.duration ?? 0),
+    );
     entry.transcodeMs = Date.now() - t0;
     const published = publishRenditions(ctx, sessionId, seg.seq ?? 0n, profiles, renditions);
     paths = published.paths;

@@ -14,6 +14,8 @@ export interface SessionCredit {
 }
 
 export interface OrchestratorStats {
+  /** /segment requests whose credentials were accepted (counted before transcoding) */
+  segmentsReceived: number;
   segments: number;
   segmentErrors: number;
   ticketsReceived: number;
@@ -27,6 +29,7 @@ export interface OrchestratorStats {
 
 export function createStats(accounts: Accounts): OrchestratorStats {
   return {
+    segmentsReceived: 0,
     segments: 0,
     segmentErrors: 0,
     ticketsReceived: 0,

@@ -26,12 +26,23 @@ export interface TranscodeOptions {
   timeoutMs?: number;
   /** Kills ffmpeg early (orchestrator shutdown). */
   signal?: AbortSignal;
+  /** Encode every rendition at this size whatever the profile asks (a fault). */
+  sizeOverride?: { width: number; height: number };
 }
 
 const ENCODERS: Record<number, string> = { 0: 'libx264', 1: 'libx265', 2: 'libvpx', 3: 'libvpx-vp9' };
 const H264_PROFILES: Record<number, string | undefined> = { 0: undefined, 1: 'baseline', 2: 'main', 3: 'high', 4: 'high' };
 
-function outputArgs(p: VideoProfileMsg, fd: number): string[] {
+/**
+ * go-livepeer's scaling: the profile's long side becomes the source's long side (the box turns for a
+ * portrait source) and the short side keeps the source's aspect ratio, rounded to an even number.
+ */
+function scaleFilter(width: number, height: number): string {
+  const long = Math.max(width, height);
+  return `scale=w='if(gte(iw,ih),${long},-2)':h='if(lt(iw,ih),${long},-2)'`;
+}
+
+function outputArgs(p: VideoProfileMsg, fd: number, sizeOverride?: { width: number; height: number }): string[] {
   const encoder = ENCODERS[p.encoder ?? 0];
   if (!encoder) throw new TranscodeError('Encoder not found');
   const width = p.width ?? 0;
@@ -39,7 +50,8 @@ function outputArgs(p: VideoProfileMsg, fd: number): string[] {
   if (width <= 0 || height <= 0 || width % 2 || height % 2 || width > 7680 || height > 4320) {
     throw new TranscodeError('TranscoderInvalidResolution');
   }
-  const args = ['-map', '0:v:0', '-map', '0:a:0?', '-c:a', 'copy', '-vf', `scale=${width}:${height}`, '-c:v', encoder];
+  const vf = sizeOverride ? `scale=${sizeOverride.width}:${sizeOverride.height}` : scaleFilter(width, height);
+  const args = ['-map', '0:v:0', '-map', '0:a:0?', '-c:a', 'copy', '-vf', vf, '-c:v', encoder];
   if (encoder === 'libx264') args.push('-preset', 'ultrafast', '-tune', 'zerolatency');
   if ((p.bitrate ?? 0) > 0) args.push('-b:v', String(p.bitrate));
   const fps = p.fps ?? 0;
@@ -151,7 +163,7 @@ export async function transcodeSegment(input: Buffer, profiles: readonly VideoPr
   if (profiles.length > 16) throw new TranscodeError('Too many outputs');
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-copyts', '-i', 'pipe:0'];
   profiles.forEach((p, i) => {
-    args.push(...outputArgs(p, 3 + i));
+    args.push(...outputArgs(p, 3 + i, opts.sizeOverride));
   });
 
   const child = spawn(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), stdio: ['pipe', 'ignore', 'pipe', ...profiles.map(() => 'pipe' as const)] });

@@ -38,6 +38,7 @@ export function publishRenditions(
     out.paths.push(new URL(url).pathname);
     out.pixels += billed;
   });
+  out.segments = ctx.faults.renditionList(out.segments);
   return out;
 }
 

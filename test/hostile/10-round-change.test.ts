@@ -1,0 +1,71 @@
+// Attack 10 (found on the real contracts): at a round change the node's cached round is up to
+// -blockPollingInterval old, so an honest orchestrator's fresh ticket params look "created after the last
+// initialized round". The node reads the rounds fresh (once per round) before judging them, and never
+// suspends the orchestrator for its own stale cache. Here the cache would be an hour old.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { devnetPublicClient } from '../../scripts/devnet/chain.ts';
+import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
+import { roundsManagerAbi } from '../../src/eth/abi/roundsManager.ts';
+import { freshRounds } from '../../src/node/freshRounds.ts';
+import { sleep, waitUntil } from '../e2e/helpers.ts';
+import { devnetOrchestratorOptions, pushSegment, startDevnetNode, startOrchestrator, testClip } from './helpers.ts';
+
+describe('attack 10: round change', () => {
+  let net: LocalNetwork;
+  const started: { stop(): Promise<void> }[] = [];
+  before(async () => {
+    net = await startLocalNetwork({ orchestrators: [] });
+  });
+  after(async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => {});
+    await net?.stop();
+  });
+
+  it('one fresh read per newer creation round, shared by concurrent callers', async () => {
+    let round = 6n;
+    let polls = 0;
+    const fresh = freshRounds(
+      () => ({ lastInitializedRound: round, lastSeenL1Block: 100n, ticketValidityPeriod: 2n }),
+      async () => {
+        polls++;
+        await sleep(10);
+        round = 7n;
+      },
+    );
+    const info = (r: bigint) => ({ ticketParams: { expirationParams: { creationRound: r } } });
+    await fresh.ensureFor(info(6n));
+    assert.equal(polls, 0, 'a round we know needs no read');
+    await Promise.all([fresh.ensureFor(info(7n)), fresh.ensureFor(info(7n)), fresh.ensureFor(info(7n))]);
+    assert.equal(polls, 1);
+    await fresh.ensureFor(info(8n)); // the chain is still at 7: one read for round 8, then none
+    await fresh.ensureFor(info(8n));
+    assert.equal(polls, 2);
+  });
+
+  it('segments across a round change are paid to the same orchestrator, which is never suspended', async () => {
+    const orch = await startOrchestrator(devnetOrchestratorOptions(net, 0));
+    started.push(orch);
+    const node = await startDevnetNode(net, { orchAddr: orch.uri, transcodingOptions: 'P144p30fps16x9', blockPollingInterval: '3600' });
+    started.push(node);
+    const mid = 'roundchange';
+    assert.equal(await pushSegment(node.gateway.httpUrl, mid, 0, testClip()), 200);
+
+    const pub = devnetPublicClient(net.devnet.rpcUrl);
+    const lastInit = () => pub.readContract({ address: net.devnet.contracts.roundsManager, abi: roundsManagerAbi, functionName: 'lastInitializedRound' });
+    const startRound = await lastInit();
+    // The keeper initializes a new round every 20 blocks (a block a second).
+    await waitUntil(async () => ((await lastInit()) > startRound ? true : undefined), 90_000, 'a round change on the devnet');
+    await sleep(3000); // the orchestrator's own view of the round catches up
+    for (let seq = 1; seq <= 3; seq++) assert.equal(await pushSegment(node.gateway.httpUrl, mid, seq, testClip()), 200, `segment ${seq}`);
+
+    const runner = node.gateway.stream(mid)!;
+    assert.ok(
+      runner.outcomes.every((o) => o.transcoded && o.orchestrator === orch.uri && !o.attemptErrors),
+      JSON.stringify(runner.outcomes),
+    );
+    const st = runner.opts.pool.status().find((s) => s.uri === orch.uri);
+    assert.equal(st?.state, 'usable', JSON.stringify(st));
+    assert.ok(orch.stats.ticketsReceived > 0);
+  });
+});
