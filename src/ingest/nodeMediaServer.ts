@@ -159,8 +159,7 @@ export interface FlvSink {
 
 /**
  * One published stream copied to its players. RTMP players go through node-media-server's fan-out (codec
- * headers and GOP cache for late joiners); it builds an RTMP and an FLV message of every packet, so media
- * only goes through it while an RTMP player is there. In-process FLV sinks (the segmenter) get one FLV tag
+ * headers and GOP cache for late joiners), which builds an RTMP and an FLV message of every packet. In-process FLV sinks (the segmenter) get one FLV tag
  * per packet built here, and the codec headers when they join.
  */
 export class StreamFanout {
@@ -185,7 +184,9 @@ export class StreamFanout {
 
   send(packet: MediaPacket): void {
     const header = isStreamHeader(packet);
-    if (header || this.#broadcast.subscribers.size > 0) this.#broadcast.broadcastMessage(packet);
+    // Always through the fan-out, so its GOP cache is current when an RTMP player joins (a player that
+    // started mid-GOP would get frames it cannot decode before the next keyframe).
+    this.#broadcast.broadcastMessage(packet);
     if (header) this.#flvHeaders.set(headerKind(packet), Flv.createMessage(packet));
     if (this.#flvSinks.size === 0) return;
     const tag = Flv.createMessage(packet);
@@ -194,11 +195,6 @@ export class StreamFanout {
 
   /** Adds an RTMP player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
   addPlayer(peer: FanoutPeer): FanoutPlayer {
-    // Media skipped while nobody played would leave a stale GOP in the cache: a first player starts clean.
-    if (this.#broadcast.subscribers.size === 0) {
-      this.#broadcast.rtmpGopCache?.clear();
-      this.#broadcast.flvGopCache?.clear();
-    }
     const session = fanoutSession(peer, this.#broadcast.streamPath);
     const err = this.#broadcast.postPlay(session);
     if (err !== null) throw new GatewayError(err);

@@ -10,7 +10,7 @@ import { getOrchestrator } from '../net/grpc.ts';
 import { capabilityMaxPrice } from '../pm/capabilityPrices.ts';
 import { maxPricePerPixel } from '../pm/maxPrice.ts';
 import { orchestratorRequestSignature } from '../pm/requestSignatures.ts';
-import { startControlServer, jsonReply } from '../server/control.ts';
+import { jsonReply, readRoute, startControlServer } from '../server/control.ts';
 import { startHttpListener } from '../server/http.ts';
 import { RemoteDiscovery } from '../signer/discovery.ts';
 import { LivePaymentService } from '../signer/livePayment.ts';
@@ -177,7 +177,7 @@ export async function startSignerNode(config: NodeConfig, log: Logger, out: Node
           },
           log,
         ),
-        '/status': () => jsonReply(status()),
+        '/status': readRoute(() => jsonReply(status())),
       },
       log,
     });

@@ -3,39 +3,12 @@
 // users of the same database in this process, and is written back in one atomic batch with fsync.
 import { KeyedLock } from './keyedLock.ts';
 import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
-import type {
-  AcquireResult,
-  Amounts,
-  CasResult,
-  CounterIncrement,
-  CounterValue,
-  CountResult,
-  GroupBy,
-  KvEntry,
-  NewRecord,
-  RecordRange,
-  RecordSum,
-  StateStore,
-  StoredRecord,
-} from './stateStore.ts';
+import type { AcquireResult, Amounts, CasResult, CounterIncrement, CounterValue, CountResult, GroupBy, KvEntry } from './stateStore.ts';
+import type { NewRecord, RecordRange, RecordSum, StateStore, StoredRecord } from './stateStore.ts';
 import { MAX_GROUPS } from './stateStore.ts';
 import { StoreInputError, StoreUnavailableError } from './errors.ts';
-import {
-  checkCursor,
-  checkDate,
-  checkGauge,
-  checkGaugeLimit,
-  checkGroupBy,
-  checkIncrements,
-  checkKey,
-  checkListLimit,
-  checkNamespace,
-  checkRange,
-  checkRecord,
-  checkTtl,
-  checkValue,
-  checkVersion,
-} from './validate.ts';
+import { checkCursor, checkDate, checkGauge, checkGaugeLimit, checkGroupBy, checkIncrements, checkKey, checkListLimit } from './validate.ts';
+import { checkNamespace, checkRange, checkRecord, checkTtl, checkValue, checkVersion } from './validate.ts';
 import { effectiveWindow, windowOf, type Period } from './windows.ts';
 
 /** Every key of this store starts with this, apart from the rest of gatewaydb. */
