@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { privateKeyToAddress } from 'viem/accounts';
-import { main } from '../../src/cli/main.ts';
 import { decryptKeystore, encryptKeystore, parseKeystore } from '../../src/eth/keystore.ts';
 import { runInTerminal } from '../helpers/terminal.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const KEY_A = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 const KEY_B = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
@@ -17,19 +16,7 @@ const FAST = { n: 1024, r: 8, p: 1, dklen: 32 } as const;
 /** secp256k1's group order: the first value that is not a private key */
 const CURVE_ORDER = 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, { out: sink((s) => (out += s)), err: sink((s) => (err += s)) });
-  return { code, out, err };
-}
+const run = runCli;
 
 describe('account import / list', () => {
   const dirs: string[] = [];

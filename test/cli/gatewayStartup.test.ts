@@ -5,33 +5,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { main } from '../../src/cli/main.ts';
 import { withDevnet } from '../helpers/devnet.ts';
 import { freePort } from '../e2e/helpers.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const BIN = fileURLToPath(new URL('../../scripts/livepeer-gateway.mjs', import.meta.url));
 const KEYSTORE = fileURLToPath(new URL('../../keystore', import.meta.url));
 
-async function run(argv: string[]): Promise<{ code: number; err: string }> {
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, {
-    out: sink(() => {}),
-    err: sink((s) => {
-      err += s;
-    }),
-  });
-  return { code, err };
-}
+const run = runCli;
 
 describe('gateway start-up from the command line', () => {
   const devnet = withDevnet();

@@ -3,27 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { main } from '../../src/cli/main.ts';
 import { rat } from '../../src/lib/rat.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { openStateStore } from '../../src/store/openStateStore.ts';
 import { recordPaidJob } from '../../src/tenancy/usage.ts';
+import { runCli } from '../helpers/cli.ts';
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(args, { out: sink((s) => (out += s)), err: sink((s) => (err += s)) });
-  return { code, out, err };
-}
+const cli = runCli;
 
 describe('keys and usage commands', () => {
   let datadir: string;

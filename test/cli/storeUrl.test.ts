@@ -5,30 +5,17 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { main } from '../../src/cli/main.ts';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { freePort } from '../e2e/helpers.ts';
 import { PG_PASSWORD, withPostgres } from '../helpers/postgres.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const BIN = fileURLToPath(new URL('../../scripts/livepeer-gateway.mjs', import.meta.url));
 const SECRET = 'do-not-print-me';
 
-async function run(argv: string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = '';
-  let out = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write: (c, _e, cb) => {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, { out: sink((s) => (out += s)), err: sink((s) => (err += s)) });
-  return { code, err, out };
-}
+const run = runCli;
 
 const oneLine = (err: string) => assert.equal(err.trim().split('\n').length, 1, `one line: ${err}`);
 
