@@ -6,11 +6,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
-import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import type { RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { hexToBytes } from '../../src/lib/bytes.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
 import { encodeMessage } from '../../src/wire/lpRpc.ts';
-import { postRaw, startTestSigner, type RawAnswer, type TestSigner } from './signerKit.ts';
+import { postRaw, startTestSigner, type RawAnswer, type TestSigner, startSignerTestOrchestrator } from './signerKit.ts';
 
 interface HookCall {
   headers: IncomingMessage['headers'];
@@ -39,17 +39,7 @@ describe('remote signer auth webhook', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     net = await startLocalNetwork({ orchestrators: [] });
-    orch = await startOrchestrator({
-      privateKey: net.devnet.orchestrators[0]!.privateKey,
-      rpcUrl: net.devnet.rpcUrl,
-      contracts: net.devnet.contracts,
-      pricePerUnit: 5167n,
-      pixelsPerUnit: 1000n,
-      ticketEV: 1_000_000_000n,
-      maxFaceValue: 20_000_000_000n,
-      redeemGas: 1n,
-      logLevel: 'silent',
-    });
+    orch = await startSignerTestOrchestrator(net);
     signer = await startTestSigner({
       ...net.gatewayFlags,
       remoteSignerWebhookUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/auth`,

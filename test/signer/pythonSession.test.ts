@@ -9,7 +9,7 @@ import { keccak_256 } from '@noble/hashes/sha3';
 import { getAddress } from 'viem';
 import { mineBlocks } from '../../scripts/devnet/deploy.ts';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
-import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import type { RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { bytesToHex, hexToBytes } from '../../src/lib/bytes.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
 import { EMPTY_SEGMENT_HASH } from '../../src/net/aiSegData.ts';
@@ -21,9 +21,16 @@ import { mul, rat, sub } from '../../src/lib/rat.ts';
 import { ratString } from '../../src/signer/state.ts';
 import { decodeMessage, encodeMessage, type OrchestratorInfo } from '../../src/wire/lpRpc.ts';
 import { waitUntil } from '../e2e/helpers.ts';
-import { postRaw, pythonJson, PYTHON_HEADERS, STD_BASE64, startTestSigner, type TestSigner } from './signerKit.ts';
+import {
+  postRaw,
+  pythonJson,
+  PYTHON_HEADERS,
+  STD_BASE64,
+  startTestSigner,
+  type TestSigner,
+  startSignerTestOrchestrator,
+} from './signerKit.ts';
 
-const TICKET_EV = 1_000_000_000n;
 const LV2V_CAPS = { capacities: { 35: 1 }, constraints: { PerCapability: { 35: { models: { noop: {} } } } } };
 
 interface PaymentAnswer {
@@ -43,17 +50,7 @@ describe('remote signer: a python-gateway live session, byte for byte', () => {
     // 5.167 wei per pixel and tickets of EV 10^9 wei: 60 s of lv2v (1 658 880 000 pixels) costs 8 571 432 960 wei,
     // nine tickets leave 428 567 040 wei of credit; after any paid cycle the credit is at least one EV (about 7 s),
     // a 482 window a test can hit, and a paid cycle comes again within seconds
-    orch = await startOrchestrator({
-      privateKey: net.devnet.orchestrators[0]!.privateKey,
-      rpcUrl: net.devnet.rpcUrl,
-      contracts: net.devnet.contracts,
-      pricePerUnit: 5167n,
-      pixelsPerUnit: 1000n,
-      ticketEV: TICKET_EV,
-      maxFaceValue: 20_000_000_000n,
-      redeemGas: 1n,
-      logLevel: 'silent',
-    });
+    orch = await startSignerTestOrchestrator(net);
     signer = await startTestSigner(net.gatewayFlags);
   });
   after(async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
-import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
+import type { RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { hexToBytes } from '../../src/lib/bytes.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
 import { segDataPreimage } from '../../src/pm/requestSignatures.ts';
@@ -14,7 +14,7 @@ import { SIGNER_LEDGER_NAMESPACE } from '../../src/signer/ledger.ts';
 import { REPLAY_NAMESPACE } from '../../src/signer/replayGuard.ts';
 import { decodeMessage, encodeMessage } from '../../src/wire/lpRpc.ts';
 import { withPostgres } from '../helpers/postgres.ts';
-import { postRaw, startTestSigner, type RawAnswer, type TestSigner } from './signerKit.ts';
+import { postRaw, startTestSigner, type RawAnswer, type TestSigner, startSignerTestOrchestrator } from './signerKit.ts';
 
 interface Answer {
   payment: string;
@@ -26,17 +26,7 @@ let net: LocalNetwork;
 let orch: RunningOrchestrator;
 before(async () => {
   net = await startLocalNetwork({ orchestrators: [] });
-  orch = await startOrchestrator({
-    privateKey: net.devnet.orchestrators[0]!.privateKey,
-    rpcUrl: net.devnet.rpcUrl,
-    contracts: net.devnet.contracts,
-    pricePerUnit: 5167n,
-    pixelsPerUnit: 1000n,
-    ticketEV: 1_000_000_000n,
-    maxFaceValue: 20_000_000_000n,
-    redeemGas: 1n,
-    logLevel: 'silent',
-  });
+  orch = await startSignerTestOrchestrator(net);
 });
 after(async () => {
   await orch?.stop();

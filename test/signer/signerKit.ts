@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import type { LocalNetwork } from '../../scripts/devnet/network.ts';
+import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { startSignerNode, type RunningSignerNode } from '../../src/node/signerNode.ts';
 
@@ -88,3 +90,21 @@ export async function postRaw(url: string, body: string | undefined, headers: Re
 
 /** Standard base64 with padding, as Go writes []byte. */
 export const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The signer tests' ticket EV (wei): with the price below, nine tickets leave 428 567 040 wei of credit. */
+export const SIGNER_TEST_TICKET_EV = 1_000_000_000n;
+
+/** The one devnet orchestrator the signer tests pay: 5.167 wei per pixel, face value at most 20 gwei. */
+export function startSignerTestOrchestrator(net: LocalNetwork): Promise<RunningOrchestrator> {
+  return startOrchestrator({
+    privateKey: net.devnet.orchestrators[0]!.privateKey,
+    rpcUrl: net.devnet.rpcUrl,
+    contracts: net.devnet.contracts,
+    pricePerUnit: 5167n,
+    pixelsPerUnit: 1000n,
+    ticketEV: SIGNER_TEST_TICKET_EV,
+    maxFaceValue: 20_000_000_000n,
+    redeemGas: 1n,
+    logLevel: 'silent',
+  });
+}
