@@ -21,15 +21,7 @@ import { mul, rat, sub } from '../../src/lib/rat.ts';
 import { ratString } from '../../src/signer/state.ts';
 import { decodeMessage, encodeMessage, type OrchestratorInfo } from '../../src/wire/lpRpc.ts';
 import { waitUntil } from '../e2e/helpers.ts';
-import {
-  postRaw,
-  pythonJson,
-  PYTHON_HEADERS,
-  STD_BASE64,
-  startTestSigner,
-  type TestSigner,
-  startSignerTestOrchestrator,
-} from './signerKit.ts';
+import { postRaw, pythonJson, PYTHON_HEADERS, STD_BASE64, startTestSigner, type TestSigner, startSignerTestOrchestrator } from './signerKit.ts';
 
 const LV2V_CAPS = { capacities: { 35: 1 }, constraints: { PerCapability: { 35: { models: { noop: {} } } } } };
 
