@@ -3,7 +3,9 @@
 // (sender, "<cap>_<model>") credited with the tickets and debited by exactly the job's units.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setServiceURI } from '../../scripts/devnet/deploy.ts';
 import { DEVNET_TICKET_EV, startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
+import { AI_SERVICE_REGISTRY } from '../../src/node/aiGateway.ts';
 import { add, mul, rat, ZERO, type Rat } from '../../src/lib/rat.ts';
 import { checkImages, PIPELINE_CASES, post } from '../ai/aiTestKit.ts';
 import { startTestNode, type TestNode } from './helpers.ts';
@@ -121,6 +123,47 @@ describe('AI gateway on-chain on the devnet', () => {
     for (const c of PIPELINE_CASES) {
       const e = s.AI.find((x) => x.pipeline === c.pipeline && x.model === c.model);
       assert.ok(e && e.candidates.length === 3, c.pipeline);
+    }
+  });
+
+  it("-aiServiceRegistry: orchestrators come from the AI subnet registry, not the Controller's", async () => {
+    const rpc = async (method: string, params: unknown[]): Promise<unknown> => {
+      const r = await fetch(net.devnet.rpcUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+      const j = (await r.json()) as { result?: unknown; error?: { message: string } };
+      if (j.error) throw new Error(`${method}: ${j.error.message}`);
+      return j.result;
+    };
+    // A registry at the AI subnet's Arbitrum One address (its code and Controller slot copied from the
+    // devnet's own registry) that lists only orchestrator 2; the Controller's registry lists all three.
+    const registry = net.devnet.contracts.serviceRegistry;
+    await rpc('anvil_setCode', [AI_SERVICE_REGISTRY, await rpc('eth_getCode', [registry, 'latest'])]);
+    const slot0 = `0x${'0'.repeat(64)}`;
+    await rpc('anvil_setStorageAt', [AI_SERVICE_REGISTRY, slot0, await rpc('eth_getStorageAt', [registry, slot0, 'latest'])]);
+    const [o1, o2, o3] = net.orchestrators;
+    await setServiceURI(net.devnet.rpcUrl, { ...net.devnet.contracts, serviceRegistry: AI_SERVICE_REGISTRY }, o2!.address, o2!.uri);
+
+    const aiNode = await startTestNode({ ...net.gatewayFlags, ethKeystorePath: KEYSTORE, ethPassword: 'devnet', aiServiceRegistry: 'true' });
+    try {
+      const jobs = () => [o1, o2, o3].map((o) => o!.ai!.stats.jobs['text-to-image'] ?? 0);
+      const before = jobs();
+      for (let i = 0; i < 4; i++) {
+        const r = await post(aiNode.gateway.httpUrl, 'text-to-image', {
+          body: JSON.stringify({ prompt: `registry ${i}`, model_id: DOCS_MODEL, width: 64, height: 64 }),
+        });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+      }
+      assert.deepEqual(jobs(), [before[0], before[1]! + 4, before[2]], 'every job on the one orchestrator the AI registry lists');
+      const ai = (await aiNode.gateway.status()).AI as { model: string; candidates: { uri: string }[] }[];
+      assert.deepEqual(
+        ai.find((s) => s.model === DOCS_MODEL)!.candidates.map((c) => c.uri),
+        [o2!.uri],
+      );
+    } finally {
+      await aiNode.stop();
     }
   });
 });
