@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildNodeConfig, parseRemoteSignerUrl } from '../../src/cli/nodeConfig.ts';
 import { parseHeaderList } from '../../src/signer/authWebhook.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const ONCHAIN = { network: 'arbitrum-one-mainnet', ethUrl: 'https://rpc.example' };
 const signerCfg = (o: Record<string, string>, given: string[] = []) =>
@@ -30,6 +31,24 @@ describe('remote signer start-up rules', () => {
         httpAddr,
       );
     }
+  });
+
+  it('the command line: the node exits non-zero with the reason before it binds or reads the chain', async () => {
+    // -ethUrl points at a port nothing listens on: reaching the chain would fail differently (and later)
+    const r = await runCli([
+      '-remoteSigner',
+      '-network',
+      'arbitrum-one-mainnet',
+      '-ethUrl',
+      'http://127.0.0.1:9/',
+      '-httpAddr',
+      '0.0.0.0:0',
+      '-cliAddr',
+      '127.0.0.1:0',
+    ]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /Refusing to start: remote signer on public -httpAddr 0\.0\.0\.0:0 with no -remoteSignerWebhookUrl/);
+    assert.doesNotMatch(r.out + r.err, /listening|ECONNREFUSED/i);
   });
 
   it('a public -httpAddr starts with a webhook, or with -remoteSignerAllowNoAuth', () => {
