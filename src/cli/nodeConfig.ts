@@ -90,7 +90,8 @@ function httpUrl(name: string, s: string): string | undefined {
   try {
     u = new URL(s);
   } catch {
-    throw new FlagError(`-${name}: "${s}" is not a URL`);
+    // not echoed: a mistyped URL may still carry its API key
+    throw new FlagError(`-${name} is not a URL (expected http(s)://host[:port]/path)`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new FlagError(`-${name} must be an http(s) URL, got ${u.protocol}`);
   return s;

@@ -65,6 +65,11 @@ describe('gateway configuration', () => {
     assert.throws(() => cfg({ transcodingOptions: 'Nope' }), /-transcodingOptions/);
     assert.throws(() => cfg({ orchBlocklist: 'xyz' }), /-orchBlocklist/);
     assert.throws(() => cfg({ authWebhookUrl: 'ftp://x' }), /-authWebhookUrl must be an http/);
+    // a mistyped RPC URL is not echoed: it may still carry the provider's key
+    assert.throws(
+      () => cfg({ network: 'arbitrum-one-mainnet', ethUrl: 'arb-mainnet.g.alchemy.com/v2/k3yS3cr3tK3yS3cr3t' }),
+      (e: Error) => /-ethUrl is not a URL/.test(e.message) && !e.message.includes('k3yS3cr3t'),
+    );
     assert.throws(() => cfg({ discoveryTimeout: 'soon' }), /-discoveryTimeout/);
     assert.throws(() => cfg({ network: 'arbitrum-one-mainnet', ethUrl: 'http://x', selectRandFreq: '0.5' }), /must sum to 1/);
   });
