@@ -306,7 +306,8 @@ export class StreamRunner {
             transcoded: false,
             attempts: attempt,
             tickets,
-            error: lastError,
+            // a spend cap answers with its own words (the cap, what is spent, when it resets)
+            error: failure === 'spend-cap' ? errorMessage((err as Error).cause) : lastError,
             failure,
             ...(failure === 'input' ? { orchestrator: session.uri } : {}),
           });
