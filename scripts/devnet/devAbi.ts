@@ -83,3 +83,8 @@ export const devRoundsManagerAbi = [
     outputs: [],
   },
 ] as const;
+
+/** The devnet's ETH/USD feed: its owner sets the answer (tests of stale and hostile prices). */
+export const devPriceFeedAbi = [
+  { type: 'function', name: 'setAnswer', stateMutability: 'nonpayable', inputs: [{ name: '_answer', type: 'int256' }], outputs: [] },
+] as const;

@@ -72,6 +72,7 @@ export interface GatewayConfig {
   maxPricePerUnit?: Amount;
   /** Chainlink ETH/USD feed for USD prices */
   priceFeedAddr?: string;
+  priceFeedMaxAge?: Duration;
   /** pixels per unit of `maxPricePerUnit` (default 1) */
   pixelsPerUnit?: Amount;
   /** use orchestrators above the max price when none is under it */
@@ -176,6 +177,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   discoveryTimeout: 'duration',
   maxPricePerUnit: 'amount',
   priceFeedAddr: 'string',
+  priceFeedMaxAge: 'duration',
   pixelsPerUnit: 'amount',
   ignoreMaxPriceIfNeeded: 'bool',
   maxTicketEV: 'amount',

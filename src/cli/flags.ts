@@ -69,6 +69,7 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'discoveryTimeout', type: 'duration', default: '500ms', help: 'Wait for GetOrchestrator replies before using the first good one' },
   { name: 'maxPricePerUnit', type: 'string', default: '0', help: 'Max price per -pixelsPerUnit pixels, in wei or in USD (e.g. 0.5USD); 0 = any price' },
   { name: 'priceFeedAddr', type: 'string', default: '0x639Fe6ab55C921f74e7fac1ee960C0B6293ba612', help: 'Chainlink ETH/USD feed for USD prices' },
+  { name: 'priceFeedMaxAge', type: 'duration', default: '25h', help: 'API keys: spend caps in USD refuse jobs while the feed answer is older than this' },
   { name: 'pixelsPerUnit', type: 'string', default: '1', help: 'Pixels per unit of -maxPricePerUnit' },
   { name: 'ignoreMaxPriceIfNeeded', type: 'bool', default: 'false', help: 'Use orchestrators above the max price when none is under it' },
   {

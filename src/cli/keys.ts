@@ -7,7 +7,7 @@ import { openStateStore } from '../store/openStateStore.ts';
 import type { StateStore } from '../store/stateStore.ts';
 import { type ApiKeyInfo, ApiKeys } from '../tenancy/apiKeys.ts';
 import { TenancyInputError } from '../tenancy/errors.ts';
-import { type Limits, resolveLimits, TIERS } from '../tenancy/limits.ts';
+import { formatMicroUsd, type Limits, resolveLimits, TIERS } from '../tenancy/limits.ts';
 import { StreamKeys } from '../tenancy/streamKeys.ts';
 import { csvHeader, csvLine, usageLines } from '../tenancy/usage.ts';
 import { parseUsageQuery } from '../tenancy/usageQuery.ts';
@@ -43,11 +43,14 @@ async function withStore<T>(values: Map<string, string>, run: (store: StateStore
   }
 }
 
+const cap = (wei: bigint | undefined, microUsd: bigint | undefined): string =>
+  microUsd !== undefined ? formatMicroUsd(microUsd) : wei !== undefined ? `${wei} wei` : 'none';
+
 function describeLimits(l: Limits): string {
   const parts = [
     `${l.requestsPerMinute ?? 'unlimited'} requests/min`,
     `${l.concurrentStreams ?? 'unlimited'} concurrent streams`,
-    `spend cap ${l.spendPerDayWei ?? 'none'} wei/day, ${l.spendPerMonthWei ?? 'none'} wei/month`,
+    `spend cap ${cap(l.spendPerDayWei, l.spendPerDayMicroUsd)}/day, ${cap(l.spendPerMonthWei, l.spendPerMonthMicroUsd)}/month`,
   ];
   return parts.join(', ');
 }
@@ -83,8 +86,8 @@ export function registerKeysCommands(program: Command, io: Io): void {
       cmd.addOption(new Option('--tier <tier>', `Limits to start from: ${Object.keys(TIERS).join(', ')}`).default('free'));
       cmd.addOption(new Option('--requestsPerMinute <n>', "Requests per minute (default: the tier's)"));
       cmd.addOption(new Option('--concurrentStreams <n>', "Streams at once (default: the tier's)"));
-      cmd.addOption(new Option('--spendPerDay <wei>', "Spend cap per UTC day, wei (default: the tier's)"));
-      cmd.addOption(new Option('--spendPerMonth <wei>', "Spend cap per calendar month, wei (default: the tier's)"));
+      cmd.addOption(new Option('--spendPerDay <cap>', "Spend cap per UTC day: wei, or USD as 5USD (default: the tier's)"));
+      cmd.addOption(new Option('--spendPerMonth <cap>', "Spend cap per calendar month: wei, or USD as 100USD (default: the tier's)"));
     },
     async (v) => {
       const tier = v.get('tier') ?? 'free';

@@ -239,6 +239,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     discoveryTimeoutMs: duration(values, 'discoveryTimeout'),
     maxPrice,
     priceFeedAddr: getAddress(priceFeedAddr),
+    priceFeedMaxAgeMs: duration(values, 'priceFeedMaxAge'),
     ignoreMaxPriceIfNeeded: bool(values, 'ignoreMaxPriceIfNeeded'),
     limits: {
       maxTicketEV: parseWeiRat('maxTicketEV', get(values, 'maxTicketEV')),

@@ -17,6 +17,9 @@ export interface EthPrice {
   updatedAt: bigint;
 }
 
+/** The feed answered, with something that is no price: the last good price is dropped too. */
+export class PriceFeedAnswerError extends EthError {}
+
 export async function readEthPrice(eth: EthClient, feed: Address): Promise<EthPrice> {
   let decimals: number;
   let answer: bigint;
@@ -35,13 +38,16 @@ export async function readEthPrice(eth: EthClient, feed: Address): Promise<EthPr
   } catch (err) {
     throw new EthError(`cannot read the ETH/USD price feed at ${feed} (-priceFeedAddr): ${(err as Error).message.split('\n')[0]}`);
   }
-  if (answer <= 0n) throw new EthError(`the ETH/USD price feed at ${feed} reports a non-positive price (${answer})`);
+  if (answer <= 0n) throw new PriceFeedAnswerError(`the ETH/USD price feed at ${feed} reports a non-positive price (${answer})`);
+  if (decimals > 36) throw new PriceFeedAnswerError(`the ETH/USD price feed at ${feed} reports ${decimals} decimals`);
   return { usdPerEth: rat(answer, 10n ** BigInt(decimals)), updatedAt };
 }
 
 /** Keeps the latest ETH/USD price; a failed poll keeps the previous one. */
 export class EthPriceWatcher {
   private latest: EthPrice | undefined;
+  /** when `latest` was read, ms */
+  private readAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -53,9 +59,26 @@ export class EthPriceWatcher {
 
   /** Reads once (throws when the feed cannot be read) and keeps polling. */
   async start(): Promise<EthPrice> {
-    this.latest = await readEthPrice(this.eth, this.feed);
+    const first = await readEthPrice(this.eth, this.feed);
+    this.keep(first);
     this.arm(this.opts.intervalMs ?? 60_000);
-    return this.latest;
+    return first;
+  }
+
+  /** Like start(), but a feed that cannot be read yet is only logged, and polled again. */
+  async startTrying(): Promise<EthPrice | undefined> {
+    try {
+      return await this.start();
+    } catch (err) {
+      this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'ETH/USD price feed not readable; spend caps in USD refuse jobs until it is');
+      this.arm(this.opts.intervalMs ?? 60_000);
+      return undefined;
+    }
+  }
+
+  private keep(p: EthPrice): void {
+    this.latest = p;
+    this.readAt = Date.now();
   }
 
   /** Polls every `ms` from now on (slower while the gateway is idle). */
@@ -68,8 +91,12 @@ export class EthPriceWatcher {
   private arm(ms: number): void {
     this.timer = setInterval(() => {
       readEthPrice(this.eth, this.feed).then(
-        (p) => (this.latest = p),
-        (err: unknown) => this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'ETH/USD price poll failed'),
+        (p) => this.keep(p),
+        (err: unknown) => {
+          // unreachable: the last price stays (its age bounds its use); a nonsense answer voids it
+          if (err instanceof PriceFeedAnswerError) this.latest = undefined;
+          this.opts.log.warn({ err: describeEthError(err, this.eth.urls) }, 'ETH/USD price poll failed');
+        },
       );
     }, ms);
     this.timer.unref();
@@ -77,6 +104,11 @@ export class EthPriceWatcher {
 
   price(): EthPrice | undefined {
     return this.latest;
+  }
+
+  /** The latest price with the time it was read (ms). */
+  quote(): (EthPrice & { readAt: number }) | undefined {
+    return this.latest && { ...this.latest, readAt: this.readAt };
   }
 
   stop(): void {

@@ -37,6 +37,8 @@ export interface AiGatewayOptions {
   version: string;
   /** after the ledger: charge the job to the request's API key */
   charge?: (r: AiJobLedgerRecord) => Promise<void>;
+  /** the payer as a caller with spend caps sees it (reservations before tickets leave) */
+  wrapPayer?: (payer: AiPayer) => AiPayer;
   /** another payer (e.g. a remote signer); default: this node's keys */
   payer?: AiPayer;
   /** a keyless gateway: the GetOrchestrator address and signature come from the remote signer */
@@ -52,6 +54,8 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
   const paid = !!chain || !!opts.identity;
   const source = opts.source ?? { kind: 'orchAddr' as const, candidates: async () => [] };
 
+  const basePayer = opts.payer ?? localAiPayer(chain?.payer, signer);
+  const payer = opts.wrapPayer ? opts.wrapPayer(basePayer) : basePayer;
   const runnerVersion = (pipeline: string, modelId: string): string =>
     config.ai.minRunnerVersions.find((v) => v.pipeline === pipeline && v.modelId === modelId)?.minVersion ?? '';
   const pipelineOf = new Map(Object.entries(AI_PIPELINE_CAPABILITY).map(([name, cap]) => [cap, name]));
@@ -104,7 +108,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
       session.info = info;
       session.price = price;
     },
-    payer: opts.payer ?? localAiPayer(chain?.payer, signer),
+    payer,
     ...(chain ? { lastSeenBlock: () => chain.chainView().lastSeenL1Block } : {}),
     record: async (r) => {
       await opts.ledger.recordAiJob(r).catch((err: Error) => log.warn({ err: err.message }, 'could not record an AI job in the ledger'));

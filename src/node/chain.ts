@@ -21,6 +21,8 @@ export interface ChainServices {
   source: CandidateSource;
   /** USD per ETH from the price feed, when the max price is in USD */
   usdPerEth?(): Rat | undefined;
+  /** The last ETH/USD feed answer with its update time and when it was read (spend caps in USD). */
+  ethUsdQuote?(): { usdPerEth: Rat; updatedAt: bigint; readAt: number } | undefined;
   status(): unknown;
   /**
    * Streams are running (true) or none is (false): chain polling runs at -blockPollingInterval while

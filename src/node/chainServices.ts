@@ -121,6 +121,13 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
       const first = await prices.start();
       cleanups.push(() => prices?.stop());
       log.info({ feed: config.priceFeedAddr, usdPerEth: ratToDecimal(first.usdPerEth, 2) }, 'ETH/USD price');
+    } else if (config.apiKeys.mode !== 'off') {
+      // API keys may have spend caps in USD: the price is kept, but a feed that cannot be read only
+      // refuses those keys' jobs (fail closed) instead of stopping the node
+      prices = new EthPriceWatcher(eth.client, config.priceFeedAddr, { intervalMs: IDLE_POLL_MS, log });
+      const first = await prices.startTrying();
+      cleanups.push(() => prices?.stop());
+      if (first) log.info({ feed: config.priceFeedAddr, usdPerEth: ratToDecimal(first.usdPerEth, 2) }, 'ETH/USD price');
     }
 
     const sender = new TicketSender(signer, () => rounds.expirationParams());
@@ -148,6 +155,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
       },
       source: pool.asCandidateSource(),
       usdPerEth: () => prices?.price()?.usdPerEth,
+      ethUsdQuote: () => prices?.quote(),
       status: () => {
         const snap = rounds.snapshot();
         return {

@@ -91,6 +91,8 @@ export interface NodeConfig {
   maxPrice: MaxPriceSpec;
   /** -priceFeedAddr: ETH/USD feed for USD prices */
   priceFeedAddr: Address;
+  /** -priceFeedMaxAge: a feed answer older than this does not convert USD spend caps */
+  priceFeedMaxAgeMs: number;
   ignoreMaxPriceIfNeeded: boolean;
   limits: PaymentLimits;
   weights: SelectionWeights;

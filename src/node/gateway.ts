@@ -95,7 +95,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   await ledger.open();
   const hls = new HlsStore();
   if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
-  const tenancy = config.apiKeys.mode !== 'off' && opts.store ? new NodeTenancy(config, opts.store, log.child({ component: 'tenancy' })) : undefined;
+  const tenancy =
+    config.apiKeys.mode !== 'off' && opts.store
+      ? new NodeTenancy(config, opts.store, log.child({ component: 'tenancy' }), chain ? () => chain.ethUsdQuote?.() : undefined)
+      : undefined;
   const source = candidateSource(config, chain, log);
   if (!source) log.warn('No orchestrator specified; transcoding will not happen');
 
@@ -124,7 +127,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     ledger,
     broadcast,
     version: GATEWAY_VERSION,
-    ...(tenancy ? { charge: (r) => tenancy.chargeAi(r) } : {}),
+    ...(tenancy ? { charge: (r) => tenancy.chargeAi(r), wrapPayer: (p) => tenancy.wrapAiPayer(p) } : {}),
   });
   const pushRoute = (): HttpRoute => {
     const route = createPushRoute({

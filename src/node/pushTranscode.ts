@@ -28,6 +28,8 @@ export function pushAnswer(outcome: SegmentOutcome | undefined, seg: Pick<PushSe
       throw new HttpError(503, outcome.error ?? 'transcoding backlog full; retry', { code: 'BACKLOG' });
     case 'input':
       throw new HttpError(422, outcome.error ?? 'input cannot be transcoded', { code: 'BAD_INPUT' });
+    case 'spend-cap':
+      throw new HttpError(402, outcome.error ?? 'spend cap reached', { code: 'SPEND_CAP_REACHED' });
     default:
       throw new HttpError(500, outcome.error ?? 'transcoding failed', { code: 'TRANSCODE_FAILED' });
   }

@@ -3,7 +3,7 @@
 // Two segments may be at orchestrators at once; their renditions enter the playlists in arrival order,
 // so playlists never go backwards.
 import type { OrchSession, SessionPool } from '../discovery/sessionPool.ts';
-import { errorMessage } from '../lib/errors.ts';
+import { errorMessage, HttpError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { ratToDecimal, ZERO } from '../lib/rat.ts';
 import type { VideoFormat, VideoProfile } from '../media/profiles.ts';
@@ -17,7 +17,7 @@ import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { PaidLosses } from './paidLosses.ts';
 import type { SourceProbe } from './sourceProbe.ts';
-import type { AttemptResult, SegmentJob, SentPayment, TranscodeAttempt } from './transcodeSegment.ts';
+import { type AttemptResult, PaymentRecordError, type SegmentJob, type SentPayment, type TranscodeAttempt } from './transcodeSegment.ts';
 
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
 export const MAX_BACKLOG = 4;
@@ -95,7 +95,7 @@ export interface SegmentOutcome {
   /** rendition bytes in profile order, when transcoded */
   renditions?: { name: string; data: Buffer }[];
   /** 'none' = no orchestrator could take it; 'input' = the input cannot be transcoded */
-  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog' | 'paid-failures';
+  failure?: 'none' | 'input' | 'attempts' | 'payment' | 'backlog' | 'paid-failures' | 'spend-cap';
   transcoded: boolean;
   orchestrator?: string;
   attempts: number;
@@ -306,7 +306,8 @@ export class StreamRunner {
             transcoded: false,
             attempts: attempt,
             tickets,
-            error: lastError,
+            // a spend cap answers with its own words (the cap, what is spent, when it resets)
+            error: failure === 'spend-cap' ? errorMessage((err as Error).cause) : lastError,
             failure,
             ...(failure === 'input' ? { orchestrator: session.uri } : {}),
           });
@@ -432,7 +433,7 @@ export class StreamRunner {
     err: unknown,
     probe?: SourceProbe,
     payment?: { intent: PaymentIntent; sent: boolean },
-  ): Promise<'input' | 'payment' | undefined> {
+  ): Promise<'input' | 'payment' | 'spend-cap' | undefined> {
     const { manifestId } = this.opts;
     const error = errorMessage(err);
     const code = err instanceof SegmentError ? err.failure : err instanceof Error ? err.name : 'Error';
@@ -441,6 +442,12 @@ export class StreamRunner {
     // back out only when they provably never left).
     if (payment) await this.deps.ledger?.recordOutcome(payment.intent, { ok: false, sent: payment.sent });
     else await this.deps.ledger?.record({ manifestId, orchestrator: session.uri, tickets: 0, ev: ZERO, faceValue: 0n, ok: false });
+    // the stream's owner has no room under its spend caps (or no fresh price for them): nothing left,
+    // no orchestrator is to blame, and no other would be paid either
+    if (err instanceof PaymentRecordError && err.cause instanceof HttpError && (err.cause.status === 402 || err.cause.status === 503)) {
+      this.deps.log.warn({ manifestId, seq, err: error }, 'segment not sent: spend cap');
+      return 'spend-cap';
+    }
     const kind = classify(err);
     if (kind === 'fatal') {
       this.deps.log.error({ manifestId, seq, err: error }, 'payments impossible; ending stream');

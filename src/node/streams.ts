@@ -249,19 +249,27 @@ function billedLedger(ledger: Ledger, tenancy: NodeTenancy, principal: Principal
       await ledger.record(r);
       await charge(r);
     },
-    recordIntent: (p) => ledger.recordIntent(p),
+    // the tickets are reserved under the owner's spend caps before they are recorded and sent
+    async recordIntent(p) {
+      await tenancy.reserveSegment(principal, p);
+      await ledger.recordIntent(p);
+    },
     // billed once the attempt is over, for the tickets that left (the ledger's own rule)
     async recordOutcome(p, outcome) {
+      // refused under the spend caps: neither recorded as an intent nor sent
+      if (tenancy.segmentRefused(p)) return;
       await ledger.recordOutcome(p, outcome);
       const sent = outcome.sent;
-      await charge({
-        manifestId: p.manifestId,
-        orchestrator: p.orchestrator,
-        tickets: sent ? p.tickets : 0,
-        ev: sent ? p.ev : ZERO,
-        faceValue: p.faceValue,
-        ok: outcome.ok,
-      });
+      await tenancy
+        .chargeSegmentOutcome(principal, p, {
+          manifestId: p.manifestId,
+          orchestrator: p.orchestrator,
+          tickets: sent ? p.tickets : 0,
+          ev: sent ? p.ev : ZERO,
+          faceValue: p.faceValue,
+          ok: outcome.ok,
+        })
+        .catch((err: unknown) => log.warn({ err: errorMessage(err), manifestId: p.manifestId }, 'could not record usage'));
     },
   };
 }

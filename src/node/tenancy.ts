@@ -5,18 +5,20 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AiRequestError } from '../ai/errors.ts';
+import type { AiPayer } from '../ai/payment.ts';
 import { PIPELINE_BY_ROUTE } from '../ai/pipelines.ts';
 import type { PublishRequest } from '../ingest/streamRegistry.ts';
 import { splitStreamPath } from '../ingest/streamPath.ts';
 import { errorMessage, HttpError } from '../lib/errors.ts';
 import { header, type HttpRoute } from '../lib/http.ts';
 import type { Logger } from '../lib/log.ts';
-import type { AiJobLedgerRecord, SegmentRecord } from '../store/ledger.ts';
+import type { AiJobLedgerRecord, PaymentIntent, SegmentRecord } from '../store/ledger.ts';
 import type { StateStore } from '../store/stateStore.ts';
 import { TrustedProxies } from '../tenancy/clientAddress.ts';
 import { ApiKeyError } from '../tenancy/errors.ts';
 import { StreamKeys } from '../tenancy/streamKeys.ts';
-import { type Principal, Tenancy } from '../tenancy/tenancy.ts';
+import { type EthUsdQuote, type Principal, type SpendReservation, Tenancy } from '../tenancy/tenancy.ts';
 import type { NodeConfig } from './config.ts';
 
 /** How often a live stream renews its concurrent-stream slot (its TTL is 60 s). */
@@ -37,10 +39,20 @@ function sendJsonError(res: ServerResponse, err: unknown): void {
   res.end(data);
 }
 
+/** One AI request's reservations, oldest first (its attempts run one after another). */
+interface AiRequestSpend {
+  pending: SpendReservation[];
+  /** an attempt was refused at its reservation: its (empty) record is not charged */
+  refused: number;
+}
+
 export class NodeTenancy {
   readonly tenancy: Tenancy;
   readonly streamKeys: StreamKeys;
   readonly #current = new AsyncLocalStorage<Principal>();
+  readonly #aiSpend = new AsyncLocalStorage<AiRequestSpend>();
+  /** Segment attempts' reservations, by their ledger intent; `null` = refused. */
+  readonly #segmentSpend = new WeakMap<PaymentIntent, SpendReservation | null>();
   /** This instance's name in concurrent-stream slots. */
   readonly #instance = randomBytes(4).toString('hex');
   /** Live streams on this instance with their caller and slot. */
@@ -51,6 +63,8 @@ export class NodeTenancy {
     config: NodeConfig,
     store: StateStore,
     private readonly log: Logger,
+    /** the ETH/USD price (on chain) for spend caps in USD */
+    ethUsd?: () => EthUsdQuote | undefined,
   ) {
     const mode = config.apiKeys.mode === 'required' ? 'required' : 'optional';
     this.tenancy = new Tenancy({
@@ -58,6 +72,8 @@ export class NodeTenancy {
       mode,
       proxies: new TrustedProxies(config.apiKeys.trustedProxies),
       anonymousRequestsPerMinute: config.apiKeys.anonymousRequestsPerMinute,
+      ...(ethUsd ? { ethUsd } : {}),
+      priceMaxAgeMs: config.priceFeedMaxAgeMs,
     });
     this.streamKeys = new StreamKeys(store);
     this.#renewer = setInterval(() => void this.#renewAll(), RENEW_EVERY_MS);
@@ -88,8 +104,62 @@ export class NodeTenancy {
         sendJsonError(res, err);
         return true;
       }
-      return this.#current.run(principal, () => route(req, res));
+      return this.#current.run(principal, () => this.#aiSpend.run({ pending: [], refused: 0 }, () => route(req, res)));
     };
+  }
+
+  /**
+   * The AI payer as a caller with spend caps sees it: each attempt's payment is reserved under the caps
+   * before it can leave; one that does not fit is taken back and the request refused with 402.
+   */
+  wrapAiPayer(payer: AiPayer): AiPayer {
+    return {
+      prepare: async (req) => {
+        const payment = await payer.prepare(req);
+        const principal = this.current();
+        const spend = this.#aiSpend.getStore();
+        if (!principal || !spend || payment.ev.num === 0n) return payment;
+        let reservation: SpendReservation | undefined;
+        try {
+          reservation = await this.tenancy.reserve(principal, `${this.#instance}/ai/${randomBytes(8).toString('hex')}`, payment.ev);
+        } catch (err) {
+          payment.fail(false);
+          spend.refused++;
+          if (err instanceof HttpError) throw new AiRequestError(err.status, err.message, { ...(err.code ? { code: err.code } : {}), headers: err.headers });
+          throw new AiRequestError(503, `usage limits cannot be checked right now; retry later (${errorMessage(err)})`, { headers: { 'Retry-After': '5' } });
+        }
+        if (reservation) spend.pending.push(reservation);
+        return payment;
+      },
+    };
+  }
+
+  /**
+   * A segment's tickets are about to leave (its ledger intent): reserve them under the stream owner's
+   * caps. Throws (402/503) when they do not fit; the segment is then not sent.
+   */
+  async reserveSegment(principal: Principal, intent: PaymentIntent): Promise<void> {
+    try {
+      const r = await this.tenancy.reserve(principal, `${this.#instance}/seg/${randomBytes(8).toString('hex')}`, intent.ev);
+      if (r) this.#segmentSpend.set(intent, r);
+    } catch (err) {
+      this.#segmentSpend.set(intent, null);
+      throw err;
+    }
+  }
+
+  /** True (once) when this intent was refused by reserveSegment: nothing was recorded or sent. */
+  segmentRefused(intent: PaymentIntent): boolean {
+    if (this.#segmentSpend.get(intent) !== null) return false;
+    this.#segmentSpend.delete(intent);
+    return true;
+  }
+
+  /** A segment attempt's outcome: settle its reservation with what was really sent. */
+  async chargeSegmentOutcome(principal: Principal, intent: PaymentIntent, r: SegmentRecord): Promise<void> {
+    const reservation = this.#segmentSpend.get(intent) ?? undefined;
+    this.#segmentSpend.delete(intent);
+    await this.chargeSegment(principal, r, reservation);
   }
 
   /**
@@ -178,31 +248,45 @@ export class NodeTenancy {
   async chargeAi(r: AiJobLedgerRecord): Promise<void> {
     const principal = this.current();
     if (!principal) return;
-    await this.tenancy.charge(principal, {
-      kind: 'ai',
-      orchestrator: r.orchestrator,
-      ev: r.ev,
-      faceValue: r.faceValue,
-      tickets: r.tickets,
-      units: r.units,
-      ok: r.ok,
-      pipeline: r.pipeline,
-      model: r.modelId,
-    });
+    const spend = this.#aiSpend.getStore();
+    if (spend && spend.refused > 0 && r.tickets === 0 && spend.pending.length === 0) {
+      spend.refused--;
+      return;
+    }
+    const reservation = spend?.pending.shift();
+    await this.tenancy.charge(
+      principal,
+      {
+        kind: 'ai',
+        orchestrator: r.orchestrator,
+        ev: r.ev,
+        faceValue: r.faceValue,
+        tickets: r.tickets,
+        units: r.units,
+        ok: r.ok,
+        pipeline: r.pipeline,
+        model: r.modelId,
+      },
+      reservation,
+    );
   }
 
   /** A segment attempt was recorded in the ledger: charge it to the stream's owner. */
-  async chargeSegment(principal: Principal, r: SegmentRecord): Promise<void> {
-    await this.tenancy.charge(principal, {
-      kind: 'segment',
-      orchestrator: r.orchestrator,
-      ev: r.ev,
-      faceValue: r.faceValue,
-      tickets: r.tickets,
-      units: 0n,
-      ok: r.ok,
-      stream: r.manifestId,
-    });
+  async chargeSegment(principal: Principal, r: SegmentRecord, reservation?: SpendReservation): Promise<void> {
+    await this.tenancy.charge(
+      principal,
+      {
+        kind: 'segment',
+        orchestrator: r.orchestrator,
+        ev: r.ev,
+        faceValue: r.faceValue,
+        tickets: r.tickets,
+        units: 0n,
+        ok: r.ok,
+        stream: r.manifestId,
+      },
+      reservation,
+    );
   }
 
   close(): void {

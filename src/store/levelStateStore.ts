@@ -4,11 +4,12 @@
 import { KeyedLock } from './keyedLock.ts';
 import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
 import type { AcquireResult, Amounts, CasResult, CounterIncrement, CounterValue, CountResult, GroupBy, KvEntry } from './stateStore.ts';
+import type { ReserveRequest, ReserveResult } from './stateStore.ts';
 import type { NewRecord, RecordRange, RecordSum, StateStore, StoredRecord } from './stateStore.ts';
 import { MAX_GROUPS } from './stateStore.ts';
 import { StoreInputError, StoreUnavailableError } from './errors.ts';
 import { checkCursor, checkDate, checkGauge, checkGaugeLimit, checkGroupBy, checkIncrements, checkKey, checkListLimit } from './validate.ts';
-import { checkNamespace, checkRange, checkRecord, checkTtl, checkValue, checkVersion } from './validate.ts';
+import { checkNamespace, checkRange, checkRecord, checkReservation, checkTtl, checkValue, checkVersion } from './validate.ts';
 import { effectiveWindow, windowOf, type Period } from './windows.ts';
 
 /** Every key of this store starts with this, apart from the rest of gatewaydb. */
@@ -24,6 +25,7 @@ const timeKey = (ms: number) => pad(ms, 15);
 const kvKey = (ns: string, key: string) => `${ROOT}kv:${ns}:${enc(key)}`;
 const counterKey = (ns: string, key: string, period: Period) => `${ROOT}ctr:${ns}:${period}:${enc(key)}`;
 const gaugeKey = (ns: string, key: string) => `${ROOT}gauge:${ns}:${enc(key)}`;
+const reservationKey = (ns: string, key: string) => `${ROOT}resv:${ns}:${enc(key)}`;
 const byTime = (ns: string) => `${ROOT}rec:${ns}:t:`;
 const bySubject = (ns: string, subject: string) => `${ROOT}rec:${ns}:s:${enc(subject)}:`;
 const RECORD_SEQ = `${ROOT}recseq`;
@@ -211,6 +213,85 @@ export class LevelStateStore implements StateStore {
       return this.op(async () => (await this.liveHolders(gaugeKey(ns, key), Date.now())).size);
     },
   };
+
+  readonly reservations = {
+    reserve: async (r: ReserveRequest, at: Date = new Date()): Promise<ReserveResult> => {
+      checkReservation(r.ns, r.key, r.holder, r.amount, r.limits);
+      checkTtl(r.ttlMs);
+      checkDate('reservation time', at);
+      const rk = reservationKey(r.ns, r.key);
+      const keys = r.limits.map((l) => counterKey(r.ns, r.key, l.period));
+      // the reservation row and the counters it is checked against move under one lock
+      return this.op(() =>
+        this.lock.run([rk, ...keys], async () => {
+          const now = Date.now();
+          const live = await this.liveReservations(rk, now);
+          const reserved = [...live.values()].reduce((sum, e) => sum + BigInt(e.a), 0n) - BigInt(live.get(r.holder)?.a ?? '0');
+          const stored = keys.length > 0 ? await this.db.getMany(keys) : [];
+          for (const [i, l] of r.limits.entries()) {
+            const counted = this.counterTotal(l.period, at, stored[i]);
+            if (counted.total + reserved + r.amount > l.limit)
+              return { ok: false, period: l.period, counted: counted.total, reserved, limit: l.limit, resetsAt: counted.resetsAt };
+          }
+          live.set(r.holder, { a: r.amount.toString(), e: now + r.ttlMs });
+          await this.db.put(rk, JSON.stringify(Object.fromEntries(live)), SYNC);
+          return { ok: true };
+        }),
+      );
+    },
+    settle: async (s: { ns: string; key: string; holder: string; amount: bigint; periods: readonly Period[] }, at: Date = new Date()): Promise<void> => {
+      checkReservation(
+        s.ns,
+        s.key,
+        s.holder,
+        s.amount,
+        s.periods.map((period) => ({ period })),
+      );
+      checkDate('counter time', at);
+      const rk = reservationKey(s.ns, s.key);
+      const keys = s.periods.map((p) => counterKey(s.ns, s.key, p));
+      return this.op(() =>
+        this.lock.run([rk, ...keys], async () => {
+          const live = await this.liveReservations(rk, Date.now());
+          live.delete(s.holder);
+          const stored = keys.length > 0 ? await this.db.getMany(keys) : [];
+          const ops: { type: 'put' | 'del'; key: string; value?: string }[] = [];
+          if (s.amount > 0n) {
+            for (const [i, period] of s.periods.entries()) {
+              const prev = stored[i] === undefined ? undefined : (JSON.parse(stored[i]!) as StoredCounter);
+              const { window, continues } = effectiveWindow(period, at, prev ? new Date(prev.s) : undefined);
+              const total = (continues && prev ? BigInt(prev.t) : 0n) + s.amount;
+              ops.push({ type: 'put', key: keys[i]!, value: JSON.stringify({ s: window.start.getTime(), t: total.toString() } satisfies StoredCounter) });
+            }
+          }
+          ops.push(live.size === 0 ? { type: 'del', key: rk } : { type: 'put', key: rk, value: JSON.stringify(Object.fromEntries(live)) });
+          // the counters and the reservation change together, durably
+          await this.db.batch(
+            ops.map((o) => (o.type === 'put' ? { type: 'put' as const, key: o.key, value: o.value! } : { type: 'del' as const, key: o.key })),
+            SYNC,
+          );
+        }),
+      );
+    },
+    held: async (ns: string, key: string): Promise<bigint> => {
+      checkNamespace(ns);
+      checkKey(key, 'counter key');
+      return this.op(async () => [...(await this.liveReservations(reservationKey(ns, key), Date.now())).values()].reduce((sum, e) => sum + BigInt(e.a), 0n));
+    },
+  };
+
+  private counterTotal(period: Period, at: Date, raw: string | undefined): { total: bigint; resetsAt: Date } {
+    const prev = raw === undefined ? undefined : (JSON.parse(raw) as StoredCounter);
+    const { window, continues } = effectiveWindow(period, at, prev ? new Date(prev.s) : undefined);
+    return { total: continues && prev ? BigInt(prev.t) : 0n, resetsAt: window.end };
+  }
+
+  /** Reservations (amount, expiry ms) not expired at `now`. */
+  private async liveReservations(k: string, now: number): Promise<Map<string, { a: string; e: number }>> {
+    const raw = await this.db.get(k);
+    const all = raw === undefined ? {} : (JSON.parse(raw) as Record<string, { a: string; e: number }>);
+    return new Map(Object.entries(all).filter(([, r]) => r.e > now));
+  }
 
   /** Holders whose slot has not expired at `now`. */
   private async liveHolders(k: string, now: number): Promise<Map<string, number>> {

@@ -17,6 +17,8 @@ import type {
   NewRecord,
   RecordRange,
   RecordSum,
+  ReserveRequest,
+  ReserveResult,
   StateStore,
   StoredRecord,
 } from './stateStore.ts';
@@ -34,6 +36,7 @@ import {
   checkNamespace,
   checkRange,
   checkRecord,
+  checkReservation,
   checkTtl,
   checkValue,
   checkVersion,
@@ -248,6 +251,67 @@ export class PgStateStore implements StateStore {
     },
   };
 
+  readonly reservations = {
+    reserve: async (r: ReserveRequest, at: Date = new Date()): Promise<ReserveResult> => {
+      checkReservation(r.ns, r.key, r.holder, r.amount, r.limits);
+      checkTtl(r.ttlMs);
+      checkDate('reservation time', at);
+      return this.transaction<ReserveResult>(async (c) => {
+        await lockReservations(c, r.ns, r.key);
+        await c.query('DELETE FROM store_reservations WHERE ns = $1 AND key = $2 AND expires_at <= clock_timestamp()', [r.ns, r.key]);
+        const held = await c.query<{ sum: string }>(
+          'SELECT coalesce(sum(amount), 0) AS sum FROM store_reservations WHERE ns = $1 AND key = $2 AND holder <> $3',
+          [r.ns, r.key, r.holder],
+        );
+        const reserved = BigInt(held.rows[0]!.sum);
+        for (const l of r.limits) {
+          const { rows } = await c.query<{ window_start: Date; total: string }>(
+            'SELECT window_start, total FROM store_counters WHERE ns = $1 AND key = $2 AND period = $3',
+            [r.ns, r.key, l.period],
+          );
+          const { window, continues } = effectiveWindow(l.period, at, rows[0]?.window_start);
+          const counted = continues && rows[0] ? BigInt(rows[0].total) : 0n;
+          if (counted + reserved + r.amount > l.limit)
+            return { commit: false, value: { ok: false, period: l.period, counted, reserved, limit: l.limit, resetsAt: window.end } };
+        }
+        await c.query(
+          `INSERT INTO store_reservations (ns, key, holder, amount, expires_at) VALUES ($1, $2, $3, $4::numeric, clock_timestamp() + $5 * interval '1 millisecond')
+           ON CONFLICT (ns, key, holder) DO UPDATE SET amount = EXCLUDED.amount, expires_at = EXCLUDED.expires_at`,
+          [r.ns, r.key, r.holder, r.amount.toString(), r.ttlMs],
+        );
+        return { commit: true, value: { ok: true } };
+      });
+    },
+    settle: async (s: { ns: string; key: string; holder: string; amount: bigint; periods: readonly Period[] }, at: Date = new Date()): Promise<void> => {
+      checkReservation(
+        s.ns,
+        s.key,
+        s.holder,
+        s.amount,
+        s.periods.map((period) => ({ period })),
+      );
+      checkDate('counter time', at);
+      await this.transaction<undefined>(async (c) => {
+        // under the reservers' lock: nobody sees the reservation gone and the charge not yet counted
+        await lockReservations(c, s.ns, s.key);
+        await c.query('DELETE FROM store_reservations WHERE ns = $1 AND key = $2 AND holder = $3', [s.ns, s.key, s.holder]);
+        if (s.amount > 0n) {
+          for (const period of s.periods) await c.query(COUNT_SQL, countParams({ ns: s.ns, key: s.key, period, amount: s.amount }, at));
+        }
+        return { commit: true, value: undefined };
+      });
+    },
+    held: async (ns: string, key: string): Promise<bigint> => {
+      checkNamespace(ns);
+      checkKey(key, 'counter key');
+      const rows = await this.query<{ sum: string }>(
+        'SELECT coalesce(sum(amount), 0) AS sum FROM store_reservations WHERE ns = $1 AND key = $2 AND expires_at > clock_timestamp()',
+        [ns, key],
+      );
+      return BigInt(rows[0]!.sum);
+    },
+  };
+
   readonly records = {
     append: async (ns: string, record: NewRecord): Promise<StoredRecord> => {
       checkNamespace(ns);
@@ -312,6 +376,11 @@ export class PgStateStore implements StateStore {
       return out;
     },
   };
+}
+
+/** One reserver or settler per (ns, key) at a time across instances; released at COMMIT/ROLLBACK. */
+async function lockReservations(c: PgClient, ns: string, key: string): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [`resv:${ns}`, key]);
 }
 
 function countParams(inc: CounterIncrement, at: Date): unknown[] {

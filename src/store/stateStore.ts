@@ -71,6 +71,47 @@ export interface Gauges {
   count(ns: string, key: string): Promise<number>;
 }
 
+/** One limit a reservation must fit under: the counter of `period` (same ns and key as the reservation). */
+export interface ReservationLimit {
+  period: Period;
+  limit: bigint;
+}
+
+export interface ReserveRequest {
+  /** the counters' namespace and key the reservation counts against */
+  ns: string;
+  key: string;
+  /** names this reservation (unique per job) */
+  holder: string;
+  /** ≥ 0, in the counters' unit */
+  amount: bigint;
+  /** a reservation not settled by then stops counting (its instance crashed) */
+  ttlMs: number;
+  limits: readonly ReservationLimit[];
+}
+
+export type ReserveResult =
+  | { ok: true }
+  /** nothing was held: in `period`, counted + live reservations + amount would pass `limit` */
+  | { ok: false; period: Period; counted: bigint; reserved: bigint; limit: bigint; resetsAt: Date };
+
+/**
+ * Room held under counter limits before a job whose cost is only known after it (spend caps): a
+ * reservation counts against the limits until it is settled, released or expires, so concurrent jobs
+ * on every instance can never together pass a limit.
+ */
+export interface Reservations {
+  /** Holds `amount` if, for every limit, the window's total + live reservations + amount ≤ limit — atomically. */
+  reserve(r: ReserveRequest, at?: Date): Promise<ReserveResult>;
+  /**
+   * Drops the reservation (if still live) and adds `amount` to the counters of `periods` unconditionally
+   * (the job happened), in one atomic step. Settling 0 releases.
+   */
+  settle(s: { ns: string; key: string; holder: string; amount: bigint; periods: readonly Period[] }, at?: Date): Promise<void>;
+  /** Sum of the live reservations. */
+  held(ns: string, key: string): Promise<bigint>;
+}
+
 /** Exact integer amounts (wei, pixels, seconds); names like `wei`, `pixels`. */
 export type Amounts = Record<string, bigint>;
 
@@ -133,6 +174,7 @@ export interface StateStore {
   readonly kv: KeyValue;
   readonly counters: WindowCounters;
   readonly gauges: Gauges;
+  readonly reservations: Reservations;
   readonly records: RecordLog;
   close(): Promise<void>;
 }

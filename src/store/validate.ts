@@ -1,7 +1,7 @@
 // Bounds on everything a caller hands the store, checked before any I/O, identically for both backends:
 // keys and values may come from peers (payment-state ids, API keys), so none may grow without bound.
 import { StoreInputError } from './errors.ts';
-import { isPeriod } from './windows.ts';
+import { isPeriod, type Period } from './windows.ts';
 import { MAX_LIST, type CounterIncrement, type GroupBy, type NewRecord, type RecordRange } from './stateStore.ts';
 
 export const LIMITS = {
@@ -175,4 +175,11 @@ export function checkGroupBy(g: GroupBy): void {
     return;
   }
   throw new StoreInputError('groupBy must be { by: "subject" }, { by: "day" } or { by: "tag", tag }');
+}
+
+/** A reservation's counters: the same checks as increments of `amount` in each period. */
+export function checkReservation(ns: string, key: string, holder: string, amountValue: bigint, periods: readonly { period: Period; limit?: bigint }[]): void {
+  checkKey(holder, 'reservation holder');
+  if (periods.length === 0) return void checkIncrements([{ ns, key, period: 'day', amount: amountValue }]);
+  checkIncrements(periods.map((p) => ({ ns, key, period: p.period, amount: amountValue, ...(p.limit !== undefined ? { limit: p.limit } : {}) })));
 }

@@ -20,21 +20,30 @@ export class LimitReachedError extends HttpError {
   }
 }
 
-/** A daily or monthly spend cap reached (402); the figures are wei. */
+/**
+ * A daily or monthly spend cap reached (402); the figures are wei (spent includes jobs still running).
+ * `usd`: the cap as the key states it ("5USD"), for caps in USD. `jobWei`: a job that does not fit.
+ */
 export class SpendCapError extends HttpError {
   constructor(
     readonly period: 'day' | 'month',
     readonly capWei: bigint,
     readonly spentWei: bigint,
     readonly resetsAt: Date,
+    extra: { usd?: string; jobWei?: bigint } = {},
   ) {
-    super(
-      402,
-      `the ${period === 'day' ? 'daily' : 'monthly'} spend cap of ${capWei} wei is reached (${spentWei} wei spent); it resets at ${resetsAt.toISOString()}`,
-      {
-        code: 'SPEND_CAP_REACHED',
-      },
-    );
+    const cap = extra.usd ? `${extra.usd} (${capWei} wei at the current ETH/USD price)` : `${capWei} wei`;
+    const what = extra.jobWei !== undefined ? `has no room for this job's ${extra.jobWei} wei` : 'is reached';
+    super(402, `the ${period === 'day' ? 'daily' : 'monthly'} spend cap of ${cap} ${what} (${spentWei} wei spent); it resets at ${resetsAt.toISOString()}`, {
+      code: 'SPEND_CAP_REACHED',
+    });
+  }
+}
+
+/** A USD spend cap cannot be turned into wei: no ETH/USD price, or only a stale one (503). */
+export class PriceUnavailableError extends HttpError {
+  constructor(message: string) {
+    super(503, message, { code: 'PRICE_UNAVAILABLE', headers: { 'Retry-After': '60' } });
   }
 }
 

@@ -36,6 +36,17 @@ describe('keys and usage commands', () => {
     assert.equal((await cli(['keys', 'show', 'ffffffffffffffff', '-datadir', datadir])).code, 2);
   });
 
+  it('create takes spend caps in USD or wei and show prints them as given', async () => {
+    const created = await cli(['keys', 'create', '--name', 'usd', '--spendPerDay', '5USD', '--spendPerMonth', '120000000000', '-datadir', datadir]);
+    assert.equal(created.code, 0, created.err);
+    assert.match(created.err, /spend cap 5USD\/day, 120000000000 wei\/month/);
+    const id = created.out.trim().split('_')[1]!;
+    assert.match((await cli(['keys', 'show', id, '-datadir', datadir])).out, /spend cap 5USD\/day, 120000000000 wei\/month/);
+    const bad = await cli(['keys', 'create', '--name', 'x', '--spendPerDay', '5.1234567USD', '-datadir', datadir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /not an amount of USD/);
+  });
+
   it('refuses bad input before writing anything', async () => {
     assert.equal((await cli(['keys', 'create', '--name', 'x', '--tier', 'gold', '-datadir', datadir])).code, 2);
     assert.equal((await cli(['keys', 'create', '--name', 'x', '--spendPerDay', '-5', '-datadir', datadir])).code, 2);

@@ -15,6 +15,8 @@ import { parseStoreUrl } from '../../src/store/pgTarget.ts';
 import { freePort } from '../e2e/helpers.ts';
 import { findBinDir, PG_PASSWORD, startPostgres, withPostgres } from '../helpers/postgres.ts';
 
+/** A migration number as files spell it (0001). */
+const num = (n: number): string => String(n).padStart(4, '0');
 const pg = withPostgres();
 const log = silentLogger();
 
@@ -170,33 +172,41 @@ describe('migrations', () => {
   it('refuses a migration that changed after it was applied, and a database newer than this version', async () => {
     const url = await pg.createDatabase();
     const mine = join(dir, 'changed');
+    const known = num((await loadMigrations()).length);
+    const next = num((await loadMigrations()).length + 1);
     await cp(MIGRATIONS_DIR, mine, { recursive: true });
-    await writeFile(join(mine, '0002_extra.sql'), 'CREATE TABLE extra_things (id integer PRIMARY KEY);\n');
+    await writeFile(join(mine, `${next}_extra.sql`), 'CREATE TABLE extra_things (id integer PRIMARY KEY);\n');
     await (await PgStateStore.open(parseStoreUrl(url), log, { migrationsDir: mine })).close();
 
-    // the applied 0002 is edited afterwards
-    await writeFile(join(mine, '0002_extra.sql'), 'CREATE TABLE extra_things (id bigint PRIMARY KEY);\n');
+    // the applied extra migration is edited afterwards
+    await writeFile(join(mine, `${next}_extra.sql`), 'CREATE TABLE extra_things (id bigint PRIMARY KEY);\n');
     await assert.rejects(PgStateStore.open(parseStoreUrl(url), log, { migrationsDir: mine }), (err) =>
       oneLine(
         err,
         MigrationError,
-        /^migration 0002_extra\.sql was changed after it was applied to this database .* put the change in a new migration$/,
+        new RegExp(`^migration ${next}_extra\\.sql was changed after it was applied to this database .* put the change in a new migration$`),
         PG_PASSWORD,
       ),
     );
-    // this build only knows 0001: the database is ahead of it
+    // this build only knows the shipped ones: the database is ahead of it
     await assert.rejects(PgStateStore.open(parseStoreUrl(url), log), (err) =>
-      oneLine(err, MigrationError, /has migration 0002_extra, newer than this livepeer-gateway knows \(up to 0001\)/, PG_PASSWORD),
+      oneLine(err, MigrationError, new RegExp(`has migration ${next}_extra, newer than this livepeer-gateway knows \\(up to ${known}\\)`), PG_PASSWORD),
     );
   });
 
   it('a failing migration applies nothing, records nothing, and names the file', async () => {
     const url = await pg.createDatabase();
     const mine = join(dir, 'failing');
+    const next = num((await loadMigrations()).length + 1);
     await cp(MIGRATIONS_DIR, mine, { recursive: true });
-    await writeFile(join(mine, '0002_broken.sql'), 'CREATE TABLE fine_so_far (id integer);\nSELECT no_such_column FROM store_kv;\n');
+    await writeFile(join(mine, `${next}_broken.sql`), 'CREATE TABLE fine_so_far (id integer);\nSELECT no_such_column FROM store_kv;\n');
     await assert.rejects(PgStateStore.open(parseStoreUrl(url), log, { migrationsDir: mine }), (err) =>
-      oneLine(err, MigrationError, /^migration 0002_broken\.sql failed, nothing was applied: column "no_such_column" does not exist/, PG_PASSWORD),
+      oneLine(
+        err,
+        MigrationError,
+        new RegExp(`^migration ${next}_broken\\.sql failed, nothing was applied: column "no_such_column" does not exist`),
+        PG_PASSWORD,
+      ),
     );
     const db = new URL(url).pathname.slice(1);
     const tables = (await pg.sql(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).rows.map((r) => r.tablename);
@@ -220,9 +230,12 @@ describe('migrations', () => {
 
   it('refuses badly named or numbered migration files', async () => {
     const bad = join(dir, 'gap');
+    const count = (await loadMigrations()).length;
     await cp(MIGRATIONS_DIR, bad, { recursive: true });
-    await writeFile(join(bad, '0003_skipped_two.sql'), 'SELECT 1;');
-    await assert.rejects(loadMigrations(bad), (err) => oneLine(err, MigrationError, /0003_skipped_two\.sql should be number 0002/, PG_PASSWORD));
+    await writeFile(join(bad, `${num(count + 2)}_skipped_one.sql`), 'SELECT 1;');
+    await assert.rejects(loadMigrations(bad), (err) =>
+      oneLine(err, MigrationError, new RegExp(`${num(count + 2)}_skipped_one\\.sql should be number ${num(count + 1)}`), PG_PASSWORD),
+    );
     const named = join(dir, 'named');
     await cp(MIGRATIONS_DIR, named, { recursive: true });
     await writeFile(join(named, '2_Bad Name.sql'), 'SELECT 1;');

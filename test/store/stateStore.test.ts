@@ -341,6 +341,84 @@ for (const backend of BACKENDS) {
       });
     });
 
+    describe('reservations under counter limits', () => {
+      const limits = (day: bigint, month?: bigint) => [
+        { period: 'day' as const, limit: day },
+        ...(month !== undefined ? [{ period: 'month' as const, limit: month }] : []),
+      ];
+
+      it('holds room until settled: counted + reserved + amount never passes a limit', async () => {
+        const key = fresh('spend');
+        const res = (holder: string, amount: bigint) => ({ ns: 'spend', key, holder, amount, ttlMs: 60_000, limits: limits(100n, 150n) });
+        assert.deepEqual(await a.reservations.reserve(res('job-1', 60n)), { ok: true });
+        assert.equal(await b.reservations.held('spend', key), 60n);
+        // 60 held + 50 > 100: refused on the other instance, nothing held for it
+        const refused = await b.reservations.reserve(res('job-2', 50n));
+        assert.equal(refused.ok, false);
+        if (!refused.ok) {
+          assert.equal(refused.period, 'day');
+          assert.equal(refused.counted, 0n);
+          assert.equal(refused.reserved, 60n);
+          assert.equal(refused.limit, 100n);
+        }
+        assert.equal(await a.reservations.held('spend', key), 60n);
+        // job 1 cost 30 of its 60: the rest is free again, the 30 counted in both periods
+        await b.reservations.settle({ ns: 'spend', key, holder: 'job-1', amount: 30n, periods: ['day', 'month'] });
+        assert.equal(await a.reservations.held('spend', key), 0n);
+        assert.equal((await a.counters.read('spend', key, 'day')).total, 30n);
+        assert.equal((await a.counters.read('spend', key, 'month')).total, 30n);
+        assert.deepEqual(await b.reservations.reserve(res('job-2', 70n)), { ok: true });
+        assert.equal((await a.reservations.reserve(res('job-3', 1n))).ok, false);
+        // settling 0 releases; settling an unknown holder only counts
+        await a.reservations.settle({ ns: 'spend', key, holder: 'job-2', amount: 0n, periods: ['day', 'month'] });
+        assert.equal(await b.reservations.held('spend', key), 0n);
+        assert.equal((await b.counters.read('spend', key, 'day')).total, 30n);
+        // the month limit binds too
+        await a.counters.add([{ ns: 'spend', key, period: 'month', amount: 100n }]);
+        const month = await a.reservations.reserve(res('job-4', 30n));
+        assert.equal(month.ok, false);
+        if (!month.ok) assert.equal(month.period, 'month');
+      });
+
+      it('a reservation that is not settled expires, so a crashed instance does not hold room forever', async () => {
+        const key = fresh('crashed');
+        assert.deepEqual(await a.reservations.reserve({ ns: 'spend', key, holder: 'dead', amount: 10n, ttlMs: 300, limits: limits(10n) }), { ok: true });
+        assert.equal((await b.reservations.reserve({ ns: 'spend', key, holder: 'next', amount: 10n, ttlMs: 60_000, limits: limits(10n) })).ok, false);
+        const deadline = Date.now() + 30_000;
+        while ((await b.reservations.held('spend', key)) > 0n) {
+          assert.ok(Date.now() < deadline, 'the reservation never expired');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.deepEqual(await b.reservations.reserve({ ns: 'spend', key, holder: 'next', amount: 10n, ttlMs: 60_000, limits: limits(10n) }), { ok: true });
+      });
+
+      it('concurrent jobs on two instances: a limit that fits N gets exactly N reservations, and settled spend stays within it', async () => {
+        const key = fresh('race');
+        const N = 6;
+        const results = await Promise.all(
+          Array.from({ length: 2 * N }, (_, i) =>
+            (i % 2 ? a : b).reservations.reserve({ ns: 'spend', key, holder: `job-${i}`, amount: 7n, ttlMs: 60_000, limits: limits(7n * BigInt(N), 1000n) }),
+          ),
+        );
+        const won = results.flatMap((r, i) => (r.ok ? [i] : []));
+        assert.equal(won.length, N);
+        await Promise.all(won.map((i) => (i % 2 ? b : a).reservations.settle({ ns: 'spend', key, holder: `job-${i}`, amount: 7n, periods: ['day', 'month'] })));
+        assert.equal((await a.counters.read('spend', key, 'day')).total, 7n * BigInt(N));
+        assert.equal(await b.reservations.held('spend', key), 0n);
+      });
+
+      it('refuses hostile holders, amounts and ttls, holding nothing', async () => {
+        const key = fresh('bad');
+        const ok = { ns: 'spend', key, holder: 'h', amount: 1n, ttlMs: 1000, limits: limits(10n) };
+        await assert.rejects(a.reservations.reserve({ ...ok, holder: 'h'.repeat(513) }), isInputError(/holder/));
+        await assert.rejects(a.reservations.reserve({ ...ok, amount: -1n }), isInputError(/amount/));
+        await assert.rejects(a.reservations.reserve({ ...ok, amount: 2n ** 256n }), isInputError(/amount/));
+        await assert.rejects(a.reservations.reserve({ ...ok, ttlMs: 10 }), isInputError(/ttl/));
+        await assert.rejects(a.reservations.settle({ ns: 'spend', key, holder: 'h', amount: -5n, periods: ['day'] }), isInputError(/amount/));
+        assert.equal(await a.reservations.held('spend', key), 0n);
+      });
+    });
+
     describe('append-only records', () => {
       const day = (d: number, h = 12) => new Date(Date.UTC(2031, 4, d, h));
 
