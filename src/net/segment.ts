@@ -147,6 +147,13 @@ export const MAX_SESSIONS_PER_ORIGIN = 4;
  * stays far below it. Node's default (10 MB) is smaller than two budgets' worth of segments.
  */
 const SESSION_MEMORY_MB = Math.ceil((SESSION_UPLOAD_BUDGET + 300_000_000) / 1_000_000);
+/**
+ * Receive windows: HTTP/2's default 64 KiB per stream and per connection makes a rendition download wait a
+ * round trip every 64 KiB. The bytes are read at once into a buffer bounded by the rendition's byte cap, so
+ * a larger window costs no memory we would not spend anyway.
+ */
+const STREAM_WINDOW_BYTES = 1 << 20;
+const SESSION_WINDOW_BYTES = 8 << 20;
 
 interface PooledSession {
   session: Promise<ClientHttp2Session>;
@@ -202,6 +209,7 @@ function openSession(key: string, origin: string, pinned?: LookupAddress): Promi
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
       maxSessionMemory: SESSION_MEMORY_MB,
+      settings: { initialWindowSize: STREAM_WINDOW_BYTES },
       ...(pinned ? { lookup: pinnedLookup(pinned) as never } : {}),
     });
     const drop = (): void => forget(key, p);
@@ -212,6 +220,7 @@ function openSession(key: string, origin: string, pinned?: LookupAddress): Promi
     }, HTTP_DIAL_TIMEOUT_MS);
     session.once('connect', () => {
       clearTimeout(timer);
+      session.setLocalWindowSize(SESSION_WINDOW_BYTES);
       session.unref(); // an idle connection never keeps the process alive
       resolve(session);
     });
