@@ -41,8 +41,8 @@ function readProc(pid: number): ProcRow | undefined {
     return undefined; // gone
   }
 }
-/** CPU seconds (the processes, their live descendants and reaped children), RSS and process count of the trees rooted at `roots`. */
-export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number; processes: number } {
+/** CPU seconds (the processes, their live descendants and reaped children), RSS (all, and of the roots alone) and process count of the trees rooted at `roots`. */
+export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number; rootRssKb: number; processes: number } {
   const rows = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((d) => readProc(Number(d)))
@@ -58,11 +58,15 @@ export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: numb
     processes++;
     for (const c of children.get(r.pid) ?? []) visit(c);
   };
+  let rootRssKb = 0;
   for (const pid of roots) {
     const r = rows.find((x) => x.pid === pid);
-    if (r) visit(r);
+    if (r) {
+      rootRssKb += r.rssKb;
+      visit(r);
+    }
   }
-  return { cpuS: ticks / CLK_TCK, rssKb, processes };
+  return { cpuS: ticks / CLK_TCK, rssKb, rootRssKb, processes };
 }
 /** Open file descriptors of one process (sockets, pipes, files). */
 export function openFds(pid: number): number {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+import { SEGMENTS_KEPT } from '../src/server/hls.ts';
 import {
   counter,
   exited,
@@ -43,6 +44,7 @@ if (!Number.isInteger(N) || N < 1 || !(SECONDS >= 10)) throw new Error('--stream
 const PROBES = Math.min(N, Number(args['probe-streams']));
 const SEGMENT_S = 2;
 const RENDITION = 'P360p30fps16x9';
+const RENDITIONS = ['P240p30fps16x9', RENDITION];
 pinSelfToCore1(); // this process, the chain, the orchestrators and the publishers; the gateway or the bare ffmpegs get core 0
 
 // ---- statistics ------------------------------------------------------------------------------------
@@ -56,24 +58,60 @@ interface Window {
   cpuS: number;
   wallS: number;
   rssAboveKb: number;
+  /** the root processes alone (the gateway without its ffmpeg children; for bare ffmpeg, all of them) */
+  rootRssAboveKb: number;
+  /** mean RSS of one process other than the roots (the gateway's segmenters) or of one root (bare ffmpeg) */
+  perProcessKb: number;
 }
 /** CPU over [start+warm, end−0.5 s] of the publishing period, and mean RSS above `baselineKb` in its second half. */
-async function measureWindow(roots: () => number[], publishStart: number, baselineKb: number): Promise<Window> {
+async function measureWindow(roots: () => number[], publishStart: number, baseline: { rssKb: number; rootRssKb: number }): Promise<Window> {
   const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
   await sleep(publishStart + warmMs - Date.now());
   const a = treeStats(roots());
   const t0 = performance.now();
-  const rss: number[] = [];
+  const samples: ReturnType<typeof treeStats>[] = [];
   const endAt = publishStart + SECONDS * 1000 - 500;
   while (Date.now() < endAt - 1000) {
     await sleep(1000);
-    if (Date.now() > publishStart + (SECONDS * 1000) / 2) rss.push(treeStats(roots()).rssKb);
+    if (Date.now() > publishStart + (SECONDS * 1000) / 2) samples.push(treeStats(roots()));
   }
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
   const wallS = (performance.now() - t0) / 1000;
-  const meanRss = rss.length ? rss.reduce((x, y) => x + y, 0) / rss.length : b.rssKb;
-  return { cpuS: b.cpuS - a.cpuS, wallS, rssAboveKb: meanRss - baselineKb };
+  if (samples.length === 0) samples.push(b);
+  const mean = (f: (x: ReturnType<typeof treeStats>) => number) => samples.reduce((n, x) => n + f(x), 0) / samples.length;
+  const nRoots = roots().length;
+  // bare ffmpeg: every process is a root; the gateway: one root and its children
+  const perProcessKb = nRoots > 1 ? mean((x) => x.rssKb) / nRoots : mean((x) => (x.processes > 1 ? (x.rssKb - x.rootRssKb) / (x.processes - 1) : 0));
+  return {
+    cpuS: b.cpuS - a.cpuS,
+    wallS,
+    rssAboveKb: mean((x) => x.rssKb) - baseline.rssKb,
+    rootRssAboveKb: mean((x) => x.rootRssKb) - baseline.rootRssKb,
+    perProcessKb,
+  };
+}
+
+/**
+ * Bytes of the segments a stream's HLS store keeps (SEGMENTS_KEPT per rendition, more than the playlists
+ * list): the mean size of the listed segments of each playlist × SEGMENTS_KEPT.
+ */
+async function hlsWindowBytes(streamUrl: string): Promise<number> {
+  let total = 0;
+  for (const pl of ['source', ...RENDITIONS]) {
+    const url = `${streamUrl}/${pl}.m3u8`;
+    const res = await fetch(url).catch(() => undefined);
+    if (res?.status !== 200) continue;
+    const uris = (await res.text()).split('\n').filter((l) => l.trim().endsWith('.ts'));
+    const sizes = await Promise.all(
+      uris.map(async (u) => {
+        const r = await fetch(new URL(u.trim(), url)).catch(() => undefined);
+        return r?.status === 200 ? (await r.arrayBuffer()).byteLength : 0;
+      }),
+    );
+    if (sizes.length > 0) total += (sizes.reduce((a, b) => a + b, 0) / sizes.length) * SEGMENTS_KEPT;
+  }
+  return total;
 }
 
 // ---- the gateway phase -----------------------------------------------------------------------------
@@ -88,6 +126,8 @@ interface GatewayResult {
   overhead: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
+  /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
+  hlsWindowPerStream: number;
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -139,7 +179,10 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
       await sleep(50);
     }
   });
-  const window = await measureWindow(() => [gw.pid!], publishStart, idle.rssKb);
+  // The HLS window the gateway holds by design, sampled on one stream halfway through.
+  const hlsWindow = sleep(publishStart + (SECONDS * 1000) / 2 - Date.now()).then(() => hlsWindowBytes(`${http}/stream/load0`));
+  const window = await measureWindow(() => [gw.pid!], publishStart, idle);
+  const hlsWindowPerStream = await hlsWindow;
   await Promise.all(publishers.map(exited));
   polling = false;
   await Promise.all(probes);
@@ -180,6 +223,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
     srcLat: latency('source'),
     renLat: latency(RENDITION),
+    hlsWindowPerStream,
   };
 }
 
@@ -214,7 +258,7 @@ if (!args['no-floor']) {
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
   const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
-  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline.rssKb);
+  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline);
   await Promise.all(pubs.map(exited));
   for (const s of segmenters) s.kill('SIGKILL');
   await Promise.all(segmenters.map(exited));
@@ -236,7 +280,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process)`,
   );
 }
 for (const r of results) {
@@ -244,6 +288,12 @@ for (const r of results) {
   console.log(
     `${r.label} (process + children): CPU ${(cpu * N).toFixed(1)} % of a core, ${cpu.toFixed(2)} % per stream` +
       `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+  );
+  const processPerStream = r.window.rootRssAboveKb / 1024 / N;
+  const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
+  console.log(
+    `  RSS per stream: gateway process +${processPerStream.toFixed(1)} MiB, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
+      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; its ffmpeg segmenter ${(r.window.perProcessKb / 1024).toFixed(1)} MiB`,
   );
   console.log(
     `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +

@@ -11,6 +11,7 @@ import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { flvTag } from './flvTag.ts';
 import type { RtmpStreamMetadata } from './streamRegistry.ts';
 
 /** One audio, video or data message of a stream. */
@@ -187,9 +188,10 @@ export class StreamFanout {
     // Always through the fan-out, so its GOP cache is current when an RTMP player joins (a player that
     // started mid-GOP would get frames it cannot decode before the next keyframe).
     this.#broadcast.broadcastMessage(packet);
-    if (header) this.#flvHeaders.set(headerKind(packet), Flv.createMessage(packet));
-    if (this.#flvSinks.size === 0) return;
-    const tag = Flv.createMessage(packet);
+    if (!header && this.#flvSinks.size === 0) return;
+    const tag = flvTag(packet);
+    // Sinks never modify what they are sent, so a header's tag is kept as sent.
+    if (header) this.#flvHeaders.set(headerKind(packet), tag);
     for (const sink of this.#flvSinks) sink.send(tag);
   }
 

@@ -131,22 +131,88 @@ export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs:
 
 // ------------------------------------------------------------------ HTTP/2 sessions
 
-const sessions = new Map<string, Promise<ClientHttp2Session>>();
+/**
+ * Upload bytes one connection carries at once before another connection to the same orchestrator opens.
+ * Node counts data queued to send against a session's memory limit, and a session over its limit resets
+ * every stream whose response headers arrive (ENHANCE_YOUR_CALM): twenty 750 KB segments queued on one
+ * connection were enough. A few connections also spread the uploads over separate TCP and HTTP/2 windows
+ * (go-livepeer's server grants each connection its own flow-control window).
+ */
+export const SESSION_UPLOAD_BUDGET = 16 * 1024 * 1024;
+/** Connections to one orchestrator at most; past that, uploads share the least loaded one. */
+export const MAX_SESSIONS_PER_ORIGIN = 4;
+/**
+ * Node's session memory limit, MB. What we queue is bounded by the budget above plus one segment of at most
+ * MAX_SEGMENT_BYTES (bytes we hold anyway); what the peer can make us hold (header tables, pings, settings)
+ * stays far below it. Node's default (10 MB) is smaller than two budgets' worth of segments.
+ */
+const SESSION_MEMORY_MB = Math.ceil((SESSION_UPLOAD_BUDGET + 300_000_000) / 1_000_000);
+/**
+ * Receive windows: HTTP/2's default 64 KiB per stream and per connection makes a rendition download wait a
+ * round trip every 64 KiB. The bytes are read at once into a buffer bounded by the rendition's byte cap, so
+ * a larger window costs no memory we would not spend anyway.
+ */
+const STREAM_WINDOW_BYTES = 1 << 20;
+const SESSION_WINDOW_BYTES = 8 << 20;
 
-/** `pinned`: connect to this checked address rather than resolving the name again (rendition hosts). */
-function openSession(origin: string, pinned?: LookupAddress): Promise<ClientHttp2Session> {
+interface PooledSession {
+  session: Promise<ClientHttp2Session>;
+  /** upload bytes of the requests open on it */
+  inFlight: number;
+}
+
+const sessions = new Map<string, PooledSession[]>();
+
+/** Connections currently pooled to an origin (for tests). */
+export function pooledSessionCount(origin: string): number {
+  return sessions.get(origin)?.length ?? 0;
+}
+
+/**
+ * A connection for a request that uploads `bytes`: the least loaded one to this origin, or a new one when
+ * every connection already carries its budget. `release` must be called once the request is over.
+ * `pinned`: connect to this checked address rather than resolving the name again (rendition hosts).
+ */
+function acquireSession(origin: string, bytes: number, pinned?: LookupAddress): { session: Promise<ClientHttp2Session>; release: () => void } {
   const key = pinned ? `${origin}@${pinned.address}` : origin;
-  const cached = sessions.get(key);
-  if (cached) return cached;
-  const p = new Promise<ClientHttp2Session>((resolve, reject) => {
+  const pool = sessions.get(key) ?? [];
+  let entry = pool.reduce<PooledSession | undefined>((best, e) => (best && best.inFlight <= e.inFlight ? best : e), undefined);
+  if (!entry || (entry.inFlight > 0 && entry.inFlight + bytes > SESSION_UPLOAD_BUDGET && pool.length < MAX_SESSIONS_PER_ORIGIN)) {
+    entry = { session: openSession(key, origin, pinned), inFlight: 0 };
+    pool.push(entry);
+    sessions.set(key, pool);
+  }
+  const chosen = entry;
+  chosen.inFlight += bytes;
+  let released = false;
+  return {
+    session: chosen.session,
+    release: () => {
+      if (released) return;
+      released = true;
+      chosen.inFlight -= bytes;
+    },
+  };
+}
+
+function forget(key: string, p: Promise<ClientHttp2Session>): void {
+  const pool = sessions.get(key);
+  if (!pool) return;
+  const left = pool.filter((e) => e.session !== p);
+  if (left.length > 0) sessions.set(key, left);
+  else sessions.delete(key);
+}
+
+function openSession(key: string, origin: string, pinned?: LookupAddress): Promise<ClientHttp2Session> {
+  const p: Promise<ClientHttp2Session> = new Promise<ClientHttp2Session>((resolve, reject) => {
     const session = connect(origin, {
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
+      maxSessionMemory: SESSION_MEMORY_MB,
+      settings: { initialWindowSize: STREAM_WINDOW_BYTES },
       ...(pinned ? { lookup: pinnedLookup(pinned) as never } : {}),
     });
-    const drop = (): void => {
-      if (sessions.get(key) === p) sessions.delete(key);
-    };
+    const drop = (): void => forget(key, p);
     const timer = setTimeout(() => {
       drop();
       session.destroy();
@@ -154,6 +220,7 @@ function openSession(origin: string, pinned?: LookupAddress): Promise<ClientHttp
     }, HTTP_DIAL_TIMEOUT_MS);
     session.once('connect', () => {
       clearTimeout(timer);
+      session.setLocalWindowSize(SESSION_WINDOW_BYTES);
       session.unref(); // an idle connection never keeps the process alive
       resolve(session);
     });
@@ -167,13 +234,12 @@ function openSession(origin: string, pinned?: LookupAddress): Promise<ClientHttp
     session.setTimeout(SESSION_IDLE_MS, () => session.close());
   });
   p.catch(() => {});
-  sessions.set(key, p);
   return p;
 }
 
 /** Closes every pooled orchestrator connection (on shutdown). */
 export async function closeSegmentConnections(): Promise<void> {
-  const all = [...sessions.values()];
+  const all = [...sessions.values()].flat().map((e) => e.session);
   sessions.clear();
   await Promise.all(
     all.map(async (p) => {
@@ -217,6 +283,7 @@ function h2Exchange(
     const finish = (err: Error | undefined, value?: H2Response): void => {
       if (done) return;
       done = true;
+      lease.release();
       clearTimeout(headersTimer);
       clearTimeout(totalTimer);
       if (err) {
@@ -228,7 +295,8 @@ function h2Exchange(
     const headersTimer = setTimeout(timeout('no response headers', init.headersTimeoutMs), init.headersTimeoutMs);
     const totalTimer = setTimeout(timeout('request not complete', init.totalTimeoutMs), init.totalTimeoutMs);
 
-    openSession(url.origin, init.pinned).then(
+    const lease = acquireSession(url.origin, init.body?.length ?? 0, init.pinned);
+    lease.session.then(
       (session) => {
         if (done) return;
         try {
@@ -246,6 +314,7 @@ function h2Exchange(
           status = Number(headers[':status'] ?? 0);
           headersAt = Date.now() - started;
           clearTimeout(headersTimer);
+          lease.release(); // the orchestrator answers once it has read the upload
         });
         stream.on('data', (c: Buffer) => {
           size += c.length;

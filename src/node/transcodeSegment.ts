@@ -11,7 +11,7 @@ import type { SegmentPayer, PreparedPayment } from '../pm/segmentPayer.ts';
 import type { Signer } from '../pm/signer.ts';
 import { bytesToBigint } from '../lib/bytes.ts';
 import { errorMessage, GatewayError } from '../lib/errors.ts';
-import { PARAMS_EXPIRY_BUFFER, validatePriceIncrease } from '../pm/validate.ts';
+import { PARAMS_EXPIRY_BUFFER, TicketParamsError, validatePriceIncrease } from '../pm/validate.ts';
 import type { RemoteSegmentOutcome, RemoteSegmentPayer } from './remoteSegmentPayer.ts';
 import { verifyResult } from './verifyResult.ts';
 import { renditionByteCap, type SourceShape } from '../media/expectedOutput.ts';
@@ -125,7 +125,7 @@ export async function transcodeSegment(
   let prepared: PreparedPayment | undefined;
   // Params adopted from the last result may carry a round our cache has not seen yet.
   if (deps.payer && deps.ensureRound) await deps.ensureRound(session.info);
-  if (deps.payer) prepared = deps.payer.prepare(session.info, job.profiles, job.durationMs);
+  if (deps.payer) prepared = await preparePayment(job, session, deps);
   const segData = buildSegData({
     manifestId: job.manifestId,
     seq: BigInt(job.seq),
@@ -224,6 +224,25 @@ export async function transcodeSegment(
       deps.payer.fail(prepared);
     }
     throw err;
+  }
+}
+
+/** Params that only a fresh GetOrchestrator cures (a session idle or failing past its ticket validity). */
+const STALE_PARAMS: ReadonlySet<string> = new Set(['params-expired', 'creation-round-expired']);
+
+/**
+ * The payment for this attempt. A session whose ticket params went stale between segments (its last
+ * segments failed, so no result brought fresh ones) is refreshed once rather than failed.
+ */
+async function preparePayment(job: SegmentJob, session: OrchSession, deps: AttemptDeps): Promise<PreparedPayment> {
+  const payer = deps.payer!;
+  try {
+    return payer.prepare(session.info, job.profiles, job.durationMs);
+  } catch (err) {
+    if (!(err instanceof TicketParamsError) || !STALE_PARAMS.has(err.code)) throw err;
+    deps.adopt(session, await deps.refresh(session));
+    if (deps.ensureRound) await deps.ensureRound(session.info);
+    return payer.prepare(session.info, job.profiles, job.durationMs);
   }
 }
 

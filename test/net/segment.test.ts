@@ -14,6 +14,8 @@ import { buildSegData } from '../../src/net/segData.ts';
 import {
   closeSegmentConnections,
   downloadRendition,
+  MAX_SESSIONS_PER_ORIGIN,
+  pooledSessionCount,
   RenditionDownloadError,
   segmentTimeouts,
   SegmentError,
@@ -143,6 +145,33 @@ describe('segment client', () => {
       await orch.stop();
       const err = await segmentError(submitSegment(segmentRequest(info)));
       assert.deepEqual([err.failure, err.sent, err.retryable], ['connect', false, true]);
+    });
+
+    it('many concurrent 1 MB uploads to one orchestrator all succeed, and refusals among them stay refusals', async () => {
+      // Node resets every stream whose response headers arrive while its session holds more queued upload
+      // data than its memory limit (ENHANCE_YOUR_CALM): the refusals below answer while uploads are queued.
+      const orch = await orchestrator({ transcoding: 'prerendered', maxSessions: 40 });
+      const body = Buffer.concat([clip, Buffer.alloc(1_000_000 - clip.length, 0x47)]);
+      const infos = await Promise.all(Array.from({ length: 24 }, () => session(orch)));
+      const outcomes = await Promise.allSettled(
+        infos.map((info, i) => {
+          const forged = i % 4 === 3 ? { ...info, authToken: { ...info.authToken!, token: new Uint8Array(32) } } : info;
+          // generous budgets: the test is about resets, not speed on a loaded machine
+          return submitSegment(segmentRequest(forged, body, { timeoutMultiplier: 10 }));
+        }),
+      );
+      outcomes.forEach((o, i) => {
+        if (i % 4 === 3) {
+          assert.equal(o.status, 'rejected');
+          const err = (o as PromiseRejectedResult).reason as SegmentError;
+          assert.deepEqual([err.failure, err.status], ['http-status', 403], `refusal ${i}: ${err.message}`);
+        } else {
+          assert.equal(o.status, 'fulfilled', `upload ${i}: ${o.status === 'rejected' ? String(o.reason) : ''}`);
+          assert.equal((o as PromiseFulfilledResult<Awaited<ReturnType<typeof submitSegment>>>).value.renditions.length, 2);
+        }
+      });
+      const origin = new URL(orch.uri).origin;
+      assert.ok(pooledSessionCount(origin) <= MAX_SESSIONS_PER_ORIGIN, 'connections to one orchestrator stay bounded');
     });
 
     it('renditions of ended sessions are gone (404)', async () => {

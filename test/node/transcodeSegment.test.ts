@@ -13,6 +13,9 @@ import { closeSegmentConnections, SegmentError } from '../../src/net/segment.ts'
 import { transcodeSegment, type AttemptDeps, type SegmentJob } from '../../src/node/transcodeSegment.ts';
 import { decodeMessage, type OrchestratorInfo, type SegData } from '../../src/wire/lpRpc.ts';
 import { makeTestClip, P144p30fps16x9 } from '../net/fixtures.ts';
+import { ZERO } from '../../src/lib/rat.ts';
+import type { PreparedPayment, SegmentPayer } from '../../src/pm/segmentPayer.ts';
+import { TicketParamsError } from '../../src/pm/validate.ts';
 
 const profiles = [P144p30fps16x9];
 const capabilities = streamCapabilities({ profiles, segmentSlicing: true });
@@ -91,6 +94,47 @@ describe('one transcode attempt', () => {
       assert.deepEqual(seg.segmentParameters, { from: 250n, to: 750n });
       assert.equal(seg.ForceSessionReinit, true);
       assert.equal(seg.seq, 4n);
+    });
+
+    it('ticket params gone stale between segments refresh the session once, instead of failing the attempt', async () => {
+      // A session whose last segments failed got no fresh params from a result; its creation round lapses.
+      const calls: string[] = [];
+      let stale = true;
+      const payer = {
+        prepare: () => {
+          calls.push('prepare');
+          if (stale) throw new TicketParamsError('creation-round-expired', 'ticket creation round 2 is older than the ticket validity period');
+          return { payment: {}, numTickets: 0, ev: ZERO, value: ZERO, faceValue: 0n, price: ZERO } as PreparedPayment;
+        },
+        settle: () => {},
+        markSent: () => {},
+        fail: () => {},
+      } as unknown as SegmentPayer;
+      const deps: AttemptDeps = {
+        payer,
+        refresh: async (s) => {
+          calls.push('refresh');
+          stale = false;
+          return s.info;
+        },
+        adopt: () => calls.push('adopt'),
+        drop: () => {},
+      };
+      const err = await failure(transcodeSegment(job(), sessionOf(info(), uri), deps));
+      assert.equal(err.status, 503, 'the upload went out with the refreshed params');
+      assert.deepEqual(calls, ['prepare', 'refresh', 'adopt', 'prepare']);
+
+      // Params wrong for any other reason are the orchestrator's: no refresh, the attempt fails.
+      calls.length = 0;
+      const other = {
+        ...payer,
+        prepare: () => {
+          calls.push('prepare');
+          throw new TicketParamsError('face-value-too-low', 'ticket faceValue too low');
+        },
+      } as unknown as SegmentPayer;
+      await assert.rejects(transcodeSegment(job(), sessionOf(info(), uri), { ...deps, payer: other }), TicketParamsError);
+      assert.deepEqual(calls, ['prepare']);
     });
 
     it('leaves both out when the segment has neither, and keeps an open end as 0', async () => {
