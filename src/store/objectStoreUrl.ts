@@ -56,7 +56,7 @@ export function parseObjectStoreUrl(raw: string, flag = 'objectStore'): ObjectSt
     u = new URL(raw);
   } catch {
     throw new ObjectStoreConfigError(
-      `-${flag} is not a URL; use s3://KEY:SECRET@REGION/BUCKET or s3+https://KEY:SECRET@HOST:PORT/BUCKET (a local path or file:// store is not supported)`,
+      `-${flag} is not a URL; use s3://KEY:SECRET@REGION/BUCKET or s3+https://KEY:SECRET@HOST:PORT/BUCKET, with / + @ in the key or secret percent-encoded (a local path is not supported)`,
     );
   }
   const scheme = u.protocol.slice(0, -1).toLowerCase();
