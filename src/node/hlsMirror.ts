@@ -7,6 +7,8 @@
 // segments rather than hold their bytes. Segments leaving the local HLS window leave the store too. When
 // the stream ends its playlists get #EXT-X-ENDLIST; the last window stays (a bucket lifecycle rule, or the
 // next stream of that ID, clears it).
+// As a recorder (-recordStore) it keeps every segment instead, each run of a stream under its own start
+// time, <mid>/<YYYYMMDDTHHMMSSmmmZ>/…, its playlists an EVENT playlist while live and VOD once it ends.
 import type { Logger } from '../lib/log.ts';
 import { MediaPlaylist, PLAYLIST_WINDOW } from '../media/playlist.ts';
 import { type HlsObserver, type HlsSegmentAdded, type HlsStore, SEGMENTS_KEPT } from '../server/hls.ts';
@@ -37,8 +39,10 @@ interface RenditionMirror {
 
 interface StreamMirror {
   readonly renditions: Map<string, RenditionMirror>;
+  /** where this run of the stream is written: `<mid>`, or `<mid>/<start time>` when recording */
+  root: string;
   masterTail: Promise<void>;
-  /** the master text the store has */
+  /** the master the store has: its root, a newline, its text */
   masterSent?: string;
   /** the local stream ended and no segment came since */
   ended: boolean;
@@ -54,11 +58,13 @@ export class HlsMirror implements HlsObserver {
     private readonly hls: HlsStore,
     private readonly store: ObjectStore,
     private readonly log: Logger,
+    private readonly opts: { record?: boolean; now?: () => number } = {},
   ) {}
 
   segmentAdded(e: HlsSegmentAdded): void {
     if (!e.data) return; // MP4 push segments are listed locally but served nowhere
     const s = this.#stream(e.manifestId);
+    if (s.ended && this.opts.record) s.root = this.#root(e.manifestId);
     s.ended = false;
     const r = this.#rendition(s, e.manifestId, e.rendition);
     if (r.pending >= MIRROR_MAX_PENDING) {
@@ -68,9 +74,10 @@ export class HlsMirror implements HlsObserver {
     }
     r.pending++;
     const data = e.data;
+    const root = s.root;
     this.#enqueue(r, async () => {
       try {
-        await this.#write(r, e, data);
+        await this.#write(r, e, data, root);
       } finally {
         r.pending--;
       }
@@ -81,12 +88,14 @@ export class HlsMirror implements HlsObserver {
     const s = this.#streams.get(manifestId);
     if (!s) return;
     s.ended = true;
+    const root = s.root;
     const ends = [...s.renditions.values()].map((r) =>
       this.#enqueue(r, async () => {
-        if (r.listed) await this.store.put(`${manifestId}/${r.rendition}.m3u8`, `${r.playlist.render()}#EXT-X-ENDLIST\n`, PLAYLIST_TYPE, PLAYLIST_CACHE);
+        if (r.listed) await this.store.put(`${root}/${r.rendition}.m3u8`, this.#render(r, true), PLAYLIST_TYPE, PLAYLIST_CACHE);
         // a later stream of this ID starts its own playlist (its sequence numbers start again)
-        r.playlist = new MediaPlaylist(PLAYLIST_WINDOW);
+        r.playlist = this.#newPlaylist();
         r.gap = false;
+        if (this.opts.record) r.listed = false;
       }),
     );
     void Promise.allSettled(ends).then(() => {
@@ -111,7 +120,7 @@ export class HlsMirror implements HlsObserver {
   #stream(manifestId: string): StreamMirror {
     let s = this.#streams.get(manifestId);
     if (!s) {
-      s = { renditions: new Map(), masterTail: Promise.resolve(), ended: false };
+      s = { renditions: new Map(), root: this.opts.record ? this.#root(manifestId) : manifestId, masterTail: Promise.resolve(), ended: false };
       this.#streams.set(manifestId, s);
     }
     return s;
@@ -120,14 +129,30 @@ export class HlsMirror implements HlsObserver {
   #rendition(s: StreamMirror, manifestId: string, rendition: string): RenditionMirror {
     let r = s.renditions.get(rendition);
     if (!r) {
-      r = { manifestId, rendition, playlist: new MediaPlaylist(PLAYLIST_WINDOW), written: [], tail: Promise.resolve(), pending: 0, gap: false, listed: false };
+      r = { manifestId, rendition, playlist: this.#newPlaylist(), written: [], tail: Promise.resolve(), pending: 0, gap: false, listed: false };
       s.renditions.set(rendition, r);
     }
     return r;
   }
 
-  async #write(r: RenditionMirror, e: HlsSegmentAdded, data: Buffer): Promise<void> {
-    const key = `${r.manifestId}/${r.rendition}/${e.seq}.ts`;
+  #root(manifestId: string): string {
+    if (!this.opts.record) return manifestId;
+    return `${manifestId}/${new Date((this.opts.now ?? Date.now)()).toISOString().replace(/[-:.]/g, '')}`;
+  }
+
+  /** A recording lists every segment; the live copy the last PLAYLIST_WINDOW, as locally. */
+  #newPlaylist(): MediaPlaylist {
+    return new MediaPlaylist(this.opts.record ? Number.MAX_SAFE_INTEGER : PLAYLIST_WINDOW);
+  }
+
+  #render(r: RenditionMirror, final: boolean): string {
+    const text = r.playlist.render();
+    const typed = this.opts.record ? text.replace('#EXT-X-VERSION:3\n', `#EXT-X-VERSION:3\n#EXT-X-PLAYLIST-TYPE:${final ? 'VOD' : 'EVENT'}\n`) : text;
+    return final ? `${typed}#EXT-X-ENDLIST\n` : typed;
+  }
+
+  async #write(r: RenditionMirror, e: HlsSegmentAdded, data: Buffer, root: string): Promise<void> {
+    const key = `${root}/${r.rendition}/${e.seq}.ts`;
     if (!(await this.store.put(key, data, 'video/mp2t', SEGMENT_CACHE))) {
       r.gap = true;
       return;
@@ -137,14 +162,14 @@ export class HlsMirror implements HlsObserver {
     r.written.push(e.seq);
     r.playlist.add({ seq: e.seq, durationMs: e.durationMs, uri: this.store.url(key), discontinuity: e.discontinuity || r.gap });
     r.gap = false;
-    if (await this.store.put(`${r.manifestId}/${r.rendition}.m3u8`, r.playlist.render(), PLAYLIST_TYPE, PLAYLIST_CACHE)) r.listed = true;
-    await this.#writeMaster(r.manifestId);
+    if (await this.store.put(`${root}/${r.rendition}.m3u8`, this.#render(r, false), PLAYLIST_TYPE, PLAYLIST_CACHE)) r.listed = true;
+    await this.#writeMaster(r.manifestId, root);
     // As locally: the playlist lists the last PLAYLIST_WINDOW, players may still fetch up to SEGMENTS_KEPT.
-    while (r.written.length > SEGMENTS_KEPT) await this.store.delete(`${r.manifestId}/${r.rendition}/${r.written.shift()}.ts`);
+    while (!this.opts.record && r.written.length > SEGMENTS_KEPT) await this.store.delete(`${root}/${r.rendition}/${r.written.shift()}.ts`);
   }
 
   /** The master as served locally, its variants pointing into the store and only those the store lists. */
-  #masterText(manifestId: string, s: StreamMirror): string | undefined {
+  #masterText(manifestId: string, root: string, s: StreamMirror): string | undefined {
     const local = this.hls.masterPlaylist(manifestId);
     if (!local) return undefined;
     const out: string[] = [];
@@ -154,20 +179,20 @@ export class HlsMirror implements HlsObserver {
       else if (line === '' || line.startsWith('#')) out.push(line);
       else {
         const rendition = line.slice(manifestId.length + 1, -'.m3u8'.length);
-        if (info && s.renditions.get(rendition)?.listed) out.push(info, this.store.url(`${manifestId}/${rendition}.m3u8`));
+        if (info && s.renditions.get(rendition)?.listed) out.push(info, this.store.url(`${root}/${rendition}.m3u8`));
         info = undefined;
       }
     }
     return out.some((l) => l.startsWith('#EXT-X-STREAM-INF')) ? out.join('\n') : undefined;
   }
 
-  #writeMaster(manifestId: string): Promise<void> {
+  #writeMaster(manifestId: string, root: string): Promise<void> {
     const s = this.#streams.get(manifestId);
     if (!s) return Promise.resolve();
     s.masterTail = s.masterTail.then(async () => {
-      const text = this.#masterText(manifestId, s);
-      if (text === undefined || text === s.masterSent) return;
-      if (await this.store.put(`${manifestId}.m3u8`, text, PLAYLIST_TYPE, PLAYLIST_CACHE)) s.masterSent = text;
+      const text = this.#masterText(manifestId, root, s);
+      if (text === undefined || `${root}\n${text}` === s.masterSent) return;
+      if (await this.store.put(`${root}.m3u8`, text, PLAYLIST_TYPE, PLAYLIST_CACHE)) s.masterSent = `${root}\n${text}`;
     });
     return s.masterTail;
   }

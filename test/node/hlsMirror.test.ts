@@ -27,10 +27,10 @@ class RecordingStore extends ObjectStore {
 const segment = (rendition: string, seq: number): Buffer => Buffer.from(`${rendition}-${seq}-`.repeat(50));
 const uris = (playlist: string): string[] => playlist.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 
-function setUp(url: string, opts: ObjectStoreOptions = {}) {
+function setUp(url: string, opts: ObjectStoreOptions = {}, mirrorOpts: { record?: boolean; now?: () => number } = {}) {
   const hls = new HlsStore();
   const store = new RecordingStore(parseObjectStoreUrl(url), silentLogger(), opts);
-  const mirror = new HlsMirror(hls, store, silentLogger());
+  const mirror = new HlsMirror(hls, store, silentLogger(), mirrorOpts);
   hls.observe(mirror);
   return { hls, store, mirror };
 }
@@ -101,6 +101,39 @@ describe('HLS mirror to the object store (s3rver)', () => {
     const restarted = (await s3.get('hls/cam/source.m3u8'))!.data.toString();
     assert.deepEqual(uris(restarted), [`${base}/cam/source/0.ts`]);
     assert.equal((await s3.get('hls/cam/source/0.ts'))?.data.toString(), segment('again', 0).toString());
+    store.close();
+  });
+
+  it('-recordStore: every segment kept under the run start time, an EVENT playlist, VOD once the stream ends', async () => {
+    let now = Date.parse('2026-11-30T05:50:00.000Z');
+    const { hls, store, mirror } = setUp(s3.url(SECRET, 'rec'), {}, { record: true, now: () => now });
+    const total = SEGMENTS_KEPT + 3;
+    hls.openStream('show', []);
+    for (let seq = 0; seq < total; seq++) {
+      hls.addSourceSegment('show', seq, segment('rec', seq), 2000);
+      await mirror.idle();
+    }
+    const root = 'rec/show/20261130T055000000Z';
+    const keys = (await s3.keys()).filter((k) => k.startsWith(`${root}/source/`));
+    assert.equal(keys.length, total, 'nothing deleted');
+    const live = (await s3.get(`${root}/source.m3u8`))!.data.toString();
+    assert.match(live, /#EXT-X-PLAYLIST-TYPE:EVENT/);
+    assert.equal(uris(live).length, total);
+    assert.ok(!live.includes('#EXT-X-ENDLIST'));
+    assert.deepEqual(uris((await s3.get(`${root}.m3u8`))!.data.toString()), [`${s3.endpoint}/live/${root}/source.m3u8`]);
+    hls.endStream('show');
+    await mirror.idle();
+    const vod = (await s3.get(`${root}/source.m3u8`))!.data.toString();
+    assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    assert.match(vod, /#EXT-X-ENDLIST\n$/);
+    assert.equal(uris(vod).length, total);
+    // the next run of the stream is another recording
+    now += 60_000;
+    hls.addSourceSegment('show', 0, segment('rec2', 0), 2000);
+    await mirror.idle();
+    assert.equal((await s3.get('rec/show/20261130T055100000Z/source/0.ts'))?.data.toString(), segment('rec2', 0).toString());
+    assert.equal((await s3.get(`${root}/source/0.ts`))?.data.toString(), segment('rec', 0).toString(), 'the first recording is untouched');
+    assert.equal(store.stats().deleted, 0);
     store.close();
   });
 
