@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { DEFAULT_AI_MODELS } from '../../scripts/devnet/orchestrator/ai/config.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { createLogger } from '../../src/node/logger.ts';
@@ -35,7 +36,7 @@ describe('object store end to end (-objectStore, -recordStore)', () => {
     makeTestClip(join(dir, 'seg.ts'), { seconds: 1, fps: 15, gopSeconds: 1 });
     clip = await readFile(join(dir, 'seg.ts'));
     s3 = await startLocalS3();
-    orch = await startOrchestrator({ logLevel: 'silent' });
+    orch = await startOrchestrator({ logLevel: 'silent', ai: { models: DEFAULT_AI_MODELS } });
     const config = buildNodeConfig(
       new Map(
         Object.entries({
@@ -133,6 +134,20 @@ describe('object store end to end (-objectStore, -recordStore)', () => {
     const recorded = (await s3.keys()).filter((k) => k.startsWith('rec/cam/') && k.endsWith('/source.m3u8'));
     assert.equal(recorded.length, 1);
     assert.match((await s3.get(recorded[0]!))!.data.toString(), /#EXT-X-PLAYLIST-TYPE:EVENT/);
+
+    // an AI job's output lands in the store, and the answer points there
+    const ai = await fetch(`${local}/text-to-image`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ prompt: 'a mountain at dawn', model_id: 'SG161222/RealVisXL_V4.0_Lightning' }),
+    });
+    assert.equal(ai.status, 200);
+    const url = ((await ai.json()) as { images: { url: string }[] }).images[0]!.url;
+    assert.ok(url.startsWith(`${base}/`), url);
+    const output = await s3.get(url.slice(`${s3.endpoint}/live/`.length));
+    assert.equal(output?.contentType, 'image/png');
+    assert.deepEqual(output.data.subarray(1, 4).toString(), 'PNG');
+    assert.deepEqual(await getBytes(url), output.data, 'the answer URL serves the output');
 
     const healthy = JSON.parse(await status()).ObjectStores;
     assert.ok(healthy.objectStore.uploaded >= 8, JSON.stringify(healthy));
