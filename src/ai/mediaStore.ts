@@ -9,7 +9,14 @@ export interface StoredMedia {
   storedAt: number;
 }
 
+/** A copy of the outputs elsewhere (the object store): the URL readers fetch a file from, or undefined when it failed. */
+export interface MediaMirror {
+  publish(path: string, data: Buffer, contentType: string): Promise<string | undefined>;
+}
+
 export interface MediaStoreOptions {
+  /** outputs are also written here and answers point here; the local copy stays as the fallback */
+  mirror?: MediaMirror;
   /** total bytes kept (default 512 MiB) */
   maxBytes?: number;
   /** how long a file is served (default 1 h) */
@@ -53,8 +60,10 @@ export class AiMediaStore {
   private readonly maxAgeMs: number;
   private readonly perRequest: number;
   private readonly now: () => number;
+  private readonly mirror: MediaMirror | undefined;
 
   constructor(opts: MediaStoreOptions = {}) {
+    this.mirror = opts.mirror;
     this.maxBytes = opts.maxBytes ?? 512 * 1024 * 1024;
     this.maxAgeMs = opts.maxAgeMs ?? 3600_000;
     this.perRequest = opts.perRequest ?? 12;
@@ -91,6 +100,15 @@ export class AiMediaStore {
       this.drop(id, d);
     }
     return `/stream/${requestId}/${file}`;
+  }
+
+  /**
+   * Stores a file and answers the URL an answer gives for it: the object store's when there is one and the
+   * write worked, else the local path. The local copy is kept either way (no answer ever points nowhere).
+   */
+  async publish(requestId: string, file: string, data: Buffer, contentType = mimeForFile(file)): Promise<string> {
+    const local = this.put(requestId, file, data, contentType);
+    return (await this.mirror?.publish(`${requestId}/${file}`, data, contentType)) ?? local;
   }
 
   get(requestId: string, file: string): StoredMedia | undefined {

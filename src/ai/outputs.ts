@@ -1,6 +1,6 @@
 // The orchestrator's 200 answer turned into the gateway's: media fetched (data: URL or the
 // orchestrator's own origin), checked to be what the pipeline makes, and re-hosted under
-// /stream/<requestId>/<file>; text answers copied field by field (nothing else of the peer's passes).
+// /stream/<requestId>/<file> (and in the object store, when there is one: the answer then points there); text answers copied field by field (nothing else of the peer's passes).
 import { imageSize } from 'image-size';
 import { AiOutputError, fetchOutput } from '../net/aiOutput.ts';
 import type { AiMediaStore } from './mediaStore.ts';
@@ -66,7 +66,7 @@ async function rehost(url: unknown, kind: 'image' | 'video' | 'audio', p: Pipeli
   const fetched = await fetchOutput(str(url, 'url'), { origins: ctx.origins, maxBytes: p.maxOutputBytes });
   const { ext, mime } = mediaType(fetched.data, kind);
   const base = fetched.fileName?.replace(/\.[^.]*$/, '');
-  return ctx.media.put(ctx.requestId, safeFileName(base ? `${base}.${ext}` : undefined, ext), fetched.data, mime);
+  return ctx.media.publish(ctx.requestId, safeFileName(base ? `${base}.${ext}` : undefined, ext), fetched.data, mime);
 }
 
 /** The public JSON answer for a pipeline's 200 from an orchestrator. */

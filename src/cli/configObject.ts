@@ -110,6 +110,12 @@ export interface GatewayConfig {
   logFormat?: 'auto' | 'json' | 'text';
   /** shared state in PostgreSQL (`postgres://user:pass@host:port/db`); empty = Level in `datadir` */
   storeUrl?: string;
+  /** HLS and AI outputs in an S3 store: `s3://KEY:SECRET@REGION/BUCKET` or `s3+https://KEY:SECRET@HOST:PORT/BUCKET` */
+  objectStore?: string;
+  /** the URL viewers reach the object store's bucket root at (a CDN); default the store's own */
+  objectStorePublicUrl?: string;
+  /** whole streams recorded to an S3 store (same URL forms as `objectStore`) */
+  recordStore?: string;
   /** control API token, or the path of a file holding it (Authorization: Bearer) */
   cliToken?: string;
   /** largest HTTP push segment body, bytes (default 300 MiB) */
@@ -197,6 +203,9 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   v: 'int',
   logFormat: 'string',
   storeUrl: 'string',
+  objectStore: 'string',
+  objectStorePublicUrl: 'string',
+  recordStore: 'string',
   cliToken: 'string',
   httpIngestMaxBytes: 'int',
   httpIngestMaxConcurrent: 'int',

@@ -30,6 +30,19 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   { name: 'datadir', type: 'string', default: '', help: 'Data directory (default ~/.lpData/<network>)', aliases: ['dataDir'] },
   { name: 'storeUrl', type: 'string', default: '', help: 'PostgreSQL URL for state shared by gateways; empty = the Level DB in -datadir' },
   {
+    name: 'objectStore',
+    type: 'string',
+    default: '',
+    help: 'S3 store for HLS segments, playlists and AI outputs: s3://KEY:SECRET@REGION/BUCKET or s3+https://KEY:SECRET@HOST:PORT/BUCKET',
+  },
+  { name: 'objectStorePublicUrl', type: 'string', default: '', help: "URL that serves -objectStore's bucket root to viewers (a CDN); default the store's own" },
+  {
+    name: 'recordStore',
+    type: 'string',
+    default: '',
+    help: 'S3 store that keeps whole streams (every segment and a VOD playlist); same URL forms as -objectStore',
+  },
+  {
     name: 'apiKeys',
     type: 'string',
     default: 'off',

@@ -11,7 +11,17 @@ import { terminalPrompt } from './prompt.ts';
 import { VERSION_TEXT } from './version.ts';
 
 /** URLs may carry API keys or tokens in their path or query; only scheme, host and port are shown. */
-const URL_FLAGS = new Set(['ethUrl', 'orchWebhookUrl', 'authWebhookUrl', 'storeUrl', 'remoteSignerUrl', 'remoteSignerWebhookUrl', 'eventsWebhookUrl']);
+const URL_FLAGS = new Set([
+  'ethUrl',
+  'orchWebhookUrl',
+  'authWebhookUrl',
+  'storeUrl',
+  'objectStore',
+  'recordStore',
+  'remoteSignerUrl',
+  'remoteSignerWebhookUrl',
+  'eventsWebhookUrl',
+]);
 
 export function registerGatewayAction(program: Command, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): void {
   program.action(async () => {

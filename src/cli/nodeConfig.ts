@@ -14,6 +14,7 @@ import { parseCapabilityPrices } from '../pm/capabilityPrices.ts';
 import type { AiNodeConfig } from '../node/config.ts';
 import { defaultDataDir } from './account.ts';
 import { FlagError, flagSpec, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
+import { objectStoreConfig } from './objectStoreFlags.ts';
 import { parseWei, parseWeiRat as parseWeiRatAmount } from '../lib/wei.ts';
 import { isLoopback, parseListenAddr as parseAddr, type ListenAddr } from '../lib/listenAddr.ts';
 import type { NodeConfig } from '../node/config.ts';
@@ -121,6 +122,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
       throw new FlagError((err as Error).message);
     }
   }
+  const { objectStore, recordStore } = objectStoreConfig(values);
   const signerMode = bool(values, 'remoteSigner');
   if (signerMode && network.offchain) throw new FlagError('Remote signer mode requires on-chain network');
   // go-livepeer's signer ports: HTTP 8935, control API 3935, unless set
@@ -216,6 +218,8 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ethPassword: get(values, 'ethPassword'),
     datadir,
     ...(storeUrl ? { storeUrl } : {}),
+    ...(objectStore ? { objectStore } : {}),
+    ...(recordStore ? { recordStore } : {}),
     apiKeys: apiKeysConfig(values),
     rtmpAddr: parseListenAddr('rtmpAddr', get(values, 'rtmpAddr'), 1935),
     httpAddr,

@@ -3,6 +3,7 @@
 // the ledger.
 import type { Address } from 'viem';
 import { createAiFace, type AiFace } from '../ai/face.ts';
+import type { AiMediaStore } from '../ai/mediaStore.ts';
 import { localAiPayer, type AiPayer } from '../ai/payment.ts';
 import { AiSelector, AiSelectors } from '../discovery/aiSelector.ts';
 import type { CandidateSource } from '../discovery/sources.ts';
@@ -43,6 +44,8 @@ export interface AiGatewayOptions {
   payer?: AiPayer;
   /** a keyless gateway: the GetOrchestrator address and signature come from the remote signer */
   identity?: { address: Uint8Array; sig: Uint8Array };
+  /** where output media are kept (and copied to the object store) */
+  media?: AiMediaStore;
 }
 
 export function createAiGateway(opts: AiGatewayOptions): AiFace {
@@ -116,5 +119,6 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
     },
     retryTimeoutMs: config.ai.processingRetryTimeoutMs,
     log: log.child({ component: 'ai' }),
+    ...(opts.media ? { media: opts.media } : {}),
   });
 }

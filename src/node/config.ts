@@ -47,6 +47,16 @@ export interface RemoteSignerClientConfig {
   headers: Record<string, string>;
 }
 
+/** An S3 store the gateway writes to (README "Running as a managed provider"). */
+export interface ObjectStoreConfig {
+  /** go-livepeer's URL form, credentials included */
+  url: string;
+  /** where viewers reach the bucket's root (a CDN); default the store's own URL */
+  publicUrl?: string;
+  /** one write, retries included (default 15 s) */
+  timeoutMs?: number;
+}
+
 export interface NodeConfig {
   /** -broadcaster was used (deprecated alias of -gateway) */
   deprecatedBroadcasterFlag: boolean;
@@ -61,6 +71,10 @@ export interface NodeConfig {
   apiKeys: { mode: 'off' | 'optional' | 'required'; trustedProxies: string; anonymousRequestsPerMinute: number };
   /** -storeUrl: PostgreSQL for shared state; absent = Level in datadir. Holds a password: never logged. */
   storeUrl?: string;
+  /** -objectStore and -objectStorePublicUrl: live HLS and AI outputs copied to an S3 store. The URL holds credentials: never logged. */
+  objectStore?: ObjectStoreConfig;
+  /** -recordStore: whole streams kept in an S3 store. The URL holds credentials: never logged. */
+  recordStore?: ObjectStoreConfig;
   rtmpAddr: ListenAddr;
   httpAddr: ListenAddr;
   cliAddr: ListenAddr;

@@ -33,6 +33,8 @@ import type { StreamRunner } from './stream.ts';
 import { StreamLifecycle, type StreamContext } from './streams.ts';
 import { NodeTenancy } from './tenancy.ts';
 import { DrainGate } from './drain.ts';
+import { openObjectStores } from './objectStores.ts';
+import { AiMediaStore } from '../ai/mediaStore.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { StateStore } from '../store/stateStore.ts';
 
@@ -94,6 +96,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore();
+  const objectStores = openObjectStores(config, hls, log);
+  const media = new AiMediaStore(objectStores.media ? { mirror: objectStores.media } : {});
   if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
   const tenancy =
     config.apiKeys.mode !== 'off' && opts.store
@@ -113,6 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     registry.close('gateway failed to start');
     tenancy?.close();
     await ledger.close();
+    await objectStores.close();
     throw err;
   };
   const rtmp = await startRtmpServer({ registry, host: config.rtmpAddr.host, port: config.rtmpAddr.port, log: log.child({ component: 'rtmp' }) }).catch(
@@ -128,6 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     broadcast,
     version: GATEWAY_VERSION,
     ...(tenancy ? { charge: (r) => tenancy.chargeAi(r), wrapPayer: (p) => tenancy.wrapAiPayer(p) } : {}),
+    media,
   });
   const pushRoute = (): HttpRoute => {
     const route = createPushRoute({
@@ -171,7 +177,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     recentEvents,
     spend,
     webhook,
-    status: () => gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend, losses),
+    status: async () => {
+      const status = await gatewayStatus(config.network.name, streams.all(), ledger, chain, ai, spend, losses);
+      const stores = objectStores.status();
+      return stores ? { ...status, ObjectStores: stores } : status;
+    },
     stream: (mid) => streams.find(mid)?.runner,
     async stop() {
       if (stopped) return;
@@ -185,6 +195,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await streams.drain();
       await http.close();
       await closeSegmentConnections();
+      // the drained streams' last segments and playlists get a bounded moment to reach the store
+      await objectStores.close();
       tenancy?.close();
       await ledger.close();
       stopDepositWatch();

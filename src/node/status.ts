@@ -29,6 +29,8 @@ export interface GatewayStatus {
   Money: MoneyStatus;
   /** per orchestrator: attempts that took payment and returned nothing usable, and the EV lost */
   PaidForNothing?: unknown;
+  /** -objectStore / -recordStore: writes done, failed and skipped (the stores' URLs without credentials) */
+  ObjectStores?: unknown;
 }
 
 export interface MoneyStatus {

@@ -53,6 +53,24 @@ interface StreamState {
   bytes: number;
 }
 
+/** A segment that just joined its rendition's playlist. */
+export interface HlsSegmentAdded {
+  manifestId: string;
+  /** `source` or a profile name */
+  rendition: string;
+  seq: number;
+  durationMs: number;
+  discontinuity: boolean;
+  /** the MPEG-TS bytes; undefined for MP4 segments, which are listed but not served */
+  data: Buffer | undefined;
+}
+
+/** Hears the store's changes as they happen (the object store mirror). Called synchronously: it must not block. */
+export interface HlsObserver {
+  segmentAdded(e: HlsSegmentAdded): void;
+  streamEnded(manifestId: string): void;
+}
+
 export interface HlsStoreOptions {
   /** Clock, for tests. */
   now?: () => number;
@@ -74,6 +92,7 @@ export class HlsStore {
   readonly #streams = new Map<string, StreamState>();
   readonly #now: () => number;
   readonly #maxBytes: number;
+  readonly #observers: HlsObserver[] = [];
   #current: string | undefined;
 
   constructor(opts: HlsStoreOptions = {}) {
@@ -94,8 +113,14 @@ export class HlsStore {
 
   /** Drop the stream and all its segments. */
   endStream(manifestId: string): void {
-    this.#streams.delete(manifestId);
+    const live = this.#streams.delete(manifestId);
     if (this.#current === manifestId) this.#current = undefined;
+    if (live) for (const o of this.#observers) o.streamEnded(manifestId);
+  }
+
+  /** Adds an observer of new segments and ended streams. */
+  observe(observer: HlsObserver): void {
+    this.#observers.push(observer);
   }
 
   hasStream(manifestId: string): boolean {
@@ -156,6 +181,8 @@ export class HlsStore {
     }
     while (s.bytes > this.#maxBytes && this.#dropOldest(s)) {}
     r.lastAddedMs = this.#now();
+    const added = { manifestId, rendition, seq, durationMs, discontinuity: opts.discontinuity === true, data: mp4 ? undefined : data };
+    for (const o of this.#observers) o.segmentAdded(added);
     return true;
   }
 

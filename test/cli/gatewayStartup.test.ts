@@ -74,6 +74,11 @@ describe('gateway start-up from the command line', () => {
       [['-gateway', '-maxSessions', 'auto'], /-maxSessions: "auto" is not a whole number/],
       [['-gateway', '-network', 'arbitrum-one-mainnet'], /Need to specify an Ethereum node JSON-RPC URL using -ethUrl/],
       [['-network', 'offchain'], /No services enabled/],
+      [['-gateway', '-objectStore', 'gs://bucket/x'], /-objectStore gs:\/\/bucket\/…: .*not supported; only S3/],
+      [
+        ['-gateway', '-recordStore', 's3+https://key:Sup3rS3cret@s3.example.com/Not_A_Bucket'],
+        /^(?![\s\S]*Sup3rS3cret)[\s\S]*-recordStore s3\+https:\/\/s3\.example\.com\/…: .*bucket name/,
+      ],
     ] as [string[], RegExp][]) {
       const r = await run(argv);
       assert.equal(r.code, 2, argv.join(' '));
