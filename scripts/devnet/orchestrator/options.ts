@@ -42,6 +42,8 @@ export interface OrchestratorOptions {
   ai?: AiWorkerOptions;
   /** 'prerendered': the load mode (loadMode.ts), renditions encoded once per profile and segment length; default 'ffmpeg' per segment. */
   transcoding?: 'ffmpeg' | 'prerendered';
+  /** Append every ticket read from a payment to this file as a JSON line (ticketLog.ts); for benches. */
+  ticketLog?: string;
 }
 
 export const DEFAULT_TICKET_EV = 8_000_000_000n;
@@ -75,6 +77,7 @@ export interface Settings {
   basePrice: Rat;
   version: string;
   transcoding: 'ffmpeg' | 'prerendered';
+  ticketLog: string | undefined;
 }
 
 export function resolveOptions(opts: OrchestratorOptions): Settings {
@@ -105,5 +108,6 @@ export function resolveOptions(opts: OrchestratorOptions): Settings {
     basePrice: rat(price.pricePerUnit, price.pixelsPerUnit),
     version: opts.version ?? ORCHESTRATOR_VERSION,
     transcoding: opts.transcoding ?? 'ffmpeg',
+    ticketLog: opts.ticketLog,
   };
 }

@@ -28,6 +28,7 @@ import { TranscodeSessions } from './sessions.ts';
 import { transcodeSegment } from './transcode.ts';
 import { createStats, type OrchestratorStats } from './stats.ts';
 import { listenTls, type TlsServer } from './tlsServer.ts';
+import { ticketRecorder } from './ticketLog.ts';
 import type { Capabilities } from '../../../src/wire/lpRpc.ts';
 import { createAiWorker, type AiWorker } from './ai/worker.ts';
 
@@ -79,7 +80,7 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
   const recipient = chain
     ? new Recipient(address, chain, { ticketEV: s.ticketEV, redeemGas: s.redeemGas, maxFaceValue: s.maxFaceValue, hostile: s.faults.hostileTicketParams })
     : undefined;
-  const accounts = new Accounts(recipient, chain);
+  const accounts = new Accounts(recipient, chain, ticketRecorder(s.ticketLog));
   const stats = createStats(accounts);
   const redeemer = s.chain && chain && recipient ? new Redeemer(chain, recipient, s.chain.privateKey, log, stats.redemptions, s.initializeRounds) : undefined;
   const faults = new FaultSwitches(s.faults, log, w.onDie);
