@@ -51,7 +51,7 @@ export class OrchestratorProcess {
       ...['--import', 'tsx', join(root, 'scripts/devnet/orchestrator/main.ts'), '--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
       ...['--rpc-url', s.rpcUrl, '--contracts', JSON.stringify(s.contracts), '--price-per-unit', String(s.pricePerUnit), '--pixels-per-unit', '1'],
       ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', '1', '--initialize-rounds'],
-      ...['--max-sessions', '8', '--ticket-log', this.ticketLog],
+      ...['--max-sessions', '8', '--ticket-log', this.ticketLog, '--load-mode-cache', join(s.runDir, 'renditions')],
     ];
     const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ORCH_PRIVATE_KEY: s.privateKey }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;

@@ -42,6 +42,8 @@ export interface OrchestratorOptions {
   ai?: AiWorkerOptions;
   /** 'prerendered': the load mode (loadMode.ts), renditions encoded once per profile and segment length; default 'ffmpeg' per segment. */
   transcoding?: 'ffmpeg' | 'prerendered';
+  /** The load mode's renditions are also kept in this directory and read from it after a restart. */
+  loadModeCacheDir?: string;
   /** Append every ticket read from a payment to this file as a JSON line (ticketLog.ts); for benches. */
   ticketLog?: string;
 }
@@ -78,6 +80,7 @@ export interface Settings {
   version: string;
   transcoding: 'ffmpeg' | 'prerendered';
   ticketLog: string | undefined;
+  loadModeCacheDir: string | undefined;
 }
 
 export function resolveOptions(opts: OrchestratorOptions): Settings {
@@ -109,5 +112,6 @@ export function resolveOptions(opts: OrchestratorOptions): Settings {
     version: opts.version ?? ORCHESTRATOR_VERSION,
     transcoding: opts.transcoding ?? 'ffmpeg',
     ticketLog: opts.ticketLog,
+    loadModeCacheDir: opts.loadModeCacheDir,
   };
 }

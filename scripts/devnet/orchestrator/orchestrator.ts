@@ -20,7 +20,7 @@ import { Accounts } from './payments.ts';
 import { Recipient } from './recipient.ts';
 import { Redeemer } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
-import { sharedPrerenderedTranscoder } from './loadMode.ts';
+import { PrerenderedTranscoder, sharedPrerenderedTranscoder } from './loadMode.ts';
 import { renditionRoute } from './renditionRoute.ts';
 import { router, sendPlainText, type Route } from './router.ts';
 import { segmentRoute } from './segmentRoute.ts';
@@ -130,7 +130,8 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
 
 function transcoder(s: Settings, shutdown: AbortSignal): OrchestratorContext['transcode'] {
   if (s.transcoding === 'prerendered') {
-    return (_body, profiles, durationMs) => sharedPrerenderedTranscoder.transcode(durationMs, profiles);
+    const prerendered = s.loadModeCacheDir ? new PrerenderedTranscoder(s.loadModeCacheDir) : sharedPrerenderedTranscoder;
+    return (_body, profiles, durationMs) => prerendered.transcode(durationMs, profiles);
   }
   return (body, profiles) => transcodeSegment(body, profiles, { signal: shutdown });
 }
