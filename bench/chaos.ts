@@ -5,7 +5,7 @@
 // each with its cause; the ledger, tickets sent and tickets the orchestrators read; and whether a ticket
 // nonce was ever used twice. Not run by `npm test`.
 // Run: npm run bench:chaos -- [--seconds 180] [--orchestrators 2]
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -154,9 +154,12 @@ const published: { from: number; to?: number }[] = [{ from: t0 }];
 let metricsBefore = '';
 let gatewayDown = { from: 0, to: 0 };
 
+let publishingEnded = false;
 const orchestratorChaos = (async () => {
-  for (let k = 1; k * PLAN.orchestratorEveryMs < T - 5_000; k++) {
+  // One at a time: the next kill waits for the last one's restart, so at least one is normally up.
+  for (let k = 1; !publishingEnded && k * PLAN.orchestratorEveryMs < T - 5_000; k++) {
     await at(k * PLAN.orchestratorEveryMs);
+    if (publishingEnded) break;
     const victim = orchestrators[(k - 1) % K]!;
     await victim.kill();
     mark(`orchestrator ${victim.spec.index + 1} killed`);
@@ -188,17 +191,18 @@ const gatewayRestart = (async () => {
   await exited(publisher);
   published[0]!.to = gatewayDown.from;
   current = await startInstance(2);
-  // What is left of the plan, but at least 20 s: a slow restart on a loaded machine still gets a stream.
-  const left = Math.max(20, Math.round((t0 + T - Date.now()) / 1000));
+  // What is left of the plan, but at least 30 s: a slow restart on a loaded machine still gets a stream.
+  const left = Math.max(30, Math.round((t0 + T - Date.now()) / 1000));
   publisher = publish(input, `${current.gw.rtmp}/live/${MANIFEST}`, left);
+  publisher.once('exit', () => (published[1]!.to = Date.now()));
   gatewayDown = { ...gatewayDown, to: Date.now() };
   published.push({ from: gatewayDown.to });
   mark('gateway up again, publisher 2 started');
 })();
-await Promise.all([orchestratorChaos, rpcCut, gatewayRestart]);
+await Promise.all([rpcCut, gatewayRestart]);
 await exited(publisher);
-published[1]!.to = Date.now();
-mark('publisher 2 ended');
+publishingEnded = true;
+timeline.push({ t: published[1]!.to!, what: 'publisher 2 ended' });
 
 // The last segments finish (or fail), then the ledger is read through the control API.
 for (const until = Date.now() + 20_000; Date.now() < until; await sleep(500)) {
@@ -213,6 +217,7 @@ current.gw.proc.kill('SIGTERM');
 await exited(current.gw.proc);
 current.stop.abort();
 await Promise.all(current.watchers);
+await orchestratorChaos; // a restart under way finishes first
 await Promise.all(orchestrators.map((o) => o.stop()));
 await proxy.close();
 await net.stop();
@@ -302,6 +307,7 @@ for (const o of orchestrators) {
     if (r && r.t >= t0) received.push({ ...r, orchestrator: o.spec.index + 1 });
   }
 }
+const afterSigterm = received.filter((r) => r.t >= gatewayDown.from && r.t < gatewayDown.to).length;
 const credited = received.filter((r) => r.status === 'credited').length;
 const refusals = new Map<string, number>();
 for (const r of received) {
@@ -342,7 +348,12 @@ console.log(
     `one SIGKILLed every ${PLAN.orchestratorEveryMs / 1000} s, started again ${PLAN.orchestratorDownMs / 1000} s later; ` +
     `RPC cut ${PLAN.cutAt / 1000}–${(PLAN.cutAt + PLAN.cutMs) / 1000} s; gateway restarted at ${PLAN.gatewayRestartAt / 1000} s`,
 );
-console.log(`timeline: ${timeline.map((x) => `${rel(x.t)} ${x.what}`).join(', ')}`);
+console.log(
+  `timeline: ${[...timeline]
+    .sort((a, b) => a.t - b.t)
+    .map((x) => `${rel(x.t)} ${x.what}`)
+    .join(', ')}`,
+);
 for (const o of orchestrators) {
   const down = o.ups.slice(1).map((u, i) => u.from - o.ups[i]!.to!);
   console.log(
@@ -370,7 +381,8 @@ console.log(
     `≥ read by the orchestrators ${received.length} (${credited} credited; refused: ${fmtMap(refusals)})`,
 );
 console.log(
-  `  ledger − sent = ${ledgerTickets - sent}: attempts whose intent was written but whose outcome was not (gateway stopped mid-attempt) stay counted as sent; ` +
+  `  ledger − sent = ${ledgerTickets - sent}: the ledger counts every attempt whose tickets may have left, including those finished during the first gateway's ` +
+    `graceful shutdown, after its /events feed had closed (orchestrators read ${afterSigterm} tickets after the SIGTERM); ` +
     `sent − read = ${sent - received.length}: ${sentAroundKills} tickets went to an orchestrator within 3 s of its kill or while it was down`,
 );
 console.log(`  redemptions: ${fmtMap(redemptions)}; nonce reuse: ${nonceReuse} (sender, recipientRandHash, nonce) seen more than once`);
@@ -378,5 +390,6 @@ console.log(
   `chaos: seconds=${SECONDS} source_missing=${sourceMissing} source_missing_while_gateway_down=${sourceMissingWhileDown} rendition_gaps=${renditionGaps} ` +
     `ledger_tickets=${ledgerTickets} sent=${sent} received=${received.length} nonce_reuse=${nonceReuse}`,
 );
-if (!args.keep) await rm(runDir, { recursive: true, force: true });
+if (args.keep) await writeFile(join(runDir, 'events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+else await rm(runDir, { recursive: true, force: true });
 process.exit(0);
