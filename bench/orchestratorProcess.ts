@@ -27,6 +27,12 @@ export interface OrchestratorSpec {
   runDir: string;
 }
 
+/** Children still running: killed if the bench itself exits early (a thrown error), so none is left behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 export class OrchestratorProcess {
   readonly ups: UpInterval[] = [];
   readonly logFile: string;
@@ -55,6 +61,8 @@ export class OrchestratorProcess {
     ];
     const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ORCH_PRIVATE_KEY: s.privateKey }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
     this.starts++;
     const log = createWriteStream(this.logFile, { flags: 'a' });
     proc.stderr!.pipe(log, { end: false });
@@ -70,7 +78,8 @@ export class OrchestratorProcess {
       pending = pending.slice(pending.lastIndexOf('\n') + 1);
     });
     proc.once('exit', () => log.end());
-    for (const until = Date.now() + 60_000; !ready; await sleep(20)) {
+    // Generous: on a machine shared with other work a start (tsx, TLS key, chain reads) has taken a minute.
+    for (const until = Date.now() + 300_000; !ready; await sleep(20)) {
       if (proc.exitCode !== null || Date.now() > until) throw new Error(`orchestrator ${s.index + 1} did not start; see ${this.logFile}`);
     }
     this.uri = ready.uri;
