@@ -125,14 +125,30 @@ export interface GatewayProcess {
   http: string;
   /** the control API's /metrics text (-monitor) */
   metrics(): Promise<string>;
+  /** the control API's base URL (http://host:port) */
+  control: string;
   datadir: string;
 }
 
+export interface GatewayProcessOptions {
+  /** an existing data directory (a restart keeps its ledger); default a fresh temporary one */
+  datadir?: string;
+  /** flags that replace the devnet's (e.g. ethUrl through a proxy) */
+  flags?: Record<string, string>;
+}
+
 /** The gateway binary on the devnet, pinned to core 0, with -monitor. */
-export async function startGatewayProcess(binary: string, net: LocalNetwork, maxSessions: number, profileDir?: string): Promise<GatewayProcess> {
-  const datadir = await mkdtemp(join(tmpdir(), 'lpbench-gw-'));
+export async function startGatewayProcess(
+  binary: string,
+  net: LocalNetwork,
+  maxSessions: number,
+  profileDir?: string,
+  opts: GatewayProcessOptions = {},
+): Promise<GatewayProcess> {
+  const datadir = opts.datadir ?? (await mkdtemp(join(tmpdir(), 'lpbench-gw-')));
   const flags = Object.entries({
     ...net.gatewayFlags,
+    ...opts.flags,
     ethKeystorePath: join(root, 'keystore'),
     ethPassword: 'devnet',
     datadir,
@@ -153,12 +169,14 @@ export async function startGatewayProcess(binary: string, net: LocalNetwork, max
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
     await sleep(50);
   }
-  const cli = /CLI server listening on (\S+)/.exec(out)![1]!;
+  const cliAddr = /CLI server listening on (\S+)/.exec(out)![1]!;
+  const cli = cliAddr.startsWith('http') ? cliAddr : `http://${cliAddr}`;
   return {
     proc,
     rtmp: /Video Ingest Endpoint - (\S+)/.exec(out)![1]!,
     http: /HTTP Server listening on (\S+)/.exec(out)![1]!,
-    metrics: async () => (await fetch(`${cli.startsWith('http') ? cli : `http://${cli}`}/metrics`)).text(),
+    metrics: async () => (await fetch(`${cli}/metrics`)).text(),
+    control: cli,
     datadir,
   };
 }

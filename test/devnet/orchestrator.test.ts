@@ -1,6 +1,9 @@
 // The devnet orchestrator on a fresh devnet: signed GetOrchestrator over TLS, paid segments built with
 // src/pm + src/net, go-livepeer's refusals, and a winning ticket redeemed on the TicketBroker.
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { bytesToHex, hexToBytes, type Address } from 'viem';
 import { ticketBrokerAbi } from '../../src/eth/abi/index.ts';
@@ -21,6 +24,7 @@ import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/tick
 import { keccak_256 } from '@noble/hashes/sha3';
 import { concatBytes } from '../../src/lib/bytes.ts';
 import { withDevnet, type Devnet } from '../helpers/devnet.ts';
+import type { TicketLogLine } from '../../scripts/devnet/orchestrator/ticketLog.ts';
 import { makeTestClip, P144p30fps16x9, probe } from '../net/fixtures.ts';
 
 const ETH = 10n ** 18n;
@@ -226,6 +230,31 @@ describe('devnet orchestrator', () => {
       const other = privateKeySigner(devnet.accounts.spare[0]!.privateKey);
       err = await segmentError(paidSegment(await getOrchestrator(orch.uri, orchestratorRequest()), { segSigner: other }));
       assert.deepEqual([err.status, err.message], [403, 'ErrSegSig']);
+    });
+
+    it('records every ticket it reads and what became of it in the ticket log', async () => {
+      const file = join(await mkdtemp(join(tmpdir(), 'orch-ticket-log-')), 'tickets.jsonl');
+      const orch = await orchestrator(1, { ticketLog: file });
+      const info = await getOrchestrator(orch.uri, orchestratorRequest());
+      const params = parseTicketParams(info.ticketParams);
+      const payment = buildPayment(broadcaster.address, info.priceInfo, new TicketSender(broadcaster, () => assert.fail()).createBatch(params, 2));
+      await paidSegment(info, { payment });
+      await segmentError(paidSegment(info, { payment })); // the same two nonces again
+      const lines = (await readFile(file, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as TicketLogLine);
+      const rrh = bytesToHex(info.ticketParams!.recipientRandHash!);
+      assert.deepEqual(
+        lines.map((l) => [l.sender, l.recipientRandHash, l.nonce, l.status.replace(/ sender=.*/, '')]),
+        [
+          [broadcaster.address.toLowerCase(), rrh, '1', 'credited'],
+          [broadcaster.address.toLowerCase(), rrh, '2', 'credited'],
+          [broadcaster.address.toLowerCase(), rrh, '1', 'invalid ticket senderNonce: already seen'],
+          [broadcaster.address.toLowerCase(), rrh, '2', 'invalid ticket senderNonce: already seen'],
+        ],
+      );
+      assert.equal(lines[0]!.faceValue, params.faceValue.toString());
     });
 
     it('redeems a winning ticket on chain: the deposit drops by the face value', async () => {

@@ -3,6 +3,9 @@
 // served (so a verifying broadcaster finds them right), payments and signatures are real, and no ffmpeg
 // runs per segment: the machine measures the broadcaster, not the transcoding.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ffmpegPath, mediaToolEnv } from '../../../src/media/ffmpegBinaries.ts';
 import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
@@ -39,6 +42,9 @@ export class PrerenderedTranscoder {
   /** Renditions encoded so far (each once per profile and segment length). */
   encoded = 0;
 
+  /** `cacheDir`: renditions are also kept there, so a restarted orchestrator serves its first segment at once. */
+  constructor(private readonly cacheDir?: string) {}
+
   /** The renditions of a segment of `durationMs`, one per profile, from the cache or encoded once now. */
   async transcode(durationMs: number, profiles: readonly VideoProfileMsg[]): Promise<Rendition[]> {
     if (profiles.length === 0) throw new TranscodeError('ZeroSegments');
@@ -51,15 +57,46 @@ export class PrerenderedTranscoder {
     const key = `${frames}|${profileKey(p)}`;
     let r = this.#renditions.get(key);
     if (!r) {
-      r = this.#source(frames).then(async (src) => {
-        this.encoded++;
-        return (await transcodeSegment(src, [p]))[0]!;
-      });
+      r = this.#fromDisk(key).then(
+        async (cached) =>
+          cached ??
+          this.#source(frames).then(async (src) => {
+            this.encoded++;
+            const made = (await transcodeSegment(src, [p]))[0]!;
+            await this.#toDisk(key, made);
+            return made;
+          }),
+      );
       r.catch(() => this.#renditions.delete(key));
       this.#renditions.set(key, r);
       if (this.#renditions.size > MAX_ENTRIES) this.#renditions.delete(this.#renditions.keys().next().value!);
     }
     return r;
+  }
+
+  #cacheFile(key: string): string | undefined {
+    return this.cacheDir && join(this.cacheDir, createHash('sha256').update(key).digest('hex').slice(0, 32));
+  }
+
+  async #fromDisk(key: string): Promise<Rendition | undefined> {
+    const file = this.#cacheFile(key);
+    if (!file) return undefined;
+    try {
+      const meta = JSON.parse(await readFile(`${file}.json`, 'utf8')) as { frames: number; pixels: string };
+      return { data: await readFile(`${file}.ts`), frames: meta.frames, pixels: BigInt(meta.pixels) };
+    } catch {
+      return undefined; // not made yet
+    }
+  }
+
+  async #toDisk(key: string, r: Rendition): Promise<void> {
+    const file = this.#cacheFile(key);
+    if (!file) return;
+    // Bytes first, then the meta file that makes them count: a reader never sees half an entry.
+    await mkdir(this.cacheDir!, { recursive: true });
+    await writeFile(`${file}.ts`, r.data);
+    await writeFile(`${file}.json.tmp`, JSON.stringify({ frames: r.frames, pixels: String(r.pixels) }));
+    await rename(`${file}.json.tmp`, `${file}.json`);
   }
 
   #source(frames: number): Promise<Buffer> {

@@ -82,6 +82,8 @@ const program = new Command('devnet-orchestrator')
   .option('--overbill-factor <n>', 'fault: report and bill n times the pixels encoded', intArg('--overbill-factor'))
   .option('--forge-result-signature', "fault: sign results with a key that is not the orchestrator's", false)
   .option('--load-mode', 'cheap transcoding for load tests: renditions encoded once per profile and segment length, then reused', false)
+  .option('--load-mode-cache <dir>', 'keep the load mode renditions in this directory too, so a restart serves at once')
+  .option('--ticket-log <file>', 'append every ticket read from a payment to this file, one JSON line each (for benches)')
   .option('--ai', "also serve every AI pipeline's default model (and the docs' example model), at --ai-price-per-unit", false)
   .option('--ai-price-per-unit <wei>', 'AI price in wei per pipeline unit (default 1)', bigintArg('--ai-price-per-unit'));
 
@@ -114,6 +116,8 @@ interface Flags {
   overbillFactor?: number;
   forgeResultSignature: boolean;
   loadMode: boolean;
+  ticketLog?: string;
+  loadModeCache?: string;
   ai: boolean;
   aiPricePerUnit?: bigint;
 }
@@ -159,6 +163,8 @@ async function main(): Promise<void> {
   const key = privateKey(flags);
   if (key) opts.privateKey = key;
   if (flags.rpcUrl) opts.rpcUrl = flags.rpcUrl;
+  if (flags.ticketLog) opts.ticketLog = flags.ticketLog;
+  if (flags.loadModeCache) opts.loadModeCacheDir = flags.loadModeCache;
   if (contracts) opts.contracts = contracts;
   if (flags.pricePerUnit !== undefined) opts.pricePerUnit = flags.pricePerUnit;
   if (flags.pixelsPerUnit !== undefined) opts.pixelsPerUnit = flags.pixelsPerUnit;

@@ -42,6 +42,10 @@ export interface OrchestratorOptions {
   ai?: AiWorkerOptions;
   /** 'prerendered': the load mode (loadMode.ts), renditions encoded once per profile and segment length; default 'ffmpeg' per segment. */
   transcoding?: 'ffmpeg' | 'prerendered';
+  /** The load mode's renditions are also kept in this directory and read from it after a restart. */
+  loadModeCacheDir?: string;
+  /** Append every ticket read from a payment to this file as a JSON line (ticketLog.ts); for benches. */
+  ticketLog?: string;
 }
 
 export const DEFAULT_TICKET_EV = 8_000_000_000n;
@@ -75,6 +79,8 @@ export interface Settings {
   basePrice: Rat;
   version: string;
   transcoding: 'ffmpeg' | 'prerendered';
+  ticketLog: string | undefined;
+  loadModeCacheDir: string | undefined;
 }
 
 export function resolveOptions(opts: OrchestratorOptions): Settings {
@@ -105,5 +111,7 @@ export function resolveOptions(opts: OrchestratorOptions): Settings {
     basePrice: rat(price.pricePerUnit, price.pixelsPerUnit),
     version: opts.version ?? ORCHESTRATOR_VERSION,
     transcoding: opts.transcoding ?? 'ffmpeg',
+    ticketLog: opts.ticketLog,
+    loadModeCacheDir: opts.loadModeCacheDir,
   };
 }

@@ -20,7 +20,7 @@ import { Accounts } from './payments.ts';
 import { Recipient } from './recipient.ts';
 import { Redeemer } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
-import { sharedPrerenderedTranscoder } from './loadMode.ts';
+import { PrerenderedTranscoder, sharedPrerenderedTranscoder } from './loadMode.ts';
 import { renditionRoute } from './renditionRoute.ts';
 import { router, sendPlainText, type Route } from './router.ts';
 import { segmentRoute } from './segmentRoute.ts';
@@ -28,6 +28,7 @@ import { TranscodeSessions } from './sessions.ts';
 import { transcodeSegment } from './transcode.ts';
 import { createStats, type OrchestratorStats } from './stats.ts';
 import { listenTls, type TlsServer } from './tlsServer.ts';
+import { ticketRecorder } from './ticketLog.ts';
 import type { Capabilities } from '../../../src/wire/lpRpc.ts';
 import { createAiWorker, type AiWorker } from './ai/worker.ts';
 
@@ -79,7 +80,7 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
   const recipient = chain
     ? new Recipient(address, chain, { ticketEV: s.ticketEV, redeemGas: s.redeemGas, maxFaceValue: s.maxFaceValue, hostile: s.faults.hostileTicketParams })
     : undefined;
-  const accounts = new Accounts(recipient, chain);
+  const accounts = new Accounts(recipient, chain, ticketRecorder(s.ticketLog));
   const stats = createStats(accounts);
   const redeemer = s.chain && chain && recipient ? new Redeemer(chain, recipient, s.chain.privateKey, log, stats.redemptions, s.initializeRounds) : undefined;
   const faults = new FaultSwitches(s.faults, log, w.onDie);
@@ -129,7 +130,8 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
 
 function transcoder(s: Settings, shutdown: AbortSignal): OrchestratorContext['transcode'] {
   if (s.transcoding === 'prerendered') {
-    return (_body, profiles, durationMs) => sharedPrerenderedTranscoder.transcode(durationMs, profiles);
+    const prerendered = s.loadModeCacheDir ? new PrerenderedTranscoder(s.loadModeCacheDir) : sharedPrerenderedTranscoder;
+    return (_body, profiles, durationMs) => prerendered.transcode(durationMs, profiles);
   }
   return (body, profiles) => transcodeSegment(body, profiles, { signal: shutdown });
 }

@@ -9,6 +9,7 @@ import { errorMessage, GatewayError } from '../../../src/lib/errors.ts';
 import { ticketAuxData } from '../../../src/pm/ticket.ts';
 import type { OrchestratorChain } from './chainView.ts';
 import { FatalTicketError, type ReceivedTicket, type Recipient } from './recipient.ts';
+import type { TicketRecorder } from './ticketLog.ts';
 
 /** A payment refusal; its message is what the broadcaster reads in the 400 body. */
 export class PaymentError extends GatewayError {
@@ -74,6 +75,8 @@ export class Accounts {
   constructor(
     private readonly recipient: Recipient | undefined,
     private readonly chain: OrchestratorChain | undefined,
+    /** Optional record of every ticket read from a payment and what became of it. */
+    private readonly recordTicket?: TicketRecorder,
   ) {}
 
   private key(sender: Address, sessionId: string): string {
@@ -160,7 +163,7 @@ export class Accounts {
   private async credit(recipient: Recipient, account: SessionAccount, tickets: readonly ReceivedTicket[]): Promise<PaymentOutcome> {
     const outcome: PaymentOutcome = { tickets: 0, winners: [], ev: ZERO };
     let receiveErr: Error | undefined;
-    for (const received of tickets) {
+    for (const [i, received] of tickets.entries()) {
       try {
         const { won, ev } = await recipient.receiveTicket(received);
         if (!receiveErr) {
@@ -169,8 +172,13 @@ export class Accounts {
           outcome.tickets++;
           if (won) outcome.winners.push(received);
         }
+        this.recordTicket?.(received, receiveErr ? `not credited after: ${receiveErr.message}` : 'credited');
       } catch (err) {
-        if (err instanceof FatalTicketError) throw new PaymentError(err.message);
+        this.recordTicket?.(received, errorMessage(err));
+        if (err instanceof FatalTicketError) {
+          for (const rest of tickets.slice(i + 1)) this.recordTicket?.(rest, 'not checked');
+          throw new PaymentError(err.message);
+        }
         receiveErr = err as Error;
       }
     }
