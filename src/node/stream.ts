@@ -346,7 +346,10 @@ export class StreamRunner {
     return this.opts.pool.select(tried);
   }
 
+  /** Every attempt that sent tickets, whatever its outcome: the metrics count money that left. */
   private paid(seq: number, orchestrator: string, p: SentPayment): void {
+    this.deps.metrics?.ticketsSent.inc(p.tickets);
+    this.deps.metrics?.ticketValueSent.inc(Number(p.ev.num / p.ev.den) / 1e9);
     this.deps.events.emit('payment.sent', {
       manifestId: this.opts.manifestId,
       seq,
@@ -391,8 +394,6 @@ export class StreamRunner {
     const metrics = this.deps.metrics;
     metrics?.sourceUploaded.inc();
     metrics?.transcoded.inc();
-    metrics?.ticketsSent.inc(r.tickets);
-    metrics?.ticketValueSent.inc(Number(r.ev.num / r.ev.den) / 1e9);
     metrics?.overallLatency.observe(latencyMs / 1000);
     if (intent) await this.deps.ledger?.recordOutcome(intent, { ok: true, sent: true });
     else await this.deps.ledger?.record({ manifestId, orchestrator: uri, tickets: r.tickets, ev: r.ev, faceValue: r.faceValue, ok: true });
