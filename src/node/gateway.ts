@@ -93,7 +93,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const stopGauges = startGauges(metrics, broadcast, chain);
   const ledger = new Ledger(config.datadir);
   await ledger.open();
-  const hls = new HlsStore();
+  const hls = new HlsStore({ maxBytesPerStream: config.hlsMaxBytesPerStream });
   if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
   const tenancy = config.apiKeys.mode !== 'off' && opts.store ? new NodeTenancy(config, opts.store, log.child({ component: 'tenancy' })) : undefined;
   const source = candidateSource(config, chain, log);
@@ -101,6 +101,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const losses = new PaidLosses();
   const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy, losses });
+  trackMapSizes(metrics, { streams, registry, hls, losses, chain, tenancy });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
@@ -190,6 +191,27 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       webhook?.close();
     },
   };
+}
+
+/** The per-stream, per-session and per-peer maps an operator (and the hostile tests) can watch on /metrics. */
+function trackMapSizes(
+  metrics: GatewayMetrics,
+  parts: Pick<StreamParts, 'hls' | 'losses' | 'chain' | 'tenancy'> & { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> },
+): void {
+  const { streams, registry, hls, losses, chain, tenancy } = parts;
+  metrics.trackEntries('streams', () => streams.size.live);
+  metrics.trackEntries('streams_ending', () => streams.size.ending);
+  metrics.trackEntries('ingest_streams', () => registry.size);
+  metrics.trackEntries('push_aliases', () => registry.aliases);
+  metrics.trackEntries('push_authorizing', () => registry.pending);
+  metrics.trackEntries('hls_streams', () => hls.size);
+  metrics.trackEntries('paid_losses', () => losses.size);
+  if (chain) {
+    metrics.trackEntries('session_balances', () => chain.payer.balances.size);
+    metrics.trackEntries('ticket_nonces', () => chain.payer.ticketParamsTracked);
+  }
+  if (tenancy) metrics.trackEntries('tenancy_streams', () => tenancy.streamCount);
+  metrics.trackHlsBytes(() => hls.bytes());
 }
 
 interface StreamParts {
