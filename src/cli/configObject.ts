@@ -120,6 +120,7 @@ export interface GatewayConfig {
   cliToken?: string;
   /** largest HTTP push segment body, bytes (default 300 MiB) */
   httpIngestMaxBytes?: number;
+  hlsMaxBytesPerStream?: number;
   /** HTTP push requests handled at once (default 16) */
   httpIngestMaxConcurrent?: number;
   /** API keys: `off` (default), `optional` or `required` */
@@ -208,6 +209,7 @@ const KINDS: { readonly [K in keyof Required<GatewayConfig>]: Kind } = {
   recordStore: 'string',
   cliToken: 'string',
   httpIngestMaxBytes: 'int',
+  hlsMaxBytesPerStream: 'int',
   httpIngestMaxConcurrent: 'int',
   apiKeys: 'string',
   trustedProxies: 'list',

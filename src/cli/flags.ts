@@ -62,6 +62,12 @@ export const NODE_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'httpIngest', type: 'bool', default: 'true', help: 'Accept HTTP push ingest on /live/' },
   { name: 'httpIngestMaxBytes', type: 'string', default: '314572800', help: 'Largest HTTP push segment body, in bytes' },
+  {
+    name: 'hlsMaxBytesPerStream',
+    type: 'string',
+    default: '536870912',
+    help: 'Segment bytes kept for HLS playback per stream; the oldest are dropped beyond it',
+  },
   { name: 'httpIngestMaxConcurrent', type: 'string', default: '16', help: 'HTTP push requests handled at once; more are refused with 503' },
   { name: 'orchAddr', type: 'string', default: '', help: 'Comma-separated orchestrator URIs (trusted)' },
   { name: 'orchWebhookUrl', type: 'string', default: '', help: 'Orchestrator discovery webhook (takes precedence over -orchAddr)' },

@@ -227,6 +227,7 @@ export function buildNodeConfig(values: Map<string, string>, given: (name: strin
     ...(get(values, 'cliToken') ? { cliToken: get(values, 'cliToken') } : {}),
     httpIngest,
     httpIngestMaxBytes: int(values, 'httpIngestMaxBytes', 1),
+    hlsMaxBytesPerStream: int(values, 'hlsMaxBytesPerStream', 1),
     httpIngestMaxConcurrent: int(values, 'httpIngestMaxConcurrent', 1),
     ...(httpIngestNote ? { httpIngestNote } : {}),
     orchAddr,

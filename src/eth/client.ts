@@ -17,6 +17,7 @@ import {
 import { arbitrum } from 'viem/chains';
 import { redactText, redactUrl } from '../lib/redact.ts';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
+import { installPlainReadFallback } from './plainReads.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError, unwrapEthError } from './errors.ts';
 import { ARBITRUM_ONE_CHAIN_ID, type OnchainNetwork } from './networks.ts';
 
@@ -191,6 +192,8 @@ export interface EthClientOptions {
   pollingIntervalMs?: number;
   failover?: Omit<FailoverOptions, 'stats'>;
   stats?: RpcStats;
+  /** Hears once if the chain turns out to have no Multicall3 and reads fall back to plain calls. */
+  onPlainReads?: (message: string) => void;
 }
 
 export interface EthClient {
@@ -198,7 +201,7 @@ export interface EthClient {
   readonly transport: Transport;
   readonly chain: Chain;
   readonly chainId: number;
-  /** Multicall3, which every multi-read goes through (viem finds it in the chain definition). */
+  /** Multicall3, which every multi-read goes through (viem finds it in the chain definition); plain calls on a chain without it. */
   readonly multicall3: Address;
   readonly network: OnchainNetwork;
   readonly urls: readonly string[];
@@ -245,5 +248,6 @@ export async function connectEthClient(opts: EthClientOptions): Promise<EthClien
     // requests stays predictable (viem would otherwise nest multicalls inside multicalls).
     cacheTime: 0,
   });
+  installPlainReadFallback(publicClient, MULTICALL3_ADDRESS, opts.onPlainReads);
   return { publicClient, transport, chain, chainId, multicall3: MULTICALL3_ADDRESS, network: opts.network, urls: opts.urls, stats, endpoints };
 }

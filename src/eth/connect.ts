@@ -18,6 +18,8 @@ export interface EthSettings {
   rpcTimeoutMs?: number;
   stats?: RpcStats;
   onFailover?: (from: string, to: string, reason: string) => void;
+  /** Hears once if the chain has no Multicall3 and reads go out as plain calls. */
+  onPlainReads?: (message: string) => void;
 }
 
 export interface EthConnection {
@@ -44,6 +46,7 @@ export async function connectEth(s: EthSettings): Promise<EthConnection> {
     pollingIntervalMs: s.pollingIntervalMs,
     stats: s.stats ?? newRpcStats(),
     failover: { timeoutMs: s.rpcTimeoutMs, onFailover: s.onFailover },
+    ...(s.onPlainReads ? { onPlainReads: s.onPlainReads } : {}),
   });
   const contracts = await resolveContracts(client);
   return { network, client, contracts };

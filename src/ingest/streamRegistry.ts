@@ -149,6 +149,16 @@ export class StreamRegistry<C> {
     return this.#live.size;
   }
 
+  /** Push URL ID aliases held (each dies with its stream). */
+  get aliases(): number {
+    return this.#aliases.size;
+  }
+
+  /** First pushes still being authorized. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
   get(manifestId: string): IngestStream<C> | undefined {
     return this.#live.get(manifestId)?.stream;
   }

@@ -52,6 +52,7 @@ export async function startChainServices(config: NodeConfig, log: Logger, prompt
     ethUrl: config.ethUrls.join(','),
     ethController: config.network.controller,
     onFailover: (from, to, reason) => log.warn({ from, to, reason }, 'Ethereum RPC failover'),
+    onPlainReads: (message) => log.info(message),
   });
   const cleanups: (() => Promise<void> | void)[] = [];
   const stop = async (): Promise<void> => {

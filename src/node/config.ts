@@ -83,6 +83,8 @@ export interface NodeConfig {
   httpIngest: boolean;
   /** -httpIngestMaxBytes: largest push segment body */
   httpIngestMaxBytes: number;
+  /** -hlsMaxBytesPerStream: segment bytes kept for HLS playback per stream (oldest dropped beyond it) */
+  hlsMaxBytesPerStream: number;
   /** -httpIngestMaxConcurrent: push requests handled at once */
   httpIngestMaxConcurrent: number;
   /** why HTTP ingest was turned off, if it was */

@@ -95,7 +95,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const stopGauges = startGauges(metrics, broadcast, chain);
   const ledger = new Ledger(config.datadir);
   await ledger.open();
-  const hls = new HlsStore();
+  const hls = new HlsStore({ maxBytesPerStream: config.hlsMaxBytesPerStream });
   const objectStores = openObjectStores(config, hls, log);
   const media = new AiMediaStore(objectStores.media ? { mirror: objectStores.media } : {});
   if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
@@ -108,6 +108,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const losses = new PaidLosses();
   const { streams, registry } = wireStreams(config, log, { chain, keyless, source, broadcast, metrics, events, hls, ledger, tenancy, losses });
+  trackMapSizes(metrics, { streams, registry, hls, losses, chain, tenancy });
   // A listener that cannot start (port taken) leaves nothing running behind it.
   const abandon = async (err: unknown, started?: RtmpServer): Promise<never> => {
     stopGauges();
@@ -205,6 +206,27 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       webhook?.close();
     },
   };
+}
+
+/** The per-stream, per-session and per-peer maps an operator (and the hostile tests) can watch on /metrics. */
+function trackMapSizes(
+  metrics: GatewayMetrics,
+  parts: Pick<StreamParts, 'hls' | 'losses' | 'chain' | 'tenancy'> & { streams: StreamLifecycle; registry: StreamRegistry<StreamContext> },
+): void {
+  const { streams, registry, hls, losses, chain, tenancy } = parts;
+  metrics.trackEntries('streams', () => streams.size.live);
+  metrics.trackEntries('streams_ending', () => streams.size.ending);
+  metrics.trackEntries('ingest_streams', () => registry.size);
+  metrics.trackEntries('push_aliases', () => registry.aliases);
+  metrics.trackEntries('push_authorizing', () => registry.pending);
+  metrics.trackEntries('hls_streams', () => hls.size);
+  metrics.trackEntries('paid_losses', () => losses.size);
+  if (chain) {
+    metrics.trackEntries('session_balances', () => chain.payer.balances.size);
+    metrics.trackEntries('ticket_nonces', () => chain.payer.ticketParamsTracked);
+  }
+  if (tenancy) metrics.trackEntries('tenancy_streams', () => tenancy.streamCount);
+  metrics.trackHlsBytes(() => hls.bytes());
 }
 
 interface StreamParts {

@@ -297,7 +297,10 @@ export class StreamRunner {
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
         if (paid) {
           tickets += paid.tickets;
-          this.paidForNothing(session.uri, paid, lastError);
+          // A bad source (our probe agrees with the input error) is not money lost to the orchestrator,
+          // but it still counts toward the stream's pause: paying for a publisher's garbage stops too.
+          const sourceAtFault = classify(err) === 'non-retryable' && !probe?.valid;
+          this.paidForNothing(session.uri, paid, lastError, !sourceAtFault);
         }
         const failure = await this.attemptFailed(seg.seq, session, err, probe, intent && { intent, sent: paid !== undefined });
         if (failure)
@@ -322,11 +325,13 @@ export class StreamRunner {
     return this.deps.maxConsecutivePaidFailures ?? MAX_CONSECUTIVE_PAID_FAILURES;
   }
 
-  /** Tickets left for an attempt that brought back nothing usable: counted against the orchestrator. */
-  private paidForNothing(uri: string, p: SentPayment, error: string): void {
-    this.deps.losses?.add(uri, p.tickets, p.ev, error);
-    this.deps.metrics?.paidFailures.inc({ orchestrator_uri: uri });
-    this.deps.metrics?.ticketValueLost.inc({ orchestrator_uri: uri }, Number(p.ev.num / p.ev.den) / 1e9);
+  /** Tickets left for an attempt that brought back nothing usable: counted against the orchestrator when it is at fault. */
+  private paidForNothing(uri: string, p: SentPayment, error: string, orchestratorAtFault: boolean): void {
+    if (orchestratorAtFault) {
+      this.deps.losses?.add(uri, p.tickets, p.ev, error);
+      this.deps.metrics?.paidFailures.inc({ orchestrator_uri: uri });
+      this.deps.metrics?.ticketValueLost.inc({ orchestrator_uri: uri }, Number(p.ev.num / p.ev.den) / 1e9);
+    }
     this.paidFailuresInRow++;
     if (this.paidFailuresInRow >= this.paidFailuresLimit()) {
       this.paidPauseUntil = (this.deps.now ?? Date.now)() + PAID_FAILURE_PAUSE_MS;

@@ -86,6 +86,11 @@ export class StreamLifecycle {
 
   constructor(private readonly deps: StreamLifecycleDeps) {}
 
+  /** Streams live, and streams whose end is still under way. */
+  get size(): { live: number; ending: number } {
+    return { live: this.#live.size, ending: this.#ending.size };
+  }
+
   /** The registry's authorize hook: the auth webhook and push header decide the name and profiles. */
   async authorize(req: PublishRequest): Promise<PublishDecision<StreamContext>> {
     const tenant = await this.deps.tenancy?.authorizeStream(req);

@@ -59,6 +59,11 @@ export class NodeTenancy {
   readonly #streams = new Map<string, { principal: Principal; holder: string }>();
   readonly #renewer: NodeJS.Timeout;
 
+  /** Streams held against their API key's limits. */
+  get streamCount(): number {
+    return this.#streams.size;
+  }
+
   constructor(
     config: NodeConfig,
     store: StateStore,

@@ -23,6 +23,11 @@ export class Balances {
     return `${recipient.toLowerCase()}/${sessionId}`;
   }
 
+  /** Sessions holding credit (cleared when their stream ends them). */
+  get size(): number {
+    return this.credit.size;
+  }
+
   get(key: string): Rat {
     return this.credit.get(key) ?? ZERO;
   }

@@ -52,6 +52,11 @@ export class SegmentPayer {
     return this.sender.signer.address;
   }
 
+  /** Ticket params whose nonces are counted (reaped once expired for good, not when a stream ends). */
+  get ticketParamsTracked(): number {
+    return this.sender.size;
+  }
+
   /**
    * Builds the Payment for a segment. Throws TicketParamsError / SenderValidationError /
    * NonceLimitError / MalformedTicketParamsError before anything is sent.

@@ -127,6 +127,19 @@ export class HlsStore {
     return this.#streams.has(manifestId);
   }
 
+  /** Streams held. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /** Segment bytes held: one stream's, or all streams'. */
+  bytes(manifestId?: string): number {
+    if (manifestId !== undefined) return this.#streams.get(manifestId)?.bytes ?? 0;
+    let total = 0;
+    for (const s of this.#streams.values()) total += s.bytes;
+    return total;
+  }
+
   /** Manifest IDs of the live streams. */
   streams(): string[] {
     return [...this.#streams.keys()];

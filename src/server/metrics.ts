@@ -9,8 +9,36 @@ export function createMetrics(nodeId: string) {
   collectDefaultMetrics({ register: registry });
   const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name: `livepeer_${name}`, help, labelNames, registers: [registry] });
+  // Sizes read at scrape time (nothing to keep in step): what the node holds per stream, session and peer.
+  const trackedSizes = new Map<string, () => number>();
+  let hlsBytes = () => 0;
   return {
     registry,
+    trackedEntries: new Gauge({
+      name: 'livepeer_gateway_tracked_entries',
+      help: 'Entries held in a per-stream, per-session or per-peer map (should fall back once streams end)',
+      labelNames: ['map'],
+      registers: [registry],
+      collect() {
+        for (const [map, size] of trackedSizes) this.set({ map }, size());
+      },
+    }),
+    /** Reports `size()` as livepeer_gateway_tracked_entries{map} at every scrape. */
+    trackEntries(map: string, size: () => number): void {
+      trackedSizes.set(map, size);
+    },
+    hlsBytes: new Gauge({
+      name: 'livepeer_gateway_hls_bytes',
+      help: 'Segment bytes held for HLS playback, all streams (each stream is capped by -hlsMaxBytesPerStream)',
+      registers: [registry],
+      collect() {
+        this.set(hlsBytes());
+      },
+    }),
+    /** Where livepeer_gateway_hls_bytes is read from at every scrape. */
+    trackHlsBytes(bytes: () => number): void {
+      hlsBytes = bytes;
+    },
     currentSessions: gauge('current_sessions_total', 'Streams being ingested now'),
     maxSessions: gauge('max_sessions_total', 'Most concurrent streams allowed (-maxSessions)'),
     streamCreated: counter('stream_created_total', 'Streams accepted'),

@@ -11,6 +11,9 @@ import { freshRounds } from '../../src/node/freshRounds.ts';
 import { sleep, waitUntil } from '../e2e/helpers.ts';
 import { devnetOrchestratorOptions, pushSegment, startDevnetNode, startOrchestrator, testClip } from './helpers.ts';
 
+/** Declared segment length: a 15 s budget for the orchestrator's answer on a loaded machine. */
+const SEGMENT_MS = 30_000;
+
 describe('attack 10: round change', () => {
   let net: LocalNetwork;
   const started: { stop(): Promise<void> }[] = [];
@@ -49,7 +52,11 @@ describe('attack 10: round change', () => {
     const node = await startDevnetNode(net, { orchAddr: orch.uri, transcodingOptions: 'P144p30fps16x9', blockPollingInterval: '3600' });
     started.push(node);
     const mid = 'roundchange';
-    assert.equal(await pushSegment(node.gateway.httpUrl, mid, 0, testClip()), 200);
+    const push = async (m: string, seq: number) => {
+      const status = await pushSegment(node.gateway.httpUrl, m, seq, testClip(), SEGMENT_MS);
+      assert.equal(status, 200, `${m} segment ${seq}: ${JSON.stringify(node.gateway.stream(m)?.outcomes.at(-1))}`);
+    };
+    await push(mid, 0);
 
     const pub = devnetPublicClient(net.devnet.rpcUrl);
     const lastInit = () => pub.readContract({ address: net.devnet.contracts.roundsManager, abi: roundsManagerAbi, functionName: 'lastInitializedRound' });
@@ -57,15 +64,23 @@ describe('attack 10: round change', () => {
     // The keeper initializes a new round every 20 blocks (a block a second).
     await waitUntil(async () => ((await lastInit()) > startRound ? true : undefined), 90_000, 'a round change on the devnet');
     await sleep(3000); // the orchestrator's own view of the round catches up
-    for (let seq = 1; seq <= 3; seq++) assert.equal(await pushSegment(node.gateway.httpUrl, mid, seq, testClip()), 200, `segment ${seq}`);
+    // The old stream goes on, and a new one starts: its GetOrchestrator reply carries ticket params created
+    // in the new round, which our cached round (an hour old) does not know yet.
+    const fresh = 'roundchangenew';
+    for (let seq = 1; seq <= 3; seq++) {
+      await push(mid, seq);
+      await push(fresh, seq - 1);
+    }
 
-    const runner = node.gateway.stream(mid)!;
-    assert.ok(
-      runner.outcomes.every((o) => o.transcoded && o.orchestrator === orch.uri && !o.attemptErrors),
-      JSON.stringify(runner.outcomes),
-    );
-    const st = runner.opts.pool.status().find((s) => s.uri === orch.uri);
-    assert.equal(st?.state, 'usable', JSON.stringify(st));
+    for (const m of [mid, fresh]) {
+      const runner = node.gateway.stream(m)!;
+      assert.ok(
+        runner.outcomes.every((o) => o.transcoded && o.orchestrator === orch.uri && !o.attemptErrors),
+        `${m}: ${JSON.stringify(runner.outcomes)}`,
+      );
+      const st = runner.opts.pool.status().find((s) => s.uri === orch.uri);
+      assert.equal(st?.state, 'usable', JSON.stringify(st));
+    }
     assert.ok(orch.stats.ticketsReceived > 0);
   });
 });

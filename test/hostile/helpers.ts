@@ -33,9 +33,13 @@ export function testClip(size = '320x180'): Buffer {
   return clip;
 }
 
-/** POSTs one segment as HTTP push and waits for the reply (it comes once the renditions are in HLS). */
-export async function pushSegment(httpUrl: string, mid: string, seq: number, clip: Buffer): Promise<number> {
-  const res = await fetch(`${httpUrl}/live/${mid}/${seq}.ts`, { method: 'POST', body: clip, headers: { 'Content-Duration': '1000' } });
+/**
+ * POSTs one segment as HTTP push and waits for the reply (it comes once the renditions are in HLS).
+ * `durationMs` (Content-Duration) sets the upload budgets: max(2 s, duration / 2) until the orchestrator's
+ * headers; tests that are not about timing declare more than the clip's 1 s so a loaded machine keeps up.
+ */
+export async function pushSegment(httpUrl: string, mid: string, seq: number, clip: Buffer, durationMs = 1000): Promise<number> {
+  const res = await fetch(`${httpUrl}/live/${mid}/${seq}.ts`, { method: 'POST', body: clip, headers: { 'Content-Duration': String(durationMs) } });
   await res.arrayBuffer();
   return res.status;
 }
