@@ -12,6 +12,7 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
       profiles: string[];
       sourceSegments: number;
       transcodedSegments: number;
+      renditionSegments?: Record<string, number>;
       failedSegments: number;
       orchestrator?: string;
       startedAt: string;
@@ -24,7 +25,8 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
       sourceSegments: s.sourceSegments,
       transcodedSegments: s.transcodedSegments,
       failedSegments: s.failedSegments,
-      renditions: s.profiles.map((name) => ({ name, segments: s.transcodedSegments })),
+      // the source first, then each profile with the segments that reached its playlist
+      renditions: [{ name: 'source', segments: s.sourceSegments }, ...s.profiles.map((name) => ({ name, segments: s.renditionSegments?.[name] ?? 0 }))],
       playlist: `${gateway.httpUrl}/stream/${encodeURIComponent(manifestId)}.m3u8`,
     };
   });
