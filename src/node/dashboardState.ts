@@ -3,7 +3,8 @@
 // money (spend, deposit, runway) and recent events. Amounts are decimal wei strings.
 import type { Gateway } from './gateway.ts';
 
-export async function dashboardState(gateway: Gateway, network: string): Promise<unknown> {
+/** `login`: the page was opened through the login form (-cliToken), so it offers to sign out. */
+export async function dashboardState(gateway: Gateway, network: string, login = false): Promise<unknown> {
   const status = await gateway.status();
   const orchLedger = status.Ledger.orchestrators as Record<string, { segments: number; transcoded: number; failures: number; evPaidWei: string }>;
   const streams = Object.entries(status.Streams).map(([manifestId, raw]) => {
@@ -56,7 +57,7 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
     };
   });
   return {
-    node: { version: status.Version, network, address: status.EthAddress ?? null, hls: gateway.httpUrl },
+    node: { version: status.Version, network, address: status.EthAddress ?? null, hls: gateway.httpUrl, login },
     streams,
     orchestrators,
     money: status.Money,

@@ -103,6 +103,7 @@ function stopPlayer() {
 function render(state) {
   const n = state.node;
   $('node').textContent = `v${n.version} · ${n.network}${n.address ? ` · ${n.address}` : ''} · HLS ${n.hls}`;
+  $('logout').hidden = !n.login;
   $('m-streams').textContent = String(state.streams.length);
   const m = state.money;
   $('m-spent').textContent = eth(m.LastHourSpentWei);
