@@ -60,7 +60,9 @@ export function dashboardHeaders(hlsOrigin: string, type: string, length: number
       "frame-ancestors 'none'",
     ].join('; '),
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // not no-referrer: with it, browsers send `Origin: null` on the login and logout form posts, which the
+    // browser rule refuses; same-origin sends nothing to the HLS port or anywhere else
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   };
 }

@@ -62,6 +62,8 @@ describe('dashboard login with -cliToken', () => {
     assert.equal(page.status, 200);
     assert.match(page.text, /<form[^>]*method="post"[^>]*action="\/dashboard\/login"/);
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    // no-referrer would make browsers post the form with `Origin: null`, which the browser rule refuses
+    assert.equal(page.headers['referrer-policy'], 'same-origin');
     assert.equal((await rawRequest(url('/dashboard/app.css'))).status, 200, 'the login page has its style');
     for (const path of ['/dashboard/state.json', '/dashboard/app.js', '/status']) assert.equal((await rawRequest(url(path))).status, 401, path);
   });
