@@ -30,7 +30,7 @@ declare const document: {
   documentElement: { scrollWidth: number };
   cookie: string;
 };
-declare const window: { innerWidth: number };
+declare const window: { innerWidth: number; innerHeight: number };
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
@@ -196,7 +196,7 @@ describe('dashboard in a browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
-    // laptop widths: no sideways scrolling, the player and both tables on screen and not squeezed away
+    // laptop widths: no sideways scrolling; the player and both tables start on the first screen, not squeezed away
     for (const [width, height] of [
       [1366, 768],
       [1024, 768],
@@ -207,14 +207,17 @@ describe('dashboard in a browser', () => {
       const fit = await page.evaluate(() => {
         const [player, streams, orchs] = ['#player', '#streams', '#orchs'].map((sel) => {
           const r = document.querySelector(sel)?.getBoundingClientRect();
-          return r ? { left: r.left, right: r.right, width: r.width, height: r.height } : null;
+          return r ? { left: r.left, right: r.right, top: r.top, width: r.width, height: r.height } : null;
         });
-        return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, player, streams, orchs };
+        return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, innerHeight: window.innerHeight, player, streams, orchs };
       });
       assert.ok(fit.scrollWidth <= fit.innerWidth, `${width}px: no horizontal scroll (${JSON.stringify(fit)})`);
       for (const part of ['player', 'streams', 'orchs'] as const) {
         const b = fit[part];
-        assert.ok(b && b.left >= 0 && b.right <= fit.innerWidth && b.width >= 300 && b.height > 0, `${width}px: ${part} visible (${JSON.stringify(fit)})`);
+        assert.ok(
+          b && b.left >= 0 && b.right <= fit.innerWidth && b.width >= 300 && b.height > 0 && b.top < fit.innerHeight,
+          `${width}px: ${part} visible (${JSON.stringify(fit)})`,
+        );
       }
       await page.screenshot({ path: join(ARTIFACTS, `dashboard-${width}x${height}.png`) });
     }
