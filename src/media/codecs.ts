@@ -1,7 +1,12 @@
-// The RFC 6381 codec string of an MPEG-TS segment (`avc1.64001f,mp4a.40.2`), read from its own bytes: the
-// PMT says which elementary streams there are; the H.264 sequence parameter set gives profile, constraint
-// flags and level; the AAC ADTS header gives the audio object type. For the master playlist's CODECS
-// attribute, so players need not guess. Pure and bounded: only the first MAX_SCAN_BYTES are looked at.
+// The RFC 6381 codec string of a segment (`avc1.64001f,mp4a.40.2`, `hvc1.1.6.L93.B0,mp4a.40.2`), read from
+// its own bytes. MPEG-TS: the PMT says which elementary streams there are; the H.264 or HEVC sequence
+// parameter set gives profile, constraint flags and level; the AAC ADTS header gives the audio object
+// type. MP4 (HTTP push): the sample entries of the moov box (mp4Codecs.ts). For the master playlist's
+// CODECS attribute, so players need not guess. Pure and bounded: only the first MAX_SCAN_BYTES are looked at.
+import { avcCodecString, HEVC_PTL_BYTES, hevcCodecString, mp4aCodecString } from './codecStrings.ts';
+import { rbsp } from './h264.ts';
+import { mp4Codecs } from './mp4Codecs.ts';
+import type { VideoFormat } from './profiles.ts';
 
 const TS_PACKET = 188;
 const MAX_SCAN_BYTES = 2 * 1024 * 1024;
@@ -9,18 +14,36 @@ const MAX_SCAN_BYTES = 2 * 1024 * 1024;
 const MAX_ES_BYTES = 256 * 1024;
 
 const STREAM_TYPE_H264 = 0x1b;
+const STREAM_TYPE_HEVC = 0x24;
+const HEVC_NAL_SPS = 33;
 const STREAM_TYPE_AAC_ADTS = 0x0f;
 const STREAM_TYPE_MP3 = [0x03, 0x04];
 const STREAM_TYPE_AC3 = 0x81;
-
-const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
 /** `avc1.PPCCLL` from an H.264 elementary stream (Annex B), or undefined when no SPS is in it. */
 export function h264Codec(es: Uint8Array): string | undefined {
   for (let i = 0; i + 6 < es.length; i++) {
     if (es[i] !== 0 || es[i + 1] !== 0 || es[i + 2] !== 1) continue;
     const nal = es[i + 3]!;
-    if ((nal & 0x80) === 0 && (nal & 0x1f) === 7) return `avc1.${hex2(es[i + 4]!)}${hex2(es[i + 5]!)}${hex2(es[i + 6]!)}`;
+    if ((nal & 0x80) === 0 && (nal & 0x1f) === 7) return avcCodecString(es[i + 4]!, es[i + 5]!, es[i + 6]!);
+  }
+  return undefined;
+}
+
+/**
+ * `hvc1.…` from an HEVC elementary stream (Annex B), or undefined when no SPS is in it. The SPS starts with
+ * a 2-byte NAL header and one byte of ids before the general profile_tier_level; its emulation-prevention
+ * bytes are removed first (flag bytes of zero are common there).
+ */
+export function hevcCodec(es: Uint8Array): string | undefined {
+  const need = 2 + 1 + HEVC_PTL_BYTES;
+  for (let i = 0; i + 3 + need <= es.length; i++) {
+    if (es[i] !== 0 || es[i + 1] !== 0 || es[i + 2] !== 1) continue;
+    const header = es[i + 3]!;
+    if ((header & 0x80) !== 0 || ((header >> 1) & 0x3f) !== HEVC_NAL_SPS) continue;
+    // enough raw bytes for the unescaped ones even if every third byte were an escape
+    const body = rbsp(es.subarray(i + 5, Math.min(es.length, i + 5 + 2 * need)));
+    return hevcCodecString(body.subarray(1, 1 + HEVC_PTL_BYTES));
   }
   return undefined;
 }
@@ -31,7 +54,7 @@ export function adtsCodec(es: Uint8Array): string | undefined {
     // syncword 0xFFF, layer 00
     if (es[i] !== 0xff || (es[i + 1]! & 0xf6) !== 0xf0) continue;
     const profile = (es[i + 2]! >> 6) & 0x03;
-    return `mp4a.40.${profile + 1}`;
+    return mp4aCodecString(0x40, profile + 1);
   }
   return undefined;
 }
@@ -69,6 +92,7 @@ export function mpegTsCodecs(data: Uint8Array): string | undefined {
   const audio: string[] = [];
   for (const [pid, type] of streams) {
     if (type === STREAM_TYPE_H264) video ??= h264Codec(es(pid));
+    else if (type === STREAM_TYPE_HEVC) video ??= hevcCodec(es(pid));
     else if (type === STREAM_TYPE_AAC_ADTS) {
       const a = adtsCodec(es(pid));
       if (a) audio.push(a);
@@ -77,6 +101,11 @@ export function mpegTsCodecs(data: Uint8Array): string | undefined {
   }
   if (!video) return undefined;
   return [video, ...new Set(audio)].join(',');
+}
+
+/** The codecs of a segment in the given container; undefined when its video codec cannot be named. */
+export function segmentCodecs(data: Uint8Array, format: VideoFormat): string | undefined {
+  return format === 'mp4' ? mp4Codecs(data) : mpegTsCodecs(data);
 }
 
 /** The PMT PID of the first program in a PAT section. */

@@ -11,7 +11,7 @@ const START = Buffer.from([0, 0, 1]);
 const MAX_SPS_BYTES = 1024;
 
 /** RBSP of a NAL unit: the emulation-prevention bytes (00 00 03) removed. */
-function rbsp(nal: Uint8Array): Uint8Array {
+export function rbsp(nal: Uint8Array): Uint8Array {
   const out = new Uint8Array(nal.length);
   let n = 0;
   let zeros = 0;

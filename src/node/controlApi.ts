@@ -4,7 +4,10 @@
 import type { NodeConfig } from './config.ts';
 import { describeEthError } from '../eth/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import type { AccessCheck } from '../server/access.ts';
+import { type AccessCheck, findTokenCheck, sessionCookieCheck } from '../server/access.ts';
+import { admittedBy, createDashboardLoginRoute, SESSION_COOKIE } from '../server/dashboardLogin.ts';
+import { LoginThrottle } from '../server/loginThrottle.ts';
+import { SessionTable } from '../server/sessions.ts';
 import { ControlError, emptyReply, jsonReply, readRoute, startControlServer, textReply, type ControlServer } from '../server/control.ts';
 import { BroadcastConfig } from './broadcastConfig.ts';
 import { EventStreamHub } from '../server/eventStream.ts';
@@ -57,13 +60,28 @@ export async function startControlApi(
     hub.handle(req, res);
     return true;
   };
+  // with -cliToken, the dashboard's login page trades the token for a session cookie that admits the
+  // dashboard's reads (not the routes that move money)
+  const hlsOrigin = new URL(gateway.httpUrl).origin;
+  const token = findTokenCheck(access);
+  const publicRoutes: HttpRoute[] = [];
+  let checks = access;
+  if (token) {
+    const sessions = new SessionTable();
+    checks = [...access, sessionCookieCheck(sessions, SESSION_COOKIE)];
+    publicRoutes.push(
+      createDashboardLoginRoute({ token, sessions, throttle: new LoginThrottle(), admitted: admittedBy(checks), hlsOrigin }),
+      createDashboardRoute({ state: async () => ({}), hlsOrigin, publicOnly: true }),
+    );
+  }
   const server = await startControlServer({
     host: config.cliAddr.host,
     port: config.cliAddr.port,
     ...(config.monitor ? { metrics: gateway.metrics.registry } : {}),
     log,
-    access,
-    httpRoutes: [eventsRoute, createDashboardRoute({ state: () => dashboardState(gateway, config.network.name), hlsOrigin: new URL(gateway.httpUrl).origin })],
+    access: checks,
+    publicRoutes,
+    httpRoutes: [eventsRoute, createDashboardRoute({ state: () => dashboardState(gateway, config.network.name, !!token), hlsOrigin })],
     describeError: (err) => describeEthError(err, rpcUrls),
     routes: {
       ...livepeerCliRoutes(eth, log),

@@ -3,7 +3,8 @@
 // money (spend, deposit, runway) and recent events. Amounts are decimal wei strings.
 import type { Gateway } from './gateway.ts';
 
-export async function dashboardState(gateway: Gateway, network: string): Promise<unknown> {
+/** `login`: the page was opened through the login form (-cliToken), so it offers to sign out. */
+export async function dashboardState(gateway: Gateway, network: string, login = false): Promise<unknown> {
   const status = await gateway.status();
   const orchLedger = status.Ledger.orchestrators as Record<string, { segments: number; transcoded: number; failures: number; evPaidWei: string }>;
   const streams = Object.entries(status.Streams).map(([manifestId, raw]) => {
@@ -12,6 +13,7 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
       profiles: string[];
       sourceSegments: number;
       transcodedSegments: number;
+      renditionSegments?: Record<string, number>;
       failedSegments: number;
       orchestrator?: string;
       startedAt: string;
@@ -24,7 +26,8 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
       sourceSegments: s.sourceSegments,
       transcodedSegments: s.transcodedSegments,
       failedSegments: s.failedSegments,
-      renditions: s.profiles.map((name) => ({ name, segments: s.transcodedSegments })),
+      // the source first, then each profile with the segments that reached its playlist
+      renditions: [{ name: 'source', segments: s.sourceSegments }, ...s.profiles.map((name) => ({ name, segments: s.renditionSegments?.[name] ?? 0 }))],
       playlist: `${gateway.httpUrl}/stream/${encodeURIComponent(manifestId)}.m3u8`,
     };
   });
@@ -54,7 +57,7 @@ export async function dashboardState(gateway: Gateway, network: string): Promise
     };
   });
   return {
-    node: { version: status.Version, network, address: status.EthAddress ?? null, hls: gateway.httpUrl },
+    node: { version: status.Version, network, address: status.EthAddress ?? null, hls: gateway.httpUrl, login },
     streams,
     orchestrators,
     money: status.Money,

@@ -110,6 +110,8 @@ export interface StreamStats {
   profiles: string[];
   sourceSegments: number;
   transcodedSegments: number;
+  /** segments that entered each profile's playlist (an orchestrator may return fewer renditions than asked) */
+  renditionSegments: Record<string, number>;
   failedSegments: number;
   ticketsSent: number;
   orchestrator?: string;
@@ -154,6 +156,7 @@ export class StreamRunner {
       profiles: opts.profiles.map((p) => p.name),
       sourceSegments: 0,
       transcodedSegments: 0,
+      renditionSegments: Object.fromEntries(opts.profiles.map((p) => [p.name, 0])),
       failedSegments: 0,
       ticketsSent: 0,
       startedAt: new Date().toISOString(),
@@ -425,7 +428,9 @@ export class StreamRunner {
     this.stats.orchestrator = uri;
     profiles.forEach((p, i) => {
       const data = r.renditions[i]?.data;
-      if (data) this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format });
+      if (data && this.deps.hls.addRendition(manifestId, p.name, seg.seq, data, seg.durationMs, { discontinuity, format: seg.format })) {
+        this.stats.renditionSegments[p.name] = (this.stats.renditionSegments[p.name] ?? 0) + 1;
+      }
     });
   }
 

@@ -84,6 +84,11 @@ export interface ControlServerOptions {
    * form routes; each returns false for a path that is not its own.
    */
   httpRoutes?: HttpRoute[];
+  /**
+   * Routes that answer before the access checks (after the browser rule), e.g. the dashboard's login
+   * page: whoever reaches the listener may use them, so they must guard themselves.
+   */
+  publicRoutes?: HttpRoute[];
   /** Prometheus registry for /metrics (-monitor); /metrics is 404 without it (a route of that path wins). */
   metrics?: Registry;
   log: Logger;
@@ -177,6 +182,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       try {
         const refused = browserRuleViolation(req, host);
         if (refused) throw refused;
+        for (const open of opts.publicRoutes ?? []) if (await open(req, res)) return;
         await requireAccess(req, access);
         // the dashboard and /events answer their own paths (after the same browser rule and access check)
         for (const own of opts.httpRoutes ?? []) if (await own(req, res)) return;

@@ -14,7 +14,15 @@ export interface DashboardOptions {
   state(): Promise<unknown>;
   /** where players fetch HLS from (-httpAddr), e.g. http://127.0.0.1:9935 */
   hlsOrigin: string;
+  /**
+   * Answer only what a visitor who has not logged in may fetch (the style the login page uses); every
+   * other path is left to the routes behind the access checks. For the control server's public routes.
+   */
+  publicOnly?: boolean;
 }
+
+/** Dashboard paths anyone who reaches the listener may fetch: the login page's style. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/dashboard/app.css']);
 
 const HERE = fileURLToPath(new URL('./dashboard/', import.meta.url));
 
@@ -33,7 +41,8 @@ function loadAssets(): Map<string, Asset> {
   ]);
 }
 
-function headers(hlsOrigin: string, type: string, length: number): Record<string, string> {
+/** The headers of every dashboard answer: type, length, a strict CSP, no sniffing, no caching. */
+export function dashboardHeaders(hlsOrigin: string, type: string, length: number): Record<string, string> {
   return {
     'Content-Type': type,
     'Content-Length': String(length),
@@ -51,7 +60,9 @@ function headers(hlsOrigin: string, type: string, length: number): Record<string
       "frame-ancestors 'none'",
     ].join('; '),
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // not no-referrer: with it, browsers send `Origin: null` on the login and logout form posts, which the
+    // browser rule refuses; same-origin sends nothing to the HLS port or anywhere else
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store',
   };
 }
@@ -61,13 +72,14 @@ export function createDashboardRoute(opts: DashboardOptions): HttpRoute {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://control').pathname.replace(/\/$/, '');
     if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
+    if (opts.publicOnly && !((req.method === 'GET' || req.method === 'HEAD') && PUBLIC_PATHS.has(path))) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendText(res, 405, 'method not allowed', { Allow: 'GET' });
       return true;
     }
     if (path === '/dashboard/state.json') {
       const body = Buffer.from(JSON.stringify(await opts.state()));
-      res.writeHead(200, headers(opts.hlsOrigin, 'application/json', body.length));
+      res.writeHead(200, dashboardHeaders(opts.hlsOrigin, 'application/json', body.length));
       res.end(req.method === 'HEAD' ? undefined : body);
       return true;
     }
@@ -77,7 +89,7 @@ export function createDashboardRoute(opts: DashboardOptions): HttpRoute {
       sendText(res, 404, '404 page not found');
       return true;
     }
-    res.writeHead(200, headers(opts.hlsOrigin, asset.type, asset.body.length));
+    res.writeHead(200, dashboardHeaders(opts.hlsOrigin, asset.type, asset.body.length));
     res.end(req.method === 'HEAD' ? undefined : asset.body);
     return true;
   };

@@ -1,6 +1,6 @@
 // HLS playback (`/stream/...` on -httpAddr): an in-memory store of the live
 // streams' recent segments and playlists, and the HTTP route that serves them.
-import { mpegTsCodecs } from '../media/codecs.ts';
+import { segmentCodecs } from '../media/codecs.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   MediaPlaylist,
@@ -183,9 +183,9 @@ export class HlsStore {
     s.bytes -= r.segments.get(seq)?.length ?? 0;
     r.segments.set(seq, mp4 ? undefined : data);
     s.bytes += mp4 ? 0 : data.length;
-    if (!mp4 && r.codecs === undefined && r.codecScans < CODEC_SCANS) {
+    if (r.codecs === undefined && r.codecScans < CODEC_SCANS) {
       r.codecScans += 1;
-      r.codecs = mpegTsCodecs(data);
+      r.codecs = segmentCodecs(data, mp4 ? 'mp4' : 'mpegts');
     }
     while (r.segments.size > SEGMENTS_KEPT) {
       const oldest = r.segments.keys().next().value as number;

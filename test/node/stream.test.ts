@@ -20,7 +20,8 @@ interface Attempt {
   job: SegmentJob;
   uri: string;
   paid: (p: SentPayment) => void;
-  succeed(opts?: { tickets?: number }): void;
+  /** `renditions`: how many of the profiles come back (default all) */
+  succeed(opts?: { tickets?: number; renditions?: number }): void;
   fail(err: Error): void;
 }
 
@@ -61,9 +62,9 @@ function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplie
             job,
             uri: session.uri,
             paid,
-            succeed: ({ tickets = 0 } = {}) =>
+            succeed: ({ tickets = 0, renditions = PROFILES.length } = {}) =>
               resolve({
-                renditions: PROFILES.map((pr) => ({ url: '', pixels: 1n, data: Buffer.from(`${pr.name}-${job.seq}-${session.uri}`) })),
+                renditions: PROFILES.slice(0, renditions).map((pr) => ({ url: '', pixels: 1n, data: Buffer.from(`${pr.name}-${job.seq}-${session.uri}`) })),
                 pixels: 2n,
                 tickets,
                 ev: rat(BigInt(tickets) * 1000n),
@@ -127,6 +128,19 @@ describe('stream runner', () => {
       ],
       'the feed hears of segments in playlist order',
     );
+  });
+
+  it('counts the segments of each rendition that reached its playlist', async () => {
+    const h = harness();
+    const r0 = h.runner.push(0, seg(0), 2000);
+    (await h.started(1)).succeed();
+    await r0;
+    const r1 = h.runner.push(1, seg(1), 2000);
+    (await h.started(2)).succeed({ renditions: 1 });
+    await r1;
+    assert.equal(h.runner.stats.sourceSegments, 2);
+    assert.equal(h.runner.stats.transcodedSegments, 2);
+    assert.deepEqual(h.runner.stats.renditionSegments, { [PROFILES[0]!.name]: 2, [PROFILES[1]!.name]: 1 });
   });
 
   it('has at most two segments at orchestrators, and a segment that fails does not hold back the next', async () => {

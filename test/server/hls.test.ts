@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { makeTestClip } from '../media/testMedia.ts';
 import { PRESETS } from '../../src/media/profiles.ts';
 import { HlsStore, SEGMENTS_KEPT, createHlsRoute } from '../../src/server/hls.ts';
 import { startHttpListener, type HttpListener } from '../../src/server/http.ts';
@@ -149,6 +153,19 @@ describe('HLS over HTTP', () => {
     store.addSourceSegment('mp4', 0, Buffer.from('x'), 2000, undefined, { format: 'mp4' });
     assert.match(await (await get('/stream/mp4/source.m3u8')).text(), /\/stream\/mp4\/source\/0\.mp4\n/);
     assert.equal((await get('/stream/mp4/source/0.ts')).status, 404);
+  });
+
+  it("names the codecs of an MP4 push's segments in the master playlist", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hls-mp4-'));
+    try {
+      const clip = join(dir, 'clip.mp4');
+      makeTestClip(clip, { seconds: 1 });
+      store.openStream('mp4codecs', []);
+      store.addSourceSegment('mp4codecs', 0, readFileSync(clip), 1000, { width: 320, height: 240 }, { format: 'mp4' });
+      assert.match(await (await get('/stream/mp4codecs.m3u8')).text(), /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -33,6 +33,28 @@ function cell(row, text, cls) {
   return td;
 }
 
+/** One line per rendition (the source first): its name and the segments in its playlist. */
+function renditionsCell(row, renditions) {
+  const td = document.createElement('td');
+  td.className = 'rends';
+  const list = document.createElement('ul');
+  for (const r of renditions) {
+    const li = document.createElement('li');
+    li.dataset.rendition = r.name;
+    const name = document.createElement('span');
+    name.className = 'rn';
+    name.textContent = r.name;
+    name.title = r.name;
+    const count = document.createElement('span');
+    count.className = 'rc';
+    count.textContent = String(r.segments);
+    li.append(name, count);
+    list.appendChild(li);
+  }
+  td.appendChild(list);
+  row.appendChild(td);
+}
+
 /** Replaces a table body's rows in place, keeping rows by key so the layout does not jump. */
 function renderRows(tbody, items, key, fill) {
   const existing = new Map([...tbody.rows].map((r) => [r.dataset.key, r]));
@@ -81,6 +103,7 @@ function stopPlayer() {
 function render(state) {
   const n = state.node;
   $('node').textContent = `v${n.version} · ${n.network}${n.address ? ` · ${n.address}` : ''} · HLS ${n.hls}`;
+  $('logout').hidden = !n.login;
   $('m-streams').textContent = String(state.streams.length);
   const m = state.money;
   $('m-spent').textContent = eth(m.LastHourSpentWei);
@@ -103,8 +126,7 @@ function render(state) {
       };
       cell(row, s.manifestId);
       cell(row, s.ingest.toUpperCase());
-      cell(row, s.renditions.map((r) => `${r.name} (${r.segments})`).join(', ') || 'source only');
-      cell(row, String(s.sourceSegments), 'num');
+      renditionsCell(row, s.renditions);
       cell(row, `${s.transcodedSegments}${s.failedSegments ? ` · ${s.failedSegments} failed` : ''}`, 'num');
       cell(row, s.orchestrator ?? 'waiting for one');
     },
