@@ -4,7 +4,15 @@
 import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { decodeMessage, encodeMessage, type OrchestratorInfo, type Payment, type SegData, type TranscodeResult } from '../wire/lpRpc.ts';
+import {
+  decodeMessage,
+  encodeMessage,
+  type OrchestratorInfo,
+  type Payment,
+  type SegData,
+  type TranscodedSegmentData,
+  type TranscodeResult,
+} from '../wire/lpRpc.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { LookupAddress } from 'node:dns';
 import { countListedRenditions } from './renditionCount.ts';
@@ -392,36 +400,8 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
     const text = trim(res.body) || `HTTP ${res.status}`;
     throw new SegmentError('http-status', text, sent, true, res.status);
   }
-  if (res.body.length === 0) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200);
-  // Counted on the framing first: a reply listing far too many renditions is refused before it is decoded.
-  const listed = req.expectedRenditions !== undefined ? countListedRenditions(res.body) : undefined;
-  if (listed !== undefined && listed > req.expectedRenditions!) {
-    throw new SegmentError('malformed-response', `orchestrator returned ${listed} renditions for ${req.expectedRenditions} profiles`, true, true, 200);
-  }
-  let tr: TranscodeResult;
-  try {
-    tr = decodeMessage('TranscodeResult', res.body);
-  } catch (err) {
-    throw new SegmentError('malformed-response', (err as Error).message, true, true, 200);
-  }
+  const { tr, segments } = readTranscodeReply(res.body, req.expectedRenditions);
   const transcodeMs = Date.now() - started;
-  if (tr.error !== undefined && tr.result !== 'data') {
-    throw new SegmentError('transcode', tr.error, true, !NON_RETRYABLE_TRANSCODE_ERRORS.has(tr.error), 200, tr.info);
-  }
-  if (!tr.data) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200, tr.info);
-
-  const segments = tr.data.segments ?? [];
-  // A reply may list any number of URLs: count them against the profiles before fetching one.
-  if (req.expectedRenditions !== undefined && segments.length !== req.expectedRenditions) {
-    throw new SegmentError(
-      'malformed-response',
-      `orchestrator returned ${segments.length} renditions for ${req.expectedRenditions} profiles`,
-      true,
-      true,
-      200,
-      tr.info,
-    );
-  }
   const renditions: Rendition[] = segments.map((s) => ({ url: s.url ?? '', pixels: s.pixels ?? 0n }));
   const pixels = renditions.reduce((n, r) => n + r.pixels, 0n);
   const dlStart = Date.now();
@@ -461,6 +441,46 @@ export async function submitSegment(req: SubmitSegmentRequest): Promise<SubmitRe
   };
   if (tr.info) result.info = tr.info;
   return result;
+}
+
+/**
+ * Judges a 200 reply's body before anything is downloaded: a TranscodeResult with data, listing exactly
+ * the renditions asked for. Throws SegmentError only; the fuzz test (test/hostile/fuzz.test.ts) holds it to that.
+ */
+export function readTranscodeReply(
+  body: Uint8Array,
+  expectedRenditions: number | undefined,
+): { tr: TranscodeResult & { data: NonNullable<TranscodeResult['data']> }; segments: TranscodedSegmentData[] } {
+  if (body.length === 0) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200);
+  // Counted on the framing first: a reply listing far too many renditions is refused before it is decoded.
+  const listed = expectedRenditions !== undefined ? countListedRenditions(body) : undefined;
+  if (listed !== undefined && listed > expectedRenditions!) {
+    throw new SegmentError('malformed-response', `orchestrator returned ${listed} renditions for ${expectedRenditions} profiles`, true, true, 200);
+  }
+  let tr: TranscodeResult;
+  try {
+    tr = decodeMessage('TranscodeResult', body);
+  } catch (err) {
+    throw new SegmentError('malformed-response', (err as Error).message, true, true, 200);
+  }
+  if (tr.error !== undefined && tr.result !== 'data') {
+    throw new SegmentError('transcode', tr.error, true, !NON_RETRYABLE_TRANSCODE_ERRORS.has(tr.error), 200, tr.info);
+  }
+  if (!tr.data) throw new SegmentError('unknown-response', 'UnknownResponse', true, true, 200, tr.info);
+
+  const segments = tr.data.segments ?? [];
+  // A reply may list any number of URLs: count them against the profiles before fetching one.
+  if (expectedRenditions !== undefined && segments.length !== expectedRenditions) {
+    throw new SegmentError(
+      'malformed-response',
+      `orchestrator returned ${segments.length} renditions for ${expectedRenditions} profiles`,
+      true,
+      true,
+      200,
+      tr.info,
+    );
+  }
+  return { tr: tr as TranscodeResult & { data: NonNullable<TranscodeResult['data']> }, segments };
 }
 
 // ------------------------------------------------------------------ renditions

@@ -5,6 +5,7 @@ import type { Candidate } from '../discovery/sources.ts';
 import { capabilitiesCompatible } from '../net/capabilities.ts';
 import type { Capabilities, OrchestratorInfo } from '../wire/lpRpc.ts';
 import { bytesToHex } from '../lib/bytes.ts';
+import type { Rat } from '../lib/rat.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { infoPrice } from '../pm/segmentPayer.ts';
 import type { SenderInfo } from '../pm/senderInfo.ts';
@@ -39,8 +40,12 @@ export function judgeOrchestrator(ctx: JudgeContext, candidate: Candidate, info:
   if (!capabilitiesCompatible(ctx.capabilities, info.capabilities)) return refuse('capabilities', 'orchestrator lacks capabilities this stream needs');
   if (!info.authToken?.token?.length || !info.authToken.sessionId) return refuse('auth-token', 'reply has no auth token');
 
-  const price = infoPrice(info);
-  if (price.num < 0n) return refuse('price', 'negative price');
+  let price: Rat;
+  try {
+    price = infoPrice(info); // throws on a negative price (int64 fields, either sign on the wire)
+  } catch (err) {
+    return refuse('price', errorMessage(err));
+  }
   let recipient: Address | undefined;
   if (ctx.payments) {
     if (!address) return refuse('address', 'reply has no orchestrator address');

@@ -1,4 +1,5 @@
 // Expected value of tickets and the fee a segment is expected to cost (go-livepeer's estimateFee).
+import { GatewayError } from '../lib/errors.ts';
 import { ceil, cmp, div, isZero, mul, rat, ratFromFloat64, sub, type Rat, ZERO } from '../lib/rat.ts';
 
 /** Both go-livepeer and the contract docs scale winProb to 2^256 − 1. */
@@ -15,9 +16,18 @@ export function ticketEV(faceValue: bigint, winProb: bigint): Rat {
   return rat(faceValue * winProb, MAX_WIN_PROB);
 }
 
+/** A quoted price that means nothing: per zero pixels, or negative. */
+export class PriceError extends GatewayError {
+  constructor(message: string) {
+    super(message, { code: 'INVALID_PRICE' });
+  }
+}
+
 /** Price per pixel = pricePerUnit / pixelsPerUnit, exact. */
 export function pricePerPixel(pricePerUnit: bigint, pixelsPerUnit: bigint): Rat {
-  if (pixelsPerUnit <= 0n) throw new RangeError('pixels per unit is 0');
+  if (pixelsPerUnit === 0n) throw new PriceError('pixels per unit is 0');
+  // int64 on the wire: an orchestrator can send either sign; a negative price is no price
+  if (pixelsPerUnit < 0n || pricePerUnit < 0n) throw new PriceError(`negative price: ${pricePerUnit} wei per ${pixelsPerUnit} pixels`);
   return rat(pricePerUnit, pixelsPerUnit);
 }
 

@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { GatewayError } from '../lib/errors.ts';
+import { checkFraming, MAX_DECODED_ELEMENTS } from './fieldBudget.ts';
 
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/lp_rpc.proto', import.meta.url));
 
@@ -224,6 +225,10 @@ export function encodeMessage<N extends MessageName>(name: N, value: Messages[N]
 
 export function decodeMessage<N extends MessageName>(name: N, bytes: Uint8Array): Messages[N] {
   const type = messageType(name);
+  // Counted on the framing first: decoding costs per element, and a peer chooses how many there are.
+  const framing = checkFraming(type, bytes);
+  if (framing === 'over-budget') throw new WireDecodeError(name, new Error(`more than ${MAX_DECODED_ELEMENTS} fields`));
+  if (framing === 'unreadable') throw new WireDecodeError(name, new Error('framing is broken or disagrees with the schema'));
   try {
     const msg = type.decode(bytes);
     const obj = type.toObject(msg, { longs: String, enums: Number, oneofs: true });
