@@ -21,6 +21,7 @@ import {
   publish,
   root,
   sleep,
+  type SourceTiming,
   startGatewayProcess,
   treeStats,
   twoCores,
@@ -88,6 +89,8 @@ interface GatewayResult {
   overhead: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
+  /** the gateway's own per-stage source timings (absent in builds without them) */
+  timings: SourceTiming[];
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -180,6 +183,8 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
     srcLat: latency('source'),
     renLat: latency(RENDITION),
+    // the first segment (start-up) is left out; warm-up stream too
+    timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
   };
 }
 
@@ -252,6 +257,18 @@ for (const r of results) {
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
+  );
+}
+const STAGES = ['ingestToStdinMs', 'stdinToListedMs', 'listedToReadMs', 'readToPlaylistMs'] as const;
+for (const r of results) {
+  if (r.timings.length === 0) continue;
+  const q = (key: keyof SourceTiming) => {
+    const xs = r.timings.map((t) => t[key]).filter((x): x is number => typeof x === 'number');
+    return `p50 ${pct(xs, 0.5).toFixed(1)} p99 ${pct(xs, 0.99).toFixed(1)}`;
+  };
+  console.log(
+    `  ${r.label} in-process, all ${N} streams (${r.timings.length} segments): source keyframe's RTMP message → playlist ms ${q('totalMs')}; ` +
+      `stages: ${STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; ')}`,
   );
 }
 if (results.length === 2) {
