@@ -173,16 +173,30 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
   let nextSeq = 0;
   const stderrTail: string[] = [];
 
-  function armStall(): void {
+  /** FLV bytes given to ffmpeg's stdin (or waiting for it) that ffmpeg has not read yet. */
+  function inputBacklog(): number {
+    const input = opts.input as (Readable & { writableLength?: number }) | undefined;
+    if (!input || exited) return 0;
+    return (proc?.stdin?.writableLength ?? 0) + input.readableLength + (input.writableLength ?? 0);
+  }
+
+  function armStall(ms = stallTimeoutMs): void {
     clearTimeout(stallTimer);
     stallTimer = setTimeout(() => {
+      // ffmpeg behind its input is slow (a loaded machine), not stalled: its segments are still coming, and
+      // the caller bounds how far behind it may fall. Look again soon; a stall is no segment with nothing
+      // left unread.
+      if (inputBacklog() > 0) {
+        armStall(Math.min(stallTimeoutMs, 5_000));
+        return;
+      }
       fail(
         new SegmenterStallError(
           `no new segment for ${Math.round(stallTimeoutMs / 1000)} s: the stream stalled or its keyframe interval is too long ` +
             `(set the encoder's keyframe interval below 8 s)`,
         ),
       );
-    }, stallTimeoutMs);
+    }, ms);
     stallTimer.unref();
   }
 
