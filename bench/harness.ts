@@ -128,6 +128,18 @@ export interface GatewayProcess {
   /** the control API's base URL (http://host:port) */
   control: string;
   datadir: string;
+  /** the gateway's 'source segment timing' debug lines (per-stage ms from the frame that closed a segment to the playlist) */
+  timings: SourceTiming[];
+}
+
+export interface SourceTiming {
+  manifestId: string;
+  seq: number;
+  ingestToStdinMs?: number;
+  stdinToListedMs?: number;
+  listedToReadMs?: number;
+  readToPlaylistMs?: number;
+  totalMs?: number;
 }
 
 export interface GatewayProcessOptions {
@@ -156,15 +168,28 @@ export async function startGatewayProcess(
     httpAddr: '127.0.0.1:0',
     cliAddr: '127.0.0.1:0',
     maxSessions: String(maxSessions),
-    v: '0',
+    // debug: the per-segment source timings (a build without them logs only its warnings on top)
+    v: '4',
+    logFormat: 'json',
   })
     .flatMap(([k, v]) => [`-${k}`, v])
     .concat('-monitor');
   const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const [cmd, cmdArgs] = pinned(process.execPath, [...profArgs, binary, '-gateway', ...flags]);
-  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
+  const timings: SourceTiming[] = [];
+  let errLine = '';
+  proc.stderr!.on('data', (c: Buffer) => {
+    errLine += c.toString('utf8');
+    for (let nl = errLine.indexOf('\n'); nl >= 0; nl = errLine.indexOf('\n')) {
+      const line = errLine.slice(0, nl);
+      errLine = errLine.slice(nl + 1);
+      if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
+      else if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
+    }
+  });
   while (!/CLI server listening on (\S+)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
     await sleep(50);
@@ -178,6 +203,7 @@ export async function startGatewayProcess(
     metrics: async () => (await fetch(`${cli}/metrics`)).text(),
     control: cli,
     datadir,
+    timings,
   };
 }
 

@@ -22,6 +22,7 @@ import {
   publish,
   root,
   sleep,
+  type SourceTiming,
   startGatewayProcess,
   treeStats,
   twoCores,
@@ -128,6 +129,8 @@ interface GatewayResult {
   renLat: number[];
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
   hlsWindowPerStream: number;
+  /** the gateway's own per-stage source timings (absent in builds without them) */
+  timings: SourceTiming[];
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -224,6 +227,8 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     srcLat: latency('source'),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
+    // the first segment (start-up) is left out; warm-up stream too
+    timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
   };
 }
 
@@ -302,6 +307,18 @@ for (const r of results) {
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
+  );
+}
+const STAGES = ['ingestToStdinMs', 'stdinToListedMs', 'listedToReadMs', 'readToPlaylistMs'] as const;
+for (const r of results) {
+  if (r.timings.length === 0) continue;
+  const q = (key: keyof SourceTiming) => {
+    const xs = r.timings.map((t) => t[key]).filter((x): x is number => typeof x === 'number');
+    return `p50 ${pct(xs, 0.5).toFixed(1)} p99 ${pct(xs, 0.99).toFixed(1)}`;
+  };
+  console.log(
+    `  ${r.label} in-process, all ${N} streams (${r.timings.length} segments): source keyframe's RTMP message → playlist ms ${q('totalMs')}; ` +
+      `stages: ${STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; ')}`,
   );
 }
 if (results.length === 2) {

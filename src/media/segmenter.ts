@@ -2,8 +2,8 @@
 // publish back) and cuts it into ~2 s MPEG-TS segments at keyframes, copying
 // the packets without re-encoding.
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,6 +18,10 @@ export interface SourceSegment {
   readonly data: Buffer;
   /** From ffmpeg's segment list (end − start), rounded to whole ms. */
   readonly durationMs: number;
+  /** The segment's end on ffmpeg's output timeline (ms from the input's start): the time of the keyframe that closed it. */
+  readonly endMs: number;
+  /** performance.now() when ffmpeg listed the segment (its file complete). */
+  readonly listedAt: number;
 }
 
 export interface SegmenterOptions {
@@ -167,23 +171,32 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
   let exited = false;
   let stallTimer: NodeJS.Timeout | undefined;
   let nextSeq = 0;
-  // Segment list lines are handled one after another.
-  let chain: Promise<void> = Promise.resolve();
   const stderrTail: string[] = [];
 
-  let resolveExit!: () => void;
-  const exitedPromise = new Promise<void>((r) => (resolveExit = r));
+  /** FLV bytes given to ffmpeg's stdin (or waiting for it) that ffmpeg has not read yet. */
+  function inputBacklog(): number {
+    const input = opts.input as (Readable & { writableLength?: number }) | undefined;
+    if (!input || exited) return 0;
+    return (proc?.stdin?.writableLength ?? 0) + input.readableLength + (input.writableLength ?? 0);
+  }
 
-  function armStall(): void {
+  function armStall(ms = stallTimeoutMs): void {
     clearTimeout(stallTimer);
     stallTimer = setTimeout(() => {
+      // ffmpeg behind its input is slow (a loaded machine), not stalled: its segments are still coming, and
+      // the caller bounds how far behind it may fall. Look again soon; a stall is no segment with nothing
+      // left unread.
+      if (inputBacklog() > 0) {
+        armStall(Math.min(stallTimeoutMs, 5_000));
+        return;
+      }
       fail(
         new SegmenterStallError(
           `no new segment for ${Math.round(stallTimeoutMs / 1000)} s: the stream stalled or its keyframe interval is too long ` +
             `(set the encoder's keyframe interval below 8 s)`,
         ),
       );
-    }, stallTimeoutMs);
+    }, ms);
     stallTimer.unref();
   }
 
@@ -205,29 +218,35 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
     kill();
   }
 
-  async function emitSegment(line: string): Promise<void> {
+  function emitSegment(line: string, listedAt: number): void {
     const entry = parseSegmentListLine(line);
     if (!entry || !dir) return;
     const path = join(dir, entry.file);
     const seq = nextSeq;
-    // ffmpeg lists a segment just before closing its file; the next segment's
-    // file (opened after the close) or ffmpeg's exit tells us it is complete.
-    const nextPath = join(dir, `${seq + 1}.ts`);
-    while (!exited && !existsSync(nextPath)) {
-      await Promise.race([exitedPromise, sleep(10)]);
-    }
+    // ffmpeg's segment muxer writes the segment's trailer and flushes its file before it lists the segment
+    // (the close comes after): the file is complete when its line arrives, nothing to wait for.
     if (stopped || failure) return;
+    // Read at once, not through the thread pool: the file was just written (page cache, ~1 ms for a
+    // 3 Mbit/s segment), while each thread-pool round trip of an async read (open, stat, reads, close)
+    // costs a turn of the event loop, which on a loaded machine is what held segments back.
     let data: Buffer;
     try {
-      data = await readFile(path);
-      await unlink(path).catch(() => {});
+      data = readFileSync(path);
+      unlinkSafely(path);
     } catch (err) {
       fail(new SegmenterError(`segment file ${entry.file} vanished: ${(err as Error).message}`));
       return;
     }
+    if (stopped || failure) return;
     nextSeq += 1;
     armStall();
-    queue.push({ seq, data, durationMs: Math.max(0, Math.round((entry.endS - entry.startS) * 1000)) });
+    queue.push({
+      seq,
+      data,
+      durationMs: Math.max(0, Math.round((entry.endS - entry.startS) * 1000)),
+      endMs: Math.round(entry.endS * 1000),
+      listedAt,
+    });
   }
 
   const done = (async () => {
@@ -268,15 +287,15 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
           track(p);
           p.once('exit', () => {
             exited = true;
-            resolveExit();
           });
           let pending = '';
           p.stdout?.on('data', (chunk: Buffer) => {
+            const listedAt = performance.now();
             pending += chunk.toString('utf8');
             for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
               const line = pending.slice(0, nl);
               pending = pending.slice(nl + 1);
-              chain = chain.then(() => emitSegment(line));
+              emitSegment(line, listedAt);
             }
           });
           p.stderr?.on('data', (chunk: Buffer | string) => {
@@ -292,8 +311,6 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
         cmd.run();
       });
       exited = true;
-      resolveExit();
-      await chain;
       clearTimeout(stallTimer);
       if (exitInfo && !stopped && !failure) {
         const detail = stderrTail.slice(-3).join(' | ') || exitInfo.message;
@@ -327,11 +344,15 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Playback URLs carry the stream key; keep it out of logs. */
+function unlinkSafely(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already; the folder is removed at the end anyway
+  }
 }
 
-/** Playback URLs carry the stream key; keep it out of logs. */
 function redact(url: string): string {
   return url.replace(/(\/stream\/[^/]+\/).+$/, '$1***');
 }

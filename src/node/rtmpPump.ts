@@ -9,24 +9,29 @@ import type { RtmpSource } from '../ingest/streamRegistry.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { startSegmenter } from '../media/segmenter.ts';
+import { KeyframeClock } from './keyframeClock.ts';
 import type { LiveStream, StreamLifecycle } from './streams.ts';
 
 /** FLV bytes the segmenter has not taken yet; past this it is not keeping up and the stream fails. */
 const MAX_PENDING_FLV_BYTES = 64 << 20;
 
 /**
- * The stream's FLV piped to the segmenter; undefined when the ingest only offers RTMP playback. Tags of
- * one tick go to ffmpeg in one write (a publisher's TCP read holds several packets).
+ * The stream's FLV piped to the segmenter; undefined when the ingest only offers RTMP playback. The tags of
+ * one read from the publisher's socket (it often holds several packets) go to ffmpeg in one write, at the
+ * end of that read's processing (process.nextTick), not a turn of the event loop later: on a busy machine a
+ * turn can take tens of ms, and the keyframe that closes a segment would wait for it.
  */
-function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThrough; leave(): void } | undefined {
+function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThrough; clock: KeyframeClock; leave(): void } | undefined {
   if (!source.playFlv) return undefined;
   const input = new PassThrough();
+  const clock = new KeyframeClock();
   let pending: Buffer[] = [];
   let overflowed = false;
   const flush = (): void => {
     const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
     pending = [];
     if (!input.writableEnded) input.write(chunk);
+    clock.onWrite(performance.now());
   };
   const player = source.playFlv({
     send: (bytes) => {
@@ -36,14 +41,15 @@ function flvInput(source: RtmpSource, onOverflow: () => void): { input: PassThro
         onOverflow();
         return;
       }
-      if (pending.push(bytes) === 1) setImmediate(flush);
+      clock.onTag(bytes, performance.now());
+      if (pending.push(bytes) === 1) process.nextTick(flush);
     },
     close: () => {
       if (pending.length > 0) flush();
       input.end();
     },
   });
-  return { input, leave: () => player.leave() };
+  return { input, clock, leave: () => player.leave() };
 }
 
 export function pumpRtmpStream(live: LiveStream, first: RtmpSource, streams: StreamLifecycle, log: Logger): void {
@@ -64,12 +70,32 @@ export function pumpRtmpStream(live: LiveStream, first: RtmpSource, streams: Str
       let failure: unknown;
       try {
         for await (const seg of segmenter.segments) {
+          const cutAt = performance.now();
           const md = source.metadata();
+          const closing = flv?.clock.closing(seg.endMs);
           void live.runner.push(nextSeq, seg.data, seg.durationMs, {
             ...(md.width > 0 ? { resolution: { width: md.width, height: md.height } } : {}),
             // the new encoder may differ: players and the orchestrator start afresh
             ...(newPublisher ? { discontinuity: true, forceSessionReinit: true } : {}),
+            ...(closing ? { closedAt: closing.receivedAt } : {}),
           });
+          if (closing && log.isLevelEnabled('debug')) {
+            const ms = (a: number, b: number | undefined) => (b === undefined ? undefined : Math.round((b - a) * 10) / 10);
+            const inPlaylist = performance.now();
+            log.debug(
+              {
+                manifestId,
+                seq: nextSeq,
+                // the stages from the frame that closed the segment to the segment in the playlist, ms
+                ingestToStdinMs: ms(closing.receivedAt, closing.writtenAt),
+                stdinToListedMs: ms(closing.writtenAt ?? closing.receivedAt, seg.listedAt),
+                listedToReadMs: ms(seg.listedAt, cutAt),
+                readToPlaylistMs: ms(cutAt, inPlaylist),
+                totalMs: ms(closing.receivedAt, inPlaylist),
+              },
+              'source segment timing',
+            );
+          }
           nextSeq += 1;
           newPublisher = false;
         }

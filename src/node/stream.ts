@@ -77,6 +77,8 @@ export interface SourceMedia {
   discontinuity?: boolean;
   /** transcode only this part of the segment, ms (0 = open end) */
   clip?: { fromMs: number; toMs: number };
+  /** performance.now() when the frame that closed the segment reached the gateway (RTMP ingest), for the latency histogram */
+  closedAt?: number;
 }
 
 interface SegmentTask extends SourceMedia {
@@ -170,6 +172,7 @@ export class StreamRunner {
     const format = media.format ?? 'mpegts';
     if (media.discontinuity) this.breakFromSeq = seq;
     this.deps.hls.addSourceSegment(this.opts.manifestId, seq, data, durationMs, media.resolution, { format, discontinuity: media.discontinuity === true });
+    if (media.closedAt !== undefined) this.deps.metrics?.sourceLatency.observe(Math.max(0, performance.now() - media.closedAt) / 1000);
     this.stats.sourceSegments++;
     this.deps.metrics?.sourceAppeared.inc();
     if (this.stats.sourceSegments === 1) this.deps.metrics?.streamStarted.inc();

@@ -64,6 +64,12 @@ export function createMetrics(nodeId: string) {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    sourceLatency: new Histogram({
+      name: 'livepeer_source_segment_latency_seconds',
+      help: 'From the RTMP message of the keyframe that closed a source segment to the segment in the source playlist',
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
     ticketsSent: counter('tickets_sent', 'Tickets sent to orchestrators'),
     ticketValueSent: counter('ticket_value_sent', 'Expected value of the tickets sent (gwei)'),
     paidFailures: counter('paid_failures_total', 'Attempts that took payment and returned no usable renditions', ['orchestrator_uri']),

@@ -5,6 +5,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { probeBuffer, probeFile, ProbeError } from '../../src/media/probe.ts';
 import { SegmenterError, SegmenterStallError, parseSegmentListLine, runningSegmenters, startSegmenter, type SourceSegment } from '../../src/media/segmenter.ts';
@@ -105,6 +106,30 @@ describe('segmenter (real ffmpeg, -c copy)', () => {
       for (const s of sockets) s.destroy();
       silent.close();
     }
+  });
+
+  it('behind its input (ffmpeg paused) is slow, not stalled: the segments come once ffmpeg runs again', async () => {
+    const long = join(dir, 'long.flv');
+    makeTestClip(long, { seconds: 12, gopSeconds: 2, size: '640x360' });
+    const input = new PassThrough();
+    const seg = startSegmenter({ inputUrl: 'pipe:paused', input, workDir: mkdtempSync(join(dir, 'w-')), stallTimeoutMs: 800 });
+    const collected = collect(seg.segments);
+    await waitFor(() => childProcesses().some((p) => /ffmpeg/.test(p)), 20_000, 'the segmenter ffmpeg');
+    const pid = Number(
+      childProcesses()
+        .find((p) => /ffmpeg/.test(p))!
+        .split(' ')[0],
+    );
+    process.kill(pid, 'SIGSTOP');
+    try {
+      input.end(readFileSync(long));
+      await new Promise((r) => setTimeout(r, 3000)); // several stall timeouts, the clip unread
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const segments = await collected;
+    await seg.done;
+    assert.ok(segments.length >= 5, `got ${segments.length} segments`);
   });
 
   it('reports an unreadable input with ffmpeg’s reason', async () => {
