@@ -5,9 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { devnetPublicClient } from '../../scripts/devnet/chain.ts';
+import { DEFAULT_AI_MODELS } from '../../scripts/devnet/orchestrator/ai/config.ts';
 import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/network.ts';
 import { roundsManagerAbi } from '../../src/eth/abi/roundsManager.ts';
 import { freshRounds } from '../../src/node/freshRounds.ts';
+import { post } from '../ai/aiTestKit.ts';
 import { sleep, waitUntil } from '../e2e/helpers.ts';
 import { devnetOrchestratorOptions, pushSegment, startDevnetNode, startOrchestrator, testClip } from './helpers.ts';
 
@@ -82,5 +84,31 @@ describe('attack 10: round change', () => {
       assert.equal(st?.state, 'usable', JSON.stringify(st));
     }
     assert.ok(orch.stats.ticketsReceived > 0);
+  });
+
+  it('AI jobs across a round change: a new model and a known one are both paid to the orchestrator', async () => {
+    const orch = await startOrchestrator(devnetOrchestratorOptions(net, 1, { ai: { models: DEFAULT_AI_MODELS } }));
+    started.push(orch);
+    const node = await startDevnetNode(net, { orchAddr: orch.uri, blockPollingInterval: '3600' });
+    started.push(node);
+    const job = async (model: string, i: number) => {
+      const r = await post(node.gateway.httpUrl, 'text-to-image', {
+        body: JSON.stringify({ prompt: `round ${i}`, model_id: model, width: 64, height: 64 }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+      assert.equal(r.status, 200, `${model} job ${i}: ${JSON.stringify(r.json)}`);
+    };
+    const [known, later] = ['SG161222/RealVisXL_V4.0_Lightning', 'stabilityai/sdxl-turbo'];
+    await job(known!, 0);
+
+    const pub = devnetPublicClient(net.devnet.rpcUrl);
+    const lastInit = () => pub.readContract({ address: net.devnet.contracts.roundsManager, abi: roundsManagerAbi, functionName: 'lastInitializedRound' });
+    const startRound = await lastInit();
+    await waitUntil(async () => ((await lastInit()) > startRound ? true : undefined), 90_000, 'a round change on the devnet');
+    await sleep(3000);
+    // a model never asked for: its first GetOrchestrator reply carries params of the new round
+    await job(later!, 1);
+    await job(known!, 2);
+    assert.ok((orch.ai?.stats.ticketsReceived ?? 0) > 0);
   });
 });
