@@ -17,6 +17,14 @@ export interface VideoElementaryStream {
   /** The concatenated payloads of the video PES packets (headers removed), in order. */
   data: Uint8Array;
   pesPackets: number;
+  /** presentation timestamps (90 kHz) of the PES packets that carry one, in stream order */
+  pts: number[];
+}
+
+/** The 33-bit PTS of a PES header (bytes 9–13), or undefined when the header carries none. */
+function pesPts(payload: Uint8Array): number | undefined {
+  if ((payload[7]! & 0x80) === 0 || payload.length < 14) return undefined;
+  return ((payload[9]! >> 1) & 0x07) * 2 ** 30 + ((payload[10]! << 7) | (payload[11]! >> 1)) * 2 ** 15 + ((payload[12]! << 7) | (payload[13]! >> 1));
 }
 
 function payloadOf(pkt: Uint8Array): Uint8Array | undefined {
@@ -47,6 +55,7 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let pesPackets = 0;
+  const pts: number[] = [];
   let inPes = false;
   for (let off = 0; off < ts.length; off += PACKET) {
     const pkt = ts.subarray(off, off + PACKET);
@@ -86,6 +95,8 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
         const headerEnd = 9 + payload[8]!;
         if (headerEnd > payload.length) throw new MpegTsError('PES header runs past the packet');
         pesPackets++;
+        const t = pesPts(payload);
+        if (t !== undefined) pts.push(t);
         inPes = true;
         chunks.push(payload.subarray(headerEnd));
         size += payload.length - headerEnd;
@@ -102,5 +113,5 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
     data.set(c, at);
     at += c.length;
   }
-  return { streamType, data, pesPackets };
+  return { streamType, data, pesPackets, pts };
 }

@@ -19,6 +19,44 @@ export function bitstreamPixels(data: Uint8Array): bigint | undefined {
   return pictures.pixels;
 }
 
+/** Frame size, coded pictures and frame rate of an MPEG-TS H.264 segment from its bitstream. */
+export interface BitstreamShape {
+  width: number;
+  height: number;
+  frames: number;
+  /** from the PES timestamps; undefined with fewer than two of them */
+  fps?: number;
+}
+
+/**
+ * The shape of an MPEG-TS H.264 segment read in-process (no process spawned); undefined for other
+ * formats or a stream whose headers cannot be read, which the caller then hands to ffprobe.
+ */
+export function bitstreamShape(data: Uint8Array): BitstreamShape | undefined {
+  if (data.length < 188 || data[0] !== 0x47) return undefined;
+  try {
+    const es = videoElementaryStream(data);
+    if (es.streamType !== STREAM_TYPE.h264) return undefined;
+    const pictures = codedPictures(es.data);
+    if (pictures.frames === 0 || pictures.width <= 0 || pictures.height <= 0) return undefined;
+    const shape: BitstreamShape = { width: pictures.width, height: pictures.height, frames: pictures.frames };
+    if (es.pts.length >= 2) {
+      // one picture per PES packet (as ffmpeg muxes): n timestamps span n − 1 frame intervals
+      let lo = es.pts[0]!;
+      let hi = lo;
+      for (const t of es.pts) {
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+      }
+      const span = hi - lo;
+      if (span > 0) shape.fps = Math.round(((es.pts.length - 1) * 90_000 * 1000) / span) / 1000;
+    }
+    return shape;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Pixels of a rendition: from the bitstream, with a full decode too when `decode` is set (or when the
  * format cannot be read in-process). Throws when the two disagree or when neither can read it.

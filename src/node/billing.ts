@@ -4,6 +4,7 @@
 // with -localVerify on or off. With -localVerify the rendition's real size must match as well.
 import { GatewayError } from '../lib/errors.ts';
 import { expectedOutputSize, maxBilledPixels, type ProfileShape, type SourceShape } from '../media/expectedOutput.ts';
+import { bitstreamShape } from '../media/pixels.ts';
 import { probeBuffer } from '../media/probe.ts';
 import type { Rendition } from '../net/segment.ts';
 
@@ -42,7 +43,7 @@ export async function checkRenditionSizes(renditions: readonly Rendition[], prof
     const p = profiles[i];
     if (!p || !r.data) continue;
     const want = expectedOutputSize(p, source);
-    const got = await probeBuffer(r.data).catch(() => undefined);
+    const got = bitstreamShape(r.data) ?? (await probeBuffer(r.data).catch(() => undefined));
     if (!got) throw new BillingError(`rendition ${p.name} cannot be read`);
     if (got.width !== want.width || got.height !== want.height) {
       throw new BillingError(

@@ -2,6 +2,7 @@
 // billing check) and whether it holds decodable-looking video at all. An orchestrator that answers
 // "Invalid argument" for a segment this probe finds valid is blamed, not the publisher.
 import type { SourceShape } from '../media/expectedOutput.ts';
+import { bitstreamShape } from '../media/pixels.ts';
 import { probeBuffer } from '../media/probe.ts';
 
 export interface SourceProbe {
@@ -21,4 +22,13 @@ export async function probeSourceSegment(data: Buffer): Promise<SourceProbe> {
   } catch (err) {
     return { valid: false, reason: (err as Error).message };
   }
+}
+
+/**
+ * The source's shape for the billing check without a process when the segment is MPEG-TS H.264 (read
+ * from the SPS and PES timestamps); undefined otherwise, and the caller probes with ffprobe.
+ */
+export function quickSourceShape(data: Buffer): SourceShape | undefined {
+  const s = bitstreamShape(data);
+  return s && { width: s.width, height: s.height, ...(s.fps ? { fps: s.fps } : {}) };
 }

@@ -16,6 +16,7 @@ import type { Ledger, PaymentIntent } from '../store/ledger.ts';
 import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { PaidLosses } from './paidLosses.ts';
+import type { SourceShape } from '../media/expectedOutput.ts';
 import type { SourceProbe } from './sourceProbe.ts';
 import { type AttemptResult, PaymentRecordError, type SegmentJob, type SentPayment, type TranscodeAttempt } from './transcodeSegment.ts';
 
@@ -46,6 +47,8 @@ export interface StreamDeps {
   maxAttempts: number;
   /** Probes each source segment before it is paid for (size and frame rate for billing; is it video at all). */
   probeSource?: (data: Buffer) => Promise<SourceProbe>;
+  /** the source's shape read in-process (no process spawned); undefined when it cannot be */
+  sourceShape?: (data: Buffer) => SourceShape | undefined;
   /** Money paid for nothing, per orchestrator (shared by the node's streams). */
   losses?: PaidLosses;
   /** Forgets per-session state (balances) once the stream has ended its sessions. */
@@ -267,9 +270,20 @@ export class StreamRunner {
       const error = `${this.paidFailuresLimit()} paid attempts in a row returned nothing usable; not paying until ${new Date(this.paidPauseUntil).toISOString()}`;
       return done({ seq: seg.seq, transcoded: false, attempts: 0, tickets: 0, error, failure: 'paid-failures' });
     }
-    // Before any money moves: what the source is, so billing can be bounded and input errors judged.
-    const probe = this.deps.probeSource ? await this.deps.probeSource(seg.data) : undefined;
-    if (probe?.shape) job.source = probe.shape;
+    // Before any money moves: the source's shape, so billing can be bounded — read in-process when the
+    // bitstream allows. The ffprobe pass (a process per segment) runs only when it must: no in-process
+    // shape, or an orchestrator's input error to judge.
+    let probed: Promise<SourceProbe | undefined> | undefined;
+    const probe = (): Promise<SourceProbe | undefined> => {
+      probed ??= this.deps.probeSource ? this.deps.probeSource(seg.data) : Promise.resolve(undefined);
+      return probed;
+    };
+    const quick = this.deps.sourceShape?.(seg.data);
+    if (quick) job.source = quick;
+    else {
+      const shape = (await probe())?.shape;
+      if (shape) job.source = shape;
+    }
     const started = performance.now();
     let lastError = 'no orchestrator available';
     let tickets = 0;
@@ -305,10 +319,11 @@ export class StreamRunner {
           tickets += paid.tickets;
           // A bad source (our probe agrees with the input error) is not money lost to the orchestrator,
           // but it still counts toward the stream's pause: paying for a publisher's garbage stops too.
-          const sourceAtFault = classify(err) === 'non-retryable' && !probe?.valid;
+          const sourceAtFault = classify(err) === 'non-retryable' && !(await probe())?.valid;
           this.paidForNothing(session.uri, paid, lastError, !sourceAtFault);
         }
-        const failure = await this.attemptFailed(seg.seq, session, err, probe, intent && { intent, sent: paid !== undefined });
+        const judged = classify(err) === 'non-retryable' ? await probe() : undefined;
+        const failure = await this.attemptFailed(seg.seq, session, err, judged, intent && { intent, sent: paid !== undefined });
         if (failure)
           return done({
             seq: seg.seq,

@@ -24,7 +24,7 @@ import type { Principal } from '../tenancy/tenancy.ts';
 import type { NodeTenancy } from './tenancy.ts';
 import { StreamRunner } from './stream.ts';
 import type { PaidLosses } from './paidLosses.ts';
-import { probeSourceSegment } from './sourceProbe.ts';
+import { probeSourceSegment, quickSourceShape } from './sourceProbe.ts';
 
 /** What the node attaches to an accepted publish. */
 export interface StreamContext {
@@ -137,6 +137,7 @@ export class StreamLifecycle {
         transcode,
         maxAttempts: deps.maxAttempts,
         probeSource: probeSourceSegment,
+        sourceShape: quickSourceShape,
         ...(release ? { releaseSessions: release } : {}),
         ...(deps.losses ? { losses: deps.losses } : {}),
       },

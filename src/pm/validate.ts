@@ -100,10 +100,13 @@ export function validateTicketParams(
   }
   const exp = params.expirationParams;
   if (exp) {
-    if (exp.creationRound > chain.lastInitializedRound) {
+    // One round ahead of our view is a round change we have not read yet (the poll is not due, or the RPC
+    // is unreachable): accepted, as go-livepeer's sender accepts any round. It costs us nothing — only the
+    // orchestrator could lose, by redeeming tickets of a round that never starts.
+    if (exp.creationRound > chain.lastInitializedRound + 1n) {
       throw new TicketParamsError(
         'creation-round-in-future',
-        `ticket creation round ${exp.creationRound} is after the last initialized round ${chain.lastInitializedRound}`,
+        `ticket creation round ${exp.creationRound} is more than one round after the last initialized round ${chain.lastInitializedRound}`,
       );
     }
     if (exp.creationRound + chain.ticketValidityPeriod <= chain.lastInitializedRound) {

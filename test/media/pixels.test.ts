@@ -67,3 +67,40 @@ test('hostile input: torn, desynchronised, foreign or empty streams are errors, 
   assert.throws(() => spsFrameSize(Buffer.concat([Buffer.from([0x67]), Buffer.alloc(2000, 0xff)])), H264Error);
   await assert.rejects(renditionPixels(Buffer.alloc(0), { decode: false }));
 });
+
+test('the in-process shape agrees with ffprobe: size, and frame rate from the PES timestamps (B-frames too)', async () => {
+  const { probeBuffer } = await import('../../src/media/probe.ts');
+  const { bitstreamShape } = await import('../../src/media/pixels.ts');
+  for (const [size, rate, extra] of [
+    ['426x240', '30', ['-preset', 'ultrafast']],
+    ['640x360', '25', ['-preset', 'veryfast', '-bf', '3']],
+    ['720x1280', '60', ['-preset', 'ultrafast']],
+  ] as const) {
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${size}:rate=${rate}`,
+      '-t',
+      '1',
+      '-c:v',
+      'libx264',
+      ...extra,
+      '-f',
+      'mpegts',
+      'pipe:1',
+    ];
+    const { stdout: ts } = await run(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), encoding: 'buffer', maxBuffer: 64 << 20 });
+    const shape = bitstreamShape(ts);
+    const probed = await probeBuffer(ts);
+    assert.ok(shape, size);
+    assert.deepEqual([shape.width, shape.height], [probed.width, probed.height], size);
+    assert.equal(shape.fps, Number(rate), `${size} fps`);
+    assert.equal(shape.frames, Number(rate));
+  }
+  assert.equal(bitstreamShape(Buffer.alloc(188 * 10, 0x47)), undefined, 'unreadable: left to ffprobe');
+  assert.equal(bitstreamShape(Buffer.from('not a transport stream at all, longer than one packet'.repeat(8))), undefined);
+});

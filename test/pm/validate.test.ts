@@ -48,6 +48,10 @@ describe('sender-side ticket params validation', () => {
     assert.equal(refusal({ faceValue: 0n, winProb: 0n }, { info: empty }), undefined);
   });
 
+  it('accepts params created one round after our view: a round change not read yet (poll not due, RPC down)', () => {
+    assert.equal(refusal({ expirationParams: { creationRound: 51n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } }), undefined);
+  });
+
   const cases: [string, Partial<SenderTicketParams>, Parameters<typeof refusal>[1], string, RegExp][] = [
     ['expiration block 0', { expirationBlock: 0n }, {}, 'expiration-block-zero', /expiration block is 0/],
     ['about to expire', { expirationBlock: 1001n }, {}, 'params-expired', /expired .*refresh/],
@@ -63,11 +67,11 @@ describe('sender-side ticket params validation', () => {
       /max faceValue 500000000000000 wei .*-depositMultiplier 2000/,
     ],
     [
-      'creation round in the future',
-      { expirationParams: { creationRound: 51n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } },
+      'creation round more than one round in the future',
+      { expirationParams: { creationRound: 52n, creationRoundBlockHash: `0x${'cd'.repeat(32)}` } },
       {},
       'creation-round-in-future',
-      /after the last initialized round/,
+      /more than one round after the last initialized round/,
     ],
     [
       'creation round too old to redeem',
