@@ -377,7 +377,7 @@ console.log(
     (otherErrors.size ? `\n  other errors: ${fmtMap(otherErrors)}` : ''),
 );
 console.log(
-  `money: ledger ${ledgerTickets} tickets (${ledgerOpen} attempts still open) ≥ sent ${sent} (payment.sent events; the metrics counter, successful attempts only, says ${metricsSent}) ` +
+  `money: ledger ${ledgerTickets} tickets (${ledgerOpen} attempts still open) ≥ sent ${sent} (payment.sent events; the tickets_sent counter, every attempt that created tickets, says ${metricsSent}) ` +
     `≥ read by the orchestrators ${received.length} (${credited} credited; refused: ${fmtMap(refusals)})`,
 );
 console.log(
