@@ -17,7 +17,7 @@ import { infoPrice } from '../pm/segmentPayer.ts';
 import type { AiJobLedgerRecord, Ledger } from '../store/ledger.ts';
 import type { Capabilities, OrchestratorInfo } from '../wire/lpRpc.ts';
 import type { BroadcastConfig } from './broadcastConfig.ts';
-import type { ChainServices } from './chain.ts';
+import { type ChainServices, withFreshRound } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import { judgeOrchestrator } from './judge.ts';
 import { checkSessionPrice } from './transcodeSegment.ts';
@@ -55,12 +55,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
   const requestSig = signer ? hexToBytes(orchestratorRequestSignature(signer)) : (opts.identity?.sig ?? new Uint8Array(0));
   // paid sessions (our keys or a remote signer's): ticket params required, price ceilings, stake-weighted choice
   const paid = !!chain || !!opts.identity;
-  // A reply whose ticket params come from a round newer than our cached view waits for one fresh round
-  // read (as video sessions do), so a round change never refuses an honest orchestrator's params.
-  const withFreshRound = async (info: OrchestratorInfo): Promise<OrchestratorInfo> => {
-    await chain?.ensureRoundFor?.(info);
-    return info;
-  };
+  const fresh = withFreshRound(chain);
   const source = opts.source ?? { kind: 'orchAddr' as const, candidates: async () => [] };
 
   const basePayer = opts.payer ?? localAiPayer(chain?.payer, signer);
@@ -90,7 +85,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
       source,
       probe: async (uri) => {
         await chain?.fresh?.(); // judged against the current round, also when no stream kept polling fast
-        return withFreshRound(await getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }));
+        return fresh(await getOrchestrator(uri, request(caps), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }));
       },
       evaluate: (c, info, latency) => judgeOrchestrator(judgeCtx, c, info, latency),
       onchain: paid,
@@ -106,7 +101,7 @@ export function createAiGateway(opts: AiGatewayOptions): AiFace {
   return createAiFace({
     selectors,
     capabilities,
-    refresh: async (session, caps) => withFreshRound(await getOrchestrator(session.uri, request(caps), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS })),
+    refresh: async (session, caps) => fresh(await getOrchestrator(session.uri, request(caps), { timeoutMs: SESSION_REFRESH_TIMEOUT_MS })),
     adopt: (session, info) => {
       const price = infoPrice(info);
       checkSessionPrice(session, price);

@@ -33,3 +33,15 @@ export interface ChainServices {
   fresh?(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * Passes a GetOrchestrator reply on once the round view is fresh enough to judge its ticket params: a
+ * reply from a round newer than our cached one waits for one fresh round read, so our stale cache is
+ * never the orchestrator's fault (video and AI sessions alike).
+ */
+export function withFreshRound(chain: ChainServices | undefined): (info: OrchestratorInfo) => Promise<OrchestratorInfo> {
+  return async (info) => {
+    await chain?.ensureRoundFor?.(info);
+    return info;
+  };
+}

@@ -11,7 +11,7 @@ import { infoPrice } from '../pm/segmentPayer.ts';
 import type { GatewayMetrics } from '../server/metrics.ts';
 import type { Capabilities, OrchestratorInfo, OrchestratorRequest } from '../wire/lpRpc.ts';
 import type { BroadcastConfig } from './broadcastConfig.ts';
-import type { ChainServices } from './chain.ts';
+import { type ChainServices, withFreshRound } from './chain.ts';
 import type { NodeConfig } from './config.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { KeylessPayments } from './keyless.ts';
@@ -76,12 +76,7 @@ export function orchestratorAccess(deps: OrchestratorDeps): (manifestId: string,
   const request = (capabilities: Capabilities): OrchestratorRequest => ({ address, sig, capabilities, ignoreCapacityCheck: false });
 
   return (manifestId, capabilities) => {
-    // A reply whose ticket params are from a round newer than our cached one waits for a fresh round read
-    // before it is judged: our stale cache is never the orchestrator's fault.
-    const fresh = async (info: OrchestratorInfo): Promise<OrchestratorInfo> => {
-      await chain?.ensureRoundFor?.(info);
-      return info;
-    };
+    const fresh = withFreshRound(chain);
     const pool = streamPool(deps, manifestId, capabilities, (uri) =>
       getOrchestrator(uri, request(capabilities), { timeoutMs: DISCOVERY_RPC_TIMEOUT_MS }).then(fresh),
     );
