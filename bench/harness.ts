@@ -135,10 +135,11 @@ export interface GatewayProcess {
 export interface SourceTiming {
   manifestId: string;
   seq: number;
-  ingestToStdinMs?: number;
-  stdinToListedMs?: number;
-  listedToReadMs?: number;
-  readToPlaylistMs?: number;
+  /** the closing keyframe's RTMP message → the segment cut (in-process: the muxer; with ffmpeg: its pipe and cut) */
+  cutMs?: number;
+  /** cut → the stream took it */
+  handOverMs?: number;
+  toPlaylistMs?: number;
   totalMs?: number;
 }
 

@@ -53,7 +53,8 @@ const pct = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
 };
-const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}ms` : 'n/a');
+const ms = (x: number) =>
+  Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : Math.round(x)}ms` : x === Number.POSITIVE_INFINITY ? 'above the largest bucket' : 'n/a';
 
 interface Window {
   cpuS: number;
@@ -125,6 +126,9 @@ interface GatewayResult {
   failed: number;
   missing: number;
   overhead: { p50: number; p99: number } | undefined;
+  queued: { p50: number; p99: number } | undefined;
+  beyondOrchestrator: { p50: number; p99: number } | undefined;
+  sourceInProcess: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
@@ -224,6 +228,9 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     failed: delta('livepeer_segment_transcode_failed_total'),
     missing: Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded),
     overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
+    queued: histogramQuantiles(text, 'livepeer_segment_queued_seconds'),
+    beyondOrchestrator: histogramQuantiles(text, 'livepeer_rendition_latency_beyond_orchestrator_seconds'),
+    sourceInProcess: histogramQuantiles(text, 'livepeer_source_segment_latency_seconds'),
     srcLat: latency('source'),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
@@ -298,18 +305,24 @@ for (const r of results) {
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
   console.log(
     `  RSS per stream: gateway process +${processPerStream.toFixed(1)} MiB, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
-      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; its ffmpeg segmenter ${(r.window.perProcessKb / 1024).toFixed(1)} MiB`,
+      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its ffmpeg segmenters ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no ffmpeg segmenter processes'}`,
   );
   console.log(
     `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +
-      `per-segment overhead (ready → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}`,
+      `per-segment overhead (transcode slot → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}; ` +
+      `queued for a slot (earlier segments still at the orchestrator) ${r.queued ? `p50 ≤ ${ms(r.queued.p50)} p99 ≤ ${ms(r.queued.p99)}` : 'n/a'}`,
+  );
+  const q = (h: { p50: number; p99: number } | undefined) => (h ? `p50 ≤ ${ms(h.p50)} p99 ≤ ${ms(h.p99)}` : 'n/a');
+  console.log(
+    `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
+      `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
   );
 }
-const STAGES = ['ingestToStdinMs', 'stdinToListedMs', 'listedToReadMs', 'readToPlaylistMs'] as const;
+const STAGES = ['cutMs', 'handOverMs', 'toPlaylistMs'] as const;
 for (const r of results) {
   if (r.timings.length === 0) continue;
   const q = (key: keyof SourceTiming) => {
