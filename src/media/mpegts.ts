@@ -24,9 +24,7 @@ export interface VideoElementaryStream {
 /** The 33-bit PTS of the PES header at `at`, or undefined when the header carries none. */
 function pesPts(ts: Uint8Array, at: number, end: number): number | undefined {
   if ((ts[at + 7]! & 0x80) === 0 || end - at < 14) return undefined;
-  return (
-    ((ts[at + 9]! >> 1) & 0x07) * 2 ** 30 + ((ts[at + 10]! << 7) | (ts[at + 11]! >> 1)) * 2 ** 15 + ((ts[at + 12]! << 7) | (ts[at + 13]! >> 1))
-  );
+  return ((ts[at + 9]! >> 1) & 0x07) * 2 ** 30 + ((ts[at + 10]! << 7) | (ts[at + 11]! >> 1)) * 2 ** 15 + ((ts[at + 12]! << 7) | (ts[at + 13]! >> 1));
 }
 
 /** Where the payload of the packet at `off` starts, or -1 when it has none. */
@@ -75,7 +73,8 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
       if (payload < 0) continue;
       let from = payload;
       if (pusi) {
-        if (end - payload < 9 || ts[payload] !== 0 || ts[payload + 1] !== 0 || ts[payload + 2] !== 1) throw new MpegTsError('video PES packet without a start code');
+        if (end - payload < 9 || ts[payload] !== 0 || ts[payload + 1] !== 0 || ts[payload + 2] !== 1)
+          throw new MpegTsError('video PES packet without a start code');
         from = payload + 9 + ts[payload + 8]!;
         if (from > end) throw new MpegTsError('PES header runs past the packet');
         pesPackets++;
