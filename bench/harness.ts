@@ -188,8 +188,12 @@ export async function startGatewayProcess(
       const line = errLine.slice(0, nl);
       errLine = errLine.slice(nl + 1);
       if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
-      else if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
+      // warnings and errors, and anything not a log line (a crash's stack trace)
+      else if (/"level":(40|50|60)/.test(line) || !line.startsWith('{')) process.stderr.write(`${line}\n`);
     }
+  });
+  proc.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`gateway exited (code ${code}, signal ${signal}); its last output:\n${out.slice(-2000)}\n`);
   });
   while (!/CLI server listening on (\S+)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
