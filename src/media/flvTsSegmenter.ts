@@ -282,13 +282,12 @@ export class FlvTsSegmenter {
   /**
    * An audio frame's time on the 90 kHz clock: ffmpeg's stream copy keeps audio on the sample clock
    * (av_rescale_delta), moving it only when the FLV milliseconds fall more than half a millisecond away.
+   * (At 44.1 kHz ffmpeg's values differ from this by a tick, 11 µs, now and then.)
    */
   #audioTicks(relMs: number, samples: number, sampleRate: number): number {
     const next = this.#audioNextSample;
-    const lo = Math.floor(((2 * relMs - 1) * sampleRate) / 1000);
-    const hi = Math.ceil(((2 * relMs + 1) * sampleRate) / 1000);
-    const a = Math.floor(lo / 2);
-    const b = Math.floor((hi + 1) / 2);
+    const a = Math.floor(Math.floor(((2 * relMs - 1) * sampleRate) / 1000) / 2);
+    const b = Math.floor((Math.ceil(((2 * relMs + 1) * sampleRate) / 1000) + 1) / 2);
     if (next === undefined || next < 2 * a - b || next > 2 * b - a) {
       this.#audioNextSample = rescale(relMs, sampleRate, 1000) + samples;
       return relMs * TICKS_PER_MS;
