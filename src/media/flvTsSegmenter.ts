@@ -61,6 +61,8 @@ const PCR_INTERVAL = 8_100;
 /** A PCR gap larger than this is a timestamp jump, not something to fill. */
 const PCR_GAP_FILL_LIMIT = 90_000;
 const TWO_32 = 2 ** 32;
+/** The clock running back further than this is a restarted encoder, not audio and video interleaved loosely. */
+const CLOCK_RESTART_MS = 5_000;
 
 /** a × b / c rounded to nearest, halves away from zero (av_rescale's rounding). */
 function rescale(a: number, b: number, c: number): number {
@@ -86,6 +88,9 @@ export class FlvTsSegmenter {
   #lastRaw: number | undefined;
   #epoch = 0;
   #origin: number | undefined;
+  /** ms added after the clock ran back (see #relMs) */
+  #rebase = 0;
+  #latestMs = 0;
   #lastVideoDts = Number.NEGATIVE_INFINITY;
   #lastAudioDts = Number.NEGATIVE_INFINITY;
   /** ffmpeg's av_rescale_delta state: where the next audio frame starts on the sample clock */
@@ -195,21 +200,31 @@ export class FlvTsSegmenter {
     this.#audioPid ??= this.#nextPid();
   }
 
-  /** ms from the first media frame, FLV's 32-bit millisecond clock unwrapped. */
+  /**
+   * ms from the first media frame, FLV's 32-bit millisecond clock unwrapped. A clock that runs back by
+   * more than a few seconds (the publisher's encoder restarted) is moved to go on from where it was: ffmpeg
+   * would put every later frame 1 tick after the last DTS and never cut again.
+   */
   #relMs(raw: number): number {
-    let ext = raw + this.#epoch;
-    if (this.#lastRaw !== undefined) {
-      if (raw < this.#lastRaw - 2 ** 31) {
-        this.#epoch += TWO_32;
-        ext = raw + this.#epoch;
-      } else if (raw > this.#lastRaw + 2 ** 31 && this.#epoch > 0) {
-        ext = raw + this.#epoch - TWO_32; // a late frame from before the wrap
-        return ext - this.#origin!;
-      }
+    let ext: number;
+    if (this.#lastRaw !== undefined && raw < this.#lastRaw - 2 ** 31) {
+      this.#epoch += TWO_32;
+      this.#lastRaw = raw;
+      ext = raw + this.#epoch;
+    } else if (this.#lastRaw !== undefined && raw > this.#lastRaw + 2 ** 31 && this.#epoch > 0) {
+      ext = raw + this.#epoch - TWO_32; // a late frame from before the wrap
+    } else {
+      this.#lastRaw = raw;
+      ext = raw + this.#epoch;
     }
-    this.#lastRaw = raw;
     this.#origin ??= ext;
-    return ext - this.#origin;
+    let rel = ext - this.#origin + this.#rebase;
+    if (rel < this.#latestMs - CLOCK_RESTART_MS) {
+      this.#rebase += this.#latestMs - rel;
+      rel = this.#latestMs;
+    }
+    if (rel > this.#latestMs) this.#latestMs = rel;
+    return rel;
   }
 
   #video(timestamp: number, key: boolean, cts: number, au: Buffer): CutSegment | undefined {
@@ -331,7 +346,7 @@ export class FlvTsSegmenter {
     }
     opts.pts += TS_OFFSET;
     if (opts.dts !== undefined) opts.dts += TS_OFFSET;
-    this.#checkSize(payload.length + 2 * TS_PACKET);
+    this.#checkSize(Math.ceil(payload.length / 176) * TS_PACKET + 2 * TS_PACKET);
     this.#push(this.#ts.pes(opts, payload));
   }
 

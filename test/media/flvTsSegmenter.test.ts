@@ -294,6 +294,17 @@ describe('FlvTsSegmenter on hostile input', () => {
     }
   });
 
+  it('goes on cutting ~2 s segments after the publisher clock restarts from 0', () => {
+    const restart = tags.findIndex((t) => timestampOf(t) >= 4000 && isVideo(t) && t[11]! >> 4 === 1);
+    // an hour in, the clock goes back to 0
+    const restarted = tags.map((t, i) => withTimestamp(t, i < restart ? timestampOf(t) + 3600_000 : timestampOf(t) - timestampOf(tags[restart]!)));
+    const plain = ours(tags);
+    const again = ours([...restarted.slice(0, restart), ...tags.filter(isConfig), ...restarted.slice(restart)]);
+    assert.equal(again.length, plain.length);
+    for (const seg of again.slice(0, -1)) assert.ok(seg.durationMs >= 1900 && seg.durationMs <= 2100, `duration ${seg.durationMs}`);
+    for (let i = 1; i < again.length; i++) assert.ok(again[i]!.endMs > again[i - 1]!.endMs);
+  });
+
   it('unwraps the 32-bit FLV clock and wraps the 33-bit PTS', () => {
     // FLV timestamps 3 s before 2^32 ms: they wrap to 0 in the second segment
     const start = 2 ** 32 - 3000;
