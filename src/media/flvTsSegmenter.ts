@@ -10,6 +10,7 @@
 //   runs 0.7 s behind the DTS; audio timestamps follow the sample clock where the FLV milliseconds
 //   allow it (ffmpeg's stream copy does the same), and up to 2930 bytes or 0.35 s of audio go in one PES;
 // - one video access unit per PES, AUD first, SPS/PPS before keyframes (Annex B), AAC behind ADTS headers.
+import { GatewayError } from '../lib/errors.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
 import { FlvMediaError, type FlvFrame, isFlvFileHeader, readFlvTag, UnsupportedCodecError } from './flvMedia.ts';
@@ -116,9 +117,10 @@ export class FlvTsSegmenter {
 
   constructor(opts: FlvTsSegmenterOptions = {}) {
     const seconds = opts.segmentSeconds ?? 2;
-    if (!(seconds > 0 && seconds <= 3600)) throw new RangeError(`segmentSeconds ${seconds} is not in (0, 3600]`);
+    if (!(seconds > 0 && seconds <= 3600)) throw new GatewayError(`segmentSeconds ${seconds} is not in (0, 3600]`);
     this.#segmentUs = Math.round(seconds * 1e6);
     this.#maxBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+    if (!(this.#maxBytes >= 1024)) throw new GatewayError(`maxSegmentBytes ${this.#maxBytes} is below 1 KiB`);
   }
 
   /**

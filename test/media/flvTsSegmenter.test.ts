@@ -305,6 +305,19 @@ describe('FlvTsSegmenter on hostile input', () => {
     for (let i = 1; i < again.length; i++) assert.ok(again[i]!.endMs > again[i - 1]!.endMs);
   });
 
+  it('uses a new sequence header from then on (the encoder restarted at another size, now with audio)', () => {
+    const second = flvFileTags(flv('portrait')).slice(1);
+    const offset = timestampOf(tags.at(-1)!) + 33;
+    const segs = ours([...tags, ...second.map((t) => withTimestamp(t, timestampOf(t) + offset))]);
+    const shapes = segs.map((seg) => bitstreamShape(seg.data));
+    assert.deepEqual({ width: shapes[0]!.width, height: shapes[0]!.height }, { width: 320, height: 240 });
+    const last = segs.at(-1)!;
+    assert.deepEqual({ width: shapes.at(-1)!.width, height: shapes.at(-1)!.height }, { width: 360, height: 640 });
+    assert.match(mpegTsCodecs(last.data)!, /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+    // (the segment that holds the switch makes ffmpeg's null muxer complain about its frame rate change)
+    for (const seg of [segs[0]!, last]) assert.equal(decodeErrors(seg.data), '');
+  });
+
   it('unwraps the 32-bit FLV clock and wraps the 33-bit PTS', () => {
     // FLV timestamps 3 s before 2^32 ms: they wrap to 0 in the second segment
     const start = 2 ** 32 - 3000;
