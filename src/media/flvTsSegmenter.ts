@@ -334,18 +334,25 @@ export class FlvTsSegmenter {
   /** Write one PES into the current segment, with the PCR it needs. */
   #write(pid: number, opts: Parameters<TsWriter['pes']>[0], payload: Buffer): void {
     const dts = opts.dts ?? opts.pts;
-    this.#pcrPid ??= this.#videoPid ?? pid;
-    const last = this.#lastPcr;
-    if (pid === this.#pcrPid) {
-      if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
-        for (let t = last + PCR_INTERVAL; t < dts; t += PCR_INTERVAL) this.#push(this.#ts.pcrOnly(pid, t + PCR_OFFSET));
+    const pcrPid = (this.#pcrPid ??= this.#videoPid ?? pid);
+    let last = this.#lastPcr;
+    // PCR-only packets where the PCR stream's own packets are too far apart (slow video, gathered audio)
+    if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
+      for (let t = last + PCR_INTERVAL; t < dts; t += PCR_INTERVAL) {
+        this.#push(this.#ts.pcrOnly(pcrPid, t + PCR_OFFSET));
+        last = t;
       }
-      opts.pcr = dts + PCR_OFFSET;
-      this.#lastPcr = dts;
-    } else if (last === undefined || dts - last >= PCR_INTERVAL) {
-      this.#push(this.#ts.pcrOnly(this.#pcrPid, dts + PCR_OFFSET));
-      this.#lastPcr = dts;
     }
+    if (pid === pcrPid) {
+      // never back: a PCR-only packet for audio running ahead of a slow video stream may have moved it on
+      const pcr = last !== undefined && dts < last && last - dts <= PCR_GAP_FILL_LIMIT ? last : dts;
+      opts.pcr = pcr + PCR_OFFSET;
+      last = pcr;
+    } else if (last === undefined || dts - last > PCR_GAP_FILL_LIMIT) {
+      this.#push(this.#ts.pcrOnly(pcrPid, dts + PCR_OFFSET));
+      last = dts;
+    }
+    this.#lastPcr = last;
     opts.pts += TS_OFFSET;
     if (opts.dts !== undefined) opts.dts += TS_OFFSET;
     this.#checkSize(Math.ceil(payload.length / 176) * TS_PACKET + 2 * TS_PACKET);
