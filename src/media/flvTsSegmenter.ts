@@ -334,7 +334,8 @@ export class FlvTsSegmenter {
   /** Write one PES into the current segment, with the PCR it needs. */
   #write(pid: number, opts: Parameters<TsWriter['pes']>[0], payload: Buffer): void {
     const dts = opts.dts ?? opts.pts;
-    const pcrPid = (this.#pcrPid ??= this.#videoPid ?? pid);
+    this.#pcrPid ??= this.#videoPid ?? pid;
+    const pcrPid = this.#pcrPid;
     let last = this.#lastPcr;
     // PCR-only packets where the PCR stream's own packets are too far apart (slow video, gathered audio)
     if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
