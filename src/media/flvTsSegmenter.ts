@@ -10,6 +10,10 @@
 //   runs 0.7 s behind the DTS; audio timestamps follow the sample clock where the FLV milliseconds
 //   allow it (ffmpeg's stream copy does the same), and up to 2930 bytes or 0.35 s of audio go in one PES;
 // - one video access unit per PES, AUD first, SPS/PPS before keyframes (Annex B), AAC behind ADTS headers.
+// Where ffmpeg's output would be broken we do better: a new sequence header is used from then on (ffmpeg
+// keeps the first), a stream that appears later is added to the PMT, a clock that runs back by seconds
+// goes on from where it was, and PCR-only packets keep the PCR within 90 ms (ffmpeg leaves gaps of a
+// frame interval or an audio PES). Continuity counters run on across segments; there is no SDT.
 import { GatewayError } from '../lib/errors.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
