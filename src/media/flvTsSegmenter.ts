@@ -10,6 +10,11 @@
 //   runs 0.7 s behind the DTS; audio timestamps follow the sample clock where the FLV milliseconds
 //   allow it (ffmpeg's stream copy does the same), and up to 2930 bytes or 0.35 s of audio go in one PES;
 // - one video access unit per PES, AUD first, SPS/PPS before keyframes (Annex B), AAC behind ADTS headers.
+// Where ffmpeg's output would be broken we do better: a new sequence header is used from then on (ffmpeg
+// keeps the first), a stream that appears later is added to the PMT, a clock that runs back by seconds
+// goes on from where it was, and PCR-only packets keep the PCR within 90 ms (ffmpeg leaves gaps of a
+// frame interval or an audio PES). Continuity counters run on across segments; there is no SDT.
+import { GatewayError } from '../lib/errors.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
 import { FlvMediaError, type FlvFrame, isFlvFileHeader, readFlvTag, UnsupportedCodecError } from './flvMedia.ts';
@@ -61,6 +66,8 @@ const PCR_INTERVAL = 8_100;
 /** A PCR gap larger than this is a timestamp jump, not something to fill. */
 const PCR_GAP_FILL_LIMIT = 90_000;
 const TWO_32 = 2 ** 32;
+/** The clock running back further than this is a restarted encoder, not audio and video interleaved loosely. */
+const CLOCK_RESTART_MS = 5_000;
 
 /** a × b / c rounded to nearest, halves away from zero (av_rescale's rounding). */
 function rescale(a: number, b: number, c: number): number {
@@ -86,6 +93,9 @@ export class FlvTsSegmenter {
   #lastRaw: number | undefined;
   #epoch = 0;
   #origin: number | undefined;
+  /** ms added after the clock ran back (see #relMs) */
+  #rebase = 0;
+  #latestMs = 0;
   #lastVideoDts = Number.NEGATIVE_INFINITY;
   #lastAudioDts = Number.NEGATIVE_INFINITY;
   /** ffmpeg's av_rescale_delta state: where the next audio frame starts on the sample clock */
@@ -111,9 +121,10 @@ export class FlvTsSegmenter {
 
   constructor(opts: FlvTsSegmenterOptions = {}) {
     const seconds = opts.segmentSeconds ?? 2;
-    if (!(seconds > 0 && seconds <= 3600)) throw new RangeError(`segmentSeconds ${seconds} is not in (0, 3600]`);
+    if (!(seconds > 0 && seconds <= 3600)) throw new GatewayError(`segmentSeconds ${seconds} is not in (0, 3600]`);
     this.#segmentUs = Math.round(seconds * 1e6);
     this.#maxBytes = opts.maxSegmentBytes ?? 64 * 1024 * 1024;
+    if (!(this.#maxBytes >= 1024)) throw new GatewayError(`maxSegmentBytes ${this.#maxBytes} is below 1 KiB`);
   }
 
   /**
@@ -195,21 +206,31 @@ export class FlvTsSegmenter {
     this.#audioPid ??= this.#nextPid();
   }
 
-  /** ms from the first media frame, FLV's 32-bit millisecond clock unwrapped. */
+  /**
+   * ms from the first media frame, FLV's 32-bit millisecond clock unwrapped. A clock that runs back by
+   * more than a few seconds (the publisher's encoder restarted) is moved to go on from where it was: ffmpeg
+   * would put every later frame 1 tick after the last DTS and never cut again.
+   */
   #relMs(raw: number): number {
-    let ext = raw + this.#epoch;
-    if (this.#lastRaw !== undefined) {
-      if (raw < this.#lastRaw - 2 ** 31) {
-        this.#epoch += TWO_32;
-        ext = raw + this.#epoch;
-      } else if (raw > this.#lastRaw + 2 ** 31 && this.#epoch > 0) {
-        ext = raw + this.#epoch - TWO_32; // a late frame from before the wrap
-        return ext - this.#origin!;
-      }
+    let ext: number;
+    if (this.#lastRaw !== undefined && raw < this.#lastRaw - 2 ** 31) {
+      this.#epoch += TWO_32;
+      this.#lastRaw = raw;
+      ext = raw + this.#epoch;
+    } else if (this.#lastRaw !== undefined && raw > this.#lastRaw + 2 ** 31 && this.#epoch > 0) {
+      ext = raw + this.#epoch - TWO_32; // a late frame from before the wrap
+    } else {
+      this.#lastRaw = raw;
+      ext = raw + this.#epoch;
     }
-    this.#lastRaw = raw;
     this.#origin ??= ext;
-    return ext - this.#origin;
+    let rel = ext - this.#origin + this.#rebase;
+    if (rel < this.#latestMs - CLOCK_RESTART_MS) {
+      this.#rebase += this.#latestMs - rel;
+      rel = this.#latestMs;
+    }
+    if (rel > this.#latestMs) this.#latestMs = rel;
+    return rel;
   }
 
   #video(timestamp: number, key: boolean, cts: number, au: Buffer): CutSegment | undefined {
@@ -282,13 +303,12 @@ export class FlvTsSegmenter {
   /**
    * An audio frame's time on the 90 kHz clock: ffmpeg's stream copy keeps audio on the sample clock
    * (av_rescale_delta), moving it only when the FLV milliseconds fall more than half a millisecond away.
+   * (At 44.1 kHz ffmpeg's values differ from this by a tick, 11 µs, now and then.)
    */
   #audioTicks(relMs: number, samples: number, sampleRate: number): number {
     const next = this.#audioNextSample;
-    const lo = Math.floor(((2 * relMs - 1) * sampleRate) / 1000);
-    const hi = Math.ceil(((2 * relMs + 1) * sampleRate) / 1000);
-    const a = Math.floor(lo / 2);
-    const b = Math.floor((hi + 1) / 2);
+    const a = Math.floor(Math.floor(((2 * relMs - 1) * sampleRate) / 1000) / 2);
+    const b = Math.floor((Math.ceil(((2 * relMs + 1) * sampleRate) / 1000) + 1) / 2);
     if (next === undefined || next < 2 * a - b || next > 2 * b - a) {
       this.#audioNextSample = rescale(relMs, sampleRate, 1000) + samples;
       return relMs * TICKS_PER_MS;
@@ -319,20 +339,28 @@ export class FlvTsSegmenter {
   #write(pid: number, opts: Parameters<TsWriter['pes']>[0], payload: Buffer): void {
     const dts = opts.dts ?? opts.pts;
     this.#pcrPid ??= this.#videoPid ?? pid;
-    const last = this.#lastPcr;
-    if (pid === this.#pcrPid) {
-      if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
-        for (let t = last + PCR_INTERVAL; t < dts; t += PCR_INTERVAL) this.#push(this.#ts.pcrOnly(pid, t + PCR_OFFSET));
+    const pcrPid = this.#pcrPid;
+    let last = this.#lastPcr;
+    // PCR-only packets where the PCR stream's own packets are too far apart (slow video, gathered audio)
+    if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
+      for (let t = last + PCR_INTERVAL; t < dts; t += PCR_INTERVAL) {
+        this.#push(this.#ts.pcrOnly(pcrPid, t + PCR_OFFSET));
+        last = t;
       }
-      opts.pcr = dts + PCR_OFFSET;
-      this.#lastPcr = dts;
-    } else if (last === undefined || dts - last >= PCR_INTERVAL) {
-      this.#push(this.#ts.pcrOnly(this.#pcrPid, dts + PCR_OFFSET));
-      this.#lastPcr = dts;
     }
+    if (pid === pcrPid) {
+      // never back: a PCR-only packet for audio running ahead of a slow video stream may have moved it on
+      const pcr = last !== undefined && dts < last && last - dts <= PCR_GAP_FILL_LIMIT ? last : dts;
+      opts.pcr = pcr + PCR_OFFSET;
+      last = pcr;
+    } else if (last === undefined || dts - last > PCR_GAP_FILL_LIMIT) {
+      this.#push(this.#ts.pcrOnly(pcrPid, dts + PCR_OFFSET));
+      last = dts;
+    }
+    this.#lastPcr = last;
     opts.pts += TS_OFFSET;
     if (opts.dts !== undefined) opts.dts += TS_OFFSET;
-    this.#checkSize(payload.length + 2 * TS_PACKET);
+    this.#checkSize(Math.ceil(payload.length / 176) * TS_PACKET + 2 * TS_PACKET);
     this.#push(this.#ts.pes(opts, payload));
   }
 
