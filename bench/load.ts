@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -252,6 +252,8 @@ results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.
 
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
 let floor: Window | undefined;
+/** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
+let floorMissing: number | undefined;
 if (!args['no-floor']) {
   const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
   const ports = await Promise.all(Array.from({ length: N }, freePort));
@@ -272,8 +274,19 @@ if (!args['no-floor']) {
   const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline);
   await Promise.all(pubs.map(exited));
+  // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
+  await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
   for (const s of segmenters) s.kill('SIGKILL');
   await Promise.all(segmenters.map(exited));
+  const perStreamExpected = Math.floor(SECONDS / SEGMENT_S);
+  floorMissing = 0;
+  for (let i = 0; i < N; i++) {
+    // segments are numbered from 0 (index0.ts, …): the last one listed tells how many were written
+    const list = await readFile(join(hlsRoot, String(i), 'index.m3u8'), 'utf8').catch(() => '');
+    const numbers = [...list.matchAll(/index(\d+)\.ts/g)].map((m) => Number(m[1]));
+    const written = numbers.length > 0 ? Math.max(...numbers) + 1 : 0;
+    floorMissing += Math.max(0, perStreamExpected - written);
+  }
   await rm(hlsRoot, { recursive: true, force: true });
 }
 
@@ -292,7 +305,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process)`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing`,
   );
 }
 for (const r of results) {
@@ -341,6 +354,6 @@ if (results.length === 2) {
 const g = results[results.length - 1]!;
 const gwCpu = perStream(g.window);
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing}`,
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing} ffmpeg_missing=${floorMissing ?? 'n/a'}`,
 );
 process.exit(0);
