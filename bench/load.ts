@@ -206,13 +206,15 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   await exited(gw);
   await rm(started.datadir, { recursive: true, force: true });
 
-  // Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
-  // segment (connection set-up) and the last (cut short by the end of the stream) are left out.
+  // Segment n of a stream holds its frames from t0 + 2n s to t0 + 2(n+1) s, where t0 is when the gateway
+  // accepted the publish (else when the publisher was started); the first segment (connection set-up) and
+  // the last (cut short by the end of the stream) are left out.
   const latency = (pl: string) => {
     const xs: number[] = [];
     for (const [key, t] of seen) {
-      const [, name, seq] = key.split('/');
-      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
+      const [i, name, seq] = key.split('/');
+      const t0 = started.publishAccepted.get(`load${i}`) ?? publishStart;
+      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - t0 - (Number(seq) + 1) * SEGMENT_S * 1000);
     }
     return xs;
   };
