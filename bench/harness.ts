@@ -130,15 +130,18 @@ export interface GatewayProcess {
   datadir: string;
   /** the gateway's 'source segment timing' debug lines (per-stage ms from the frame that closed a segment to the playlist) */
   timings: SourceTiming[];
+  /** when the gateway accepted each RTMP publish (ms since epoch, from its log), by manifest ID */
+  publishAccepted: Map<string, number>;
 }
 
 export interface SourceTiming {
   manifestId: string;
   seq: number;
-  ingestToStdinMs?: number;
-  stdinToListedMs?: number;
-  listedToReadMs?: number;
-  readToPlaylistMs?: number;
+  /** the closing keyframe's RTMP message → the segment cut (in-process: the muxer; with ffmpeg: its pipe and cut) */
+  cutMs?: number;
+  /** cut → the stream took it */
+  handOverMs?: number;
+  toPlaylistMs?: number;
   totalMs?: number;
 }
 
@@ -180,6 +183,7 @@ export async function startGatewayProcess(
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));
   const timings: SourceTiming[] = [];
+  const publishAccepted = new Map<string, number>();
   let errLine = '';
   proc.stderr!.on('data', (c: Buffer) => {
     errLine += c.toString('utf8');
@@ -187,8 +191,16 @@ export async function startGatewayProcess(
       const line = errLine.slice(0, nl);
       errLine = errLine.slice(nl + 1);
       if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
-      else if (/"level":(40|50|60)/.test(line)) process.stderr.write(`${line}\n`);
+      else if (line.includes('"RTMP publish accepted"')) {
+        const { manifestId, time } = JSON.parse(line) as { manifestId: string; time: number };
+        publishAccepted.set(manifestId, time);
+      }
+      // warnings and errors, and anything not a log line (a crash's stack trace)
+      else if (/"level":(40|50|60)/.test(line) || !line.startsWith('{')) process.stderr.write(`${line}\n`);
     }
+  });
+  proc.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`gateway exited (code ${code}, signal ${signal}); its last output:\n${out.slice(-2000)}\n`);
   });
   while (!/CLI server listening on (\S+)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);
@@ -204,6 +216,7 @@ export async function startGatewayProcess(
     control: cli,
     datadir,
     timings,
+    publishAccepted,
   };
 }
 

@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,8 @@ const pct = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
 };
-const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)}ms` : 'n/a');
+const ms = (x: number) =>
+  Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : Math.round(x)}ms` : x === Number.POSITIVE_INFINITY ? 'above the largest bucket' : 'n/a';
 
 interface Window {
   cpuS: number;
@@ -125,6 +126,9 @@ interface GatewayResult {
   failed: number;
   missing: number;
   overhead: { p50: number; p99: number } | undefined;
+  queued: { p50: number; p99: number } | undefined;
+  beyondOrchestrator: { p50: number; p99: number } | undefined;
+  sourceInProcess: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
@@ -202,13 +206,15 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   await exited(gw);
   await rm(started.datadir, { recursive: true, force: true });
 
-  // Segment n of a stream holds its frames from publishStart + 2n s to publishStart + 2(n+1) s; the first
-  // segment (connection set-up) and the last (cut short by the end of the stream) are left out.
+  // Segment n of a stream holds its frames from t0 + 2n s to t0 + 2(n+1) s, where t0 is when the gateway
+  // accepted the publish (else when the publisher was started); the first segment (connection set-up) and
+  // the last (cut short by the end of the stream) are left out.
   const latency = (pl: string) => {
     const xs: number[] = [];
     for (const [key, t] of seen) {
-      const [, name, seq] = key.split('/');
-      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - publishStart - (Number(seq) + 1) * SEGMENT_S * 1000);
+      const [i, name, seq] = key.split('/');
+      const t0 = started.publishAccepted.get(`load${i}`) ?? publishStart;
+      if (name === pl && Number(seq) >= 1 && Number(seq) < SECONDS / SEGMENT_S - 1) xs.push(t - t0 - (Number(seq) + 1) * SEGMENT_S * 1000);
     }
     return xs;
   };
@@ -224,6 +230,9 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     failed: delta('livepeer_segment_transcode_failed_total'),
     missing: Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded),
     overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
+    queued: histogramQuantiles(text, 'livepeer_segment_queued_seconds'),
+    beyondOrchestrator: histogramQuantiles(text, 'livepeer_rendition_latency_beyond_orchestrator_seconds'),
+    sourceInProcess: histogramQuantiles(text, 'livepeer_source_segment_latency_seconds'),
     srcLat: latency('source'),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
@@ -245,6 +254,8 @@ results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.
 
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
 let floor: Window | undefined;
+/** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
+let floorMissing: number | undefined;
 if (!args['no-floor']) {
   const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
   const ports = await Promise.all(Array.from({ length: N }, freePort));
@@ -265,8 +276,19 @@ if (!args['no-floor']) {
   const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline);
   await Promise.all(pubs.map(exited));
+  // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
+  await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
   for (const s of segmenters) s.kill('SIGKILL');
   await Promise.all(segmenters.map(exited));
+  const perStreamExpected = Math.floor(SECONDS / SEGMENT_S);
+  floorMissing = 0;
+  for (let i = 0; i < N; i++) {
+    // segments are numbered from 0 (index0.ts, …): the last one listed tells how many were written
+    const list = await readFile(join(hlsRoot, String(i), 'index.m3u8'), 'utf8').catch(() => '');
+    const numbers = [...list.matchAll(/index(\d+)\.ts/g)].map((m) => Number(m[1]));
+    const written = numbers.length > 0 ? Math.max(...numbers) + 1 : 0;
+    floorMissing += Math.max(0, perStreamExpected - written);
+  }
   await rm(hlsRoot, { recursive: true, force: true });
 }
 
@@ -285,7 +307,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process)`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing`,
   );
 }
 for (const r of results) {
@@ -298,18 +320,24 @@ for (const r of results) {
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
   console.log(
     `  RSS per stream: gateway process +${processPerStream.toFixed(1)} MiB, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
-      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; its ffmpeg segmenter ${(r.window.perProcessKb / 1024).toFixed(1)} MiB`,
+      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its ffmpeg segmenters ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no ffmpeg segmenter processes'}`,
   );
   console.log(
     `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +
-      `per-segment overhead (ready → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}`,
+      `per-segment overhead (transcode slot → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}; ` +
+      `queued for a slot (earlier segments still at the orchestrator) ${r.queued ? `p50 ≤ ${ms(r.queued.p50)} p99 ≤ ${ms(r.queued.p99)}` : 'n/a'}`,
+  );
+  const q = (h: { p50: number; p99: number } | undefined) => (h ? `p50 ≤ ${ms(h.p50)} p99 ≤ ${ms(h.p99)}` : 'n/a');
+  console.log(
+    `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
+      `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
   );
 }
-const STAGES = ['ingestToStdinMs', 'stdinToListedMs', 'listedToReadMs', 'readToPlaylistMs'] as const;
+const STAGES = ['cutMs', 'handOverMs', 'toPlaylistMs'] as const;
 for (const r of results) {
   if (r.timings.length === 0) continue;
   const q = (key: keyof SourceTiming) => {
@@ -328,6 +356,6 @@ if (results.length === 2) {
 const g = results[results.length - 1]!;
 const gwCpu = perStream(g.window);
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing}`,
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing} ffmpeg_missing=${floorMissing ?? 'n/a'}`,
 );
 process.exit(0);

@@ -30,13 +30,15 @@ const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'),
 const idle = treeStats([gw.proc.pid!]);
 const start = Date.now();
 const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
-const samples: { t: number; rssKb: number; fds: number; processes: number }[] = [];
+const samples: { t: number; rssKb: number; processRssKb: number; fds: number; processes: number }[] = [];
 while (Date.now() - start < SECONDS * 1000) {
   await sleep(SAMPLE_MS - ((Date.now() - start) % SAMPLE_MS));
   const s = treeStats([gw.proc.pid!]);
-  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, fds: openFds(gw.proc.pid!), processes: s.processes });
+  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, processRssKb: s.rootRssKb, fds: openFds(gw.proc.pid!), processes: s.processes });
   const last = samples[samples.length - 1]!;
-  console.log(`t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB fds=${last.fds} processes=${last.processes}`);
+  console.log(
+    `t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB (process ${(last.processRssKb / 1024).toFixed(1)}MiB) fds=${last.fds} processes=${last.processes}`,
+  );
 }
 await Promise.all(publishers.map(exited));
 const text = await gw.metrics();
@@ -55,6 +57,10 @@ function slope(points: { t: number; y: number }[]): number {
 }
 const after = samples.filter((s) => s.t >= WARMUP_S);
 const rssSlope = (slope(after.map((s) => ({ t: s.t, y: s.rssKb / 1024 }))) * 60).toFixed(3);
+// the gateway process alone: children come and go (a sampled decode check runs ffprobe for a moment)
+const processSlope = (slope(after.map((s) => ({ t: s.t, y: s.processRssKb / 1024 }))) * 60).toFixed(3);
+const mib = (kb: number) => (kb / 1024).toFixed(0);
+const range = (xs: number[]) => `${mib(Math.min(...xs))}..${mib(Math.max(...xs))}MiB`;
 const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
 const appeared = counter(text, 'livepeer_segment_source_appeared_total');
 const transcoded = counter(text, 'livepeer_segment_transcoded_total');
@@ -65,7 +71,8 @@ console.log(
 );
 console.log(
   `soak: streams=${N} minutes=${SECONDS / 60} rss_idle=${(idle.rssKb / 1024).toFixed(0)}MiB ` +
-    `rss_after_warmup=${((after[0]?.rssKb ?? 0) / 1024).toFixed(0)}..${((after[after.length - 1]?.rssKb ?? 0) / 1024).toFixed(0)}MiB ` +
-    `rss_slope=${rssSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
+    `rss_after_warmup=${range(after.map((s) => s.rssKb))} rss_slope=${rssSlope}MiB/min ` +
+    `process_rss_after_warmup=${range(after.map((s) => s.processRssKb))} process_rss_slope=${processSlope}MiB/min ` +
+    `fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
 );
 process.exit(0);

@@ -23,6 +23,14 @@ export class RtmpProtocolError extends GatewayError {}
 // A peer that opens more chunk streams than this is not a real encoder.
 const MAX_CHUNK_STREAMS = 64;
 
+// The GOP kept for late RTMP players is dropped past these (node-media-server caps only the count, at the
+// same 4096): a publisher that never sends a keyframe must not grow it without end. It starts again at the
+// next keyframe.
+const MAX_GOP_PACKETS = 4096;
+const MAX_GOP_BYTES = 32 << 20;
+const FLV_TAG_HEADER = 11;
+const VIDEO_KEYFRAME = 3;
+
 // node-media-server logs through one process-wide logger to stdout; its lines go to ours instead.
 let nmsLogSink: Logger | undefined;
 nmsLogger.log = (message: string, level?: string) => {
@@ -160,8 +168,11 @@ export interface FlvSink {
 
 /**
  * One published stream copied to its players. RTMP players go through node-media-server's fan-out (codec
- * headers and GOP cache for late joiners), which builds an RTMP and an FLV message of every packet. In-process FLV sinks (the segmenter) get one FLV tag
- * per packet built here, and the codec headers when they join.
+ * headers and GOP cache for late joiners), which builds an RTMP and an FLV message of every packet it is
+ * given; it is given packets only while an RTMP player is attached (or for codec headers and metadata,
+ * always). Without players the GOP is kept here instead, as the packets themselves, and replayed into the
+ * fan-out when the first player joins. In-process FLV sinks (the segmenter) get one FLV tag per packet built
+ * here, and the codec headers when they join.
  */
 export class StreamFanout {
   readonly #broadcast: BroadcastServer;
@@ -169,6 +180,9 @@ export class StreamFanout {
   readonly #flvSinks = new Set<FlvSink>();
   /** The latest metadata, audio and video header as FLV tags, by header kind. */
   readonly #flvHeaders = new Map<number, Buffer>();
+  /** The packets since the last video keyframe (that keyframe first); undefined before one or past the caps. */
+  #gop: MediaPacket[] | undefined;
+  #gopBytes = 0;
 
   constructor(streamPath: string, publisher: FanoutPeer) {
     this.#broadcast = new BroadcastServer(streamPath);
@@ -184,20 +198,44 @@ export class StreamFanout {
   }
 
   send(packet: MediaPacket): void {
-    const header = isStreamHeader(packet);
-    // Always through the fan-out, so its GOP cache is current when an RTMP player joins (a player that
-    // started mid-GOP would get frames it cannot decode before the next keyframe).
-    this.#broadcast.broadcastMessage(packet);
-    if (!header && this.#flvSinks.size === 0) return;
     const tag = flvTag(packet);
-    // Sinks never modify what they are sent, so a header's tag is kept as sent.
-    if (header) this.#flvHeaders.set(headerKind(packet), tag);
+    if (isStreamHeader(packet)) {
+      // always through the fan-out: it reads the metadata and keeps the headers for players
+      this.#broadcast.broadcastMessage(packet);
+      // Sinks never modify what they are sent, so a header's tag is kept as sent.
+      this.#flvHeaders.set(headerKind(packet), tag);
+    } else {
+      this.#keepForLateJoiners(packet, tag);
+      if (this.#broadcast.subscribers.size > 0) this.#broadcast.broadcastMessage(packet);
+    }
     for (const sink of this.#flvSinks) sink.send(tag);
+  }
+
+  /** The packet as part of the current GOP; its bytes are the FLV tag's copy (the parser reuses its buffer). */
+  #keepForLateJoiners(packet: MediaPacket, tag: Buffer): void {
+    if (packet.flags === VIDEO_KEYFRAME) {
+      this.#gop = [];
+      this.#gopBytes = 0;
+    }
+    if (!this.#gop) return;
+    if (this.#gop.length >= MAX_GOP_PACKETS || this.#gopBytes + packet.size > MAX_GOP_BYTES) {
+      this.#gop = undefined;
+      return;
+    }
+    this.#gop.push(Object.assign(new AVPacket(), packet, { data: tag.subarray(FLV_TAG_HEADER, FLV_TAG_HEADER + packet.size) }));
+    this.#gopBytes += packet.size;
   }
 
   /** Adds an RTMP player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
   addPlayer(peer: FanoutPeer): FanoutPlayer {
     const session = fanoutSession(peer, this.#broadcast.streamPath);
+    if (this.#broadcast.subscribers.size === 0) {
+      // The fan-out saw no media while nobody played: give it the current GOP (its keyframe resets its
+      // cache), so this player starts at a keyframe like any other.
+      this.#broadcast.flvGopCache = null;
+      this.#broadcast.rtmpGopCache = null;
+      for (const packet of this.#gop ?? []) this.#broadcast.broadcastMessage(packet);
+    }
     const err = this.#broadcast.postPlay(session);
     if (err !== null) throw new GatewayError(err);
     return { leave: () => this.#broadcast.donePlay(session) };

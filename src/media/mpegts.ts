@@ -21,51 +21,77 @@ export interface VideoElementaryStream {
   pts: number[];
 }
 
-/** The 33-bit PTS of a PES header (bytes 9–13), or undefined when the header carries none. */
-function pesPts(payload: Uint8Array): number | undefined {
-  if ((payload[7]! & 0x80) === 0 || payload.length < 14) return undefined;
-  return ((payload[9]! >> 1) & 0x07) * 2 ** 30 + ((payload[10]! << 7) | (payload[11]! >> 1)) * 2 ** 15 + ((payload[12]! << 7) | (payload[13]! >> 1));
+/** The 33-bit PTS of the PES header at `at`, or undefined when the header carries none. */
+function pesPts(ts: Uint8Array, at: number, end: number): number | undefined {
+  if ((ts[at + 7]! & 0x80) === 0 || end - at < 14) return undefined;
+  return ((ts[at + 9]! >> 1) & 0x07) * 2 ** 30 + ((ts[at + 10]! << 7) | (ts[at + 11]! >> 1)) * 2 ** 15 + ((ts[at + 12]! << 7) | (ts[at + 13]! >> 1));
 }
 
-function payloadOf(pkt: Uint8Array): Uint8Array | undefined {
-  const afc = (pkt[3]! >> 4) & 3;
-  if (afc === 0 || afc === 2) return undefined; // no payload
-  let start = 4;
-  if (afc === 3) start += 1 + pkt[4]!;
-  if (start > PACKET) throw new MpegTsError('adaptation field runs past the packet');
-  return pkt.subarray(start, PACKET);
+/** Where the payload of the packet at `off` starts, or -1 when it has none. */
+function payloadStart(ts: Uint8Array, off: number): number {
+  const afc = (ts[off + 3]! >> 4) & 3;
+  if (afc === 0 || afc === 2) return -1; // no payload
+  if (afc === 1) return off + 4;
+  const start = off + 5 + ts[off + 4]!;
+  if (start > off + PACKET) throw new MpegTsError('adaptation field runs past the packet');
+  return start;
 }
 
-/** The section of a PSI payload (after the pointer field), or undefined when it does not start here. */
-function section(payload: Uint8Array): Uint8Array {
-  const pointer = payload[0] ?? 0;
-  const s = payload.subarray(1 + pointer);
+/** The section of a PSI payload (after the pointer field), without its CRC. */
+function section(ts: Uint8Array, payload: number, packetEnd: number): Uint8Array {
+  const s = ts.subarray(payload + 1 + ts[payload]!, packetEnd);
   if (s.length < 3) throw new MpegTsError('PSI section cut short');
   const len = ((s[1]! & 0x0f) << 8) | s[2]!;
   if (3 + len > s.length) throw new MpegTsError('PSI section spans packets (not supported)');
-  return s.subarray(0, 3 + len - 4); // without the CRC
+  return s.subarray(0, 3 + len - 4);
 }
 
-/** The video elementary stream of the first program of an MPEG-TS segment. */
+/**
+ * The video elementary stream of the first program of an MPEG-TS segment. Runs on every source segment and
+ * rendition, so it works with offsets into the one array (no view per packet) and copies the payloads once.
+ */
 export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
   if (ts.length === 0 || ts.length % PACKET !== 0) throw new MpegTsError(`not MPEG-TS: ${ts.length} bytes is not a whole number of 188-byte packets`);
   let pmtPid = -1;
   let videoPid = -1;
   let streamType = 0;
-  const chunks: Uint8Array[] = [];
+  // [start, end) of each payload piece of the video PES packets, in order
+  const pieces = new Int32Array((ts.length / PACKET) * 2);
+  let nPieces = 0;
   let size = 0;
   let pesPackets = 0;
   const pts: number[] = [];
   let inPes = false;
   for (let off = 0; off < ts.length; off += PACKET) {
-    const pkt = ts.subarray(off, off + PACKET);
-    if (pkt[0] !== SYNC) throw new MpegTsError(`lost sync at byte ${off}`);
-    const pusi = (pkt[1]! & 0x40) !== 0;
-    const pid = ((pkt[1]! & 0x1f) << 8) | pkt[2]!;
-    const payload = payloadOf(pkt);
-    if (!payload) continue;
-    if (pid === 0 && pusi && pmtPid < 0) {
-      const s = section(payload);
+    if (ts[off] !== SYNC) throw new MpegTsError(`lost sync at byte ${off}`);
+    const b1 = ts[off + 1]!;
+    const pusi = (b1 & 0x40) !== 0;
+    const pid = ((b1 & 0x1f) << 8) | ts[off + 2]!;
+    const end = off + PACKET;
+    if (pid === videoPid) {
+      const payload = payloadStart(ts, off);
+      if (payload < 0) continue;
+      let from = payload;
+      if (pusi) {
+        if (end - payload < 9 || ts[payload] !== 0 || ts[payload + 1] !== 0 || ts[payload + 2] !== 1)
+          throw new MpegTsError('video PES packet without a start code');
+        from = payload + 9 + ts[payload + 8]!;
+        if (from > end) throw new MpegTsError('PES header runs past the packet');
+        pesPackets++;
+        const t = pesPts(ts, payload, end);
+        if (t !== undefined) pts.push(t);
+        inPes = true;
+      } else if (!inPes) {
+        continue;
+      }
+      pieces[nPieces * 2] = from;
+      pieces[nPieces * 2 + 1] = end;
+      nPieces++;
+      size += end - from;
+    } else if (pid === 0 && pusi && pmtPid < 0) {
+      const payload = payloadStart(ts, off);
+      if (payload < 0) continue;
+      const s = section(ts, payload, end);
       if (s[0] !== 0x00) throw new MpegTsError('PID 0 is not a PAT');
       for (let i = 8; i + 4 <= s.length; i += 4) {
         const program = (s[i]! << 8) | s[i + 1]!;
@@ -75,7 +101,9 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
         }
       }
     } else if (pid === pmtPid && pusi && videoPid < 0) {
-      const s = section(payload);
+      const payload = payloadStart(ts, off);
+      if (payload < 0) continue;
+      const s = section(ts, payload, end);
       if (s[0] !== 0x02) throw new MpegTsError('PMT PID does not carry a PMT');
       const infoLen = ((s[10]! & 0x0f) << 8) | s[11]!;
       for (let i = 12 + infoLen; i + 5 <= s.length; ) {
@@ -89,29 +117,16 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
         }
         i += 5 + esInfo;
       }
-    } else if (pid === videoPid && videoPid >= 0) {
-      if (pusi) {
-        if (payload.length < 9 || payload[0] !== 0 || payload[1] !== 0 || payload[2] !== 1) throw new MpegTsError('video PES packet without a start code');
-        const headerEnd = 9 + payload[8]!;
-        if (headerEnd > payload.length) throw new MpegTsError('PES header runs past the packet');
-        pesPackets++;
-        const t = pesPts(payload);
-        if (t !== undefined) pts.push(t);
-        inPes = true;
-        chunks.push(payload.subarray(headerEnd));
-        size += payload.length - headerEnd;
-      } else if (inPes) {
-        chunks.push(payload);
-        size += payload.length;
-      }
     }
   }
   if (videoPid < 0) throw new MpegTsError('no video stream in the program');
   const data = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.length;
+  for (let i = 0; i < nPieces; i++) {
+    const from = pieces[i * 2]!;
+    const to = pieces[i * 2 + 1]!;
+    data.set(ts.subarray(from, to), at);
+    at += to - from;
   }
   return { streamType, data, pesPackets, pts };
 }

@@ -1,7 +1,7 @@
 // What a rendition really holds, in pixels: counted from the bitstream (MPEG-TS → H.264 coded pictures
 // and SPS frame sizes) in-process, and, when asked, also by a full decode (ffprobe) that must agree.
 // The count reads what the decoder would show; the decode additionally proves the pictures decode.
-import { codedPictures } from './h264.ts';
+import { type CodedPictures, codedPictures } from './h264.ts';
 import { STREAM_TYPE, videoElementaryStream } from './mpegts.ts';
 import { decodedPixels } from './probe.ts';
 
@@ -9,14 +9,34 @@ export class PixelCountError extends Error {
   override name = 'PixelCountError';
 }
 
+type H264Read = { pictures: CodedPictures; pts: number[] } | { error: unknown } | undefined;
+
+// A rendition is read twice (its size for -localVerify, its pixels for billing) and both reads are the
+// same walk over the bitstream: keep the result for as long as the bytes live.
+const reads = new WeakMap<Uint8Array, H264Read>();
+
+/** The H.264 pictures and PES timestamps of an MPEG-TS segment; undefined for other formats; the parse error as a value. */
+function readH264(data: Uint8Array): H264Read {
+  if (data.length < 188 || data[0] !== 0x47) return undefined; // not MPEG-TS (fragmented MP4 starts with a box)
+  if (reads.has(data)) return reads.get(data);
+  let read: H264Read;
+  try {
+    const es = videoElementaryStream(data);
+    read = es.streamType === STREAM_TYPE.h264 ? { pictures: codedPictures(es.data), pts: es.pts } : undefined;
+  } catch (error) {
+    read = { error };
+  }
+  reads.set(data, read);
+  return read;
+}
+
 /** Pixels of an MPEG-TS H.264 segment from its bitstream; undefined for other formats (MP4, HEVC, …). */
 export function bitstreamPixels(data: Uint8Array): bigint | undefined {
-  if (data.length < 188 || data[0] !== 0x47) return undefined; // not MPEG-TS (fragmented MP4 starts with a box)
-  const es = videoElementaryStream(data);
-  if (es.streamType !== STREAM_TYPE.h264) return undefined;
-  const pictures = codedPictures(es.data);
-  if (pictures.frames === 0) throw new PixelCountError('no coded pictures in the video stream');
-  return pictures.pixels;
+  const read = readH264(data);
+  if (!read) return undefined;
+  if ('error' in read) throw read.error;
+  if (read.pictures.frames === 0) throw new PixelCountError('no coded pictures in the video stream');
+  return read.pictures.pixels;
 }
 
 /** Frame size, coded pictures and frame rate of an MPEG-TS H.264 segment from its bitstream. */
@@ -33,28 +53,23 @@ export interface BitstreamShape {
  * formats or a stream whose headers cannot be read, which the caller then hands to ffprobe.
  */
 export function bitstreamShape(data: Uint8Array): BitstreamShape | undefined {
-  if (data.length < 188 || data[0] !== 0x47) return undefined;
-  try {
-    const es = videoElementaryStream(data);
-    if (es.streamType !== STREAM_TYPE.h264) return undefined;
-    const pictures = codedPictures(es.data);
-    if (pictures.frames === 0 || pictures.width <= 0 || pictures.height <= 0) return undefined;
-    const shape: BitstreamShape = { width: pictures.width, height: pictures.height, frames: pictures.frames };
-    if (es.pts.length >= 2) {
-      // one picture per PES packet (as ffmpeg muxes): n timestamps span n − 1 frame intervals
-      let lo = es.pts[0]!;
-      let hi = lo;
-      for (const t of es.pts) {
-        if (t < lo) lo = t;
-        if (t > hi) hi = t;
-      }
-      const span = hi - lo;
-      if (span > 0) shape.fps = Math.round(((es.pts.length - 1) * 90_000 * 1000) / span) / 1000;
+  const read = readH264(data);
+  if (!read || 'error' in read) return undefined;
+  const { pictures, pts } = read;
+  if (pictures.frames === 0 || pictures.width <= 0 || pictures.height <= 0) return undefined;
+  const shape: BitstreamShape = { width: pictures.width, height: pictures.height, frames: pictures.frames };
+  if (pts.length >= 2) {
+    // one picture per PES packet (as ffmpeg muxes): n timestamps span n − 1 frame intervals
+    let lo = pts[0]!;
+    let hi = lo;
+    for (const t of pts) {
+      if (t < lo) lo = t;
+      if (t > hi) hi = t;
     }
-    return shape;
-  } catch {
-    return undefined;
+    const span = hi - lo;
+    if (span > 0) shape.fps = Math.round(((pts.length - 1) * 90_000 * 1000) / span) / 1000;
   }
+  return shape;
 }
 
 /**

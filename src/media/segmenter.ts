@@ -20,8 +20,10 @@ export interface SourceSegment {
   readonly durationMs: number;
   /** The segment's end on ffmpeg's output timeline (ms from the input's start): the time of the keyframe that closed it. */
   readonly endMs: number;
-  /** performance.now() when ffmpeg listed the segment (its file complete). */
+  /** performance.now() when the segment was complete (ffmpeg listed its file, or the in-process muxer cut it). */
   readonly listedAt: number;
+  /** performance.now() when the RTMP message of the keyframe that closed the segment arrived, when known. */
+  readonly closedAt?: number;
 }
 
 export interface SegmenterOptions {
@@ -94,8 +96,8 @@ export function runningSegmenters(): number {
   return running.size;
 }
 
-/** Simple single-consumer async queue. */
-class SegmentQueue implements AsyncIterable<SourceSegment> {
+/** Simple single-consumer async queue of segments. */
+export class SegmentQueue implements AsyncIterable<SourceSegment> {
   #items: SourceSegment[] = [];
   #waiter: ((r: IteratorResult<SourceSegment>) => void) | undefined;
   #failWaiter: ((e: Error) => void) | undefined;

@@ -93,6 +93,8 @@ interface SegmentTask extends SourceMedia {
   format: VideoFormat;
   /** performance.now() when the segment's bytes were handed over */
   readyAt: number;
+  /** performance.now() when it got one of the stream's transcode slots (waiting for one is queueing, not overhead) */
+  startedAt: number;
 }
 
 export interface SegmentOutcome {
@@ -194,8 +196,10 @@ export class StreamRunner {
     const published = new Promise<void>((resolve) => this.publishedWaiters.set(id, resolve));
     const run = (async () => {
       await this.acquire();
+      const startedAt = performance.now();
+      this.deps.metrics?.segmentQueued.observe((startedAt - readyAt) / 1000);
       try {
-        return await this.handle({ ...media, id, seq, data, durationMs, format, readyAt });
+        return await this.handle({ ...media, id, seq, data, durationMs, format, readyAt, startedAt });
       } finally {
         this.release();
         this.backlog--;
@@ -254,12 +258,12 @@ export class StreamRunner {
       ...(seg.clip ? { clip: seg.clip } : {}),
       ...(this.opts.timeoutMultiplier && this.opts.timeoutMultiplier > 1 ? { timeoutMultiplier: this.opts.timeoutMultiplier } : {}),
     };
-    // overhead: bytes in hand → first upload starting (retries are not overhead, they are failures)
+    // overhead: a transcode slot in hand → first upload starting (retries are not overhead, they are failures)
     let overheadSeen = false;
     job.onUploadStart = () => {
       if (overheadSeen) return;
       overheadSeen = true;
-      this.deps.metrics?.segmentOverhead.observe((performance.now() - seg.readyAt) / 1000);
+      this.deps.metrics?.segmentOverhead.observe((performance.now() - seg.startedAt) / 1000);
     };
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
@@ -413,6 +417,9 @@ export class StreamRunner {
     };
     this.publish(seg.id, () => {
       this.addRenditions(seg, uri, r);
+      // what the renditions waited for besides the orchestrator: cutting, queueing, overhead, checks, order
+      const from = seg.closedAt ?? seg.readyAt;
+      this.deps.metrics?.renditionBeyondOrchestrator.observe(Math.max(0, performance.now() - from - r.latencyMs) / 1000);
       this.deps.events.emit('segment.transcoded', event);
     });
     this.stats.transcodedSegments++;

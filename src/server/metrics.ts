@@ -60,13 +60,25 @@ export function createMetrics(nodeId: string) {
     }),
     segmentOverhead: new Histogram({
       name: 'livepeer_segment_overhead_seconds',
-      help: "From a source segment's bytes in hand to its upload starting (queueing, hashing, tickets, signatures)",
+      help: "From a source segment's transcode slot to its upload starting (shape check, hashing, session, tickets, signatures)",
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    segmentQueued: new Histogram({
+      name: 'livepeer_segment_queued_seconds',
+      help: "From a source segment's bytes in hand to a transcode slot (earlier segments of the stream still at the orchestrator)",
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 2, 4, 8],
       registers: [registry],
     }),
     sourceLatency: new Histogram({
       name: 'livepeer_source_segment_latency_seconds',
       help: 'From the RTMP message of the keyframe that closed a source segment to the segment in the source playlist',
+      buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    renditionBeyondOrchestrator: new Histogram({
+      name: 'livepeer_rendition_latency_beyond_orchestrator_seconds',
+      help: "From the keyframe that closed a source segment (HTTP push: its bytes in hand) to its renditions in the playlists, less the orchestrator's time (upload start → renditions downloaded)",
       buckets: [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),

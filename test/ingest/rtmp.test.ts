@@ -7,7 +7,7 @@ import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
 import { rtmpPublishUrl } from '../../src/ingest/streamPath.ts';
 import { StreamRegistry, type IngestStream, type PublishDecision, type PublishRequest } from '../../src/ingest/streamRegistry.ts';
 import { silentLogger } from '../../src/lib/log.ts';
-import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { probeBuffer } from '../../src/media/probe.ts';
 import { runningSegmenters, startSegmenter, type Segmenter, type SourceSegment } from '../../src/media/segmenter.ts';
 import { childProcesses, killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
@@ -33,6 +33,7 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
       authorize: (info) => authorize(info),
       onStarted(stream) {
         started.push(stream);
+        if (stream.manifestId.startsWith('late')) return; // no RTMP player of our own: the test's players are the first
         const seg = startSegmenter({ inputUrl: stream.rtmp!.playbackUrl });
         const segments: SourceSegment[] = [];
         const finished = (async () => {
@@ -192,6 +193,39 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     const pub = publishTestStream(`${server.url}/live/${name}`, { seconds: 3 });
     await waitFor(() => started.length === 1, 8000, 'publish after garbage');
     assert.equal(await pub.exited, 0);
+  });
+
+  it('gives RTMP players that join mid-GOP the GOP from its keyframe, also while nobody else plays', async () => {
+    const name = `late${mid()}`;
+    // one keyframe every 4 s, so the players below join well inside a GOP
+    publishTestStream(`${server.url}/live/${name}/thekey`, { seconds: 12, gopSeconds: 4 });
+    await waitFor(() => started.length === 1, 8000, 'start');
+    // the first video packets a player gets, with their flags ("K_" for a keyframe)
+    const firstVideoFlags = () =>
+      new Promise<string[]>((resolve) => {
+        const p = spawn(
+          ffprobePath(),
+          [
+            ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-read_intervals', '%+#3', '-of', 'csv=p=0'],
+            `${server.url}/stream/${name}/thekey`,
+          ],
+          { env: mediaToolEnv('ffprobe'), stdio: ['ignore', 'pipe', 'ignore'] },
+        );
+        let out = '';
+        p.stdout!.on('data', (c) => (out += c));
+        const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+        p.once('exit', () => {
+          clearTimeout(timer);
+          resolve(out.split('\n').filter((l) => l.trim() !== ''));
+        });
+      });
+    await new Promise((r) => setTimeout(r, 2500)); // mid-GOP, nobody playing
+    const alone = await firstVideoFlags();
+    const [a, b] = await Promise.all([firstVideoFlags(), new Promise((r) => setTimeout(r, 300)).then(firstVideoFlags)]);
+    for (const flags of [alone, a, b]) {
+      assert.equal(flags.length, 3, 'three video packets read');
+      assert.match(flags[0]!, /K/, 'the first packet a late player gets is a keyframe');
+    }
   });
 
   it('refuses RTMP play without the right stream key', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { flvKeyframeTimestamp, flvMediaTimestamp } from '../../src/media/flvTag.ts';
-import { KeyframeClock } from '../../src/node/keyframeClock.ts';
+import { KeyframeClock } from '../../src/media/keyframeClock.ts';
 
 /** An FLV tag as node-media-server builds it: 11-byte header, the data, the 4-byte previous tag size. */
 function tag(type: number, ts: number, data: number[]): Buffer {

@@ -1,7 +1,7 @@
-// When each keyframe of an RTMP stream reached the gateway and when it went on to the segmenter's stdin,
-// so that a segment ffmpeg cuts can be traced back to the frame that closed it: the source latency
-// histogram and the per-stage timings in the debug log come from here.
-import { flvKeyframeTimestamp, flvMediaTimestamp } from '../media/flvTag.ts';
+// When each keyframe of an RTMP stream reached the gateway and when it went on to an ffmpeg segmenter's
+// stdin, so that a segment ffmpeg cuts can be traced back to the frame that closed it (the source latency
+// histogram and the debug log's timings). The in-process segmenter knows the closing tag without this.
+import { flvKeyframeTimestamp, flvMediaTimestamp } from './flvTag.ts';
 
 export interface KeyframeTiming {
   /** ms from the stream's first media tag (ffmpeg's output timeline starts there) */

@@ -1,0 +1,57 @@
+// The capacity knee: bench/load.ts run once per stream count (each run its own devnet, the gateway and bare
+// ffmpeg measured side by side in it), and the largest N each keeps in real time with no segment missing.
+// Run: npm run bench:knee -- [--streams 5,10,15,20,25,30] [--seconds 30]
+import { spawn } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { root } from './harness.ts';
+
+const { values: args } = parseArgs({
+  options: { streams: { type: 'string', default: '5,10,15,20,25,30' }, seconds: { type: 'string', default: '30' } },
+});
+const counts = args.streams.split(',').map(Number);
+if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--streams is a list of stream counts, e.g. 5,10,20');
+
+interface Run {
+  streams: number;
+  line: string;
+  gatewayMissing: number;
+  ffmpegMissing: number;
+}
+
+function loadRun(streams: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', '--streams', String(streams), '--seconds', args.seconds], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => {
+      out += c;
+      process.stdout.write(c);
+    });
+    p.once('exit', (code) => {
+      const line = /^load: .*$/m.exec(out)?.[0];
+      if (code !== 0 || !line) return reject(new Error(`bench/load.ts --streams ${streams} failed (exit ${code})`));
+      const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
+      resolve({ streams, line, gatewayMissing: field('missing'), ffmpegMissing: field('ffmpeg_missing') });
+    });
+  });
+}
+
+const runs: Run[] = [];
+for (const n of counts) runs.push(await loadRun(n));
+/** the largest N such that it and every smaller N tried kept up */
+const knee = (missing: (r: Run) => number) => {
+  let best = 0;
+  for (const r of [...runs].sort((a, b) => a.streams - b.streams)) {
+    if (missing(r) !== 0) break;
+    best = r.streams;
+  }
+  return best;
+};
+for (const r of runs) console.log(r.line);
+const g = knee((r) => r.gatewayMissing);
+const f = knee((r) => r.ffmpegMissing);
+console.log(
+  `knee: gateway=${g} ffmpeg=${f} ratio=${f > 0 ? (g / f).toFixed(2) : 'n/a'} (largest N tried with no segment missing; tried ${counts.join(', ')}${f === Math.max(...counts) ? '; bare ffmpeg kept up at every N tried, so its knee is at least that' : ''})`,
+);
