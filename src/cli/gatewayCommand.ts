@@ -63,7 +63,7 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     if (signerMode) {
       // go-livepeer: the first mode flag of its list wins, and -remoteSigner comes before -gateway
       if (values.get('gateway') === 'true' || values.get('broadcaster') === 'true') log.warn('-remoteSigner and -gateway given: running as a remote signer');
-      process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+      logProcessFailures(log);
       const { startSignerNode } = await import('../node/signerNode.ts');
       const prompt = terminalPrompt();
       const node = await startSignerNode(config, log, io.out, prompt ? { prompt } : {});
@@ -71,12 +71,21 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       return;
     }
     log.info(describeMediaTools(await checkMediaTools()));
-    // A stray rejection from one stream or peer must not take every other stream down with it.
-    process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+    logProcessFailures(log);
     const prompt = terminalPrompt();
     const node = await startNode(config, log, io.out, prompt ? { prompt } : {});
     await serveUntilSignal(node, log);
   });
+}
+
+/**
+ * A stray rejection from one stream or peer must not take every other stream down with it: logged, the
+ * node runs on. An uncaught exception still ends the process (its state is unknown), but first says why
+ * in the log, as a fatal line, where an operator (or a harness that keeps only log lines) sees it.
+ */
+function logProcessFailures(log: Logger): void {
+  process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+  process.on('uncaughtExceptionMonitor', (err, origin) => log.fatal({ err: err.stack ?? String(err), origin }, 'uncaught exception; the process ends'));
 }
 
 /** How long an unclean shutdown waits for the exit message before ending the process whatever holds it. */

@@ -14,6 +14,7 @@ import { testClip } from '../hostile/helpers.ts';
 import { killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
 
 const BIN = fileURLToPath(new URL('../../scripts/livepeer-gateway.mjs', import.meta.url));
+const THROW_ONCE_RUNNING = fileURLToPath(new URL('./throwOnceRunning.mjs', import.meta.url));
 
 describe('gateway shutdown with segments in flight', () => {
   let orch: RunningOrchestrator | undefined;
@@ -60,5 +61,21 @@ describe('gateway shutdown with segments in flight', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it('an uncaught exception in a callback ends the process with code 1 and says why in a fatal log line', { timeout: 120_000 }, async () => {
+    const datadir = await mkdtemp(join(tmpdir(), 'lpcrash-'));
+    dirs.push(datadir);
+    const args = ['-gateway', '-network', 'offchain', '-datadir', datadir, '-rtmpAddr', '127.0.0.1:0', '-httpAddr', '127.0.0.1:0', '-cliAddr', '127.0.0.1:0'];
+    const child = spawn(process.execPath, ['--import', THROW_ONCE_RUNNING, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout!.resume();
+    child.stderr!.on('data', (c) => (err += c));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    assert.equal(code, 1, err);
+    const fatal = err.split('\n').find((l) => l.includes('"level":60'));
+    assert.ok(fatal, `a fatal log line; stderr:\n${err}`);
+    assert.match(fatal, /uncaught exception; the process ends/);
+    assert.match(fatal, /injected failure in a timer callback/);
   });
 });
