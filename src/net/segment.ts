@@ -270,7 +270,11 @@ function openSession(key: string, origin: string, pinned?: LookupAddress): Promi
     });
     session.once('close', drop);
     session.once('goaway', drop);
-    session.setTimeout(SESSION_IDLE_MS, () => session.close());
+    // Out of the pool first: a connection that is closing takes no new request.
+    session.setTimeout(SESSION_IDLE_MS, () => {
+      drop();
+      session.close();
+    });
   });
   p.catch(() => {});
   return p;
