@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { redactUrl } from '../eth/client.ts';
 import { checkMediaTools, describeMediaTools } from '../media/ffmpegBinaries.ts';
 import { createLogger } from '../node/logger.ts';
-import { runUntilSignal, startNode } from '../node/run.ts';
+import { runUntilSignal, SHUTDOWN_BOUND_MS, startNode } from '../node/run.ts';
+import { GatewayError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
 import { FlagError, IGNORED_FLAGS, NODE_FLAGS } from './flags.ts';
 import { buildNodeConfig } from './nodeConfig.ts';
 import { flagGiven, flagValues } from './program.ts';
@@ -61,18 +63,38 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     if (signerMode) {
       // go-livepeer: the first mode flag of its list wins, and -remoteSigner comes before -gateway
       if (values.get('gateway') === 'true' || values.get('broadcaster') === 'true') log.warn('-remoteSigner and -gateway given: running as a remote signer');
-      process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+      logProcessFailures(log);
       const { startSignerNode } = await import('../node/signerNode.ts');
       const prompt = terminalPrompt();
       const node = await startSignerNode(config, log, io.out, prompt ? { prompt } : {});
-      await runUntilSignal(node, log);
+      await serveUntilSignal(node, log);
       return;
     }
     log.info(describeMediaTools(await checkMediaTools()));
-    // A stray rejection from one stream or peer must not take every other stream down with it.
-    process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+    logProcessFailures(log);
     const prompt = terminalPrompt();
     const node = await startNode(config, log, io.out, prompt ? { prompt } : {});
-    await runUntilSignal(node, log);
+    await serveUntilSignal(node, log);
   });
+}
+
+/**
+ * A stray rejection from one stream or peer must not take every other stream down with it: logged, the
+ * node runs on. An uncaught exception still ends the process (its state is unknown), but first says why
+ * in the log, as a fatal line, where an operator (or a harness that keeps only log lines) sees it.
+ */
+function logProcessFailures(log: Logger): void {
+  process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
+  process.on('uncaughtExceptionMonitor', (err, origin) => log.fatal({ err: err.stack ?? String(err), origin }, 'uncaught exception; the process ends'));
+}
+
+/** How long an unclean shutdown waits for the exit message before ending the process whatever holds it. */
+const FORCED_EXIT_MS = 1000;
+
+/** Serves until a signal; a shutdown that did not finish ends the process with code 1. */
+async function serveUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<void> {
+  if (await runUntilSignal(node, log)) return;
+  // Whatever is still stuck (a socket, a child) must not keep the process running past the bound.
+  setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
+  throw new GatewayError(`graceful shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s; work still running was dropped`);
 }

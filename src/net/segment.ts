@@ -167,6 +167,19 @@ interface PooledSession {
   session: Promise<ClientHttp2Session>;
   /** upload bytes of the requests open on it */
   inFlight: number;
+  /** requests open on it: while there are any, the connection keeps the process alive */
+  requests: number;
+}
+
+/** A connection lent to one request. */
+interface SessionLease {
+  session: Promise<ClientHttp2Session>;
+  /** the upload is over: its bytes no longer count against the connection's budget */
+  release(): void;
+  /** the request is open on this connection (it keeps the process alive until `end`) */
+  hold(session: ClientHttp2Session): void;
+  /** the request is over; an idle connection no longer keeps the process alive */
+  end(): void;
 }
 
 const sessions = new Map<string, PooledSession[]>();
@@ -181,26 +194,43 @@ export function pooledSessionCount(origin: string): number {
  * every connection already carries its budget. `release` must be called once the request is over.
  * `pinned`: connect to this checked address rather than resolving the name again (rendition hosts).
  */
-function acquireSession(origin: string, bytes: number, pinned?: LookupAddress): { session: Promise<ClientHttp2Session>; release: () => void } {
+function acquireSession(origin: string, bytes: number, pinned?: LookupAddress): SessionLease {
   const key = pinned ? `${origin}@${pinned.address}` : origin;
   const pool = sessions.get(key) ?? [];
   let entry = pool.reduce<PooledSession | undefined>((best, e) => (best && best.inFlight <= e.inFlight ? best : e), undefined);
   if (!entry || (entry.inFlight > 0 && entry.inFlight + bytes > SESSION_UPLOAD_BUDGET && pool.length < MAX_SESSIONS_PER_ORIGIN)) {
-    entry = { session: openSession(key, origin, pinned), inFlight: 0 };
+    entry = { session: openSession(key, origin, pinned), inFlight: 0, requests: 0 };
     pool.push(entry);
     sessions.set(key, pool);
   }
   const chosen = entry;
   chosen.inFlight += bytes;
   let released = false;
-  return {
+  let held: ClientHttp2Session | undefined;
+  const lease: SessionLease = {
     session: chosen.session,
     release: () => {
       if (released) return;
       released = true;
       chosen.inFlight -= bytes;
     },
+    hold: (session) => {
+      if (held) return;
+      held = session;
+      chosen.requests += 1;
+      session.ref();
+    },
+    end: () => {
+      lease.release();
+      if (!held) return;
+      const session = held;
+      held = undefined;
+      chosen.requests -= 1;
+      // Idle again: an idle connection never keeps the process alive (it is closed after SESSION_IDLE_MS).
+      if (chosen.requests === 0 && !session.destroyed) session.unref();
+    },
   };
+  return lease;
 }
 
 function forget(key: string, p: Promise<ClientHttp2Session>): void {
@@ -229,7 +259,8 @@ function openSession(key: string, origin: string, pinned?: LookupAddress): Promi
     session.once('connect', () => {
       clearTimeout(timer);
       session.setLocalWindowSize(SESSION_WINDOW_BYTES);
-      session.unref(); // an idle connection never keeps the process alive
+      // Idle until a request holds it: an idle connection never keeps the process alive, a busy one does.
+      session.unref();
       resolve(session);
     });
     session.on('error', (err) => {
@@ -239,26 +270,60 @@ function openSession(key: string, origin: string, pinned?: LookupAddress): Promi
     });
     session.once('close', drop);
     session.once('goaway', drop);
-    session.setTimeout(SESSION_IDLE_MS, () => session.close());
+    // Out of the pool first: a connection that is closing takes no new request.
+    session.setTimeout(SESSION_IDLE_MS, () => {
+      drop();
+      session.close();
+    });
   });
   p.catch(() => {});
   return p;
 }
 
-/** Closes every pooled orchestrator connection (on shutdown). */
-export async function closeSegmentConnections(): Promise<void> {
+/** How long closing connections on shutdown waits for the requests still open on them. */
+export const CLOSE_GRACE_MS = 2000;
+
+/**
+ * Closes every pooled orchestrator connection (on shutdown). Requests still open get `graceMs` to finish
+ * (0: cut off at once; they fail as network errors); then the connection is destroyed. Resolves once
+ * every connection is gone, and keeps the process alive until then.
+ */
+export async function closeSegmentConnections(opts: { graceMs?: number } = {}): Promise<void> {
+  const graceMs = opts.graceMs ?? CLOSE_GRACE_MS;
   const all = [...sessions.values()].flat().map((e) => e.session);
   sessions.clear();
   await Promise.all(
     all.map(async (p) => {
+      let s: ClientHttp2Session;
       try {
-        const s = await p;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s = await p;
       } catch {
-        // never connected
+        return; // never connected
       }
+      await closeSession(s, graceMs);
     }),
   );
+}
+
+function closeSession(s: ClientHttp2Session, graceMs: number): Promise<void> {
+  if (s.destroyed) return Promise.resolve();
+  // A closing connection still has frames to write (GOAWAY, the last streams' ends): unreferenced, the
+  // process could end with them unwritten, and with this promise never settled.
+  s.ref();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      s.destroy();
+      done();
+    }, graceMs);
+    // close(callback) never calls back on a connection already closing (its idle timeout), so listen here
+    s.once('close', done);
+    if (graceMs <= 0) s.destroy();
+    else if (!s.closed) s.close();
+  });
 }
 
 interface H2Response {
@@ -291,7 +356,7 @@ function h2Exchange(
     const finish = (err: Error | undefined, value?: H2Response): void => {
       if (done) return;
       done = true;
-      lease.release();
+      lease.end();
       clearTimeout(headersTimer);
       clearTimeout(totalTimer);
       if (err) {
@@ -312,6 +377,7 @@ function h2Exchange(
         } catch (err) {
           return finish(err as Error);
         }
+        lease.hold(session);
         onSent();
         stream.on('error', (err) => finish(err));
         let status = 0;
@@ -329,7 +395,11 @@ function h2Exchange(
           if (size > init.maxBytes) return finish(Object.assign(new Error(`response larger than ${init.maxBytes} bytes`), { code: 'TOO_LARGE' }));
           chunks.push(c);
         });
-        stream.on('end', () => finish(undefined, { status, body: Buffer.concat(chunks), headersAt }));
+        stream.on('end', () => {
+          // a stream that ends without response headers was cut (our shutdown, a reset), not answered
+          if (status === 0) return finish(Object.assign(new Error(`stream ended without a response (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
+          finish(undefined, { status, body: Buffer.concat(chunks), headersAt });
+        });
         stream.on('close', () => {
           if (!done) finish(Object.assign(new Error(`stream closed (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
         });

@@ -78,8 +78,12 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** How long a stopping gateway lets running HTTP requests (AI jobs, pushed segments) finish. */
+/** How long a stopping gateway lets running HTTP requests (AI jobs, pushed segments) and the streams' last segments finish. */
 export const DRAIN_BOUND_MS = 8_000;
+/** After the cut: the failed attempts' records and the streams' session ends (each bounded itself). */
+const CUT_OFF_BOUND_MS = 1_500;
+/** Orchestrator connections left once the streams are done: requests on them (none expected) get this long. */
+const CLOSE_GRACE_MS = 500;
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const { config, log, chain, keyless } = opts;
@@ -188,14 +192,23 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (stopped) return;
       stopped = true;
       stopGauges();
-      // new jobs and streams are refused from here; running requests get a bounded time to finish
+      // new jobs and streams are refused from here; running requests and the streams' last segments get
+      // a bounded time to finish
+      const deadline = Date.now() + DRAIN_BOUND_MS;
       const drained = gate.drain(DRAIN_BOUND_MS);
       await rtmp.close();
       registry.close('gateway shutting down');
       if (!(await drained)) log.warn({ running: gate.inFlight }, `requests still running after ${DRAIN_BOUND_MS / 1000} s are cut off`);
-      await streams.drain();
+      if (!(await streams.drain(deadline - Date.now()))) {
+        // Past the bound, segments still at orchestrators are cut off: no further attempt starts, and the
+        // connections are dropped, so each open attempt fails now and its tickets are recorded as sent.
+        log.warn({ ending: streams.size.ending }, `segments still at orchestrators after ${DRAIN_BOUND_MS / 1000} s are cut off`);
+        streams.cutOff();
+        await closeSegmentConnections({ graceMs: 0 });
+        if (!(await streams.drain(CUT_OFF_BOUND_MS))) log.error({ ending: streams.size.ending }, 'streams still ending after their segments were cut off');
+      }
       await http.close();
-      await closeSegmentConnections();
+      await closeSegmentConnections({ graceMs: CLOSE_GRACE_MS });
       // the drained streams' last segments and playlists get a bounded moment to reach the store
       await objectStores.close();
       tenancy?.close();

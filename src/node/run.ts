@@ -96,22 +96,37 @@ async function startWithStore(
   };
 }
 
-/** Runs until SIGINT/SIGTERM; graceful shutdown is given 10 s, as go-livepeer does. */
-export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<void> {
-  await new Promise<void>((resolve) => {
+/** Graceful shutdown is given this long, as go-livepeer does. */
+export const SHUTDOWN_BOUND_MS = 10_000;
+
+/**
+ * Runs until SIGINT/SIGTERM, then stops the node. Resolves true once it has stopped, false when the stop
+ * failed or took longer than SHUTDOWN_BOUND_MS. The bound's timer holds the process alive meanwhile: if
+ * it did not, a stop waiting on something that holds nothing (an unreferenced socket) would let the event
+ * loop empty mid-shutdown, and Node would end the process with code 13 (unsettled top-level await).
+ */
+export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const onSignal = (sig: string) => {
       log.info({ signal: sig }, 'shutting down');
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const timer = setTimeout(() => {
-        log.error('graceful shutdown took more than 10 s; exiting');
-        resolve();
-      }, 10_000);
-      timer.unref();
-      node.stop().finally(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+        log.error(`graceful shutdown took more than ${SHUTDOWN_BOUND_MS / 1000} s; exiting`);
+        resolve(false);
+      }, SHUTDOWN_BOUND_MS);
+      node.stop().then(
+        () => {
+          clearTimeout(timer);
+          log.info('stopped');
+          resolve(true);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          log.error({ err }, 'graceful shutdown failed');
+          resolve(false);
+        },
+      );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -240,9 +240,31 @@ export class StreamLifecycle {
     events.emit('stream.ended', { manifestId: live.manifestId, reason });
   }
 
-  /** Resolves once every stream that is ending has finished. */
-  async drain(): Promise<void> {
-    await Promise.allSettled([...this.#ending].map((e) => e.done));
+  /**
+   * Resolves once every stream that is ending has finished: true, or false when `boundMs` passed first
+   * (the streams go on ending; cutOff() hurries them).
+   */
+  async drain(boundMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const all = Promise.allSettled([...this.#ending].map((e) => e.done)).then(() => true);
+    if (boundMs === Number.POSITIVE_INFINITY) return all;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), Math.max(0, boundMs));
+    });
+    try {
+      return await Promise.race([all, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Shutdown past its bound: no stream starts another attempt at a segment. Attempts already at an
+   * orchestrator end when their connections are cut (their tickets are recorded as sent, the attempt failed).
+   */
+  cutOff(): void {
+    for (const live of this.#live.values()) live.runner.abort();
+    for (const { live } of this.#ending) live.runner.abort();
   }
 }
 

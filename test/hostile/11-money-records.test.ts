@@ -83,4 +83,32 @@ describe('attack 11: money records', () => {
     assert.equal(stream.tickets, h.tickets + g.tickets);
     assert.equal(stream.segments, 3);
   });
+
+  it('shutdown cuts off a paid segment still at an orchestrator after the drain bound: its tickets stay counted, the attempt is closed as failed', async () => {
+    // Never answers in time; the segment is declared 120 s long, so its own budget would wait 60 s for headers.
+    const hostile = await startOrchestrator(devnetOrchestratorOptions(net, 0, { faults: { stallMs: 600_000 } }));
+    started.push(hostile);
+    const node = await startDevnetNode(net, { orchAddr: hostile.uri, transcodingOptions: 'P144p30fps16x9' });
+    started.push(node);
+    const pushed = fetch(`${node.gateway.httpUrl}/live/cut/0.ts`, { method: 'POST', body: testClip(), headers: { 'Content-Duration': '120000' } })
+      .then((res) => res.arrayBuffer())
+      .catch(() => undefined);
+    await waitUntil(async () => (hostile.stats.ticketsReceived > 0 ? true : undefined), 60_000, 'tickets at the orchestrator');
+    assert.equal((await node.gateway.ledger.entries('orch'))[hostile.uri]?.open, 1);
+    const stopping = Date.now();
+    await node.gateway.stop();
+    const tookMs = Date.now() - stopping;
+    await pushed;
+    // bounded by the drain bound (8 s) and the cut-off, not by the segment's own 60 s budget
+    assert.ok(tookMs < 30_000, `the gateway stopped in ${tookMs} ms`);
+    // the ledger as the stopped gateway left it
+    await node.gateway.ledger.open();
+    try {
+      const h = (await node.gateway.ledger.entries('orch'))[hostile.uri]!;
+      assert.deepEqual([h.open, h.failures, h.transcoded], [0, 1, 0], JSON.stringify(h));
+      assert.equal(h.tickets, hostile.stats.ticketsReceived, 'the cut-off attempt keeps the tickets it sent');
+    } finally {
+      await node.gateway.ledger.close();
+    }
+  });
 });
