@@ -130,6 +130,8 @@ export interface GatewayProcess {
   datadir: string;
   /** the gateway's 'source segment timing' debug lines (per-stage ms from the frame that closed a segment to the playlist) */
   timings: SourceTiming[];
+  /** the gateway's 'segment overhead' debug lines: where each segment's time before its upload went, ms */
+  overheads: Record<string, number>[];
   /** when the gateway accepted each RTMP publish (ms since epoch, from its log), by manifest ID */
   publishAccepted: Map<string, number>;
 }
@@ -184,6 +186,7 @@ export async function startGatewayProcess(
   proc.stdout!.on('data', (c) => (out += c));
   const timings: SourceTiming[] = [];
   const publishAccepted = new Map<string, number>();
+  const overheads: Record<string, number>[] = [];
   let errLine = '';
   proc.stderr!.on('data', (c: Buffer) => {
     errLine += c.toString('utf8');
@@ -191,6 +194,7 @@ export async function startGatewayProcess(
       const line = errLine.slice(0, nl);
       errLine = errLine.slice(nl + 1);
       if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
+      else if (line.includes('"segment overhead"')) overheads.push(JSON.parse(line) as Record<string, number>);
       else if (line.includes('"RTMP publish accepted"')) {
         const { manifestId, time } = JSON.parse(line) as { manifestId: string; time: number };
         publishAccepted.set(manifestId, time);
@@ -217,6 +221,7 @@ export async function startGatewayProcess(
     datadir,
     timings,
     publishAccepted,
+    overheads,
   };
 }
 

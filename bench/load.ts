@@ -135,6 +135,8 @@ interface GatewayResult {
   hlsWindowPerStream: number;
   /** the gateway's own per-stage source timings (absent in builds without them) */
   timings: SourceTiming[];
+  /** per segment, where the overhead went (absent in builds without it) */
+  overheads: Record<string, number>[];
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -238,6 +240,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     hlsWindowPerStream,
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
+    overheads: started.overheads.filter((o) => String(o.manifestId).startsWith('load')),
   };
 }
 
@@ -347,6 +350,19 @@ for (const r of results) {
   console.log(
     `  ${r.label} in-process, all ${N} streams (${r.timings.length} segments): source keyframe's RTMP message → playlist ms ${q('totalMs')}; ` +
       `stages: ${STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; ')}`,
+  );
+}
+const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs'] as const;
+for (const r of results) {
+  if (r.overheads.length === 0) continue;
+  const q = (key: string) => {
+    const xs = r.overheads.map((o) => o[key]).filter((x): x is number => typeof x === 'number');
+    return `p50 ${pct(xs, 0.5).toFixed(2)} p99 ${pct(xs, 0.99).toFixed(2)} max ${pct(xs, 1).toFixed(1)}`;
+  };
+  const refreshed = r.overheads.filter((o) => (o.refreshMs ?? 0) > 1).length;
+  console.log(
+    `  ${r.label} per-segment overhead, exact (${r.overheads.length} segments, ${refreshed} with a GetOrchestrator refresh first): ` +
+      OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; '),
   );
 }
 if (results.length === 2) {

@@ -3,12 +3,15 @@
 // and the SPS/PPS again before every IDR picture so that each segment decodes on its own (what ffmpeg's
 // h264_mp4toannexb filter and its MPEG-TS muxer do on the same input).
 import { FlvMediaError } from './flvMedia.ts';
+import { spsFrameSize } from './h264.ts';
 
 export interface AvcConfig {
   /** Bytes of each NAL unit's length prefix: 1, 2 or 4. */
   lengthSize: number;
   /** Every SPS and PPS of the record, each after a 4-byte start code. */
   parameterSets: Buffer;
+  /** The picture size of the record's first SPS; undefined when it cannot be read. */
+  frameSize?: { width: number; height: number };
 }
 
 const NAL_IDR = 5;
@@ -58,7 +61,13 @@ export function readAvcConfig(rec: Buffer): AvcConfig {
     nal.copy(parameterSets, w + 4);
     w += 4 + nal.length;
   }
-  return { lengthSize, parameterSets };
+  let frameSize: AvcConfig['frameSize'];
+  try {
+    frameSize = spsFrameSize(sets[0]!);
+  } catch {
+    // an SPS we cannot read: the segments are still muxed; their size is read from the bytes later
+  }
+  return { lengthSize, parameterSets, ...(frameSize ? { frameSize } : {}) };
 }
 
 function nalLength(au: Buffer, at: number, lengthSize: number): number {
@@ -71,7 +80,7 @@ function nalLength(au: Buffer, at: number, lengthSize: number): number {
  * One FLV access unit in Annex B, ready for a PES packet; undefined when it holds no NAL unit. `key` is
  * the FLV keyframe flag: such a frame gets the parameter sets too, even when it is not an IDR picture.
  */
-export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean): Buffer | undefined {
+export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean, seen?: { sps: boolean }): Buffer | undefined {
   const { lengthSize } = config;
   // Pass 1: check every length against the bytes there, and see which NAL unit types are present.
   let nals = 0;
@@ -94,6 +103,7 @@ export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean): B
     at += len;
   }
   if (nals === 0) return undefined;
+  if (seen) seen.sps = hasSps;
   const withSets = (hasIdr || key) && !hasSps;
   // Start codes: 4 bytes before the first NAL unit and the parameter sets, 3 before the others (as ffmpeg).
   const size = (hasAud ? 0 : AUD.length) + (withSets ? config.parameterSets.length : 0) + payload + 4 + (nals - 1) * 3;

@@ -6,7 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { FlvTsSegmenter, UnsupportedCodecError } from './flvTsSegmenter.ts';
+import { type CutSegment, FlvTsSegmenter, UnsupportedCodecError } from './flvTsSegmenter.ts';
 import { KeyframeClock } from './keyframeClock.ts';
 import { type Segmenter, SegmenterError, SegmenterStallError, SegmentQueue, type SourceSegment, startSegmenter } from './segmenter.ts';
 
@@ -89,7 +89,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
     stallTimer.unref();
   }
 
-  function emit(seg: { data: Buffer; durationMs: number; endMs: number }, closedAt: number | undefined): void {
+  function emit(seg: CutSegment, closedAt: number | undefined): void {
     held = undefined;
     armStall();
     queue.push({
@@ -99,6 +99,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
       endMs: seg.endMs,
       listedAt: performance.now(),
       ...(closedAt !== undefined ? { closedAt } : {}),
+      ...(seg.shape ? { shape: seg.shape } : {}),
     });
   }
 

@@ -17,6 +17,7 @@
 import { GatewayError } from '../lib/errors.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
+import type { SourceShape } from './expectedOutput.ts';
 import { FlvMediaError, type FlvFrame, isFlvFileHeader, readFlvTag, UnsupportedCodecError } from './flvMedia.ts';
 import {
   FIRST_ES_PID,
@@ -36,6 +37,11 @@ export { FlvMediaError, UnsupportedCodecError } from './flvMedia.ts';
 export class SegmentTooLargeError extends FlvMediaError {}
 
 export interface CutSegment {
+  /**
+   * The video's size (from the sequence header in force) and frame rate (from the pictures' PTS, as
+   * bitstreamShape reads them), when every picture of the segment is under one known sequence header.
+   */
+  shape?: SourceShape;
   /** A complete MPEG-TS segment: PAT + PMT first, whole 188-byte packets. */
   data: Buffer;
   /** As ffmpeg's segment list says it (end − start), whole ms. */
@@ -113,6 +119,12 @@ export class FlvTsSegmenter {
   #videoFirstDts: number | undefined;
   #videoFramesInSegment = 0;
   #videoFrameTicks = 33 * TICKS_PER_MS;
+  // the segment's shape: the sequence header its pictures are under (null: more than one, or one in band)
+  #shapeConfig: AvcConfig | null | undefined;
+  #shapePtsMin = 0;
+  #shapePtsMax = 0;
+  #shapePictures = 0;
+  readonly #seen = { sps: false };
 
   // audio frames gathered for the next audio PES
   readonly #audioPes = Buffer.allocUnsafe(AUDIO_PES_BYTES);
@@ -234,8 +246,9 @@ export class FlvTsSegmenter {
   }
 
   #video(timestamp: number, key: boolean, cts: number, au: Buffer): CutSegment | undefined {
-    const es = annexBAccessUnit(au, this.#avc!, key);
+    const es = annexBAccessUnit(au, this.#avc!, key, this.#seen);
     if (!es) return undefined;
+    const inBandSps = this.#seen.sps;
     const rel = this.#relMs(timestamp);
     let dts = rel * TICKS_PER_MS;
     if (dts <= this.#lastVideoDts) dts = this.#lastVideoDts + 1; // as ffmpeg makes DTS strictly increasing
@@ -243,11 +256,33 @@ export class FlvTsSegmenter {
     let pts = dts + cts * TICKS_PER_MS;
     if (pts < dts) pts = dts;
     const cut = key && this.#frames > 0 && this.#isCutPoint(pts) ? this.#cut(pts) : undefined;
+    this.#trackShape(pts, inBandSps);
     this.#trackVideoDuration(dts);
     this.#endTicks = Math.max(this.#endTicks, pts + this.#videoFrameTicks);
     this.#frames++;
     this.#write(this.#videoPid!, { pid: this.#videoPid!, streamId: STREAM_ID_VIDEO, pts, dts, randomAccess: key, bounded: false }, es);
     return cut;
+  }
+
+  #trackShape(pts: number, inBandSps: boolean): void {
+    if (this.#shapePictures === 0) {
+      this.#shapeConfig = this.#avc;
+      this.#shapePtsMin = pts;
+      this.#shapePtsMax = pts;
+    }
+    if (inBandSps || this.#shapeConfig !== this.#avc) this.#shapeConfig = null;
+    if (pts < this.#shapePtsMin) this.#shapePtsMin = pts;
+    if (pts > this.#shapePtsMax) this.#shapePtsMax = pts;
+    this.#shapePictures++;
+  }
+
+  #shape(): SourceShape | undefined {
+    const size = this.#shapeConfig?.frameSize;
+    if (!size || this.#shapePictures === 0) return undefined;
+    const span = this.#shapePtsMax - this.#shapePtsMin;
+    // n timestamps span n − 1 frame intervals (the same reckoning as bitstreamShape)
+    const fps = this.#shapePictures >= 2 && span > 0 ? Math.round(((this.#shapePictures - 1) * 90_000 * 1000) / span) / 1000 : undefined;
+    return { width: size.width, height: size.height, ...(fps !== undefined ? { fps } : {}) };
   }
 
   /** A frame's duration as ffmpeg reckons it from the frame rate: the mean DTS step of this segment's frames, in whole ms. */
@@ -394,7 +429,9 @@ export class FlvTsSegmenter {
     streams.sort((x, y) => x.pid - y.pid);
     const psi = this.#ts.psi(streams, this.#pcrPid ?? streams[0]?.pid ?? FIRST_ES_PID);
     const data = Buffer.concat([psi, ...this.#chunks], psi.length + this.#bytes);
+    const shape = this.#shape();
     const seg: CutSegment = {
+      ...(shape ? { shape } : {}),
       data,
       durationMs: Math.max(0, Math.round((this.#endTicks - this.#startTicks) / TICKS_PER_MS)),
       endMs: Math.round(this.#endTicks / TICKS_PER_MS),
@@ -405,6 +442,8 @@ export class FlvTsSegmenter {
     this.#pcrPid = undefined;
     this.#videoFirstDts = undefined;
     this.#videoFramesInSegment = 0;
+    this.#shapePictures = 0;
+    this.#shapeConfig = undefined;
     return seg;
   }
 }

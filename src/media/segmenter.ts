@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import type { Logger } from 'pino';
 import { GatewayError } from '../lib/errors.ts';
+import type { SourceShape } from './expectedOutput.ts';
 import { ffmpegPath } from './ffmpegBinaries.ts';
 
 export interface SourceSegment {
@@ -24,6 +25,8 @@ export interface SourceSegment {
   readonly listedAt: number;
   /** performance.now() when the RTMP message of the keyframe that closed the segment arrived, when known. */
   readonly closedAt?: number;
+  /** The video's size and frame rate, when the segmenter read them while cutting. */
+  readonly shape?: SourceShape;
 }
 
 export interface SegmenterOptions {

@@ -1,8 +1,9 @@
 // Round changes: the cached round is up to -blockPollingInterval old, so right after a round is
 // initialized an honest orchestrator's ticket params carry a creation round "after the last initialized
-// round" we know of. Before such params are judged, the rounds are read fresh — once per creation round
-// (concurrent and later callers share that read) — so a good orchestrator is never refused or suspended
-// for our stale cache.
+// round" we know of. The rounds are then read fresh — once per creation round (concurrent and later callers
+// share that read) — so a good orchestrator is never refused or suspended for our stale cache. Params one
+// round ahead are accepted as they are (pm/validate.ts), so a segment does not wait for that read: only
+// params further ahead do.
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import type { ChainView } from '../pm/validate.ts';
 
@@ -36,7 +37,7 @@ export function freshRounds(view: () => ChainView, poll: () => Promise<unknown>)
         reads.set(round, read);
         if (reads.size > MAX_REMEMBERED_ROUNDS) reads.delete(reads.keys().next().value!);
       }
-      await read;
+      if (round > known + 1n) await read;
     },
   };
 }

@@ -45,6 +45,7 @@ export function pumpRtmpStream(live: LiveStream, first: RtmpSource, streams: Str
             // the new encoder may differ: players and the orchestrator start afresh
             ...(newPublisher ? { discontinuity: true, forceSessionReinit: true } : {}),
             ...(seg.closedAt !== undefined ? { closedAt: seg.closedAt } : {}),
+            ...(seg.shape ? { shape: seg.shape } : {}),
           });
           if (seg.closedAt !== undefined && log.isLevelEnabled('debug')) {
             const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;

@@ -82,6 +82,8 @@ export interface SourceMedia {
   clip?: { fromMs: number; toMs: number };
   /** performance.now() when the frame that closed the segment reached the gateway (RTMP ingest), for the latency histogram */
   closedAt?: number;
+  /** the video's size and frame rate, when the segmenter knows them already (no need to read the bytes again) */
+  shape?: SourceShape;
 }
 
 interface SegmentTask extends SourceMedia {
@@ -260,10 +262,27 @@ export class StreamRunner {
     };
     // overhead: a transcode slot in hand → first upload starting (retries are not overhead, they are failures)
     let overheadSeen = false;
-    job.onUploadStart = () => {
+    let shapeMs = 0;
+    let sessionMs = 0;
+    job.onUploadStart = (stages) => {
       if (overheadSeen) return;
       overheadSeen = true;
-      this.deps.metrics?.segmentOverhead.observe((performance.now() - seg.startedAt) / 1000);
+      const overheadMs = performance.now() - seg.startedAt;
+      this.deps.metrics?.segmentOverhead.observe(overheadMs / 1000);
+      if (this.deps.log.isLevelEnabled('debug')) {
+        const r = (x: number) => Math.round(x * 100) / 100;
+        this.deps.log.debug(
+          {
+            manifestId,
+            seq: seg.seq,
+            overheadMs: r(overheadMs),
+            shapeMs: r(shapeMs),
+            sessionMs: r(sessionMs),
+            ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r(v)])),
+          },
+          'segment overhead',
+        );
+      }
     };
     const tried = new Set<string>();
     const attemptErrors: { orchestrator: string; error: string }[] = [];
@@ -282,18 +301,22 @@ export class StreamRunner {
       probed ??= this.deps.probeSource ? this.deps.probeSource(seg.data) : Promise.resolve(undefined);
       return probed;
     };
-    const quick = this.deps.sourceShape?.(seg.data);
+    const shapeFrom = performance.now();
+    const quick = seg.shape ?? this.deps.sourceShape?.(seg.data);
     if (quick) job.source = quick;
     else {
       const shape = (await probe())?.shape;
       if (shape) job.source = shape;
     }
+    shapeMs = performance.now() - shapeFrom;
     const started = performance.now();
     let lastError = 'no orchestrator available';
     let tickets = 0;
     for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
       if (now() < this.paidPauseUntil) break;
+      const selectFrom = performance.now();
       const session = await this.nextSession(tried);
+      if (attempt === 1) sessionMs = performance.now() - selectFrom;
       if (!session) break;
       tried.add(session.uri);
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();

@@ -32,8 +32,20 @@ export interface SegmentJob {
   clip?: { fromMs: number; toMs: number };
   /** The stream's TimeoutMultiplier: the segment's upload and request budgets are stretched when > 1. */
   timeoutMultiplier?: number;
-  /** Told just before the upload starts (the gateway's per-segment overhead ends there). */
-  onUploadStart?: () => void;
+  /** Told just before the upload starts (the gateway's per-segment overhead ends there), with this attempt's stages in ms. */
+  onUploadStart?: (stages: AttemptStages) => void;
+}
+
+/** Where an attempt's time before its upload went, ms. */
+export interface AttemptStages {
+  /** GetOrchestrator, when the session's auth token or ticket params were due */
+  refreshMs: number;
+  /** reading the rounds fresh, when the params are from a round newer than our view */
+  roundMs: number;
+  /** fee, tickets, signatures */
+  paymentMs: number;
+  /** the segment's credentials (hash, signature) */
+  segDataMs: number;
 }
 
 /** Tickets that left this process for one attempt (whatever the orchestrator answered). */
@@ -119,13 +131,22 @@ export async function transcodeSegment(
   intent?: (payment: SentPayment) => Promise<void>,
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
+  let t = performance.now();
+  const lap = (): number => {
+    const was = t;
+    t = performance.now();
+    return t - was;
+  };
   if (sessionNeedsRefresh(session, now(), deps.lastSeenBlock?.())) {
     deps.adopt(session, await deps.refresh(session));
   }
+  const refreshMs = lap();
   let prepared: PreparedPayment | undefined;
   // Params adopted from the last result may carry a round our cache has not seen yet.
   if (deps.payer && deps.ensureRound) await deps.ensureRound(session.info);
+  const roundMs = lap();
   if (deps.payer) prepared = await preparePayment(job, session, deps);
+  const paymentMs = lap();
   const segData = buildSegData({
     manifestId: job.manifestId,
     seq: BigInt(job.seq),
@@ -159,7 +180,7 @@ export async function transcodeSegment(
     reported = true;
     paid({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue });
   };
-  job.onUploadStart?.();
+  job.onUploadStart?.({ refreshMs, roundMs, paymentMs, segDataMs: lap() });
   try {
     if (intent && spent && spent.numTickets > 0) {
       await intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }).catch((err: unknown) => {

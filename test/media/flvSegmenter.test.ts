@@ -65,6 +65,9 @@ describe('FLV segmenter (in-process, ffmpeg for other codecs)', () => {
     for (const s of got.slice(0, 3)) assert.ok(Math.abs(s.durationMs - 2000) <= 100, `~2 s (${s.durationMs} ms)`);
     const probed = await probeBuffer(got[1]!.data);
     assert.equal(probed.width, 320);
+    const shape = got[1]!.shape;
+    assert.deepEqual([shape?.width, shape?.height], [320, 180], 'the size read while muxing');
+    assert.ok(Math.abs((shape?.fps ?? 0) - 15) < 0.05, `the frame rate read while muxing (${shape?.fps}; FLV stamps whole ms)`);
     assert.equal(ffmpegChildren(), 0, 'no ffmpeg process');
   });
 

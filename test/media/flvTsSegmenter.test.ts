@@ -154,6 +154,10 @@ describe('FlvTsSegmenter against ffmpeg -f segment (real ffmpeg/ffprobe)', () =>
           assert.equal(p[3], ra[k]![3], `${where}: audio packet size`);
         });
         assert.deepEqual(bitstreamShape(m.data), bitstreamShape(ref.segments[i]!), `${where}: bitstream shape`);
+        const read = bitstreamShape(m.data);
+        if (read) {
+          assert.deepEqual(m.shape, { width: read.width, height: read.height, ...(read.fps ? { fps: read.fps } : {}) }, `${where}: shape known while muxing`);
+        } else assert.equal(m.shape, undefined, `${where}: no shape without video`);
         assert.equal(mpegTsCodecs(m.data), mpegTsCodecs(ref.segments[i]!), `${where}: codecs`);
         assert.equal(decodeErrors(m.data), '', `${where}: decodes without errors`);
       }
