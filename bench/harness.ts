@@ -42,6 +42,27 @@ function readProc(pid: number): ProcRow | undefined {
   }
 }
 /** CPU seconds (the processes, their live descendants and reaped children), RSS (all, and of the roots alone) and process count of the trees rooted at `roots`. */
+/** Busy and total jiffies of each CPU core so far (/proc/stat), for how busy each core was over a window. */
+export function coreTimes(): { busy: number; total: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const f = l.trim().split(/\s+/).slice(1).map(Number);
+      const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+      const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+      return { busy: total - idle, total };
+    });
+}
+
+/** Per core, the share of time it was busy between two coreTimes() readings, in %. */
+export function coreBusy(a: ReturnType<typeof coreTimes>, b: ReturnType<typeof coreTimes>): number[] {
+  return b.map((x, i) => {
+    const dt = x.total - (a[i]?.total ?? 0);
+    return dt > 0 ? ((x.busy - (a[i]?.busy ?? 0)) / dt) * 100 : 0;
+  });
+}
+
 export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number; rootRssKb: number; processes: number } {
   const rows = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))

@@ -13,6 +13,8 @@ import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 import { SEGMENTS_KEPT } from '../src/server/hls.ts';
 import {
+  coreBusy,
+  coreTimes,
   counter,
   exited,
   freePort,
@@ -62,6 +64,8 @@ interface Window {
   rssAboveKb: number;
   /** the root processes alone (the gateway without its ffmpeg children; for bare ffmpeg, all of them) */
   rootRssAboveKb: number;
+  /** each core's busy share over the window, % (core 0: the system under test; core 1: everything else) */
+  coresBusy: number[];
   /** mean RSS of one process other than the roots (the gateway's segmenters) or of one root (bare ffmpeg) */
   perProcessKb: number;
 }
@@ -70,6 +74,7 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
   const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
   await sleep(publishStart + warmMs - Date.now());
   const a = treeStats(roots());
+  const coresA = coreTimes();
   const t0 = performance.now();
   const samples: ReturnType<typeof treeStats>[] = [];
   const endAt = publishStart + SECONDS * 1000 - 500;
@@ -79,6 +84,7 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
   }
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
+  const coresBusy = coreBusy(coresA, coreTimes());
   const wallS = (performance.now() - t0) / 1000;
   if (samples.length === 0) samples.push(b);
   const mean = (f: (x: ReturnType<typeof treeStats>) => number) => samples.reduce((n, x) => n + f(x), 0) / samples.length;
@@ -88,6 +94,7 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
   return {
     cpuS: b.cpuS - a.cpuS,
     wallS,
+    coresBusy,
     rssAboveKb: mean((x) => x.rssKb) - baseline.rssKb,
     rootRssAboveKb: mean((x) => x.rootRssKb) - baseline.rootRssKb,
     perProcessKb,
@@ -310,7 +317,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}`,
   );
 }
 for (const r of results) {
@@ -335,6 +342,7 @@ for (const r of results) {
     `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
       `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
+  console.log(`  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}`);
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
