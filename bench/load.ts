@@ -123,6 +123,19 @@ async function hlsWindowBytes(streamUrl: string): Promise<number> {
   return total;
 }
 
+/**
+ * Starts stream i i/N of a segment after the first: the streams of real publishers do not all reach their
+ * keyframes at the same moment, and N segments arriving in the same instant would measure a burst.
+ */
+async function staggered<T>(start: (i: number) => T): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < N; i++) {
+    await sleep(i === 0 ? 0 : (SEGMENT_S * 1000) / N);
+    out.push(start(i));
+  }
+  return out;
+}
+
 // ---- the gateway phase -----------------------------------------------------------------------------
 interface GatewayResult {
   label: string;
@@ -174,7 +187,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const idle = treeStats([gw.pid!]);
 
   const publishStart = Date.now();
-  const publishers = Array.from({ length: N }, (_, i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
+  const publishers = await staggered((i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
   // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
   const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
   let polling = true;
@@ -283,7 +296,7 @@ if (!args['no-floor']) {
   await sleep(1000); // listening
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
-  const pubs = ports.map((port) => publish(input, `rtmp://127.0.0.1:${port}/live/s`, SECONDS));
+  const pubs = await staggered((i) => publish(input, `rtmp://127.0.0.1:${ports[i]}/live/s`, SECONDS));
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline);
   await Promise.all(pubs.map(exited));
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
