@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
@@ -151,6 +152,8 @@ interface GatewayResult {
   sourceInProcess: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
+  /** event-loop delay of this process (the devnet orchestrators' and the chain client's loop) during the window */
+  orchestratorLoopDelayMs: { p50: number; p99: number; max: number };
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
   hlsWindowPerStream: number;
   /** the gateway's own per-stage source timings (absent in builds without them) */
@@ -210,7 +213,11 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   });
   // The HLS window the gateway holds by design, sampled on one stream halfway through.
   const hlsWindow = sleep(publishStart + (SECONDS * 1000) / 2 - Date.now()).then(() => hlsWindowBytes(`${http}/stream/load0`));
+  // this process runs the orchestrators: how late its event loop ran says whether they kept up
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const window = await measureWindow(() => [gw.pid!], publishStart, idle);
+  loopDelay.disable();
   const hlsWindowPerStream = await hlsWindow;
   await Promise.all(publishers.map(exited));
   polling = false;
@@ -258,6 +265,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     srcLat: latency('source'),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
+    orchestratorLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
     overheads: started.overheads.filter((o) => String(o.manifestId).startsWith('load')),
@@ -355,7 +363,11 @@ for (const r of results) {
     `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
       `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
-  console.log(`  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}`);
+  const d = r.orchestratorLoopDelayMs;
+  console.log(
+    `  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}; ` +
+      `the devnet orchestrators' event loop (this process) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
+  );
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length})`,
