@@ -6,6 +6,8 @@ import type { Logger } from '../../../src/lib/log.ts';
 import { generateSelfSignedCert } from './cert.ts';
 import type { RequestListener } from './router.ts';
 
+const GO_UPLOAD_WINDOW = 1 << 20;
+
 export interface TlsServer {
   /** https://host:port */
   uri: string;
@@ -16,7 +18,9 @@ export interface TlsServer {
 
 export async function listenTls(host: string, port: number, log: Logger, onRequest: RequestListener): Promise<TlsServer> {
   const { cert, key } = await generateSelfSignedCert(host);
-  const server = createSecureServer({ cert, key, allowHTTP1: true, maxSessionMemory: 64 }, (req, res) => {
+  // Flow-control windows as go-livepeer's Go HTTP/2 server grants them (1 MiB per stream and per connection),
+  // not Node's 64 KiB: with those an upload waits on every window update this event loop sends.
+  const server = createSecureServer({ cert, key, allowHTTP1: true, maxSessionMemory: 64, settings: { initialWindowSize: GO_UPLOAD_WINDOW } }, (req, res) => {
     void onRequest(req, res);
   });
   const sockets = new Set<Socket>();
@@ -27,7 +31,10 @@ export async function listenTls(host: string, port: number, log: Logger, onReque
   });
   server.on('tlsClientError', () => {});
   server.on('sessionError', () => {});
-  server.on('session', (s) => s.on('error', () => {}));
+  server.on('session', (s) => {
+    s.on('error', () => {});
+    s.setLocalWindowSize(GO_UPLOAD_WINDOW);
+  });
   server.on('clientError', () => {});
 
   await new Promise<void>((resolve, reject) => {
