@@ -153,6 +153,8 @@ export interface GatewayProcess {
   timings: SourceTiming[];
   /** the gateway's 'segment overhead' debug lines: where each segment's time before its upload went, ms */
   overheads: Record<string, number>[];
+  /** the gateway's 'rendition latency' debug lines: per transcoded segment, its time beyond the orchestrator's, ms */
+  renditionLatencies: Record<string, number>[];
   /** when the gateway accepted each RTMP publish (ms since epoch, from its log), by manifest ID */
   publishAccepted: Map<string, number>;
 }
@@ -208,6 +210,7 @@ export async function startGatewayProcess(
   const timings: SourceTiming[] = [];
   const publishAccepted = new Map<string, number>();
   const overheads: Record<string, number>[] = [];
+  const renditionLatencies: Record<string, number>[] = [];
   let errLine = '';
   proc.stderr!.on('data', (c: Buffer) => {
     errLine += c.toString('utf8');
@@ -216,6 +219,7 @@ export async function startGatewayProcess(
       errLine = errLine.slice(nl + 1);
       if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
       else if (line.includes('"segment overhead"')) overheads.push(JSON.parse(line) as Record<string, number>);
+      else if (line.includes('"rendition latency"')) renditionLatencies.push(JSON.parse(line) as Record<string, number>);
       else if (line.includes('"RTMP publish accepted"')) {
         const { manifestId, time } = JSON.parse(line) as { manifestId: string; time: number };
         publishAccepted.set(manifestId, time);
@@ -243,6 +247,7 @@ export async function startGatewayProcess(
     timings,
     publishAccepted,
     overheads,
+    renditionLatencies,
   };
 }
 

@@ -160,6 +160,8 @@ interface GatewayResult {
   timings: SourceTiming[];
   /** per segment, where the overhead went (absent in builds without it) */
   overheads: Record<string, number>[];
+  /** per transcoded segment, the renditions' time beyond the orchestrator's (absent in builds without it) */
+  renditionLatencies: Record<string, number>[];
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -269,6 +271,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
     overheads: started.overheads.filter((o) => String(o.manifestId).startsWith('load')),
+    renditionLatencies: started.renditionLatencies.filter((o) => String(o.manifestId).startsWith('load')),
   };
 }
 
@@ -396,6 +399,22 @@ for (const r of results) {
   console.log(
     `  ${r.label} per-segment overhead, exact (${r.overheads.length} segments, ${refreshed} with a GetOrchestrator refresh first): ` +
       OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; '),
+  );
+}
+for (const r of results) {
+  if (r.renditionLatencies.length === 0) continue;
+  const stat = (xs: Record<string, number>[], key: string) => {
+    const v = xs.map((o) => o[key]).filter((x): x is number => typeof x === 'number');
+    return `p50 ${pct(v, 0.5).toFixed(0)} p99 ${pct(v, 0.99).toFixed(0)}`;
+  };
+  // a stream's first segment also waits for its orchestrators to be found (GetOrchestrator to each)
+  const first = r.renditionLatencies.filter((o) => o.seq === 0);
+  const rest = r.renditionLatencies.filter((o) => o.seq !== 0 && o.attempts === 1);
+  const retried = r.renditionLatencies.filter((o) => (o.attempts ?? 1) > 1);
+  console.log(
+    `  ${r.label} renditions beyond the orchestrator's time, exact, ms: later segments on the first attempt (${rest.length}) ${stat(rest, 'beyondMs')} ` +
+      `(of which queued for a slot ${stat(rest, 'queuedMs')}; the orchestrator itself ${stat(rest, 'orchestratorMs')}); ` +
+      `first segments (${first.length}) ${stat(first, 'beyondMs')}; retried segments (${retried.length}) ${stat(retried, 'beyondMs')}`,
   );
 }
 if (results.length === 2) {

@@ -442,7 +442,24 @@ export class StreamRunner {
       this.addRenditions(seg, uri, r);
       // what the renditions waited for besides the orchestrator: cutting, queueing, overhead, checks, order
       const from = seg.closedAt ?? seg.readyAt;
-      this.deps.metrics?.renditionBeyondOrchestrator.observe(Math.max(0, performance.now() - from - r.latencyMs) / 1000);
+      const inPlaylists = performance.now();
+      const beyondMs = Math.max(0, inPlaylists - from - r.latencyMs);
+      this.deps.metrics?.renditionBeyondOrchestrator.observe(beyondMs / 1000);
+      if (this.deps.log.isLevelEnabled('debug')) {
+        const ms = (x: number) => Math.round(x * 10) / 10;
+        this.deps.log.debug(
+          {
+            manifestId,
+            seq: seg.seq,
+            beyondMs: ms(beyondMs),
+            orchestratorMs: ms(r.latencyMs),
+            // the parts of beyondMs: waiting for a transcode slot, then before the upload, then after the answer
+            queuedMs: ms(seg.startedAt - seg.readyAt),
+            attempts: at.attempt,
+          },
+          'rendition latency',
+        );
+      }
       this.deps.events.emit('segment.transcoded', event);
     });
     this.stats.transcodedSegments++;
