@@ -100,6 +100,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
       listedAt: performance.now(),
       ...(closedAt !== undefined ? { closedAt } : {}),
       ...(seg.shape ? { shape: seg.shape } : {}),
+      ...(seg.hash ? { hash: seg.hash } : {}),
     });
   }
 

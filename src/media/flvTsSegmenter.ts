@@ -17,6 +17,7 @@
 import { GatewayError } from '../lib/errors.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
+import { Keccak256Stream } from '../lib/keccak.ts';
 import type { SourceShape } from './expectedOutput.ts';
 import { FlvMediaError, type FlvFrame, isFlvFileHeader, readFlvTag, UnsupportedCodecError } from './flvMedia.ts';
 import {
@@ -37,6 +38,8 @@ export { FlvMediaError, UnsupportedCodecError } from './flvMedia.ts';
 export class SegmentTooLargeError extends FlvMediaError {}
 
 export interface CutSegment {
+  /** keccak-256 of `data`, hashed while the segment was written (absent when a stream joined the program mid-segment). */
+  hash?: Uint8Array;
   /**
    * The video's size (from the sequence header in force) and frame rate (from the pictures' PTS, as
    * bitstreamShape reads them), when every picture of the segment is under one known sequence header.
@@ -125,6 +128,9 @@ export class FlvTsSegmenter {
   #shapePtsMax = 0;
   #shapePictures = 0;
   readonly #seen = { sps: false };
+
+  // the segment's PAT/PMT, written (and hashed) before its first packet; rebuilt at the end if its streams changed
+  #psi: { bytes: Buffer; key: string; mark: ReturnType<TsWriter['mark']>; hash: Keccak256Stream } | undefined;
 
   // audio frames gathered for the next audio PES
   readonly #audioPes = Buffer.allocUnsafe(AUDIO_PES_BYTES);
@@ -400,8 +406,27 @@ export class FlvTsSegmenter {
   }
 
   #push(chunk: Buffer): void {
+    if (!this.#psi) {
+      const mark = this.#ts.mark();
+      const { streams, pcrPid, key } = this.#program();
+      const bytes = this.#ts.psi(streams, pcrPid);
+      const hash = new Keccak256Stream();
+      hash.update(bytes);
+      this.#psi = { bytes, key, mark, hash };
+    }
+    this.#psi.hash.update(chunk);
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
+  }
+
+  /** The program as the PMT lists it now: its streams by PID and its PCR PID. */
+  #program(): { streams: TsElementaryStream[]; pcrPid: number; key: string } {
+    const streams: TsElementaryStream[] = [];
+    if (this.#videoPid !== undefined) streams.push({ pid: this.#videoPid, streamType: STREAM_TYPE_H264 });
+    if (this.#audioPid !== undefined && this.#audioType !== undefined) streams.push({ pid: this.#audioPid, streamType: this.#audioType });
+    streams.sort((x, y) => x.pid - y.pid);
+    const pcrPid = this.#pcrPid ?? streams[0]?.pid ?? FIRST_ES_PID;
+    return { streams, pcrPid, key: `${pcrPid}:${streams.map((x) => `${x.pid}/${x.streamType}`).join(',')}` };
   }
 
   #checkSize(adding: number): void {
@@ -423,15 +448,23 @@ export class FlvTsSegmenter {
   }
 
   #finish(): CutSegment {
-    const streams: TsElementaryStream[] = [];
-    if (this.#videoPid !== undefined) streams.push({ pid: this.#videoPid, streamType: STREAM_TYPE_H264 });
-    if (this.#audioPid !== undefined && this.#audioType !== undefined) streams.push({ pid: this.#audioPid, streamType: this.#audioType });
-    streams.sort((x, y) => x.pid - y.pid);
-    const psi = this.#ts.psi(streams, this.#pcrPid ?? streams[0]?.pid ?? FIRST_ES_PID);
+    const program = this.#program();
+    let psi: Buffer;
+    let hash: Uint8Array | undefined;
+    if (this.#psi && this.#psi.key === program.key) {
+      psi = this.#psi.bytes;
+      hash = this.#psi.hash.digest();
+    } else {
+      // a stream joined mid-segment (or nothing was written): the PMT lists what the segment holds now
+      if (this.#psi) this.#ts.rewind(this.#psi.mark);
+      psi = this.#ts.psi(program.streams, program.pcrPid);
+    }
+    this.#psi = undefined;
     const data = Buffer.concat([psi, ...this.#chunks], psi.length + this.#bytes);
     const shape = this.#shape();
     const seg: CutSegment = {
       ...(shape ? { shape } : {}),
+      ...(hash ? { hash } : {}),
       data,
       durationMs: Math.max(0, Math.round((this.#endTicks - this.#startTicks) / TICKS_PER_MS)),
       endMs: Math.round(this.#endTicks / TICKS_PER_MS),

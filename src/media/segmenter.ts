@@ -27,6 +27,8 @@ export interface SourceSegment {
   readonly closedAt?: number;
   /** The video's size and frame rate, when the segmenter read them while cutting. */
   readonly shape?: SourceShape;
+  /** keccak-256 of `data`, when the segmenter hashed it while writing it. */
+  readonly hash?: Uint8Array;
 }
 
 export interface SegmenterOptions {

@@ -100,6 +100,18 @@ export class TsWriter {
     return cc;
   }
 
+  /** The PSI state (continuity counters of PAT and PMT, PMT version): a psi() built after mark() can be undone with rewind(). */
+  mark(): { pat: number; pmt: number; version: number; key: string } {
+    return { pat: this.#cc.get(PAT_PID) ?? 0, pmt: this.#cc.get(PMT_PID) ?? 0, version: this.#pmtVersion, key: this.#pmtKey };
+  }
+
+  rewind(m: ReturnType<TsWriter['mark']>): void {
+    this.#cc.set(PAT_PID, m.pat);
+    this.#cc.set(PMT_PID, m.pmt);
+    this.#pmtVersion = m.version;
+    this.#pmtKey = m.key;
+  }
+
   /** A PAT and a PMT (two packets) for program 1 with these streams; the PMT version moves when they change. */
   psi(streams: readonly TsElementaryStream[], pcrPid: number): Buffer {
     const key = `${pcrPid}:${streams.map((s) => `${s.pid}/${s.streamType}`).join(',')}`;

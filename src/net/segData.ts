@@ -13,6 +13,8 @@ export interface SegDataInput {
   seq: bigint;
   /** the exact bytes the orchestrator will receive */
   segment: Uint8Array;
+  /** keccak-256 of `segment`, when the caller has it already (the segmenter hashes while it writes) */
+  segmentHash?: Uint8Array;
   profiles: readonly WireVideoProfile[];
   durationMs: number;
   /** the session's current OrchestratorInfo.auth_token, verbatim */
@@ -30,7 +32,7 @@ export interface SegDataInput {
 const LEGACY_PROFILES = new TextEncoder().encode('invalid');
 
 export function buildSegData(input: SegDataInput): SegData {
-  const hash = keccak256(input.segment);
+  const hash = input.segmentHash ?? keccak256(input.segment);
   const { field, profiles } = profilesToWire(input.profiles);
   const seg: SegData = {
     manifestId: new TextEncoder().encode(input.manifestId),

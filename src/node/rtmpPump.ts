@@ -46,6 +46,7 @@ export function pumpRtmpStream(live: LiveStream, first: RtmpSource, streams: Str
             ...(newPublisher ? { discontinuity: true, forceSessionReinit: true } : {}),
             ...(seg.closedAt !== undefined ? { closedAt: seg.closedAt } : {}),
             ...(seg.shape ? { shape: seg.shape } : {}),
+            ...(seg.hash ? { hash: seg.hash } : {}),
           });
           if (seg.closedAt !== undefined && log.isLevelEnabled('debug')) {
             const ms = (a: number, b: number) => Math.round((b - a) * 10) / 10;

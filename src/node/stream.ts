@@ -84,6 +84,8 @@ export interface SourceMedia {
   closedAt?: number;
   /** the video's size and frame rate, when the segmenter knows them already (no need to read the bytes again) */
   shape?: SourceShape;
+  /** keccak-256 of the segment bytes, when the segmenter hashed them while writing them */
+  hash?: Uint8Array;
 }
 
 interface SegmentTask extends SourceMedia {
@@ -258,6 +260,7 @@ export class StreamRunner {
       capabilities: this.opts.capabilities,
       ...(seg.forceSessionReinit ? { forceSessionReinit: true } : {}),
       ...(seg.clip ? { clip: seg.clip } : {}),
+      ...(seg.hash ? { segmentHash: seg.hash } : {}),
       ...(this.opts.timeoutMultiplier && this.opts.timeoutMultiplier > 1 ? { timeoutMultiplier: this.opts.timeoutMultiplier } : {}),
     };
     // overhead: a transcode slot in hand → first upload starting (retries are not overhead, they are failures)

@@ -32,6 +32,8 @@ export interface SegmentJob {
   clip?: { fromMs: number; toMs: number };
   /** The stream's TimeoutMultiplier: the segment's upload and request budgets are stretched when > 1. */
   timeoutMultiplier?: number;
+  /** keccak-256 of `data`, when the segmenter computed it already */
+  segmentHash?: Uint8Array;
   /** Told just before the upload starts (the gateway's per-segment overhead ends there), with this attempt's stages in ms. */
   onUploadStart?: (stages: AttemptStages) => void;
 }
@@ -151,6 +153,7 @@ export async function transcodeSegment(
     manifestId: job.manifestId,
     seq: BigInt(job.seq),
     segment: job.data,
+    ...(job.segmentHash ? { segmentHash: job.segmentHash } : {}),
     profiles: job.profiles,
     durationMs: job.durationMs,
     authToken: session.info.authToken ?? {},

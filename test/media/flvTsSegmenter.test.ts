@@ -8,6 +8,7 @@ import { mpegTsCodecs } from '../../src/media/codecs.ts';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { type CutSegment, FlvMediaError, FlvTsSegmenter, SegmentTooLargeError, UnsupportedCodecError } from '../../src/media/flvTsSegmenter.ts';
 import { videoElementaryStream } from '../../src/media/mpegts.ts';
+import { keccak256 } from '../../src/lib/keccak.ts';
 import { bitstreamShape } from '../../src/media/pixels.ts';
 import { parseSegmentListLine } from '../../src/media/segmenter.ts';
 import { flvFileTags } from './flvFile.ts';
@@ -154,6 +155,9 @@ describe('FlvTsSegmenter against ffmpeg -f segment (real ffmpeg/ffprobe)', () =>
           assert.equal(p[3], ra[k]![3], `${where}: audio packet size`);
         });
         assert.deepEqual(bitstreamShape(m.data), bitstreamShape(ref.segments[i]!), `${where}: bitstream shape`);
+        // (the first segment may see a stream join the program after its first packet: then it has no hash)
+        if (i > 0) assert.ok(m.hash, `${where}: hashed while written`);
+        if (m.hash) assert.deepEqual(Buffer.from(m.hash), Buffer.from(keccak256(m.data)), `${where}: the hash is keccak-256 of the bytes`);
         const read = bitstreamShape(m.data);
         if (read) {
           assert.deepEqual(m.shape, { width: read.width, height: read.height, ...(read.fps ? { fps: read.fps } : {}) }, `${where}: shape known while muxing`);
