@@ -8,7 +8,7 @@ import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { type CutSegment, FlvTsSegmenter, UnsupportedCodecError } from './flvTsSegmenter.ts';
 import { KeyframeClock } from './keyframeClock.ts';
-import { type Segmenter, SegmenterError, SegmenterStallError, SegmentQueue, type SourceSegment, startSegmenter } from './segmenter.ts';
+import { type Segmenter, SegmenterError, SegmentQueue, stallError, type SourceSegment, startSegmenter } from './segmenter.ts';
 
 export interface FlvSegmenterOptions {
   /** Names the stream in logs and errors (never its key). */
@@ -78,14 +78,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
 
   function armStall(): void {
     clearTimeout(stallTimer);
-    stallTimer = setTimeout(() => {
-      fail(
-        new SegmenterStallError(
-          `no new segment for ${Math.round(stallTimeoutMs / 1000)} s: the stream stalled or its keyframe interval is too long ` +
-            `(set the encoder's keyframe interval below 8 s)`,
-        ),
-      );
-    }, stallTimeoutMs);
+    stallTimer = setTimeout(() => fail(stallError(stallTimeoutMs)), stallTimeoutMs);
     stallTimer.unref();
   }
 

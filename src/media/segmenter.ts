@@ -73,6 +73,14 @@ export class SegmenterStallError extends SegmenterError {
   }
 }
 
+/** The stall error of a segmenter that cut nothing for `stallTimeoutMs`, with what the publisher should change. */
+export function stallError(stallTimeoutMs: number): SegmenterStallError {
+  return new SegmenterStallError(
+    `no new segment for ${Math.round(stallTimeoutMs / 1000)} s: the stream stalled or its keyframe interval is too long ` +
+      `(set the encoder's keyframe interval below 8 s)`,
+  );
+}
+
 // ffmpeg children still running, killed if this process exits first.
 const running = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -197,12 +205,7 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
         armStall(Math.min(stallTimeoutMs, 5_000));
         return;
       }
-      fail(
-        new SegmenterStallError(
-          `no new segment for ${Math.round(stallTimeoutMs / 1000)} s: the stream stalled or its keyframe interval is too long ` +
-            `(set the encoder's keyframe interval below 8 s)`,
-        ),
-      );
+      fail(stallError(stallTimeoutMs));
     }, ms);
     stallTimer.unref();
   }
@@ -221,7 +224,7 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
   function fail(err: Error): void {
     if (failure || stopped) return;
     failure = err;
-    log?.warn({ err: err.message, input: redact(opts.inputUrl) }, 'segmenter failed');
+    log?.warn({ err: err.message, input: redactStreamKey(opts.inputUrl) }, 'segmenter failed');
     kill();
   }
 
@@ -351,7 +354,6 @@ export function startSegmenter(opts: SegmenterOptions): Segmenter {
   };
 }
 
-/** Playback URLs carry the stream key; keep it out of logs. */
 function unlinkSafely(path: string): void {
   try {
     unlinkSync(path);
@@ -360,6 +362,7 @@ function unlinkSafely(path: string): void {
   }
 }
 
-function redact(url: string): string {
+/** Playback URLs carry the stream key; keep it out of logs. */
+export function redactStreamKey(url: string): string {
   return url.replace(/(\/stream\/[^/]+\/).+$/, '$1***');
 }

@@ -8,7 +8,7 @@ import type { RtmpSource } from '../ingest/streamRegistry.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { startFlvSegmenter } from '../media/flvSegmenter.ts';
-import { type Segmenter, startSegmenter } from '../media/segmenter.ts';
+import { redactStreamKey, type Segmenter, startSegmenter } from '../media/segmenter.ts';
 import type { LiveStream, StreamLifecycle } from './streams.ts';
 
 /**
@@ -17,7 +17,7 @@ import type { LiveStream, StreamLifecycle } from './streams.ts';
  */
 function segmenterFor(source: RtmpSource, log: Logger): { segmenter: Segmenter; leave(): void } {
   if (!source.playFlv) return { segmenter: startSegmenter({ inputUrl: source.playbackUrl, log }), leave: () => {} };
-  const segmenter = startFlvSegmenter({ name: source.playbackUrl.replace(/(\/stream\/[^/]+\/).+$/, '$1***'), log });
+  const segmenter = startFlvSegmenter({ name: redactStreamKey(source.playbackUrl), log });
   const player = source.playFlv({
     send: (tag) => segmenter.write(tag, performance.now()),
     close: () => segmenter.end(),

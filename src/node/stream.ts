@@ -456,7 +456,7 @@ export class StreamRunner {
             seq: seg.seq,
             beyondMs: ms(beyondMs),
             orchestratorMs: ms(r.latencyMs),
-            // the parts of beyondMs: waiting for a transcode slot, then before the upload, then after the answer
+            // the part of beyondMs spent waiting for a transcode slot
             queuedMs: ms(seg.startedAt - seg.readyAt),
             attempts: at.attempt,
           },
