@@ -8,7 +8,7 @@ import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { type CutSegment, FlvTsSegmenter, UnsupportedCodecError } from './flvTsSegmenter.ts';
 import { KeyframeClock } from './keyframeClock.ts';
-import { type Segmenter, SegmenterError, SegmentQueue, stallError, type SourceSegment, startSegmenter } from './segmenter.ts';
+import { type Segmenter, SegmenterError, SegmentQueue, stallError, startSegmenter } from './segmenter.ts';
 
 export interface FlvSegmenterOptions {
   /** Names the stream in logs and errors (never its key). */

@@ -15,7 +15,7 @@ import { capabilityMaxPrice } from '../pm/capabilityPrices.ts';
 import { orchestratorRequestSignature } from '../pm/requestSignatures.ts';
 import { infoPrice } from '../pm/segmentPayer.ts';
 import type { AiJobLedgerRecord, Ledger } from '../store/ledger.ts';
-import type { Capabilities, OrchestratorInfo } from '../wire/lpRpc.ts';
+import type { Capabilities } from '../wire/lpRpc.ts';
 import type { BroadcastConfig } from './broadcastConfig.ts';
 import { type ChainServices, withFreshRound } from './chain.ts';
 import type { NodeConfig } from './config.ts';
