@@ -2,6 +2,7 @@
 // units) turned into the Annex B byte stream MPEG-TS carries: start codes, an access unit delimiter first,
 // and the SPS/PPS again before every IDR picture so that each segment decodes on its own (what ffmpeg's
 // h264_mp4toannexb filter and its MPEG-TS muxer do on the same input).
+import type { GrowableBytes } from '../lib/growableBytes.ts';
 import { FlvMediaError } from './flvMedia.ts';
 import { spsFrameSize } from './h264.ts';
 
@@ -79,8 +80,10 @@ function nalLength(au: Buffer, at: number, lengthSize: number): number {
 /**
  * One FLV access unit in Annex B, ready for a PES packet; undefined when it holds no NAL unit. `key` is
  * the FLV keyframe flag: such a frame gets the parameter sets too, even when it is not an IDR picture.
+ * With `into`, it is written at the end of that (scratch space reused frame after frame) and the result is
+ * a view of it, valid until `into` is written again; otherwise it gets a buffer of its own.
  */
-export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean, seen?: { sps: boolean }): Buffer | undefined {
+export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean, seen?: { sps: boolean }, into?: GrowableBytes): Buffer | undefined {
   const { lengthSize } = config;
   // Pass 1: check every length against the bytes there, and see which NAL unit types are present.
   let nals = 0;
@@ -107,9 +110,10 @@ export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean, se
   const withSets = (hasIdr || key) && !hasSps;
   // Start codes: 4 bytes before the first NAL unit and the parameter sets, 3 before the others (as ffmpeg).
   const size = (hasAud ? 0 : AUD.length) + (withSets ? config.parameterSets.length : 0) + payload + 4 + (nals - 1) * 3;
-  const out = Buffer.allocUnsafe(size);
-  let w = 0;
-  if (!hasAud) w += AUD.copy(out, 0);
+  const out = into ? into.reserve(size) : Buffer.allocUnsafe(size);
+  const start = into ? into.length : 0;
+  let w = start;
+  if (!hasAud) w += AUD.copy(out, w);
   let first = true;
   let setsWritten = !withSets;
   for (let at = 0; at < au.length; ) {
@@ -138,5 +142,9 @@ export function annexBAccessUnit(au: Buffer, config: AvcConfig, key: boolean, se
   }
   // An access unit without a picture (SEI only) got no parameter sets: it still has the room for them.
   if (!setsWritten) w += config.parameterSets.copy(out, w);
+  if (into) {
+    into.commit(w - start);
+    return into.view(start, w);
+  }
   return w === size ? out : out.subarray(0, w);
 }

@@ -15,6 +15,7 @@
 // goes on from where it was, and PCR-only packets keep the PCR within 90 ms (ffmpeg leaves gaps of a
 // frame interval or an audio PES). Continuity counters run on across segments; there is no SDT.
 import { GatewayError } from '../lib/errors.ts';
+import { GrowableBytes } from '../lib/growableBytes.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
 import { Keccak256Stream } from '../lib/keccak.ts';
@@ -77,6 +78,11 @@ const PCR_GAP_FILL_LIMIT = 90_000;
 const TWO_32 = 2 ** 32;
 /** The clock running back further than this is a restarted encoder, not audio and video interleaved loosely. */
 const CLOCK_RESTART_MS = 5_000;
+/** The first segment's buffer; later ones start at the size of the one before, plus an eighth. */
+const FIRST_SEGMENT_CAPACITY = 1 << 20;
+/** The running hash takes the segment's new bytes in pieces of at least this many. */
+const HASH_PIECE = 64 << 10;
+const PSI_BYTES = 2 * TS_PACKET;
 
 /** a × b / c rounded to nearest, halves away from zero (av_rescale's rounding). */
 function rescale(a: number, b: number, c: number): number {
@@ -114,8 +120,9 @@ export class FlvTsSegmenter {
   #cuts = 0;
   #startTicks = 0;
   #endTicks = 0;
-  #chunks: Buffer[] = [];
-  #bytes = 0;
+  /** its transport packets, PAT and PMT first, written in place (undefined until its first packet) */
+  #seg: GrowableBytes | undefined;
+  #lastSegmentBytes = 0;
   #frames = 0;
   #pcrPid: number | undefined;
   #lastPcr: number | undefined;
@@ -130,7 +137,12 @@ export class FlvTsSegmenter {
   readonly #seen = { sps: false };
 
   // the segment's PAT/PMT, written (and hashed) before its first packet; rebuilt at the end if its streams changed
-  #psi: { bytes: Buffer; key: string; mark: ReturnType<TsWriter['mark']>; hash: Keccak256Stream } | undefined;
+  #psi: { key: string; mark: ReturnType<TsWriter['mark']> } | undefined;
+  #hash: Keccak256Stream | undefined;
+  /** bytes of #seg the hash has taken */
+  #hashed = 0;
+  /** scratch space for one access unit in Annex B */
+  readonly #annexB = new GrowableBytes(64 << 10);
 
   // audio frames gathered for the next audio PES
   readonly #audioPes = Buffer.allocUnsafe(AUDIO_PES_BYTES);
@@ -252,7 +264,8 @@ export class FlvTsSegmenter {
   }
 
   #video(timestamp: number, key: boolean, cts: number, au: Buffer): CutSegment | undefined {
-    const es = annexBAccessUnit(au, this.#avc!, key, this.#seen);
+    this.#annexB.clear();
+    const es = annexBAccessUnit(au, this.#avc!, key, this.#seen, this.#annexB);
     if (!es) return undefined;
     const inBandSps = this.#seen.sps;
     const rel = this.#relMs(timestamp);
@@ -361,8 +374,8 @@ export class FlvTsSegmenter {
 
   #flushAudio(): void {
     if (this.#audioPesBytes === 0) return;
-    const data = Buffer.allocUnsafe(this.#audioPesBytes);
-    this.#audioPes.copy(data, 0, 0, this.#audioPesBytes);
+    // written into the segment at once, so the gathering buffer is free again when this returns
+    const data = this.#audioPes.subarray(0, this.#audioPesBytes);
     this.#audioPesBytes = 0;
     this.#writeAudioPes(this.#audioPesPts, data);
   }
@@ -385,7 +398,7 @@ export class FlvTsSegmenter {
     // PCR-only packets where the PCR stream's own packets are too far apart (slow video, gathered audio)
     if (last !== undefined && dts - last > PCR_INTERVAL && dts - last <= PCR_GAP_FILL_LIMIT) {
       for (let t = last + PCR_INTERVAL; t < dts; t += PCR_INTERVAL) {
-        this.#push(this.#ts.pcrOnly(pcrPid, t + PCR_OFFSET));
+        this.#ts.writePcrOnly(this.#out(), pcrPid, t + PCR_OFFSET);
         last = t;
       }
     }
@@ -395,28 +408,38 @@ export class FlvTsSegmenter {
       opts.pcr = pcr + PCR_OFFSET;
       last = pcr;
     } else if (last === undefined || dts - last > PCR_GAP_FILL_LIMIT) {
-      this.#push(this.#ts.pcrOnly(pcrPid, dts + PCR_OFFSET));
+      this.#ts.writePcrOnly(this.#out(), pcrPid, dts + PCR_OFFSET);
       last = dts;
     }
     this.#lastPcr = last;
     opts.pts += TS_OFFSET;
     if (opts.dts !== undefined) opts.dts += TS_OFFSET;
     this.#checkSize(Math.ceil(payload.length / 176) * TS_PACKET + 2 * TS_PACKET);
-    this.#push(this.#ts.pes(opts, payload));
+    this.#ts.writePes(this.#out(), opts, payload);
+    this.#hashWritten(HASH_PIECE);
   }
 
-  #push(chunk: Buffer): void {
-    if (!this.#psi) {
+  /** The segment's buffer, opened with its PAT and PMT on its first packet. */
+  #out(): GrowableBytes {
+    if (!this.#seg) {
+      const seg = new GrowableBytes(this.#lastSegmentBytes > 0 ? this.#lastSegmentBytes + (this.#lastSegmentBytes >> 3) : FIRST_SEGMENT_CAPACITY);
       const mark = this.#ts.mark();
       const { streams, pcrPid, key } = this.#program();
-      const bytes = this.#ts.psi(streams, pcrPid);
-      const hash = new Keccak256Stream();
-      hash.update(bytes);
-      this.#psi = { bytes, key, mark, hash };
+      this.#ts.writePsi(seg, streams, pcrPid);
+      this.#seg = seg;
+      this.#psi = { key, mark };
+      this.#hash = new Keccak256Stream();
+      this.#hashed = 0;
     }
-    this.#psi.hash.update(chunk);
-    this.#chunks.push(chunk);
-    this.#bytes += chunk.length;
+    return this.#seg;
+  }
+
+  /** Feeds the running hash what was written since, once that is at least `least` bytes. */
+  #hashWritten(least: number): void {
+    const seg = this.#seg!;
+    if (seg.length - this.#hashed < least || seg.length === this.#hashed) return;
+    this.#hash!.update(seg.view(this.#hashed));
+    this.#hashed = seg.length;
   }
 
   /** The program as the PMT lists it now: its streams by PID and its PCR PID. */
@@ -430,7 +453,8 @@ export class FlvTsSegmenter {
   }
 
   #checkSize(adding: number): void {
-    if (this.#bytes + this.#audioPesBytes + adding > this.#maxBytes) {
+    const written = this.#seg ? this.#seg.length - PSI_BYTES : 0;
+    if (written + this.#audioPesBytes + adding > this.#maxBytes) {
       throw new SegmentTooLargeError(
         `no keyframe to cut at within ${this.#maxBytes} bytes of segment: set the encoder's keyframe interval to about ${this.#segmentUs / 1e6} s`,
       );
@@ -449,34 +473,38 @@ export class FlvTsSegmenter {
 
   #finish(): CutSegment {
     const program = this.#program();
-    let psi: Buffer;
+    let seg = this.#seg;
     let hash: Uint8Array | undefined;
-    if (this.#psi && this.#psi.key === program.key) {
-      psi = this.#psi.bytes;
-      hash = this.#psi.hash.digest();
+    if (seg && this.#psi!.key === program.key) {
+      this.#hashWritten(1);
+      hash = this.#hash!.digest();
+    } else if (seg) {
+      // a stream joined mid-segment: the PMT lists what the segment holds now, and the hash is not kept
+      this.#ts.rewind(this.#psi!.mark);
+      this.#ts.writePsiAt(seg.view(), 0, program.streams, program.pcrPid);
     } else {
-      // a stream joined mid-segment (or nothing was written): the PMT lists what the segment holds now
-      if (this.#psi) this.#ts.rewind(this.#psi.mark);
-      psi = this.#ts.psi(program.streams, program.pcrPid);
+      seg = new GrowableBytes(PSI_BYTES);
+      this.#ts.writePsi(seg, program.streams, program.pcrPid);
     }
+    const data = seg.take();
+    this.#seg = undefined;
     this.#psi = undefined;
-    const data = Buffer.concat([psi, ...this.#chunks], psi.length + this.#bytes);
+    this.#hash = undefined;
+    this.#lastSegmentBytes = data.length;
     const shape = this.#shape();
-    const seg: CutSegment = {
+    const cut: CutSegment = {
       ...(shape ? { shape } : {}),
       ...(hash ? { hash } : {}),
       data,
       durationMs: Math.max(0, Math.round((this.#endTicks - this.#startTicks) / TICKS_PER_MS)),
       endMs: Math.round(this.#endTicks / TICKS_PER_MS),
     };
-    this.#chunks = [];
-    this.#bytes = 0;
     this.#frames = 0;
     this.#pcrPid = undefined;
     this.#videoFirstDts = undefined;
     this.#videoFramesInSegment = 0;
     this.#shapePictures = 0;
     this.#shapeConfig = undefined;
-    return seg;
+    return cut;
   }
 }

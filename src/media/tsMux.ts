@@ -1,8 +1,9 @@
 // MPEG-TS packetisation (ISO/IEC 13818-1): PAT and PMT sections, PES packets cut into 188-byte transport
 // packets with continuity counters, PCRs in adaptation fields and random_access_indicator on keyframes.
 // Laid out as ffmpeg's mpegts muxer lays out the same streams (PMT on PID 0x1000, elementary streams from
-// PID 0x100, program 1, stuffing in the adaptation field of a PES packet's last transport packet). Every
-// packet is written into a buffer sized for it, so nothing is zero-filled first.
+// PID 0x100, program 1, stuffing in the adaptation field of a PES packet's last transport packet). Packets
+// are written in place at the end of the caller's segment buffer: no buffer per packet, nothing zero-filled.
+import { GrowableBytes } from '../lib/growableBytes.ts';
 
 export const TS_PACKET = 188;
 const PAYLOAD = TS_PACKET - 4;
@@ -114,19 +115,30 @@ export class TsWriter {
 
   /** A PAT and a PMT (two packets) for program 1 with these streams; the PMT version moves when they change. */
   psi(streams: readonly TsElementaryStream[], pcrPid: number): Buffer {
+    const out = new GrowableBytes(2 * TS_PACKET);
+    this.writePsi(out, streams, pcrPid);
+    return out.take();
+  }
+
+  /** psi(), written at the end of `into`. */
+  writePsi(into: GrowableBytes, streams: readonly TsElementaryStream[], pcrPid: number): void {
+    this.writePsiAt(into.reserve(2 * TS_PACKET), into.length, streams, pcrPid);
+    into.commit(2 * TS_PACKET);
+  }
+
+  /** psi(), written over the two packets at `at` of `out` (a segment's PAT and PMT, rebuilt at its end). */
+  writePsiAt(out: Buffer, at: number, streams: readonly TsElementaryStream[], pcrPid: number): void {
     const key = `${pcrPid}:${streams.map((s) => `${s.pid}/${s.streamType}`).join(',')}`;
     if (this.#pmtKey !== '' && key !== this.#pmtKey) this.#pmtVersion = (this.#pmtVersion + 1) & 0x1f;
     this.#pmtKey = key;
-    const out = Buffer.allocUnsafe(2 * TS_PACKET);
     // PAT: transport_stream_id 1, program 1 → PMT PID
-    this.#section(out, 0, PAT_PID, [0x00, 0xb0, 13, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff]);
+    this.#section(out, at, PAT_PID, [0x00, 0xb0, 13, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff]);
     const pmt = [0x02, 0, 0, 0x00, 0x01, 0xc1 | (this.#pmtVersion << 1), 0x00, 0x00, 0xe0 | (pcrPid >> 8), pcrPid & 0xff, 0xf0, 0x00];
     for (const s of streams) pmt.push(s.streamType, 0xe0 | (s.pid >> 8), s.pid & 0xff, 0xf0, 0x00);
     const sectionLength = pmt.length - 3 + 4;
     pmt[1] = 0xb0 | (sectionLength >> 8);
     pmt[2] = sectionLength & 0xff;
-    this.#section(out, TS_PACKET, PMT_PID, pmt);
-    return out;
+    this.#section(out, at + TS_PACKET, PMT_PID, pmt);
   }
 
   #section(out: Buffer, at: number, pid: number, section: number[]): void {
@@ -137,38 +149,53 @@ export class TsWriter {
     out[at + 4] = 0; // pointer field
     const start = at + 5;
     for (let i = 0; i < section.length; i++) out[start + i] = section[i]!;
-    out.writeUInt32BE(crc32(out.subarray(start), section.length), start + section.length);
+    out.writeUInt32BE(crc32(out.subarray(start, start + section.length), section.length), start + section.length);
     out.fill(0xff, start + section.length + 4, at + TS_PACKET);
   }
 
   /** A packet that carries only a PCR (no payload, so the continuity counter does not move). */
   pcrOnly(pid: number, pcr: number): Buffer {
-    const out = Buffer.allocUnsafe(TS_PACKET);
+    const out = new GrowableBytes(TS_PACKET);
+    this.writePcrOnly(out, pid, pcr);
+    return out.take();
+  }
+
+  /** pcrOnly(), written at the end of `into`. */
+  writePcrOnly(into: GrowableBytes, pid: number, pcr: number): void {
+    const out = into.reserve(TS_PACKET);
+    const at = into.length;
     const cc = ((this.#cc.get(pid) ?? 0) + 15) & 0x0f;
-    out[0] = SYNC;
-    out[1] = pid >> 8;
-    out[2] = pid & 0xff;
-    out[3] = 0x20 | cc;
-    out[4] = TS_PACKET - 5;
-    out[5] = 0x10;
-    writePcr(out, 6, pcr);
-    out.fill(0xff, 12);
-    return out;
+    out[at] = SYNC;
+    out[at + 1] = pid >> 8;
+    out[at + 2] = pid & 0xff;
+    out[at + 3] = 0x20 | cc;
+    out[at + 4] = TS_PACKET - 5;
+    out[at + 5] = 0x10;
+    writePcr(out, at + 6, pcr);
+    out.fill(0xff, at + 12, at + TS_PACKET);
+    into.commit(TS_PACKET);
   }
 
   /** One PES packet holding `payload`, cut into transport packets. */
   pes(o: PesOptions, payload: Buffer): Buffer {
+    const out = new GrowableBytes(pesPackets(o, payload.length) * TS_PACKET);
+    this.writePes(out, o, payload);
+    return out.take();
+  }
+
+  /** pes(), written at the end of `into`. */
+  writePes(into: GrowableBytes, o: PesOptions, payload: Buffer): void {
     const withDts = o.dts !== undefined && wrap(o.dts) !== wrap(o.pts);
     const headerDataLength = withDts ? 10 : 5;
     const pesHeader = 9 + headerDataLength;
     const total = pesHeader + payload.length;
     const firstAf = o.pcr !== undefined ? 8 : o.randomAccess ? 2 : 0;
-    const firstCap = PAYLOAD - firstAf;
-    const packets = total <= firstCap ? 1 : 1 + Math.ceil((total - firstCap) / PAYLOAD);
-    const out = Buffer.allocUnsafe(packets * TS_PACKET);
+    const packets = pesPackets(o, payload.length);
+    const out = into.reserve(packets * TS_PACKET);
+    const base = into.length;
     let read = 0; // payload bytes copied
     for (let p = 0; p < packets; p++) {
-      const at = p * TS_PACKET;
+      const at = base + p * TS_PACKET;
       const first = p === 0;
       const baseAf = first ? firstAf : 0;
       const want = first ? total : payload.length - read;
@@ -219,6 +246,14 @@ export class TsWriter {
         read += take;
       }
     }
-    return out;
+    into.commit(packets * TS_PACKET);
   }
+}
+
+/** How many transport packets pes() makes of a payload of `bytes`. */
+export function pesPackets(o: Pick<PesOptions, 'pts' | 'dts' | 'pcr' | 'randomAccess'>, bytes: number): number {
+  const withDts = o.dts !== undefined && wrap(o.dts) !== wrap(o.pts);
+  const total = 9 + (withDts ? 10 : 5) + bytes;
+  const firstCap = PAYLOAD - (o.pcr !== undefined ? 8 : o.randomAccess ? 2 : 0);
+  return total <= firstCap ? 1 : 1 + Math.ceil((total - firstCap) / PAYLOAD);
 }
