@@ -11,7 +11,7 @@ import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { flvTag } from './flvTag.ts';
+import { FlvTagSlabs, flvTag } from './flvTag.ts';
 import type { RtmpStreamMetadata } from './streamRegistry.ts';
 
 /** One audio, video or data message of a stream. */
@@ -178,6 +178,7 @@ export class StreamFanout {
   readonly #broadcast: BroadcastServer;
   readonly #publisher: ReturnType<typeof fanoutSession>;
   readonly #flvSinks = new Set<FlvSink>();
+  readonly #tags = new FlvTagSlabs();
   /** The latest metadata, audio and video header as FLV tags, by header kind. */
   readonly #flvHeaders = new Map<number, Buffer>();
   /** The packets since the last video keyframe (that keyframe first); undefined before one or past the caps. */
@@ -198,8 +199,10 @@ export class StreamFanout {
   }
 
   send(packet: MediaPacket): void {
-    const tag = flvTag(packet);
-    if (isStreamHeader(packet)) {
+    const header = isStreamHeader(packet);
+    // a header is kept for the stream's life: in a buffer of its own, not holding a slab
+    const tag = header ? flvTag(packet) : this.#tags.tag(packet);
+    if (header) {
       // always through the fan-out: it reads the metadata and keeps the headers for players
       this.#broadcast.broadcastMessage(packet);
       // Sinks never modify what they are sent, so a header's tag is kept as sent.
