@@ -2,6 +2,7 @@
 // node-media-server's Flv.createMessage, built without zero-filling a buffer that is overwritten at once:
 // at 3 Mbit/s per stream that fill was one of the gateway's largest costs.
 import type AVPacket from 'node-media-server/src/core/avpacket.js';
+import type { GrowableBytes } from '../lib/growableBytes.ts';
 
 const TAG_HEADER = 11;
 const PREVIOUS_TAG_SIZE = 4;
@@ -30,29 +31,15 @@ function writeFlvTag(tag: Buffer, packet: AVPacket): void {
   tag.writeUInt32BE(TAG_HEADER + size, TAG_HEADER + size);
 }
 
-const SLAB = 256 << 10;
-/** Tags larger than this (keyframes, mostly) get a buffer of their own, so slabs are not left mostly empty. */
-const OWN_BUFFER_ABOVE = SLAB >> 2;
-
 /**
- * One stream's tags, carved out of 256 KiB slabs: a buffer outside Node's small-buffer pool costs far more
- * to allocate than its bytes cost to copy, and a 3 Mbit/s stream sends about 40 packets a second. A slab
- * is freed when no tag carved from it is referenced any more (the GOP kept for late players holds ~2 s).
+ * The packet's tag written at the end of `into`, returned as a view of it (valid until `into` is cleared or
+ * grown). A stream's tags go one after another into space that is reused: allocating a buffer per packet
+ * (about 40 a second at 3 Mbit/s) costs far more than copying its bytes.
  */
-export class FlvTagSlabs {
-  #slab = Buffer.allocUnsafe(0);
-  #used = 0;
-
-  tag(packet: AVPacket): Buffer {
-    const n = TAG_HEADER + packet.size + PREVIOUS_TAG_SIZE;
-    if (n > OWN_BUFFER_ABOVE) return flvTag(packet);
-    if (this.#used + n > this.#slab.length) {
-      this.#slab = Buffer.allocUnsafe(SLAB);
-      this.#used = 0;
-    }
-    const tag = this.#slab.subarray(this.#used, this.#used + n);
-    this.#used += n;
-    writeFlvTag(tag, packet);
-    return tag;
-  }
+export function appendFlvTag(into: GrowableBytes, packet: AVPacket): Buffer {
+  const n = TAG_HEADER + packet.size + PREVIOUS_TAG_SIZE;
+  const start = into.length;
+  writeFlvTag(into.reserve(n).subarray(start, start + n), packet);
+  into.commit(n);
+  return into.view(start, start + n);
 }

@@ -11,7 +11,8 @@ import BroadcastServer from 'node-media-server/src/server/broadcast_server.js';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { FlvTagSlabs, flvTag } from './flvTag.ts';
+import { GrowableBytes } from '../lib/growableBytes.ts';
+import { appendFlvTag, flvTag } from './flvTag.ts';
 import type { RtmpStreamMetadata } from './streamRegistry.ts';
 
 /** One audio, video or data message of a stream. */
@@ -28,6 +29,8 @@ const MAX_CHUNK_STREAMS = 64;
 // next keyframe.
 const MAX_GOP_PACKETS = 4096;
 const MAX_GOP_BYTES = 32 << 20;
+/** The space a GOP's tags start with (a 2 s GOP at 3 Mbit/s is ~750 kB); it grows to the largest GOP seen. */
+const GOP_SPACE = 1 << 20;
 const FLV_TAG_HEADER = 11;
 const VIDEO_KEYFRAME = 3;
 
@@ -162,6 +165,7 @@ export interface FanoutPlayer {
 
 /** Where an in-process FLV copy of a stream goes. */
 export interface FlvSink {
+  /** One tag (or the file header). The bytes are reused after the call returns: a sink that keeps them copies them. */
   send(bytes: Buffer): void;
   close(): void;
 }
@@ -178,7 +182,11 @@ export class StreamFanout {
   readonly #broadcast: BroadcastServer;
   readonly #publisher: ReturnType<typeof fanoutSession>;
   readonly #flvSinks = new Set<FlvSink>();
-  readonly #tags = new FlvTagSlabs();
+  /**
+   * The current GOP's tags, one after another; written from the start again at the next keyframe, when the
+   * GOP they belong to is dropped. With no GOP kept, the space of just the latest tag.
+   */
+  #gopTags = new GrowableBytes(GOP_SPACE);
   /** The latest metadata, audio and video header as FLV tags, by header kind. */
   readonly #flvHeaders = new Map<number, Buffer>();
   /** The packets since the last video keyframe (that keyframe first); undefined before one or past the caps. */
@@ -199,30 +207,33 @@ export class StreamFanout {
   }
 
   send(packet: MediaPacket): void {
-    const header = isStreamHeader(packet);
-    // a header is kept for the stream's life: in a buffer of its own, not holding a slab
-    const tag = header ? flvTag(packet) : this.#tags.tag(packet);
-    if (header) {
+    let tag: Buffer;
+    if (isStreamHeader(packet)) {
       // always through the fan-out: it reads the metadata and keeps the headers for players
       this.#broadcast.broadcastMessage(packet);
-      // Sinks never modify what they are sent, so a header's tag is kept as sent.
+      // kept for the stream's life, in a buffer of its own; sinks never modify what they are sent
+      tag = flvTag(packet);
       this.#flvHeaders.set(headerKind(packet), tag);
     } else {
+      if (packet.flags === VIDEO_KEYFRAME) {
+        this.#gop = [];
+        this.#gopBytes = 0;
+      }
+      if (packet.flags === VIDEO_KEYFRAME || !this.#gop) this.#gopTags.clear();
+      tag = appendFlvTag(this.#gopTags, packet);
       this.#keepForLateJoiners(packet, tag);
       if (this.#broadcast.subscribers.size > 0) this.#broadcast.broadcastMessage(packet);
     }
     for (const sink of this.#flvSinks) sink.send(tag);
   }
 
-  /** The packet as part of the current GOP; its bytes are the FLV tag's copy (the parser reuses its buffer). */
+  /** The packet as part of the current GOP; its bytes are its tag's (the parser reuses its own buffer). */
   #keepForLateJoiners(packet: MediaPacket, tag: Buffer): void {
-    if (packet.flags === VIDEO_KEYFRAME) {
-      this.#gop = [];
-      this.#gopBytes = 0;
-    }
     if (!this.#gop) return;
     if (this.#gop.length >= MAX_GOP_PACKETS || this.#gopBytes + packet.size > MAX_GOP_BYTES) {
       this.#gop = undefined;
+      // the space grew with the GOP: give it back (the tag just made stays valid in the old space)
+      this.#gopTags = new GrowableBytes(GOP_SPACE);
       return;
     }
     this.#gop.push(Object.assign(new AVPacket(), packet, { data: tag.subarray(FLV_TAG_HEADER, FLV_TAG_HEADER + packet.size) }));

@@ -40,6 +40,7 @@ export interface RtmpStreamMetadata {
 
 /** Where an FLV copy of a stream goes (the segmenter's input). */
 export interface FlvSink {
+  /** One tag (or the file header). The bytes are reused after the call returns: a sink that keeps them copies them. */
   send(bytes: Buffer): void;
   /** The publisher left: no more bytes. */
   close(): void;

@@ -27,7 +27,10 @@ export interface FlvSegmenterOptions {
 }
 
 export interface FlvSegmenter extends Segmenter {
-  /** One FLV tag of the stream (the FLV file header may come first); `receivedAt` is performance.now() when its RTMP message arrived. */
+  /**
+   * One FLV tag of the stream (the FLV file header may come first); `receivedAt` is performance.now() when
+   * its RTMP message arrived. The tag's bytes may be reused once this returns: what is kept is copied.
+   */
   write(tag: Buffer, receivedAt: number): void;
   /** The input ended: the last segment follows, then `segments` ends. */
   end(): void;
@@ -141,7 +144,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
       return;
     }
     f.clock.onTag(tag, receivedAt);
-    if (f.pending.push(tag) === 1) process.nextTick(() => flushToFfmpeg(f));
+    if (f.pending.push(Buffer.from(tag)) === 1) process.nextTick(() => flushToFfmpeg(f));
   }
 
   function flushToFfmpeg(f: NonNullable<typeof fallback>): void {
@@ -162,7 +165,7 @@ export function startFlvSegmenter(opts: FlvSegmenterOptions): FlvSegmenter {
     write(tag, receivedAt) {
       if (ended || stopped || failure) return;
       if (fallback) return writeToFfmpeg(tag, receivedAt);
-      held?.push({ tag, receivedAt });
+      held?.push({ tag: Buffer.from(tag), receivedAt });
       let cut: ReturnType<FlvTsSegmenter['push']>;
       try {
         cut = muxer.push(tag);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
-import { startFlvSegmenter } from '../../src/media/flvSegmenter.ts';
+import { type FlvSegmenter, startFlvSegmenter } from '../../src/media/flvSegmenter.ts';
 import { probeBuffer } from '../../src/media/probe.ts';
 import { SegmenterError, SegmenterStallError, type SourceSegment } from '../../src/media/segmenter.ts';
 import { flvFileTags } from './flvFile.ts';
@@ -35,6 +35,15 @@ async function collect(it: AsyncIterable<SourceSegment>): Promise<SourceSegment[
   return out;
 }
 
+/** Writes `tag` as the RTMP ingest does: from space that is overwritten as soon as write() returns. */
+const reused = Buffer.alloc(4 << 20);
+function writeReused(seg: FlvSegmenter, tag: Buffer, receivedAt: number): void {
+  const view = reused.subarray(0, tag.length);
+  tag.copy(view);
+  seg.write(view, receivedAt);
+  view.fill(0xa5);
+}
+
 const ffmpegChildren = () => childProcesses().filter((p) => /ffmpeg/.test(p)).length;
 
 describe('FLV segmenter (in-process, ffmpeg for other codecs)', () => {
@@ -47,7 +56,7 @@ describe('FLV segmenter (in-process, ffmpeg for other codecs)', () => {
     })();
     let firstCutAtTag = -1;
     for (const [i, tag] of tags.entries()) {
-      seg.write(tag, 1000 + i);
+      writeReused(seg, tag, 1000 + i);
       await new Promise(setImmediate);
       if (got.length > 0 && firstCutAtTag < 0) firstCutAtTag = i;
     }
@@ -74,7 +83,7 @@ describe('FLV segmenter (in-process, ffmpeg for other codecs)', () => {
   it('hands a stream in a codec it does not mux to ffmpeg, from its first frame', async () => {
     const seg = startFlvSegmenter({ name: 'test', workDir: dir });
     const segments = collect(seg.segments);
-    for (const tag of flvFileTags(alaw)) seg.write(tag, performance.now());
+    for (const tag of flvFileTags(alaw)) writeReused(seg, tag, performance.now());
     seg.end();
     const got = await segments;
     await seg.done;
