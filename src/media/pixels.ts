@@ -3,7 +3,7 @@
 // The count reads what the decoder would show; the decode additionally proves the pictures decode.
 import { type CodedPictures, codedPictures } from './h264.ts';
 import { STREAM_TYPE, videoElementaryStream } from './mpegts.ts';
-import { decodedPixels } from './probe.ts';
+import { decodedPixels, decodedPixelsEach } from './probe.ts';
 
 export class PixelCountError extends Error {
   override name = 'PixelCountError';
@@ -84,4 +84,31 @@ export async function renditionPixels(data: Uint8Array, opts: { decode: boolean 
     throw new PixelCountError(`the bitstream holds ${counted} pixels but decodes to ${decoded}`);
   }
   return decoded;
+}
+
+/**
+ * renditionPixels() of a segment's renditions (named for errors), with one decode for all that need it
+ * (every one when `decode` is set): one process instead of one per rendition. Throws PixelCountError, or
+ * ProbeError when the decode fails, naming the rendition where it can.
+ */
+export async function renditionsPixels(datas: readonly Uint8Array[], opts: { decode: boolean; names: readonly string[] }): Promise<bigint[]> {
+  const name = (i: number) => opts.names[i] ?? String(i);
+  const counted = datas.map((d, i) => {
+    try {
+      return bitstreamPixels(d);
+    } catch (err) {
+      throw new PixelCountError(`rendition ${name(i)} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+  });
+  const pixels: Array<bigint | undefined> = [...counted];
+  const toDecode = datas.flatMap((_, i) => (opts.decode || counted[i] === undefined ? [i] : []));
+  const decoded = await decodedPixelsEach(toDecode.map((i) => datas[i]!));
+  for (const [k, i] of toDecode.entries()) {
+    const d = decoded[k]!;
+    if (counted[i] !== undefined && counted[i] !== d) {
+      throw new PixelCountError(`rendition ${name(i)}: the bitstream holds ${counted[i]} pixels but decodes to ${d}`);
+    }
+    pixels[i] = d;
+  }
+  return pixels as bigint[];
 }

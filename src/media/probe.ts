@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
-import { ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -54,14 +54,24 @@ interface FfprobeFrames {
   streams?: Array<{ width?: number; height?: number; nb_read_frames?: string }>;
 }
 
-/** Runs ffprobe with a hard timeout (killed past it, so it never lingers) and parses its JSON output. */
-function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
+/** Runs ffprobe with a hard timeout and parses its JSON output. */
+async function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promise<T> {
+  const stdout = await runMediaTool('ffprobe', args, timeoutMs);
+  try {
+    return JSON.parse(stdout) as T;
+  } catch {
+    throw new ProbeError('ffprobe printed no usable JSON');
+  }
+}
+
+/** Runs ffprobe or ffmpeg with a hard timeout (killed past it, so it never lingers); resolves to its stdout. */
+function runMediaTool(name: 'ffprobe' | 'ffmpeg', args: readonly string[], timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let bin: string;
     let env: NodeJS.ProcessEnv;
     try {
-      bin = ffprobePath();
-      env = mediaToolEnv('ffprobe');
+      bin = name === 'ffprobe' ? ffprobePath() : ffmpegPath();
+      env = mediaToolEnv(name);
     } catch (err) {
       reject(new ProbeError((err as Error).message, { cause: err }));
       return;
@@ -70,20 +80,16 @@ function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promise<T> 
       if (err) {
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         if (e.code === 'ENOENT') {
-          reject(new ProbeError(`ffprobe ${bin} is gone (set FFPROBE_PATH)`));
+          reject(new ProbeError(`${name} ${bin} is gone (set ${name.toUpperCase()}_PATH)`));
         } else if (e.killed) {
-          reject(new ProbeError(`ffprobe took longer than ${timeoutMs} ms`));
+          reject(new ProbeError(`${name} took longer than ${timeoutMs} ms`));
         } else {
           const msg = String(stderr).trim().split('\n').slice(-2).join(' ') || e.message;
-          reject(new ProbeError(`ffprobe cannot read the media: ${msg}`));
+          reject(new ProbeError(`${name} cannot read the media: ${msg}`));
         }
         return;
       }
-      try {
-        resolve(JSON.parse(stdout) as T);
-      } catch {
-        reject(new ProbeError('ffprobe printed no usable JSON'));
-      }
+      resolve(String(stdout));
     });
   });
 }
@@ -121,6 +127,43 @@ export async function decodedPixels(data: Uint8Array, timeoutMs = 15_000): Promi
     if (!v?.width || !v.height || v.nb_read_frames === undefined) throw new ProbeError('ffprobe found no decodable video stream');
     return BigInt(v.width) * BigInt(v.height) * BigInt(v.nb_read_frames);
   });
+}
+
+/**
+ * decodedPixels() of several segments (a segment's renditions) at once: one ffmpeg decodes them all, since
+ * starting the process costs more than decoding a 2 s rendition. Each input's first video stream is
+ * decoded in full (every frame kept, none dropped or duplicated) and counted from ffmpeg's frame list.
+ */
+export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs = 15_000): Promise<bigint[]> {
+  if (datas.length === 0) return [];
+  if (datas.some((d) => d.length === 0)) throw new ProbeError('ffmpeg cannot read the media: empty input');
+  const dir = await mkdtemp(join(tmpdir(), 'lpgw-decode-'));
+  try {
+    const files = datas.map((_, i) => join(dir, `segment${i}`));
+    await Promise.all(datas.map((d, i) => writeFile(files[i]!, d)));
+    const args = ['-v', 'error', '-nostdin', ...files.flatMap((f) => ['-i', f]), ...files.flatMap((_, i) => ['-map', `${i}:v:0`])];
+    // frames as they decode, without encoding them (wrapped_avframe), one line each, none dropped
+    args.push('-c:v', 'wrapped_avframe', '-vsync', 'passthrough', '-f', 'framecrc', '-');
+    const out = await runMediaTool('ffmpeg', args, timeoutMs);
+    const frames = datas.map(() => 0);
+    const sizes: Array<{ width: number; height: number } | undefined> = datas.map(() => undefined);
+    for (const line of out.split('\n')) {
+      const dims = /^#dimensions (\d+): (\d+)x(\d+)$/.exec(line);
+      if (dims) {
+        const i = Number(dims[1]);
+        if (i < datas.length) sizes[i] = { width: Number(dims[2]), height: Number(dims[3]) };
+        continue;
+      }
+      const frame = /^(\d+),/.exec(line);
+      if (frame && Number(frame[1]) < datas.length) frames[Number(frame[1])]! += 1;
+    }
+    return sizes.map((size, i) => {
+      if (!size?.width || !size.height || frames[i] === 0) throw new ProbeError(`ffmpeg decoded no video frames from input ${i}`);
+      return BigInt(size.width) * BigInt(size.height) * BigInt(frames[i]!);
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function withTempFile<T>(data: Uint8Array, fn: (file: string) => Promise<T>): Promise<T> {

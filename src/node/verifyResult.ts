@@ -1,7 +1,7 @@
 // -localVerify: before renditions are served, check that the orchestrator signed exactly these bytes
 // and billed the pixels they really hold (go-livepeer's signature and pixel-count checks).
 import { getAddress, type Address } from 'viem';
-import { renditionPixels } from '../media/pixels.ts';
+import { renditionsPixels } from '../media/pixels.ts';
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import { verifyTranscodeResult } from '../net/resultSignature.ts';
 import type { SubmitResult } from '../net/segment.ts';
@@ -35,10 +35,11 @@ export async function verifyResult(
     throw new VerificationError(`transcoded segment is not signed by orchestrator ${signer}`);
   }
   const decode = Math.random() < decodeFraction;
+  const pixels = await renditionsPixels(data, { decode, names: profileNames }).catch((err: Error) => {
+    throw new VerificationError(`renditions cannot be decoded: ${err.message}`);
+  });
   for (const [i, r] of result.renditions.entries()) {
-    const decoded = await renditionPixels(data[i]!, { decode }).catch((err: Error) => {
-      throw new VerificationError(`rendition ${profileNames[i]} cannot be decoded: ${err.message}`);
-    });
+    const decoded = pixels[i]!;
     if (decoded !== r.pixels) {
       throw new VerificationError(`rendition ${profileNames[i]}: orchestrator billed ${r.pixels} pixels, the segment holds ${decoded}`);
     }

@@ -5,8 +5,8 @@ import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { codedPictures, H264Error, spsFrameSize } from '../../src/media/h264.ts';
 import { MpegTsError, videoElementaryStream } from '../../src/media/mpegts.ts';
-import { bitstreamPixels, renditionPixels } from '../../src/media/pixels.ts';
-import { decodedPixels } from '../../src/media/probe.ts';
+import { bitstreamPixels, renditionPixels, renditionsPixels } from '../../src/media/pixels.ts';
+import { decodedPixels, decodedPixelsEach, ProbeError } from '../../src/media/probe.ts';
 
 const run = promisify(execFile);
 
@@ -103,4 +103,27 @@ test('the in-process shape agrees with ffprobe: size, and frame rate from the PE
   }
   assert.equal(bitstreamShape(Buffer.alloc(188 * 10, 0x47)), undefined, 'unreadable: left to ffprobe');
   assert.equal(bitstreamShape(Buffer.from('not a transport stream at all, longer than one packet'.repeat(8))), undefined);
+});
+
+test('a segment’s renditions decode in one process, each counted as it would be alone', async () => {
+  const ts240 = await encode('426x240', ['-preset', 'ultrafast', '-bf', '2'], 'mpegts', '1');
+  const ts360 = await encode('640x360', ['-preset', 'veryfast', '-profile:v', 'high'], 'mpegts', '1.3');
+  const mp4 = await encode('320x180', ['-preset', 'ultrafast'], 'mp4');
+  const alone = [await decodedPixels(ts240), await decodedPixels(ts360), await decodedPixels(mp4)];
+  assert.deepEqual(await decodedPixelsEach([ts240, ts360, mp4]), alone);
+  const names = ['P240p', 'P360p', 'mp4'];
+  assert.deepEqual(await renditionsPixels([ts240, ts360, mp4], { decode: true, names }), alone);
+  // without the decode only the MP4 (no bitstream reader) goes to ffmpeg
+  assert.deepEqual(await renditionsPixels([ts240, ts360, mp4], { decode: false, names }), alone);
+  assert.deepEqual(await decodedPixelsEach([]), []);
+});
+
+test('hostile renditions: one unreadable among good ones fails the lot, naming it where the bitstream shows it', async () => {
+  const good = await encode('320x180', ['-preset', 'ultrafast']);
+  const torn = good.subarray(0, good.length - 1);
+  await assert.rejects(renditionsPixels([good, torn], { decode: false, names: ['ok', 'torn'] }), /rendition torn cannot be read/);
+  const noise = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  await assert.rejects(renditionsPixels([good, noise], { decode: true, names: ['ok', 'noise'] }), ProbeError);
+  await assert.rejects(decodedPixelsEach([good, Buffer.alloc(0)]), ProbeError);
 });
