@@ -1,8 +1,8 @@
 // What the gateway sent and paid, per stream and per orchestrator, kept across restarts in a sublevel of
 // the node's database.
 import { add, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
-import { SerialQueue } from '../lib/serialQueue.ts';
 import { StoreError } from './errors.ts';
+import { GroupCommit, type KeyChange } from './groupCommit.ts';
 import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
 
 export interface LedgerEntry {
@@ -102,27 +102,44 @@ function ledgerOf(db: NodeDb) {
 export class Ledger {
   #handle: DbHandle | undefined;
   #ledger: ReturnType<typeof ledgerOf> | undefined;
-  // Updates are read-modify-write, so they run one at a time and concurrent segments never lose one.
-  readonly #writes = new SerialQueue();
+  // Updates are read-modify-write: applied one after another, so concurrent segments never lose one, and
+  // committed in groups, so they do not each wait for the others' fsync. (AI entries share the sublevel.)
+  #writes: GroupCommit<LedgerEntry | AiLedgerEntry> | undefined;
 
   /** `datadir`: the node's -datadir; the ledger lives in its shared database. */
   constructor(private readonly datadir: string) {}
 
   async open(): Promise<void> {
     this.#handle = await openNodeDb(this.datadir);
-    this.#ledger = ledgerOf(this.#handle.db);
+    const ledger = ledgerOf(this.#handle.db);
+    this.#ledger = ledger;
+    this.#writes = new GroupCommit<LedgerEntry | AiLedgerEntry>({
+      getMany: (keys) => ledger.getMany(keys),
+      putSynced: (entries) =>
+        ledger.batch(
+          entries.map(({ key, value }) => ({ type: 'put' as const, key, value: value as LedgerEntry })),
+          SYNCED,
+        ),
+    });
   }
 
   async close(): Promise<void> {
-    await this.#writes.idle();
+    await this.#writes?.idle();
     await this.#handle?.close();
     this.#handle = undefined;
     this.#ledger = undefined;
+    this.#writes = undefined;
   }
 
   private get db(): ReturnType<typeof ledgerOf> {
     if (!this.#ledger) throw new StoreError('the ledger is not open: call open() first');
     return this.#ledger;
+  }
+
+  /** Applies `changes` (in order with every other update) and resolves once they are on disk, synced. */
+  #commit(changes: KeyChange<LedgerEntry | AiLedgerEntry>[]): Promise<void> {
+    if (!this.#writes) return Promise.reject(new StoreError('the ledger is not open: call open() first'));
+    return this.#writes.update(changes);
   }
 
   /**
@@ -172,18 +189,10 @@ export class Ledger {
 
   #update(manifestId: string, orchestrator: string, stream: (e: LedgerEntry) => LedgerEntry, orch: (e: LedgerEntry) => LedgerEntry): Promise<void> {
     const now = new Date().toISOString();
-    return this.#writes.run(async () => {
-      const streamKey = `stream/${manifestId}`;
-      const orchKey = `orch/${orchestrator}`;
-      const [s, o] = await this.db.getMany([streamKey, orchKey]);
-      await this.db.batch(
-        [
-          { type: 'put', key: streamKey, value: stream(s ?? empty(now)) },
-          { type: 'put', key: orchKey, value: orch(o ?? empty(now)) },
-        ],
-        SYNCED,
-      );
-    });
+    return this.#commit([
+      { key: `stream/${manifestId}`, next: (e) => stream((e as LedgerEntry | undefined) ?? empty(now)) },
+      { key: `orch/${orchestrator}`, next: (e) => orch((e as LedgerEntry | undefined) ?? empty(now)) },
+    ]);
   }
 
   /** Records one segment attempt on one orchestrator. */
@@ -202,28 +211,24 @@ export class Ledger {
       faceValueSent: String(BigInt(e.faceValueSent) + r.faceValue * BigInt(r.tickets)),
       lastSeen: now,
     });
-    return this.#writes.run(async () => {
-      const streamKey = `stream/${r.manifestId}`;
-      const orchKey = `orch/${r.orchestrator}`;
-      const [s, o] = await this.db.getMany([streamKey, orchKey]);
-      await this.db.batch(
-        [
-          { type: 'put', key: streamKey, value: bump(s ?? empty(now), r.ok) },
-          { type: 'put', key: orchKey, value: bump(o ?? empty(now), true) },
-        ],
-        SYNCED,
-      );
-    });
+    return this.#commit([
+      { key: `stream/${r.manifestId}`, next: (e) => bump((e as LedgerEntry | undefined) ?? empty(now), r.ok) },
+      { key: `orch/${r.orchestrator}`, next: (e) => bump((e as LedgerEntry | undefined) ?? empty(now), true) },
+    ]);
   }
 
   /** A failed segment that no orchestrator transcoded still counts once for its stream. */
   recordUntranscoded(manifestId: string): Promise<void> {
     const now = new Date().toISOString();
-    return this.#writes.run(async () => {
-      const key = `stream/${manifestId}`;
-      const e = (await this.db.get(key)) ?? empty(now);
-      await this.db.put(key, { ...e, segments: e.segments + 1, lastSeen: now }, SYNCED);
-    });
+    return this.#commit([
+      {
+        key: `stream/${manifestId}`,
+        next: (v) => {
+          const e = (v as LedgerEntry | undefined) ?? empty(now);
+          return { ...e, segments: e.segments + 1, lastSeen: now };
+        },
+      },
+    ]);
   }
 
   /**
@@ -246,23 +251,15 @@ export class Ledger {
         lastSeen: now,
       };
     };
-    return this.#writes.run(async () => {
-      const jobKey = `ai/${r.pipeline}/${r.modelId}`;
-      const orchKey = `aiorch/${r.orchestrator}`;
-      const [j, o] = (await this.db.getMany([jobKey, orchKey])) as unknown as (AiLedgerEntry | undefined)[];
-      await this.db.batch(
-        [
-          { type: 'put', key: jobKey, value: bump(j) as unknown as LedgerEntry },
-          { type: 'put', key: orchKey, value: bump(o) as unknown as LedgerEntry },
-        ],
-        SYNCED,
-      );
-    });
+    return this.#commit([
+      { key: `ai/${r.pipeline}/${r.modelId}`, next: (e) => bump(e as AiLedgerEntry | undefined) },
+      { key: `aiorch/${r.orchestrator}`, next: (e) => bump(e as AiLedgerEntry | undefined) },
+    ]);
   }
 
   /** AI records: `ai` per "<pipeline>/<model>", `aiorch` per orchestrator. */
   async aiEntries(prefix: 'ai' | 'aiorch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, AiLedgerEntry & { evPaidWei: string }>> {
-    await this.#writes.idle();
+    await this.#writes?.idle();
     const out: Record<string, AiLedgerEntry & { evPaidWei: string }> = {};
     const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
     for await (const [key, value] of this.db.iterator(range)) {
@@ -274,7 +271,7 @@ export class Ledger {
 
   /** `limit`: at most this many entries (the ledger grows with every stream; /status shows a page). */
   async entries(prefix: 'stream' | 'orch', limit = Number.POSITIVE_INFINITY): Promise<Record<string, LedgerEntry & { evPaidWei: string }>> {
-    await this.#writes.idle();
+    await this.#writes?.idle();
     const out: Record<string, LedgerEntry & { evPaidWei: string }> = {};
     const range = { gt: `${prefix}/`, lt: `${prefix}0`, ...(Number.isFinite(limit) ? { limit } : {}) };
     for await (const [key, value] of this.db.iterator(range)) {

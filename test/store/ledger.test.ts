@@ -38,6 +38,31 @@ describe('ledger', () => {
     }
   });
 
+  it('loses no update when many streams record at once (grouped synced writes), and reads them back after a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
+    try {
+      const l1 = new Ledger(dir);
+      await l1.open();
+      const intent = (i: number) => ({ manifestId: `m${i % 4}`, orchestrator: `https://o${i % 3}:8935`, tickets: 1, ev: rat(1n), faceValue: 10n });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => l1.recordIntent(intent(i)).then(() => l1.recordOutcome(intent(i), { ok: i % 5 !== 0, sent: true }))),
+      );
+      await l1.close();
+      const l2 = new Ledger(dir);
+      await l2.open();
+      const streams = await l2.entries('stream');
+      const orchs = await l2.entries('orch');
+      const sum = (xs: Record<string, { tickets: number; segments: number; open?: number }>, k: 'tickets' | 'segments' | 'open') =>
+        Object.values(xs).reduce((n, e) => n + (e[k] ?? 0), 0);
+      assert.deepEqual([sum(streams, 'tickets'), sum(streams, 'segments'), sum(streams, 'open')], [40, 32, 0]);
+      assert.deepEqual([sum(orchs, 'tickets'), sum(orchs, 'segments'), sum(orchs, 'open')], [40, 40, 0]);
+      assert.equal(streams.m1?.faceValueSent, '100');
+      await l2.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("lives in the node's database beside the pool cache, both open at once", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
     try {
