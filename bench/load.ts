@@ -388,11 +388,12 @@ for (const r of results) {
       `stages: ${STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(k)}`).join('; ')}`,
   );
 }
-const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs'] as const;
+const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs', 'recordMs'] as const;
 for (const r of results) {
   if (r.overheads.length === 0) continue;
   const q = (key: string) => {
     const xs = r.overheads.map((o) => o[key]).filter((x): x is number => typeof x === 'number');
+    if (xs.length === 0) return 'n/a';
     return `p50 ${pct(xs, 0.5).toFixed(2)} p99 ${pct(xs, 0.99).toFixed(2)} max ${pct(xs, 1).toFixed(1)}`;
   };
   const refreshed = r.overheads.filter((o) => (o.refreshMs ?? 0) > 1).length;

@@ -17,7 +17,7 @@ export interface ChainServices {
   senderInfo(): SenderInfo;
   chainView(): ChainView;
   /** Reads the rounds fresh (once per creation round) when `info`'s ticket params are newer than our view. */
-  ensureRoundFor?(info: OrchestratorInfo): Promise<void>;
+  ensureRoundFor?(info: OrchestratorInfo): Promise<void> | undefined;
   source: CandidateSource;
   /** USD per ETH from the price feed, when the max price is in USD */
   usdPerEth?(): Rat | undefined;

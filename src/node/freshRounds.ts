@@ -11,23 +11,26 @@ import type { ChainView } from '../pm/validate.ts';
 const MAX_REMEMBERED_ROUNDS = 16;
 
 export interface FreshRounds {
-  /** Resolves once the round view is as fresh as it can be for params created in `info`'s round. */
-  ensureFor(info: OrchestratorInfo): Promise<void>;
+  /**
+   * Resolves once the round view is as fresh as it can be for params created in `info`'s round; undefined
+   * when there is nothing to wait for (the usual case), so a segment's path stays synchronous.
+   */
+  ensureFor(info: OrchestratorInfo): Promise<void> | undefined;
 }
 
 export function freshRounds(view: () => ChainView, poll: () => Promise<unknown>): FreshRounds {
   const reads = new Map<bigint, Promise<void>>();
   return {
-    async ensureFor(info) {
+    ensureFor(info) {
       const round = info.ticketParams?.expirationParams?.creationRound;
-      if (round === undefined) return;
+      if (round === undefined) return undefined;
       let known: bigint;
       try {
         known = view().lastInitializedRound;
       } catch {
-        return; // no round data yet: the judge says so itself
+        return undefined; // no round data yet: the judge says so itself
       }
-      if (round <= known) return;
+      if (round <= known) return undefined;
       let read = reads.get(round);
       if (!read) {
         read = poll().then(
@@ -37,7 +40,7 @@ export function freshRounds(view: () => ChainView, poll: () => Promise<unknown>)
         reads.set(round, read);
         if (reads.size > MAX_REMEMBERED_ROUNDS) reads.delete(reads.keys().next().value!);
       }
-      if (round > known + 1n) await read;
+      return round > known + 1n ? read : undefined;
     },
   };
 }

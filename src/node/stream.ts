@@ -318,7 +318,8 @@ export class StreamRunner {
     for (let attempt = 1; attempt <= this.deps.maxAttempts && !this.ended; attempt++) {
       if (now() < this.paidPauseUntil) break;
       const selectFrom = performance.now();
-      const session = await this.nextSession(tried);
+      // (no await when a session is at hand: each await lets other streams' work in ahead of this segment)
+      const session = this.opts.pool.select(tried) ?? (await this.nextSessionAfterRefresh(tried));
       if (attempt === 1) sessionMs = performance.now() - selectFrom;
       if (!session) break;
       tried.add(session.uri);
@@ -394,10 +395,8 @@ export class StreamRunner {
     }
   }
 
-  /** The session for the next attempt: one not tried yet for this segment, after a refresh if there is none. */
-  private async nextSession(tried: ReadonlySet<string>): Promise<OrchSession | undefined> {
-    const session = this.opts.pool.select(tried);
-    if (session) return session;
+  /** The session for the next attempt when none untried is at hand: the pool refreshed first. */
+  private async nextSessionAfterRefresh(tried: ReadonlySet<string>): Promise<OrchSession | undefined> {
     await this.opts.pool.refresh();
     return this.opts.pool.select(tried);
   }

@@ -34,7 +34,10 @@ export interface SegmentJob {
   timeoutMultiplier?: number;
   /** keccak-256 of `data`, when the segmenter computed it already */
   segmentHash?: Uint8Array;
-  /** Told just before the upload starts (the gateway's per-segment overhead ends there), with this attempt's stages in ms. */
+  /**
+   * Told just before the upload starts, once the payment is on record (the gateway's per-segment overhead
+   * ends there), with this attempt's stages in ms.
+   */
   onUploadStart?: (stages: AttemptStages) => void;
 }
 
@@ -48,6 +51,8 @@ export interface AttemptStages {
   paymentMs: number;
   /** the segment's credentials (hash, signature) */
   segDataMs: number;
+  /** the tickets' record in the ledger, synced to disk before they are sent */
+  recordMs: number;
 }
 
 /** Tickets that left this process for one attempt (whatever the orchestrator answered). */
@@ -72,7 +77,7 @@ export interface AttemptDeps {
   /** the session became unusable after a segment succeeded on it (e.g. its price more than doubled) */
   drop(session: OrchSession, reason: string): void;
   /** Reads the rounds fresh when the session's ticket params are from a round newer than our view. */
-  ensureRound?(info: OrchestratorInfo): Promise<void>;
+  ensureRound?(info: OrchestratorInfo): Promise<void> | undefined;
   /** a keyless gateway: the SegData signature and the payment come from the remote signer */
   remote?: RemoteSegmentPayer;
   /** -localVerify: check the result signature and billed pixels before using the renditions */
@@ -144,10 +149,15 @@ export async function transcodeSegment(
   }
   const refreshMs = lap();
   let prepared: PreparedPayment | undefined;
-  // Params adopted from the last result may carry a round our cache has not seen yet.
-  if (deps.payer && deps.ensureRound) await deps.ensureRound(session.info);
+  // Params adopted from the last result may carry a round our cache has not seen yet. (No await when
+  // nothing is to be waited for: each await lets other streams' work in ahead of this segment.)
+  const roundRead = deps.payer ? deps.ensureRound?.(session.info) : undefined;
+  if (roundRead) await roundRead;
   const roundMs = lap();
-  if (deps.payer) prepared = await preparePayment(job, session, deps);
+  if (deps.payer) {
+    const ready = preparePaymentNow(job, session, deps);
+    prepared = ready === STALE ? await preparePaymentAfterRefresh(job, session, deps) : ready;
+  }
   const paymentMs = lap();
   const segData = buildSegData({
     manifestId: job.manifestId,
@@ -183,13 +193,14 @@ export async function transcodeSegment(
     reported = true;
     paid({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue });
   };
-  job.onUploadStart?.({ refreshMs, roundMs, paymentMs, segDataMs: lap() });
+  const segDataMs = lap();
   try {
     if (intent && spent && spent.numTickets > 0) {
       await intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }).catch((err: unknown) => {
         throw new PaymentRecordError(`the tickets could not be recorded, so none were sent: ${errorMessage(err)}`, { cause: err });
       });
     }
+    job.onUploadStart?.({ refreshMs, roundMs, paymentMs, segDataMs, recordMs: lap() });
     const result = await submitSegment({
       transcoderUri: session.transcoder,
       segData,
@@ -254,20 +265,27 @@ export async function transcodeSegment(
 /** Params that only a fresh GetOrchestrator cures (a session idle or failing past its ticket validity). */
 const STALE_PARAMS: ReadonlySet<string> = new Set(['params-expired', 'creation-round-expired']);
 
+const STALE = Symbol('stale ticket params');
+
 /**
- * The payment for this attempt. A session whose ticket params went stale between segments (its last
- * segments failed, so no result brought fresh ones) is refreshed once rather than failed.
+ * The payment for this attempt, at once; STALE when the session's ticket params went stale between
+ * segments (its last segments failed, so no result brought fresh ones): preparePaymentAfterRefresh then.
  */
-async function preparePayment(job: SegmentJob, session: OrchSession, deps: AttemptDeps): Promise<PreparedPayment> {
-  const payer = deps.payer!;
+function preparePaymentNow(job: SegmentJob, session: OrchSession, deps: AttemptDeps): PreparedPayment | typeof STALE {
   try {
-    return payer.prepare(session.info, job.profiles, job.durationMs);
+    return deps.payer!.prepare(session.info, job.profiles, job.durationMs);
   } catch (err) {
-    if (!(err instanceof TicketParamsError) || !STALE_PARAMS.has(err.code)) throw err;
-    deps.adopt(session, await deps.refresh(session));
-    if (deps.ensureRound) await deps.ensureRound(session.info);
-    return payer.prepare(session.info, job.profiles, job.durationMs);
+    if (err instanceof TicketParamsError && STALE_PARAMS.has(err.code)) return STALE;
+    throw err;
   }
+}
+
+/** A session with stale params is refreshed once rather than failed. */
+async function preparePaymentAfterRefresh(job: SegmentJob, session: OrchSession, deps: AttemptDeps): Promise<PreparedPayment> {
+  deps.adopt(session, await deps.refresh(session));
+  const roundRead = deps.ensureRound?.(session.info);
+  if (roundRead) await roundRead;
+  return deps.payer!.prepare(session.info, job.profiles, job.durationMs);
 }
 
 /** The price rule of a running session: not more than twice what it quoted at the start. */
