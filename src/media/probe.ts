@@ -136,11 +136,7 @@ export async function decodedPixels(data: Uint8Array, timeoutMs = 15_000): Promi
  */
 export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs = 15_000): Promise<bigint[]> {
   if (datas.length === 0) return [];
-  if (datas.some((d) => d.length === 0)) throw new ProbeError('ffmpeg cannot read the media: empty input');
-  const dir = await mkdtemp(join(tmpdir(), 'lpgw-decode-'));
-  try {
-    const files = datas.map((_, i) => join(dir, `segment${i}`));
-    await Promise.all(datas.map((d, i) => writeFile(files[i]!, d)));
+  return withTempFiles('ffmpeg', datas, async (files) => {
     const args = ['-v', 'error', '-nostdin', ...files.flatMap((f) => ['-i', f]), ...files.flatMap((_, i) => ['-map', `${i}:v:0`])];
     // frames as they decode, without encoding them (wrapped_avframe), one line each, none dropped
     args.push('-c:v', 'wrapped_avframe', '-vsync', 'passthrough', '-f', 'framecrc', '-');
@@ -161,18 +157,21 @@ export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs 
       if (!size?.width || !size.height || frames[i] === 0) throw new ProbeError(`ffmpeg decoded no video frames from input ${i}`);
       return BigInt(size.width) * BigInt(size.height) * BigInt(frames[i]!);
     });
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-async function withTempFile<T>(data: Uint8Array, fn: (file: string) => Promise<T>): Promise<T> {
-  if (data.length === 0) throw new ProbeError('ffprobe cannot read the media: empty input');
+function withTempFile<T>(data: Uint8Array, fn: (file: string) => Promise<T>): Promise<T> {
+  return withTempFiles('ffprobe', [data], ([file]) => fn(file!));
+}
+
+/** `datas` in files of a private temp folder for `tool` to read, removed afterwards. */
+async function withTempFiles<T>(tool: 'ffprobe' | 'ffmpeg', datas: readonly Uint8Array[], fn: (files: string[]) => Promise<T>): Promise<T> {
+  if (datas.some((d) => d.length === 0)) throw new ProbeError(`${tool} cannot read the media: empty input`);
   const dir = await mkdtemp(join(tmpdir(), 'lpgw-probe-'));
   try {
-    const file = join(dir, 'segment');
-    await writeFile(file, data);
-    return await fn(file);
+    const files = datas.map((_, i) => join(dir, `segment${i}`));
+    await Promise.all(datas.map((d, i) => writeFile(files[i]!, d)));
+    return await fn(files);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
