@@ -3,7 +3,7 @@
 // The count reads what the decoder would show; the decode additionally proves the pictures decode.
 import { type CodedPictures, codedPictures } from './h264.ts';
 import { STREAM_TYPE, videoElementaryStream } from './mpegts.ts';
-import { decodedPixels, decodedPixelsEach } from './probe.ts';
+import { decodedPixelsEach } from './probe.ts';
 
 export class PixelCountError extends Error {
   override name = 'PixelCountError';
@@ -73,23 +73,10 @@ export function bitstreamShape(data: Uint8Array): BitstreamShape | undefined {
 }
 
 /**
- * Pixels of a rendition: from the bitstream, with a full decode too when `decode` is set (or when the
- * format cannot be read in-process). Throws when the two disagree or when neither can read it.
- */
-export async function renditionPixels(data: Uint8Array, opts: { decode: boolean }): Promise<bigint> {
-  const counted = bitstreamPixels(data);
-  if (counted !== undefined && !opts.decode) return counted;
-  const decoded = await decodedPixels(data);
-  if (counted !== undefined && counted !== decoded) {
-    throw new PixelCountError(`the bitstream holds ${counted} pixels but decodes to ${decoded}`);
-  }
-  return decoded;
-}
-
-/**
- * renditionPixels() of a segment's renditions (named for errors), with one decode for all that need it
- * (every one when `decode` is set): one process instead of one per rendition. Throws PixelCountError, or
- * ProbeError when the decode fails, naming the rendition where it can.
+ * Pixels of a segment's renditions (named for errors): from the bitstream, with a full decode too when
+ * `decode` is set (or when the format cannot be read in-process), one process for all that need it. Throws
+ * PixelCountError when the two disagree or the bitstream is broken, naming the rendition, or ProbeError
+ * when the decode fails.
  */
 export async function renditionsPixels(datas: readonly Uint8Array[], opts: { decode: boolean; names: readonly string[] }): Promise<bigint[]> {
   const name = (i: number) => opts.names[i] ?? String(i);

@@ -5,10 +5,15 @@ import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { codedPictures, H264Error, spsFrameSize } from '../../src/media/h264.ts';
 import { MpegTsError, videoElementaryStream } from '../../src/media/mpegts.ts';
-import { bitstreamPixels, renditionPixels, renditionsPixels } from '../../src/media/pixels.ts';
+import { bitstreamPixels, renditionsPixels } from '../../src/media/pixels.ts';
 import { decodedPixels, decodedPixelsEach, ProbeError } from '../../src/media/probe.ts';
 
 const run = promisify(execFile);
+
+/** One rendition through renditionsPixels. */
+async function renditionPixels(data: Uint8Array, opts: { decode: boolean }): Promise<bigint> {
+  return (await renditionsPixels([data], { ...opts, names: ['r'] }))[0]!;
+}
 
 /** A short test-pattern segment from the real ffmpeg. */
 async function encode(size: string, extra: string[], format = 'mpegts', seconds = '1'): Promise<Buffer> {
