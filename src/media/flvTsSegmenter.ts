@@ -29,6 +29,8 @@ import {
   STREAM_TYPE_H264,
   STREAM_TYPE_MPEG1_AUDIO,
   TS_PACKET,
+  type PesOptions,
+  programKey,
   type TsElementaryStream,
   TsWriter,
 } from './tsMux.ts';
@@ -390,7 +392,7 @@ export class FlvTsSegmenter {
   }
 
   /** Write one PES into the current segment, with the PCR it needs. */
-  #write(pid: number, opts: Parameters<TsWriter['pes']>[0], payload: Buffer): void {
+  #write(pid: number, opts: PesOptions, payload: Buffer): void {
     const dts = opts.dts ?? opts.pts;
     this.#pcrPid ??= this.#videoPid ?? pid;
     const pcrPid = this.#pcrPid;
@@ -449,7 +451,7 @@ export class FlvTsSegmenter {
     if (this.#audioPid !== undefined && this.#audioType !== undefined) streams.push({ pid: this.#audioPid, streamType: this.#audioType });
     streams.sort((x, y) => x.pid - y.pid);
     const pcrPid = this.#pcrPid ?? streams[0]?.pid ?? FIRST_ES_PID;
-    return { streams, pcrPid, key: `${pcrPid}:${streams.map((x) => `${x.pid}/${x.streamType}`).join(',')}` };
+    return { streams, pcrPid, key: programKey(streams, pcrPid) };
   }
 
   #checkSize(adding: number): void {

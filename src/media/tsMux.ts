@@ -3,7 +3,7 @@
 // Laid out as ffmpeg's mpegts muxer lays out the same streams (PMT on PID 0x1000, elementary streams from
 // PID 0x100, program 1, stuffing in the adaptation field of a PES packet's last transport packet). Packets
 // are written in place at the end of the caller's segment buffer: no buffer per packet, nothing zero-filled.
-import { GrowableBytes } from '../lib/growableBytes.ts';
+import type { GrowableBytes } from '../lib/growableBytes.ts';
 
 export const TS_PACKET = 188;
 const PAYLOAD = TS_PACKET - 4;
@@ -101,7 +101,7 @@ export class TsWriter {
     return cc;
   }
 
-  /** The PSI state (continuity counters of PAT and PMT, PMT version): a psi() built after mark() can be undone with rewind(). */
+  /** The PSI state (continuity counters of PAT and PMT, PMT version): a writePsi() after mark() can be undone with rewind(). */
   mark(): { pat: number; pmt: number; version: number; key: string } {
     return { pat: this.#cc.get(PAT_PID) ?? 0, pmt: this.#cc.get(PMT_PID) ?? 0, version: this.#pmtVersion, key: this.#pmtKey };
   }
@@ -113,22 +113,15 @@ export class TsWriter {
     this.#pmtKey = m.key;
   }
 
-  /** A PAT and a PMT (two packets) for program 1 with these streams; the PMT version moves when they change. */
-  psi(streams: readonly TsElementaryStream[], pcrPid: number): Buffer {
-    const out = new GrowableBytes(2 * TS_PACKET);
-    this.writePsi(out, streams, pcrPid);
-    return out.take();
-  }
-
-  /** psi(), written at the end of `into`. */
+  /** A PAT and a PMT (two packets) for program 1 with these streams, at the end of `into`; the PMT version moves when they change. */
   writePsi(into: GrowableBytes, streams: readonly TsElementaryStream[], pcrPid: number): void {
     this.writePsiAt(into.reserve(2 * TS_PACKET), into.length, streams, pcrPid);
     into.commit(2 * TS_PACKET);
   }
 
-  /** psi(), written over the two packets at `at` of `out` (a segment's PAT and PMT, rebuilt at its end). */
+  /** writePsi() over the two packets at `at` of `out` (a segment's PAT and PMT, rebuilt at its end). */
   writePsiAt(out: Buffer, at: number, streams: readonly TsElementaryStream[], pcrPid: number): void {
-    const key = `${pcrPid}:${streams.map((s) => `${s.pid}/${s.streamType}`).join(',')}`;
+    const key = programKey(streams, pcrPid);
     if (this.#pmtKey !== '' && key !== this.#pmtKey) this.#pmtVersion = (this.#pmtVersion + 1) & 0x1f;
     this.#pmtKey = key;
     // PAT: transport_stream_id 1, program 1 → PMT PID
@@ -153,14 +146,7 @@ export class TsWriter {
     out.fill(0xff, start + section.length + 4, at + TS_PACKET);
   }
 
-  /** A packet that carries only a PCR (no payload, so the continuity counter does not move). */
-  pcrOnly(pid: number, pcr: number): Buffer {
-    const out = new GrowableBytes(TS_PACKET);
-    this.writePcrOnly(out, pid, pcr);
-    return out.take();
-  }
-
-  /** pcrOnly(), written at the end of `into`. */
+  /** A packet that carries only a PCR (no payload, so the continuity counter does not move), at the end of `into`. */
   writePcrOnly(into: GrowableBytes, pid: number, pcr: number): void {
     const out = into.reserve(TS_PACKET);
     const at = into.length;
@@ -176,14 +162,7 @@ export class TsWriter {
     into.commit(TS_PACKET);
   }
 
-  /** One PES packet holding `payload`, cut into transport packets. */
-  pes(o: PesOptions, payload: Buffer): Buffer {
-    const out = new GrowableBytes(pesPackets(o, payload.length) * TS_PACKET);
-    this.writePes(out, o, payload);
-    return out.take();
-  }
-
-  /** pes(), written at the end of `into`. */
+  /** One PES packet holding `payload`, cut into transport packets, at the end of `into`. */
   writePes(into: GrowableBytes, o: PesOptions, payload: Buffer): void {
     const withDts = o.dts !== undefined && wrap(o.dts) !== wrap(o.pts);
     const headerDataLength = withDts ? 10 : 5;
@@ -250,8 +229,13 @@ export class TsWriter {
   }
 }
 
-/** How many transport packets pes() makes of a payload of `bytes`. */
-export function pesPackets(o: Pick<PesOptions, 'pts' | 'dts' | 'pcr' | 'randomAccess'>, bytes: number): number {
+/** What identifies a program's PMT: its streams and PCR PID (the PMT version moves when it changes). */
+export function programKey(streams: readonly TsElementaryStream[], pcrPid: number): string {
+  return `${pcrPid}:${streams.map((s) => `${s.pid}/${s.streamType}`).join(',')}`;
+}
+
+/** How many transport packets writePes() makes of a payload of `bytes`. */
+function pesPackets(o: Pick<PesOptions, 'pts' | 'dts' | 'pcr' | 'randomAccess'>, bytes: number): number {
   const withDts = o.dts !== undefined && wrap(o.dts) !== wrap(o.pts);
   const total = 9 + (withDts ? 10 : 5) + bytes;
   const firstCap = PAYLOAD - (o.pcr !== undefined ? 8 : o.randomAccess ? 2 : 0);
