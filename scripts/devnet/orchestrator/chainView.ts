@@ -1,5 +1,7 @@
 // What the orchestrator reads from the chain, with short caches so a burst of requests costs a
-// handful of RPC calls: last seen L1 block, rounds, pool size, gas price, sender funds.
+// handful of RPC calls: last seen L1 block, rounds, pool size, gas price, sender funds, activity.
+// (go-livepeer's orchestrator keeps senders' funds in memory too, refreshed on events; here a read is at
+// most TTL_MS old, and the orchestrator's own redemptions drop every cached value at once.)
 import { senderInfoFromTuples } from '../../../src/eth/senderInfo.ts';
 import { GatewayError } from '../../../src/lib/errors.ts';
 import { zeroHash, type Address, type Hex } from 'viem';
@@ -23,6 +25,8 @@ export interface RoundInfo {
 }
 
 const TTL_MS = 500;
+/** Past this many addresses a per-address cache starts over (a hostile client cannot grow it without bound). */
+const MAX_ADDRESSES = 1024;
 
 class Cached<T> {
   private value: Promise<T> | undefined;
@@ -54,6 +58,9 @@ export class OrchestratorChain {
   private readonly rounds: Cached<RoundInfo>;
   private readonly pool: Cached<bigint>;
   private readonly gas: Cached<bigint>;
+  private readonly senders = new Map<Address, Cached<SenderInfo>>();
+  private readonly reserves = new Map<Address, Cached<bigint>>();
+  private readonly active = new Map<Address, Cached<boolean>>();
 
   constructor(
     readonly rpcUrl: string,
@@ -106,29 +113,46 @@ export class OrchestratorChain {
     return this.gas.get();
   }
 
-  /** Sender funds are read fresh: redemptions and funding change them at any time. */
-  async senderInfo(sender: Address): Promise<SenderInfo> {
-    return senderInfoFromTuples(
-      await this.client.readContract({ address: this.contracts.ticketBroker, abi: ticketBrokerAbi, functionName: 'getSenderInfo', args: [sender] }),
-    );
+  /** Sender funds: at most TTL_MS old, and re-read after each of our redemptions. */
+  senderInfo(sender: Address): Promise<SenderInfo> {
+    return this.perAddress(this.senders, sender, async () =>
+      senderInfoFromTuples(
+        await this.client.readContract({ address: this.contracts.ticketBroker, abi: ticketBrokerAbi, functionName: 'getSenderInfo', args: [sender] }),
+      ),
+    ).get();
   }
 
   claimedReserve(sender: Address): Promise<bigint> {
-    return this.client.readContract({
-      address: this.contracts.ticketBroker,
-      abi: ticketBrokerAbi,
-      functionName: 'claimedReserve',
-      args: [sender, this.self],
-    });
+    return this.perAddress(this.reserves, sender, () =>
+      this.client.readContract({
+        address: this.contracts.ticketBroker,
+        abi: ticketBrokerAbi,
+        functionName: 'claimedReserve',
+        args: [sender, this.self],
+      }),
+    ).get();
   }
 
   isActiveTranscoder(addr: Address): Promise<boolean> {
-    return this.client.readContract({
-      address: this.contracts.bondingManager,
-      abi: bondingManagerAbi,
-      functionName: 'isActiveTranscoder',
-      args: [addr],
-    });
+    return this.perAddress(this.active, addr, () =>
+      this.client.readContract({
+        address: this.contracts.bondingManager,
+        abi: bondingManagerAbi,
+        functionName: 'isActiveTranscoder',
+        args: [addr],
+      }),
+    ).get();
+  }
+
+  /** One cache per address; the maps hold the devnet's handful of senders and orchestrators. */
+  private perAddress<T>(map: Map<Address, Cached<T>>, addr: Address, load: () => Promise<T>): Cached<T> {
+    let c = map.get(addr);
+    if (!c) {
+      if (map.size >= MAX_ADDRESSES) map.clear();
+      c = new Cached(load);
+      map.set(addr, c);
+    }
+    return c;
   }
 
   isUsedTicket(ticketHash: Hex): Promise<boolean> {
@@ -145,5 +169,6 @@ export class OrchestratorChain {
     this.block.invalidate();
     this.rounds.invalidate();
     this.pool.invalidate();
+    for (const m of [this.senders, this.reserves, this.active]) m.clear();
   }
 }

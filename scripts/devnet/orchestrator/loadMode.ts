@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ffmpegPath, mediaToolEnv } from '../../../src/media/ffmpegBinaries.ts';
+import { keccak256 } from '../../../src/lib/keccak.ts';
 import type { VideoProfileMsg } from '../../../src/wire/lpRpc.ts';
 import { TranscodeError, transcodeSegment, type Rendition } from './transcode.ts';
 
@@ -57,16 +58,19 @@ export class PrerenderedTranscoder {
     const key = `${frames}|${profileKey(p)}`;
     let r = this.#renditions.get(key);
     if (!r) {
-      r = this.#fromDisk(key).then(
-        async (cached) =>
-          cached ??
-          this.#source(frames).then(async (src) => {
-            this.encoded++;
-            const made = (await transcodeSegment(src, [p]))[0]!;
-            await this.#toDisk(key, made);
-            return made;
-          }),
-      );
+      r = this.#fromDisk(key)
+        .then(
+          async (cached) =>
+            cached ??
+            this.#source(frames).then(async (src) => {
+              this.encoded++;
+              const made = (await transcodeSegment(src, [p]))[0]!;
+              await this.#toDisk(key, made);
+              return made;
+            }),
+        )
+        // served for every segment of this length: its hash (for the result's signature) is worked out once
+        .then((made) => ({ ...made, hash: keccak256(made.data) }));
       r.catch(() => this.#renditions.delete(key));
       this.#renditions.set(key, r);
       if (this.#renditions.size > MAX_ENTRIES) this.#renditions.delete(this.#renditions.keys().next().value!);

@@ -42,10 +42,15 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
   const { payment, seg, sender, sessionId } = job;
   ctx.stats.segmentsReceived++;
   Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
+  // where the time before the headers went, in the log line: a late answer is timed out by the broadcaster
+  const t0 = Date.now();
   const info = await infoForResult(ctx, job);
+  const t1 = Date.now();
   await ctx.payments.accept(payment, sessionId, entry);
   ctx.payments.requireBalance(sender, sessionId, payment.expectedPrice);
+  const t2 = Date.now();
   const body = await readSegment(req, seg.hash, ctx.log);
+  Object.assign(entry, { infoMs: t1 - t0, paymentMs: t2 - t1, readMs: Date.now() - t2 });
 
   await ctx.faults.stall();
   if (res.destroyed) return [];

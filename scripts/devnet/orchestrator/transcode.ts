@@ -13,6 +13,8 @@ export interface Rendition {
   data: Buffer;
   frames: number;
   pixels: bigint;
+  /** keccak256 of `data`, when it was worked out once for bytes served many times (the load mode) */
+  hash?: Uint8Array;
 }
 
 /** A transcoding failure; the message is what goes into TranscodeResult.error. */

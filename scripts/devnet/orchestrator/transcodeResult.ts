@@ -46,5 +46,5 @@ export function publishRenditions(
 export function signRenditions(ctx: Pick<OrchestratorContext, 'signer' | 'faults'>, renditions: readonly Rendition[]): Uint8Array {
   const signer = ctx.faults.resultSigner(ctx.signer);
   if (!signer) return new Uint8Array(0);
-  return hexToBytes(signer.signHash(keccak256(concatBytes(...renditions.map((r) => keccak256(r.data))))));
+  return hexToBytes(signer.signHash(keccak256(concatBytes(...renditions.map((r) => r.hash ?? keccak256(r.data))))));
 }
