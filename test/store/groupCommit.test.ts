@@ -32,7 +32,18 @@ describe('GroupCommit', () => {
     const g = new GroupCommit(s);
     const order: number[] = [];
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) => g.update([{ key: 'k', next: (v) => (order.push(i), (v ?? 0) * 2 + 1 - (v ?? 0)) }, ...add(`k${i % 3}`, i)])),
+      Array.from({ length: 50 }, (_, i) =>
+        g.update([
+          {
+            key: 'k',
+            next: (v) => {
+              order.push(i);
+              return (v ?? 0) + 1;
+            },
+          },
+          ...add(`k${i % 3}`, i),
+        ]),
+      ),
     );
     assert.deepEqual(order, [...Array(50).keys()], 'applied in the order handed in');
     assert.equal(data.get('k'), 50);
