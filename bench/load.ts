@@ -4,12 +4,14 @@
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
+//   [--orchestrator-log FILE]
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 import { SEGMENTS_KEPT } from '../src/server/hls.ts';
@@ -19,6 +21,7 @@ import {
   counter,
   exited,
   freePort,
+  loadNetworkOptions,
   pinned,
   pinSelfToCore1,
   preEncodedInput,
@@ -37,6 +40,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'cpu-prof': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
+    /** a file for the devnet orchestrators' log (a line per segment with its stages' times) */
+    'orchestrator-log': { type: 'string' },
     'probe-streams': { type: 'string', default: '2' },
     /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
     baseline: { type: 'string' },
@@ -180,8 +185,10 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const started = await startGatewayProcess(binary, net, N + 4, profileDir);
   const { proc: gw, rtmp, http, metrics } = started;
 
-  // Warm-up: one short stream, so the orchestrators' renditions are encoded and the gateway's code is hot.
-  const warm = publish(input, `${rtmp}/live/warmup`, 5);
+  // Warm-up: one stream past the input's loop point (10 s), so the orchestrators' renditions are encoded for
+  // every segment length the streams will have (the one across the loop is longer), and the gateway's code
+  // is hot.
+  const warm = publish(input, `${rtmp}/live/warmup`, 12);
   await exited(warm);
   for (const until = Date.now() + 8_000; Date.now() < until; await sleep(250)) {
     const text = await metrics();
@@ -277,8 +284,9 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
 
 const input = await preEncodedInput();
 const net = await startLocalNetwork({
-  transcoding: 'prerendered',
-  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+  ...loadNetworkOptions(N),
+  // the orchestrators' log lines (one per segment, with where its time went) when asked for
+  ...(args['orchestrator-log'] ? { log: pino({ level: 'info' }, pino.destination(args['orchestrator-log'])) } : {}),
 });
 const results: GatewayResult[] = [];
 if (args.baseline) {

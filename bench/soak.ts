@@ -6,7 +6,19 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalNetwork } from '../scripts/devnet/network.ts';
-import { counter, exited, openFds, pinSelfToCore1, preEncodedInput, publish, root, sleep, startGatewayProcess, treeStats } from './harness.ts';
+import {
+  counter,
+  loadNetworkOptions,
+  exited,
+  openFds,
+  pinSelfToCore1,
+  preEncodedInput,
+  publish,
+  root,
+  sleep,
+  startGatewayProcess,
+  treeStats,
+} from './harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,8 +35,7 @@ const SAMPLE_MS = 10_000;
 pinSelfToCore1();
 const input = await preEncodedInput();
 const net = await startLocalNetwork({
-  transcoding: 'prerendered',
-  orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: N + 4, ai: null })),
+  ...loadNetworkOptions(N),
 });
 const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4);
 const idle = treeStats([gw.proc.pid!]);

@@ -39,6 +39,8 @@ export interface LocalNetworkOptions extends Omit<DevnetOptions, 'serviceURIs' |
   /** broadcaster funding; default 1 ETH deposit + 1 ETH reserve; null = leave unfunded */
   fundBroadcaster?: { deposit: bigint; reserve: bigint } | null;
   ticketEV?: bigint;
+  /** the orchestrators' -redeemGas; default 1 (devnet gas costs nothing real, small face values stay acceptable) */
+  redeemGas?: bigint;
   maxFaceValue?: bigint;
   /** 'prerendered': every orchestrator in the load mode (renditions encoded once, reused; bench/load.ts) */
   transcoding?: 'ffmpeg' | 'prerendered';
@@ -95,6 +97,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
     orchestrators: _specs,
     fundBroadcaster: _funding,
     ticketEV: _ev,
+    redeemGas: _redeemGas,
     maxFaceValue: _max,
     keeperIntervalMs: _k,
     log: _log,
@@ -124,7 +127,7 @@ export async function startLocalNetwork(opts: LocalNetworkOptions = {}): Promise
         maxFaceValue: opts.maxFaceValue ?? DEVNET_MAX_FACE_VALUE,
         // Devnet gas costs nothing real: a nominal redemption gas keeps small face values acceptable
         // (go-livepeer refuses face values below one redemption's gas cost).
-        redeemGas: 1n,
+        redeemGas: opts.redeemGas ?? 1n,
         initializeRounds: true,
         logger: log.child({ orchestrator: i + 1 }),
         ...(spec.faults ? { faults: spec.faults } : {}),
