@@ -236,6 +236,10 @@ export class StreamLifecycle {
     } catch (err) {
       log.error({ err, manifestId: live.manifestId }, 'stream did not finish cleanly');
     }
+    // its last attempt is recorded: what it reserved on the ledger and did not send goes back
+    await this.deps.ledger
+      .releaseStream(live.manifestId)
+      .catch((err: unknown) => log.error({ err, manifestId: live.manifestId }, 'could not release the ledger reservation'));
     log.info({ manifestId: live.manifestId, reason }, 'stream finished');
     events.emit('stream.ended', { manifestId: live.manifestId, reason });
   }

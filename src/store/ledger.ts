@@ -1,6 +1,6 @@
 // What the gateway sent and paid, per stream and per orchestrator, kept across restarts in a sublevel of
 // the node's database.
-import { add, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
+import { add, cmp, rat, ratToDecimal, sub, ZERO, type Rat } from '../lib/rat.ts';
 import { StoreError } from './errors.ts';
 import { GroupCommit, type KeyChange } from './groupCommit.ts';
 import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
@@ -22,6 +22,11 @@ export interface LedgerEntry {
    * a crash they stay: their tickets may or may not have left, and the ledger errs on the side of sent.
    */
   open?: number;
+  /**
+   * Tickets counted ahead of sending (synced), drawn on by the next attempts so their records need not
+   * wait for the disk. Released when the stream ends or the node stops; after a crash they count as sent.
+   */
+  reserved?: { tickets: number; evPaid: string; faceValueSent: string };
 }
 
 /** The tickets of one attempt, written before they are sent (the intent). */
@@ -92,6 +97,52 @@ function parseRat(s: string): Rat {
   return rat(BigInt(n ?? '0'), BigInt(d ?? '1'));
 }
 
+/** An amount of tickets: how many, their EV, and the sum of their face values. */
+interface Budget {
+  tickets: number;
+  ev: Rat;
+  faceValue: bigint;
+}
+
+const NOTHING: Budget = { tickets: 0, ev: ZERO, faceValue: 0n };
+/** A reservation covers this many more attempts like the one that ran out of it. */
+const RESERVE_ATTEMPTS = 4;
+
+const budgetOf = (p: PaymentIntent): Budget => ({ tickets: p.tickets, ev: p.ev, faceValue: p.faceValue * BigInt(p.tickets) });
+const times = (b: Budget, k: number): Budget => ({ tickets: b.tickets * k, ev: rat(b.ev.num * BigInt(k), b.ev.den), faceValue: b.faceValue * BigInt(k) });
+const plus = (a: Budget, b: Budget): Budget => ({ tickets: a.tickets + b.tickets, ev: add(a.ev, b.ev), faceValue: a.faceValue + b.faceValue });
+const minus = (a: Budget, b: Budget): Budget => ({ tickets: a.tickets - b.tickets, ev: sub(a.ev, b.ev), faceValue: a.faceValue - b.faceValue });
+const fits = (b: Budget, within: Budget): boolean => b.tickets <= within.tickets && cmp(b.ev, within.ev) <= 0 && b.faceValue <= within.faceValue;
+
+/** The entry with `delta` added to what it has reserved (the field goes when nothing is left). */
+function reserve(e: LedgerEntry, delta: Budget): LedgerEntry {
+  const was = e.reserved ? { tickets: e.reserved.tickets, ev: parseRat(e.reserved.evPaid), faceValue: BigInt(e.reserved.faceValueSent) } : NOTHING;
+  const now = plus(was, delta);
+  const { reserved: _, ...rest } = e;
+  if (now.tickets <= 0 && now.ev.num <= 0n && now.faceValue <= 0n) return rest;
+  return { ...rest, reserved: { tickets: now.tickets, evPaid: `${now.ev.num}/${now.ev.den}`, faceValueSent: String(now.faceValue) } };
+}
+
+/** The entry with `b` counted as sent. */
+function sent(e: LedgerEntry, b: Budget, now: string): LedgerEntry {
+  return {
+    ...e,
+    tickets: e.tickets + b.tickets,
+    evPaid: addRat(e.evPaid, b.ev),
+    faceValueSent: String(BigInt(e.faceValueSent) + b.faceValue),
+    lastSeen: now,
+  };
+}
+
+/** What one stream has reserved on one orchestrator, and is on disk (synced). */
+interface Reservation {
+  manifestId: string;
+  orchestrator: string;
+  durable: Budget;
+  toppingUp: boolean;
+  released: boolean;
+}
+
 /** Keys of the ledger's sublevel: `stream/<manifest id>` and `orch/<orchestrator URI>`. */
 const SUBLEVEL = 'ledger';
 
@@ -105,6 +156,8 @@ export class Ledger {
   // Updates are read-modify-write: applied one after another, so concurrent segments never lose one, and
   // committed in groups, so they do not each wait for the others' fsync. (AI entries share the sublevel.)
   #writes: GroupCommit<LedgerEntry | AiLedgerEntry> | undefined;
+  /** by `${manifestId}\n${orchestrator}` */
+  readonly #reservations = new Map<string, Reservation>();
 
   /** `datadir`: the node's -datadir; the ledger lives in its shared database. */
   constructor(private readonly datadir: string) {}
@@ -121,9 +174,25 @@ export class Ledger {
           SYNCED,
         ),
     });
+    await this.#countLeftReservations();
+  }
+
+  /** Reservations a crash left on disk: some of their tickets may have left, so they count as sent. */
+  async #countLeftReservations(): Promise<void> {
+    const changes: KeyChange<LedgerEntry | AiLedgerEntry>[] = [];
+    for (const prefix of ['stream', 'orch']) {
+      for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
+        const left = value.reserved;
+        if (!left) continue;
+        const b = { tickets: left.tickets, ev: parseRat(left.evPaid), faceValue: BigInt(left.faceValueSent) };
+        changes.push({ key, next: (e) => sent(reserve(e as LedgerEntry, minus(NOTHING, b)), b, (e as LedgerEntry).lastSeen) });
+      }
+    }
+    if (changes.length > 0) await this.#commit(changes);
   }
 
   async close(): Promise<void> {
+    if (this.#writes) await Promise.all([...this.#reservations.values()].map((r) => this.#release(r)));
     await this.#writes?.idle();
     await this.#handle?.close();
     this.#handle = undefined;
@@ -145,18 +214,73 @@ export class Ledger {
   /**
    * Before an upload: the attempt's tickets are counted as sent (synced), so a crash at any point after
    * leaves a ledger that never under-reports. recordOutcome() closes the attempt.
+   *
+   * Each stream reserves on its orchestrator, in the same synced write, room for a few more attempts like
+   * this one. The next attempts draw on it: their tickets are already on disk as reserved, so they resolve
+   * at once and the move from reserved to sent is written with the next group. The reservation is topped
+   * up (synced, in the background) before it runs out.
    */
   recordIntent(p: PaymentIntent): Promise<void> {
+    const b = budgetOf(p);
+    const key = `${p.manifestId}\n${p.orchestrator}`;
+    const held = this.#reservations.get(key);
     const now = new Date().toISOString();
-    const bump = (e: LedgerEntry): LedgerEntry => ({
-      ...e,
-      tickets: e.tickets + p.tickets,
-      evPaid: addRat(e.evPaid, p.ev),
-      faceValueSent: String(BigInt(e.faceValueSent) + p.faceValue * BigInt(p.tickets)),
-      open: (e.open ?? 0) + 1,
-      lastSeen: now,
-    });
-    return this.#update(p.manifestId, p.orchestrator, bump, bump);
+    const open = (e: LedgerEntry): LedgerEntry => ({ ...e, open: (e.open ?? 0) + 1 });
+    if (held && fits(b, held.durable)) {
+      held.durable = minus(held.durable, b);
+      const draw = (e: LedgerEntry) => open(sent(reserve(e, minus(NOTHING, b)), b, now));
+      // (a failed write leaves the tickets reserved on disk: counted as sent after a crash, never lost)
+      this.#update(p.manifestId, p.orchestrator, draw, draw).catch(() => {});
+      if (!held.toppingUp && !fits(times(b, 2), held.durable)) void this.#topUp(held, times(b, RESERVE_ATTEMPTS)).catch(() => {});
+      return Promise.resolve();
+    }
+    // the stream moved to another orchestrator: what it reserved on the others goes back
+    for (const r of this.#reservations.values()) if (r.manifestId === p.manifestId && r.orchestrator !== p.orchestrator) void this.#release(r).catch(() => {});
+    const r = held ?? { manifestId: p.manifestId, orchestrator: p.orchestrator, durable: NOTHING, toppingUp: false, released: false };
+    this.#reservations.set(key, r);
+    const ahead = times(b, RESERVE_ATTEMPTS);
+    const count = (e: LedgerEntry) => open(reserve(sent(e, b, now), ahead));
+    return this.#update(p.manifestId, p.orchestrator, count, count).then(() => this.#reserved(r, ahead));
+  }
+
+  /** Reserves `ahead` more for `r`, synced; usable once on disk. */
+  async #topUp(r: Reservation, ahead: Budget): Promise<void> {
+    r.toppingUp = true;
+    try {
+      const more = (e: LedgerEntry) => reserve(e, ahead);
+      await this.#update(r.manifestId, r.orchestrator, more, more);
+      await this.#reserved(r, ahead);
+    } finally {
+      r.toppingUp = false;
+    }
+  }
+
+  /** `ahead` is on disk for `r`: drawn on from now, or given back at once when `r` was released meanwhile. */
+  async #reserved(r: Reservation, ahead: Budget): Promise<void> {
+    if (!r.released) {
+      r.durable = plus(r.durable, ahead);
+      return;
+    }
+    const back = (e: LedgerEntry) => reserve(e, minus(NOTHING, ahead));
+    await this.#update(r.manifestId, r.orchestrator, back, back);
+  }
+
+  /** Gives back what `r` has reserved and not drawn. */
+  async #release(r: Reservation): Promise<void> {
+    if (r.released) return;
+    r.released = true;
+    this.#reservations.delete(`${r.manifestId}\n${r.orchestrator}`);
+    const left = r.durable;
+    r.durable = NOTHING;
+    if (left.tickets === 0 && left.ev.num === 0n && left.faceValue === 0n) return;
+    const back = (e: LedgerEntry) => reserve(e, minus(NOTHING, left));
+    await this.#update(r.manifestId, r.orchestrator, back, back);
+  }
+
+  /** The stream has ended: what it reserved and did not send goes back (synced). */
+  async releaseStream(manifestId: string): Promise<void> {
+    const mine = [...this.#reservations.values()].filter((r) => r.manifestId === manifestId);
+    await Promise.all(mine.map((r) => this.#release(r)));
   }
 
   /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,6 +82,99 @@ describe('ledger', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('reservations: tickets counted ahead so the next attempts do not wait for the disk', () => {
+    const o1 = 'https://o1:8935';
+    const o2 = 'https://o2:8935';
+    const intent = (orchestrator = o1) => ({ manifestId: 'm', orchestrator, tickets: 2, ev: rat(3n), faceValue: 10n });
+    const withLedger = async (fn: (l: Ledger, dir: string) => Promise<void>) => {
+      const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
+      const l = new Ledger(dir);
+      await l.open();
+      try {
+        await fn(l, dir);
+      } finally {
+        await l.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+    const row = async (l: Ledger, key: 'stream' | 'orch', id: string) => {
+      const e = (await l.entries(key))[id]!;
+      return [e.tickets, e.evPaidWei, e.faceValueSent, e.open, e.reserved];
+    };
+
+    it('the first attempt is counted and reserves four more like it in one synced write; the next draw on it at once', async () => {
+      await withLedger(async (l) => {
+        await l.recordIntent(intent());
+        assert.deepEqual(await row(l, 'orch', o1), [2, '3', '20', 1, { tickets: 8, evPaid: '12/1', faceValueSent: '80' }]);
+        // a synced LevelDB write takes the thread pool and the disk: it cannot settle within two microtasks
+        let drawn = false;
+        void l.recordIntent(intent()).then(() => (drawn = true));
+        await Promise.resolve();
+        await Promise.resolve();
+        assert.ok(drawn, 'an attempt covered by the reservation resolves without waiting for a write');
+        assert.deepEqual(await row(l, 'stream', 'm'), [4, '6', '40', 2, { tickets: 6, evPaid: '9/1', faceValueSent: '60' }]);
+      });
+    });
+
+    it('is topped up before it runs out, and an attempt larger than what is left waits for its own synced write', async () => {
+      await withLedger(async (l) => {
+        for (let i = 0; i < 12; i++) await l.recordIntent(intent());
+        const [tickets, , , open, reserved] = await row(l, 'orch', o1);
+        assert.deepEqual([tickets, open], [24, 12]);
+        assert.ok(reserved && (reserved as { tickets: number }).tickets >= 2, 'still reserved ahead after twelve attempts');
+        await l.recordIntent({ ...intent(), tickets: 100, ev: rat(150n) });
+        const [after] = await row(l, 'orch', o1);
+        assert.equal(after, 124);
+      });
+    });
+
+    it('what a stream reserved goes back when it ends, when it moves to another orchestrator, and when the node stops', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'lpledger-'));
+      try {
+        const l = new Ledger(dir);
+        await l.open();
+        await l.recordIntent(intent(o1));
+        await l.recordIntent(intent(o2)); // moved on: o1's reservation goes back
+        assert.deepEqual(await row(l, 'orch', o1), [2, '3', '20', 1, undefined]);
+        assert.deepEqual(await row(l, 'stream', 'm'), [4, '6', '40', 2, { tickets: 8, evPaid: '12/1', faceValueSent: '80' }]);
+        await l.releaseStream('m');
+        assert.deepEqual(await row(l, 'stream', 'm'), [4, '6', '40', 2, undefined]);
+        assert.deepEqual(await row(l, 'orch', o2), [2, '3', '20', 1, undefined]);
+        await l.recordIntent({ ...intent(o2), manifestId: 'n' });
+        await l.close(); // a clean stop gives back what 'n' reserved
+        const again = new Ledger(dir);
+        await again.open();
+        assert.deepEqual(await row(again, 'orch', o2), [4, '6', '40', 2, undefined]);
+        await again.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('after a crash, what was reserved counts as sent: the ledger over-reports by at most the reservation, never under-reports', async () => {
+      await withLedger(async (l, dir) => {
+        // the database as a crash leaves it: copied while open, without the clean stop's release
+        const crashAt = async (name: string) => {
+          const copy = `${dir}-${name}`;
+          await cp(dir, copy, { recursive: true });
+          const after = new Ledger(copy);
+          await after.open();
+          const seen = await row(after, 'orch', o1);
+          await after.close();
+          await rm(copy, { recursive: true, force: true });
+          return seen;
+        };
+        await l.recordIntent(intent());
+        // 2 sent, 8 reserved: all 10 count as sent
+        assert.deepEqual(await crashAt('first'), [10, '15', '100', 1, undefined]);
+        await l.recordIntent(intent());
+        await l.entries('orch'); // the draw's move from reserved to sent is on disk
+        // 4 sent, 6 reserved: still 10
+        assert.deepEqual(await crashAt('drawn'), [10, '15', '100', 2, undefined]);
+      });
+    });
   });
 
   it('refuses to record before open', async () => {
