@@ -1,4 +1,4 @@
-// POST /segment: check the credentials, take the payment, read the segment, transcode it in its
+// POST /segment: check the credentials, take the payment while reading the segment, transcode it in its
 // session and answer with a TranscodeResult (renditions or an error) and fresh OrchestratorInfo.
 // Refusals come before the 200, as plain text with go-livepeer's status codes.
 import { errorMessage, HttpError } from '../../../src/lib/errors.ts';
@@ -42,6 +42,11 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
   const { payment, seg, sender, sessionId } = job;
   ctx.stats.segmentsReceived++;
   Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
+  // The body is taken while the payment is checked, as go-livepeer's orchestrator (whose checks are in
+  // memory) takes it at once: an unread body holds its share of the connection's flow-control window, and
+  // every other upload on that connection stalls behind it. A refusal below still answers first.
+  const reading = readSegment(req, seg.hash, ctx.log);
+  reading.catch(() => {});
   // where the time before the headers went, in the log line: a late answer is timed out by the broadcaster
   const t0 = Date.now();
   const info = await infoForResult(ctx, job);
@@ -49,7 +54,7 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
   await ctx.payments.accept(payment, sessionId, entry);
   ctx.payments.requireBalance(sender, sessionId, payment.expectedPrice);
   const t2 = Date.now();
-  const body = await readSegment(req, seg.hash, ctx.log);
+  const body = await reading;
   Object.assign(entry, { infoMs: t1 - t0, paymentMs: t2 - t1, readMs: Date.now() - t2 });
 
   await ctx.faults.stall();
