@@ -326,9 +326,9 @@ export class StreamRunner {
       if (attempt > 1) this.deps.metrics?.transcodeRetried.inc();
       let paid: SentPayment | undefined;
       let intent: PaymentIntent | undefined;
-      const recordIntent = async (p: SentPayment): Promise<void> => {
+      const recordIntent = (p: SentPayment): Promise<void> | undefined => {
         intent = { manifestId, orchestrator: session.uri, ...p };
-        await this.deps.ledger?.recordIntent(intent);
+        return this.deps.ledger?.recordIntent(intent);
       };
       try {
         const r = await this.deps.transcode(

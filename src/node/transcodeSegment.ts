@@ -122,7 +122,8 @@ export type TranscodeAttempt = (
   job: SegmentJob,
   session: OrchSession,
   paid: (payment: SentPayment) => void,
-  intent?: (payment: SentPayment) => Promise<void>,
+  /** records the tickets before they leave; undefined when there is nothing to wait for */
+  intent?: (payment: SentPayment) => Promise<void> | undefined,
 ) => Promise<AttemptResult>;
 
 /** The tickets of an attempt could not be recorded: nothing was sent. */
@@ -135,7 +136,7 @@ export async function transcodeSegment(
   session: OrchSession,
   deps: AttemptDeps,
   paid: (payment: SentPayment) => void = () => {},
-  intent?: (payment: SentPayment) => Promise<void>,
+  intent?: (payment: SentPayment) => Promise<void> | undefined,
 ): Promise<AttemptResult> {
   const now = deps.now ?? Date.now;
   let t = performance.now();
@@ -195,8 +196,10 @@ export async function transcodeSegment(
   };
   const segDataMs = lap();
   try {
-    if (intent && spent && spent.numTickets > 0) {
-      await intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }).catch((err: unknown) => {
+    // (no await when the record is already on disk: a ledger reservation covers these tickets)
+    const recording = intent && spent && spent.numTickets > 0 ? intent({ tickets: spent.numTickets, ev: spent.value, faceValue: spent.faceValue }) : undefined;
+    if (recording) {
+      await recording.catch((err: unknown) => {
         throw new PaymentRecordError(`the tickets could not be recorded, so none were sent: ${errorMessage(err)}`, { cause: err });
       });
     }

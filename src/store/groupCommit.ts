@@ -39,7 +39,9 @@ export class GroupCommit<V> {
   update(changes: readonly KeyChange<V>[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ changes, resolve, reject });
-      this.#running ??= this.#drain();
+      // the write starts once the caller's synchronous work is done (encoding a batch is not its cost),
+      // and takes every update handed in meanwhile
+      this.#running ??= Promise.resolve().then(() => this.#drain());
     });
   }
 

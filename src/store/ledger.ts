@@ -216,11 +216,11 @@ export class Ledger {
    * leaves a ledger that never under-reports. recordOutcome() closes the attempt.
    *
    * Each stream reserves on its orchestrator, in the same synced write, room for a few more attempts like
-   * this one. The next attempts draw on it: their tickets are already on disk as reserved, so they resolve
-   * at once and the move from reserved to sent is written with the next group. The reservation is topped
-   * up (synced, in the background) before it runs out.
+   * this one. The next attempts draw on it: their tickets are already on disk as reserved, so there is
+   * nothing to wait for (undefined is returned) and the move from reserved to sent is written with the next
+   * group. The reservation is topped up (synced, in the background) before it runs out.
    */
-  recordIntent(p: PaymentIntent): Promise<void> {
+  recordIntent(p: PaymentIntent): Promise<void> | undefined {
     const b = budgetOf(p);
     const key = `${p.manifestId}\n${p.orchestrator}`;
     const held = this.#reservations.get(key);
@@ -232,7 +232,7 @@ export class Ledger {
       // (a failed write leaves the tickets reserved on disk: counted as sent after a crash, never lost)
       this.#update(p.manifestId, p.orchestrator, draw, draw).catch(() => {});
       if (!held.toppingUp && !fits(times(b, 2), held.durable)) void this.#topUp(held, times(b, RESERVE_ATTEMPTS)).catch(() => {});
-      return Promise.resolve();
+      return undefined;
     }
     // the stream moved to another orchestrator: what it reserved on the others goes back
     for (const r of this.#reservations.values()) if (r.manifestId === p.manifestId && r.orchestrator !== p.orchestrator) void this.#release(r).catch(() => {});

@@ -27,6 +27,16 @@ function store(failWrites: ReadonlySet<number> = new Set()) {
 const add = (key: string, n: number) => [{ key, next: (v: number | undefined) => (v ?? 0) + n }];
 
 describe('GroupCommit', () => {
+  it('starts writing once the caller is done: updates handed in together go in one write', async () => {
+    const { s, calls } = store();
+    const g = new GroupCommit(s);
+    await g.update([...add('a', 1), ...add('b', 1)]); // both keys kept: a write needs no read first
+    const all = [g.update(add('a', 1)), g.update(add('b', 2)), g.update(add('a', 3))];
+    assert.equal(calls.writes, 1, 'nothing is written while the caller runs');
+    await Promise.all(all);
+    assert.equal(calls.writes, 2, 'the three updates in one write');
+  });
+
   it('applies every update in order, grouping those that wait into one write, reading each key once', async () => {
     const { s, data, calls } = store();
     const g = new GroupCommit(s);
@@ -58,9 +68,8 @@ describe('GroupCommit', () => {
   it('fails every update of a group whose write fails, and later updates start from what is on disk', async () => {
     const { s, data, calls } = store(new Set([2]));
     const g = new GroupCommit(s);
-    const first = g.update(add('k', 1)); // written alone; the next two wait for it and go together
+    await g.update(add('k', 1)); // written alone; the next two go together in the second write
     const failed = [g.update(add('k', 10)), g.update(add('k', 100))];
-    await first;
     const settled = await Promise.allSettled(failed);
     assert.deepEqual(
       settled.map((r) => r.status),
