@@ -144,6 +144,30 @@ export function publish(input: string, url: string, seconds: number): ChildProce
     { env: mediaToolEnv('ffmpeg'), stdio: ['ignore', 'ignore', 'inherit'] },
   );
 }
+/**
+ * Resolves once every port has a socket listening on it (Linux: /proc/net/tcp), without connecting: a
+ * probe connection would be the one an `ffmpeg -listen 1` accepts. Elsewhere, waits a second.
+ */
+export async function listening(ports: readonly number[], timeoutMs = 30_000): Promise<void> {
+  if (!existsSync('/proc/net/tcp')) {
+    await sleep(1000);
+    return;
+  }
+  const LISTEN = '0A';
+  for (const until = Date.now() + timeoutMs; Date.now() < until; await sleep(50)) {
+    const open = new Set<number>();
+    for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      if (!existsSync(table)) continue;
+      for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+        const [, local, , state] = line.trim().split(/\s+/);
+        if (state === LISTEN && local) open.add(Number.parseInt(local.split(':')[1] ?? '', 16));
+      }
+    }
+    if (ports.every((p) => open.has(p))) return;
+  }
+  throw new Error(`not listening after ${timeoutMs} ms: ${ports.join(', ')}`);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();

@@ -21,6 +21,7 @@ import {
   counter,
   exited,
   freePort,
+  listening,
   loadNetworkOptions,
   pinned,
   pinSelfToCore1,
@@ -312,7 +313,8 @@ if (!args['no-floor']) {
       return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: 'ignore' });
     }),
   );
-  await sleep(1000); // listening
+  // every segmenter listening before its publisher starts (on a loaded machine ffmpeg takes more than a second)
+  await listening(ports);
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
   const pubs = await staggered((i) => publish(input, `rtmp://127.0.0.1:${ports[i]}/live/s`, SECONDS));

@@ -41,7 +41,7 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
   const job = checkSegmentCredentials(ctx, req);
   const { payment, seg, sender, sessionId } = job;
   ctx.stats.segmentsReceived++;
-  Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length });
+  Object.assign(entry, { sessionId, seq: String(seg.seq ?? 0n), sender, profiles: job.profiles.length, durationMs: seg.duration ?? 0 });
   // The body is taken while the payment is checked, as go-livepeer's orchestrator (whose checks are in
   // memory) takes it at once: an unread body holds its share of the connection's flow-control window, and
   // every other upload on that connection stalls behind it. A refusal below still answers first.
