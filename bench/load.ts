@@ -434,6 +434,16 @@ for (const r of results) {
       `(of which queued for a slot ${stat(rest, 'queuedMs')}; the orchestrator itself ${stat(rest, 'orchestratorMs')}); ` +
       `first segments (${first.length}) ${stat(first, 'beyondMs')}; retried segments (${retried.length}) ${stat(retried, 'beyondMs')}`,
   );
+  // -localVerify's checks: the bitstream count for every segment, a full decode (an ffmpeg) for a sampled share
+  const decoded = rest.filter((o) => (o as { decoded?: boolean }).decoded === true);
+  const counted = rest.filter((o) => (o as { decoded?: boolean }).decoded === false);
+  if (decoded.length + counted.length > 0) {
+    console.log(
+      `  ${r.label} renditions beyond the orchestrator's time by -localVerify check, later segments on the first attempt, ms: ` +
+        `counted in-process (${counted.length}) ${stat(counted, 'beyondMs')} (checks ${stat(counted, 'verifyMs')}); ` +
+        `sampled full decode (${decoded.length}) ${stat(decoded, 'beyondMs')} (checks ${stat(decoded, 'verifyMs')})`,
+    );
+  }
 }
 if (results.length === 2) {
   const [b, g] = results as [GatewayResult, GatewayResult];

@@ -457,6 +457,9 @@ export class StreamRunner {
             orchestratorMs: ms(r.latencyMs),
             // the part of beyondMs spent waiting for a transcode slot
             queuedMs: ms(seg.startedAt - seg.readyAt),
+            // and the part spent on -localVerify's checks (with the sampled full decode or not)
+            verifyMs: ms(r.verifyMs),
+            decoded: r.decoded,
             attempts: at.attempt,
           },
           'rendition latency',

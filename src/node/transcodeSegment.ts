@@ -96,6 +96,10 @@ export interface AttemptResult {
   ev: Rat;
   faceValue: bigint;
   latencyMs: number;
+  /** -localVerify's checks of the answer, ms (0 without -localVerify) */
+  verifyMs: number;
+  /** the sampled full decode was among them */
+  decoded: boolean;
 }
 
 /** An orchestrator answer that cannot be used (the orchestrator is at fault: the segment goes elsewhere). */
@@ -219,8 +223,10 @@ export async function transcodeSegment(
     // Billed pixels are held against the profiles before the balance takes them.
     checkBilledPixels(result.renditions, job.profiles, job.source, job.durationMs);
     if (prepared) deps.payer!.settle(prepared, result.pixels);
+    const verifyFrom = performance.now();
+    let decoded = false;
     if (deps.verify) {
-      await verifyResult(
+      decoded = await verifyResult(
         result,
         session.info,
         job.profiles.map((p) => p.name),
@@ -228,6 +234,7 @@ export async function transcodeSegment(
       );
       await checkRenditionSizes(result.renditions, job.profiles, job.source);
     }
+    const verifyMs = deps.verify ? performance.now() - verifyFrom : 0;
     if (result.info) {
       // New params and price for the next segment; this segment is done either way.
       try {
@@ -246,6 +253,8 @@ export async function transcodeSegment(
       ev: spent?.value ?? ZERO,
       faceValue: spent?.faceValue ?? 0n,
       latencyMs: result.latencyMs,
+      verifyMs,
+      decoded,
     };
   } catch (err) {
     if (remote) {

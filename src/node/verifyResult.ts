@@ -23,12 +23,13 @@ export function resultSigner(info: OrchestratorInfo): Address | undefined {
  */
 export const DEFAULT_VERIFY_DECODE_FRACTION = 0.05;
 
+/** Resolves true when the renditions were also fully decoded (the sampled share), false when counted only. */
 export async function verifyResult(
   result: SubmitResult,
   info: OrchestratorInfo,
   profileNames: readonly string[],
   decodeFraction = DEFAULT_VERIFY_DECODE_FRACTION,
-): Promise<void> {
+): Promise<boolean> {
   const data = result.renditions.map((r) => r.data ?? Buffer.alloc(0));
   const signer = resultSigner(info);
   if (signer && info.ticketParams && !verifyTranscodeResult(data, result.sig, signer)) {
@@ -44,4 +45,5 @@ export async function verifyResult(
       throw new VerificationError(`rendition ${profileNames[i]}: orchestrator billed ${r.pixels} pixels, the segment holds ${decoded}`);
     }
   }
+  return decode;
 }

@@ -70,6 +70,8 @@ function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplie
                 ev: rat(BigInt(tickets) * 1000n),
                 faceValue: 10n ** 15n,
                 latencyMs: 5,
+                verifyMs: 0,
+                decoded: false,
               }),
             fail: reject,
           });
