@@ -87,8 +87,8 @@ const empty = (now: string): LedgerEntry => ({
 // (classic-level's `sync`; the sublevel passes it to the database, its option types just do not list it)
 const SYNCED = { sync: true } as unknown as Record<string, never>;
 
-function addRat(a: string, b: Rat, sign: 1n | -1n = 1n): string {
-  const v = add(parseRat(a), { num: b.num * sign, den: b.den });
+function addRat(a: string, b: Rat): string {
+  const v = add(parseRat(a), b);
   return `${v.num}/${v.den}`;
 }
 
@@ -108,22 +108,31 @@ const NOTHING: Budget = { tickets: 0, ev: ZERO, faceValue: 0n };
 /** A reservation covers this many more attempts like the one that ran out of it. */
 const RESERVE_ATTEMPTS = 4;
 
-const budgetOf = (p: PaymentIntent): Budget => ({ tickets: p.tickets, ev: p.ev, faceValue: p.faceValue * BigInt(p.tickets) });
+const budgetOf = (p: Pick<PaymentIntent, 'tickets' | 'ev' | 'faceValue'>): Budget => ({
+  tickets: p.tickets,
+  ev: p.ev,
+  faceValue: p.faceValue * BigInt(p.tickets),
+});
 const times = (b: Budget, k: number): Budget => ({ tickets: b.tickets * k, ev: rat(b.ev.num * BigInt(k), b.ev.den), faceValue: b.faceValue * BigInt(k) });
 const plus = (a: Budget, b: Budget): Budget => ({ tickets: a.tickets + b.tickets, ev: add(a.ev, b.ev), faceValue: a.faceValue + b.faceValue });
 const minus = (a: Budget, b: Budget): Budget => ({ tickets: a.tickets - b.tickets, ev: sub(a.ev, b.ev), faceValue: a.faceValue - b.faceValue });
 const fits = (b: Budget, within: Budget): boolean => b.tickets <= within.tickets && cmp(b.ev, within.ev) <= 0 && b.faceValue <= within.faceValue;
+const isNothing = (b: Budget): boolean => b.tickets <= 0 && b.ev.num <= 0n && b.faceValue <= 0n;
+
+/** What the entry holds reserved. */
+function reservedOf(e: LedgerEntry): Budget {
+  return e.reserved ? { tickets: e.reserved.tickets, ev: parseRat(e.reserved.evPaid), faceValue: BigInt(e.reserved.faceValueSent) } : NOTHING;
+}
 
 /** The entry with `delta` added to what it has reserved (the field goes when nothing is left). */
 function reserve(e: LedgerEntry, delta: Budget): LedgerEntry {
-  const was = e.reserved ? { tickets: e.reserved.tickets, ev: parseRat(e.reserved.evPaid), faceValue: BigInt(e.reserved.faceValueSent) } : NOTHING;
-  const now = plus(was, delta);
+  const now = plus(reservedOf(e), delta);
   const { reserved: _, ...rest } = e;
-  if (now.tickets <= 0 && now.ev.num <= 0n && now.faceValue <= 0n) return rest;
+  if (isNothing(now)) return rest;
   return { ...rest, reserved: { tickets: now.tickets, evPaid: `${now.ev.num}/${now.ev.den}`, faceValueSent: String(now.faceValue) } };
 }
 
-/** The entry with `b` counted as sent. */
+/** The entry with `b` counted as sent (taken back out when `b` is negative). */
 function sent(e: LedgerEntry, b: Budget, now: string): LedgerEntry {
   return {
     ...e,
@@ -182,9 +191,8 @@ export class Ledger {
     const changes: KeyChange<LedgerEntry | AiLedgerEntry>[] = [];
     for (const prefix of ['stream', 'orch']) {
       for await (const [key, value] of this.db.iterator({ gt: `${prefix}/`, lt: `${prefix}0` })) {
-        const left = value.reserved;
-        if (!left) continue;
-        const b = { tickets: left.tickets, ev: parseRat(left.evPaid), faceValue: BigInt(left.faceValueSent) };
+        if (!value.reserved) continue;
+        const b = reservedOf(value);
         changes.push({ key, next: (e) => sent(reserve(e as LedgerEntry, minus(NOTHING, b)), b, (e as LedgerEntry).lastSeen) });
       }
     }
@@ -272,7 +280,7 @@ export class Ledger {
     this.#reservations.delete(`${r.manifestId}\n${r.orchestrator}`);
     const left = r.durable;
     r.durable = NOTHING;
-    if (left.tickets === 0 && left.ev.num === 0n && left.faceValue === 0n) return;
+    if (isNothing(left)) return;
     const back = (e: LedgerEntry) => reserve(e, minus(NOTHING, left));
     await this.#update(r.manifestId, r.orchestrator, back, back);
   }
@@ -290,17 +298,13 @@ export class Ledger {
   recordOutcome(p: PaymentIntent, outcome: { ok: boolean; sent: boolean }): Promise<void> {
     const now = new Date().toISOString();
     const bump = (e: LedgerEntry, countSegment: boolean): LedgerEntry => {
-      const back = outcome.sent ? 0 : p.tickets;
+      const kept = outcome.sent ? { ...e, lastSeen: now } : sent(e, minus(NOTHING, budgetOf(p)), now);
       return {
-        ...e,
+        ...kept,
         segments: e.segments + (countSegment ? 1 : 0),
         transcoded: e.transcoded + (outcome.ok && countSegment ? 1 : 0),
         failures: e.failures + (outcome.ok ? 0 : 1),
-        tickets: e.tickets - back,
-        evPaid: outcome.sent ? e.evPaid : addRat(e.evPaid, p.ev, -1n),
-        faceValueSent: String(BigInt(e.faceValueSent) - p.faceValue * BigInt(back)),
         open: Math.max(0, (e.open ?? 0) - 1),
-        lastSeen: now,
       };
     };
     return this.#update(
@@ -323,22 +327,17 @@ export class Ledger {
   record(r: SegmentRecord): Promise<void> {
     const now = new Date().toISOString();
     const bump = (e: LedgerEntry, countSegment: boolean): LedgerEntry => ({
-      ...e,
+      ...sent(e, budgetOf(r), now),
       segments: e.segments + (countSegment ? 1 : 0),
       transcoded: e.transcoded + (r.ok && countSegment ? 1 : 0),
       failures: e.failures + (r.ok ? 0 : 1),
-      tickets: e.tickets + r.tickets,
-      evPaid: (() => {
-        const v = add(parseRat(e.evPaid), r.ev);
-        return `${v.num}/${v.den}`;
-      })(),
-      faceValueSent: String(BigInt(e.faceValueSent) + r.faceValue * BigInt(r.tickets)),
-      lastSeen: now,
     });
-    return this.#commit([
-      { key: `stream/${r.manifestId}`, next: (e) => bump((e as LedgerEntry | undefined) ?? empty(now), r.ok) },
-      { key: `orch/${r.orchestrator}`, next: (e) => bump((e as LedgerEntry | undefined) ?? empty(now), true) },
-    ]);
+    return this.#update(
+      r.manifestId,
+      r.orchestrator,
+      (e) => bump(e, r.ok),
+      (e) => bump(e, true),
+    );
   }
 
   /** A failed segment that no orchestrator transcoded still counts once for its stream. */
