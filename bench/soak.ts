@@ -34,9 +34,7 @@ const SAMPLE_MS = 10_000;
 
 pinSelfToCore1();
 const input = await preEncodedInput();
-const net = await startLocalNetwork({
-  ...loadNetworkOptions(N),
-});
+const net = await startLocalNetwork(loadNetworkOptions(N));
 const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4);
 const idle = treeStats([gw.proc.pid!]);
 const start = Date.now();
