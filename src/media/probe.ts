@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
+import { FIRST_PIPE, prepareOnPipes, runOnPipes } from './spareFfmpeg.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -136,28 +137,55 @@ export async function decodedPixels(data: Uint8Array, timeoutMs = 15_000): Promi
  */
 export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs = 15_000): Promise<bigint[]> {
   if (datas.length === 0) return [];
-  return withTempFiles('ffmpeg', datas, async (files) => {
-    const args = ['-v', 'error', '-nostdin', ...files.flatMap((f) => ['-i', f]), ...files.flatMap((_, i) => ['-map', `${i}:v:0`])];
-    // frames as they decode, without encoding them (wrapped_avframe), one line each, none dropped
-    args.push('-c:v', 'wrapped_avframe', '-vsync', 'passthrough', '-f', 'framecrc', '-');
-    const out = await runMediaTool('ffmpeg', args, timeoutMs);
-    const frames = datas.map(() => 0);
-    const sizes: Array<{ width: number; height: number } | undefined> = datas.map(() => undefined);
-    for (const line of out.split('\n')) {
-      const dims = /^#dimensions (\d+): (\d+)x(\d+)$/.exec(line);
-      if (dims) {
-        const i = Number(dims[1]);
-        if (i < datas.length) sizes[i] = { width: Number(dims[2]), height: Number(dims[3]) };
-        continue;
-      }
-      const frame = /^(\d+),/.exec(line);
-      if (frame && Number(frame[1]) < datas.length) frames[Number(frame[1])]! += 1;
+  if (datas.some((d) => d.length === 0)) throw new ProbeError('ffmpeg cannot read the media: empty input');
+  // MPEG-TS reads front to back, so it goes through pipes into an ffmpeg started ahead; MP4 may need to seek
+  const out = datas.every(isMpegTs)
+    ? await runOnPipes(frameListArgs(pipeInputs(datas.length)), datas, timeoutMs).catch((err: Error) => {
+        throw new ProbeError(err.message, { cause: err });
+      })
+    : await withTempFiles('ffmpeg', datas, (files) => runMediaTool('ffmpeg', frameListArgs(files), timeoutMs));
+  const frames = datas.map(() => 0);
+  const sizes: Array<{ width: number; height: number } | undefined> = datas.map(() => undefined);
+  for (const line of out.split('\n')) {
+    const dims = /^#dimensions (\d+): (\d+)x(\d+)$/.exec(line);
+    if (dims) {
+      const i = Number(dims[1]);
+      if (i < datas.length) sizes[i] = { width: Number(dims[2]), height: Number(dims[3]) };
+      continue;
     }
-    return sizes.map((size, i) => {
-      if (!size?.width || !size.height || frames[i] === 0) throw new ProbeError(`ffmpeg decoded no video frames from input ${i}`);
-      return BigInt(size.width) * BigInt(size.height) * BigInt(frames[i]!);
-    });
+    const frame = /^(\d+),/.exec(line);
+    if (frame && Number(frame[1]) < datas.length) frames[Number(frame[1])]! += 1;
+  }
+  return sizes.map((size, i) => {
+    if (!size?.width || !size.height || frames[i] === 0) throw new ProbeError(`ffmpeg decoded no video frames from input ${i}`);
+    return BigInt(size.width) * BigInt(size.height) * BigInt(frames[i]!);
   });
+}
+
+/**
+ * Starts ahead the ffmpeg that decodedPixelsEach() will use for `count` MPEG-TS segments (a segment's
+ * renditions), so the first sampled decode does not wait for it either.
+ */
+export function prepareDecode(count: number): void {
+  if (count > 0) prepareOnPipes(frameListArgs(pipeInputs(count)), count);
+}
+
+function isMpegTs(data: Uint8Array): boolean {
+  return data.length >= 188 && data[0] === 0x47;
+}
+
+function pipeInputs(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `pipe:${FIRST_PIPE + i}`);
+}
+
+/** ffmpeg decoding each input's first video stream in full and listing the frames (framecrc) per input. */
+function frameListArgs(inputs: readonly string[]): string[] {
+  // a pipe is MPEG-TS (said, since a pipe cannot be probed twice); a file is probed
+  const args = ['-v', 'error', '-nostdin', ...inputs.flatMap((f) => [...(f.startsWith('pipe:') ? ['-f', 'mpegts'] : []), '-i', f])];
+  args.push(...inputs.flatMap((_, i) => ['-map', `${i}:v:0`]));
+  // frames as they decode, without encoding them (wrapped_avframe), one line each, none dropped
+  args.push('-c:v', 'wrapped_avframe', '-vsync', 'passthrough', '-f', 'framecrc', '-');
+  return args;
 }
 
 function withTempFile<T>(data: Uint8Array, fn: (file: string) => Promise<T>): Promise<T> {

@@ -35,6 +35,8 @@ import { NodeTenancy } from './tenancy.ts';
 import { DrainGate } from './drain.ts';
 import { openObjectStores } from './objectStores.ts';
 import { AiMediaStore } from '../ai/mediaStore.ts';
+import { prepareDecode } from '../media/probe.ts';
+import { stopSpareFfmpegs } from '../media/spareFfmpeg.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { StateStore } from '../store/stateStore.ts';
 
@@ -97,6 +99,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   metrics.maxSessions.set(config.maxSessions);
   const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
   const stopGauges = startGauges(metrics, broadcast, chain);
+  // -localVerify's sampled decode finds its ffmpeg started (one per rendition count; the default profiles' now)
+  if (config.localVerify && config.localVerifyDecodeFraction > 0) prepareDecode(config.profiles.length);
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore({ maxBytesPerStream: config.hlsMaxBytesPerStream });
@@ -213,6 +217,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       await objectStores.close();
       tenancy?.close();
       await ledger.close();
+      stopSpareFfmpegs();
       stopDepositWatch();
       // last: the stream.ended events of the drain above get a moment to go out; the rest is dropped
       await webhook?.flush(2000);

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
+import { decodedPixels, decodedPixelsEach, prepareDecode, ProbeError } from '../../src/media/probe.ts';
+import { spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
+
+const run = promisify(execFile);
+
+async function encode(size: string, seconds: string): Promise<Buffer> {
+  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`];
+  args.push('-t', seconds, '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', 'pipe:1');
+  const { stdout } = await run(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), encoding: 'buffer', maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the file-based decode does', async (t) => {
+  t.after(stopSpareFfmpegs);
+  const ts240 = await encode('426x240', '1');
+  const ts360 = await encode('640x360', '1.2');
+  const alone = [await decodedPixels(ts240), await decodedPixels(ts360)];
+  prepareDecode(2);
+  const [ahead] = spareProcessIds();
+  assert.ok(ahead, 'a spare waits before the first decode');
+  assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
+  assert.ok(!spareProcessIds().includes(ahead), 'the spare was used');
+  await new Promise((r) => setTimeout(r, 100));
+  const [next] = spareProcessIds();
+  assert.ok(next && next !== ahead, 'a new spare waits after the decode');
+  // a spare that died while waiting is not used: the decode starts its own
+  process.kill(next, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
+});
+
+test('hostile renditions on the pipes: noise that looks like MPEG-TS, a decode past its time, a torn one', async (t) => {
+  t.after(stopSpareFfmpegs);
+  const good = await encode('320x180', '1');
+  // sync bytes every 188 bytes, noise between: read as MPEG-TS, decodes to nothing
+  const noise = Buffer.alloc(188 * 400);
+  for (let i = 0; i < noise.length; i++) noise[i] = i % 188 === 0 ? 0x47 : (i * 2654435761) >>> 24;
+  await assert.rejects(decodedPixelsEach([good, noise]), ProbeError);
+  // past its time the ffmpeg is killed and the decode fails; no process is left behind
+  const long = await encode('1280x720', '4');
+  stopSpareFfmpegs();
+  prepareDecode(1);
+  const [pid] = spareProcessIds();
+  await assert.rejects(decodedPixelsEach([long], 5), /longer than 5 ms/);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(pid && !alive(pid), 'the timed-out ffmpeg is gone');
+  // one torn input among good ones fails the lot rather than counting what decoded
+  await assert.rejects(decodedPixelsEach([good, good.subarray(0, 188 * 3)]), ProbeError);
+});
+
+test('a waiting spare does not keep the process alive, and exits with it', async () => {
+  const script = `import { prepareDecode } from './src/media/probe.ts';
+import { spareProcessIds } from './src/media/spareFfmpeg.ts';
+prepareDecode(2);
+console.log(spareProcessIds()[0]);`;
+  const started = Date.now();
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+  assert.ok(Date.now() - started < 20_000);
+  const pid = Number(stdout.trim());
+  assert.ok(pid > 0);
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!alive(pid), 'the spare ffmpeg exited once its parent did');
+});
