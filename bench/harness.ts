@@ -196,6 +196,8 @@ export interface GatewayProcess {
   overheads: Record<string, number>[];
   /** the gateway's 'rendition latency' debug lines: per transcoded segment, its time beyond the orchestrator's, ms */
   renditionLatencies: Record<string, number>[];
+  /** the gateway's 'sampled decode passed' debug lines: -localVerify's full decode, after the renditions were published */
+  decodeChecks: Record<string, number>[];
   /** when the gateway accepted each RTMP publish (ms since epoch, from its log), by manifest ID */
   publishAccepted: Map<string, number>;
 }
@@ -252,6 +254,7 @@ export async function startGatewayProcess(
   const publishAccepted = new Map<string, number>();
   const overheads: Record<string, number>[] = [];
   const renditionLatencies: Record<string, number>[] = [];
+  const decodeChecks: Record<string, number>[] = [];
   let errLine = '';
   proc.stderr!.on('data', (c: Buffer) => {
     errLine += c.toString('utf8');
@@ -261,6 +264,7 @@ export async function startGatewayProcess(
       if (line.includes('"source segment timing"')) timings.push(JSON.parse(line) as SourceTiming);
       else if (line.includes('"segment overhead"')) overheads.push(JSON.parse(line) as Record<string, number>);
       else if (line.includes('"rendition latency"')) renditionLatencies.push(JSON.parse(line) as Record<string, number>);
+      else if (line.includes('"sampled decode passed"')) decodeChecks.push(JSON.parse(line) as Record<string, number>);
       else if (line.includes('"RTMP publish accepted"')) {
         const { manifestId, time } = JSON.parse(line) as { manifestId: string; time: number };
         publishAccepted.set(manifestId, time);
@@ -289,6 +293,7 @@ export async function startGatewayProcess(
     publishAccepted,
     overheads,
     renditionLatencies,
+    decodeChecks,
   };
 }
 

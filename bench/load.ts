@@ -168,6 +168,8 @@ interface GatewayResult {
   overheads: Record<string, number>[];
   /** per transcoded segment, the renditions' time beyond the orchestrator's (absent in builds without it) */
   renditionLatencies: Record<string, number>[];
+  /** -localVerify's sampled full decodes, which end after their renditions are published (absent in older builds) */
+  decodeChecks: Record<string, number>[];
 }
 
 /** p50/p99 upper bounds from a Prometheus histogram's buckets, in ms; undefined when the gateway has none. */
@@ -280,6 +282,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
     overheads: started.overheads.filter((o) => String(o.manifestId).startsWith('load')),
     renditionLatencies: started.renditionLatencies.filter((o) => String(o.manifestId).startsWith('load')),
+    decodeChecks: started.decodeChecks.filter((o) => String(o.manifestId).startsWith('load')),
   };
 }
 
@@ -399,6 +402,8 @@ for (const r of results) {
   );
 }
 const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs', 'recordMs'] as const;
+// (from /proc/thread-self/schedstat and the GC observer: where the overhead's wall time went)
+const THREAD_STAGES = ['overheadMs', 'onCpuMs', 'gcMs', 'waitingMs'] as const;
 for (const r of results) {
   if (r.overheads.length === 0) continue;
   const q = (xs: Record<string, number>[], key: string) => {
@@ -418,6 +423,18 @@ for (const r of results) {
     `  ${r.label} per-segment overhead, later segments only (${later.length}): ` +
       OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(later, k)}`).join('; '),
   );
+  // the slow ones: the main thread's own work (on CPU, of which garbage collection) or waiting for the core
+  const slow = later.filter((o) => (o.overheadMs ?? 0) > 2 && typeof o.onCpuMs === 'number');
+  if (slow.length > 0) {
+    const sum = (key: string) => slow.reduce((a, o) => a + (o[key] ?? 0), 0);
+    const total = sum('overheadMs');
+    const share = (key: string) => `${((100 * sum(key)) / total).toFixed(0)} %`;
+    console.log(
+      `  ${r.label} later segments over 2 ms (${slow.length}), main thread: ` +
+        THREAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(slow, k)}`).join('; ') +
+        `; of their overhead time: on CPU ${share('onCpuMs')} (in GC ${share('gcMs')}), waiting for the core ${share('waitingMs')}`,
+    );
+  }
 }
 for (const r of results) {
   if (r.renditionLatencies.length === 0) continue;
@@ -434,15 +451,21 @@ for (const r of results) {
       `(of which queued for a slot ${stat(rest, 'queuedMs')}; the orchestrator itself ${stat(rest, 'orchestratorMs')}); ` +
       `first segments (${first.length}) ${stat(first, 'beyondMs')}; retried segments (${retried.length}) ${stat(retried, 'beyondMs')}`,
   );
-  // -localVerify's checks: the bitstream count for every segment, a full decode (an ffmpeg) for a sampled share
+  // -localVerify: in older builds the sampled full decode (an ffmpeg) held its segment back; now it ends
+  // after the renditions are published, and its own time is reported apart
   const decoded = rest.filter((o) => (o as { decoded?: boolean }).decoded === true);
   const counted = rest.filter((o) => (o as { decoded?: boolean }).decoded === false);
   if (decoded.length + counted.length > 0) {
     console.log(
       `  ${r.label} renditions beyond the orchestrator's time by -localVerify check, later segments on the first attempt, ms: ` +
         `counted in-process (${counted.length}) ${stat(counted, 'beyondMs')} (checks ${stat(counted, 'verifyMs')}); ` +
-        `sampled full decode (${decoded.length}) ${stat(decoded, 'beyondMs')} (checks ${stat(decoded, 'verifyMs')})`,
+        `sampled full decode before publishing (${decoded.length}) ${stat(decoded, 'beyondMs')} (checks ${stat(decoded, 'verifyMs')})`,
     );
+  } else {
+    console.log(`  ${r.label} -localVerify's checks before publishing, later segments on the first attempt, ms: ${stat(rest, 'verifyMs')}`);
+  }
+  if (r.decodeChecks.length > 0) {
+    console.log(`  ${r.label} sampled full decodes after publishing (${r.decodeChecks.length}), ms: ${stat(r.decodeChecks, 'decodeMs')}`);
   }
 }
 if (results.length === 2) {

@@ -17,6 +17,7 @@ import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { PaidLosses } from './paidLosses.ts';
 import type { SourceShape } from '../media/expectedOutput.ts';
+import { gcMsBetween, threadTime, watchCollections } from '../lib/mainThreadTime.ts';
 import type { SourceProbe } from './sourceProbe.ts';
 import { type AttemptResult, PaymentRecordError, type SegmentJob, type SentPayment, type TranscodeAttempt } from './transcodeSegment.ts';
 
@@ -267,24 +268,32 @@ export class StreamRunner {
     let overheadSeen = false;
     let shapeMs = 0;
     let sessionMs = 0;
+    const debug = this.deps.log.isLevelEnabled('debug');
+    // (debug) the main thread's scheduler times, to tell a slow overhead's own work from waiting for the core
+    if (debug) watchCollections();
+    const threadAtStart = debug ? threadTime() : undefined;
     job.onUploadStart = (stages) => {
       if (overheadSeen) return;
       overheadSeen = true;
-      const overheadMs = performance.now() - seg.startedAt;
+      const uploadAt = performance.now();
+      const overheadMs = uploadAt - seg.startedAt;
       this.deps.metrics?.segmentOverhead.observe(overheadMs / 1000);
-      if (this.deps.log.isLevelEnabled('debug')) {
+      if (debug) {
+        const threadNow = threadTime();
         const r = (x: number) => Math.round(x * 100) / 100;
-        this.deps.log.debug(
-          {
-            manifestId,
-            seq: seg.seq,
-            overheadMs: r(overheadMs),
-            shapeMs: r(shapeMs),
-            sessionMs: r(sessionMs),
-            ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r(v)])),
-          },
-          'segment overhead',
-        );
+        const line = {
+          manifestId,
+          seq: seg.seq,
+          overheadMs: r(overheadMs),
+          shapeMs: r(shapeMs),
+          sessionMs: r(sessionMs),
+          ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r(v)])),
+          ...(threadAtStart && threadNow
+            ? { onCpuMs: r(threadNow.onCpuMs - threadAtStart.onCpuMs), waitingMs: r(threadNow.waitingMs - threadAtStart.waitingMs) }
+            : {}),
+        };
+        // garbage collections are reported after the fact: the line waits a moment for them
+        setTimeout(() => this.deps.log.debug({ ...line, gcMs: r(gcMsBetween(seg.startedAt, uploadAt)) }, 'segment overhead'), 20).unref();
       }
     };
     const tried = new Set<string>();
@@ -342,7 +351,7 @@ export class StreamRunner {
         );
         tickets += r.tickets;
         this.paidFailuresInRow = 0;
-        return done(await this.transcoded(seg, session.uri, r, { attempt, tickets, started }, intent));
+        return done(await this.transcoded(seg, session, r, { attempt, tickets, started }, intent));
       } catch (err) {
         lastError = errorMessage(err);
         attemptErrors.push({ orchestrator: session.uri, error: lastError });
@@ -421,12 +430,13 @@ export class StreamRunner {
    */
   private async transcoded(
     seg: SegmentTask,
-    uri: string,
+    session: OrchSession,
     r: AttemptResult,
     at: { attempt: number; tickets: number; started: number },
     intent?: PaymentIntent,
   ): Promise<SegmentOutcome> {
     const { manifestId, profiles } = this.opts;
+    const { uri } = session;
     const latencyMs = performance.now() - at.started;
     const renditions = profiles.flatMap((p, i) => {
       const data = r.renditions[i]?.data;
@@ -457,9 +467,8 @@ export class StreamRunner {
             orchestratorMs: ms(r.latencyMs),
             // the part of beyondMs spent waiting for a transcode slot
             queuedMs: ms(seg.startedAt - seg.readyAt),
-            // and the part spent on -localVerify's checks (with the sampled full decode or not)
+            // and the part spent on -localVerify's checks
             verifyMs: ms(r.verifyMs),
-            decoded: r.decoded,
             attempts: at.attempt,
           },
           'rendition latency',
@@ -467,6 +476,7 @@ export class StreamRunner {
       }
       this.deps.events.emit('segment.transcoded', event);
     });
+    if (r.decodeCheck) this.followDecodeCheck(seg.seq, session, r.decodeCheck);
     this.stats.transcodedSegments++;
     this.stats.ticketsSent += r.tickets;
     const metrics = this.deps.metrics;
@@ -480,6 +490,35 @@ export class StreamRunner {
       'segment transcoded',
     );
     return { seq: seg.seq, transcoded: true, orchestrator: uri, attempts: at.attempt, tickets: at.tickets, renditions };
+  }
+
+  /**
+   * -localVerify's sampled full decode finishes after the renditions are out: when they do not decode as
+   * counted, the orchestrator is suspended like one whose answer failed the checks, so the next segments
+   * go elsewhere. (With one segment in 20 decoded, the decode finds a bad orchestrator; it could not keep
+   * its bad segments out of the playlists, and holding a segment back for it held back every later one.)
+   */
+  private followDecodeCheck(seq: number, session: OrchSession, check: Promise<void>): void {
+    const { manifestId } = this.opts;
+    const from = performance.now();
+    const followed = check.then(
+      () => {
+        if (this.deps.log.isLevelEnabled('debug')) {
+          this.deps.log.debug({ manifestId, seq, decodeMs: Math.round(performance.now() - from) }, 'sampled decode passed');
+        }
+      },
+      (err: unknown) => {
+        const error = errorMessage(err);
+        this.deps.metrics?.uploadFailed.inc({ error_code: 'VerificationError', orchestrator_uri: session.uri });
+        this.deps.log.warn(
+          { manifestId, seq, orchestrator: session.uri, err: error },
+          'published renditions failed the sampled decode; orchestrator suspended',
+        );
+        this.opts.pool.fail(session, error);
+      },
+    );
+    this.running.add(followed);
+    void followed.finally(() => this.running.delete(followed));
   }
 
   /** Runs in sequence order: a change of orchestrator is a discontinuity in every rendition playlist. */

@@ -96,10 +96,10 @@ export interface AttemptResult {
   ev: Rat;
   faceValue: bigint;
   latencyMs: number;
-  /** -localVerify's checks of the answer, ms (0 without -localVerify) */
+  /** -localVerify's checks of the answer before its renditions are used, ms (0 without -localVerify) */
   verifyMs: number;
-  /** the sampled full decode was among them */
-  decoded: boolean;
+  /** -localVerify's sampled full decode, still running (verifyResult's Verified.decodeCheck) */
+  decodeCheck?: Promise<void>;
 }
 
 /** An orchestrator answer that cannot be used (the orchestrator is at fault: the segment goes elsewhere). */
@@ -224,14 +224,14 @@ export async function transcodeSegment(
     checkBilledPixels(result.renditions, job.profiles, job.source, job.durationMs);
     if (prepared) deps.payer!.settle(prepared, result.pixels);
     const verifyFrom = performance.now();
-    let decoded = false;
+    let decodeCheck: Promise<void> | undefined;
     if (deps.verify) {
-      decoded = await verifyResult(
+      ({ decodeCheck } = await verifyResult(
         result,
         session.info,
         job.profiles.map((p) => p.name),
         deps.verifyDecodeFraction,
-      );
+      ));
       await checkRenditionSizes(result.renditions, job.profiles, job.source);
     }
     const verifyMs = deps.verify ? performance.now() - verifyFrom : 0;
@@ -254,7 +254,7 @@ export async function transcodeSegment(
       faceValue: spent?.faceValue ?? 0n,
       latencyMs: result.latencyMs,
       verifyMs,
-      decoded,
+      ...(decodeCheck ? { decodeCheck } : {}),
     };
   } catch (err) {
     if (remote) {

@@ -21,7 +21,7 @@ interface Attempt {
   uri: string;
   paid: (p: SentPayment) => void;
   /** `renditions`: how many of the profiles come back (default all) */
-  succeed(opts?: { tickets?: number; renditions?: number }): void;
+  succeed(opts?: { tickets?: number; renditions?: number; decodeCheck?: Promise<void> }): void;
   fail(err: Error): void;
 }
 
@@ -62,7 +62,7 @@ function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplie
             job,
             uri: session.uri,
             paid,
-            succeed: ({ tickets = 0, renditions = PROFILES.length } = {}) =>
+            succeed: ({ tickets = 0, renditions = PROFILES.length, decodeCheck } = {}) =>
               resolve({
                 renditions: PROFILES.slice(0, renditions).map((pr) => ({ url: '', pixels: 1n, data: Buffer.from(`${pr.name}-${job.seq}-${session.uri}`) })),
                 pixels: 2n,
@@ -71,7 +71,7 @@ function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplie
                 faceValue: 10n ** 15n,
                 latencyMs: 5,
                 verifyMs: 0,
-                decoded: false,
+                ...(decodeCheck ? { decodeCheck } : {}),
               }),
             fail: reject,
           });
@@ -181,6 +181,29 @@ describe('stream runner', () => {
     const next = h.runner.push(MAX_BACKLOG + 1, seg(MAX_BACKLOG + 1), 2000);
     (await h.started(MAX_BACKLOG + 1)).succeed();
     assert.equal((await next)?.transcoded, true, 'caught up: transcoding resumes');
+  });
+
+  it('publishes a sampled segment before its full decode ends, and suspends the orchestrator whose renditions fail it', async () => {
+    const h = harness();
+    let failDecode: (err: Error) => void = () => {};
+    const decodeCheck = new Promise<void>((_, reject) => (failDecode = reject));
+    const r0 = h.runner.push(0, seg(0), 2000);
+    (await h.started(1)).succeed({ decodeCheck });
+    const o0 = await r0;
+    assert.equal(o0?.transcoded, true);
+    assert.deepEqual(h.renditionSeqs(), [0], 'in the playlists while the decode still runs');
+    failDecode(new Error('renditions do not decode as counted'));
+    await settled();
+    assert.ok(
+      h.seen.some(([name, p]) => name === 'orchestrator.suspended' && (p as { orchestrator: string }).orchestrator === 'o1'),
+      'the orchestrator is suspended',
+    );
+    const r1 = h.runner.push(1, seg(1), 2000);
+    const next = await h.started(2);
+    assert.equal(next.uri, 'o2', 'the next segment goes elsewhere');
+    next.succeed({ decodeCheck: Promise.resolve() });
+    assert.equal((await r1)?.orchestrator, 'o2');
+    await h.runner.end();
   });
 
   it('retries a failed segment on another orchestrator, suspends the one that failed, and marks the swap', async () => {

@@ -1,5 +1,5 @@
-// -localVerify's pixel check with the sampled decode on: renditions decoded together, each compared with
-// what the orchestrator billed for it.
+// -localVerify's pixel check with the sampled decode on: renditions counted from the bitstream, each
+// compared with what the orchestrator billed for it, then decoded together after the result is handed back.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
@@ -54,7 +54,10 @@ test('with every segment decoded, honest renditions pass and one over-billed ren
     { data: a, pixels: 256n * 144n * 30n },
     { data: b, pixels: 426n * 240n * 30n },
   ];
-  await verifyResult(result(honest), info, names, 1);
+  const passed = await verifyResult(result(honest), info, names, 1);
+  assert.ok(passed.decodeCheck, 'every segment sampled');
+  await passed.decodeCheck;
+  assert.equal((await verifyResult(result(honest), info, names, 0)).decodeCheck, undefined, 'none sampled');
   const over = [honest[0]!, { data: b, pixels: 426n * 240n * 31n }];
   await assert.rejects(
     verifyResult(result(over), info, names, 1),
@@ -62,4 +65,31 @@ test('with every segment decoded, honest renditions pass and one over-billed ren
   );
   const broken = [honest[0]!, { data: b.subarray(0, 188 * 3), pixels: 426n * 240n * 30n }];
   await assert.rejects(verifyResult(result(broken), info, names, 1), VerificationError);
+});
+
+/**
+ * Some P slices pointed at a PPS the stream never sends (the 7-bit slice header start rewritten in place):
+ * the bitstream still holds a picture per slice, the decoder skips those pictures.
+ */
+function missingPps(ts: Buffer, slices: number): Buffer {
+  const bad = Buffer.from(ts);
+  let patched = 0;
+  for (let i = 0; i + 4 < bad.length && patched < slices; i++) {
+    // NAL type 1 whose header starts first_mb_in_slice 0, slice_type 5 (P), pps_id 0: 1 00110 1
+    if (bad[i] === 0 && bad[i + 1] === 0 && bad[i + 2] === 1 && (bad[i + 3]! & 0x1f) === 1 && (bad[i + 4]! & 0xfe) === 0x9a) {
+      bad[i + 4] = 0xca | (bad[i + 4]! & 1); // 1 1 00101 1: slice_type 0 (P), pps_id 4
+      patched++;
+    }
+  }
+  assert.equal(patched, slices);
+  return bad;
+}
+
+test('hostile renditions that count right but do not decode: passed on, and the sampled decode then fails', async () => {
+  const a = await rendition('256x144');
+  const names = ['P144p30fps16x9'];
+  const lying = [{ data: missingPps(a, 3), pixels: 256n * 144n * 30n }];
+  const verified = await verifyResult(result(lying), info, names, 1);
+  assert.ok(verified.decodeCheck);
+  await assert.rejects(verified.decodeCheck, (err: Error) => err instanceof VerificationError && /bitstream holds .* but decodes to/.test(err.message));
 });
