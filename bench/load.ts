@@ -403,7 +403,7 @@ for (const r of results) {
 }
 const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs', 'recordMs'] as const;
 // (from /proc/thread-self/schedstat and the GC observer: where the overhead's wall time went)
-const THREAD_STAGES = ['overheadMs', 'onCpuMs', 'gcMs', 'waitingMs'] as const;
+const THREAD_STAGES = ['overheadMs', 'waitingMs', 'gcMs'] as const;
 for (const r of results) {
   if (r.overheads.length === 0) continue;
   const q = (xs: Record<string, number>[], key: string) => {
@@ -423,16 +423,18 @@ for (const r of results) {
     `  ${r.label} per-segment overhead, later segments only (${later.length}): ` +
       OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(later, k)}`).join('; '),
   );
-  // the slow ones: the main thread's own work (on CPU, of which garbage collection) or waiting for the core
-  const slow = later.filter((o) => (o.overheadMs ?? 0) > 2 && typeof o.onCpuMs === 'number');
+  // the slow ones: the main thread waiting for the core (another thread or process had it), collecting
+  // garbage, or running (this segment's work or other callbacks between its awaits)
+  const slow = later.filter((o) => (o.overheadMs ?? 0) > 2 && typeof o.waitingMs === 'number');
   if (slow.length > 0) {
     const sum = (key: string) => slow.reduce((a, o) => a + (o[key] ?? 0), 0);
     const total = sum('overheadMs');
-    const share = (key: string) => `${((100 * sum(key)) / total).toFixed(0)} %`;
+    const share = (x: number) => `${((100 * x) / total).toFixed(0)} %`;
     console.log(
       `  ${r.label} later segments over 2 ms (${slow.length}), main thread: ` +
         THREAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(slow, k)}`).join('; ') +
-        `; of their overhead time: on CPU ${share('onCpuMs')} (in GC ${share('gcMs')}), waiting for the core ${share('waitingMs')}`,
+        `; of their overhead time: waiting for the core ${share(sum('waitingMs'))}, collecting garbage ${share(sum('gcMs'))}, ` +
+        `running ${share(total - sum('waitingMs') - sum('gcMs'))}`,
     );
   }
 }

@@ -1,24 +1,21 @@
-// Where a slow stretch of synchronous code went: running on the CPU, waiting for it (another thread or
-// process had the core), or collecting garbage. Debug figures only: /proc/thread-self/schedstat is read
+// Where a slow stretch of synchronous code went: waiting for the core (another thread or process had it),
+// collecting garbage, or running. Debug figures only: /proc/thread-self/schedstat is read
 // per call (Linux; elsewhere the scheduler figures are absent), and the GC observer runs once asked for.
 import { readFileSync } from 'node:fs';
 import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 
-export interface ThreadTime {
-  /** ms this thread ran, since it started */
-  readonly onCpuMs: number;
-  /** ms this thread was runnable but waited for a core, since it started */
-  readonly waitingMs: number;
-}
-
 let schedstatReadable = process.platform === 'linux';
 
-/** The calling thread's scheduler times now, or undefined where the kernel does not say. */
-export function threadTime(): ThreadTime | undefined {
+/**
+ * ms the calling thread has been runnable but waiting for a core, since it started; undefined where the
+ * kernel does not say. (The same file's run time is only brought up to date at a tick or a switch, so it
+ * is not read: too coarse for a millisecond.)
+ */
+export function threadWaitingMs(): number | undefined {
   if (!schedstatReadable) return undefined;
   try {
-    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
-    return { onCpuMs: Number(run) / 1e6, waitingMs: Number(wait) / 1e6 };
+    const wait = readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[1];
+    return Number(wait) / 1e6;
   } catch {
     schedstatReadable = false;
     return undefined;

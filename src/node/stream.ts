@@ -17,7 +17,7 @@ import type { Capabilities } from '../wire/lpRpc.ts';
 import type { GatewayEventBus } from './events.ts';
 import type { PaidLosses } from './paidLosses.ts';
 import type { SourceShape } from '../media/expectedOutput.ts';
-import { gcMsBetween, threadTime, watchCollections } from '../lib/mainThreadTime.ts';
+import { gcMsBetween, threadWaitingMs, watchCollections } from '../lib/mainThreadTime.ts';
 import type { SourceProbe } from './sourceProbe.ts';
 import { type AttemptResult, PaymentRecordError, type SegmentJob, type SentPayment, type TranscodeAttempt } from './transcodeSegment.ts';
 
@@ -269,9 +269,9 @@ export class StreamRunner {
     let shapeMs = 0;
     let sessionMs = 0;
     const debug = this.deps.log.isLevelEnabled('debug');
-    // (debug) the main thread's scheduler times, to tell a slow overhead's own work from waiting for the core
+    // (debug) how long the main thread waited for the core, to tell a slow overhead's own work from the scheduler's
     if (debug) watchCollections();
-    const threadAtStart = debug ? threadTime() : undefined;
+    const waitingAtStart = debug ? threadWaitingMs() : undefined;
     job.onUploadStart = (stages) => {
       if (overheadSeen) return;
       overheadSeen = true;
@@ -279,7 +279,7 @@ export class StreamRunner {
       const overheadMs = uploadAt - seg.startedAt;
       this.deps.metrics?.segmentOverhead.observe(overheadMs / 1000);
       if (debug) {
-        const threadNow = threadTime();
+        const waitingNow = threadWaitingMs();
         const r = (x: number) => Math.round(x * 100) / 100;
         const line = {
           manifestId,
@@ -288,9 +288,7 @@ export class StreamRunner {
           shapeMs: r(shapeMs),
           sessionMs: r(sessionMs),
           ...Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, r(v)])),
-          ...(threadAtStart && threadNow
-            ? { onCpuMs: r(threadNow.onCpuMs - threadAtStart.onCpuMs), waitingMs: r(threadNow.waitingMs - threadAtStart.waitingMs) }
-            : {}),
+          ...(waitingAtStart !== undefined && waitingNow !== undefined ? { waitingMs: r(waitingNow - waitingAtStart) } : {}),
         };
         // garbage collections are reported after the fact: the line waits a moment for them
         setTimeout(() => this.deps.log.debug({ ...line, gcMs: r(gcMsBetween(seg.startedAt, uploadAt)) }, 'segment overhead'), 20).unref();
