@@ -218,6 +218,8 @@ export interface GatewayProcessOptions {
   datadir?: string;
   /** flags that replace the devnet's (e.g. ethUrl through a proxy) */
   flags?: Record<string, string>;
+  /** Node's own flags, before the script (e.g. --heapsnapshot-signal) */
+  nodeArgs?: string[];
 }
 
 /** The gateway binary on the devnet, pinned to core 0, with -monitor. */
@@ -246,7 +248,7 @@ export async function startGatewayProcess(
     .flatMap(([k, v]) => [`-${k}`, v])
     .concat('-monitor');
   const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const [cmd, cmdArgs] = pinned(process.execPath, [...profArgs, binary, '-gateway', ...flags]);
+  const [cmd, cmdArgs] = pinned(process.execPath, [...profArgs, ...(opts.nodeArgs ?? []), binary, '-gateway', ...flags]);
   const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (c) => (out += c));

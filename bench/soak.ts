@@ -2,6 +2,9 @@
 // load mode), the gateway's RSS (process + children) and open handles sampled every 10 s. After the
 // warm-up both should stay flat: the slope of a least-squares line over the rest is printed.
 // Not part of npm test. Run: npm run bench:soak -- [--streams 10] [--minutes 20] [--warmup-minutes 3]
+// [--heap-snapshots DIR]: the gateway writes a heap snapshot (after a full collection) into DIR at the end
+// of the warm-up, halfway through the rest and at the end; compare them to see what the live heap gained.
+import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     streams: { type: 'string', default: '10' },
     minutes: { type: 'string', default: '20' },
     'warmup-minutes': { type: 'string', default: '3' },
+    'heap-snapshots': { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -35,7 +39,13 @@ const SAMPLE_MS = 10_000;
 pinSelfToCore1();
 const input = await preEncodedInput();
 const net = await startLocalNetwork(loadNetworkOptions(N));
-const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4);
+const snapshotDir = args['heap-snapshots'];
+if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
+const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4, undefined, {
+  ...(snapshotDir ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
+});
+// when the snapshots are due (s from the start), each taken once
+const snapshotsAt = snapshotDir ? [WARMUP_S, (WARMUP_S + SECONDS) / 2, SECONDS - SAMPLE_MS / 1000] : [];
 const idle = treeStats([gw.proc.pid!]);
 const start = Date.now();
 const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
@@ -45,6 +55,11 @@ while (Date.now() - start < SECONDS * 1000) {
   const s = treeStats([gw.proc.pid!]);
   samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, processRssKb: s.rootRssKb, fds: openFds(gw.proc.pid!), processes: s.processes });
   const last = samples[samples.length - 1]!;
+  if (snapshotsAt.length > 0 && last.t >= snapshotsAt[0]!) {
+    snapshotsAt.shift();
+    gw.proc.kill('SIGUSR2');
+    console.log(`t=${last.t.toFixed(0)}s heap snapshot asked for (into ${snapshotDir})`);
+  }
   console.log(
     `t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB (process ${(last.processRssKb / 1024).toFixed(1)}MiB) fds=${last.fds} processes=${last.processes}`,
   );
