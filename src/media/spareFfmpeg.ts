@@ -3,6 +3,7 @@
 // the spare, writes the segments into its pipes, and a new spare starts once that decode is over (not
 // during it: both would share the core the segment is waiting on).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import type { Writable } from 'node:stream';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, mediaToolEnv } from './ffmpegBinaries.ts';
@@ -16,6 +17,8 @@ export const FIRST_PIPE = 3;
 const MAX_STDOUT = 4 << 20;
 /** Most stderr kept, for the error message. */
 const MAX_STDERR = 16 << 10;
+/** The spares' niceness: below the gateway's own threads (0), above idle (19). */
+const SPARE_NICENESS = 10;
 
 interface Spare {
   readonly child: ChildProcess;
@@ -31,6 +34,16 @@ const MAX_SPARES = 4;
 function start(args: readonly string[], inputs: number): Spare {
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: inputs }, () => 'pipe' as const)];
   const child = spawn(ffmpegPath(), [...args], { env: mediaToolEnv('ffmpeg'), stdio });
+  // Nothing waits on these decodes (the sampled decode ends after its segment is out), while the event
+  // loop they share a core with sends every stream's segments: the loop goes first. (Raising a child's
+  // niceness needs no privilege.)
+  if (child.pid !== undefined) {
+    try {
+      setPriority(child.pid, SPARE_NICENESS);
+    } catch {
+      // gone already, or a system that refuses: it runs at the normal priority
+    }
+  }
   const spare: Spare = { child, argsKey: args.join('\0'), gone: false };
   child.once('exit', () => {
     spare.gone = true;

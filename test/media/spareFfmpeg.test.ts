@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
@@ -32,6 +33,11 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   prepareDecode(2);
   const [ahead] = spareProcessIds();
   assert.ok(ahead, 'a spare waits before the first decode');
+  if (process.platform === 'linux') {
+    // /proc/<pid>/stat: the 19th field is the niceness (counted after the command name's closing bracket)
+    const stat = readFileSync(`/proc/${ahead}/stat`, 'latin1');
+    assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]), 10, 'below the event loop');
+  }
   assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
   assert.ok(!spareProcessIds().includes(ahead), 'the spare was used');
   await new Promise((r) => setTimeout(r, 100));
