@@ -8,9 +8,13 @@ const HOUR_MS = 3_600_000;
 /** A rate over less than this is too noisy to estimate from. */
 const MIN_WINDOW_MS = 60_000;
 
-/** Expected value sent in tickets, over a sliding hour. */
+/** Payments are summed per minute: the memory stays 61 sums however many streams pay. */
+const BUCKET_MS = 60_000;
+
+/** Expected value sent in tickets, over a sliding hour (to the minute). */
 export class SpendMeter {
-  readonly #sent: { at: number; wei: bigint }[] = [];
+  /** per minute (ms since the epoch / BUCKET_MS), oldest first */
+  readonly #minutes: { minute: number; wei: bigint }[] = [];
   readonly #since: number;
 
   constructor(
@@ -22,19 +26,29 @@ export class SpendMeter {
   }
 
   record(wei: bigint): void {
-    this.#sent.push({ at: this.now(), wei });
+    const minute = Math.floor(this.now() / BUCKET_MS);
+    const last = this.#minutes.at(-1);
+    // (a clock stepped back adds to the newest minute rather than out of order)
+    if (last && minute <= last.minute) last.wei += wei;
+    else this.#minutes.push({ minute, wei });
     this.#prune();
   }
 
+  /** Drops the minutes wholly before the last hour. */
   #prune(): void {
     const cutoff = this.now() - HOUR_MS;
-    while (this.#sent.length > 0 && this.#sent[0]!.at < cutoff) this.#sent.shift();
+    while (this.#minutes.length > 0 && (this.#minutes[0]!.minute + 1) * BUCKET_MS <= cutoff) this.#minutes.shift();
   }
 
-  /** Wei sent (expected value) during the last hour, or since start when that is shorter. */
+  /** How many per-minute sums are kept (at most 61). */
+  get minutesKept(): number {
+    return this.#minutes.length;
+  }
+
+  /** Wei sent (expected value) during the last hour (to the minute), or since start when that is shorter. */
   lastHourWei(): bigint {
     this.#prune();
-    return this.#sent.reduce((sum, s) => sum + s.wei, 0n);
+    return this.#minutes.reduce((sum, m) => sum + m.wei, 0n);
   }
 
   /** Wei per hour at the last hour's pace; the first minutes count as a whole minute. */

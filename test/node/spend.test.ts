@@ -26,6 +26,20 @@ describe('spend and runway', () => {
     assert.equal(meter.lastHourWei(), 2000n, 'the payment at 30 min has left the window');
   });
 
+  it('keeps one sum per minute, not one entry per payment (bounded whatever the stream count)', () => {
+    let now = 0;
+    const events = new GatewayEventBus();
+    const meter = new SpendMeter(events, () => now);
+    // two hours of 50 payments a second
+    for (let t = 0; t < 2 * 3600_000; t += 20) {
+      now = t;
+      meter.record(1n);
+    }
+    const wei = meter.lastHourWei();
+    assert.ok(wei >= 3000n * 60n && wei <= 3000n * 61n, `the last hour, to the minute: ${wei}`);
+    assert.equal(meter.minutesKept, 61, '360,000 payments, 61 sums');
+  });
+
   it('scales a short run up to an hourly pace (not below a minute)', () => {
     let now = 0;
     const events = new GatewayEventBus();
