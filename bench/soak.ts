@@ -1,6 +1,6 @@
 // Soak: 10 paid 720p streams for 20 minutes through the gateway binary on the devnet (orchestrators in
-// load mode), the gateway's RSS (process + children) and open handles sampled every 10 s. After the
-// warm-up both should stay flat: the slope of a least-squares line over the rest is printed.
+// load mode), the gateway's RSS (process + children), its JS heap in use and open handles sampled every
+// 10 s. After the warm-up they should stay flat: the slope of a least-squares line over the rest is printed.
 // Not part of npm test. Run: npm run bench:soak -- [--streams 10] [--minutes 20] [--warmup-minutes 3]
 // [--heap-snapshots DIR]: the gateway writes a heap snapshot (after a full collection) into DIR at the end
 // of the warm-up, halfway through the rest and at the end; compare them to see what the live heap gained.
@@ -49,11 +49,13 @@ const snapshotsAt = snapshotDir ? [WARMUP_S, (WARMUP_S + SECONDS) / 2, SECONDS -
 const idle = treeStats([gw.proc.pid!]);
 const start = Date.now();
 const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
-const samples: { t: number; rssKb: number; processRssKb: number; fds: number; processes: number }[] = [];
+const samples: { t: number; rssKb: number; processRssKb: number; fds: number; processes: number; heapUsedMiB: number }[] = [];
 while (Date.now() - start < SECONDS * 1000) {
   await sleep(SAMPLE_MS - ((Date.now() - start) % SAMPLE_MS));
   const s = treeStats([gw.proc.pid!]);
-  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, processRssKb: s.rootRssKb, fds: openFds(gw.proc.pid!), processes: s.processes });
+  // the JS heap in use (live objects and garbage not yet collected), from the gateway's own metrics
+  const heapUsedMiB = counter(await gw.metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
+  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, processRssKb: s.rootRssKb, fds: openFds(gw.proc.pid!), processes: s.processes, heapUsedMiB });
   const last = samples[samples.length - 1]!;
   if (snapshotsAt.length > 0 && last.t >= snapshotsAt[0]!) {
     snapshotsAt.shift();
@@ -61,7 +63,8 @@ while (Date.now() - start < SECONDS * 1000) {
     console.log(`t=${last.t.toFixed(0)}s heap snapshot asked for (into ${snapshotDir})`);
   }
   console.log(
-    `t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB (process ${(last.processRssKb / 1024).toFixed(1)}MiB) fds=${last.fds} processes=${last.processes}`,
+    `t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB (process ${(last.processRssKb / 1024).toFixed(1)}MiB) ` +
+      `heap_used=${last.heapUsedMiB.toFixed(1)}MiB fds=${last.fds} processes=${last.processes}`,
   );
 }
 await Promise.all(publishers.map(exited));
@@ -83,6 +86,15 @@ const after = samples.filter((s) => s.t >= WARMUP_S);
 const rssSlope = (slope(after.map((s) => ({ t: s.t, y: s.rssKb / 1024 }))) * 60).toFixed(3);
 // the gateway process alone: children come and go (a sampled decode check runs ffprobe for a moment)
 const processSlope = (slope(after.map((s) => ({ t: s.t, y: s.processRssKb / 1024 }))) * 60).toFixed(3);
+// The heap in use swings between the live heap and twice that (garbage waits for the next collection):
+// its lowest reading per minute follows the live heap, and their slope shows whether that grows.
+const minuteLows = new Map<number, { t: number; y: number }>();
+for (const s of after) {
+  const minute = Math.floor(s.t / 60);
+  const low = minuteLows.get(minute);
+  if (!low || s.heapUsedMiB < low.y) minuteLows.set(minute, { t: s.t, y: s.heapUsedMiB });
+}
+const heapLowSlope = (slope([...minuteLows.values()]) * 60).toFixed(3);
 const mib = (kb: number) => (kb / 1024).toFixed(0);
 const range = (xs: number[]) => `${mib(Math.min(...xs))}..${mib(Math.max(...xs))}MiB`;
 const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
@@ -97,6 +109,6 @@ console.log(
   `soak: streams=${N} minutes=${SECONDS / 60} rss_idle=${(idle.rssKb / 1024).toFixed(0)}MiB ` +
     `rss_after_warmup=${range(after.map((s) => s.rssKb))} rss_slope=${rssSlope}MiB/min ` +
     `process_rss_after_warmup=${range(after.map((s) => s.processRssKb))} process_rss_slope=${processSlope}MiB/min ` +
-    `fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
+    `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
 );
 process.exit(0);
