@@ -516,7 +516,7 @@ export class StreamRunner {
       },
     );
     this.running.add(followed);
-    void followed.finally(() => this.running.delete(followed));
+    void followed.finally(() => this.running.delete(followed)).catch(() => {});
   }
 
   /** Runs in sequence order: a change of orchestrator is a discontinuity in every rendition playlist. */
