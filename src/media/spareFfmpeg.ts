@@ -22,7 +22,6 @@ const SPARE_NICENESS = 10;
 
 interface Spare {
   readonly child: ChildProcess;
-  readonly argsKey: string;
   /** Set when the process ended (or failed to start) while waiting. */
   gone: boolean;
 }
@@ -30,6 +29,8 @@ interface Spare {
 /** One spare per argument list in use (one per number of renditions, in practice); few distinct ones. */
 const spares = new Map<string, Spare>();
 const MAX_SPARES = 4;
+
+const keyOf = (args: readonly string[]): string => args.join('\0');
 
 function start(args: readonly string[], inputs: number): Spare {
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: inputs }, () => 'pipe' as const)];
@@ -44,7 +45,7 @@ function start(args: readonly string[], inputs: number): Spare {
       // gone already, or a system that refuses: it runs at the normal priority
     }
   }
-  const spare: Spare = { child, argsKey: args.join('\0'), gone: false };
+  const spare: Spare = { child, gone: false };
   child.once('exit', () => {
     spare.gone = true;
   });
@@ -59,7 +60,7 @@ function start(args: readonly string[], inputs: number): Spare {
 }
 
 function take(args: readonly string[], inputs: number): Spare {
-  const key = args.join('\0');
+  const key = keyOf(args);
   const spare = spares.get(key);
   spares.delete(key);
   if (spare && !spare.gone) return spare;
@@ -68,7 +69,7 @@ function take(args: readonly string[], inputs: number): Spare {
 
 /** Starts a spare for `args` now unless one waits already. */
 export function prepareOnPipes(args: readonly string[], inputs: number): void {
-  const key = args.join('\0');
+  const key = keyOf(args);
   if (spares.has(key)) return;
   if (spares.size >= MAX_SPARES) {
     const [oldest] = spares.keys();
