@@ -7,28 +7,12 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEVNET_TICKET_EV, type LocalNetwork, type LocalNetworkOptions } from '../scripts/devnet/network.ts';
+import type { LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * The devnet for load runs: orchestrators in their load mode, and winning tickets about as rare as on the
- * real network. The devnet's tests keep face values at 2 × the ticket EV so every other ticket wins and is
- * redeemed; under load that is a transaction, a block and a re-read of the sender's funds per two tickets,
- * all on the core the system under test does not have. Here the orchestrators aim for 100 × a redemption's
- * cost, with its gas at 10 (anvil's gas price is about 1 gwei): face values near 100 × the EV, so about
- * one ticket in a hundred wins, as with go-livepeer's multiplier.
- */
-export function loadNetworkOptions(streams: number): LocalNetworkOptions {
-  return {
-    transcoding: 'prerendered',
-    redeemGas: 10n,
-    maxFaceValue: 100n * DEVNET_TICKET_EV,
-    orchestrators: [1000n, 1200n, 1500n].map((pricePerUnit) => ({ pricePerUnit, maxSessions: streams + 4, ai: null })),
-  };
-}
 const CLK_TCK = 100; // Linux USER_HZ
 const PAGE_KB = 4;
 

@@ -4,15 +4,13 @@
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
-//   [--orchestrator-log FILE]
+//   [--orchestrator-logs]
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { startLocalNetwork, type LocalNetwork } from '../scripts/devnet/network.ts';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 import { SEGMENTS_KEPT } from '../src/server/hls.ts';
 import {
@@ -22,7 +20,6 @@ import {
   exited,
   freePort,
   listening,
-  loadNetworkOptions,
   pinned,
   pinSelfToCore1,
   preEncodedInput,
@@ -34,6 +31,7 @@ import {
   treeStats,
   twoCores,
 } from './harness.ts';
+import { type LoadNetwork, startLoadNetwork } from './loadNetwork.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,8 +39,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'cpu-prof': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
-    /** a file for the devnet orchestrators' log (a line per segment with its stages' times) */
-    'orchestrator-log': { type: 'string' },
+    /** keep the devnet orchestrators' logs (a line per segment with its stages' times) and say where */
+    'orchestrator-logs': { type: 'boolean', default: false },
     'probe-streams': { type: 'string', default: '2' },
     /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
     baseline: { type: 'string' },
@@ -158,8 +156,8 @@ interface GatewayResult {
   sourceInProcess: { p50: number; p99: number } | undefined;
   srcLat: number[];
   renLat: number[];
-  /** event-loop delay of this process (the devnet orchestrators' and the chain client's loop) during the window */
-  orchestratorLoopDelayMs: { p50: number; p99: number; max: number };
+  /** event-loop delay of this process (the chain, the publishers, the playlist polls) during the window */
+  benchLoopDelayMs: { p50: number; p99: number; max: number };
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
   hlsWindowPerStream: number;
   /** the gateway's own per-stage source timings (absent in builds without them) */
@@ -184,7 +182,7 @@ function histogramQuantiles(text: string, name: string): { p50: number; p99: num
   return { p50: q(0.5), p99: q(0.99) };
 }
 
-async function gatewayPhase(label: string, binary: string, input: string, net: LocalNetwork, profileDir?: string): Promise<GatewayResult> {
+async function gatewayPhase(label: string, binary: string, input: string, net: LoadNetwork, profileDir?: string): Promise<GatewayResult> {
   const started = await startGatewayProcess(binary, net, N + 4, profileDir);
   const { proc: gw, rtmp, http, metrics } = started;
 
@@ -225,7 +223,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   });
   // The HLS window the gateway holds by design, sampled on one stream halfway through.
   const hlsWindow = sleep(publishStart + (SECONDS * 1000) / 2 - Date.now()).then(() => hlsWindowBytes(`${http}/stream/load0`));
-  // this process runs the orchestrators: how late its event loop ran says whether they kept up
+  // how late this process's event loop ran says whether the playlist polls' times can be trusted
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const window = await measureWindow(() => [gw.pid!], publishStart, idle);
@@ -277,7 +275,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     srcLat: latency('source'),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
-    orchestratorLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    benchLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
     overheads: started.overheads.filter((o) => String(o.manifestId).startsWith('load')),
@@ -287,11 +285,9 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
 }
 
 const input = await preEncodedInput();
-const net = await startLocalNetwork({
-  ...loadNetworkOptions(N),
-  // the orchestrators' log lines (one per segment, with where its time went) when asked for
-  ...(args['orchestrator-log'] ? { log: pino({ level: 'info' }, pino.destination(args['orchestrator-log'])) } : {}),
-});
+// the orchestrators' log lines (one per segment, with where its time went) when asked for
+const net = await startLoadNetwork(N, args['orchestrator-logs'] ? { logLevel: 'info', keepLogs: true } : {});
+if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
 const results: GatewayResult[] = [];
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
@@ -379,10 +375,10 @@ for (const r of results) {
     `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
       `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
-  const d = r.orchestratorLoopDelayMs;
+  const d = r.benchLoopDelayMs;
   console.log(
     `  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}; ` +
-      `the devnet orchestrators' event loop (this process) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
+      `this process's event loop (chain, publishers, polls) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
   );
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +

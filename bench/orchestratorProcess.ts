@@ -25,6 +25,14 @@ export interface OrchestratorSpec {
   ticketEV: bigint;
   maxFaceValue: bigint;
   runDir: string;
+  /** gas a redemption is assumed to cost (default 1) */
+  redeemGas?: bigint;
+  /** concurrent transcoding sessions (default 8) */
+  maxSessions?: number;
+  /** record every ticket read (default true; chaos checks them, load runs need not) */
+  ticketLog?: boolean;
+  /** pino level of its log (default info: a line per segment) */
+  logLevel?: string;
 }
 
 /** Children still running: killed if the bench itself exits early (a thrown error), so none is left behind. */
@@ -56,8 +64,9 @@ export class OrchestratorProcess {
     const args = [
       ...['--import', 'tsx', join(root, 'scripts/devnet/orchestrator/main.ts'), '--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
       ...['--rpc-url', s.rpcUrl, '--contracts', JSON.stringify(s.contracts), '--price-per-unit', String(s.pricePerUnit), '--pixels-per-unit', '1'],
-      ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', '1', '--initialize-rounds'],
-      ...['--max-sessions', '8', '--ticket-log', this.ticketLog, '--load-mode-cache', join(s.runDir, 'renditions')],
+      ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', String(s.redeemGas ?? 1n), '--initialize-rounds'],
+      ...['--max-sessions', String(s.maxSessions ?? 8), '--load-mode-cache', join(s.runDir, 'renditions'), '--log-level', s.logLevel ?? 'info'],
+      ...(s.ticketLog === false ? [] : ['--ticket-log', this.ticketLog]),
     ];
     const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ORCH_PRIVATE_KEY: s.privateKey }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;

@@ -8,20 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalNetwork } from '../scripts/devnet/network.ts';
-import {
-  counter,
-  loadNetworkOptions,
-  exited,
-  openFds,
-  pinSelfToCore1,
-  preEncodedInput,
-  publish,
-  root,
-  sleep,
-  startGatewayProcess,
-  treeStats,
-} from './harness.ts';
+import { counter, exited, openFds, pinSelfToCore1, preEncodedInput, publish, root, sleep, startGatewayProcess, treeStats } from './harness.ts';
+import { startLoadNetwork } from './loadNetwork.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +26,7 @@ const SAMPLE_MS = 10_000;
 
 pinSelfToCore1();
 const input = await preEncodedInput();
-const net = await startLocalNetwork(loadNetworkOptions(N));
+const net = await startLoadNetwork(N);
 const snapshotDir = args['heap-snapshots'];
 if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
 const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4, undefined, {
