@@ -286,7 +286,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
 
 const input = await preEncodedInput();
 // the orchestrators' log lines (one per segment, with where its time went) when asked for
-const net = await startLoadNetwork(N, args['orchestrator-logs'] ? { logLevel: 'info', keepLogs: true } : {});
+const net = await startLoadNetwork(N, { keepLogs: args['orchestrator-logs'] });
 if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
 const results: GatewayResult[] = [];
 if (args.baseline) {

@@ -27,7 +27,7 @@ export interface LoadNetwork extends LocalNetwork {
 }
 
 /** The devnet with its orchestrators sized for `streams` concurrent streams; `keepLogs` leaves the run directory. */
-export async function startLoadNetwork(streams: number, opts: { logLevel?: string; keepLogs?: boolean } = {}): Promise<LoadNetwork> {
+export async function startLoadNetwork(streams: number, opts: { keepLogs?: boolean } = {}): Promise<LoadNetwork> {
   const runDir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
   const net = await startLocalNetwork({ orchestrators: [] });
   const { devnet } = net;
@@ -53,7 +53,6 @@ export async function startLoadNetwork(streams: number, opts: { logLevel?: strin
         redeemGas: 10n,
         maxSessions: streams + 4,
         ticketLog: false,
-        logLevel: opts.logLevel ?? 'info', // its "ready" line is at info
         runDir,
       });
       orchestrators.push(o);

@@ -31,8 +31,6 @@ export interface OrchestratorSpec {
   maxSessions?: number;
   /** record every ticket read (default true; chaos checks them, load runs need not) */
   ticketLog?: boolean;
-  /** pino level of its log (default info: a line per segment) */
-  logLevel?: string;
 }
 
 /** Children still running: killed if the bench itself exits early (a thrown error), so none is left behind. */
@@ -65,7 +63,7 @@ export class OrchestratorProcess {
       ...['--import', 'tsx', join(root, 'scripts/devnet/orchestrator/main.ts'), '--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
       ...['--rpc-url', s.rpcUrl, '--contracts', JSON.stringify(s.contracts), '--price-per-unit', String(s.pricePerUnit), '--pixels-per-unit', '1'],
       ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', String(s.redeemGas ?? 1n), '--initialize-rounds'],
-      ...['--max-sessions', String(s.maxSessions ?? 8), '--load-mode-cache', join(s.runDir, 'renditions'), '--log-level', s.logLevel ?? 'info'],
+      ...['--max-sessions', String(s.maxSessions ?? 8), '--load-mode-cache', join(s.runDir, 'renditions')],
       ...(s.ticketLog === false ? [] : ['--ticket-log', this.ticketLog]),
     ];
     const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ORCH_PRIVATE_KEY: s.privateKey }, stdio: ['ignore', 'pipe', 'pipe'] });
