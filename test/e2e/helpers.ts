@@ -1,7 +1,7 @@
 // Whole-node test helpers: a gateway on free ports, an RTMP publisher of a 720p test pattern,
 // HLS readers and ffprobe.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,30 @@ export async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * A free port for a listener that binds only later, while other sockets come and go. It lies below the
+ * kernel's ephemeral range, so an outgoing connection in the meantime cannot be given it (a port from
+ * freePort() can be, and the late bind then fails with EADDRINUSE).
+ */
+export async function latePort(): Promise<number> {
+  const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768 60999');
+  const low = Number(range.trim().split(/\s+/)[0]) || 32768;
+  const floor = Math.max(1024, low - 12_000);
+  for (let tries = 0; tries < 50; tries++) {
+    const port = floor + Math.floor(Math.random() * (low - floor));
+    const srv = createNetServer();
+    const ok = await new Promise<boolean>((r) => {
+      srv.once('error', () => r(false));
+      srv.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (ok) {
+      await new Promise((r) => srv.close(r));
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export interface TestGateway {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { startOrchestrator, type OrchestratorFaults, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
-import { freePort, getText, killAllPublishers, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
+import { getText, killAllPublishers, latePort, mediaSeqs, publish720p, startTestGateway, waitUntil, type TestGateway } from './helpers.ts';
 
 describe('hostile orchestrators are routed around', () => {
   let started: { stop(): Promise<void> }[] = [];
@@ -23,7 +23,7 @@ describe('hostile orchestrators are routed around', () => {
       const hostile: RunningOrchestrator = await startOrchestrator({ logLevel: 'silent', faults });
       started.push(hostile);
       // The good orchestrator's address is known but it is not up yet, so the first attempt must go to the hostile one.
-      const goodPort = await freePort();
+      const goodPort = await latePort(); // bound only later: see latePort()
       const gw: TestGateway = await startTestGateway({
         network: 'offchain',
         orchAddr: `${hostile.uri},https://127.0.0.1:${goodPort}`,

@@ -6,7 +6,7 @@ import { startLocalNetwork, type LocalNetwork } from '../../scripts/devnet/netwo
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import type { GatewayEvents } from '../../src/node/events.ts';
 import {
-  freePort,
+  latePort,
   getBytes,
   getText,
   killAllPublishers,
@@ -204,7 +204,7 @@ describe('on-chain gateway on the devnet', () => {
     const forger = await startOrchestrator({ ...common, faults: { forgeResultSignature: true } });
     const overbiller = await startOrchestrator({ ...common, faults: { overbillFactor: 2 } });
     // the honest orchestrator's address is listed, but it only comes up once the stream has started
-    const goodPort = await freePort();
+    const goodPort = await latePort(); // bound only later: see latePort()
     const node = await startDevnetGateway(net, {
       orchAddr: [forger.uri, overbiller.uri, `https://127.0.0.1:${goodPort}`].join(','),
       transcodingOptions: 'P240p30fps16x9',
