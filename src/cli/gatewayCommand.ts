@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { redactUrl } from '../eth/client.ts';
 import { checkMediaTools, describeMediaTools } from '../media/ffmpegBinaries.ts';
 import { createLogger } from '../node/logger.ts';
-import { runUntilSignal, SHUTDOWN_BOUND_MS, startNode } from '../node/run.ts';
+import { catchStopSignals, SHUTDOWN_BOUND_MS, startNode, type StopSignals } from '../node/run.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { FlagError, IGNORED_FLAGS, NODE_FLAGS } from './flags.ts';
@@ -66,15 +66,17 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       logProcessFailures(log);
       const { startSignerNode } = await import('../node/signerNode.ts');
       const prompt = terminalPrompt();
+      const signals = catchStopSignals(log);
       const node = await startSignerNode(config, log, io.out, prompt ? { prompt } : {});
-      await serveUntilSignal(node, log);
+      await serveUntilSignal(signals, node);
       return;
     }
     log.info(describeMediaTools(await checkMediaTools()));
     logProcessFailures(log);
     const prompt = terminalPrompt();
+    const signals = catchStopSignals(log);
     const node = await startNode(config, log, io.out, prompt ? { prompt } : {});
-    await serveUntilSignal(node, log);
+    await serveUntilSignal(signals, node);
   });
 }
 
@@ -92,8 +94,8 @@ function logProcessFailures(log: Logger): void {
 const FORCED_EXIT_MS = 1000;
 
 /** Serves until a signal; a shutdown that did not finish ends the process with code 1. */
-async function serveUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<void> {
-  if (await runUntilSignal(node, log)) return;
+async function serveUntilSignal(signals: StopSignals, node: { stop(): Promise<void> }): Promise<void> {
+  if (await signals.serve(node)) return;
   // Whatever is still stuck (a socket, a child) must not keep the process running past the bound.
   setTimeout(() => process.exit(1), FORCED_EXIT_MS).unref();
   throw new GatewayError(`graceful shutdown did not finish within ${SHUTDOWN_BOUND_MS / 1000} s; work still running was dropped`);

@@ -99,38 +99,67 @@ async function startWithStore(
 /** Graceful shutdown is given this long, as go-livepeer does. */
 export const SHUTDOWN_BOUND_MS = 10_000;
 
+/** SIGINT/SIGTERM caught from the start of the process, before the node is up. */
+export interface StopSignals {
+  /**
+   * Serves `node` until a signal, then stops it. Resolves true once it has stopped, false when the stop
+   * failed or took longer than SHUTDOWN_BOUND_MS.
+   */
+  serve(node: { stop(): Promise<void> }): Promise<boolean>;
+}
+
 /**
- * Runs until SIGINT/SIGTERM, then stops the node. Resolves true once it has stopped, false when the stop
- * failed or took longer than SHUTDOWN_BOUND_MS. The bound's timer holds the process alive meanwhile: if
- * it did not, a stop waiting on something that holds nothing (an unreferenced socket) would let the event
- * loop empty mid-shutdown, and Node would end the process with code 13 (unsettled top-level await).
+ * Takes over SIGINT/SIGTERM now. Until serve() is given the node, a signal ends the process as it would
+ * have without a handler (a start-up can hang on an unreachable chain, and Ctrl-C must still end it);
+ * from then on it is a graceful stop. Caught before the node starts, so that a Ctrl-C right after the
+ * start-up banner can never meet a process with no handler yet.
+ *
+ * During the stop, the bound's timer holds the process alive: if it did not, a stop waiting on something
+ * that holds nothing (an unreferenced socket) would let the event loop empty mid-shutdown, and Node would
+ * end the process with code 13 (unsettled top-level await).
  */
-export async function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const onSignal = (sig: string) => {
-      log.info({ signal: sig }, 'shutting down');
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      const timer = setTimeout(() => {
-        log.error(`graceful shutdown took more than ${SHUTDOWN_BOUND_MS / 1000} s; exiting`);
+export function catchStopSignals(log: Logger): StopSignals {
+  let served: { node: { stop(): Promise<void> }; resolve(ok: boolean): void } | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!served) {
+      log.warn({ signal: sig }, 'interrupted during start-up');
+      process.kill(process.pid, sig); // no handler left: the default action ends the process
+      return;
+    }
+    const { node, resolve } = served;
+    log.info({ signal: sig }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error(`graceful shutdown took more than ${SHUTDOWN_BOUND_MS / 1000} s; exiting`);
+      resolve(false);
+    }, SHUTDOWN_BOUND_MS);
+    node.stop().then(
+      () => {
+        clearTimeout(timer);
+        log.info('stopped');
+        resolve(true);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        log.error({ err }, 'graceful shutdown failed');
         resolve(false);
-      }, SHUTDOWN_BOUND_MS);
-      node.stop().then(
-        () => {
-          clearTimeout(timer);
-          log.info('stopped');
-          resolve(true);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          log.error({ err }, 'graceful shutdown failed');
-          resolve(false);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    serve: (node) =>
+      new Promise<boolean>((resolve) => {
+        served = { node, resolve };
+      }),
+  };
+}
+
+/** Runs until SIGINT/SIGTERM, then stops the node (see catchStopSignals). */
+export function runUntilSignal(node: { stop(): Promise<void> }, log: Logger): Promise<boolean> {
+  return catchStopSignals(log).serve(node);
 }
 
 /** Chain polling at full rate while streams run, slow while none does (see chainServices.ts). */

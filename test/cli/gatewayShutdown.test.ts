@@ -1,9 +1,10 @@
 // SIGTERM while segments are at an orchestrator that does not answer: the binary's graceful shutdown
 // finishes (segments still out after the drain bound are cut off) and it exits 0, never 13 (the event
-// loop emptying while shutdown still waits on something).
+// loop emptying while shutdown still waits on something). A signal during the start-up still ends it.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,5 +78,32 @@ describe('gateway shutdown with segments in flight', () => {
     assert.ok(fatal, `a fatal log line; stderr:\n${err}`);
     assert.match(fatal, /uncaught exception; the process ends/);
     assert.match(fatal, /injected failure in a timer callback/);
+  });
+
+  it('SIGINT during a start-up held by a silent chain RPC ends the process at once, as without a handler', { timeout: 120_000 }, async () => {
+    // accepts the connection and never answers: the start-up waits on its first chain read
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const rpc = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const datadir = await mkdtemp(join(tmpdir(), 'lpinterrupt-'));
+    dirs.push(datadir);
+    const args = ['-gateway', '-network', 'arbitrum-one-mainnet', '-ethUrl', rpc, '-ethPassword', 'unused', '-datadir', datadir];
+    args.push('-rtmpAddr', '127.0.0.1:0', '-httpAddr', '127.0.0.1:0', '-cliAddr', '127.0.0.1:0');
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stdout!.resume();
+    child.stderr!.on('data', (c) => (err += c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    try {
+      await waitFor(() => err.includes('state store open') || child.exitCode !== null, 90_000, 'the start-up to reach the chain');
+      assert.equal(child.exitCode, null, `still starting: ${err}`);
+      child.kill('SIGINT');
+      const outcome = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running 10 s after SIGINT'), 10_000))]);
+      assert.deepEqual(outcome, { code: null, signal: 'SIGINT' }, err);
+      assert.match(err, /interrupted during start-up/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      silent.close();
+    }
   });
 });
