@@ -90,6 +90,22 @@ export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: numb
   }
   return { cpuS: ticks / CLK_TCK, rssKb, rootRssKb, processes };
 }
+/** Children of `parent` whose command name (/proc/PID/comm) is `name`, e.g. the devnet's anvil. */
+export function childPidsNamed(parent: number, name: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const row = readProc(Number(d));
+    if (row?.ppid !== parent) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name) out.push(row.pid);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** Open file descriptors of one process (sockets, pipes, files). */
 export function openFds(pid: number): number {
   try {

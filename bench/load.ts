@@ -4,7 +4,7 @@
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
-//   [--orchestrator-logs]
+//   [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { SEGMENTS_KEPT } from '../src/server/hls.ts';
 import {
   coreBusy,
   coreTimes,
+  childPidsNamed,
   counter,
   exited,
   freePort,
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({
     'no-floor': { type: 'boolean', default: false },
     /** keep the devnet orchestrators' logs (a line per segment with its stages' times) and say where */
     'orchestrator-logs': { type: 'boolean', default: false },
+    /** CPU profiles of the devnet orchestrators (what they spend core 1 on), written there when they stop */
+    'orchestrator-cpu-prof': { type: 'string' },
     'probe-streams': { type: 'string', default: '2' },
     /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
     baseline: { type: 'string' },
@@ -73,13 +76,33 @@ interface Window {
   coresBusy: number[];
   /** mean RSS of one process other than the roots (the gateway's segmenters) or of one root (bare ffmpeg) */
   perProcessKb: number;
+  /** CPU of what shares core 1, by group, % of a core over the window: what bounds the rig */
+  neighbours: Record<string, number>;
+}
+
+/** The processes on core 1 by group: publishers, orchestrators, the chain, this process (not its children). */
+type Neighbours = () => Record<string, number[]>;
+const SELF = 'this process';
+function neighbourCpu(groups: Record<string, number[]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(groups)) out[name] = treeStats(pids).cpuS;
+  const own = process.cpuUsage();
+  out[SELF] = (own.user + own.system) / 1e6;
+  return out;
 }
 /** CPU over [start+warm, end−0.5 s] of the publishing period, and mean RSS above `baselineKb` in its second half. */
-async function measureWindow(roots: () => number[], publishStart: number, baseline: { rssKb: number; rootRssKb: number }): Promise<Window> {
+async function measureWindow(
+  roots: () => number[],
+  publishStart: number,
+  baseline: { rssKb: number; rootRssKb: number },
+  neighbours: Neighbours,
+): Promise<Window> {
   const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
   await sleep(publishStart + warmMs - Date.now());
   const a = treeStats(roots());
   const coresA = coreTimes();
+  const groups = neighbours(); // the same processes at both ends of the window
+  const neighboursA = neighbourCpu(groups);
   const t0 = performance.now();
   const samples: ReturnType<typeof treeStats>[] = [];
   const endAt = publishStart + SECONDS * 1000 - 500;
@@ -90,6 +113,7 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
   const coresBusy = coreBusy(coresA, coreTimes());
+  const neighboursB = neighbourCpu(groups);
   const wallS = (performance.now() - t0) / 1000;
   if (samples.length === 0) samples.push(b);
   const mean = (f: (x: ReturnType<typeof treeStats>) => number) => samples.reduce((n, x) => n + f(x), 0) / samples.length;
@@ -103,6 +127,7 @@ async function measureWindow(roots: () => number[], publishStart: number, baseli
     rssAboveKb: mean((x) => x.rssKb) - baseline.rssKb,
     rootRssAboveKb: mean((x) => x.rootRssKb) - baseline.rootRssKb,
     perProcessKb,
+    neighbours: Object.fromEntries(Object.entries(neighboursB).map(([k, v]) => [k, ((v - (neighboursA[k] ?? 0)) / wallS) * 100])),
   };
 }
 
@@ -226,7 +251,16 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   // how late this process's event loop ran says whether the playlist polls' times can be trusted
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const window = await measureWindow(() => [gw.pid!], publishStart, idle);
+  const window = await measureWindow(
+    () => [gw.pid!],
+    publishStart,
+    idle,
+    () => ({
+      publishers: publishers.map((p) => p.pid!),
+      orchestrators: net.orchestratorProcesses.map((o) => o.pid).filter((p) => p !== undefined),
+      chain: childPidsNamed(process.pid, 'anvil'),
+    }),
+  );
   loopDelay.disable();
   const hlsWindowPerStream = await hlsWindow;
   await Promise.all(publishers.map(exited));
@@ -286,7 +320,10 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
 
 const input = await preEncodedInput();
 // the orchestrators' log lines (one per segment, with where its time went) when asked for
-const net = await startLoadNetwork(N, { keepLogs: args['orchestrator-logs'] });
+const net = await startLoadNetwork(N, {
+  keepLogs: args['orchestrator-logs'],
+  ...(args['orchestrator-cpu-prof'] ? { cpuProfDir: args['orchestrator-cpu-prof'] } : {}),
+});
 if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
 const results: GatewayResult[] = [];
 if (args.baseline) {
@@ -317,7 +354,16 @@ if (!args['no-floor']) {
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
   const pubs = await staggered((i) => publish(input, `rtmp://127.0.0.1:${ports[i]}/live/s`, SECONDS));
-  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline);
+  floor = await measureWindow(
+    () => segmenters.map((s) => s.pid!),
+    start,
+    baseline,
+    () => ({
+      publishers: pubs.map((p) => p.pid!),
+      orchestrators: net.orchestratorProcesses.map((o) => o.pid).filter((p) => p !== undefined),
+      chain: childPidsNamed(process.pid, 'anvil'),
+    }),
+  );
   await Promise.all(pubs.map(exited));
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
@@ -338,6 +384,11 @@ if (!args['no-floor']) {
 await net.stop();
 
 // ---- report ----------------------------------------------------------------------------------------
+/** What core 1 carried, by group. */
+const neighbourLine = (w: Window) =>
+  `core 1: ${Object.entries(w.neighbours)
+    .map(([k, v]) => `${k} ${v.toFixed(0)} %`)
+    .join(', ')}`;
 const perStream = (w: Window) => (w.cpuS / w.wallS / N) * 100; // % of one core
 const ffCpu = floor ? perStream(floor) : Number.NaN;
 const expected = N * Math.floor(SECONDS / SEGMENT_S);
@@ -350,7 +401,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')} (${neighbourLine(floor)})`,
   );
 }
 for (const r of results) {
@@ -378,7 +429,7 @@ for (const r of results) {
   const d = r.benchLoopDelayMs;
   console.log(
     `  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}; ` +
-      `this process's event loop (chain, publishers, polls) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
+      `${neighbourLine(r.window)}; this process's event loop (chain, publishers, polls) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
   );
   console.log(
     `  glass-to-playlist after the segment's last frame (${PROBES} probe streams): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +

@@ -26,8 +26,11 @@ export interface LoadNetwork extends LocalNetwork {
   runDir: string;
 }
 
-/** The devnet with its orchestrators sized for `streams` concurrent streams; `keepLogs` leaves the run directory. */
-export async function startLoadNetwork(streams: number, opts: { keepLogs?: boolean } = {}): Promise<LoadNetwork> {
+/**
+ * The devnet with its orchestrators sized for `streams` concurrent streams; `keepLogs` leaves the run
+ * directory; `cpuProfDir` has each orchestrator write a CPU profile there when it stops.
+ */
+export async function startLoadNetwork(streams: number, opts: { keepLogs?: boolean; cpuProfDir?: string } = {}): Promise<LoadNetwork> {
   const runDir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
   const net = await startLocalNetwork({ orchestrators: [] });
   const { devnet } = net;
@@ -54,6 +57,7 @@ export async function startLoadNetwork(streams: number, opts: { keepLogs?: boole
         maxSessions: streams + 4,
         ticketLog: false,
         runDir,
+        ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}),
       });
       orchestrators.push(o);
       await o.start();

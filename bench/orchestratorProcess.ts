@@ -31,6 +31,8 @@ export interface OrchestratorSpec {
   maxSessions?: number;
   /** record every ticket read (default true; chaos checks them, load runs need not) */
   ticketLog?: boolean;
+  /** write a V8 CPU profile there when it stops (node --cpu-prof) */
+  cpuProfDir?: string;
 }
 
 /** Children still running: killed if the bench itself exits early (a thrown error), so none is left behind. */
@@ -52,6 +54,11 @@ export class OrchestratorProcess {
     this.ticketLog = join(spec.runDir, `orchestrator-${spec.index + 1}-tickets.jsonl`);
   }
 
+  /** the running process's pid (undefined before the first start) */
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
   get up(): boolean {
     return this.ups.at(-1)?.to === undefined && this.ups.length > 0;
   }
@@ -60,6 +67,7 @@ export class OrchestratorProcess {
   async start(): Promise<void> {
     const s = this.spec;
     const args = [
+      ...(s.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', s.cpuProfDir] : []),
       ...['--import', 'tsx', join(root, 'scripts/devnet/orchestrator/main.ts'), '--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
       ...['--rpc-url', s.rpcUrl, '--contracts', JSON.stringify(s.contracts), '--price-per-unit', String(s.pricePerUnit), '--pixels-per-unit', '1'],
       ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', String(s.redeemGas ?? 1n), '--initialize-rounds'],
