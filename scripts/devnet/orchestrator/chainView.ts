@@ -66,14 +66,17 @@ export class OrchestratorChain {
     readonly rpcUrl: string,
     readonly contracts: OrchestratorContracts,
     readonly self: Address,
+    /** how long a read is served from the cache */
+    private readonly ttlMs = TTL_MS,
   ) {
     this.client = devnetPublicClient(rpcUrl);
-    this.block = new Cached(() => this.readLastSeenL1Block());
-    this.rounds = new Cached(() => this.readRounds());
-    this.pool = new Cached(() =>
-      this.client.readContract({ address: contracts.bondingManager, abi: bondingManagerAbi, functionName: 'getTranscoderPoolSize' }),
+    this.block = new Cached(() => this.readLastSeenL1Block(), ttlMs);
+    this.rounds = new Cached(() => this.readRounds(), ttlMs);
+    this.pool = new Cached(
+      () => this.client.readContract({ address: contracts.bondingManager, abi: bondingManagerAbi, functionName: 'getTranscoderPoolSize' }),
+      ttlMs,
     );
-    this.gas = new Cached(() => this.client.getGasPrice(), 2000);
+    this.gas = new Cached(() => this.client.getGasPrice(), Math.max(2000, ttlMs));
   }
 
   /** Arbitrum nodes add l1BlockNumber to blocks; anvil does not, so fall back to the block number. */
@@ -149,7 +152,7 @@ export class OrchestratorChain {
     let c = map.get(addr);
     if (!c) {
       if (map.size >= MAX_ADDRESSES) map.clear();
-      c = new Cached(load);
+      c = new Cached(load, this.ttlMs);
       map.set(addr, c);
     }
     return c;

@@ -42,6 +42,8 @@ export interface OrchestratorContext {
   jobPrice?: (request: Capabilities | undefined) => Rat | undefined;
   /** Aborted when the orchestrator stops: running jobs give up. */
   shutdown: AbortSignal;
+  /** The load mode: renditions do not depend on the segment, whose bytes are read and dropped unhashed. */
+  segmentBytesUnused: boolean;
   /** Renditions of one segment: ffmpeg per segment, or the load mode's pre-encoded ones (loadMode.ts). */
   transcode(body: Buffer, profiles: VideoProfileMsg[], durationMs: number): Promise<Rendition[]>;
 }

@@ -17,6 +17,8 @@ const MATCH_FPS = 30;
 /** Distinct (profile, length) renditions kept; past it the oldest is made again when asked. */
 const MAX_ENTRIES = 64;
 const MAX_DURATION_MS = 60_000;
+/** How long chain reads are cached in the load mode (otherwise 500 ms; see chainView.ts). */
+export const LOAD_MODE_CHAIN_TTL_MS = 5000;
 
 function profileKey(p: VideoProfileMsg): string {
   return [p.name, p.width, p.height, p.bitrate, p.fps, p.fpsDen, p.profile, p.gop, p.encoder, p.format, p.colorDepth, p.chromaFormat].join('|');

@@ -20,7 +20,7 @@ import { Accounts } from './payments.ts';
 import { Recipient } from './recipient.ts';
 import { Redeemer } from './redeemer.ts';
 import { RenditionStore } from './renditionStore.ts';
-import { PrerenderedTranscoder, sharedPrerenderedTranscoder } from './loadMode.ts';
+import { LOAD_MODE_CHAIN_TTL_MS, PrerenderedTranscoder, sharedPrerenderedTranscoder } from './loadMode.ts';
 import { renditionRoute } from './renditionRoute.ts';
 import { router, sendPlainText, type Route } from './router.ts';
 import { segmentRoute } from './segmentRoute.ts';
@@ -76,7 +76,10 @@ interface Wiring {
 function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'privateKey' | 'ai'>, w: Wiring) {
   const signer = s.chain ? privateKeySigner(s.chain.privateKey) : undefined;
   const address: Address = signer ? signer.address : opts.privateKey ? privateKeyToAddress(opts.privateKey) : zeroAddress;
-  const chain = s.chain ? new OrchestratorChain(s.chain.rpcUrl, s.chain.contracts, address) : undefined;
+  // A load run's rounds do not change and its senders' funds change only by our own redemptions (which
+  // drop the caches): chain reads can be kept longer, sparing the core the publishers need.
+  const chainTtlMs = s.transcoding === 'prerendered' ? LOAD_MODE_CHAIN_TTL_MS : undefined;
+  const chain = s.chain ? new OrchestratorChain(s.chain.rpcUrl, s.chain.contracts, address, chainTtlMs) : undefined;
   const recipient = chain
     ? new Recipient(address, chain, { ticketEV: s.ticketEV, redeemGas: s.redeemGas, maxFaceValue: s.maxFaceValue, hostile: s.faults.hostileTicketParams })
     : undefined;
@@ -123,6 +126,8 @@ function assemble(s: Settings, log: Logger, opts: Pick<OrchestratorOptions, 'pri
     stats,
     faults,
     shutdown: w.shutdown,
+    // the size fault transcodes the real bytes even in the load mode
+    segmentBytesUnused: s.transcoding === 'prerendered' && !s.faults.renditionSize,
     transcode: transcoder(s, w.shutdown),
   };
   return { ctx, redeemer, ai };

@@ -24,6 +24,20 @@ async function download(url: string): Promise<Buffer> {
   return readBody(res.body, MAX_SEGMENT_BYTES, { declaredLength: res.headers.get('content-length') ?? undefined });
 }
 
+/**
+ * The load mode's read (loadMode.ts): its renditions do not depend on the segment, so the body is read to
+ * its end (bounded as readSegment's) and dropped, neither kept nor hashed: a load run's orchestrators
+ * share a core with the publishers, and hashing and holding every segment was their largest cost.
+ */
+export async function drainSegment(req: Http2ServerRequest): Promise<Buffer> {
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_SEGMENT_BYTES) throw unreadable(new BodyTooLargeError(MAX_SEGMENT_BYTES));
+  }
+  return Buffer.alloc(0);
+}
+
 /** The segment's bytes, once they hash to `expectedHash`; HttpError otherwise. */
 export async function readSegment(req: Http2ServerRequest, expectedHash: Uint8Array | undefined, log: Logger): Promise<Buffer> {
   const byUrl = req.headers['content-type'] === URI_CONTENT_TYPE;

@@ -8,7 +8,7 @@ import type { OrchestratorContext } from './context.ts';
 import { orchestratorInfo } from './orchestratorInfo.ts';
 import type { LogFields } from './paymentDesk.ts';
 import { sendPlainText, type RouteRequest, type RouteResponse, type Route } from './router.ts';
-import { readSegment } from './segmentBody.ts';
+import { drainSegment, readSegment } from './segmentBody.ts';
 import { checkSegmentCredentials, type SegmentCredentials } from './segmentCredentials.ts';
 import { publishRenditions, signRenditions } from './transcodeResult.ts';
 import { TranscodeError, transcodeSegment } from './transcode.ts';
@@ -45,7 +45,7 @@ async function serveSegment(ctx: OrchestratorContext, req: RouteRequest, res: Ro
   // The body is taken while the payment is checked, as go-livepeer's orchestrator (whose checks are in
   // memory) takes it at once: an unread body holds its share of the connection's flow-control window, and
   // every other upload on that connection stalls behind it. A refusal below still answers first.
-  const reading = readSegment(req, seg.hash, ctx.log);
+  const reading = ctx.segmentBytesUnused ? drainSegment(req) : readSegment(req, seg.hash, ctx.log);
   reading.catch(() => {});
   // where the time before the headers went, in the log line: a late answer is timed out by the broadcaster
   const t0 = Date.now();
