@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
-import { FIRST_PIPE, prepareOnPipes, runOnPipes } from './spareFfmpeg.ts';
+import { FIRST_PIPE, prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError } from './spareFfmpeg.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -37,6 +37,9 @@ export class ProbeError extends GatewayError {
     super(message, { code: 'PROBE_FAILED', cause: opts.cause });
   }
 }
+
+/** The tool ran out of time: says this machine was busy, nothing about the media. */
+export class ProbeTimeoutError extends ProbeError {}
 
 interface FfprobeJson {
   format?: { format_name?: string; duration?: string };
@@ -83,7 +86,7 @@ function runMediaTool(name: 'ffprobe' | 'ffmpeg', args: readonly string[], timeo
         if (e.code === 'ENOENT') {
           reject(new ProbeError(`${name} ${bin} is gone (set ${name.toUpperCase()}_PATH)`));
         } else if (e.killed) {
-          reject(new ProbeError(`${name} took longer than ${timeoutMs} ms`));
+          reject(new ProbeTimeoutError(`${name} took longer than ${timeoutMs} ms`));
         } else {
           const msg = String(stderr).trim().split('\n').slice(-2).join(' ') || e.message;
           reject(new ProbeError(`${name} cannot read the media: ${msg}`));
@@ -141,7 +144,7 @@ export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs 
   // MPEG-TS reads front to back, so it goes through pipes into an ffmpeg started ahead; MP4 may need to seek
   const out = datas.every(isMpegTs)
     ? await runOnPipes(frameListArgs(pipeInputs(datas.length)), datas, timeoutMs).catch((err: Error) => {
-        throw new ProbeError(err.message, { cause: err });
+        throw err instanceof SpareFfmpegTimeoutError ? new ProbeTimeoutError(err.message, { cause: err }) : new ProbeError(err.message, { cause: err });
       })
     : await withTempFiles('ffmpeg', datas, (files) => runMediaTool('ffmpeg', frameListArgs(files), timeoutMs));
   const frames = datas.map(() => 0);

@@ -3,6 +3,7 @@
 // the spare, writes the segments into its pipes, and a new spare starts once that decode is over (not
 // during it: both would share the core the segment is waiting on).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { Writable } from 'node:stream';
 import { GatewayError } from '../lib/errors.ts';
@@ -10,6 +11,8 @@ import { ffmpegPath, mediaToolEnv } from './ffmpegBinaries.ts';
 
 /** ffmpeg failed, timed out or could not start. */
 export class SpareFfmpegError extends GatewayError {}
+/** ffmpeg did not finish in time (on a machine too busy to give it the core). */
+export class SpareFfmpegTimeoutError extends SpareFfmpegError {}
 
 /** Where the first input pipe is (0–2 are stdin, stdout, stderr). */
 export const FIRST_PIPE = 3;
@@ -17,8 +20,16 @@ export const FIRST_PIPE = 3;
 const MAX_STDOUT = 4 << 20;
 /** Most stderr kept, for the error message. */
 const MAX_STDERR = 16 << 10;
-/** The spares' niceness: below the gateway's own threads (0), above idle (19). */
+/** The spares' niceness where SCHED_IDLE is not to be had: below the gateway's own threads (0). */
 const SPARE_NICENESS = 10;
+/**
+ * util-linux's chrt starts the spares under SCHED_IDLE (no privilege needed to lower a policy). A niceness
+ * only weighs the share: a nice 10 decode on the core keeps running for up to a scheduler slice (ms) after
+ * the event loop wakes to send a segment, while the kernel switches away from an idle-policy task at once.
+ * Under full load an idle-policy decode may not finish in time; its timeout is then not held against the
+ * orchestrator (see verifyResult.ts).
+ */
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => process.platform === 'linux' && existsSync(p));
 
 interface Spare {
   readonly child: ChildProcess;
@@ -34,11 +45,12 @@ const keyOf = (args: readonly string[]): string => args.join('\0');
 
 function start(args: readonly string[], inputs: number): Spare {
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: inputs }, () => 'pipe' as const)];
-  const child = spawn(ffmpegPath(), [...args], { env: mediaToolEnv('ffmpeg'), stdio });
   // Nothing waits on these decodes (the sampled decode ends after its segment is out), while the event
-  // loop they share a core with sends every stream's segments: the loop goes first. (Raising a child's
-  // niceness needs no privilege.)
-  if (child.pid !== undefined) {
+  // loop they share a core with sends every stream's segments: the loop goes first.
+  const child = CHRT
+    ? spawn(CHRT, ['--idle', '0', ffmpegPath(), ...args], { env: mediaToolEnv('ffmpeg'), stdio })
+    : spawn(ffmpegPath(), [...args], { env: mediaToolEnv('ffmpeg'), stdio });
+  if (!CHRT && child.pid !== undefined) {
     try {
       setPriority(child.pid, SPARE_NICENESS);
     } catch {
@@ -104,7 +116,9 @@ export function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[
     let outBytes = 0;
     let err = '';
     let failure: string | undefined;
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       failure = `ffmpeg took longer than ${timeoutMs} ms`;
       child.kill('SIGKILL');
     }, timeoutMs);
@@ -130,7 +144,7 @@ export function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[
         const enoent = (error as NodeJS.ErrnoException).code === 'ENOENT';
         reject(new SpareFfmpegError(enoent ? `ffmpeg ${ffmpegPath()} is gone (set FFMPEG_PATH)` : `ffmpeg cannot start: ${error.message}`, { cause: error }));
       } else if (failure) {
-        reject(new SpareFfmpegError(failure));
+        reject(timedOut ? new SpareFfmpegTimeoutError(failure) : new SpareFfmpegError(failure));
       } else if (code !== 0) {
         const last = err.trim().split('\n').slice(-2).join(' ');
         reject(new SpareFfmpegError(`ffmpeg cannot read the media: ${last || `exit code ${code}`}`));

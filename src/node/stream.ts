@@ -20,6 +20,7 @@ import type { SourceShape } from '../media/expectedOutput.ts';
 import { gcMsBetween, threadWaitingMs, watchCollections } from '../lib/mainThreadTime.ts';
 import type { SourceProbe } from './sourceProbe.ts';
 import { type AttemptResult, PaymentRecordError, type SegmentJob, type SentPayment, type TranscodeAttempt } from './transcodeSegment.ts';
+import type { DecodeCheckOutcome } from './verifyResult.ts';
 
 /** Segments waiting for an orchestrator before new ones go out untranscoded (8 s of 2 s segments). */
 export const MAX_BACKLOG = 4;
@@ -496,11 +497,19 @@ export class StreamRunner {
    * go elsewhere. (With one segment in 20 decoded, the decode finds a bad orchestrator; it could not keep
    * its bad segments out of the playlists, and holding a segment back for it held back every later one.)
    */
-  private followDecodeCheck(seq: number, session: OrchSession, check: Promise<void>): void {
+  private followDecodeCheck(seq: number, session: OrchSession, check: Promise<DecodeCheckOutcome>): void {
     const { manifestId } = this.opts;
     const from = performance.now();
     const followed = check.then(
-      () => {
+      (outcome) => {
+        if (outcome === 'timed out') {
+          // our machine's doing, not the orchestrator's: this sample is lost, the next one is taken as usual
+          this.deps.log.warn(
+            { manifestId, seq, orchestrator: session.uri },
+            'sampled decode did not finish in time on this machine; not held against the orchestrator',
+          );
+          return;
+        }
         if (this.deps.log.isLevelEnabled('debug')) {
           this.deps.log.debug({ manifestId, seq, decodeMs: Math.round(performance.now() - from) }, 'sampled decode passed');
         }

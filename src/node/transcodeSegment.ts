@@ -13,7 +13,7 @@ import { bytesToBigint } from '../lib/bytes.ts';
 import { errorMessage, GatewayError } from '../lib/errors.ts';
 import { PARAMS_EXPIRY_BUFFER, TicketParamsError, validatePriceIncrease } from '../pm/validate.ts';
 import type { RemoteSegmentOutcome, RemoteSegmentPayer } from './remoteSegmentPayer.ts';
-import { verifyResult } from './verifyResult.ts';
+import { type DecodeCheckOutcome, verifyResult } from './verifyResult.ts';
 import { renditionByteCap, type SourceShape } from '../media/expectedOutput.ts';
 import { checkBilledPixels, checkRenditionSizes } from './billing.ts';
 
@@ -99,7 +99,7 @@ export interface AttemptResult {
   /** -localVerify's checks of the answer before its renditions are used, ms (0 without -localVerify) */
   verifyMs: number;
   /** -localVerify's sampled full decode, still running (verifyResult's Verified.decodeCheck) */
-  decodeCheck?: Promise<void>;
+  decodeCheck?: Promise<DecodeCheckOutcome>;
 }
 
 /** An orchestrator answer that cannot be used (the orchestrator is at fault: the segment goes elsewhere). */
@@ -224,7 +224,7 @@ export async function transcodeSegment(
     checkBilledPixels(result.renditions, job.profiles, job.source, job.durationMs);
     if (prepared) deps.payer!.settle(prepared, result.pixels);
     const verifyFrom = performance.now();
-    let decodeCheck: Promise<void> | undefined;
+    let decodeCheck: Promise<DecodeCheckOutcome> | undefined;
     if (deps.verify) {
       ({ decodeCheck } = await verifyResult(
         result,

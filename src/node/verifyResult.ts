@@ -2,6 +2,7 @@
 // and billed the pixels they really hold (go-livepeer's signature and pixel-count checks).
 import { getAddress, type Address } from 'viem';
 import { renditionsPixels } from '../media/pixels.ts';
+import { ProbeTimeoutError } from '../media/probe.ts';
 import type { OrchestratorInfo } from '../wire/lpRpc.ts';
 import { verifyTranscodeResult } from '../net/resultSignature.ts';
 import type { SubmitResult } from '../net/segment.ts';
@@ -29,8 +30,11 @@ export interface Verified {
    * it rejects with VerificationError when the renditions do not decode to the pixels counted. It does
    * not hold the renditions back (docs/wire.md §8.7).
    */
-  readonly decodeCheck?: Promise<void>;
+  readonly decodeCheck?: Promise<DecodeCheckOutcome>;
 }
+
+/** 'timed out': this machine did not give the decode the core in time; nothing is known of the renditions. */
+export type DecodeCheckOutcome = 'decoded' | 'timed out';
 
 /**
  * Checks the signature and the billed pixels (counted from the bitstream) before the renditions are used;
@@ -59,8 +63,9 @@ export async function verifyResult(
   }
   if (!(Math.random() < decodeFraction)) return {};
   const decodeCheck = renditionsPixels(data, { decode: true, names: profileNames }).then(
-    () => {},
-    (err: Error) => {
+    (): DecodeCheckOutcome => 'decoded',
+    (err: Error): DecodeCheckOutcome => {
+      if (err instanceof ProbeTimeoutError) return 'timed out';
       throw new VerificationError(`renditions do not decode as counted: ${err.message}`);
     },
   );

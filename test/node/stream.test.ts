@@ -12,6 +12,7 @@ import { HlsStore } from '../../src/server/hls.ts';
 import { GatewayEventBus, type GatewayEvents } from '../../src/node/events.ts';
 import { MAX_BACKLOG, StreamRunner } from '../../src/node/stream.ts';
 import type { AttemptResult, SegmentJob, SentPayment } from '../../src/node/transcodeSegment.ts';
+import type { DecodeCheckOutcome } from '../../src/node/verifyResult.ts';
 
 const PROFILES = [PRESETS.P240p30fps16x9!, PRESETS.P144p30fps16x9!];
 const MID = 'runner';
@@ -21,7 +22,7 @@ interface Attempt {
   uri: string;
   paid: (p: SentPayment) => void;
   /** `renditions`: how many of the profiles come back (default all) */
-  succeed(opts?: { tickets?: number; renditions?: number; decodeCheck?: Promise<void> }): void;
+  succeed(opts?: { tickets?: number; renditions?: number; decodeCheck?: Promise<DecodeCheckOutcome> }): void;
   fail(err: Error): void;
 }
 
@@ -186,7 +187,7 @@ describe('stream runner', () => {
   it('publishes a sampled segment before its full decode ends, and suspends the orchestrator whose renditions fail it', async () => {
     const h = harness();
     let failDecode: (err: Error) => void = () => {};
-    const decodeCheck = new Promise<void>((_, reject) => (failDecode = reject));
+    const decodeCheck = new Promise<DecodeCheckOutcome>((_, reject) => (failDecode = reject));
     const r0 = h.runner.push(0, seg(0), 2000);
     (await h.started(1)).succeed({ decodeCheck });
     const o0 = await r0;
@@ -201,8 +202,23 @@ describe('stream runner', () => {
     const r1 = h.runner.push(1, seg(1), 2000);
     const next = await h.started(2);
     assert.equal(next.uri, 'o2', 'the next segment goes elsewhere');
-    next.succeed({ decodeCheck: Promise.resolve() });
+    next.succeed({ decodeCheck: Promise.resolve('decoded') });
     assert.equal((await r1)?.orchestrator, 'o2');
+    await h.runner.end();
+  });
+
+  it('a sampled decode that ran out of time on this machine does not suspend the orchestrator', async () => {
+    const h = harness();
+    const r0 = h.runner.push(0, seg(0), 2000);
+    (await h.started(1)).succeed({ decodeCheck: Promise.resolve('timed out') });
+    assert.equal((await r0)?.transcoded, true);
+    await settled();
+    assert.ok(!h.seen.some(([name]) => name === 'orchestrator.suspended'), 'not suspended');
+    const r1 = h.runner.push(1, seg(1), 2000);
+    const next = await h.started(2);
+    assert.equal(next.uri, 'o1', 'the stream keeps its orchestrator');
+    next.succeed();
+    await r1;
     await h.runner.end();
   });
 
