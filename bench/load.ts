@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
 //   [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,8 +80,15 @@ interface Window {
   neighbours: Record<string, number>;
 }
 
-/** The processes on core 1 by group: publishers, orchestrators, the chain, this process (not its children). */
-type Neighbours = () => Record<string, number[]>;
+/** The processes on core 1 by group: publishers, orchestrators, the chain (this process is added apart). */
+type Neighbours = Record<string, number[]>;
+function rigProcesses(publishers: readonly ChildProcess[], net: LoadNetwork): Neighbours {
+  return {
+    publishers: publishers.map((p) => p.pid!),
+    orchestrators: net.orchestratorProcesses.map((o) => o.pid).filter((p) => p !== undefined),
+    chain: childPidsNamed(process.pid, 'anvil'),
+  };
+}
 const SELF = 'this process';
 function neighbourCpu(groups: Record<string, number[]>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -101,8 +108,7 @@ async function measureWindow(
   await sleep(publishStart + warmMs - Date.now());
   const a = treeStats(roots());
   const coresA = coreTimes();
-  const groups = neighbours(); // the same processes at both ends of the window
-  const neighboursA = neighbourCpu(groups);
+  const neighboursA = neighbourCpu(neighbours);
   const t0 = performance.now();
   const samples: ReturnType<typeof treeStats>[] = [];
   const endAt = publishStart + SECONDS * 1000 - 500;
@@ -113,7 +119,7 @@ async function measureWindow(
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
   const coresBusy = coreBusy(coresA, coreTimes());
-  const neighboursB = neighbourCpu(groups);
+  const neighboursB = neighbourCpu(neighbours);
   const wallS = (performance.now() - t0) / 1000;
   if (samples.length === 0) samples.push(b);
   const mean = (f: (x: ReturnType<typeof treeStats>) => number) => samples.reduce((n, x) => n + f(x), 0) / samples.length;
@@ -251,16 +257,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   // how late this process's event loop ran says whether the playlist polls' times can be trusted
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const window = await measureWindow(
-    () => [gw.pid!],
-    publishStart,
-    idle,
-    () => ({
-      publishers: publishers.map((p) => p.pid!),
-      orchestrators: net.orchestratorProcesses.map((o) => o.pid).filter((p) => p !== undefined),
-      chain: childPidsNamed(process.pid, 'anvil'),
-    }),
-  );
+  const window = await measureWindow(() => [gw.pid!], publishStart, idle, rigProcesses(publishers, net));
   loopDelay.disable();
   const hlsWindowPerStream = await hlsWindow;
   await Promise.all(publishers.map(exited));
@@ -354,16 +351,7 @@ if (!args['no-floor']) {
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
   const pubs = await staggered((i) => publish(input, `rtmp://127.0.0.1:${ports[i]}/live/s`, SECONDS));
-  floor = await measureWindow(
-    () => segmenters.map((s) => s.pid!),
-    start,
-    baseline,
-    () => ({
-      publishers: pubs.map((p) => p.pid!),
-      orchestrators: net.orchestratorProcesses.map((o) => o.pid).filter((p) => p !== undefined),
-      chain: childPidsNamed(process.pid, 'anvil'),
-    }),
-  );
+  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline, rigProcesses(pubs, net));
   await Promise.all(pubs.map(exited));
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
