@@ -30,6 +30,9 @@ const SPARE_NICENESS = 10;
  * orchestrator (see verifyResult.ts).
  */
 const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => process.platform === 'linux' && existsSync(p));
+/** chrt's exit codes when it could not run ffmpeg (not found; found but not executable), as a shell's. */
+const CHRT_NOT_FOUND = 127;
+const CHRT_CANNOT_EXECUTE = 126;
 
 interface Spare {
   readonly child: ChildProcess;
@@ -145,6 +148,8 @@ export function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[
         reject(new SpareFfmpegError(enoent ? `ffmpeg ${ffmpegPath()} is gone (set FFMPEG_PATH)` : `ffmpeg cannot start: ${error.message}`, { cause: error }));
       } else if (failure) {
         reject(timedOut ? new SpareFfmpegTimeoutError(failure) : new SpareFfmpegError(failure));
+      } else if (CHRT && (code === CHRT_NOT_FOUND || code === CHRT_CANNOT_EXECUTE) && err.startsWith('chrt:')) {
+        reject(new SpareFfmpegError(code === CHRT_NOT_FOUND ? `ffmpeg ${ffmpegPath()} is gone (set FFMPEG_PATH)` : `ffmpeg cannot start: ${err.trim()}`));
       } else if (code !== 0) {
         const last = err.trim().split('\n').slice(-2).join(' ');
         reject(new SpareFfmpegError(`ffmpeg cannot read the media: ${last || `exit code ${code}`}`));

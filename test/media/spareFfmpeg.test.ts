@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
@@ -87,4 +89,25 @@ console.log(spareProcessIds()[0]);`;
   assert.ok(pid > 0);
   for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok(!alive(pid), 'the spare ffmpeg exited once its parent did');
+});
+
+test('an ffmpeg removed while the gateway runs is named as gone, not as media it cannot read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ffmpeg-gone-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const copy = join(dir, 'ffmpeg');
+  copyFileSync(ffmpegPath(), copy);
+  chmodSync(copy, 0o755);
+  // the binary is found at start-up, then removed (an upgrade, a cleanup) before the first decode
+  const script = `import { unlinkSync } from 'node:fs';
+import { decodedPixelsEach } from './src/media/probe.ts';
+import { ffmpegPath } from './src/media/ffmpegBinaries.ts';
+unlinkSync(ffmpegPath());
+const ts = new Uint8Array(188 * 4).map((_, i) => (i % 188 === 0 ? 0x47 : 0)); // MPEG-TS framing: the pipe path
+try { await decodedPixelsEach([ts]); console.log('decoded'); }
+catch (err) { console.log(err.constructor.name + ': ' + err.message); }`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, FFMPEG_PATH: copy },
+    timeout: 20_000,
+  });
+  assert.equal(stdout.trim(), `ProbeError: ffmpeg ${copy} is gone (set FFMPEG_PATH)`);
 });
