@@ -3,7 +3,7 @@
 // served (so a verifying broadcaster finds them right), payments and signatures are real, and no ffmpeg
 // runs per segment: the machine measures the broadcaster, not the transcoding.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -98,11 +98,8 @@ export class PrerenderedTranscoder {
   async #toDisk(key: string, r: Rendition): Promise<void> {
     const file = this.#cacheFile(key);
     if (!file) return;
-    // Bytes first, then the meta file that makes them count: a reader never sees half an entry.
     await mkdir(this.cacheDir!, { recursive: true });
-    await writeFile(`${file}.ts`, r.data);
-    await writeFile(`${file}.json.tmp`, JSON.stringify({ frames: r.frames, pixels: String(r.pixels) }));
-    await rename(`${file}.json.tmp`, `${file}.json`);
+    await writeCacheEntry(file, r);
   }
 
   #source(frames: number): Promise<Buffer> {
@@ -115,6 +112,19 @@ export class PrerenderedTranscoder {
     }
     return s;
   }
+}
+
+/**
+ * Writes a cache entry: bytes first, then the meta file that makes them count, so a reader never sees half
+ * an entry. Orchestrator processes sharing the directory miss the same entry at once (every stream's short
+ * last segment), so each writes under names of its own and renames over the other's equal entry.
+ */
+export async function writeCacheEntry(file: string, r: Rendition): Promise<void> {
+  const mine = `${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(`${file}.ts.${mine}`, r.data);
+  await rename(`${file}.ts.${mine}`, `${file}.ts`);
+  await writeFile(`${file}.json.${mine}`, JSON.stringify({ frames: r.frames, pixels: String(r.pixels) }));
+  await rename(`${file}.json.${mine}`, `${file}.json`);
 }
 
 /** One cache per process: orchestrators started together (startLocalNetwork) encode each rendition once. */
