@@ -54,6 +54,21 @@ const SECONDS = Number(args.seconds);
 if (!Number.isInteger(N) || N < 1 || !(SECONDS >= 10)) throw new Error('--streams must be ≥ 1 and --seconds ≥ 10');
 const PROBES = Math.min(N, Number(args['probe-streams']));
 const SEGMENT_S = 2;
+/**
+ * Stream start-ups per segment period, at most. Each costs core 1 a publisher's start (ffmpeg, ~90 ms of
+ * CPU) and the orchestrators a GetOrchestrator and TLS handshakes; 56 of them within one period held core 1
+ * at 100 % for 6 s, and the first segments timed out at the orchestrators for want of the rig's core, not
+ * the gateway's.
+ */
+const MAX_STARTS_PER_SEGMENT = 12;
+const RAMP_PERIODS = Math.ceil(N / MAX_STARTS_PER_SEGMENT);
+/** From the first stream's start until every stream runs. */
+const RAMP_MS = RAMP_PERIODS * SEGMENT_S * 1000;
+/** Measured from this long after the first start: every stream started, its first segments out. */
+const WARM_MS = Math.max(Math.min(6000, (SECONDS * 1000) / 4), RAMP_MS + 4000);
+if (SECONDS * 1000 - 500 - WARM_MS < 5000) {
+  throw new Error(`--seconds ${SECONDS} leaves no measuring window for ${N} streams (they start over ${RAMP_MS / 1000} s): give at least ${Math.ceil((WARM_MS + 5500) / 1000)}`);
+}
 const RENDITION = 'P360p30fps16x9';
 const RENDITIONS = ['P240p30fps16x9', RENDITION];
 pinSelfToCore1(); // this process, the chain, the orchestrators and the publishers; the gateway or the bare ffmpegs get core 0
@@ -104,8 +119,7 @@ async function measureWindow(
   baseline: { rssKb: number; rootRssKb: number },
   neighbours: Neighbours,
 ): Promise<Window> {
-  const warmMs = Math.min(6000, (SECONDS * 1000) / 4);
-  await sleep(publishStart + warmMs - Date.now());
+  await sleep(publishStart + WARM_MS - Date.now());
   const a = treeStats(roots());
   const coresA = coreTimes();
   const neighboursA = neighbourCpu(neighbours);
@@ -160,14 +174,18 @@ async function hlsWindowBytes(streamUrl: string): Promise<number> {
 }
 
 /**
- * Starts stream i i/N of a segment after the first: the streams of real publishers do not all reach their
- * keyframes at the same moment, and N segments arriving in the same instant would measure a burst.
+ * Starts stream i at i/N of a segment plus (i mod RAMP_PERIODS) whole segments: the streams of real
+ * publishers do not all reach their keyframes at the same moment (N segments arriving in the same instant
+ * would measure a burst), and at most MAX_STARTS_PER_SEGMENT start in any one segment period.
  */
 async function staggered<T>(start: (i: number) => T): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < N; i++) {
-    await sleep(i === 0 ? 0 : (SEGMENT_S * 1000) / N);
-    out.push(start(i));
+  const segmentMs = SEGMENT_S * 1000;
+  const at = Array.from({ length: N }, (_, i) => ({ i, ms: (i * segmentMs) / N + (i % RAMP_PERIODS) * segmentMs }));
+  const t0 = Date.now();
+  const out: T[] = new Array(N);
+  for (const { i, ms } of at.sort((a, b) => a.ms - b.ms)) {
+    await sleep(t0 + ms - Date.now());
+    out[i] = start(i);
   }
   return out;
 }
@@ -231,7 +249,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const idle = treeStats([gw.pid!]);
 
   const publishStart = Date.now();
-  const publishers = await staggered((i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
+  const starting = staggered((i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
   // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
   const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
   let polling = true;
@@ -252,6 +270,8 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
       await sleep(50);
     }
   });
+  // (polled from the first start on: the ramp lasts longer than a probe stream's first segments)
+  const publishers = await starting;
   // The HLS window the gateway holds by design, sampled on one stream halfway through.
   const hlsWindow = sleep(publishStart + (SECONDS * 1000) / 2 - Date.now()).then(() => hlsWindowBytes(`${http}/stream/load0`));
   // how late this process's event loop ran says whether the playlist polls' times can be trusted
