@@ -67,7 +67,9 @@ const RAMP_MS = RAMP_PERIODS * SEGMENT_S * 1000;
 /** Measured from this long after the first start: every stream started, its first segments out. */
 const WARM_MS = Math.max(Math.min(6000, (SECONDS * 1000) / 4), RAMP_MS + 4000);
 if (SECONDS * 1000 - 500 - WARM_MS < 5000) {
-  throw new Error(`--seconds ${SECONDS} leaves no measuring window for ${N} streams (they start over ${RAMP_MS / 1000} s): give at least ${Math.ceil((WARM_MS + 5500) / 1000)}`);
+  throw new Error(
+    `--seconds ${SECONDS} leaves no measuring window for ${N} streams (they start over ${RAMP_MS / 1000} s): give at least ${Math.ceil((WARM_MS + 5500) / 1000)}`,
+  );
 }
 const RENDITION = 'P360p30fps16x9';
 const RENDITIONS = ['P240p30fps16x9', RENDITION];
@@ -190,6 +192,32 @@ async function staggered<T>(start: (i: number) => T): Promise<T[]> {
   return out;
 }
 
+/**
+ * How far past its SECONDS a publisher ran. `-re` paces it from its own start, so one that ends late was held
+ * back: by a receiver that could not keep up (TCP pushes back), or by a core 1 too busy to run it.
+ */
+const overrunMs = new Map<ChildProcess, Promise<number>>();
+/** A publisher ending more than a segment late did not keep real time. */
+const LATE_MS = SEGMENT_S * 1000;
+function publishPaced(input: string, url: string): ChildProcess {
+  const startedAt = Date.now();
+  const p = publish(input, url, SECONDS);
+  overrunMs.set(
+    p,
+    exited(p).then(() => Date.now() - startedAt - SECONDS * 1000),
+  );
+  return p;
+}
+interface Pacing {
+  late: number;
+  maxOverrunMs: number;
+}
+async function pacing(publishers: readonly ChildProcess[]): Promise<Pacing> {
+  const overruns = await Promise.all(publishers.map((p) => overrunMs.get(p)!));
+  return { late: overruns.filter((ms) => ms > LATE_MS).length, maxOverrunMs: Math.max(0, ...overruns) };
+}
+const pacingLine = (x: Pacing) => `publishers ${x.late} late (over ${LATE_MS / 1000} s past their ${SECONDS} s; most ${(x.maxOverrunMs / 1000).toFixed(1)} s)`;
+
 // ---- the gateway phase -----------------------------------------------------------------------------
 interface GatewayResult {
   label: string;
@@ -199,6 +227,7 @@ interface GatewayResult {
   transcoded: number;
   failed: number;
   missing: number;
+  pacing: Pacing;
   overhead: { p50: number; p99: number } | undefined;
   queued: { p50: number; p99: number } | undefined;
   beyondOrchestrator: { p50: number; p99: number } | undefined;
@@ -249,7 +278,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const idle = treeStats([gw.pid!]);
 
   const publishStart = Date.now();
-  const starting = staggered((i) => publish(input, `${rtmp}/live/load${i}`, SECONDS));
+  const starting = staggered((i) => publishPaced(input, `${rtmp}/live/load${i}`));
   // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
   const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
   let polling = true;
@@ -280,7 +309,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const window = await measureWindow(() => [gw.pid!], publishStart, idle, rigProcesses(publishers, net));
   loopDelay.disable();
   const hlsWindowPerStream = await hlsWindow;
-  await Promise.all(publishers.map(exited));
+  const publishersPacing = await pacing(publishers);
   polling = false;
   await Promise.all(probes);
 
@@ -319,6 +348,7 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
     transcoded,
     failed: delta('livepeer_segment_transcode_failed_total'),
     missing: Math.max(0, expected - appeared) + Math.max(0, appeared - transcoded),
+    pacing: publishersPacing,
     overhead: histogramQuantiles(text, 'livepeer_segment_overhead_seconds'),
     queued: histogramQuantiles(text, 'livepeer_segment_queued_seconds'),
     beyondOrchestrator: histogramQuantiles(text, 'livepeer_rendition_latency_beyond_orchestrator_seconds'),
@@ -352,6 +382,7 @@ results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.
 let floor: Window | undefined;
 /** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
 let floorMissing: number | undefined;
+let floorPacing: Pacing | undefined;
 if (!args['no-floor']) {
   const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
   const ports = await Promise.all(Array.from({ length: N }, freePort));
@@ -370,9 +401,9 @@ if (!args['no-floor']) {
   await listening(ports);
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const start = Date.now();
-  const pubs = await staggered((i) => publish(input, `rtmp://127.0.0.1:${ports[i]}/live/s`, SECONDS));
+  const pubs = await staggered((i) => publishPaced(input, `rtmp://127.0.0.1:${ports[i]}/live/s`));
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline, rigProcesses(pubs, net));
-  await Promise.all(pubs.map(exited));
+  floorPacing = await pacing(pubs);
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
   for (const s of segmenters) s.kill('SIGKILL');
@@ -409,7 +440,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')} (${neighbourLine(floor)})`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')} (${neighbourLine(floor)})`,
   );
 }
 for (const r of results) {
@@ -425,7 +456,7 @@ for (const r of results) {
       `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its ffmpeg segmenters ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no ffmpeg segmenter processes'}`,
   );
   console.log(
-    `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ` +
+    `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ${pacingLine(r.pacing)}; ` +
       `per-segment overhead (transcode slot → upload started) ${r.overhead ? `p50 ≤ ${ms(r.overhead.p50)} p99 ≤ ${ms(r.overhead.p99)}` : 'n/a (no histogram in this build)'}; ` +
       `queued for a slot (earlier segments still at the orchestrator) ${r.queued ? `p50 ≤ ${ms(r.queued.p50)} p99 ≤ ${ms(r.queued.p99)}` : 'n/a'}`,
   );
@@ -532,6 +563,6 @@ if (results.length === 2) {
 const g = results[results.length - 1]!;
 const gwCpu = perStream(g.window);
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing} ffmpeg_missing=${floorMissing ?? 'n/a'}`,
+  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g.pacing.late} ffmpeg_late=${floorPacing?.late ?? 'n/a'}`,
 );
 process.exit(0);
