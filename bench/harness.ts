@@ -64,7 +64,7 @@ export function coreBusy(a: ReturnType<typeof coreTimes>, b: ReturnType<typeof c
   });
 }
 
-export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: number; rootRssKb: number; processes: number } {
+export function treeStats(roots: readonly number[]): { cpuS: number; rootCpuS: number; rssKb: number; rootRssKb: number; processes: number } {
   const rows = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((d) => readProc(Number(d)))
@@ -81,14 +81,16 @@ export function treeStats(roots: readonly number[]): { cpuS: number; rssKb: numb
     for (const c of children.get(r.pid) ?? []) visit(c);
   };
   let rootRssKb = 0;
+  let rootTicks = 0;
   for (const pid of roots) {
     const r = rows.find((x) => x.pid === pid);
     if (r) {
       rootRssKb += r.rssKb;
+      rootTicks += r.cpuTicks; // its own threads, not its children
       visit(r);
     }
   }
-  return { cpuS: ticks / CLK_TCK, rssKb, rootRssKb, processes };
+  return { cpuS: ticks / CLK_TCK, rootCpuS: rootTicks / CLK_TCK, rssKb, rootRssKb, processes };
 }
 /** Children of `parent` whose command name (/proc/PID/comm) is `name`, e.g. the devnet's anvil. */
 export function childPidsNamed(parent: number, name: string): number[] {

@@ -2,7 +2,8 @@
 // tickets, orchestrators in their load mode: renditions encoded once and reused), and the same N streams
 // through bare ffmpeg RTMP→HLS copy segmenting as the floor. On a machine with two or more cores the
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
-// everything else (this process, the chain, the orchestrators, the publishers) to core 1.
+// everything else (this process, the chain, the orchestrators, the publishers) to core 1. The publishers
+// are one process (bench/publishers.ts) that sends each stream in 4096-byte chunks, as OBS does.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
 //   [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -85,6 +86,8 @@ const ms = (x: number) =>
 
 interface Window {
   cpuS: number;
+  /** the root processes' own threads (the gateway process without its ffmpeg children) */
+  rootCpuS: number;
   wallS: number;
   rssAboveKb: number;
   /** the root processes alone (the gateway without its ffmpeg children; for bare ffmpeg, all of them) */
@@ -144,6 +147,7 @@ async function measureWindow(
   const perProcessKb = nRoots > 1 ? mean((x) => x.rssKb) / nRoots : mean((x) => (x.processes > 1 ? (x.rssKb - x.rootRssKb) / (x.processes - 1) : 0));
   return {
     cpuS: b.cpuS - a.cpuS,
+    rootCpuS: b.rootCpuS - a.rootCpuS,
     wallS,
     coresBusy,
     rssAboveKb: mean((x) => x.rssKb) - baseline.rssKb,
@@ -176,47 +180,62 @@ async function hlsWindowBytes(streamUrl: string): Promise<number> {
 }
 
 /**
- * Starts stream i at i/N of a segment plus (i mod RAMP_PERIODS) whole segments: the streams of real
- * publishers do not all reach their keyframes at the same moment (N segments arriving in the same instant
- * would measure a burst), and at most MAX_STARTS_PER_SEGMENT start in any one segment period.
+ * When stream i starts, from the first: i/N of a segment plus (i mod RAMP_PERIODS) whole segments. The
+ * streams of real publishers do not all reach their keyframes at the same moment (N segments arriving in
+ * the same instant would measure a burst), and at most MAX_STARTS_PER_SEGMENT start in any one period.
  */
-async function staggered<T>(start: (i: number) => T): Promise<T[]> {
-  const segmentMs = SEGMENT_S * 1000;
-  const at = Array.from({ length: N }, (_, i) => ({ i, ms: (i * segmentMs) / N + (i % RAMP_PERIODS) * segmentMs }));
-  const t0 = Date.now();
-  const out: T[] = new Array(N);
-  for (const { i, ms } of at.sort((a, b) => a.ms - b.ms)) {
-    await sleep(t0 + ms - Date.now());
-    out[i] = start(i);
-  }
-  return out;
-}
+const startOffsetMs = (i: number) => (i * SEGMENT_S * 1000) / N + (i % RAMP_PERIODS) * SEGMENT_S * 1000;
 
-/**
- * How far past its SECONDS a publisher ran. `-re` paces it from its own start, so one that ends late was held
- * back: by a receiver that could not keep up (TCP pushes back), or by a core 1 too busy to run it.
- */
-const overrunMs = new Map<ChildProcess, Promise<number>>();
-/** A publisher ending more than a segment late did not keep real time. */
+/** A publisher ending more than a segment behind its schedule did not keep real time. */
 const LATE_MS = SEGMENT_S * 1000;
-function publishPaced(input: string, url: string): ChildProcess {
-  const startedAt = Date.now();
-  const p = publish(input, url, SECONDS);
-  overrunMs.set(
-    p,
-    exited(p).then(() => Date.now() - startedAt - SECONDS * 1000),
-  );
-  return p;
+interface Publishers {
+  /** one process for every stream (bench/publishers.ts) */
+  proc: ChildProcess;
+  /** when the offsets count from */
+  startedAt: number;
+  /** per stream, how far behind its schedule its last message went out (Infinity: it failed) */
+  lateMs: Promise<number[]>;
+}
+/**
+ * The N streams, paced by their timestamps (`-re`): a receiver that does not take the bytes in time (TCP
+ * pushes back), or a core 1 too busy to run the publishers, makes them late.
+ */
+function startPublishers(input: string, urls: readonly string[]): Promise<Publishers> {
+  const specs = urls.map((u, i) => `${u}@${startOffsetMs(i).toFixed(0)}`);
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/publishers.ts'), input, String(SECONDS), ...specs], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const late = urls.map(() => Number.POSITIVE_INFINITY);
+  let startedAt: ((t: number) => void) | undefined;
+  const ready = new Promise<number>((r) => (startedAt = r));
+  let buffered = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    buffered += c;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const [event, i, ms] = buffered.slice(0, nl).split(' ');
+      buffered = buffered.slice(nl + 1);
+      if (event === 'ready') startedAt?.(Date.now());
+      else if (event === 'ended') late[Number(i)] = Number(ms);
+    }
+  });
+  // 'close': every line read, not only the process gone
+  const lateMs = new Promise<number[]>((r) => proc.once('close', () => r(late)));
+  return Promise.race([ready, exited(proc).then(() => Promise.reject(new Error('bench/publishers.ts exited before it started')))]).then((t) => ({
+    proc,
+    startedAt: t,
+    lateMs,
+  }));
 }
 interface Pacing {
   late: number;
-  maxOverrunMs: number;
+  maxLateMs: number;
 }
-async function pacing(publishers: readonly ChildProcess[]): Promise<Pacing> {
-  const overruns = await Promise.all(publishers.map((p) => overrunMs.get(p)!));
-  return { late: overruns.filter((ms) => ms > LATE_MS).length, maxOverrunMs: Math.max(0, ...overruns) };
+async function pacing(publishers: Publishers): Promise<Pacing> {
+  const lateMs = await publishers.lateMs;
+  return { late: lateMs.filter((ms) => ms > LATE_MS).length, maxLateMs: Math.max(0, ...lateMs) };
 }
-const pacingLine = (x: Pacing) => `publishers ${x.late} late (over ${LATE_MS / 1000} s past their ${SECONDS} s; most ${(x.maxOverrunMs / 1000).toFixed(1)} s)`;
+const pacingLine = (x: Pacing) => `publishers ${x.late} late (over ${LATE_MS / 1000} s behind; most ${(x.maxLateMs / 1000).toFixed(1)} s)`;
 
 // ---- the gateway phase -----------------------------------------------------------------------------
 interface GatewayResult {
@@ -277,8 +296,11 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
   const base = await metrics();
   const idle = treeStats([gw.pid!]);
 
-  const publishStart = Date.now();
-  const starting = staggered((i) => publishPaced(input, `${rtmp}/live/load${i}`));
+  const publishers = await startPublishers(
+    input,
+    Array.from({ length: N }, (_, i) => `${rtmp}/live/load${i}`),
+  );
+  const publishStart = publishers.startedAt;
   // Glass-to-playlist on the first PROBES streams: playlists polled every 50 ms.
   const seen = new Map<string, number>(); // `${stream}/${playlist}/${seq}` → first seen (ms since epoch)
   let polling = true;
@@ -299,14 +321,12 @@ async function gatewayPhase(label: string, binary: string, input: string, net: L
       await sleep(50);
     }
   });
-  // (polled from the first start on: the ramp lasts longer than a probe stream's first segments)
-  const publishers = await starting;
   // The HLS window the gateway holds by design, sampled on one stream halfway through.
   const hlsWindow = sleep(publishStart + (SECONDS * 1000) / 2 - Date.now()).then(() => hlsWindowBytes(`${http}/stream/load0`));
   // how late this process's event loop ran says whether the playlist polls' times can be trusted
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const window = await measureWindow(() => [gw.pid!], publishStart, idle, rigProcesses(publishers, net));
+  const window = await measureWindow(() => [gw.pid!], publishStart, idle, rigProcesses([publishers.proc], net));
   loopDelay.disable();
   const hlsWindowPerStream = await hlsWindow;
   const publishersPacing = await pacing(publishers);
@@ -400,9 +420,11 @@ if (!args['no-floor']) {
   // every segmenter listening before its publisher starts (on a loaded machine ffmpeg takes more than a second)
   await listening(ports);
   const baseline = treeStats(segmenters.map((s) => s.pid!));
-  const start = Date.now();
-  const pubs = await staggered((i) => publishPaced(input, `rtmp://127.0.0.1:${ports[i]}/live/s`));
-  floor = await measureWindow(() => segmenters.map((s) => s.pid!), start, baseline, rigProcesses(pubs, net));
+  const pubs = await startPublishers(
+    input,
+    ports.map((port) => `rtmp://127.0.0.1:${port}/live/s`),
+  );
+  floor = await measureWindow(() => segmenters.map((s) => s.pid!), pubs.startedAt, baseline, rigProcesses([pubs.proc], net));
   floorPacing = await pacing(pubs);
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
@@ -449,6 +471,8 @@ for (const r of results) {
     `${r.label} (process + children): CPU ${(cpu * N).toFixed(1)} % of a core, ${cpu.toFixed(2)} % per stream` +
       `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
   );
+  const ownCpu = (r.window.rootCpuS / r.window.wallS / N) * 100;
+  console.log(`  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its ffmpeg children ${(cpu - ownCpu).toFixed(2)} %`);
   const processPerStream = r.window.rootRssAboveKb / 1024 / N;
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
   console.log(

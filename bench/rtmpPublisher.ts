@@ -1,0 +1,195 @@
+// A lean RTMP publisher for the load rig: an FLV file's tags sent as RTMP messages, paced by their
+// timestamps and looped (as `ffmpeg -re -stream_loop -1 -c copy -f flv`). ffmpeg as a publisher echoes the
+// chunk size the server announces, and bare ffmpeg's listener announces 128 bytes: each publisher then made
+// about 6,600 system calls a second, and at 62 streams the publishers took 88 % of core 1 in the floor phase
+// against 32 % toward the gateway (node-media-server announces 60000), so the floor's knee measured the
+// rig. This one announces 4096-byte chunks (as OBS does) and writes each message in one call, whatever the
+// server announces.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+
+export interface FlvTag {
+  /** 8 audio, 9 video, 18 script data */
+  type: number;
+  timestampMs: number;
+  data: Buffer;
+  /** an AVC or AAC sequence header: sent once, not on every loop */
+  header: boolean;
+}
+
+/** The tags of an FLV file, in file order. */
+export function readFlv(path: string): FlvTag[] {
+  const b = readFileSync(path);
+  if (b.toString('latin1', 0, 3) !== 'FLV') throw new Error(`${path} is not FLV`);
+  const tags: FlvTag[] = [];
+  for (let at = b.readUInt32BE(5) + 4; at + 11 <= b.length; ) {
+    const type = b[at]! & 0x1f;
+    const size = b.readUIntBE(at + 1, 3);
+    const timestampMs = b.readUIntBE(at + 4, 3) | (b[at + 7]! << 24);
+    const data = b.subarray(at + 11, at + 11 + size);
+    if (data.length < size) break;
+    const header = (type === 9 && (data[0]! & 0x0f) === 7 && data[1] === 0) || (type === 8 && data[0]! >> 4 === 10 && data[1] === 0);
+    tags.push({ type, timestampMs, data, header });
+    at += 11 + size + 4;
+  }
+  return tags;
+}
+
+/** Where the next loop's timestamps start: past each track's last frame by that track's frame interval. */
+function loopDurationMs(tags: readonly FlvTag[]): number {
+  let end = 0;
+  for (const type of [8, 9]) {
+    const ts = tags.filter((t) => t.type === type && !t.header).map((t) => t.timestampMs);
+    if (ts.length > 1) end = Math.max(end, ts.at(-1)! + Math.ceil((ts.at(-1)! - ts[0]!) / (ts.length - 1)));
+  }
+  return end;
+}
+
+// ---- AMF0, only what the commands need
+type Amf = number | string | null | { [key: string]: string | number };
+function amf(values: Amf[]): Buffer {
+  const parts: Buffer[] = [];
+  const str = (s: string) => {
+    const b = Buffer.from(s, 'utf8');
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(b.length);
+    return Buffer.concat([len, b]);
+  };
+  const value = (v: Amf): void => {
+    if (v === null) parts.push(Buffer.from([0x05]));
+    else if (typeof v === 'number') {
+      const b = Buffer.alloc(9);
+      b[0] = 0x00;
+      b.writeDoubleBE(v, 1);
+      parts.push(b);
+    } else if (typeof v === 'string') parts.push(Buffer.from([0x02]), str(v));
+    else {
+      parts.push(Buffer.from([0x03]));
+      for (const [k, x] of Object.entries(v)) {
+        parts.push(str(k));
+        value(x);
+      }
+      parts.push(Buffer.from([0x00, 0x00, 0x09]));
+    }
+  };
+  for (const v of values) value(v);
+  return Buffer.concat(parts);
+}
+
+const CHUNK_SIZE = 4096;
+/** The stream id the first createStream gets from node-media-server and ffmpeg alike; replies are not awaited. */
+const STREAM_ID = 1;
+
+/** One RTMP message, cut into chunks of CHUNK_SIZE: a full header first, one-byte continuation headers after. */
+function message(csid: number, type: number, streamId: number, timestampMs: number, payload: Buffer): Buffer {
+  const extended = timestampMs >= 0xffffff;
+  const head = Buffer.alloc(12 + (extended ? 4 : 0));
+  head[0] = csid; // fmt 0; chunk stream ids 2–63 fit in the basic header
+  head.writeUIntBE(extended ? 0xffffff : timestampMs, 1, 3);
+  head.writeUIntBE(payload.length, 4, 3);
+  head[7] = type;
+  head.writeUInt32LE(streamId, 8);
+  if (extended) head.writeUInt32BE(timestampMs, 12);
+  const parts: Buffer[] = [head];
+  for (let at = 0; at < payload.length; at += CHUNK_SIZE) {
+    if (at > 0) parts.push(extended ? Buffer.concat([Buffer.from([0xc0 | csid]), head.subarray(12)]) : Buffer.from([0xc0 | csid]));
+    parts.push(payload.subarray(at, at + CHUNK_SIZE));
+  }
+  return Buffer.concat(parts);
+}
+
+export interface Publication {
+  /** resolves once every tag up to `seconds` was written (or the connection failed): ms behind schedule then */
+  readonly finished: Promise<number>;
+}
+
+/**
+ * Publishes `tags` to `url` (rtmp://host:port/app/key) for `seconds` of media, each message written when
+ * its timestamp is due. A server that does not take the bytes in time (TCP pushes back) makes it late.
+ */
+export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number): Publication {
+  const u = new URL(url);
+  const [, app = '', ...key] = u.pathname.split('/');
+  const streamKey = key.join('/');
+  const loopMs = loopDurationMs(tags);
+  const socket: Socket = connect({ host: u.hostname, port: Number(u.port || 1935) });
+  socket.setNoDelay(true);
+  const finished = new Promise<number>((resolve) => {
+    let got = Buffer.alloc(0);
+    let handshaken = false;
+    let startedAt = 0;
+    let i = 0;
+    let loop = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const done = (lateMs: number) => {
+      clearTimeout(timer);
+      resolve(lateMs);
+    };
+    /** ms behind schedule when the last tag went out; unset until then */
+    let lateMs: number | undefined;
+    socket.once('error', () => done(Number.POSITIVE_INFINITY));
+    socket.once('close', () => done(lateMs ?? Number.POSITIVE_INFINITY));
+    socket.on('connect', () => {
+      const c1 = Buffer.alloc(1536);
+      randomBytes(1528).copy(c1, 8);
+      socket.write(Buffer.concat([Buffer.from([3]), c1]));
+    });
+    socket.on('data', (d: Buffer) => {
+      if (handshaken) return; // the server's replies and acknowledgements: not needed
+      got = Buffer.concat([got, d]);
+      if (got.length < 1 + 1536) return;
+      handshaken = true;
+      const tcUrl = `rtmp://${u.host}/${app}`;
+      socket.write(
+        Buffer.concat([
+          got.subarray(1, 1 + 1536), // C2: the server's S1 echoed
+          message(2, 1, 0, 0, Buffer.from([0, 0, CHUNK_SIZE >> 8, CHUNK_SIZE & 0xff])), // Set Chunk Size
+        ]),
+      );
+      // commands pipelined: both servers handle them in order
+      socket.write(
+        Buffer.concat([
+          message(3, 20, 0, 0, amf(['connect', 1, { app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; lpbench)', tcUrl }])),
+          message(3, 20, 0, 0, amf(['releaseStream', 2, null, streamKey])),
+          message(3, 20, 0, 0, amf(['FCPublish', 3, null, streamKey])),
+          message(3, 20, 0, 0, amf(['createStream', 4, null])),
+          message(4, 20, STREAM_ID, 0, amf(['publish', 5, null, streamKey, 'live'])),
+        ]),
+      );
+      startedAt = Date.now();
+      send();
+    });
+    const send = (): void => {
+      const elapsed = Date.now() - startedAt;
+      const out: Buffer[] = [];
+      for (;;) {
+        if (i === tags.length) {
+          i = 0;
+          loop++;
+        }
+        const tag = tags[i]!;
+        const ts = tag.timestampMs + loop * loopMs;
+        if (ts >= seconds * 1000) {
+          if (out.length > 0) socket.write(Buffer.concat(out));
+          socket.end(message(3, 20, 0, 0, amf(['deleteStream', 6, null, STREAM_ID])), () => {
+            lateMs = Date.now() - startedAt - seconds * 1000;
+            // a server that keeps its side open after ours closed is not waited for
+            setTimeout(() => socket.destroy(), 5000).unref();
+          });
+          return;
+        }
+        if (ts > elapsed) break;
+        i++;
+        if (loop > 0 && (tag.header || tag.type === 18)) continue;
+        const payload = tag.type === 18 ? Buffer.concat([amf(['@setDataFrame']), tag.data]) : tag.data;
+        out.push(message(tag.type === 9 ? 6 : tag.type === 8 ? 5 : 4, tag.type, STREAM_ID, ts, payload));
+      }
+      const flushed = out.length === 0 || socket.write(Buffer.concat(out));
+      const next = tags[i]!.timestampMs + loop * loopMs;
+      if (flushed) timer = setTimeout(send, Math.max(0, next - (Date.now() - startedAt)));
+      else socket.once('drain', send);
+    };
+  });
+  return { finished };
+}
