@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1. The publishers
 // are one process (bench/publishers.ts) that sends each stream in 4096-byte chunks, as OBS does.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
-//   [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
+//   [--node-args "FLAGS"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     'probe-streams': { type: 'string', default: '2' },
     /** a checkout (built) whose gateway runs first in the same conditions, for before/after ratios */
     baseline: { type: 'string' },
+    /** node flags for the gateway under test (not the baseline), e.g. to try a V8 setting side by side */
+    'node-args': { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -279,8 +281,15 @@ function histogramQuantiles(text: string, name: string): { p50: number; p99: num
   return { p50: q(0.5), p99: q(0.99) };
 }
 
-async function gatewayPhase(label: string, binary: string, input: string, net: LoadNetwork, profileDir?: string): Promise<GatewayResult> {
-  const started = await startGatewayProcess(binary, net, N + 4, profileDir);
+async function gatewayPhase(
+  label: string,
+  binary: string,
+  input: string,
+  net: LoadNetwork,
+  profileDir?: string,
+  nodeArgs: string[] = [],
+): Promise<GatewayResult> {
+  const started = await startGatewayProcess(binary, net, N + 4, profileDir, { nodeArgs });
   const { proc: gw, rtmp, http, metrics } = started;
 
   // Warm-up: one stream past the input's loop point (10 s), so the orchestrators' renditions are encoded for
@@ -396,7 +405,9 @@ const results: GatewayResult[] = [];
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
 }
-results.push(await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof']));
+results.push(
+  await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof'], args['node-args']?.split(' ').filter(Boolean)),
+);
 
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
 let floor: Window | undefined;
