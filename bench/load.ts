@@ -4,8 +4,8 @@
 // system under test (the gateway and its children, or the bare ffmpeg segmenters) is pinned to core 0 and
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1. The publishers
 // are one process (bench/publishers.ts) that sends each stream in 4096-byte chunks, as OBS does.
-// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor] [--baseline CHECKOUT]
-//   [--node-args "FLAGS"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
+// Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor | --no-gateway] [--baseline CHECKOUT]
+//   [--node-args="FLAGS"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '30' },
     'cpu-prof': { type: 'string' },
     'no-floor': { type: 'boolean', default: false },
+    /** the floor alone: where bare ffmpeg's knee lies, far past the gateway's */
+    'no-gateway': { type: 'boolean', default: false },
     /** keep the devnet orchestrators' logs (a line per segment with its stages' times) and say where */
     'orchestrator-logs': { type: 'boolean', default: false },
     /** CPU profiles of the devnet orchestrators (what they spend core 1 on), written there when they stop */
@@ -405,9 +407,11 @@ const results: GatewayResult[] = [];
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
 }
-results.push(
-  await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof'], args['node-args']?.split(' ').filter(Boolean)),
-);
+if (!args['no-gateway']) {
+  results.push(
+    await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof'], args['node-args']?.split(' ').filter(Boolean)),
+  );
+}
 
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
 let floor: Window | undefined;
@@ -595,9 +599,9 @@ if (results.length === 2) {
   const [b, g] = results as [GatewayResult, GatewayResult];
   console.log(`gateway / baseline CPU per stream: ${(perStream(g.window) / perStream(b.window)).toFixed(2)}`);
 }
-const g = results[results.length - 1]!;
-const gwCpu = perStream(g.window);
+const g = results.at(-1);
+const gwCpu = g ? perStream(g.window) : Number.NaN;
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${gwCpu.toFixed(2)}% ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g.missing} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g.pacing.late} ffmpeg_late=${floorPacing?.late ?? 'n/a'}`,
+  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'}`,
 );
 process.exit(0);
