@@ -4,7 +4,7 @@
 // about 6,600 system calls a second, and at 62 streams the publishers took 88 % of core 1 in the floor phase
 // against 32 % toward the gateway (node-media-server announces 60000), so the floor's knee measured the
 // rig. This one announces 4096-byte chunks (as OBS does) and writes each message in one call, whatever the
-// server announces.
+// server announces. Its media clock starts at the server's NetStream.Publish.Start, as OBS's and ffmpeg's do.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -77,6 +77,61 @@ function amf(values: Amf[]): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * The server's side of the connection, reassembled into messages: enough to see its answer to `publish`
+ * (OBS, like ffmpeg, sends no media before NetStream.Publish.Start). Chunk sizes the server sets are followed.
+ */
+class ServerMessages {
+  #buf: Buffer = Buffer.alloc(0);
+  #chunkSize = 128;
+  readonly #streams = new Map<number, { length: number; type: number; extended: boolean; parts: Buffer[]; got: number }>();
+
+  feed(d: Buffer): Array<{ type: number; payload: Buffer }> {
+    this.#buf = this.#buf.length > 0 ? Buffer.concat([this.#buf, d]) : d;
+    const out: Array<{ type: number; payload: Buffer }> = [];
+    for (;;) {
+      const b = this.#buf;
+      if (b.length < 1) break;
+      const fmt = b[0]! >> 6;
+      let csid = b[0]! & 0x3f;
+      let at = 1;
+      if (csid === 0) {
+        if (b.length < 2) break;
+        csid = 64 + b[1]!;
+        at = 2;
+      } else if (csid === 1) {
+        if (b.length < 3) break;
+        csid = 64 + b[1]! + b[2]! * 256;
+        at = 3;
+      }
+      const headerLength = [11, 7, 3, 0][fmt]!;
+      if (b.length < at + headerLength) break;
+      const st = this.#streams.get(csid) ?? { length: 0, type: 0, extended: false, parts: [], got: 0 };
+      // (re-read in full when the chunk is not all here yet: the fields set below come out the same)
+      if (fmt <= 2) st.extended = b.readUIntBE(at, 3) === 0xffffff;
+      if (fmt <= 1) {
+        st.length = b.readUIntBE(at + 3, 3);
+        st.type = b[at + 6]!;
+      }
+      at += headerLength + (st.extended ? 4 : 0);
+      const want = Math.min(this.#chunkSize, st.length - st.got);
+      if (b.length < at + want) break;
+      st.parts.push(b.subarray(at, at + want));
+      st.got += want;
+      this.#streams.set(csid, st);
+      this.#buf = b.subarray(at + want);
+      if (st.got === st.length) {
+        const payload = Buffer.concat(st.parts);
+        st.parts = [];
+        st.got = 0;
+        if (st.type === 1 && payload.length >= 4) this.#chunkSize = payload.readUInt32BE(0) & 0x7fffffff;
+        out.push({ type: st.type, payload });
+      }
+    }
+    return out;
+  }
+}
+
 const CHUNK_SIZE = 4096;
 /** The stream id the first createStream gets from node-media-server and ffmpeg alike; replies are not awaited. */
 const STREAM_ID = 1;
@@ -124,6 +179,7 @@ export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number
     let timer: NodeJS.Timeout | undefined;
     const done = (lateMs: number) => {
       clearTimeout(timer);
+      clearTimeout(refused);
       resolve(lateMs);
     };
     /** ms behind schedule when the last tag went out; unset until then */
@@ -135,19 +191,44 @@ export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number
       randomBytes(1528).copy(c1, 8);
       socket.write(Buffer.concat([Buffer.from([3]), c1]));
     });
+    const HANDSHAKE = 1 + 1536 + 1536; // S0, S1, S2
+    const server = new ServerMessages();
+    let publishing = false;
+    const refused = setTimeout(() => socket.destroy(), 10_000); // no answer to publish: a failed stream
     socket.on('data', (d: Buffer) => {
-      if (handshaken) return; // the server's replies and acknowledgements: not needed
-      got = Buffer.concat([got, d]);
-      if (got.length < 1 + 1536) return;
-      handshaken = true;
+      if (publishing) return; // acknowledgements and pings: not needed once media flows
+      let rest = d;
+      if (got.length < HANDSHAKE) {
+        got = Buffer.concat([got, d]);
+        if (!handshaken && got.length >= 1 + 1536) {
+          handshaken = true;
+          sendCommands(got.subarray(1, 1 + 1536));
+        }
+        if (got.length <= HANDSHAKE) return;
+        rest = got.subarray(HANDSHAKE);
+      }
+      for (const m of server.feed(rest)) {
+        if (m.type !== 20) continue;
+        const text = m.payload.toString('latin1');
+        if (text.includes('NetStream.Publish.Start')) {
+          publishing = true;
+          clearTimeout(refused);
+          startedAt = Date.now();
+          send();
+          return;
+        }
+        if (text.includes('_error') || text.includes('NetStream.Publish.BadName')) socket.destroy();
+      }
+    });
+    const sendCommands = (s1: Buffer): void => {
       const tcUrl = `rtmp://${u.host}/${app}`;
       socket.write(
         Buffer.concat([
-          got.subarray(1, 1 + 1536), // C2: the server's S1 echoed
+          s1, // C2: the server's S1 echoed
           message(2, 1, 0, 0, Buffer.from([0, 0, CHUNK_SIZE >> 8, CHUNK_SIZE & 0xff])), // Set Chunk Size
         ]),
       );
-      // commands pipelined: both servers handle them in order
+      // commands pipelined, as OBS does: servers handle them in order
       socket.write(
         Buffer.concat([
           message(3, 20, 0, 0, amf(['connect', 1, { app, type: 'nonprivate', flashVer: 'FMLE/3.0 (compatible; lpbench)', tcUrl }])),
@@ -157,9 +238,7 @@ export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number
           message(4, 20, STREAM_ID, 0, amf(['publish', 5, null, streamKey, 'live'])),
         ]),
       );
-      startedAt = Date.now();
-      send();
-    });
+    };
     const send = (): void => {
       const elapsed = Date.now() - startedAt;
       const out: Buffer[] = [];
