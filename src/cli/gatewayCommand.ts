@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { redactUrl } from '../eth/client.ts';
 import { checkMediaTools, describeMediaTools } from '../media/ffmpegBinaries.ts';
 import { createLogger } from '../node/logger.ts';
-import { lowerHelperThreads } from '../lib/helperThreads.ts';
 import { catchStopSignals, SHUTDOWN_BOUND_MS, startNode, type StopSignals } from '../node/run.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -77,7 +76,6 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
     const prompt = terminalPrompt();
     const signals = catchStopSignals(log);
     const node = await startNode(config, log, io.out, prompt ? { prompt } : {});
-    log.debug({ threads: lowerHelperThreads() }, 'helper threads below the event loop');
     await serveUntilSignal(signals, node);
   });
 }
