@@ -1,180 +1,154 @@
-// An ffmpeg started before it is needed, waiting on its input pipes. Starting ffmpeg (loading its libraries,
-// registering codecs) costs 140–200 ms of CPU, more than decoding a 2 s rendition; a sampled decode takes
-// the spare, writes the segments into its pipes, and a new spare starts once that decode is over (not
-// during it: both would share the core the segment is waiting on).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import type { Writable } from 'node:stream';
-import { GatewayError } from '../lib/errors.ts';
-import { ffmpegPath, mediaToolEnv } from './ffmpegBinaries.ts';
+// The gateway's side of the ffmpeg launcher (ffmpegLauncher.ts). Node starts a child with fork() then
+// exec(), and fork() copies the parent's page tables first, on the event loop: from a process of 45 MiB
+// that takes about 1 ms, of 317 MiB 6 ms, of 782 MiB 15 ms (spawn of /bin/true, one core, Node 20). A
+// gateway carrying 40 streams is that large, and a sampled decode spawned its ffmpeg from it, stalling
+// every stream's segments for as long. The launcher is forked once, while the gateway is still small, and
+// spawns the ffmpegs from its own small process; the segments go to it over the IPC channel.
+import { type ChildProcess, fork } from 'node:child_process';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mediaTool } from './ffmpegBinaries.ts';
+import type { LauncherBinary, LauncherReply, LauncherRequest } from './ffmpegLauncher.ts';
+import { SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 
-/** ffmpeg failed, timed out or could not start. */
-export class SpareFfmpegError extends GatewayError {}
-/** ffmpeg did not finish in time (on a machine too busy to give it the core). */
-export class SpareFfmpegTimeoutError extends SpareFfmpegError {}
+export { FIRST_PIPE, SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 
-/** Where the first input pipe is (0–2 are stdin, stdout, stderr). */
-export const FIRST_PIPE = 3;
-/** Most stdout kept; a frame list of a 2 s segment is a few KiB per input. */
-const MAX_STDOUT = 4 << 20;
-/** Most stderr kept, for the error message. */
-const MAX_STDERR = 16 << 10;
-/** The spares' niceness where SCHED_IDLE is not to be had: below the gateway's own threads (0). */
-const SPARE_NICENESS = 10;
-/**
- * util-linux's chrt starts the spares under SCHED_IDLE (no privilege needed to lower a policy). A niceness
- * only weighs the share: a nice 10 decode on the core keeps running for up to a scheduler slice (ms) after
- * the event loop wakes to send a segment, while the kernel switches away from an idle-policy task at once.
- * Under full load an idle-policy decode may not finish in time; its timeout is then not held against the
- * orchestrator (see verifyResult.ts).
- */
-const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => process.platform === 'linux' && existsSync(p));
-/** chrt's exit codes when it could not run ffmpeg (not found; found but not executable), as a shell's. */
-const CHRT_NOT_FOUND = 127;
-const CHRT_CANNOT_EXECUTE = 126;
+/** How long past a run's own timeout the launcher may take to answer before it counts as hung. */
+const LAUNCHER_GRACE_MS = 5_000;
+/** How long a question about the spares may take. */
+const QUERY_TIMEOUT_MS = 10_000;
 
-interface Spare {
+interface Waiting {
+  settle(r: LauncherReply): void;
+  fail(err: SpareFfmpegError): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Launcher {
   readonly child: ChildProcess;
-  /** Set when the process ended (or failed to start) while waiting. */
+  readonly waiting: Map<number, Waiting>;
   gone: boolean;
 }
 
-/** One spare per argument list in use (one per number of renditions, in practice); few distinct ones. */
-const spares = new Map<string, Spare>();
-const MAX_SPARES = 4;
+let launcher: Launcher | undefined;
+let nextId = 1;
 
-const keyOf = (args: readonly string[]): string => args.join('\0');
+/** The launcher's module beside this one, and how to run it: compiled JavaScript as is, sources through tsx. */
+function launcherModule(): { path: string; execArgv: string[] } {
+  const ext = extname(fileURLToPath(import.meta.url));
+  const path = fileURLToPath(new URL(`./ffmpegLauncher${ext}`, import.meta.url));
+  return { path, execArgv: ext === '.ts' ? ['--import', import.meta.resolve('tsx')] : [] };
+}
 
-function start(args: readonly string[], inputs: number): Spare {
-  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: inputs }, () => 'pipe' as const)];
-  // Nothing waits on these decodes (the sampled decode ends after its segment is out), while the event
-  // loop they share a core with sends every stream's segments: the loop goes first.
-  const child = CHRT
-    ? spawn(CHRT, ['--idle', '0', ffmpegPath(), ...args], { env: mediaToolEnv('ffmpeg'), stdio })
-    : spawn(ffmpegPath(), [...args], { env: mediaToolEnv('ffmpeg'), stdio });
-  if (!CHRT && child.pid !== undefined) {
+/** Lets this process exit while the launcher waits with nothing asked of it. */
+function setIdle(l: Launcher, idle: boolean): void {
+  if (idle) {
+    l.child.unref();
+    l.child.channel?.unref();
+  } else {
+    l.child.ref();
+    l.child.channel?.ref();
+  }
+}
+
+function end(l: Launcher, why: string): void {
+  if (l.gone) return;
+  l.gone = true;
+  if (launcher === l) launcher = undefined;
+  for (const w of l.waiting.values()) {
+    clearTimeout(w.timer);
+    w.fail(new SpareFfmpegError(why));
+  }
+  l.waiting.clear();
+}
+
+function isReply(m: unknown): m is LauncherReply {
+  return typeof m === 'object' && m !== null && typeof (m as { id?: unknown }).id === 'number';
+}
+
+/** The running launcher, started now if there is none (throws when there is no ffmpeg to give it). */
+function connect(): Launcher {
+  if (launcher && !launcher.gone) return launcher;
+  const tool = mediaTool('ffmpeg');
+  const binary: LauncherBinary = { path: tool.path, env: tool.env };
+  const { path, execArgv } = launcherModule();
+  const child = fork(path, [JSON.stringify(binary)], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const l: Launcher = { child, waiting: new Map(), gone: false };
+  child.on('message', (m: unknown) => {
+    if (!isReply(m)) return;
+    const w = l.waiting.get(m.id);
+    if (!w) return;
+    l.waiting.delete(m.id);
+    clearTimeout(w.timer);
+    if (l.waiting.size === 0) setIdle(l, true);
+    w.settle(m);
+  });
+  child.once('exit', (code, signal) => end(l, `the ffmpeg launcher exited (${signal ?? `code ${code}`})`));
+  child.once('error', (err) => end(l, `the ffmpeg launcher failed: ${err.message}`));
+  setIdle(l, true);
+  launcher = l;
+  return l;
+}
+
+/** Sends a request and waits for its reply, at most `timeoutMs` (then the launcher is taken as hung). */
+function ask(request: LauncherRequest & { id: number }, timeoutMs: number): Promise<LauncherReply> {
+  return new Promise<LauncherReply>((resolve, reject) => {
+    let l: Launcher;
     try {
-      setPriority(child.pid, SPARE_NICENESS);
-    } catch {
-      // gone already, or a system that refuses: it runs at the normal priority
+      l = connect();
+    } catch (err) {
+      reject(new SpareFfmpegError(`ffmpeg cannot start: ${(err as Error).message}`, { cause: err }));
+      return;
     }
-  }
-  const spare: Spare = { child, gone: false };
-  child.once('exit', () => {
-    spare.gone = true;
+    const timer = setTimeout(() => {
+      l.waiting.delete(request.id);
+      reject(new SpareFfmpegTimeoutError(`the ffmpeg launcher did not answer in ${timeoutMs} ms`));
+      // whatever else it holds fails with it; the next request starts a new one
+      l.child.kill('SIGKILL');
+    }, timeoutMs);
+    l.waiting.set(request.id, { settle: resolve, fail: reject, timer });
+    setIdle(l, false);
+    l.child.send(request, (err) => {
+      if (err) end(l, `the ffmpeg launcher cannot be reached: ${err.message}`);
+    });
   });
-  child.once('error', () => {
-    spare.gone = true;
-  });
-  // A waiting spare must not keep the process alive; its pipes close when the process exits, so ffmpeg
-  // reads an end of input and exits too.
-  child.unref();
-  for (const s of child.stdio) (s as unknown as { unref?: () => void } | null)?.unref?.();
-  return spare;
 }
 
-function take(args: readonly string[], inputs: number): Spare {
-  const key = keyOf(args);
-  const spare = spares.get(key);
-  spares.delete(key);
-  if (spare && !spare.gone) return spare;
-  return start(args, inputs);
-}
-
-/** Starts a spare for `args` now unless one waits already. */
+/** Has a spare ffmpeg for `args` (with `inputs` input pipes) started ahead, unless one waits already. */
 export function prepareOnPipes(args: readonly string[], inputs: number): void {
-  const key = keyOf(args);
-  if (spares.has(key)) return;
-  if (spares.size >= MAX_SPARES) {
-    const [oldest] = spares.keys();
-    spares.get(oldest!)?.child.kill('SIGKILL');
-    spares.delete(oldest!);
-  }
   try {
-    spares.set(key, start(args, inputs));
+    const l = connect();
+    l.child.send({ type: 'prepare', args: [...args], inputs } satisfies LauncherRequest, () => {});
   } catch {
-    // no ffmpeg now: the next run starts its own and reports why
+    // no ffmpeg now: the next run reports why
   }
 }
 
 /**
  * Runs ffmpeg with `args` (whose inputs are `pipe:3`, `pipe:4`, … one per element of `inputs`) on these
- * bytes, through a process started ahead when there is one; resolves to its stdout. Killed past
- * `timeoutMs`. Only for inputs ffmpeg reads without seeking (MPEG-TS), since a pipe cannot seek.
+ * bytes, in the launcher, through a spare when one waits; resolves to its stdout. Killed past `timeoutMs`
+ * (SpareFfmpegTimeoutError). Only for inputs ffmpeg reads front to back (MPEG-TS): a pipe cannot seek.
  */
-export function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[], timeoutMs: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let spare: Spare;
-    try {
-      spare = take(args, inputs.length);
-    } catch (err) {
-      reject(new SpareFfmpegError(`ffmpeg cannot start: ${(err as Error).message}`, { cause: err }));
-      return;
-    }
-    const { child } = spare;
-    child.ref();
-    for (const s of child.stdio) (s as unknown as { ref?: () => void } | null)?.ref?.();
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let err = '';
-    let failure: string | undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      failure = `ffmpeg took longer than ${timeoutMs} ms`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout!.on('data', (d: Buffer) => {
-      outBytes += d.length;
-      if (outBytes > MAX_STDOUT) {
-        failure = 'ffmpeg printed more than expected';
-        child.kill('SIGKILL');
-        return;
-      }
-      out.push(d);
-    });
-    child.stderr!.on('data', (d: Buffer) => {
-      if (err.length < MAX_STDERR) err += d.toString('utf8');
-    });
-    let settled = false;
-    const finish = (code: number | null, error?: Error): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      setImmediate(() => prepareOnPipes(args, inputs.length));
-      if (error) {
-        const enoent = (error as NodeJS.ErrnoException).code === 'ENOENT';
-        reject(new SpareFfmpegError(enoent ? `ffmpeg ${ffmpegPath()} is gone (set FFMPEG_PATH)` : `ffmpeg cannot start: ${error.message}`, { cause: error }));
-      } else if (failure) {
-        reject(timedOut ? new SpareFfmpegTimeoutError(failure) : new SpareFfmpegError(failure));
-      } else if (CHRT && (code === CHRT_NOT_FOUND || code === CHRT_CANNOT_EXECUTE) && err.startsWith('chrt:')) {
-        reject(new SpareFfmpegError(code === CHRT_NOT_FOUND ? `ffmpeg ${ffmpegPath()} is gone (set FFMPEG_PATH)` : `ffmpeg cannot start: ${err.trim()}`));
-      } else if (code !== 0) {
-        const last = err.trim().split('\n').slice(-2).join(' ');
-        reject(new SpareFfmpegError(`ffmpeg cannot read the media: ${last || `exit code ${code}`}`));
-      } else {
-        resolve(Buffer.concat(out).toString('utf8'));
-      }
-    };
-    // stdout and stderr are read to their end before the result counts ('close', not 'exit')
-    child.once('close', (code) => finish(code));
-    child.once('error', (e) => finish(null, e));
-    for (const [i, data] of inputs.entries()) {
-      const pipe = child.stdio[FIRST_PIPE + i] as Writable;
-      pipe.on('error', () => {}); // EPIPE when ffmpeg gave up early: its exit says why
-      pipe.end(data);
-    }
-  });
-}
-
-/** Stops the spares (at shutdown; they would also exit on their own once this process does). */
-export function stopSpareFfmpegs(): void {
-  for (const spare of spares.values()) spare.child.kill('SIGKILL');
-  spares.clear();
+export async function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[], timeoutMs: number): Promise<string> {
+  const id = nextId++;
+  const r = await ask({ type: 'run', id, args: [...args], inputs: [...inputs], timeoutMs }, timeoutMs + LAUNCHER_GRACE_MS);
+  if ('stdout' in r) return r.stdout;
+  if ('error' in r) throw r.error.timeout ? new SpareFfmpegTimeoutError(r.error.message) : new SpareFfmpegError(r.error.message);
+  throw new SpareFfmpegError('the ffmpeg launcher answered something else');
 }
 
 /** Process ids of the spares waiting now (what `/status` or a test may look at). */
-export function spareProcessIds(): number[] {
-  return [...spares.values()].flatMap((s) => (s.gone || s.child.pid === undefined ? [] : [s.child.pid]));
+export async function spareProcessIds(): Promise<number[]> {
+  const r = await ask({ type: 'pids', id: nextId++ }, QUERY_TIMEOUT_MS);
+  return 'pids' in r && Array.isArray(r.pids) ? r.pids.filter((p) => Number.isSafeInteger(p)) : [];
+}
+
+/** Stops the launcher and its spares (at shutdown; they would also exit on their own once this process does). */
+export function stopSpareFfmpegs(): void {
+  const l = launcher;
+  if (!l) return;
+  end(l, 'the ffmpeg launcher was stopped');
+  // closing the channel is the launcher's signal to stop its spares and exit
+  if (l.child.connected) l.child.disconnect();
+  else l.child.kill('SIGKILL');
 }

@@ -33,7 +33,7 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   const ts360 = await encode('640x360', '1.2');
   const alone = [await decodedPixels(ts240), await decodedPixels(ts360)];
   prepareDecode(2);
-  const [ahead] = spareProcessIds();
+  const [ahead] = await spareProcessIds();
   assert.ok(ahead, 'a spare waits before the first decode');
   if (process.platform === 'linux') {
     // started through chrt, which sets the policy and then becomes ffmpeg (same pid)
@@ -46,9 +46,9 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
     else assert.equal(Number(f[16]), 10, 'niceness 10: below the event loop');
   }
   assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
-  assert.ok(!spareProcessIds().includes(ahead), 'the spare was used');
+  assert.ok(!(await spareProcessIds()).includes(ahead), 'the spare was used');
   await new Promise((r) => setTimeout(r, 100));
-  const [next] = spareProcessIds();
+  const [next] = await spareProcessIds();
   assert.ok(next && next !== ahead, 'a new spare waits after the decode');
   // a spare that died while waiting is not used: the decode starts its own
   process.kill(next, 'SIGKILL');
@@ -67,7 +67,7 @@ test('hostile renditions on the pipes: noise that looks like MPEG-TS, a decode p
   const long = await encode('1280x720', '4');
   stopSpareFfmpegs();
   prepareDecode(1);
-  const [pid] = spareProcessIds();
+  const [pid] = await spareProcessIds();
   // a timeout is told apart from bad media: it says this machine was busy, not that the renditions are bad
   await assert.rejects(decodedPixelsEach([long], 5), (err: unknown) => err instanceof ProbeTimeoutError && /longer than 5 ms/.test(err.message));
   await assert.rejects(decodedPixelsEach([good, noise]), (err: unknown) => err instanceof ProbeError && !(err instanceof ProbeTimeoutError));
@@ -81,7 +81,7 @@ test('a waiting spare does not keep the process alive, and exits with it', async
   const script = `import { prepareDecode } from './src/media/probe.ts';
 import { spareProcessIds } from './src/media/spareFfmpeg.ts';
 prepareDecode(2);
-console.log(spareProcessIds()[0]);`;
+console.log((await spareProcessIds())[0]);`;
   const started = Date.now();
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
   assert.ok(Date.now() - started < 20_000);
@@ -110,4 +110,33 @@ catch (err) { console.log(err.constructor.name + ': ' + err.message); }`;
     timeout: 20_000,
   });
   assert.equal(stdout.trim(), `ProbeError: ffmpeg ${copy} is gone (set FFMPEG_PATH)`);
+});
+
+/** The parent process id of `pid` (Linux: /proc/<pid>/status). */
+function parentOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'latin1')
+    .split('\n')
+    .find((l) => l.startsWith('PPid:'));
+  return Number(line?.split(/\s+/)[1]);
+}
+
+test('ffmpegs are started by the launcher, not by this process; a launcher that dies is replaced', { skip: process.platform !== 'linux' }, async (t) => {
+  t.after(stopSpareFfmpegs);
+  const ts = await encode('320x180', '1');
+  const alone = [await decodedPixels(ts)];
+  prepareDecode(1);
+  const [spare] = await spareProcessIds();
+  assert.ok(spare, 'a spare waits');
+  // fork() from a large process copies its page tables on the event loop: the spawns happen elsewhere
+  const launcherPid = parentOf(spare);
+  assert.notEqual(launcherPid, process.pid, 'the spare is not a child of the gateway process');
+  assert.equal(parentOf(launcherPid), process.pid, 'its parent is the launcher, a child of the gateway process');
+  assert.deepEqual(await decodedPixelsEach([ts]), alone);
+  // the launcher dies (OOM killer, an operator's kill): the next decode starts a new one
+  process.kill(launcherPid, 'SIGKILL');
+  for (let i = 0; i < 50 && alive(launcherPid); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await decodedPixelsEach([ts]), alone);
+  const [again] = await spareProcessIds();
+  assert.ok(again, 'a spare waits again');
+  assert.notEqual(parentOf(again), launcherPid);
 });

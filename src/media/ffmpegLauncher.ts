@@ -1,0 +1,53 @@
+// The ffmpeg launcher: a small child process that keeps the spare ffmpegs and starts them, so that the
+// gateway's own process never spawns one per segment (spareFfmpeg.ts says why). It is started with fork()
+// and an IPC channel, takes requests in order, and exits (stopping its spares) when the channel closes.
+import { prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError, spareProcessIds, stopSpareFfmpegs, useFfmpeg } from './ffmpegSpares.ts';
+
+/** What the gateway asks; `id` pairs a request with its reply. */
+export type LauncherRequest =
+  | { type: 'prepare'; args: string[]; inputs: number }
+  | { type: 'run'; id: number; args: string[]; inputs: Uint8Array[]; timeoutMs: number }
+  | { type: 'pids'; id: number };
+
+/** The launcher's answers: ffmpeg's stdout, why it failed, or the spares' process ids. */
+export type LauncherReply = { id: number; stdout: string } | { id: number; error: { timeout: boolean; message: string } } | { id: number; pids: number[] };
+
+/** The first argument: the ffmpeg binary the gateway found, and the environment it runs with. */
+export interface LauncherBinary {
+  path: string;
+  env: Record<string, string>;
+}
+
+function reply(r: LauncherReply): void {
+  process.send?.(r);
+}
+
+function serve(m: LauncherRequest): void {
+  switch (m.type) {
+    case 'prepare':
+      prepareOnPipes(m.args, m.inputs);
+      return;
+    case 'run':
+      runOnPipes(m.args, m.inputs, m.timeoutMs).then(
+        (stdout) => reply({ id: m.id, stdout }),
+        (err: Error) => reply({ id: m.id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
+      );
+      return;
+    case 'pids':
+      reply({ id: m.id, pids: spareProcessIds() });
+      return;
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('ffmpegLauncher runs as a child of the gateway, with an IPC channel\n');
+  process.exit(2);
+}
+const given = JSON.parse(process.argv[2] ?? 'null') as LauncherBinary | null;
+if (given) useFfmpeg(given.path, { ...process.env, ...given.env });
+process.on('message', (m) => serve(m as LauncherRequest));
+// the gateway exited or stopped the launcher: the spares go with it
+process.on('disconnect', () => {
+  stopSpareFfmpegs();
+  process.exit(0);
+});
