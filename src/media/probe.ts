@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
-import { FIRST_PIPE, prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError } from './spareFfmpeg.ts';
+import { FIRST_PIPE, prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError, SpareFfmpegUnavailableError } from './spareFfmpeg.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -38,7 +38,7 @@ export class ProbeError extends GatewayError {
   }
 }
 
-/** The tool ran out of time: says this machine was busy, nothing about the media. */
+/** The tool ran out of time, or did not run (its launcher stopped or died): says nothing about the media. */
 export class ProbeTimeoutError extends ProbeError {}
 
 interface FfprobeJson {
@@ -144,7 +144,9 @@ export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs 
   // MPEG-TS reads front to back, so it goes through pipes into an ffmpeg started ahead; MP4 may need to seek
   const out = datas.every(isMpegTs)
     ? await runOnPipes(frameListArgs(pipeInputs(datas.length)), datas, timeoutMs).catch((err: Error) => {
-        throw err instanceof SpareFfmpegTimeoutError ? new ProbeTimeoutError(err.message, { cause: err }) : new ProbeError(err.message, { cause: err });
+        throw err instanceof SpareFfmpegTimeoutError || err instanceof SpareFfmpegUnavailableError
+          ? new ProbeTimeoutError(err.message, { cause: err })
+          : new ProbeError(err.message, { cause: err });
       })
     : await withTempFiles('ffmpeg', datas, (files) => runMediaTool('ffmpeg', frameListArgs(files), timeoutMs));
   const frames = datas.map(() => 0);

@@ -13,6 +13,9 @@ import { SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 
 export { FIRST_PIPE, SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 
+/** The launcher stopped, died or could not be reached: the decode did not run, nothing is known of the media. */
+export class SpareFfmpegUnavailableError extends SpareFfmpegError {}
+
 /** How long past a run's own timeout the launcher may take to answer before it counts as hung. */
 const LAUNCHER_GRACE_MS = 5_000;
 /** How long a question about the spares may take. */
@@ -20,7 +23,7 @@ const QUERY_TIMEOUT_MS = 10_000;
 
 interface Waiting {
   settle(r: LauncherReply): void;
-  fail(err: SpareFfmpegError): void;
+  fail(err: SpareFfmpegUnavailableError): void;
   timer: NodeJS.Timeout;
 }
 
@@ -57,7 +60,7 @@ function end(l: Launcher, why: string): void {
   if (launcher === l) launcher = undefined;
   for (const w of l.waiting.values()) {
     clearTimeout(w.timer);
-    w.fail(new SpareFfmpegError(why));
+    w.fail(new SpareFfmpegUnavailableError(why));
   }
   l.waiting.clear();
 }

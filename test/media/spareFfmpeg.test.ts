@@ -140,3 +140,16 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
   assert.ok(again, 'a spare waits again');
   assert.notEqual(parentOf(again), launcherPid);
 });
+
+test('a decode cut short by the launcher stopping says nothing about the media', async (t) => {
+  t.after(stopSpareFfmpegs);
+  const long = await encode('1280x720', '4');
+  prepareDecode(1);
+  const decoding = decodedPixelsEach([long]);
+  setTimeout(stopSpareFfmpegs, 50);
+  // not ProbeError alone, which the verification holds against the orchestrator
+  await assert.rejects(decoding, (err: unknown) => err instanceof ProbeTimeoutError && /launcher was stopped/.test(err.message));
+  // the next decode starts a launcher again
+  const good = await encode('320x180', '1');
+  assert.deepEqual(await decodedPixelsEach([good]), [await decodedPixels(good)]);
+});
