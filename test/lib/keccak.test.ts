@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, it, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { keccak_256 } from '@noble/hashes/sha3';
-import { Keccak256Stream, keccak256 } from '../../src/lib/keccak.ts';
+import { KECCAK_IMPLEMENTATION, Keccak256Stream, keccak256 } from '../../src/lib/keccak.ts';
 
 test('keccak256 is Ethereum keccak-256 (not NIST SHA3): known vectors', () => {
   assert.equal(Buffer.from(keccak256(new Uint8Array(0))).toString('hex'), 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
@@ -40,5 +44,42 @@ describe('Keccak256Stream', () => {
     assert.deepEqual(Buffer.from(sa.digest()), Buffer.from(keccak256(a)));
     assert.deepEqual(Buffer.from(sb.digest()), Buffer.from(keccak256(b)));
     assert.deepEqual(Buffer.from(new Keccak256Stream().digest()), Buffer.from(keccak256(new Uint8Array(0))));
+  });
+});
+
+describe('OpenSSL keccak (build/keccak1600.node)', () => {
+  const addon = join(dirname(fileURLToPath(import.meta.url)), '../../build/keccak1600.node');
+
+  it('is what hashes here wherever the addon is built (npm run build) on Linux x86-64', { skip: !existsSync(addon) && 'addon not built' }, () => {
+    // node's own OpenSSL exports the function on the official Linux x86-64 builds this project runs on
+    if (process.platform === 'linux' && process.arch === 'x64') assert.equal(KECCAK_IMPLEMENTATION, 'openssl');
+  });
+
+  it('splits at every offset around the rate as one-shot hashing does (streaming tail handling)', () => {
+    const data = randomBytes(3 * 136 + 9);
+    const whole = keccak_256(data);
+    for (let cut = 0; cut <= data.length; cut++) {
+      const s = new Keccak256Stream();
+      s.update(data.subarray(0, cut));
+      s.update(new Uint8Array(0));
+      s.update(data.subarray(cut));
+      assert.deepEqual(s.digest(), whole, `cut at ${cut}`);
+    }
+    // digest() does not end the stream: more bytes after it hash as one input
+    const s = new Keccak256Stream();
+    s.update(data.subarray(0, 200));
+    s.digest();
+    s.update(data.subarray(200));
+    assert.deepEqual(s.digest(), whole);
+  });
+
+  it('refuses a state that is not 200 aligned bytes, or data that is not bytes', { skip: !existsSync(addon) && 'addon not built' }, () => {
+    const { absorb } = createRequire(import.meta.url)(addon) as { absorb: (state: unknown, data?: unknown) => number };
+    assert.throws(() => absorb(new Uint8Array(199), new Uint8Array(136)), TypeError);
+    assert.throws(() => absorb(new Uint8Array(208).subarray(1, 201), new Uint8Array(136)), TypeError);
+    assert.throws(() => absorb(new Uint8Array(200), 'not bytes'), TypeError);
+    assert.throws(() => absorb(new Uint8Array(200), new Uint16Array(68)), TypeError);
+    assert.throws(() => absorb(new Uint8Array(200)), TypeError);
+    assert.equal(absorb(new Uint8Array(200), new Uint8Array(300)), 300 - 2 * 136);
   });
 });
