@@ -3,8 +3,6 @@
 // group instead of one each, and none waits behind N − 1 others. Values are read once and then kept here
 // (this process is the only writer of its keys), so an update costs no read either. Updates are applied in
 // the order they were handed in; a group that fails to write fails all its updates and changes nothing.
-// An update that a crash may lose (one whose loss errs on the safe side) asks for no sync: a group of
-// only such updates is written without one, and the next synced write makes it durable with itself.
 
 /** One key of an update: its new value from the stored one (undefined when there is none). */
 export interface KeyChange<V> {
@@ -12,21 +10,14 @@ export interface KeyChange<V> {
   next(current: V | undefined): V;
 }
 
-/** The store underneath: a batch of puts, written (and synced, when `sync`) before it resolves. */
+/** The store underneath: a batch of puts, written synced before it resolves. */
 export interface GroupCommitStore<V> {
   getMany(keys: string[]): Promise<(V | undefined)[]>;
-  put(entries: Array<{ key: string; value: V }>, options: { sync: boolean }): Promise<void>;
+  putSynced(entries: Array<{ key: string; value: V }>): Promise<void>;
 }
-
-/**
- * 'synced': on disk, surviving a crash of the process or the machine, before the update resolves.
- * 'written': handed to the store (surviving a crash of the process, not always of the machine).
- */
-export type Durability = 'synced' | 'written';
 
 interface Pending<V> {
   changes: readonly KeyChange<V>[];
-  durability: Durability;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -44,10 +35,10 @@ export class GroupCommit<V> {
     this.#store = store;
   }
 
-  /** Resolves once the update is written as `durability` asks (with the updates grouped with it). */
-  update(changes: readonly KeyChange<V>[], durability: Durability = 'synced'): Promise<void> {
+  /** Resolves once the update is on disk (with the updates grouped with it). */
+  update(changes: readonly KeyChange<V>[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ changes, durability, resolve, reject });
+      this.#pending.push({ changes, resolve, reject });
       // the write starts once the caller's synchronous work is done (encoding a batch is not its cost),
       // and takes every update handed in meanwhile
       this.#running ??= Promise.resolve().then(() => this.#drain());
@@ -92,11 +83,7 @@ export class GroupCommit<V> {
         written.set(c.key, v);
       }
     }
-    const sync = group.some((p) => p.durability === 'synced');
-    await this.#store.put(
-      [...written].map(([key, value]) => ({ key, value })),
-      { sync },
-    );
+    await this.#store.putSynced([...written].map(([key, value]) => ({ key, value })));
     return written;
   }
 

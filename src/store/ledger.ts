@@ -2,7 +2,7 @@
 // the node's database.
 import { add, cmp, rat, ratToDecimal, sub, ZERO, type Rat } from '../lib/rat.ts';
 import { StoreError } from './errors.ts';
-import { type Durability, GroupCommit, type KeyChange } from './groupCommit.ts';
+import { GroupCommit, type KeyChange } from './groupCommit.ts';
 import { openNodeDb, type DbHandle, type NodeDb } from './level.ts';
 
 export interface LedgerEntry {
@@ -83,13 +83,9 @@ const empty = (now: string): LedgerEntry => ({
   lastSeen: now,
 });
 
-// Money records are written synced before money moves: once such a write returns, it survives a crash of
-// the process or the machine. Records a crash may lose because they only move counts toward "sent" or away
-// from "reserved" (a draw on a synced reservation, an attempt's outcome, a reservation given back) are
-// written without a sync: after a machine crash the reservation counts as sent, the ledger never
-// under-reports, and the next synced write carries them to disk anyway. (classic-level's `sync`; the
-// sublevel passes it to the database, its option types just do not list it)
-const writeOptions = (sync: boolean) => ({ sync }) as unknown as Record<string, never>;
+// Money records are written synced: once a write returns, it survives a crash of the process or the machine.
+// (classic-level's `sync`; the sublevel passes it to the database, its option types just do not list it)
+const SYNCED = { sync: true } as unknown as Record<string, never>;
 
 function addRat(a: string, b: Rat): string {
   const v = add(parseRat(a), b);
@@ -181,10 +177,10 @@ export class Ledger {
     this.#ledger = ledger;
     this.#writes = new GroupCommit<LedgerEntry | AiLedgerEntry>({
       getMany: (keys) => ledger.getMany(keys),
-      put: (entries, { sync }) =>
+      putSynced: (entries) =>
         ledger.batch(
           entries.map(({ key, value }) => ({ type: 'put' as const, key, value: value as LedgerEntry })),
-          writeOptions(sync),
+          SYNCED,
         ),
     });
     await this.#countLeftReservations();
@@ -217,10 +213,10 @@ export class Ledger {
     return this.#ledger;
   }
 
-  /** Applies `changes` (in order with every other update) and resolves once they are written as `durability` asks. */
-  #commit(changes: KeyChange<LedgerEntry | AiLedgerEntry>[], durability: Durability = 'synced'): Promise<void> {
+  /** Applies `changes` (in order with every other update) and resolves once they are on disk, synced. */
+  #commit(changes: KeyChange<LedgerEntry | AiLedgerEntry>[]): Promise<void> {
     if (!this.#writes) return Promise.reject(new StoreError('the ledger is not open: call open() first'));
-    return this.#writes.update(changes, durability);
+    return this.#writes.update(changes);
   }
 
   /**
@@ -242,7 +238,7 @@ export class Ledger {
       held.durable = minus(held.durable, b);
       const draw = (e: LedgerEntry) => open(sent(reserve(e, minus(NOTHING, b)), b, now));
       // (a failed write leaves the tickets reserved on disk: counted as sent after a crash, never lost)
-      this.#update(p.manifestId, p.orchestrator, draw, draw, 'written').catch(() => {});
+      this.#update(p.manifestId, p.orchestrator, draw, draw).catch(() => {});
       if (!held.toppingUp && !fits(times(b, 2), held.durable)) void this.#topUp(held, times(b, RESERVE_ATTEMPTS)).catch(() => {});
       return undefined;
     }
@@ -274,7 +270,7 @@ export class Ledger {
       return;
     }
     const back = (e: LedgerEntry) => reserve(e, minus(NOTHING, ahead));
-    await this.#update(r.manifestId, r.orchestrator, back, back, 'written');
+    await this.#update(r.manifestId, r.orchestrator, back, back);
   }
 
   /** Gives back what `r` has reserved and not drawn. */
@@ -286,7 +282,7 @@ export class Ledger {
     r.durable = NOTHING;
     if (isNothing(left)) return;
     const back = (e: LedgerEntry) => reserve(e, minus(NOTHING, left));
-    await this.#update(r.manifestId, r.orchestrator, back, back, 'written');
+    await this.#update(r.manifestId, r.orchestrator, back, back);
   }
 
   /** The stream has ended: what it reserved and did not send goes back (synced). */
@@ -311,31 +307,20 @@ export class Ledger {
         open: Math.max(0, (e.open ?? 0) - 1),
       };
     };
-    // (lost in a crash, the attempt stays open and its tickets counted as sent)
     return this.#update(
       p.manifestId,
       p.orchestrator,
       (e) => bump(e, outcome.ok),
       (e) => bump(e, true),
-      'written',
     );
   }
 
-  #update(
-    manifestId: string,
-    orchestrator: string,
-    stream: (e: LedgerEntry) => LedgerEntry,
-    orch: (e: LedgerEntry) => LedgerEntry,
-    durability: Durability = 'synced',
-  ): Promise<void> {
+  #update(manifestId: string, orchestrator: string, stream: (e: LedgerEntry) => LedgerEntry, orch: (e: LedgerEntry) => LedgerEntry): Promise<void> {
     const now = new Date().toISOString();
-    return this.#commit(
-      [
-        { key: `stream/${manifestId}`, next: (e) => stream((e as LedgerEntry | undefined) ?? empty(now)) },
-        { key: `orch/${orchestrator}`, next: (e) => orch((e as LedgerEntry | undefined) ?? empty(now)) },
-      ],
-      durability,
-    );
+    return this.#commit([
+      { key: `stream/${manifestId}`, next: (e) => stream((e as LedgerEntry | undefined) ?? empty(now)) },
+      { key: `orch/${orchestrator}`, next: (e) => orch((e as LedgerEntry | undefined) ?? empty(now)) },
+    ]);
   }
 
   /** Records one segment attempt on one orchestrator. */
@@ -358,18 +343,15 @@ export class Ledger {
   /** A failed segment that no orchestrator transcoded still counts once for its stream. */
   recordUntranscoded(manifestId: string): Promise<void> {
     const now = new Date().toISOString();
-    return this.#commit(
-      [
-        {
-          key: `stream/${manifestId}`,
-          next: (v) => {
-            const e = (v as LedgerEntry | undefined) ?? empty(now);
-            return { ...e, segments: e.segments + 1, lastSeen: now };
-          },
+    return this.#commit([
+      {
+        key: `stream/${manifestId}`,
+        next: (v) => {
+          const e = (v as LedgerEntry | undefined) ?? empty(now);
+          return { ...e, segments: e.segments + 1, lastSeen: now };
         },
-      ],
-      'written',
-    );
+      },
+    ]);
   }
 
   /**

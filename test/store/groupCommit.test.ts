@@ -8,16 +8,15 @@ import { GroupCommit, type GroupCommitStore } from '../../src/store/groupCommit.
 /** `failWrites`: the numbers (1, 2, …) of the synced writes that fail. */
 function store(failWrites: ReadonlySet<number> = new Set()) {
   const data = new Map<string, number>();
-  const calls = { reads: 0, writes: 0, synced: [] as boolean[] };
+  const calls = { reads: 0, writes: 0 };
   const s: GroupCommitStore<number> = {
     async getMany(keys) {
       calls.reads += keys.length;
       return keys.map((k) => data.get(k));
     },
-    async put(entries, { sync }) {
+    async putSynced(entries) {
       await new Promise((r) => setTimeout(r, 5)); // an fsync takes a while; updates pile up meanwhile
       calls.writes++;
-      calls.synced.push(sync);
       if (failWrites.has(calls.writes)) throw new Error('disk full');
       for (const { key, value } of entries) data.set(key, value);
     },
@@ -80,16 +79,5 @@ describe('GroupCommit', () => {
     assert.equal(data.get('k'), 1001, 'the failed updates left no trace');
     assert.equal(calls.writes, 3);
     await g.idle();
-  });
-
-  it('syncs a group when any of its updates asks for it, and writes a group of updates a crash may lose without', async () => {
-    const { s, data, calls } = store();
-    const g = new GroupCommit(s);
-    await g.update(add('k', 1)); // synced by default
-    await g.update(add('k', 2), 'written');
-    await Promise.all([g.update(add('k', 4), 'written'), g.update(add('k', 8), 'written')]);
-    await Promise.all([g.update(add('k', 16), 'written'), g.update(add('k', 32)), g.update(add('k', 64), 'written')]);
-    assert.deepEqual(calls.synced, [true, false, false, true]);
-    assert.equal(data.get('k'), 127, 'every update applied, in order');
   });
 });
