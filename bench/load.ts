@@ -487,12 +487,14 @@ for (const r of results) {
       `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
   );
   const ownCpu = (r.window.rootCpuS / r.window.wallS / N) * 100;
-  console.log(`  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its ffmpeg children ${(cpu - ownCpu).toFixed(2)} %`);
+  console.log(
+    `  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its children (the ffmpeg launcher and the ffmpegs it starts) ${(cpu - ownCpu).toFixed(2)} %`,
+  );
   const processPerStream = r.window.rootRssAboveKb / 1024 / N;
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
   console.log(
     `  RSS per stream: gateway process +${processPerStream.toFixed(1)} MiB, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
-      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its ffmpeg segmenters ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no ffmpeg segmenter processes'}`,
+      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its child processes (the ffmpeg launcher, spare and decoding ffmpegs, any ffmpeg segmenter) ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no child processes'}`,
   );
   console.log(
     `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ${pacingLine(r.pacing)}; ` +
