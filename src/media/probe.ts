@@ -185,8 +185,10 @@ function pipeInputs(count: number): string[] {
 
 /** ffmpeg decoding each input's first video stream in full and listing the frames (framecrc) per input. */
 function frameListArgs(inputs: readonly string[]): string[] {
-  // a pipe is MPEG-TS (said, since a pipe cannot be probed twice); a file is probed
-  const args = ['-v', 'error', '-nostdin', ...inputs.flatMap((f) => [...(f.startsWith('pipe:') ? ['-f', 'mpegts'] : []), '-i', f])];
+  // a pipe is MPEG-TS (said, since a pipe cannot be probed twice); a file is probed. One decoding thread
+  // each: the decode shares one core with the gateway anyway, and frame threads only add their
+  // synchronisation (240p + 360p, 2 s each: 0.16 s of CPU against 0.20 s with ffmpeg's default threads).
+  const args = ['-v', 'error', '-nostdin', ...inputs.flatMap((f) => [...(f.startsWith('pipe:') ? ['-f', 'mpegts'] : []), '-threads', '1', '-i', f])];
   args.push(...inputs.flatMap((_, i) => ['-map', `${i}:v:0`]));
   // frames as they decode, without encoding them (wrapped_avframe), one line each, none dropped
   args.push('-c:v', 'wrapped_avframe', '-vsync', 'passthrough', '-f', 'framecrc', '-');
