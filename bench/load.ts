@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1. The publishers
 // are one process (bench/publishers.ts) that sends each stream in 4096-byte chunks, as OBS does.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor | --no-gateway] [--baseline CHECKOUT]
-//   [--node-args="FLAGS"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
+//   [--node-args="FLAGS"] [--gateway-flags="-name value …"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     /** node flags for the gateway under test (not the baseline), e.g. to try a V8 setting side by side */
     'node-args': { type: 'string' },
+    /** gateway flags for the gateway under test (not the baseline), e.g. `-localVerifyDecodeFraction 0` side by side */
+    'gateway-flags': { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -283,6 +285,19 @@ function histogramQuantiles(text: string, name: string): { p50: number; p99: num
   return { p50: q(0.5), p99: q(0.99) };
 }
 
+/** `-name value` pairs, as the gateway takes them; anything else is refused. */
+function gatewayFlags(text: string): Record<string, string> {
+  const words = text.split(' ').filter(Boolean);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < words.length; i += 2) {
+    const name = words[i]!;
+    const value = words[i + 1];
+    if (!/^-[A-Za-z]\w*$/.test(name) || value === undefined) throw new Error(`--gateway-flags: expected "-name value" pairs, got ${JSON.stringify(text)}`);
+    out[name.slice(1)] = value;
+  }
+  return out;
+}
+
 async function gatewayPhase(
   label: string,
   binary: string,
@@ -290,8 +305,9 @@ async function gatewayPhase(
   net: LoadNetwork,
   profileDir?: string,
   nodeArgs: string[] = [],
+  flags: Record<string, string> = {},
 ): Promise<GatewayResult> {
-  const started = await startGatewayProcess(binary, net, N + 4, profileDir, { nodeArgs });
+  const started = await startGatewayProcess(binary, net, N + 4, profileDir, { nodeArgs, flags });
   const { proc: gw, rtmp, http, metrics } = started;
 
   // Warm-up: one stream past the input's loop point (10 s), so the orchestrators' renditions are encoded for
@@ -409,7 +425,15 @@ if (args.baseline) {
 }
 if (!args['no-gateway']) {
   results.push(
-    await gatewayPhase('gateway', join(root, 'scripts/livepeer-gateway.mjs'), input, net, args['cpu-prof'], args['node-args']?.split(' ').filter(Boolean)),
+    await gatewayPhase(
+      'gateway',
+      join(root, 'scripts/livepeer-gateway.mjs'),
+      input,
+      net,
+      args['cpu-prof'],
+      args['node-args']?.split(' ').filter(Boolean),
+      gatewayFlags(args['gateway-flags'] ?? ''),
+    ),
   );
 }
 
