@@ -1,16 +1,24 @@
-// The ffmpeg launcher: a small child process that keeps the spare ffmpegs and starts them, so that the
-// gateway's own process never spawns one per segment (spareFfmpeg.ts says why). It is started with fork()
-// and an IPC channel, takes requests in order, and exits (stopping its spares) when the channel closes.
+// The ffmpeg launcher: a small child process that keeps the spare ffmpegs (or the frame counter) and
+// starts them, so that the gateway's own process never spawns one per segment (spareFfmpeg.ts says why).
+// It is started with fork() and an IPC channel, takes requests in order, and exits (stopping what it
+// started) when the channel closes.
+import { countFrames, type FrameCount, frameCounterPid, prepareCounter, stopFrameCounter } from './frameCounter.ts';
 import { prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError, spareProcessIds, stopSpareFfmpegs, useFfmpeg } from './ffmpegSpares.ts';
 
 /** What the gateway asks; `id` pairs a request with its reply. */
 export type LauncherRequest =
   | { type: 'prepare'; args: string[]; inputs: number }
   | { type: 'run'; id: number; args: string[]; inputs: Uint8Array[]; timeoutMs: number }
-  | { type: 'pids'; id: number };
+  | { type: 'pids'; id: number; of: 'spares' | 'counter' }
+  | { type: 'prepareCount' }
+  | { type: 'count'; id: number; inputs: Uint8Array[]; timeoutMs: number };
 
-/** The launcher's answers: ffmpeg's stdout, why it failed, or the spares' process ids. */
-export type LauncherReply = { id: number; stdout: string } | { id: number; error: { timeout: boolean; message: string } } | { id: number; pids: number[] };
+/** The launcher's answers: ffmpeg's stdout, the frame counter's counts, why either failed, or the process ids of the spares and the counter. */
+export type LauncherReply =
+  | { id: number; stdout: string }
+  | { id: number; counts: FrameCount[] }
+  | { id: number; error: { timeout: boolean; message: string } }
+  | { id: number; pids: number[] };
 
 /** The first argument: the ffmpeg binary the gateway found, and the environment it runs with. */
 export interface LauncherBinary {
@@ -33,8 +41,19 @@ function serve(m: LauncherRequest): void {
         (err: Error) => reply({ id: m.id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
       );
       return;
-    case 'pids':
-      reply({ id: m.id, pids: spareProcessIds() });
+    case 'pids': {
+      const counter = frameCounterPid();
+      reply({ id: m.id, pids: m.of === 'spares' ? spareProcessIds() : counter === undefined ? [] : [counter] });
+      return;
+    }
+    case 'prepareCount':
+      prepareCounter();
+      return;
+    case 'count':
+      countFrames(m.inputs, m.timeoutMs).then(
+        (counts) => reply({ id: m.id, counts }),
+        (err: Error) => reply({ id: m.id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
+      );
       return;
   }
 }
@@ -49,5 +68,6 @@ process.on('message', (m) => serve(m as LauncherRequest));
 // the gateway exited or stopped the launcher: the spares go with it
 process.on('disconnect', () => {
   stopSpareFfmpegs();
+  stopFrameCounter();
   process.exit(0);
 });

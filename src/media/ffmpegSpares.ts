@@ -4,11 +4,10 @@
 // during it: both would share the core the segment is waiting on). These run in the ffmpeg launcher
 // (ffmpegLauncher.ts), a small process, never in the gateway's: see spareFfmpeg.ts for why.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import type { Writable } from 'node:stream';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, mediaToolEnv } from './ffmpegBinaries.ts';
+import { CHRT, CHRT_CANNOT_EXECUTE, CHRT_NOT_FOUND, idlePriority, lowerWithoutChrt } from './idlePriority.ts';
 
 /** ffmpeg failed, timed out or could not start. */
 export class SpareFfmpegError extends GatewayError {}
@@ -21,19 +20,6 @@ export const FIRST_PIPE = 3;
 const MAX_STDOUT = 4 << 20;
 /** Most stderr kept, for the error message. */
 const MAX_STDERR = 16 << 10;
-/** The spares' niceness where SCHED_IDLE is not to be had: below the gateway's own threads (0). */
-const SPARE_NICENESS = 10;
-/**
- * util-linux's chrt starts the spares under SCHED_IDLE (no privilege needed to lower a policy). A niceness
- * only weighs the share: a nice 10 decode on the core keeps running for up to a scheduler slice (ms) after
- * the event loop wakes to send a segment, while the kernel switches away from an idle-policy task at once.
- * Under full load an idle-policy decode may not finish in time; its timeout is then not held against the
- * orchestrator (see verifyResult.ts).
- */
-const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => process.platform === 'linux' && existsSync(p));
-/** chrt's exit codes when it could not run ffmpeg (not found; found but not executable), as a shell's. */
-const CHRT_NOT_FOUND = 127;
-const CHRT_CANNOT_EXECUTE = 126;
 
 interface Spare {
   readonly child: ChildProcess;
@@ -59,17 +45,11 @@ const ffmpeg = (): { path: string; env: NodeJS.ProcessEnv } => binary ?? { path:
 
 function start(args: readonly string[], inputs: number): Spare {
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: inputs }, () => 'pipe' as const)];
-  // Nothing waits on these decodes (the sampled decode ends after its segment is out), while the event
-  // loop they share a core with sends every stream's segments: the loop goes first.
+  // nothing waits on these decodes: they run below the event loop (idlePriority.ts)
   const { path, env } = ffmpeg();
-  const child = CHRT ? spawn(CHRT, ['--idle', '0', path, ...args], { env, stdio }) : spawn(path, [...args], { env, stdio });
-  if (!CHRT && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, SPARE_NICENESS);
-    } catch {
-      // gone already, or a system that refuses: it runs at the normal priority
-    }
-  }
+  const { command, args: commandArgs } = idlePriority(path, args);
+  const child = spawn(command, commandArgs, { env, stdio });
+  lowerWithoutChrt(child);
   const spare: Spare = { child, gone: false };
   child.once('exit', () => {
     spare.gone = true;

@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
-import { FIRST_PIPE, prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError, SpareFfmpegUnavailableError } from './spareFfmpeg.ts';
+import {
+  countOnCounter,
+  FIRST_PIPE,
+  frameCounterPath,
+  prepareCounter,
+  prepareOnPipes,
+  runOnPipes,
+  SpareFfmpegTimeoutError,
+  SpareFfmpegUnavailableError,
+} from './spareFfmpeg.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -134,21 +143,44 @@ export async function decodedPixels(data: Uint8Array, timeoutMs = 15_000): Promi
 }
 
 /**
- * decodedPixels() of several segments (a segment's renditions) at once: one ffmpeg decodes them all, since
- * starting the process costs more than decoding a 2 s rendition. Each input's first video stream is
- * decoded in full (every frame kept, none dropped or duplicated) and counted from ffmpeg's frame list.
+ * What decodes MPEG-TS renditions in full: the frame counter when it was built here (one process that stays
+ * up: a dynamically linked ffmpeg spends about as much CPU starting as decoding), else an ffmpeg per decode.
  */
-export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs = 15_000): Promise<bigint[]> {
+export type DecodeTool = 'frame-count' | 'ffmpeg';
+
+const defaultDecodeTool = (): DecodeTool => (frameCounterPath() ? 'frame-count' : 'ffmpeg');
+
+/** The launcher's failures as probe errors: a timeout or a launcher gone says nothing about the media. */
+function asProbeError(err: Error): ProbeError {
+  return err instanceof SpareFfmpegTimeoutError || err instanceof SpareFfmpegUnavailableError
+    ? new ProbeTimeoutError(err.message, { cause: err })
+    : new ProbeError(err.message, { cause: err });
+}
+
+/**
+ * decodedPixels() of several segments (a segment's renditions) at once. Each input's first video stream is
+ * decoded in full (every frame kept, none dropped or duplicated) and counted: MPEG-TS by the frame counter
+ * or one ffmpeg for all (`tool`), anything else by ffmpeg from files, since MP4 may need to seek.
+ */
+export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs = 15_000, tool: DecodeTool = defaultDecodeTool()): Promise<bigint[]> {
   if (datas.length === 0) return [];
   if (datas.some((d) => d.length === 0)) throw new ProbeError('ffmpeg cannot read the media: empty input');
-  // MPEG-TS reads front to back, so it goes through pipes into an ffmpeg started ahead; MP4 may need to seek
-  const out = datas.every(isMpegTs)
-    ? await runOnPipes(frameListArgs(pipeInputs(datas.length)), datas, timeoutMs).catch((err: Error) => {
-        throw err instanceof SpareFfmpegTimeoutError || err instanceof SpareFfmpegUnavailableError
-          ? new ProbeTimeoutError(err.message, { cause: err })
-          : new ProbeError(err.message, { cause: err });
-      })
-    : await withTempFiles('ffmpeg', datas, (files) => runMediaTool('ffmpeg', frameListArgs(files), timeoutMs));
+  if (!datas.every(isMpegTs))
+    return ffmpegFrameLists(datas, await withTempFiles('ffmpeg', datas, (files) => runMediaTool('ffmpeg', frameListArgs(files), timeoutMs)));
+  if (tool === 'ffmpeg')
+    return ffmpegFrameLists(
+      datas,
+      await runOnPipes(frameListArgs(pipeInputs(datas.length)), datas, timeoutMs).catch((err: Error) => Promise.reject(asProbeError(err))),
+    );
+  const counts = await countOnCounter(datas, timeoutMs).catch((err: Error) => Promise.reject(asProbeError(err)));
+  return counts.map((c, i) => {
+    if ('error' in c) throw new ProbeError(`the frame counter cannot read input ${i}: ${c.error}`);
+    return BigInt(c.width) * BigInt(c.height) * BigInt(c.frames);
+  });
+}
+
+/** Pixels per input from ffmpeg's frame list (frameListArgs). */
+function ffmpegFrameLists(datas: readonly Uint8Array[], out: string): bigint[] {
   const frames = datas.map(() => 0);
   const sizes: Array<{ width: number; height: number } | undefined> = datas.map(() => undefined);
   for (const line of out.split('\n')) {
@@ -168,11 +200,13 @@ export async function decodedPixelsEach(datas: readonly Uint8Array[], timeoutMs 
 }
 
 /**
- * Starts ahead the ffmpeg that decodedPixelsEach() will use for `count` MPEG-TS segments (a segment's
- * renditions), so the first sampled decode does not wait for it either.
+ * Starts ahead what decodedPixelsEach() will use for `count` MPEG-TS segments (a segment's renditions), so
+ * the first sampled decode does not wait for it either.
  */
-export function prepareDecode(count: number): void {
-  if (count > 0) prepareOnPipes(frameListArgs(pipeInputs(count)), count);
+export function prepareDecode(count: number, tool: DecodeTool = defaultDecodeTool()): void {
+  if (count <= 0) return;
+  if (tool === 'frame-count') prepareCounter();
+  else prepareOnPipes(frameListArgs(pipeInputs(count)), count);
 }
 
 function isMpegTs(data: Uint8Array): boolean {

@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { mediaTool } from './ffmpegBinaries.ts';
 import type { LauncherBinary, LauncherReply, LauncherRequest } from './ffmpegLauncher.ts';
 import { SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
+import type { FrameCount } from './frameCounter.ts';
 
 export { FIRST_PIPE, SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
+export { type FrameCount, frameCounterPath } from './frameCounter.ts';
 
 /** The launcher stopped, died or could not be reached: the decode did not run, nothing is known of the media. */
 export class SpareFfmpegUnavailableError extends SpareFfmpegError {}
@@ -140,11 +142,38 @@ export async function runOnPipes(args: readonly string[], inputs: readonly Uint8
   throw new SpareFfmpegError('the ffmpeg launcher answered something else');
 }
 
-/** Process ids of the spares waiting now (what `/status` or a test may look at). */
-export async function spareProcessIds(): Promise<number[]> {
-  const r = await ask({ type: 'pids', id: nextId++ }, QUERY_TIMEOUT_MS);
+/** Has the launcher start the frame counter now, unless it runs already. */
+export function prepareCounter(): void {
+  try {
+    const l = connect();
+    l.child.send({ type: 'prepareCount' } satisfies LauncherRequest, () => {});
+  } catch {
+    // no launcher now: the next count reports why
+  }
+}
+
+/**
+ * Frame count and size of each MPEG-TS segment, from the frame counter in the launcher (frameCounter.ts).
+ * SpareFfmpegTimeoutError past `timeoutMs`, SpareFfmpegUnavailableError when the launcher is gone,
+ * SpareFfmpegError when the counter crashed on these segments; a timeout also when it was killed or is not built.
+ */
+export async function countOnCounter(inputs: readonly Uint8Array[], timeoutMs: number): Promise<FrameCount[]> {
+  const id = nextId++;
+  const r = await ask({ type: 'count', id, inputs: [...inputs], timeoutMs }, timeoutMs + LAUNCHER_GRACE_MS);
+  if ('counts' in r) return r.counts;
+  if ('error' in r) throw r.error.timeout ? new SpareFfmpegTimeoutError(r.error.message) : new SpareFfmpegError(r.error.message);
+  throw new SpareFfmpegError('the ffmpeg launcher answered something else');
+}
+
+async function pidsOf(of: 'spares' | 'counter'): Promise<number[]> {
+  const r = await ask({ type: 'pids', id: nextId++, of }, QUERY_TIMEOUT_MS);
   return 'pids' in r && Array.isArray(r.pids) ? r.pids.filter((p) => Number.isSafeInteger(p)) : [];
 }
+
+/** Process ids of the spares waiting now (what `/status` or a test may look at). */
+export const spareProcessIds = (): Promise<number[]> => pidsOf('spares');
+/** The frame counter's process id while it runs, as a list (empty when it does not). */
+export const frameCounterProcessIds = (): Promise<number[]> => pidsOf('counter');
 
 /** Stops the launcher and its spares (at shutdown; they would also exit on their own once this process does). */
 export function stopSpareFfmpegs(): void {

@@ -32,7 +32,7 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   const ts240 = await encode('426x240', '1');
   const ts360 = await encode('640x360', '1.2');
   const alone = [await decodedPixels(ts240), await decodedPixels(ts360)];
-  prepareDecode(2);
+  prepareDecode(2, 'ffmpeg');
   const [ahead] = await spareProcessIds();
   assert.ok(ahead, 'a spare waits before the first decode');
   if (process.platform === 'linux') {
@@ -45,7 +45,7 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
     if (existsSync('/usr/bin/chrt')) assert.equal(Number(f[38]), 5, 'SCHED_IDLE: below the event loop');
     else assert.equal(Number(f[16]), 10, 'niceness 10: below the event loop');
   }
-  assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
+  assert.deepEqual(await decodedPixelsEach([ts240, ts360], undefined, 'ffmpeg'), alone);
   assert.ok(!(await spareProcessIds()).includes(ahead), 'the spare was used');
   await new Promise((r) => setTimeout(r, 100));
   const [next] = await spareProcessIds();
@@ -53,7 +53,7 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   // a spare that died while waiting is not used: the decode starts its own
   process.kill(next, 'SIGKILL');
   await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(await decodedPixelsEach([ts240, ts360]), alone);
+  assert.deepEqual(await decodedPixelsEach([ts240, ts360], undefined, 'ffmpeg'), alone);
 });
 
 test('hostile renditions on the pipes: noise that looks like MPEG-TS, a decode past its time, a torn one', async (t) => {
@@ -62,25 +62,28 @@ test('hostile renditions on the pipes: noise that looks like MPEG-TS, a decode p
   // sync bytes every 188 bytes, noise between: read as MPEG-TS, decodes to nothing
   const noise = Buffer.alloc(188 * 400);
   for (let i = 0; i < noise.length; i++) noise[i] = i % 188 === 0 ? 0x47 : (i * 2654435761) >>> 24;
-  await assert.rejects(decodedPixelsEach([good, noise]), ProbeError);
+  await assert.rejects(decodedPixelsEach([good, noise], undefined, 'ffmpeg'), ProbeError);
   // past its time the ffmpeg is killed and the decode fails; no process is left behind
   const long = await encode('1280x720', '4');
   stopSpareFfmpegs();
-  prepareDecode(1);
+  prepareDecode(1, 'ffmpeg');
   const [pid] = await spareProcessIds();
   // a timeout is told apart from bad media: it says this machine was busy, not that the renditions are bad
-  await assert.rejects(decodedPixelsEach([long], 5), (err: unknown) => err instanceof ProbeTimeoutError && /longer than 5 ms/.test(err.message));
-  await assert.rejects(decodedPixelsEach([good, noise]), (err: unknown) => err instanceof ProbeError && !(err instanceof ProbeTimeoutError));
+  await assert.rejects(decodedPixelsEach([long], 5, 'ffmpeg'), (err: unknown) => err instanceof ProbeTimeoutError && /longer than 5 ms/.test(err.message));
+  await assert.rejects(
+    decodedPixelsEach([good, noise], undefined, 'ffmpeg'),
+    (err: unknown) => err instanceof ProbeError && !(err instanceof ProbeTimeoutError),
+  );
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(pid && !alive(pid), 'the timed-out ffmpeg is gone');
   // one torn input among good ones fails the lot rather than counting what decoded
-  await assert.rejects(decodedPixelsEach([good, good.subarray(0, 188 * 3)]), ProbeError);
+  await assert.rejects(decodedPixelsEach([good, good.subarray(0, 188 * 3)], undefined, 'ffmpeg'), ProbeError);
 });
 
 test('a waiting spare does not keep the process alive, and exits with it', async () => {
   const script = `import { prepareDecode } from './src/media/probe.ts';
 import { spareProcessIds } from './src/media/spareFfmpeg.ts';
-prepareDecode(2);
+prepareDecode(2, 'ffmpeg');
 console.log((await spareProcessIds())[0]);`;
   const started = Date.now();
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
@@ -103,7 +106,7 @@ import { decodedPixelsEach } from './src/media/probe.ts';
 import { ffmpegPath } from './src/media/ffmpegBinaries.ts';
 unlinkSync(ffmpegPath());
 const ts = new Uint8Array(188 * 4).map((_, i) => (i % 188 === 0 ? 0x47 : 0)); // MPEG-TS framing: the pipe path
-try { await decodedPixelsEach([ts]); console.log('decoded'); }
+try { await decodedPixelsEach([ts], undefined, 'ffmpeg'); console.log('decoded'); }
 catch (err) { console.log(err.constructor.name + ': ' + err.message); }`;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     env: { ...process.env, FFMPEG_PATH: copy },
@@ -124,18 +127,18 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
   t.after(stopSpareFfmpegs);
   const ts = await encode('320x180', '1');
   const alone = [await decodedPixels(ts)];
-  prepareDecode(1);
+  prepareDecode(1, 'ffmpeg');
   const [spare] = await spareProcessIds();
   assert.ok(spare, 'a spare waits');
   // fork() from a large process copies its page tables on the event loop: the spawns happen elsewhere
   const launcherPid = parentOf(spare);
   assert.notEqual(launcherPid, process.pid, 'the spare is not a child of the gateway process');
   assert.equal(parentOf(launcherPid), process.pid, 'its parent is the launcher, a child of the gateway process');
-  assert.deepEqual(await decodedPixelsEach([ts]), alone);
+  assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), alone);
   // the launcher dies (OOM killer, an operator's kill): the next decode starts a new one
   process.kill(launcherPid, 'SIGKILL');
   for (let i = 0; i < 50 && alive(launcherPid); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(await decodedPixelsEach([ts]), alone);
+  assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), alone);
   const [again] = await spareProcessIds();
   assert.ok(again, 'a spare waits again');
   assert.notEqual(parentOf(again), launcherPid);
@@ -144,12 +147,12 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
 test('a decode cut short by the launcher stopping says nothing about the media', async (t) => {
   t.after(stopSpareFfmpegs);
   const long = await encode('1280x720', '4');
-  prepareDecode(1);
-  const decoding = decodedPixelsEach([long]);
+  prepareDecode(1, 'ffmpeg');
+  const decoding = decodedPixelsEach([long], undefined, 'ffmpeg');
   setTimeout(stopSpareFfmpegs, 50);
   // not ProbeError alone, which the verification holds against the orchestrator
   await assert.rejects(decoding, (err: unknown) => err instanceof ProbeTimeoutError && /launcher was stopped/.test(err.message));
   // the next decode starts a launcher again
   const good = await encode('320x180', '1');
-  assert.deepEqual(await decodedPixelsEach([good]), [await decodedPixels(good)]);
+  assert.deepEqual(await decodedPixelsEach([good], undefined, 'ffmpeg'), [await decodedPixels(good)]);
 });

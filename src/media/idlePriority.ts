@@ -1,0 +1,32 @@
+// Processes that nothing waits on (the sampled decodes) start below the gateway's event loop, which shares
+// their core and sends every stream's segments. util-linux's chrt starts them under SCHED_IDLE (no
+// privilege is needed to lower a policy): the kernel switches away from an idle-policy task as soon as the
+// loop wakes, where a niceness only weighs the share and lets the decode run on for up to a scheduler slice
+// (ms). Without chrt they get niceness 10. Under full load an idle-policy decode may not finish in time;
+// its timeout is then not held against the orchestrator (see verifyResult.ts).
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/** chrt, where there is one. */
+export const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((p) => process.platform === 'linux' && existsSync(p));
+/** chrt's exit codes when it could not run the program (not found; found but not executable), as a shell's. */
+export const CHRT_NOT_FOUND = 127;
+export const CHRT_CANNOT_EXECUTE = 126;
+/** The niceness where SCHED_IDLE is not to be had: below the gateway's own threads (0). */
+const FALLBACK_NICENESS = 10;
+
+/** The command line that runs `path args` under SCHED_IDLE (through chrt), or as is where chrt is missing. */
+export function idlePriority(path: string, args: readonly string[]): { command: string; args: string[] } {
+  return CHRT ? { command: CHRT, args: ['--idle', '0', path, ...args] } : { command: path, args: [...args] };
+}
+
+/** For a child started from idlePriority()'s command line: the niceness, where chrt did not lower it. */
+export function lowerWithoutChrt(child: ChildProcess): void {
+  if (CHRT || child.pid === undefined) return;
+  try {
+    setPriority(child.pid, FALLBACK_NICENESS);
+  } catch {
+    // gone already, or a system that refuses: it runs at the normal priority
+  }
+}
