@@ -213,6 +213,8 @@ export interface SourceTiming {
   handOverMs?: number;
   toPlaylistMs?: number;
   totalMs?: number;
+  /** when the gateway logged it, the segment being in the playlist (ms since epoch) */
+  time?: number;
 }
 
 export interface GatewayProcessOptions {

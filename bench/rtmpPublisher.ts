@@ -36,6 +36,31 @@ export function readFlv(path: string): FlvTag[] {
   return tags;
 }
 
+/**
+ * When the keyframe that starts each segment goes out, in ms after NetStream.Publish.Start, for `seconds`
+ * of media looped as publishFlv() sends it, with the gateway's rule (src/media/flvTsSegmenter.ts): a cut at
+ * the first keyframe whose PTS is at or after (cuts so far + 1) × `segmentMs` from the first frame. A loop
+ * is not a whole number of segments (it ends past the last audio frame, e.g. 10.075 s for a 10 s file), so
+ * after the first loop the cuts are off the 2 s grid and are found here rather than taken as n × 2 s.
+ */
+export function segmentStartsMs(tags: readonly FlvTag[], seconds: number, segmentMs: number): number[] {
+  const loopMs = loopDurationMs(tags);
+  const media = tags.filter((t) => (t.type === 8 || t.type === 9) && !t.header);
+  if (media.length === 0 || loopMs <= 0) return [];
+  // an AVC video tag's composition time (PTS − DTS) is a signed 24-bit value after its first two bytes
+  const ptsOf = (t: FlvTag) => t.timestampMs + (t.type === 9 && t.data.length >= 5 ? (t.data.readIntBE(2, 3) as number) : 0);
+  const first = Math.min(...media.slice(0, 16).map(ptsOf));
+  const starts: number[] = [];
+  for (let loop = 0; ; loop++) {
+    for (const t of media) {
+      const at = t.timestampMs + loop * loopMs;
+      if (at >= seconds * 1000) return starts;
+      const keyframe = t.type === 9 && t.data[0]! >> 4 === 1;
+      if (keyframe && (starts.length === 0 || ptsOf(t) + loop * loopMs - first >= starts.length * segmentMs)) starts.push(at);
+    }
+  }
+}
+
 /** Where the next loop's timestamps start: past each track's last frame by that track's frame interval. */
 function loopDurationMs(tags: readonly FlvTag[]): number {
   let end = 0;
