@@ -55,7 +55,8 @@ export function segmentStartsMs(tags: readonly FlvTag[], seconds: number, segmen
     for (const t of media) {
       const at = t.timestampMs + loop * loopMs;
       if (at >= seconds * 1000) return starts;
-      const keyframe = t.type === 9 && t.data[0]! >> 4 === 1;
+      // a keyframe's NAL units (AVC packet type 1), not an end-of-sequence tag that carries the key flag
+      const keyframe = t.type === 9 && t.data[0]! >> 4 === 1 && t.data[1] === 1;
       if (keyframe && (starts.length === 0 || ptsOf(t) + loop * loopMs - first >= starts.length * segmentMs)) starts.push(at);
     }
   }
