@@ -56,7 +56,14 @@ while (Date.now() - start < SECONDS * 1000) {
   );
 }
 await Promise.all(publishers.map(exited));
-const text = await gw.metrics();
+// Each stream's last segment is cut when its publisher stops, all at once: let them finish (or fail)
+// before counting, as load.ts does.
+let text = await gw.metrics();
+for (const until = Date.now() + 10_000; Date.now() < until; await sleep(500)) {
+  text = await gw.metrics();
+  const done = counter(text, 'livepeer_segment_transcoded_total') + counter(text, 'livepeer_segment_transcode_failed_total');
+  if (done >= counter(text, 'livepeer_segment_source_appeared_total')) break;
+}
 gw.proc.kill('SIGTERM');
 await exited(gw.proc);
 await net.stop();
