@@ -8,31 +8,44 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { ROOT } from './dist.mjs';
 
-const SOURCE = 'native/keccak1600.c';
-const OUTPUT = 'build/keccak1600.node';
-const STAMP = 'build/keccak1600.stamp';
-
-/** Builds the addon unless it is the build of this source for this node. Returns what it did. */
-export function buildNative({ root = ROOT, force = false } = {}) {
-  const source = join(root, SOURCE);
-  const output = join(root, OUTPUT);
-  if (!existsSync(source)) return 'no-source';
-  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
-  const stamp = createHash('sha256').update(readFileSync(source)).update(`\0${process.execPath}\0${process.version}`).digest('hex');
-  if (!force && existsSync(output) && existsSync(join(root, STAMP)) && readFileSync(join(root, STAMP), 'utf8').trim() === stamp) return 'current';
-  rmSync(output, { force: true });
-  if (!existsSync(join(include, 'node_api.h'))) return 'no-headers';
-  mkdirSync(dirname(output), { recursive: true });
+/**
+ * Compiles `source` into `output` with the system's C compiler unless `output` is the build of this
+ * source with these `settings` (recorded in `stampFile`). `missing()` names what the build lacks, if
+ * anything, once an existing build is known to be stale. Returns what it did.
+ */
+function compileIfChanged({ root, force, source, output, stampFile, settings, missing = () => undefined, ccArgs }) {
+  const sourcePath = join(root, source);
+  const outputPath = join(root, output);
+  const stampPath = join(root, stampFile);
+  if (!existsSync(sourcePath)) return 'no-source';
+  const stamp = createHash('sha256').update(readFileSync(sourcePath)).update(`\0${settings}`).digest('hex');
+  if (!force && existsSync(outputPath) && existsSync(stampPath) && readFileSync(stampPath, 'utf8').trim() === stamp) return 'current';
+  rmSync(outputPath, { force: true });
+  const lacking = missing();
+  if (lacking) return lacking;
+  mkdirSync(dirname(outputPath), { recursive: true });
   const cc = process.env.CC || 'cc';
-  const r = spawnSync(cc, ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, source, '-ldl'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(cc, ccArgs(outputPath, sourcePath), { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) return 'failed';
-  writeFileSync(join(root, STAMP), `${stamp}\n`);
+  writeFileSync(stampPath, `${stamp}\n`);
   return 'built';
 }
 
-const COUNTER_SOURCE = 'native/frame_count.c';
-const COUNTER_OUTPUT = 'build/frame-count';
-const COUNTER_STAMP = 'build/frame-count.stamp';
+/** Builds the addon unless it is the build of this source for this node. Returns what it did. */
+export function buildNative({ root = ROOT, force = false } = {}) {
+  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
+  return compileIfChanged({
+    root,
+    force,
+    source: 'native/keccak1600.c',
+    output: 'build/keccak1600.node',
+    stampFile: 'build/keccak1600.stamp',
+    settings: `${process.execPath}\0${process.version}`,
+    missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
+    ccArgs: (output, source) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, source, '-ldl'],
+  });
+}
+
 const LIBAV = ['libavformat', 'libavcodec', 'libavutil'];
 
 /**
@@ -42,24 +55,23 @@ const LIBAV = ['libavformat', 'libavcodec', 'libavutil'];
  * starts an ffmpeg each time instead (src/media/probe.ts). Returns what it did.
  */
 export function buildFrameCounter({ root = ROOT, force = false } = {}) {
-  const source = join(root, COUNTER_SOURCE);
-  const output = join(root, COUNTER_OUTPUT);
-  if (!existsSync(source)) return 'no-source';
+  const source = 'native/frame_count.c';
+  const output = 'build/frame-count';
+  if (!existsSync(join(root, source))) return 'no-source';
   const pkg = (...args) => spawnSync(process.env.PKG_CONFIG || 'pkg-config', [...args, ...LIBAV], { encoding: 'utf8' });
   const flags = pkg('--cflags', '--libs');
   const versions = pkg('--modversion');
   if (flags.status !== 0 || versions.status !== 0) {
-    rmSync(output, { force: true });
+    rmSync(join(root, output), { force: true });
     return 'no-libraries';
   }
-  const stamp = createHash('sha256').update(readFileSync(source)).update(`\0${flags.stdout}\0${versions.stdout}`).digest('hex');
-  if (!force && existsSync(output) && existsSync(join(root, COUNTER_STAMP)) && readFileSync(join(root, COUNTER_STAMP), 'utf8').trim() === stamp)
-    return 'current';
-  rmSync(output, { force: true });
-  mkdirSync(dirname(output), { recursive: true });
-  const cc = process.env.CC || 'cc';
-  const r = spawnSync(cc, ['-O2', '-o', output, source, ...flags.stdout.trim().split(/\s+/)], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) return 'failed';
-  writeFileSync(join(root, COUNTER_STAMP), `${stamp}\n`);
-  return 'built';
+  return compileIfChanged({
+    root,
+    force,
+    source,
+    output,
+    stampFile: 'build/frame-count.stamp',
+    settings: `${flags.stdout}\0${versions.stdout}`,
+    ccArgs: (out, src) => ['-O2', '-o', out, src, ...flags.stdout.trim().split(/\s+/)],
+  });
 }
