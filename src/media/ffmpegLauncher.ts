@@ -30,16 +30,21 @@ function reply(r: LauncherReply): void {
   process.send?.(r);
 }
 
+/** Replies to request `id` once `work` settles: its result, or why it failed. */
+function replyWhenDone<T>(id: number, work: Promise<T>, answer: (result: T) => LauncherReply): void {
+  work.then(
+    (result) => reply(answer(result)),
+    (err: Error) => reply({ id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
+  );
+}
+
 function serve(m: LauncherRequest): void {
   switch (m.type) {
     case 'prepare':
       prepareOnPipes(m.args, m.inputs);
       return;
     case 'run':
-      runOnPipes(m.args, m.inputs, m.timeoutMs).then(
-        (stdout) => reply({ id: m.id, stdout }),
-        (err: Error) => reply({ id: m.id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
-      );
+      replyWhenDone(m.id, runOnPipes(m.args, m.inputs, m.timeoutMs), (stdout) => ({ id: m.id, stdout }));
       return;
     case 'pids': {
       const counter = frameCounterPid();
@@ -50,10 +55,7 @@ function serve(m: LauncherRequest): void {
       prepareCounter();
       return;
     case 'count':
-      countFrames(m.inputs, m.timeoutMs).then(
-        (counts) => reply({ id: m.id, counts }),
-        (err: Error) => reply({ id: m.id, error: { timeout: err instanceof SpareFfmpegTimeoutError, message: err.message } }),
-      );
+      replyWhenDone(m.id, countFrames(m.inputs, m.timeoutMs), (counts) => ({ id: m.id, counts }));
       return;
   }
 }

@@ -119,14 +119,24 @@ function ask(request: LauncherRequest & { id: number }, timeoutMs: number): Prom
   });
 }
 
+/** Sends a request that has no reply (starting something ahead). */
+function tell(request: LauncherRequest): void {
+  try {
+    connect().child.send(request, () => {});
+  } catch {
+    // no launcher now: the next run or count reports why
+  }
+}
+
+/** The launcher's failure reply as an error, or undefined for any other reply. */
+function failureOf(r: LauncherReply): SpareFfmpegError | undefined {
+  if (!('error' in r)) return undefined;
+  return r.error.timeout ? new SpareFfmpegTimeoutError(r.error.message) : new SpareFfmpegError(r.error.message);
+}
+
 /** Has a spare ffmpeg for `args` (with `inputs` input pipes) started ahead, unless one waits already. */
 export function prepareOnPipes(args: readonly string[], inputs: number): void {
-  try {
-    const l = connect();
-    l.child.send({ type: 'prepare', args: [...args], inputs } satisfies LauncherRequest, () => {});
-  } catch {
-    // no ffmpeg now: the next run reports why
-  }
+  tell({ type: 'prepare', args: [...args], inputs });
 }
 
 /**
@@ -138,18 +148,12 @@ export async function runOnPipes(args: readonly string[], inputs: readonly Uint8
   const id = nextId++;
   const r = await ask({ type: 'run', id, args: [...args], inputs: [...inputs], timeoutMs }, timeoutMs + LAUNCHER_GRACE_MS);
   if ('stdout' in r) return r.stdout;
-  if ('error' in r) throw r.error.timeout ? new SpareFfmpegTimeoutError(r.error.message) : new SpareFfmpegError(r.error.message);
-  throw new SpareFfmpegError('the ffmpeg launcher answered something else');
+  throw failureOf(r) ?? new SpareFfmpegError('the ffmpeg launcher answered something else');
 }
 
 /** Has the launcher start the frame counter now, unless it runs already. */
 export function prepareCounter(): void {
-  try {
-    const l = connect();
-    l.child.send({ type: 'prepareCount' } satisfies LauncherRequest, () => {});
-  } catch {
-    // no launcher now: the next count reports why
-  }
+  tell({ type: 'prepareCount' });
 }
 
 /**
@@ -161,8 +165,7 @@ export async function countOnCounter(inputs: readonly Uint8Array[], timeoutMs: n
   const id = nextId++;
   const r = await ask({ type: 'count', id, inputs: [...inputs], timeoutMs }, timeoutMs + LAUNCHER_GRACE_MS);
   if ('counts' in r) return r.counts;
-  if ('error' in r) throw r.error.timeout ? new SpareFfmpegTimeoutError(r.error.message) : new SpareFfmpegError(r.error.message);
-  throw new SpareFfmpegError('the ffmpeg launcher answered something else');
+  throw failureOf(r) ?? new SpareFfmpegError('the ffmpeg launcher answered something else');
 }
 
 async function pidsOf(of: 'spares' | 'counter'): Promise<number[]> {
