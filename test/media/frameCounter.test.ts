@@ -7,6 +7,7 @@ import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { parseAnswer } from '../../src/media/frameCounter.ts';
 import { decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
 import { frameCounterPath, frameCounterProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
+import { processAlive } from './testMedia.ts';
 
 const run = promisify(execFile);
 
@@ -21,15 +22,6 @@ async function encode(input: string[], seconds: string, more: string[] = []): Pr
 }
 const video = (size: string, seconds: string, more: string[] = ['-c:v', 'libx264', '-preset', 'ultrafast']) =>
   encode(['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`], seconds, more);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -88,8 +80,8 @@ console.log((await frameCounterProcessIds())[0]);`;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
   const other = Number(stdout.trim());
   assert.ok(other > 0);
-  for (let i = 0; i < 50 && alive(other); i++) await sleep(100);
-  assert.ok(!alive(other), 'the counter exited once its gateway did');
+  for (let i = 0; i < 50 && processAlive(other); i++) await sleep(100);
+  assert.ok(!processAlive(other), 'the counter exited once its gateway did');
 });
 
 test('hostile renditions: noise framed as MPEG-TS, no video, torn, empty; the counter lives on', { skip }, async (t) => {
@@ -124,8 +116,8 @@ test('a count past its time, or a counter killed from outside, says nothing abou
   prepareDecode(1);
   const [first] = await frameCounterProcessIds();
   await assert.rejects(decodedPixelsEach([long], 5), (err: unknown) => err instanceof ProbeTimeoutError && /longer than/.test(err.message));
-  for (let i = 0; i < 50 && alive(first!); i++) await sleep(20);
-  assert.ok(!alive(first!), 'the counter past its time was killed');
+  for (let i = 0; i < 50 && processAlive(first!); i++) await sleep(20);
+  assert.ok(!processAlive(first!), 'the counter past its time was killed');
   // the next count starts another
   assert.deepEqual(await decodedPixelsEach([good]), [expected]);
   const [second] = await frameCounterProcessIds();

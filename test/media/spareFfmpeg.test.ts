@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { decodedPixels, decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
 import { spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
+import { processAlive } from './testMedia.ts';
 
 const run = promisify(execFile);
 
@@ -16,15 +17,6 @@ async function encode(size: string, seconds: string): Promise<Buffer> {
   args.push('-t', seconds, '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', 'pipe:1');
   const { stdout } = await run(ffmpegPath(), args, { env: mediaToolEnv('ffmpeg'), encoding: 'buffer', maxBuffer: 64 << 20 });
   return stdout;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the file-based decode does', async (t) => {
@@ -75,7 +67,7 @@ test('hostile renditions on the pipes: noise that looks like MPEG-TS, a decode p
     (err: unknown) => err instanceof ProbeError && !(err instanceof ProbeTimeoutError),
   );
   await new Promise((r) => setTimeout(r, 200));
-  assert.ok(pid && !alive(pid), 'the timed-out ffmpeg is gone');
+  assert.ok(pid && !processAlive(pid), 'the timed-out ffmpeg is gone');
   // one torn input among good ones fails the lot rather than counting what decoded
   await assert.rejects(decodedPixelsEach([good, good.subarray(0, 188 * 3)], undefined, 'ffmpeg'), ProbeError);
 });
@@ -90,8 +82,8 @@ console.log((await spareProcessIds())[0]);`;
   assert.ok(Date.now() - started < 20_000);
   const pid = Number(stdout.trim());
   assert.ok(pid > 0);
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(!alive(pid), 'the spare ffmpeg exited once its parent did');
+  for (let i = 0; i < 50 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!processAlive(pid), 'the spare ffmpeg exited once its parent did');
 });
 
 test('an ffmpeg removed while the gateway runs is named as gone, not as media it cannot read', async (t) => {
@@ -137,7 +129,7 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
   assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), alone);
   // the launcher dies (OOM killer, an operator's kill): the next decode starts a new one
   process.kill(launcherPid, 'SIGKILL');
-  for (let i = 0; i < 50 && alive(launcherPid); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 50 && processAlive(launcherPid); i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), alone);
   const [again] = await spareProcessIds();
   assert.ok(again, 'a spare waits again');

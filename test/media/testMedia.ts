@@ -94,6 +94,16 @@ export function childProcesses(): string[] {
   }
 }
 
+/** Whether a process with this id is still there (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolve when `check` is true, polling; reject after `timeoutMs`. */
 export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const t0 = Date.now();
