@@ -3,17 +3,12 @@
 // the build of the sources as they are now (`npm ci` builds it), so start-up loads no TypeScript
 // loader. Otherwise (an edited checkout, or LIVEPEER_GATEWAY_FROM_SOURCE=1) it registers tsx and runs
 // src/ directly: never a stale build.
-import { setFlagsFromString } from 'node:v8';
 import { distIsCurrent } from './dist.mjs';
+import { tuneGarbageCollector } from './gcFlags.mjs';
 
-// V8 sizes the next old-generation limit from the live heap and starts marking again as soon as the room
-// left is below the young generation's size. With the live heap (~40 MB at 10 streams) that room is gone
-// at once, and a full collection ran about every 0.5 s under load (measured with --trace-gc), a large part
-// of the gateway's CPU. Letting the heap grow to twice its live size before the next one leaves about one
-// every 4 s, for no measurable RSS. An operator's own setting (NODE_OPTIONS or a flag to node) wins.
-if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('heap-growing-percent'))) {
-  setFlagsFromString('--heap-growing-percent=100');
-}
+// the heap's growth, and on one core the collector's helper threads (docs/node.md); the operator's own
+// node flags win
+tuneGarbageCollector();
 
 let main;
 if (process.env.LIVEPEER_GATEWAY_FROM_SOURCE !== '1' && distIsCurrent()) {
