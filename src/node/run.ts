@@ -9,6 +9,7 @@ import { openStateStore } from '../store/openStateStore.ts';
 import type { StateStore } from '../store/stateStore.ts';
 import type { AccessCheck } from '../server/access.ts';
 import { controlAccess } from './controlAccess.ts';
+import { keepHelperThreadsBatched } from './helperThreads.ts';
 
 export interface RunningNode {
   gateway: Gateway;
@@ -75,6 +76,7 @@ async function startWithStore(
     throw err;
   }
   followStreams(gateway, chain);
+  const helpers = keepHelperThreadsBatched();
   if (config.deprecatedBroadcasterFlag) log.warn('-broadcaster is deprecated; use -gateway');
   out.write('***Livepeer Running in Gateway Mode***\n');
   out.write(`Video Ingest Endpoint - ${gateway.rtmpUrl}\n`);
@@ -88,6 +90,7 @@ async function startWithStore(
     controlUrl: control.url,
     store,
     async stop() {
+      helpers.stop();
       await control.close();
       await gateway.stop();
       await chain?.stop();
