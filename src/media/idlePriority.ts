@@ -5,7 +5,7 @@
 // (ms). Without chrt they get niceness 10. Under full load an idle-policy decode may not finish in time;
 // its timeout is then not held against the orchestrator (see verifyResult.ts).
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** chrt, where there is one. */
@@ -28,5 +28,26 @@ export function lowerWithoutChrt(child: ChildProcess): void {
     setPriority(child.pid, FALLBACK_NICENESS);
   } catch {
     // gone already, or a system that refuses: it runs at the normal priority
+  }
+}
+
+/** Linux's numbers for the policies set here, as a task's stat line gives them. */
+export const SCHED_OTHER = 0;
+export const SCHED_BATCH = 3;
+export const SCHED_IDLE = 5;
+
+/**
+ * The scheduling policy of process or thread `id` (field 41 of `<dir>/<id>/stat`; `dir` is /proc, or a
+ * process's `task` directory for its threads), or undefined where /proc does not say.
+ */
+export function schedulingPolicy(id: number, dir = '/proc'): number | undefined {
+  try {
+    const stat = readFileSync(`${dir}/${id}/stat`, 'latin1');
+    // the command name (field 2) is in parentheses and may hold spaces: count fields after its end
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const policy = Number(fields[38]);
+    return Number.isInteger(policy) ? policy : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -6,11 +6,8 @@
 // it runs when the loop waits or at the next tick. The policy is set per thread through util-linux's chrt
 // (no privilege is needed); without chrt nothing changes.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { CHRT } from '../media/idlePriority.ts';
-
-/** Linux's number for SCHED_BATCH, as a thread's stat line gives its policy. */
-export const SCHED_BATCH = 3;
 
 /** How often threads started since the last look are found (libuv and V8 start some on demand). */
 const RESCAN_MS = 30_000;
@@ -19,19 +16,6 @@ const TASKS = '/proc/self/task';
 
 /** Threads already handled (or gone). */
 const handled = new Set<number>();
-
-/** A thread's scheduling policy (field 41 of its stat line), or undefined where /proc does not say. */
-export function threadPolicy(tid: number, tasks = TASKS): number | undefined {
-  try {
-    const stat = readFileSync(`${tasks}/${tid}/stat`, 'latin1');
-    // the command name (field 2) is in parentheses and may hold spaces: count fields after its end
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const policy = Number(fields[38]);
-    return Number.isInteger(policy) ? policy : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** This process's threads besides the main one (Linux; empty elsewhere or where /proc is not readable). */
 export function helperThreadIds(): number[] {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { parseAnswer } from '../../src/media/frameCounter.ts';
+import { SCHED_IDLE, schedulingPolicy } from '../../src/media/idlePriority.ts';
 import { decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
 import { frameCounterPath, frameCounterProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
 import { processAlive } from './testMedia.ts';
@@ -66,9 +67,7 @@ test('the frame counter runs below the event loop, started by the launcher, and 
     const parent = (p: number) => Number(/^PPid:\s+(\d+)/m.exec(status(p))?.[1]);
     // chrt sets the policy, then becomes the counter (same pid)
     for (let i = 0; i < 100 && !/^Name:\s+frame-count/m.test(status(pid)); i++) await sleep(20);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (spawnSync('chrt', ['--help']).status === 0) assert.equal(Number(fields[38]), 5, 'SCHED_IDLE');
+    if (spawnSync('chrt', ['--help']).status === 0) assert.equal(schedulingPolicy(pid), SCHED_IDLE, 'SCHED_IDLE');
     assert.notEqual(parent(pid), process.pid);
     assert.equal(parent(parent(pid)), process.pid, 'a child of the launcher, a child of this process');
   }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { decodedPixels, decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
+import { SCHED_IDLE, schedulingPolicy } from '../../src/media/idlePriority.ts';
 import { spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
 import { processAlive } from './testMedia.ts';
 
@@ -30,12 +31,8 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   if (process.platform === 'linux') {
     // started through chrt, which sets the policy and then becomes ffmpeg (same pid)
     for (let i = 0; i < 100 && readFileSync(`/proc/${ahead}/comm`, 'latin1').trim() !== 'ffmpeg'; i++) await new Promise((r) => setTimeout(r, 20));
-    // /proc/<pid>/stat, counted after the command name's closing bracket: the 19th field is the niceness,
-    // the 41st the scheduling policy (5: SCHED_IDLE)
-    const fields = readFileSync(`/proc/${ahead}/stat`, 'latin1');
-    const f = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
-    if (existsSync('/usr/bin/chrt')) assert.equal(Number(f[38]), 5, 'SCHED_IDLE: below the event loop');
-    else assert.equal(Number(f[16]), 10, 'niceness 10: below the event loop');
+    if (existsSync('/usr/bin/chrt')) assert.equal(schedulingPolicy(ahead), SCHED_IDLE, 'SCHED_IDLE: below the event loop');
+    else assert.equal(getPriority(ahead), 10, 'niceness 10: below the event loop');
   }
   assert.deepEqual(await decodedPixelsEach([ts240, ts360], undefined, 'ffmpeg'), alone);
   assert.ok(!(await spareProcessIds()).includes(ahead), 'the spare was used');

@@ -7,17 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { CHRT } from '../../src/media/idlePriority.ts';
-import { SCHED_BATCH, threadPolicy } from '../../src/node/helperThreads.ts';
+import { CHRT, SCHED_BATCH, SCHED_OTHER, schedulingPolicy } from '../../src/media/idlePriority.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/node/helperThreads.ts', import.meta.url));
-const SCHED_OTHER = 0;
+const PRIORITY = fileURLToPath(new URL('../../src/media/idlePriority.ts', import.meta.url));
 
 describe('helper threads', { skip: !CHRT && 'no chrt here' }, () => {
   it('every thread but the main one goes under SCHED_BATCH, threads started later at the next look', () => {
     const script = `
       import { Worker } from 'node:worker_threads';
-      import { batchHelperThreads, helperThreadIds, threadPolicy } from ${JSON.stringify(MODULE)};
+      import { batchHelperThreads, helperThreadIds } from ${JSON.stringify(MODULE)};
+      import { schedulingPolicy } from ${JSON.stringify(PRIORITY)};
       const before = helperThreadIds();
       const first = await batchHelperThreads();
       // a thread started afterwards (a worker) is found by the next call, and only it
@@ -25,7 +25,7 @@ describe('helper threads', { skip: !CHRT && 'no chrt here' }, () => {
       await new Promise((r) => worker.once('online', r));
       const added = helperThreadIds().filter((t) => !before.includes(t));
       const second = await batchHelperThreads();
-      const policies = Object.fromEntries([process.pid, ...helperThreadIds()].map((t) => [t, threadPolicy(t)]));
+      const policies = Object.fromEntries([process.pid, ...helperThreadIds()].map((t) => [t, schedulingPolicy(t, '/proc/self/task')]));
       console.log(JSON.stringify({ main: process.pid, before: before.length, first, added: added.length, second, policies }));
       await worker.terminate();`;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
@@ -39,8 +39,8 @@ describe('helper threads', { skip: !CHRT && 'no chrt here' }, () => {
   });
 
   it('reads a thread’s policy from its stat line, a command name with spaces and parentheses included', async () => {
-    assert.equal(threadPolicy(process.pid), SCHED_OTHER);
-    assert.equal(threadPolicy(2 ** 30), undefined);
+    assert.equal(schedulingPolicy(process.pid), SCHED_OTHER);
+    assert.equal(schedulingPolicy(2 ** 30), undefined);
     const tasks = await mkdtemp(join(tmpdir(), 'lptasks-'));
     try {
       // fields 3… of a stat line: the state, then numbers; field 41 is the policy
@@ -48,7 +48,7 @@ describe('helper threads', { skip: !CHRT && 'no chrt here' }, () => {
       after[38] = String(SCHED_BATCH);
       await mkdir(join(tasks, '7'));
       await writeFile(join(tasks, '7', 'stat'), `7 (a (b) c) ${after.join(' ')}\n`);
-      assert.equal(threadPolicy(7, tasks), SCHED_BATCH);
+      assert.equal(schedulingPolicy(7, tasks), SCHED_BATCH);
     } finally {
       await rm(tasks, { recursive: true, force: true });
     }
