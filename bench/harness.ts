@@ -304,6 +304,26 @@ export async function startGatewayProcess(
 }
 
 /** Sum of a Prometheus counter's series. */
+/**
+ * The gateway's metrics once every source segment that appeared since `base` (a metrics text; empty for
+ * the start) is transcoded or failed, or after `withinMs`: each stream's last segment is cut when its
+ * publisher stops, and all publishers stop at once.
+ */
+export async function metricsOnceSegmentsSettled(metrics: () => Promise<string>, base = '', withinMs = 10_000): Promise<string> {
+  const delta = (text: string, name: string) => counter(text, name) - counter(base, name);
+  const settled = (text: string) => {
+    const appeared = delta(text, 'livepeer_segment_source_appeared_total');
+    return appeared > 0 && delta(text, 'livepeer_segment_transcoded_total') + delta(text, 'livepeer_segment_transcode_failed_total') >= appeared;
+  };
+  const until = Date.now() + withinMs;
+  let text = await metrics();
+  while (!settled(text) && Date.now() < until) {
+    await sleep(500);
+    text = await metrics();
+  }
+  return text;
+}
+
 export function counter(text: string, name: string): number {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);

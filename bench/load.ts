@@ -22,6 +22,7 @@ import {
   exited,
   freePort,
   listening,
+  metricsOnceSegmentsSettled,
   pinned,
   pinSelfToCore1,
   preEncodedInput,
@@ -364,13 +365,8 @@ async function gatewayPhase(
   await Promise.all(probes);
 
   // Let the last segments finish (or fail) before counting.
-  let text = await metrics();
+  const text = await metricsOnceSegmentsSettled(metrics, base);
   const delta = (name: string) => counter(text, name) - counter(base, name);
-  for (const until = Date.now() + 10_000; Date.now() < until; await sleep(500)) {
-    text = await metrics();
-    const appeared = delta('livepeer_segment_source_appeared_total');
-    if (appeared > 0 && delta('livepeer_segment_transcoded_total') + delta('livepeer_segment_transcode_failed_total') >= appeared) break;
-  }
   gw.kill('SIGTERM');
   await exited(gw);
   await rm(started.datadir, { recursive: true, force: true });

@@ -8,7 +8,19 @@ import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { counter, exited, openFds, pinSelfToCore1, preEncodedInput, publish, root, sleep, startGatewayProcess, treeStats } from './harness.ts';
+import {
+  counter,
+  exited,
+  metricsOnceSegmentsSettled,
+  openFds,
+  pinSelfToCore1,
+  preEncodedInput,
+  publish,
+  root,
+  sleep,
+  startGatewayProcess,
+  treeStats,
+} from './harness.ts';
 import { startLoadNetwork } from './loadNetwork.ts';
 
 const { values: args } = parseArgs({
@@ -56,14 +68,8 @@ while (Date.now() - start < SECONDS * 1000) {
   );
 }
 await Promise.all(publishers.map(exited));
-// Each stream's last segment is cut when its publisher stops, all at once: let them finish (or fail)
-// before counting, as load.ts does.
-let text = await gw.metrics();
-for (const until = Date.now() + 10_000; Date.now() < until; await sleep(500)) {
-  text = await gw.metrics();
-  const done = counter(text, 'livepeer_segment_transcoded_total') + counter(text, 'livepeer_segment_transcode_failed_total');
-  if (done >= counter(text, 'livepeer_segment_source_appeared_total')) break;
-}
+// let the last segments finish (or fail) before counting
+const text = await metricsOnceSegmentsSettled(() => gw.metrics());
 gw.proc.kill('SIGTERM');
 await exited(gw.proc);
 await net.stop();

@@ -1,4 +1,4 @@
-// Garbage-collector settings the binary applies before the node starts (docs/node.md, "Garbage collection").
+// Garbage-collector settings the binary applies before the node starts (docs/node.md, "A node with one core").
 // They are set with v8.setFlagsFromString once V8 runs, so only flags V8 reads at each collection are used:
 // changing --parallel-marking (or --single-threaded-gc, which implies it) after start-up makes V8 abort at
 // the next full collection (test/cli/gcFlags.test.ts runs these under a collecting load).
