@@ -14,7 +14,6 @@ import {
   type PublicClient,
   type Transport,
 } from 'viem';
-import { arbitrum } from 'viem/chains';
 import { redactText, redactUrl } from '../lib/redact.ts';
 import { MULTICALL3_ADDRESS } from './abi/multicall3.ts';
 import { installPlainReadFallback } from './plainReads.ts';
@@ -170,18 +169,23 @@ export function failoverTransport(urls: readonly string[], opts: FailoverOptions
   };
 }
 
+// Arbitrum One written out here rather than taken from viem/chains: that module loads every chain viem
+// knows, about 7 MB of heap that each full garbage collection walks again, and 0.3 s of start-up.
+const ARBITRUM_ONE = {
+  name: 'Arbitrum One',
+  blockTime: 250,
+  rpcUrls: { default: { http: ['https://arb1.arbitrum.io/rpc'] } },
+  blockExplorers: { default: { name: 'Arbiscan', url: 'https://arbiscan.io' } },
+} as const;
+
 /** The viem chain for a chain id: Arbitrum One's definition for 42161, a plain one otherwise; Multicall3 at its canonical address. */
 export function chainFor(chainId: number, name: string): Chain {
-  const base =
-    chainId === ARBITRUM_ONE_CHAIN_ID
-      ? arbitrum
-      : defineChain({
-          id: chainId,
-          name,
-          nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-          rpcUrls: { default: { http: [] } },
-        });
-  return defineChain({ ...base, contracts: { ...base.contracts, multicall3: { address: MULTICALL3_ADDRESS } } });
+  return defineChain({
+    id: chainId,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    ...(chainId === ARBITRUM_ONE_CHAIN_ID ? ARBITRUM_ONE : { name, rpcUrls: { default: { http: [] } } }),
+    contracts: { multicall3: { address: MULTICALL3_ADDRESS } },
+  });
 }
 
 export interface EthClientOptions {

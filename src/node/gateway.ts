@@ -104,7 +104,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const ledger = new Ledger(config.datadir);
   await ledger.open();
   const hls = new HlsStore({ maxBytesPerStream: config.hlsMaxBytesPerStream });
-  const objectStores = openObjectStores(config, hls, log);
+  const objectStores = await openObjectStores(config, hls, log);
   const media = new AiMediaStore(objectStores.media ? { mirror: objectStores.media } : {});
   if (config.apiKeys.mode !== 'off' && !opts.store) throw new GatewayError('-apiKeys optional|required needs the state store: start the node with startNode()');
   const tenancy =

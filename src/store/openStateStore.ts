@@ -2,7 +2,6 @@
 // instances), otherwise the embedded Level DB in -datadir (one instance, nothing to set up).
 import type { Logger } from '../lib/log.ts';
 import { LevelStateStore } from './levelStateStore.ts';
-import { PgStateStore } from './pgStateStore.ts';
 import { parseStoreUrl } from './pgTarget.ts';
 import type { StateStore } from './stateStore.ts';
 
@@ -16,5 +15,8 @@ export interface StateStoreOptions {
 /** Opens the store; a bad URL, an unreachable server or a refused migration is one-line error. */
 export async function openStateStore(opts: StateStoreOptions): Promise<StateStore> {
   if (!opts.storeUrl) return LevelStateStore.open(opts.datadir);
-  return PgStateStore.open(parseStoreUrl(opts.storeUrl), opts.log);
+  const target = parseStoreUrl(opts.storeUrl);
+  // the PostgreSQL client is loaded only by the gateways that use it (3 MB of heap otherwise carried)
+  const { PgStateStore } = await import('./pgStateStore.ts');
+  return PgStateStore.open(target, opts.log);
 }

@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startAnvil, type Anvil } from '../../scripts/devnet/anvil.ts';
-import { connectEthClient, newRpcStats, parseEthUrls, redactText, redactUrl } from '../../src/eth/client.ts';
+import { chainFor, connectEthClient, newRpcStats, parseEthUrls, redactText, redactUrl } from '../../src/eth/client.ts';
 import { ChainIdMismatchError, EthConfigError, EthUnreachableError } from '../../src/eth/errors.ts';
 import { ARBITRUM_ONE_CONTROLLER, resolveNetwork, type OnchainNetwork } from '../../src/eth/networks.ts';
+import { arbitrum } from 'viem/chains';
 import { closedPort } from './helpers.ts';
 
 const devNetwork = (): OnchainNetwork => resolveNetwork('devnet', '0x0000000000000000000000000000000000000001') as OnchainNetwork;
@@ -29,6 +30,23 @@ describe('networks', () => {
     const n = resolveNetwork('mydevnet', '0x0000000000000000000000000000000000000001');
     assert.equal(n.offchain, false);
     assert.equal(n.offchain === false ? n.chainId : 0, undefined);
+  });
+});
+
+describe('chain definitions', () => {
+  test("Arbitrum One as viem's own definition has it (the gateway does not load viem/chains); Multicall3 at its canonical address", () => {
+    const c = chainFor(42161, 'arbitrum-one-mainnet');
+    for (const k of ['id', 'name', 'nativeCurrency', 'blockTime', 'rpcUrls'] as const) assert.deepEqual(c[k], arbitrum[k], k);
+    assert.equal(c.blockExplorers?.default.url, arbitrum.blockExplorers.default.url);
+    assert.equal(c.contracts?.multicall3?.address.toLowerCase(), arbitrum.contracts.multicall3.address.toLowerCase());
+  });
+
+  test('another chain id: a plain chain under the network name', () => {
+    const c = chainFor(31337, 'devnet');
+    assert.equal(c.id, 31337);
+    assert.equal(c.name, 'devnet');
+    assert.equal(c.blockTime, undefined);
+    assert.equal(c.contracts?.multicall3?.address.toLowerCase(), arbitrum.contracts.multicall3.address.toLowerCase());
   });
 });
 
