@@ -1,6 +1,7 @@
 // MPEG-TS demuxing just far enough to reach the video elementary stream: PAT → PMT → the first video
 // PID, and the payload bytes of its PES packets. Used to count frames without a decoder, so it checks
 // what it reads: a malformed or foreign input is an error, never a guess.
+import type { GrowableBytes } from '../lib/growableBytes.ts';
 
 export class MpegTsError extends Error {
   override name = 'MpegTsError';
@@ -48,9 +49,10 @@ function section(ts: Uint8Array, payload: number, packetEnd: number): Uint8Array
 
 /**
  * The video elementary stream of the first program of an MPEG-TS segment. Runs on every source segment and
- * rendition, so it works with offsets into the one array (no view per packet) and copies the payloads once.
+ * rendition, so it works with offsets into the one array (no view per packet) and copies the payloads once:
+ * into `scratch` when given (then `data` is valid until the scratch's next use), else into a new array.
  */
-export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
+export function videoElementaryStream(ts: Uint8Array, scratch?: GrowableBytes): VideoElementaryStream {
   if (ts.length === 0 || ts.length % PACKET !== 0) throw new MpegTsError(`not MPEG-TS: ${ts.length} bytes is not a whole number of 188-byte packets`);
   let pmtPid = -1;
   let videoPid = -1;
@@ -120,13 +122,15 @@ export function videoElementaryStream(ts: Uint8Array): VideoElementaryStream {
     }
   }
   if (videoPid < 0) throw new MpegTsError('no video stream in the program');
-  const data = new Uint8Array(size);
+  scratch?.clear();
+  const out = scratch ? scratch.reserve(size) : new Uint8Array(size);
   let at = 0;
   for (let i = 0; i < nPieces; i++) {
     const from = pieces[i * 2]!;
     const to = pieces[i * 2 + 1]!;
-    data.set(ts.subarray(from, to), at);
+    out.set(ts.subarray(from, to), at);
     at += to - from;
   }
-  return { streamType, data, pesPackets, pts };
+  scratch?.commit(size);
+  return { streamType, data: scratch ? scratch.view() : out, pesPackets, pts };
 }

@@ -1,6 +1,7 @@
 // What a rendition really holds, in pixels: counted from the bitstream (MPEG-TS → H.264 coded pictures
 // and SPS frame sizes) in-process, and, when asked, also by a full decode (ffprobe) that must agree.
 // The count reads what the decoder would show; the decode additionally proves the pictures decode.
+import { GrowableBytes } from '../lib/growableBytes.ts';
 import { type CodedPictures, codedPictures } from './h264.ts';
 import { STREAM_TYPE, videoElementaryStream } from './mpegts.ts';
 import { decodedPixelsEach } from './probe.ts';
@@ -15,13 +16,19 @@ type H264Read = { pictures: CodedPictures; pts: number[] } | { error: unknown } 
 // same walk over the bitstream: keep the result for as long as the bytes live.
 const reads = new WeakMap<Uint8Array, H264Read>();
 
+// The elementary stream is only walked (codedPictures keeps numbers, no bytes), so one buffer serves every
+// read: a new one per segment and rendition was ~5 MB/s of array buffers at 20 streams, and V8 runs its full
+// collections by the array-buffer bytes allocated. It grows to the largest stream read (segments and
+// renditions are size-capped before they are read).
+const esScratch = new GrowableBytes(0);
+
 /** The H.264 pictures and PES timestamps of an MPEG-TS segment; undefined for other formats; the parse error as a value. */
 function readH264(data: Uint8Array): H264Read {
   if (data.length < 188 || data[0] !== 0x47) return undefined; // not MPEG-TS (fragmented MP4 starts with a box)
   if (reads.has(data)) return reads.get(data);
   let read: H264Read;
   try {
-    const es = videoElementaryStream(data);
+    const es = videoElementaryStream(data, esScratch);
     read = es.streamType === STREAM_TYPE.h264 ? { pictures: codedPictures(es.data), pts: es.pts } : undefined;
   } catch (error) {
     read = { error };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { GrowableBytes } from '../../src/lib/growableBytes.ts';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { codedPictures, H264Error, spsFrameSize } from '../../src/media/h264.ts';
 import { MpegTsError, videoElementaryStream } from '../../src/media/mpegts.ts';
@@ -47,6 +48,22 @@ test('frame size comes from the SPS with cropping applied', async () => {
   const es = videoElementaryStream(await encode('426x240', ['-preset', 'ultrafast']));
   const pictures = codedPictures(es.data);
   assert.deepEqual([pictures.width, pictures.height, pictures.frames], [426, 240, 30]);
+});
+
+test('the elementary stream read into a reused scratch buffer: the same bytes, one buffer, each read its own count', async () => {
+  const big = await encode('640x360', ['-preset', 'ultrafast']);
+  const small = await encode('426x240', ['-preset', 'ultrafast']);
+  const scratch = new GrowableBytes(0);
+  const fresh = videoElementaryStream(big);
+  const first = videoElementaryStream(big, scratch);
+  assert.deepEqual(Buffer.from(first.data), Buffer.from(fresh.data));
+  assert.deepEqual([first.pts, first.pesPackets, first.streamType], [fresh.pts, fresh.pesPackets, fresh.streamType]);
+  const second = videoElementaryStream(small, scratch);
+  assert.equal(second.data.buffer, first.data.buffer, 'the smaller stream reuses the buffer');
+  assert.deepEqual(Buffer.from(second.data), Buffer.from(videoElementaryStream(small).data));
+  // one after the other through the reader that uses its own scratch: each keeps its own count
+  assert.equal(bitstreamPixels(big), 640n * 360n * 30n);
+  assert.equal(bitstreamPixels(small), 426n * 240n * 30n);
 });
 
 test('formats the bitstream reader does not cover go to the decoder (fragmented MP4)', async () => {
