@@ -568,6 +568,8 @@ for (const r of results) {
 const OVERHEAD_STAGES = ['overheadMs', 'shapeMs', 'sessionMs', 'refreshMs', 'roundMs', 'paymentMs', 'segDataMs', 'recordMs'] as const;
 // (from /proc/thread-self/schedstat and the GC observer: where the overhead's wall time went)
 const THREAD_STAGES = ['overheadMs', 'waitingMs', 'gcMs'] as const;
+/** a stream's first segment a minute in */
+const WARM_FROM_SEQ = 60 / SEGMENT_S;
 for (const r of results) {
   if (r.overheads.length === 0) continue;
   const q = (xs: Record<string, number>[], key: string) => {
@@ -587,6 +589,15 @@ for (const r of results) {
     `  ${r.label} per-segment overhead, later segments only (${later.length}): ` +
       OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(later, k)}`).join('; '),
   );
+  // V8 is still compiling the hot paths in the first minute (its optimizing compiles, on helper threads that
+  // share the core), so a run of a few minutes also shows the segments after it apart
+  const warm = r.overheads.filter((o) => (o.seq ?? 0) >= WARM_FROM_SEQ);
+  if (warm.length > 0) {
+    console.log(
+      `  ${r.label} per-segment overhead after the first minute (${warm.length} segments): ` +
+        OVERHEAD_STAGES.map((k) => `${k.replace(/Ms$/, '')} ${q(warm, k)}`).join('; '),
+    );
+  }
   // the slow ones: the main thread waiting for the core (another thread or process had it), collecting
   // garbage, or running (this segment's work or other callbacks between its awaits)
   const slow = later.filter((o) => (o.overheadMs ?? 0) > 2 && typeof o.waitingMs === 'number');
