@@ -12,6 +12,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { distIsCurrent } from '../scripts/dist.mjs';
 import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 import { SEGMENTS_KEPT } from '../src/server/hls.ts';
 import {
@@ -432,6 +433,11 @@ const net = await startLoadNetwork(N, {
 });
 if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
 const results: GatewayResult[] = [];
+// the binary runs its sources through tsx when dist/ is not their build, and the figures then carry the loader
+for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gateway'] ? [] : [root])]) {
+  if (!distIsCurrent(dir))
+    console.log(`note: ${join(dir, 'dist')} is not the build of its sources (npm run build): that gateway runs its TypeScript through tsx`);
+}
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
 }
