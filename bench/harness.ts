@@ -303,7 +303,6 @@ export async function startGatewayProcess(
   };
 }
 
-/** Sum of a Prometheus counter's series. */
 /**
  * The gateway's metrics once every source segment that appeared since `base` (a metrics text; empty for
  * the start) is transcoded or failed, or after `withinMs`: each stream's last segment is cut when its
@@ -324,6 +323,7 @@ export async function metricsOnceSegmentsSettled(metrics: () => Promise<string>,
   return text;
 }
 
+/** Sum of a Prometheus counter's series. */
 export function counter(text: string, name: string): number {
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);

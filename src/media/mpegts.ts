@@ -132,5 +132,5 @@ export function videoElementaryStream(ts: Uint8Array, scratch?: GrowableBytes): 
     at += to - from;
   }
   scratch?.commit(size);
-  return { streamType, data: scratch ? scratch.view() : out, pesPackets, pts };
+  return { streamType, data: out.subarray(0, size), pesPackets, pts };
 }

@@ -4,7 +4,7 @@ import type { MediaMirror } from '../ai/mediaStore.ts';
 import type { Logger } from '../lib/log.ts';
 import type { HlsStore } from '../server/hls.ts';
 import type { ObjectStore, ObjectStoreStats } from '../store/objectStore.ts';
-import { type ObjectStoreTarget, parseObjectStoreUrl } from '../store/objectStoreUrl.ts';
+import { parseObjectStoreUrl } from '../store/objectStoreUrl.ts';
 import type { NodeConfig, ObjectStoreConfig } from './config.ts';
 import { HlsMirror } from './hlsMirror.ts';
 
@@ -27,15 +27,11 @@ const NO_STORES: ObjectStores = { media: undefined, status: () => undefined, clo
 
 export async function openObjectStores(config: NodeConfig, hls: HlsStore, log: Logger): Promise<ObjectStores> {
   if (!config.objectStore && !config.recordStore) return NO_STORES;
-  const targets = {
-    live: config.objectStore && parseObjectStoreUrl(config.objectStore.url, 'objectStore'),
-    record: config.recordStore && parseObjectStoreUrl(config.recordStore.url, 'recordStore'),
-  };
   // the S3 client is loaded only by the gateways that write to a store (5 MB of heap otherwise carried)
   const { ObjectStore } = await import('../store/objectStore.ts');
   const storeLog = log.child({ component: 'objectStore' });
-  const open = (c: ObjectStoreConfig, target: ObjectStoreTarget, record: boolean): { store: ObjectStore; mirror: HlsMirror } => {
-    const store = new ObjectStore(target, storeLog, {
+  const open = (c: ObjectStoreConfig, flag: string, record: boolean): { store: ObjectStore; mirror: HlsMirror } => {
+    const store = new ObjectStore(parseObjectStoreUrl(c.url, flag), storeLog, {
       ...(c.publicUrl ? { publicUrl: c.publicUrl } : {}),
       ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}),
     });
@@ -43,8 +39,8 @@ export async function openObjectStores(config: NodeConfig, hls: HlsStore, log: L
     hls.observe(mirror);
     return { store, mirror };
   };
-  const live = config.objectStore && targets.live ? open(config.objectStore, targets.live, false) : undefined;
-  const recorder = config.recordStore && targets.record ? open(config.recordStore, targets.record, true) : undefined;
+  const live = config.objectStore ? open(config.objectStore, 'objectStore', false) : undefined;
+  const recorder = config.recordStore ? open(config.recordStore, 'recordStore', true) : undefined;
   if (live)
     storeLog.info({ store: live.store.stats().store, publicUrl: live.store.stats().publicUrl }, 'live HLS and AI outputs are copied to the object store');
   if (recorder) storeLog.info({ store: recorder.store.stats().store }, 'streams are recorded to the record store');
