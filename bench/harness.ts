@@ -323,6 +323,30 @@ export async function metricsOnceSegmentsSettled(metrics: () => Promise<string>,
   return text;
 }
 
+/**
+ * One stream past the input's loop point (10 s), then a moment for its segments: the orchestrators in load
+ * mode have encoded their renditions for every segment length the streams will have (the one across the
+ * loop is longer) and the gateway's code is hot. Without it the first segments of many streams at once wait
+ * for those encodes on the rig's core, past the gateway's per-segment timeout.
+ */
+export async function warmUp(input: string, rtmp: string, metrics: () => Promise<string>): Promise<void> {
+  await exited(publish(input, `${rtmp}/live/warmup`, 12));
+  for (const until = Date.now() + 8_000; Date.now() < until; await sleep(250)) {
+    if (counter(await metrics(), 'livepeer_segment_transcoded_total') >= 2) break;
+  }
+  await sleep(1000); // the warm-up stream ends
+}
+
+/** Each series of a Prometheus counter by the value of one label, e.g. failures by `error_code`. */
+export function counterByLabel(text: string, name: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}\{([^}]*)\} (\S+)$`, 'gm'))) {
+    const value = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
+    out.set(value, (out.get(value) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
 /** Sum of a Prometheus counter's series. */
 export function counter(text: string, name: string): number {
   let sum = 0;

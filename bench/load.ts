@@ -34,6 +34,7 @@ import {
   startGatewayProcess,
   treeStats,
   twoCores,
+  warmUp,
 } from './harness.ts';
 import { type LoadNetwork, startLoadNetwork } from './loadNetwork.ts';
 import { readFlv, segmentStartsMs } from './rtmpPublisher.ts';
@@ -315,16 +316,7 @@ async function gatewayPhase(
   const started = await startGatewayProcess(binary, net, N + 4, profileDir, { nodeArgs, flags });
   const { proc: gw, rtmp, http, metrics } = started;
 
-  // Warm-up: one stream past the input's loop point (10 s), so the orchestrators' renditions are encoded for
-  // every segment length the streams will have (the one across the loop is longer), and the gateway's code
-  // is hot.
-  const warm = publish(input, `${rtmp}/live/warmup`, 12);
-  await exited(warm);
-  for (const until = Date.now() + 8_000; Date.now() < until; await sleep(250)) {
-    const text = await metrics();
-    if (counter(text, 'livepeer_segment_transcoded_total') >= 2) break;
-  }
-  await sleep(1000); // the warm-up stream ends
+  await warmUp(input, rtmp, metrics);
   const base = await metrics();
   const idle = treeStats([gw.pid!]);
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   counter,
+  counterByLabel,
   exited,
   metricsOnceSegmentsSettled,
   openFds,
@@ -20,6 +21,7 @@ import {
   sleep,
   startGatewayProcess,
   treeStats,
+  warmUp,
 } from './harness.ts';
 import { startLoadNetwork } from './loadNetwork.ts';
 
@@ -47,6 +49,9 @@ const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'),
 // when the snapshots are due (s from the start), each taken once
 const snapshotsAt = snapshotDir ? [WARMUP_S, (WARMUP_S + SECONDS) / 2, SECONDS - SAMPLE_MS / 1000] : [];
 const idle = treeStats([gw.proc.pid!]);
+await warmUp(input, gw.rtmp, gw.metrics);
+// the soak's own segments are counted from here
+const base = await gw.metrics();
 const start = Date.now();
 const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
 const samples: { t: number; rssKb: number; processRssKb: number; fds: number; processes: number; heapUsedMiB: number }[] = [];
@@ -69,7 +74,7 @@ while (Date.now() - start < SECONDS * 1000) {
 }
 await Promise.all(publishers.map(exited));
 // let the last segments finish (or fail) before counting
-const text = await metricsOnceSegmentsSettled(() => gw.metrics());
+const text = await metricsOnceSegmentsSettled(() => gw.metrics(), base);
 gw.proc.kill('SIGTERM');
 await exited(gw.proc);
 await net.stop();
@@ -99,8 +104,16 @@ const heapLowSlope = (slope([...minuteLows.values()]) * 60).toFixed(3);
 const mib = (kb: number) => (kb / 1024).toFixed(0);
 const range = (xs: number[]) => `${mib(Math.min(...xs))}..${mib(Math.max(...xs))}MiB`;
 const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
-const appeared = counter(text, 'livepeer_segment_source_appeared_total');
-const transcoded = counter(text, 'livepeer_segment_transcoded_total');
+const delta = (name: string) => counter(text, name) - counter(base, name);
+const appeared = delta('livepeer_segment_source_appeared_total');
+const transcoded = delta('livepeer_segment_transcoded_total');
+const retried = delta('livepeer_transcode_retried');
+// why segments were not transcoded, by the gateway's error code (Backlog: skipped while the stream was behind)
+const failedBefore = counterByLabel(base, 'livepeer_segment_transcode_failed_total', 'error_code');
+const failed = [...counterByLabel(text, 'livepeer_segment_transcode_failed_total', 'error_code')]
+  .map(([code, n]) => [code, n - (failedBefore.get(code) ?? 0)] as const)
+  .filter(([, n]) => n > 0);
+const failedText = failed.length === 0 ? '0' : failed.map(([code, n]) => `${code}:${n}`).join(',');
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
     .map((x) => x.toFixed(2))
@@ -110,6 +123,6 @@ console.log(
   `soak: streams=${N} minutes=${SECONDS / 60} rss_idle=${(idle.rssKb / 1024).toFixed(0)}MiB ` +
     `rss_after_warmup=${range(after.map((s) => s.rssKb))} rss_slope=${rssSlope}MiB/min ` +
     `process_rss_after_warmup=${range(after.map((s) => s.processRssKb))} process_rss_slope=${processSlope}MiB/min ` +
-    `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded}`,
+    `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded} retried=${retried} failed=${failedText}`,
 );
 process.exit(0);

@@ -154,6 +154,8 @@ export class StreamRunner {
   private ended = false;
   private closed = false;
   private backlog = 0;
+  /** segments skipped for the backlog since the last one that was queued: the first and the count are logged */
+  private skippedForBacklog: { firstSeq: number; count: number } | undefined;
   /** attempts in a row that were paid and returned nothing usable; and until when paying is paused */
   private paidFailuresInRow = 0;
   private paidPauseUntil = 0;
@@ -191,8 +193,21 @@ export class StreamRunner {
     // rather than queue without bound; the source keeps playing.
     if (this.backlog >= MAX_BACKLOG) {
       this.deps.metrics?.transcodeFailed.inc({ error_code: 'Backlog' });
-      return Promise.resolve(
-        this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error: `transcoding is ${this.backlog} segments behind`, failure: 'backlog' }),
+      const error = `transcoding is ${this.backlog} segments behind`;
+      // once per run of skipped segments, not once per segment: a stream behind for minutes is one line
+      if (this.skippedForBacklog) this.skippedForBacklog.count++;
+      else {
+        this.skippedForBacklog = { firstSeq: seq, count: 1 };
+        this.deps.log.warn({ manifestId: this.opts.manifestId, seq, backlog: this.backlog }, `${error}; new segments play the source only until it catches up`);
+      }
+      return Promise.resolve(this.record({ seq, transcoded: false, attempts: 0, tickets: 0, error, failure: 'backlog' }));
+    }
+    if (this.skippedForBacklog) {
+      const { firstSeq, count } = this.skippedForBacklog;
+      this.skippedForBacklog = undefined;
+      this.deps.log.info(
+        { manifestId: this.opts.manifestId, seq, skipped: count, fromSeq: firstSeq },
+        'transcoding caught up; segments skipped while behind had the source only',
       );
     }
     this.backlog++;

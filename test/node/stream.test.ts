@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionPool } from '../../src/discovery/sessionPool.ts';
-import { silentLogger } from '../../src/lib/log.ts';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { type Logger, silentLogger } from '../../src/lib/log.ts';
 import { rat } from '../../src/lib/rat.ts';
 import { PRESETS } from '../../src/media/profiles.ts';
 import { SegmentError } from '../../src/net/segment.ts';
@@ -42,7 +44,7 @@ function pool(uris: string[], events: GatewayEventBus): SessionPool {
   });
 }
 
-function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplier?: number } = {}) {
+function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplier?: number; log?: Logger } = {}) {
   const hls = new HlsStore();
   const events = new GatewayEventBus();
   const seen: Array<{ [K in keyof GatewayEvents]: [K, GatewayEvents[K]] }[keyof GatewayEvents]> = [];
@@ -55,7 +57,7 @@ function harness(opts: { uris?: string[]; maxAttempts?: number; timeoutMultiplie
     {
       hls,
       events,
-      log: silentLogger(),
+      log: opts.log ?? silentLogger(),
       maxAttempts: opts.maxAttempts ?? 3,
       transcode: (job, session, paid) =>
         new Promise<AttemptResult>((resolve, reject) => {
@@ -169,19 +171,38 @@ describe('stream runner', () => {
     assert.deepEqual(h.renditionSeqs(), [1, 2]);
   });
 
-  it(`serves the source only for new segments once ${MAX_BACKLOG} are waiting`, async () => {
-    const h = harness();
+  it(`serves the source only for new segments once ${MAX_BACKLOG} are waiting, and says so once per run of them`, async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write: (chunk, _enc, cb) => {
+        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+        cb();
+      },
+    });
+    const h = harness({ log: pino({ level: 'info' }, sink) });
     const queued = Array.from({ length: MAX_BACKLOG }, (_, n) => h.runner.push(n, seg(n), 2000));
     const over = await h.runner.push(MAX_BACKLOG, seg(MAX_BACKLOG), 2000);
     assert.deepEqual([over?.transcoded, over?.failure, over?.attempts], [false, 'backlog', 0]);
     assert.match(over?.error ?? '', /4 segments behind/);
     assert.equal(h.hls.segment(MID, 'source', MAX_BACKLOG)?.toString(), `source-${MAX_BACKLOG}`, 'the source still plays');
     assert.deepEqual(h.seen.at(-1), ['segment.failed', { manifestId: MID, seq: MAX_BACKLOG, error: over?.error, failure: 'backlog' }]);
+    const again = await h.runner.push(MAX_BACKLOG + 1, seg(MAX_BACKLOG + 1), 2000);
+    assert.equal(again?.failure, 'backlog');
     for (let n = 1; n <= MAX_BACKLOG; n++) (await h.started(n)).succeed();
     await Promise.all(queued);
-    const next = h.runner.push(MAX_BACKLOG + 1, seg(MAX_BACKLOG + 1), 2000);
+    const next = h.runner.push(MAX_BACKLOG + 2, seg(MAX_BACKLOG + 2), 2000);
     (await h.started(MAX_BACKLOG + 1)).succeed();
     assert.equal((await next)?.transcoded, true, 'caught up: transcoding resumes');
+    await new Promise((r) => setImmediate(r));
+    const said = lines.filter((l) => l.backlog !== undefined || l.skipped !== undefined);
+    assert.deepEqual(
+      said.map((l) => [l.level, l.seq, l.backlog ?? null, l.skipped ?? null, l.fromSeq ?? null]),
+      [
+        [40, MAX_BACKLOG, MAX_BACKLOG, null, null],
+        [30, MAX_BACKLOG + 2, null, 2, MAX_BACKLOG],
+      ],
+      'a warning at the first segment skipped, and the count when transcoding resumes',
+    );
   });
 
   it('publishes a sampled segment before its full decode ends, and suspends the orchestrator whose renditions fail it', async () => {
