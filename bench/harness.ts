@@ -340,7 +340,7 @@ export async function warmUp(input: string, rtmp: string, metrics: () => Promise
 /** Each series of a Prometheus counter by the value of one label, e.g. failures by `error_code`. */
 export function counterByLabel(text: string, name: string, label: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of text.matchAll(new RegExp(`^${name}\{([^}]*)\} (\S+)$`, 'gm'))) {
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
     const value = new RegExp(`(?:^|,)${label}="([^"]*)"`).exec(m[1]!)?.[1] ?? '';
     out.set(value, (out.get(value) ?? 0) + Number(m[2]));
   }
