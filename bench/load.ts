@@ -27,7 +27,6 @@ import {
   pinned,
   pinSelfToCore1,
   preEncodedInput,
-  publish,
   root,
   sleep,
   type SourceTiming,
@@ -351,7 +350,9 @@ async function gatewayPhase(
         for (const until = due + 10_000; polling && Date.now() < until; await sleep(50)) {
           const res = await fetch(`${http}/stream/${manifestId}/${pl}.m3u8`).catch(() => undefined);
           const now = Date.now();
-          const text = res?.status === 200 ? await res.text() : (await res?.arrayBuffer().catch(() => {}), '');
+          let text = '';
+          if (res?.status === 200) text = await res.text();
+          else await res?.arrayBuffer().catch(() => {}); // a 404 before the stream's first segment
           if (listed.test(text)) {
             if (missed || now - due <= 50) seen.set(`${i}/${pl}/${seq}`, now);
             break;
