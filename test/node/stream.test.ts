@@ -3,8 +3,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionPool } from '../../src/discovery/sessionPool.ts';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { type Logger, silentLogger } from '../../src/lib/log.ts';
 import { rat } from '../../src/lib/rat.ts';
 import { PRESETS } from '../../src/media/profiles.ts';
@@ -15,6 +13,7 @@ import { GatewayEventBus, type GatewayEvents } from '../../src/node/events.ts';
 import { MAX_BACKLOG, StreamRunner } from '../../src/node/stream.ts';
 import type { AttemptResult, SegmentJob, SentPayment } from '../../src/node/transcodeSegment.ts';
 import type { DecodeCheckOutcome } from '../../src/node/verifyResult.ts';
+import { captureLog } from '../helpers/logCapture.ts';
 
 const PROFILES = [PRESETS.P240p30fps16x9!, PRESETS.P144p30fps16x9!];
 const MID = 'runner';
@@ -172,14 +171,8 @@ describe('stream runner', () => {
   });
 
   it(`serves the source only for new segments once ${MAX_BACKLOG} are waiting, and says so once per run of them`, async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write: (chunk, _enc, cb) => {
-        lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-        cb();
-      },
-    });
-    const h = harness({ log: pino({ level: 'info' }, sink) });
+    const captured = captureLog('info');
+    const h = harness({ log: captured.log });
     const queued = Array.from({ length: MAX_BACKLOG }, (_, n) => h.runner.push(n, seg(n), 2000));
     const over = await h.runner.push(MAX_BACKLOG, seg(MAX_BACKLOG), 2000);
     assert.deepEqual([over?.transcoded, over?.failure, over?.attempts], [false, 'backlog', 0]);
@@ -194,7 +187,7 @@ describe('stream runner', () => {
     (await h.started(MAX_BACKLOG + 1)).succeed();
     assert.equal((await next)?.transcoded, true, 'caught up: transcoding resumes');
     await new Promise((r) => setImmediate(r));
-    const said = lines.filter((l) => l.backlog !== undefined || l.skipped !== undefined);
+    const said = captured.lines().filter((l) => l.backlog !== undefined || l.skipped !== undefined);
     assert.deepEqual(
       said.map((l) => [l.level, l.seq, l.backlog ?? null, l.skipped ?? null, l.fromSeq ?? null]),
       [

@@ -2,29 +2,14 @@
 // official client: what lands, what a dead or hanging store costs (bounded, counted, never thrown).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { AiMediaStore } from '../../src/ai/mediaStore.ts';
 import { ObjectStore } from '../../src/store/objectStore.ts';
 import { ObjectStoreConfigError, parseObjectStoreUrl, parsePublicBaseUrl } from '../../src/store/objectStoreUrl.ts';
+import { captureLog } from '../helpers/logCapture.ts';
 import { startLocalS3, startSilentServer, type LocalS3 } from '../helpers/s3.ts';
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzz9secret';
 const ENCODED = encodeURIComponent(SECRET);
-
-function capture(): { log: pino.Logger; text: () => string } {
-  let text = '';
-  const log = pino(
-    { level: 'trace' },
-    new Writable({
-      write: (c, _e, cb) => {
-        text += c;
-        cb();
-      },
-    }),
-  );
-  return { log, text: () => text };
-}
 
 describe('object store URL (-objectStore, -recordStore)', () => {
   it("reads go-livepeer's S3 forms", () => {
@@ -96,7 +81,7 @@ describe('object store writes (s3rver, @aws-sdk/client-s3)', () => {
   });
 
   it('writes and deletes objects under the key prefix; URLs point at the store or the CDN', async () => {
-    const { log } = capture();
+    const { log } = captureLog();
     const store = new ObjectStore(parseObjectStoreUrl(s3.url(SECRET, 'pre/fix')), log);
     try {
       assert.equal(await store.put('a/1.ts', Buffer.from('segment'), 'video/mp2t', 'max-age=60'), true);
@@ -130,7 +115,7 @@ describe('object store writes (s3rver, @aws-sdk/client-s3)', () => {
   });
 
   it('AI outputs: written to the store and answered with its URL; the local path when the store fails', async () => {
-    const { log } = capture();
+    const { log } = captureLog();
     const store = new ObjectStore(parseObjectStoreUrl(s3.url(SECRET)), log, { timeoutMs: 5000 });
     const mirror = { publish: async (path: string, data: Buffer, type: string) => ((await store.put(path, data, type)) ? store.url(path) : undefined) };
     const media = new AiMediaStore({ mirror });
@@ -148,7 +133,7 @@ describe('object store writes (s3rver, @aws-sdk/client-s3)', () => {
     const down = await startLocalS3();
     const url = down.url(SECRET);
     await down.close();
-    const { log, text } = capture();
+    const { log, text } = captureLog();
     const store = new ObjectStore(parseObjectStoreUrl(url), log, { timeoutMs: 10_000 });
     try {
       assert.equal(await store.put('m/source/0.ts', Buffer.from('x'), 'video/mp2t'), false);
@@ -168,7 +153,7 @@ describe('object store writes (s3rver, @aws-sdk/client-s3)', () => {
 
   it('a store that never answers: every write ends at its timeout, and the queue behind it is bounded', async () => {
     const silent = await startSilentServer();
-    const { log } = capture();
+    const { log } = captureLog();
     const store = new ObjectStore(parseObjectStoreUrl(`s3+http://${'S3RVER'}:${encodeURIComponent(SECRET)}@127.0.0.1:${silent.port}/live`), log, {
       timeoutMs: 1500,
       maxConcurrent: 2,
