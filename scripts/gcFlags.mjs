@@ -6,10 +6,13 @@ import { setFlagsFromString } from 'node:v8';
 import { availableParallelism } from 'node:os';
 
 /**
- * V8 sizes the next old-generation limit from the live heap and starts marking again as soon as the room
- * left is below the young generation's size. With the gateway's live heap (~40 MB at 10 streams) that room
- * is gone at once, and a full collection ran about every 0.5 s under load (measured with --trace-gc).
- * Letting the heap grow to twice its live size leaves about one every 4 s, for no measurable RSS.
+ * V8 sets the next old-generation limit from the live heap and starts marking again once the room left is
+ * below the young generation's size; the Buffers allocated since the last full collection (a gateway's
+ * segments and renditions) count against that room too. With V8's own sizing a full collection ran about
+ * every 0.5 s under load (--trace-gc); with the limit at twice the live heap, every ~1.3 s at 20 streams.
+ * More is worse: at three or four times, V8's separate step for Buffers (64 MB since the last collection)
+ * comes first, and while that marking runs each new Buffer past the step does 5–10 ms of marking on the spot:
+ * CPU 0.88–0.97×, but per-segment overhead p99 2.6–3.1 → 7.3–7.8 ms side by side at 20 streams.
  */
 export const HEAP_GROWTH = ['--heap-growing-percent=100'];
 
