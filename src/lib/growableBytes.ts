@@ -47,6 +47,22 @@ export class GrowableBytes {
     this.#length = 0;
   }
 
+  /** Room for this many bytes before the next reserve() grows the buffer. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  /**
+   * Everything written, copied into a buffer of its own size, and this one emptied for reuse: the buffer
+   * written is already in memory the next time, and what is kept holds no room it does not use.
+   */
+  copyOut(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.#length);
+    this.#buf.copy(out, 0, 0, this.#length);
+    this.#length = 0;
+    return out;
+  }
+
   /** Everything written, handed over: the buffer is not written again through this object. */
   take(): Buffer {
     const out = this.#buf.subarray(0, this.#length);

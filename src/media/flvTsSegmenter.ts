@@ -82,6 +82,12 @@ const TWO_32 = 2 ** 32;
 const CLOCK_RESTART_MS = 5_000;
 /** The first segment's buffer; later ones start at the size of the one before, plus an eighth. */
 const FIRST_SEGMENT_CAPACITY = 1 << 20;
+/**
+ * Segments are written into one buffer per stream, reused (fresh memory costs a page fault per 4 KiB on
+ * first write), and each is copied out at its own size, as the HLS window keeps it. After a segment
+ * this much larger than the next, the buffer is let go rather than kept at its size.
+ */
+const KEEP_BUFFER_UP_TO = 2;
 /** The running hash takes the segment's new bytes in pieces of at least this many. */
 const HASH_PIECE = 64 << 10;
 const PSI_BYTES = 2 * TS_PACKET;
@@ -124,6 +130,8 @@ export class FlvTsSegmenter {
   #endTicks = 0;
   /** its transport packets, PAT and PMT first, written in place (undefined until its first packet) */
   #seg: GrowableBytes | undefined;
+  /** the buffer the last segment was written in, emptied, for the next one */
+  #spare: GrowableBytes | undefined;
   #lastSegmentBytes = 0;
   #frames = 0;
   #pcrPid: number | undefined;
@@ -424,7 +432,9 @@ export class FlvTsSegmenter {
   /** The segment's buffer, opened with its PAT and PMT on its first packet. */
   #out(): GrowableBytes {
     if (!this.#seg) {
-      const seg = new GrowableBytes(this.#lastSegmentBytes > 0 ? this.#lastSegmentBytes + (this.#lastSegmentBytes >> 3) : FIRST_SEGMENT_CAPACITY);
+      const seg =
+        this.#spare ?? new GrowableBytes(this.#lastSegmentBytes > 0 ? this.#lastSegmentBytes + (this.#lastSegmentBytes >> 3) : FIRST_SEGMENT_CAPACITY);
+      this.#spare = undefined;
       const mark = this.#ts.mark();
       const { streams, pcrPid, key } = this.#program();
       this.#ts.writePsi(seg, streams, pcrPid);
@@ -488,7 +498,8 @@ export class FlvTsSegmenter {
       seg = new GrowableBytes(PSI_BYTES);
       this.#ts.writePsi(seg, program.streams, program.pcrPid);
     }
-    const data = seg.take();
+    const data = seg.copyOut();
+    if (data.length > PSI_BYTES && seg.capacity <= KEEP_BUFFER_UP_TO * Math.max(data.length, FIRST_SEGMENT_CAPACITY)) this.#spare = seg;
     this.#seg = undefined;
     this.#psi = undefined;
     this.#hash = undefined;

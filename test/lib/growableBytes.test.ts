@@ -21,6 +21,22 @@ describe('GrowableBytes', () => {
     assert.equal(g.length, 0);
   });
 
+  it('copyOut() gives the bytes in a buffer of their own size and writes the next ones in the same buffer', () => {
+    const g = new GrowableBytes(1000);
+    write(g, Buffer.alloc(300, 1));
+    const first = g.copyOut();
+    assert.equal(first.length, 300);
+    assert.equal(first.buffer.byteLength, 300);
+    assert.equal(g.length, 0);
+    const room = g.reserve(1);
+    write(g, Buffer.alloc(200, 2));
+    assert.equal(g.reserve(1), room, 'the same buffer, not a fresh one');
+    assert.equal(g.capacity, 1000);
+    const second = g.copyOut();
+    assert.ok(first.equals(Buffer.alloc(300, 1)), 'the first copy is not written over');
+    assert.ok(second.equals(Buffer.alloc(200, 2)));
+  });
+
   it('refuses a commit past the room reserved', () => {
     const g = new GrowableBytes(4);
     g.reserve(4);

@@ -169,6 +169,21 @@ describe('FlvTsSegmenter against ffmpeg -f segment (real ffmpeg/ffprobe)', () =>
     });
   }
 
+  it('hands out each segment in memory of its own size, unchanged by the segments written after it', () => {
+    const cuts = ours(flvFileTags(flv('main')));
+    assert.ok(cuts.length >= 4);
+    const copies = cuts.map((c) => Buffer.from(c.data));
+    const again = ours(flvFileTags(flv('main')));
+    for (const [i, c] of cuts.entries()) {
+      // the HLS window keeps a segment for half a minute: no spare room behind it, no bytes shared
+      assert.equal(c.data.buffer.byteLength, c.data.length, `segment ${i} holds only its bytes`);
+      assert.ok(!cuts.some((o, j) => j !== i && o.data.buffer === c.data.buffer), `segment ${i} shares no memory`);
+      assert.ok(copies[i]!.equals(c.data), `segment ${i} unchanged`);
+      assert.ok(again[i]!.data.equals(c.data), `segment ${i} the same from a fresh segmenter`);
+      if (c.hash) assert.deepEqual(c.hash, keccak256(c.data));
+    }
+  });
+
   it('starts every segment with PAT and PMT, one video access unit per PES, PCR at least every 100 ms, keyframes marked', () => {
     for (const name of ['main', 'audioOnly', 'lowFps']) {
       for (const seg of ours(flvFileTags(flv(name)))) {
