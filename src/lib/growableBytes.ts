@@ -62,12 +62,4 @@ export class GrowableBytes {
     this.#length = 0;
     return out;
   }
-
-  /** Everything written, handed over: the buffer is not written again through this object. */
-  take(): Buffer {
-    const out = this.#buf.subarray(0, this.#length);
-    this.#buf = Buffer.allocUnsafe(0);
-    this.#length = 0;
-    return out;
-  }
 }

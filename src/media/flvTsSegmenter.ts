@@ -80,12 +80,12 @@ const PCR_GAP_FILL_LIMIT = 90_000;
 const TWO_32 = 2 ** 32;
 /** The clock running back further than this is a restarted encoder, not audio and video interleaved loosely. */
 const CLOCK_RESTART_MS = 5_000;
-/** The first segment's buffer; later ones start at the size of the one before, plus an eighth. */
+/** The first segment's buffer; a stream without one to reuse starts at the size of its last segment, plus an eighth. */
 const FIRST_SEGMENT_CAPACITY = 1 << 20;
 /**
  * Segments are written into one buffer per stream, reused (fresh memory costs a page fault per 4 KiB on
- * first write), and each is copied out at its own size, as the HLS window keeps it. After a segment
- * this much larger than the next, the buffer is let go rather than kept at its size.
+ * first write), and each is copied out at its own size, as the HLS window keeps it. A buffer grown to more
+ * than this many times the segment just written (and FIRST_SEGMENT_CAPACITY) is let go, not kept at that size.
  */
 const KEEP_BUFFER_UP_TO = 2;
 /** The running hash takes the segment's new bytes in pieces of at least this many. */

@@ -16,7 +16,7 @@ describe('GrowableBytes', () => {
     assert.equal(g.length, all.length);
     assert.ok(g.view().equals(all));
     assert.ok(g.view(5, 40).equals(all.subarray(5, 40)));
-    const taken = g.take();
+    const taken = g.copyOut();
     assert.ok(taken.equals(all));
     assert.equal(g.length, 0);
   });

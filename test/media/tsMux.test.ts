@@ -8,7 +8,7 @@ import { type PesOptions, STREAM_ID_VIDEO, STREAM_TYPE_H264, TS_PACKET, type TsE
 const written = (write: (into: GrowableBytes) => void): Buffer => {
   const into = new GrowableBytes(TS_PACKET);
   write(into);
-  return into.take();
+  return into.copyOut();
 };
 const psiOf = (w: TsWriter, streams: TsElementaryStream[], pcrPid: number) => written((g) => w.writePsi(g, streams, pcrPid));
 const pesOf = (w: TsWriter, o: PesOptions, payload: Buffer) => written((g) => w.writePes(g, o, payload));
