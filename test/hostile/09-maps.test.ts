@@ -42,6 +42,26 @@ describe('attack 9: per-orchestrator maps are bounded', () => {
     assert.equal(next.tickets[0]!.senderNonce, 3, 'the live params continue their nonces: none reused');
   });
 
+  it('a stream paying each segment on fresh params keeps a bounded number of nonce counters', () => {
+    const sender = new TicketSender(privateKeySigner(`0x${'11'.repeat(32)}`), () => ({
+      creationRound: 1n,
+      creationRoundBlockHash: `0x${'00'.repeat(32)}` as Hex,
+    }));
+    // two hours of one stream: a segment every 2 s, each paid on the params of the reply before it (an
+    // orchestrator issues new ones, valid 40 L1 blocks, in every reply), an L1 block every 12 s, the
+    // expired counters reaped every 256 payments as SegmentPayer does
+    let most = 0;
+    for (let seg = 0; seg < 3600; seg++) {
+      const block = BigInt(Math.floor((seg * 2) / 12));
+      sender.createBatch(params(seg, block + 40n), 1);
+      if ((seg + 1) % 256 === 0) sender.reapExpired(block);
+      most = Math.max(most, sender.size);
+    }
+    // (40 blocks of validity + the margin) × 6 segments a block, plus what piles up between two reaps
+    assert.ok(most <= (Number(40n + NONCE_REAP_MARGIN_BLOCKS) + 1) * 6 + 256, `at most ${most} counters`);
+    assert.ok(most <= 800, `a stream's counters stay in the hundreds (${most}), not thousands`);
+  });
+
   it('money lost is kept for the most recent orchestrators only', () => {
     const losses = new PaidLosses();
     for (let i = 0; i < MAX_LOSS_ENTRIES + 500; i++) losses.add(`https://o${i}:8935`, 1, rat(1n), 'x');
