@@ -12,6 +12,7 @@ import { buildNodeConfig } from '../../src/cli/nodeConfig.ts';
 import { startNode } from '../../src/node/run.ts';
 import { Writable } from 'node:stream';
 import { startTestNode, type TestNode } from '../e2e/helpers.ts';
+import { captureLog } from '../helpers/logCapture.ts';
 import { makeTestClip } from '../media/testMedia.ts';
 import { crossSite, rawRequest } from './rawHttp.ts';
 
@@ -185,19 +186,10 @@ describe('-cliToken and the reach of -cliAddr', () => {
   });
 
   it('a private -cliAddr starts with a warning that names what anyone reaching it can do', async () => {
-    const lines: string[] = [];
-    const log = pino(
-      { level: 'info' },
-      new Writable({
-        write: (c, _e, cb) => {
-          lines.push(String(c));
-          cb();
-        },
-      }),
-    );
+    const { log, text } = captureLog('info');
     const { controlAccess } = await import('../../src/node/controlAccess.ts');
     const config = buildNodeConfig(new Map(Object.entries({ network: 'offchain', cliAddr: '10.1.2.3:5935' })));
     assert.deepEqual(await controlAccess(config, log), []);
-    assert.match(lines.join(''), /no -cliToken: anyone who can reach it can fund, unlock and withdraw/);
+    assert.match(text(), /no -cliToken: anyone who can reach it can fund, unlock and withdraw/);
   });
 });
