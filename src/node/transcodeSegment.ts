@@ -239,6 +239,12 @@ export async function transcodeSegment(
       // New params and price for the next segment; this segment is done either way.
       try {
         deps.adopt(session, result.info);
+        // the next segment's tickets, signed once this one is done rather than when that one is ready
+        if (prepared) {
+          const { payer } = deps;
+          const { info } = session;
+          setImmediate(() => payer!.presign(info, job.profiles, job.durationMs));
+        }
       } catch (err) {
         deps.drop(session, errorMessage(err));
       }

@@ -2,7 +2,7 @@
 // the session balance with what the orchestrator actually debited.
 import type { OrchestratorInfo, Payment } from '../wire/lpRpc.ts';
 import { Balances, type BalanceUpdate } from './balance.ts';
-import { estimateFee, pricePerPixel, ticketEV, type FeeProfile } from './ev.ts';
+import { estimateFee, pricePerPixel, ticketEV, ticketsNeeded, type FeeProfile } from './ev.ts';
 import { buildPayment } from './payment.ts';
 import { mul, rat, ZERO, type Rat } from '../lib/rat.ts';
 import type { TicketSender } from './sender.ts';
@@ -95,6 +95,23 @@ export class SegmentPayer {
     } catch (err) {
       this.balances.fail(update);
       throw err;
+    }
+  }
+
+  /**
+   * Signs ahead the tickets the session's next segment will need, from the params in `info` (a reply's) and
+   * the credit the session holds now, for a segment as long as `durationMs`: that segment's payment then does
+   * not wait for them. Never throws: when it cannot, the segment signs its own.
+   */
+  presign(info: OrchestratorInfo, profiles: readonly FeeProfile[], durationMs: number): void {
+    if (!info.ticketParams) return;
+    try {
+      const params = parseTicketParams(info.ticketParams);
+      const ev = ticketEV(params.faceValue, params.winProb);
+      const credit = this.balances.get(Balances.key(params.recipient, info.authToken?.sessionId ?? ''));
+      this.sender.presign(params, ticketsNeeded(estimateFee(profiles, durationMs, infoPrice(info)), credit, ev));
+    } catch {
+      // malformed or worn-out params: prepare() says so when the segment comes
     }
   }
 

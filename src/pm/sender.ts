@@ -40,27 +40,77 @@ export type ExpirationFallback = () => ExpirationParams;
  */
 export const NONCE_REAP_MARGIN_BLOCKS = 40n;
 
+/** Params sets with tickets signed ahead at once; past it the oldest go (their nonces are skipped). */
+export const MAX_PRESIGNED_PARAMS = 1024;
+/** At most this many tickets are signed ahead for one params set. */
+export const MAX_PRESIGNED_TICKETS = 16;
+
+/** The fields of a ticket that come from its params and round: tickets signed on two sets alike are alike. */
+function signsAlike(a: SenderTicketParams, ea: ExpirationParams, b: SenderTicketParams, eb: ExpirationParams): boolean {
+  return (
+    a.recipient === b.recipient &&
+    a.faceValue === b.faceValue &&
+    a.winProb === b.winProb &&
+    ea.creationRound === eb.creationRound &&
+    ea.creationRoundBlockHash === eb.creationRoundBlockHash
+  );
+}
+
 export class TicketSender {
   private readonly nonces = new Map<Hex, number>();
   /** expiration block of each params set in `nonces` */
   private readonly expiries = new Map<Hex, bigint>();
+  /** tickets signed ahead (presign), by params set; createBatch takes them first */
+  private readonly ready = new Map<Hex, TicketBatch>();
 
   constructor(
     readonly signer: Signer,
     private readonly fallback: ExpirationFallback,
   ) {}
 
-  /** Signs `count` tickets. Throws NonceLimitError when the params have been used too often: refresh them. */
+  /**
+   * `count` signed tickets: first those signed ahead for these params (presign), if they were signed alike,
+   * then new ones. Throws NonceLimitError when the params have been used too often: refresh them.
+   */
   createBatch(params: SenderTicketParams, count: number): TicketBatch {
     const key = params.recipientRandHash.toLowerCase() as Hex;
+    const expirationParams = params.expirationParams ?? this.fallback();
+    const ahead = this.ready.get(key);
+    // what is left of them is not kept: the next reply brings new params, and their nonces are only skipped
+    this.ready.delete(key);
+    const taken = ahead && signsAlike(ahead.params, ahead.expirationParams, params, expirationParams) ? ahead.tickets.slice(0, count) : [];
+    const fresh = count > taken.length ? this.#sign(key, params, expirationParams, count - taken.length).tickets : [];
+    return { params, sender: this.signer.address, expirationParams, tickets: [...taken, ...fresh] };
+  }
+
+  /**
+   * Signs `count` tickets for these params ahead of need (after a reply, for the segment that will use the
+   * params it brought), so that the segment's payment is ready when the segment is: signing is most of a
+   * payment's time (docs/payments.md §4). Their nonces are taken now; tickets not used are never sent.
+   * Throws as createBatch does.
+   */
+  presign(params: SenderTicketParams, count: number): void {
+    const key = params.recipientRandHash.toLowerCase() as Hex;
+    if (count <= 0 || this.ready.has(key)) return;
+    const expirationParams = params.expirationParams ?? this.fallback();
+    this.ready.set(key, this.#sign(key, params, expirationParams, Math.min(count, MAX_PRESIGNED_TICKETS)));
+    if (this.ready.size > MAX_PRESIGNED_PARAMS) this.ready.delete(this.ready.keys().next().value!);
+  }
+
+  #sign(key: Hex, params: SenderTicketParams, expirationParams: ExpirationParams, count: number): TicketBatch {
     const last = this.nonces.get(key) ?? 0;
     if (last + count > MAX_SENDER_NONCES) {
       throw new NonceLimitError(`ticket params ${key.slice(0, 10)}… would exceed ${MAX_SENDER_NONCES} nonces; fetch fresh params from the orchestrator`);
     }
-    const batch = signTicketBatch(this.signer, params, params.expirationParams ?? this.fallback(), last, count);
+    const batch = signTicketBatch(this.signer, params, expirationParams, last, count);
     this.nonces.set(key, last + count);
     this.expiries.set(key, params.expirationBlock);
     return batch;
+  }
+
+  /** Params sets with tickets signed ahead and not yet taken. */
+  get presigned(): number {
+    return this.ready.size;
   }
 
   /** Nonces used so far for a params set (0 if none). */
@@ -72,6 +122,7 @@ export class TicketSender {
   forget(recipientRandHash: Hex): void {
     this.nonces.delete(recipientRandHash.toLowerCase() as Hex);
     this.expiries.delete(recipientRandHash.toLowerCase() as Hex);
+    this.ready.delete(recipientRandHash.toLowerCase() as Hex);
   }
 
   /** Drops the counters of params expired for good (see NONCE_REAP_MARGIN_BLOCKS); returns how many. */
@@ -81,6 +132,7 @@ export class TicketSender {
       if (expiry + NONCE_REAP_MARGIN_BLOCKS < lastSeenL1Block) {
         this.expiries.delete(key);
         this.nonces.delete(key);
+        this.ready.delete(key);
         n++;
       }
     }

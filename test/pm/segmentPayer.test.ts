@@ -75,6 +75,20 @@ describe('segment payer', () => {
     assert.equal(ok.payment.ticketSenderParams?.[0]?.senderNonce, 1, 'no nonce was burnt by the refused attempt');
   });
 
+  it("signs the next segment's tickets ahead from a reply's params; the payment is the same as without", () => {
+    const ahead = payer();
+    const plain = payer();
+    ahead.presign(info('aa'), profiles, 2000);
+    assert.equal(ahead.ticketParamsTracked, 1, 'signed ahead: their nonces are counted');
+    const a = ahead.prepare(info('aa'), profiles, 2000);
+    const b = plain.prepare(info('aa'), profiles, 2000);
+    assert.deepEqual(a.payment, b.payment, 'the same tickets, nonces and signatures (ECDSA here is deterministic)');
+    assert.equal(a.numTickets, b.numTickets);
+    // params it cannot use are passed over, never thrown at the reply
+    assert.doesNotThrow(() => ahead.presign({ ...info('bb'), ticketParams: { ...info('bb').ticketParams!, recipient: new Uint8Array(3) } }, profiles, 2000));
+    assert.doesNotThrow(() => ahead.presign({ ...info('bb'), ticketParams: undefined }, profiles, 2000));
+  });
+
   it('an orchestrator without ticket params gets a payment without tickets', () => {
     const { ticketParams: _t, ...free } = info('aa');
     const prepared = payer().prepare(free, profiles, 2000);

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { zeroHash } from 'viem';
 import { bytesToHex, hexToBytes } from '../../src/lib/bytes.ts';
 import { buildPayment } from '../../src/pm/payment.ts';
-import { MAX_SENDER_NONCES, NonceLimitError, TicketSender } from '../../src/pm/sender.ts';
+import { MAX_PRESIGNED_PARAMS, MAX_PRESIGNED_TICKETS, MAX_SENDER_NONCES, NonceLimitError, TicketSender, type TicketBatch } from '../../src/pm/sender.ts';
+import type { SenderTicketParams } from '../../src/pm/ticketParams.ts';
 import { privateKeySigner, recoverPersonalSigner } from '../../src/pm/signer.ts';
 import { ticketHash } from '../../src/pm/ticket.ts';
 import { MalformedTicketParamsError, parseTicketParams } from '../../src/pm/ticketParams.ts';
@@ -96,6 +97,128 @@ describe('ticket params parsing', () => {
     assert.equal(
       parseTicketParams({ ...wire('aa'), expirationParams: { creationRound: 4n, creationRoundBlockHash: hexToBytes(zeroHash) } }).expirationParams,
       undefined,
+    );
+  });
+});
+
+/** Every ticket of `batch` is signed by our key over the ticket `p` and `round` make with its nonce. */
+function assertSignedFor(batch: TicketBatch, p: SenderTicketParams, round: { creationRound: bigint; creationRoundBlockHash: `0x${string}` }): void {
+  for (const t of batch.tickets) {
+    const hash = ticketHash({
+      recipient: p.recipient,
+      sender: signer.address,
+      faceValue: p.faceValue,
+      winProb: p.winProb,
+      senderNonce: BigInt(t.senderNonce),
+      recipientRandHash: p.recipientRandHash,
+      ...round,
+    });
+    assert.equal(recoverPersonalSigner(hash, t.sig), signer.address, `nonce ${t.senderNonce}`);
+  }
+}
+
+describe('ticket sender: tickets signed ahead', () => {
+  const round7 = { creationRound: 7n, creationRoundBlockHash: `0x${'77'.repeat(32)}` as const };
+
+  it('a batch takes the tickets signed ahead first, then signs on from the next nonce', () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa'));
+    sender.presign(p, 2);
+    assert.equal(sender.noncesUsed(p.recipientRandHash), 2, 'their nonces are taken when they are signed');
+    assert.equal(sender.presigned, 1);
+    const batch = sender.createBatch(p, 3);
+    assert.deepEqual(
+      batch.tickets.map((t) => t.senderNonce),
+      [1, 2, 3],
+    );
+    assertSignedFor(batch, p, round7);
+    assert.equal(sender.presigned, 0);
+    assert.deepEqual(
+      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
+      [4],
+      'taken once only',
+    );
+  });
+
+  it('tickets signed ahead and not needed are dropped, never sent later: their nonces are skipped', () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa'));
+    sender.presign(p, 3);
+    assert.deepEqual(
+      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
+      [1],
+    );
+    assert.deepEqual(
+      sender.createBatch(p, 2).tickets.map((t) => t.senderNonce),
+      [4, 5],
+    );
+  });
+
+  it('params that sign differently under the same recipientRandHash get tickets of their own', () => {
+    // a hostile orchestrator may repeat a recipientRandHash with another face value, win probability or
+    // recipient; the tickets signed ahead for the first would be refused (or pay someone else)
+    const wires: TicketParams[] = [
+      { ...wire('aa'), faceValue: hexToBytes('0x038d7ea4c68001') },
+      { ...wire('aa'), winProb: hexToBytes(`0x${'fe'.repeat(16)}`) },
+      { ...wire('aa'), recipient: hexToBytes(`0x${'0b'.repeat(20)}`) },
+      { ...wire('aa'), expirationParams: { creationRound: 8n, creationRoundBlockHash: hexToBytes(`0x${'77'.repeat(32)}`) } },
+    ];
+    for (const w of wires) {
+      const sender = new TicketSender(signer, fallback);
+      sender.presign(parseTicketParams(wire('aa')), 2);
+      const p = parseTicketParams(w);
+      const batch = sender.createBatch(p, 2);
+      assert.deepEqual(
+        batch.tickets.map((t) => t.senderNonce),
+        [3, 4],
+      );
+      assertSignedFor(batch, p, p.expirationParams ?? fallback());
+    }
+    // without expiration params the fallback's round is signed: a round change between the two counts
+    let round = 9n;
+    const sender = new TicketSender(signer, () => ({ creationRound: round, creationRoundBlockHash: `0x${'99'.repeat(32)}` }));
+    const p = parseTicketParams(wire('aa', false));
+    sender.presign(p, 2);
+    round = 10n;
+    const batch = sender.createBatch(p, 2);
+    assert.deepEqual(
+      batch.tickets.map((t) => t.senderNonce),
+      [3, 4],
+    );
+    assertSignedFor(batch, p, { creationRound: 10n, creationRoundBlockHash: `0x${'99'.repeat(32)}` });
+  });
+
+  it('is bounded: tickets per params, params sets, and the nonce limit', () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa'));
+    sender.presign(p, 1000);
+    assert.equal(sender.noncesUsed(p.recipientRandHash), MAX_PRESIGNED_TICKETS);
+    sender.presign(p, 5);
+    assert.equal(sender.noncesUsed(p.recipientRandHash), MAX_PRESIGNED_TICKETS, 'once per params set until taken');
+    const many = new TicketSender(signer, fallback);
+    for (let i = 0; i < MAX_PRESIGNED_PARAMS + 10; i++) {
+      many.presign(parseTicketParams({ ...wire('aa'), recipientRandHash: hexToBytes(`0x${i.toString(16).padStart(64, '0')}`) }), 1);
+    }
+    assert.equal(many.presigned, MAX_PRESIGNED_PARAMS);
+    const worn = new TicketSender(signer, fallback);
+    worn.createBatch(p, MAX_SENDER_NONCES - 1);
+    assert.throws(() => worn.presign(p, 2), NonceLimitError);
+  });
+
+  it('goes with its params: reaped with them, or forgotten', () => {
+    const sender = new TicketSender(signer, fallback);
+    const p = parseTicketParams(wire('aa')); // expiration block 256
+    const q = parseTicketParams(wire('bb'));
+    sender.presign(p, 2);
+    sender.presign(q, 2);
+    sender.forget(q.recipientRandHash);
+    assert.equal(sender.presigned, 1);
+    sender.reapExpired(10_000n);
+    assert.equal(sender.presigned, 0);
+    assert.deepEqual(
+      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
+      [1],
+      'a reaped set starts again (as its counter does)',
     );
   });
 });
