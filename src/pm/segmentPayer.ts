@@ -5,7 +5,7 @@ import { Balances, type BalanceUpdate } from './balance.ts';
 import { estimateFee, pricePerPixel, ticketEV, ticketsNeeded, type FeeProfile } from './ev.ts';
 import { buildPayment } from './payment.ts';
 import { mul, rat, ZERO, type Rat } from '../lib/rat.ts';
-import type { TicketSender } from './sender.ts';
+import { MAX_PRESIGNED_TICKETS, type TicketSender } from './sender.ts';
 import type { SenderInfo } from './senderInfo.ts';
 import { parseTicketParams, type SenderTicketParams } from './ticketParams.ts';
 import { validateTicketParams, type ChainView, type PaymentLimits } from './validate.ts';
@@ -109,7 +109,11 @@ export class SegmentPayer {
       const params = parseTicketParams(info.ticketParams);
       const ev = ticketEV(params.faceValue, params.winProb);
       const credit = this.balances.get(Balances.key(params.recipient, info.authToken?.sessionId ?? ''));
-      this.sender.presign(params, ticketsNeeded(estimateFee(profiles, durationMs, infoPrice(info)), credit, ev));
+      const count = Math.min(ticketsNeeded(estimateFee(profiles, durationMs, infoPrice(info)), credit, ev), MAX_PRESIGNED_TICKETS);
+      if (count === 0) return;
+      // params the payment would refuse are not worth a signature (a hostile reply costs us nothing here)
+      validateTicketParams(params, count, this.ctx.senderInfo(), this.ctx.chain(), this.limits);
+      this.sender.presign(params, count);
     } catch {
       // malformed or worn-out params: prepare() says so when the segment comes
     }

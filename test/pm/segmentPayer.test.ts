@@ -87,6 +87,11 @@ describe('segment payer', () => {
     // params it cannot use are passed over, never thrown at the reply
     assert.doesNotThrow(() => ahead.presign({ ...info('bb'), ticketParams: { ...info('bb').ticketParams!, recipient: new Uint8Array(3) } }, profiles, 2000));
     assert.doesNotThrow(() => ahead.presign({ ...info('bb'), ticketParams: undefined }, profiles, 2000));
+    // nor are params the payment would refuse signed for: a face value above the deposit's share
+    const before = ahead.ticketParamsTracked;
+    const greedy = info('cc');
+    ahead.presign({ ...greedy, ticketParams: { ...greedy.ticketParams!, faceValue: bigintToMinimalBytes(deposit * 2n) } }, profiles, 2000);
+    assert.equal(ahead.ticketParamsTracked, before, 'nothing signed for them');
   });
 
   it('an orchestrator without ticket params gets a payment without tickets', () => {
