@@ -242,6 +242,7 @@ function trackMapSizes(
   if (chain) {
     metrics.trackEntries('session_balances', () => chain.payer.balances.size);
     metrics.trackEntries('ticket_nonces', () => chain.payer.ticketParamsTracked);
+    metrics.trackEntries('tickets_signed_ahead', () => chain.payer.ticketsSignedAhead);
   }
   if (tenancy) metrics.trackEntries('tenancy_streams', () => tenancy.streamCount);
   metrics.trackHlsBytes(() => hls.bytes());

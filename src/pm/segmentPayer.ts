@@ -57,6 +57,11 @@ export class SegmentPayer {
     return this.sender.size;
   }
 
+  /** Params sets with tickets signed ahead and not yet taken (capped, see MAX_PRESIGNED_PARAMS). */
+  get ticketsSignedAhead(): number {
+    return this.sender.presigned;
+  }
+
   /**
    * Builds the Payment for a segment. Throws TicketParamsError / SenderValidationError /
    * NonceLimitError / MalformedTicketParamsError before anything is sent.

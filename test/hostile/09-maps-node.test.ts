@@ -50,7 +50,8 @@ describe('attack 9 against the node: per-stream and per-session state is reaped,
 
   it('short paid streams come and go; the maps fall back to baseline and no stream holds more than the cap', async (t) => {
     assert.ok(PAD_BYTES + 100_000 < renditionByteCap(PRESETS[PROFILE]!, 1000), 'the padded renditions pass the per-rendition cap');
-    const orch = await startOrchestrator(devnetOrchestratorOptions(net, 0, { faults: { renditionPadBytes: PAD_BYTES } }));
+    // priced so that every segment needs a ticket or two (a fee above one ticket's EV): tickets are signed ahead
+    const orch = await startOrchestrator(devnetOrchestratorOptions(net, 0, { pricePerUnit: 12_000n, faults: { renditionPadBytes: PAD_BYTES } }));
     started.push(orch);
     const node = await startDevnetNode(net, {
       orchAddr: orch.uri,
@@ -110,5 +111,11 @@ describe('attack 9 against the node: per-stream and per-session state is reaped,
     // Nonce counters outlive their stream on purpose (reused params must continue their nonces); they are
     // reaped once the params expire for good (09-maps' unit test). Reported, not asserted.
     t.diagnostic(`ticket nonce counters after the streams ended: ${ended.entries.ticket_nonces} (busy: ${busy.entries.ticket_nonces})`);
+    // Each reply's params get the next segment's tickets signed ahead (when its credit will not cover it), and
+    // the next segment takes them: only a stream's last reply leaves some, for a segment that never came.
+    assert.ok(
+      (ended.entries.tickets_signed_ahead ?? 0) <= STREAMS + 1,
+      `${ended.entries.tickets_signed_ahead} params sets with tickets signed ahead after ${STREAMS + 1} streams`,
+    );
   });
 });
