@@ -22,43 +22,40 @@ const wire = (randByte: string, withExpiration = true): TicketParams => ({
 });
 const fallback = () => ({ creationRound: 9n, creationRoundBlockHash: `0x${'99'.repeat(32)}` as const });
 
+/** Every ticket of `batch` is signed by our key over the ticket `p` and `round` make with its nonce. */
+function assertSignedFor(batch: TicketBatch, p: SenderTicketParams, round: { creationRound: bigint; creationRoundBlockHash: `0x${string}` }): void {
+  for (const t of batch.tickets) {
+    const hash = ticketHash({
+      recipient: p.recipient,
+      sender: signer.address,
+      faceValue: p.faceValue,
+      winProb: p.winProb,
+      senderNonce: BigInt(t.senderNonce),
+      recipientRandHash: p.recipientRandHash,
+      ...round,
+    });
+    assert.equal(recoverPersonalSigner(hash, t.sig), signer.address, `nonce ${t.senderNonce}`);
+  }
+}
+
+/** The nonces of a batch's tickets, in order. */
+const nonces = (batch: TicketBatch): number[] => batch.tickets.map((t) => t.senderNonce);
+
 describe('ticket sender: nonces and batches', () => {
   it('first nonce is 1, consecutive in a batch, continuing across batches, reset for new params', () => {
     const sender = new TicketSender(signer, fallback);
     const a = parseTicketParams(wire('aa'));
-    assert.deepEqual(
-      sender.createBatch(a, 3).tickets.map((t) => t.senderNonce),
-      [1, 2, 3],
-    );
-    assert.deepEqual(
-      sender.createBatch(a, 2).tickets.map((t) => t.senderNonce),
-      [4, 5],
-    );
+    assert.deepEqual(nonces(sender.createBatch(a, 3)), [1, 2, 3]);
+    assert.deepEqual(nonces(sender.createBatch(a, 2)), [4, 5]);
     const b = parseTicketParams(wire('bb'));
-    assert.deepEqual(
-      sender.createBatch(b, 1).tickets.map((t) => t.senderNonce),
-      [1],
-    );
+    assert.deepEqual(nonces(sender.createBatch(b, 1)), [1]);
     assert.equal(sender.noncesUsed(a.recipientRandHash), 5);
   });
 
   it('signs each ticket over its own hash with the orchestrator creation round', () => {
     const sender = new TicketSender(signer, fallback);
     const p = parseTicketParams(wire('aa'));
-    const batch = sender.createBatch(p, 2);
-    for (const t of batch.tickets) {
-      const hash = ticketHash({
-        recipient: p.recipient,
-        sender: signer.address,
-        faceValue: p.faceValue,
-        winProb: p.winProb,
-        senderNonce: BigInt(t.senderNonce),
-        recipientRandHash: p.recipientRandHash,
-        creationRound: 7n,
-        creationRoundBlockHash: `0x${'77'.repeat(32)}`,
-      });
-      assert.equal(recoverPersonalSigner(hash, t.sig), signer.address);
-    }
+    assertSignedFor(sender.createBatch(p, 2), p, { creationRound: 7n, creationRoundBlockHash: `0x${'77'.repeat(32)}` });
   });
 
   it('falls back to our own last initialized round when the orchestrator sends none', () => {
@@ -101,22 +98,6 @@ describe('ticket params parsing', () => {
   });
 });
 
-/** Every ticket of `batch` is signed by our key over the ticket `p` and `round` make with its nonce. */
-function assertSignedFor(batch: TicketBatch, p: SenderTicketParams, round: { creationRound: bigint; creationRoundBlockHash: `0x${string}` }): void {
-  for (const t of batch.tickets) {
-    const hash = ticketHash({
-      recipient: p.recipient,
-      sender: signer.address,
-      faceValue: p.faceValue,
-      winProb: p.winProb,
-      senderNonce: BigInt(t.senderNonce),
-      recipientRandHash: p.recipientRandHash,
-      ...round,
-    });
-    assert.equal(recoverPersonalSigner(hash, t.sig), signer.address, `nonce ${t.senderNonce}`);
-  }
-}
-
 describe('ticket sender: tickets signed ahead', () => {
   const round7 = { creationRound: 7n, creationRoundBlockHash: `0x${'77'.repeat(32)}` as const };
 
@@ -127,31 +108,18 @@ describe('ticket sender: tickets signed ahead', () => {
     assert.equal(sender.noncesUsed(p.recipientRandHash), 2, 'their nonces are taken when they are signed');
     assert.equal(sender.presigned, 1);
     const batch = sender.createBatch(p, 3);
-    assert.deepEqual(
-      batch.tickets.map((t) => t.senderNonce),
-      [1, 2, 3],
-    );
+    assert.deepEqual(nonces(batch), [1, 2, 3]);
     assertSignedFor(batch, p, round7);
     assert.equal(sender.presigned, 0);
-    assert.deepEqual(
-      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
-      [4],
-      'taken once only',
-    );
+    assert.deepEqual(nonces(sender.createBatch(p, 1)), [4], 'taken once only');
   });
 
   it('tickets signed ahead and not needed are dropped, never sent later: their nonces are skipped', () => {
     const sender = new TicketSender(signer, fallback);
     const p = parseTicketParams(wire('aa'));
     sender.presign(p, 3);
-    assert.deepEqual(
-      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
-      [1],
-    );
-    assert.deepEqual(
-      sender.createBatch(p, 2).tickets.map((t) => t.senderNonce),
-      [4, 5],
-    );
+    assert.deepEqual(nonces(sender.createBatch(p, 1)), [1]);
+    assert.deepEqual(nonces(sender.createBatch(p, 2)), [4, 5]);
   });
 
   it('params that sign differently under the same recipientRandHash get tickets of their own', () => {
@@ -168,10 +136,7 @@ describe('ticket sender: tickets signed ahead', () => {
       sender.presign(parseTicketParams(wire('aa')), 2);
       const p = parseTicketParams(w);
       const batch = sender.createBatch(p, 2);
-      assert.deepEqual(
-        batch.tickets.map((t) => t.senderNonce),
-        [3, 4],
-      );
+      assert.deepEqual(nonces(batch), [3, 4]);
       assertSignedFor(batch, p, p.expirationParams ?? fallback());
     }
     // without expiration params the fallback's round is signed: a round change between the two counts
@@ -181,10 +146,7 @@ describe('ticket sender: tickets signed ahead', () => {
     sender.presign(p, 2);
     round = 10n;
     const batch = sender.createBatch(p, 2);
-    assert.deepEqual(
-      batch.tickets.map((t) => t.senderNonce),
-      [3, 4],
-    );
+    assert.deepEqual(nonces(batch), [3, 4]);
     assertSignedFor(batch, p, { creationRound: 10n, creationRoundBlockHash: `0x${'99'.repeat(32)}` });
   });
 
@@ -215,11 +177,7 @@ describe('ticket sender: tickets signed ahead', () => {
     assert.equal(sender.presigned, 1);
     sender.reapExpired(10_000n);
     assert.equal(sender.presigned, 0);
-    assert.deepEqual(
-      sender.createBatch(p, 1).tickets.map((t) => t.senderNonce),
-      [1],
-      'a reaped set starts again (as its counter does)',
-    );
+    assert.deepEqual(nonces(sender.createBatch(p, 1)), [1], 'a reaped set starts again (as its counter does)');
   });
 });
 
