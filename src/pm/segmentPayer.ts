@@ -35,6 +35,16 @@ export function infoPrice(info: OrchestratorInfo): Rat {
   return pricePerPixel(p.pricePerUnit ?? 0n, p.pixelsPerUnit);
 }
 
+/** A segment's fee at the price in `info`: its expected output pixels (padded as go-livepeer does) × price. */
+function segmentFee(info: OrchestratorInfo, profiles: readonly FeeProfile[], durationMs: number): Rat {
+  return estimateFee(profiles, durationMs, infoPrice(info));
+}
+
+/** The session's credit is kept under this key, as the orchestrator keys its balance. */
+function balanceKey(info: OrchestratorInfo, params: SenderTicketParams): string {
+  return Balances.key(params.recipient, info.authToken?.sessionId ?? '');
+}
+
 /** Every this many payments, the nonce counters of params expired for good are dropped. */
 const REAP_EVERY = 256;
 
@@ -67,7 +77,7 @@ export class SegmentPayer {
    * NonceLimitError / MalformedTicketParamsError before anything is sent.
    */
   prepare(info: OrchestratorInfo, profiles: readonly FeeProfile[], durationMs: number): PreparedPayment {
-    return this.prepareFee(info, estimateFee(profiles, durationMs, infoPrice(info)));
+    return this.prepareFee(info, segmentFee(info, profiles, durationMs));
   }
 
   /**
@@ -82,8 +92,7 @@ export class SegmentPayer {
     const params = parseTicketParams(info.ticketParams);
     if (++this.#prepared % REAP_EVERY === 0) this.sender.reapExpired(this.ctx.chain().lastSeenL1Block);
     const ev = ticketEV(params.faceValue, params.winProb);
-    const key = Balances.key(params.recipient, info.authToken?.sessionId ?? '');
-    const update = this.balances.stage(key, fee, ev);
+    const update = this.balances.stage(balanceKey(info, params), fee, ev);
     try {
       if (update.numTickets > 0) validateTicketParams(params, update.numTickets, this.ctx.senderInfo(), this.ctx.chain(), this.limits);
       const batch = update.numTickets > 0 ? this.sender.createBatch(params, update.numTickets) : undefined;
@@ -113,8 +122,8 @@ export class SegmentPayer {
     try {
       const params = parseTicketParams(info.ticketParams);
       const ev = ticketEV(params.faceValue, params.winProb);
-      const credit = this.balances.get(Balances.key(params.recipient, info.authToken?.sessionId ?? ''));
-      const count = Math.min(ticketsNeeded(estimateFee(profiles, durationMs, infoPrice(info)), credit, ev), MAX_PRESIGNED_TICKETS);
+      const credit = this.balances.get(balanceKey(info, params));
+      const count = Math.min(ticketsNeeded(segmentFee(info, profiles, durationMs), credit, ev), MAX_PRESIGNED_TICKETS);
       if (count === 0) return;
       // params the payment would refuse are not worth a signature (a hostile reply costs us nothing here)
       validateTicketParams(params, count, this.ctx.senderInfo(), this.ctx.chain(), this.limits);
