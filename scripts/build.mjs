@@ -9,7 +9,7 @@ try {
   if (result === 'built') console.log('dist/ built from src/');
   if (result === 'no-typescript') console.warn('TypeScript is not installed, so dist/ was not built; the livepeer-gateway binary runs src/ through tsx');
   const native = buildNative({ force: process.argv.includes('--force') });
-  if (native === 'built') console.log('build/keccak1600.node built from native/keccak1600.c');
+  if (native === 'built') console.log('build/keccak1600.node built from native/keccak1600*.c');
   if (native === 'no-headers' || native === 'failed')
     console.warn(
       `build/keccak1600.node not built (${native === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); keccak-256 runs in WebAssembly, a little slower`,

@@ -1,7 +1,7 @@
-// The native parts, each optional. build/keccak1600.node: the addon that hashes through the OpenSSL inside
-// node (native/keccak1600.c), built with the system's C compiler against node's own headers; where either
-// is missing, or the build fails, nothing is built and the gateway hashes with WebAssembly instead
-// (src/lib/keccak.ts). build/frame-count: see buildFrameCounter().
+// The native parts, each optional. build/keccak1600.node: the addon that hashes with AVX-512 or through the
+// OpenSSL inside node (native/keccak1600*.c), built with the system's C compiler against node's own
+// headers; where either is missing, or the build fails, nothing is built and the gateway hashes with
+// WebAssembly instead (src/lib/keccak.ts). build/frame-count: see buildFrameCounter().
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,23 +9,26 @@ import { dirname, join } from 'node:path';
 import { ROOT } from './dist.mjs';
 
 /**
- * Compiles `source` into `output` with the system's C compiler unless `output` is the build of this
- * source with these `settings` (recorded in `stampFile`). `missing()` names what the build lacks, if
- * anything, once an existing build is known to be stale. Returns what it did.
+ * Compiles `sources` (every file the build reads; `ccArgs` says which are compiled) into `output` with the
+ * system's C compiler unless `output` is the build of these sources with these `settings` (recorded in
+ * `stampFile`). `missing()` names what the build lacks, if anything, once an existing build is known to be
+ * stale. Returns what it did.
  */
-function compileIfChanged({ root, force, source, output, stampFile, settings, missing = () => undefined, ccArgs }) {
-  const sourcePath = join(root, source);
+function compileIfChanged({ root, force, sources, output, stampFile, settings, missing = () => undefined, ccArgs }) {
+  const sourcePaths = sources.map((source) => join(root, source));
   const outputPath = join(root, output);
   const stampPath = join(root, stampFile);
-  if (!existsSync(sourcePath)) return 'no-source';
-  const stamp = createHash('sha256').update(readFileSync(sourcePath)).update(`\0${settings}`).digest('hex');
+  if (!sourcePaths.every((path) => existsSync(path))) return 'no-source';
+  const hash = createHash('sha256');
+  for (const path of sourcePaths) hash.update(readFileSync(path)).update('\0');
+  const stamp = hash.update(settings).digest('hex');
   if (!force && existsSync(outputPath) && existsSync(stampPath) && readFileSync(stampPath, 'utf8').trim() === stamp) return 'current';
   rmSync(outputPath, { force: true });
   const lacking = missing();
   if (lacking) return lacking;
   mkdirSync(dirname(outputPath), { recursive: true });
   const cc = process.env.CC || 'cc';
-  const r = spawnSync(cc, ccArgs(outputPath, sourcePath), { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync(cc, ccArgs(outputPath, sourcePaths), { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) return 'failed';
   writeFileSync(stampPath, `${stamp}\n`);
   return 'built';
@@ -37,12 +40,12 @@ export function buildNative({ root = ROOT, force = false } = {}) {
   return compileIfChanged({
     root,
     force,
-    source: 'native/keccak1600.c',
+    sources: ['native/keccak1600.c', 'native/keccak1600_avx512.c', 'native/keccak1600_avx512.h'],
     output: 'build/keccak1600.node',
     stampFile: 'build/keccak1600.stamp',
     settings: `${process.execPath}\0${process.version}`,
     missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
-    ccArgs: (output, source) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, source, '-ldl'],
+    ccArgs: (output, [addon, avx512]) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, addon, avx512, '-ldl'],
   });
 }
 
@@ -68,10 +71,10 @@ export function buildFrameCounter({ root = ROOT, force = false } = {}) {
   return compileIfChanged({
     root,
     force,
-    source,
+    sources: [source],
     output,
     stampFile: 'build/frame-count.stamp',
     settings: `${flags.stdout}\0${versions.stdout}`,
-    ccArgs: (out, src) => ['-O2', '-o', out, src, ...flags.stdout.trim().split(/\s+/)],
+    ccArgs: (out, [src]) => ['-O2', '-o', out, src, ...flags.stdout.trim().split(/\s+/)],
   });
 }

@@ -1,7 +1,8 @@
 // keccak-256 (Ethereum's, not NIST SHA3-256). Every segment and rendition is hashed once, so its speed
-// is the gateway's: through OpenSSL's Keccak-f[1600] inside node when the addon is built
-// (build/keccak1600.node from native/keccak1600.c, `npm run build`), about 1.5 × the WebAssembly one on
-// x86-64; otherwise in WebAssembly (hash-wasm), about 14 × the pure-JavaScript one on segment-sized inputs.
+// is the gateway's. When the addon is built (build/keccak1600.node from native/keccak1600*.c, `npm run
+// build`): with AVX-512 where the CPU has it, 1.05–1.7 × OpenSSL's x86-64 assembly, else through that
+// Keccak-f[1600] inside node, about 1.5 × the WebAssembly one; otherwise in WebAssembly (hash-wasm),
+// about 14 × the pure-JavaScript one on segment-sized inputs.
 import { createRequire } from 'node:module';
 import { createKeccak } from 'hash-wasm';
 
@@ -17,9 +18,9 @@ const STATE_BYTES = 200;
 
 type Absorb = (state: Uint8Array, data: Uint8Array) => number;
 
-/** The sponge over OpenSSL's absorb: the state stays in this process, whole blocks go to the addon. */
-function opensslSponge(absorb: Absorb): new () => Sponge {
-  return class OpensslSponge implements Sponge {
+/** The sponge over the addon's absorb: the state stays in this process, whole blocks go to the addon. */
+function nativeSponge(absorb: Absorb): new () => Sponge {
+  return class NativeSponge implements Sponge {
     readonly #state = new Uint8Array(STATE_BYTES);
     /** Bytes of an unfinished block (fewer than RATE). */
     readonly #tail = new Uint8Array(RATE);
@@ -90,14 +91,16 @@ const VECTORS: Array<[string, string]> = [
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
-/** The OpenSSL sponge when the addon loads and hashes as the WebAssembly one does (vectors, and block edges). */
-function loadOpenssl(): (new () => Sponge) | undefined {
+/** The addon's sponge when the addon loads and hashes as the WebAssembly one does (vectors, and block edges). */
+function loadNative(): { Sponge: new () => Sponge; implementation: 'avx512' | 'openssl' } | undefined {
   let S: new () => Sponge;
+  let implementation: 'avx512' | 'openssl';
   try {
-    const { absorb } = createRequire(import.meta.url)('../../build/keccak1600.node') as { absorb: Absorb };
-    S = opensslSponge(absorb);
+    const addon = createRequire(import.meta.url)('../../build/keccak1600.node') as { absorb: Absorb; implementation: 'avx512' | 'openssl' };
+    S = nativeSponge(addon.absorb);
+    implementation = addon.implementation;
   } catch {
-    return undefined; // not built, or this node's OpenSSL keeps the function private
+    return undefined; // not built, or no AVX-512 and this node's OpenSSL keeps the function private
   }
   const hash = (S: new () => Sponge, parts: Uint8Array[]): string => {
     const s = new S();
@@ -110,14 +113,14 @@ function loadOpenssl(): (new () => Sponge) | undefined {
     const pieces = [data.subarray(0, cut), data.subarray(cut)];
     if (hash(S, pieces) !== hash(WasmSponge, [data])) return undefined;
   }
-  return S;
+  return { Sponge: S, implementation };
 }
 
-const OpensslSponge = loadOpenssl();
-const SpongeImpl: new () => Sponge = OpensslSponge ?? WasmSponge;
+const native = loadNative();
+const SpongeImpl: new () => Sponge = native?.Sponge ?? WasmSponge;
 
 /** Which implementation hashes in this process. */
-export const KECCAK_IMPLEMENTATION: 'openssl' | 'wasm' = OpensslSponge ? 'openssl' : 'wasm';
+export const KECCAK_IMPLEMENTATION: 'avx512' | 'openssl' | 'wasm' = native?.implementation ?? 'wasm';
 
 /**
  * Below this many bytes the WebAssembly hasher is the quicker one (a 200-byte ticket hash: 2.2 µs against

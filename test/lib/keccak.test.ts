@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, it, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { keccak_256 } from '@noble/hashes/sha3';
+import { keccak_256, keccakP } from '@noble/hashes/sha3';
 import { KECCAK_IMPLEMENTATION, Keccak256Stream, keccak256 } from '../../src/lib/keccak.ts';
 
 test('keccak256 is Ethereum keccak-256 (not NIST SHA3): known vectors', () => {
@@ -47,12 +47,70 @@ describe('Keccak256Stream', () => {
   });
 });
 
-describe('OpenSSL keccak (build/keccak1600.node)', () => {
+describe('native keccak (build/keccak1600.node)', () => {
   const addon = join(dirname(fileURLToPath(import.meta.url)), '../../build/keccak1600.node');
+  type Addon = {
+    absorb: (state: Uint8Array, data: Uint8Array) => number;
+    absorbWith: (name: string, state: Uint8Array, data: Uint8Array) => number;
+    implementation: string;
+    available: string[];
+  };
+  const load = (): Addon => createRequire(import.meta.url)(addon) as Addon;
 
   it('is what hashes here wherever the addon is built (npm run build) on Linux x86-64', { skip: !existsSync(addon) && 'addon not built' }, () => {
     // node's own OpenSSL exports the function on the official Linux x86-64 builds this project runs on
-    if (process.platform === 'linux' && process.arch === 'x64') assert.equal(KECCAK_IMPLEMENTATION, 'openssl');
+    if (process.platform === 'linux' && process.arch === 'x64') {
+      const { available, implementation } = load();
+      assert.ok(available.includes('openssl'));
+      // AVX-512 wherever this CPU has it (the addon asks the CPU; /proc/cpuinfo says the same)
+      const cpuHasIt = /^flags\s*:.*\bavx512f\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+      assert.equal(implementation, cpuHasIt ? 'avx512' : 'openssl');
+      assert.equal(available.includes('avx512'), cpuHasIt);
+    }
+    assert.equal(KECCAK_IMPLEMENTATION, load().implementation);
+  });
+
+  /** Keccak-f[1600]'s absorb as the reference defines it, over @noble/hashes' permutation. */
+  function referenceAbsorb(state: Uint8Array, data: Uint8Array): number {
+    const lanes = new Uint32Array(state.buffer, state.byteOffset, 50);
+    let at = 0;
+    for (; data.length - at >= 136; at += 136) {
+      for (let i = 0; i < 136; i++) state[i]! ^= data[at + i]!;
+      keccakP(lanes);
+    }
+    return data.length - at;
+  }
+
+  for (const name of ['avx512', 'openssl']) {
+    it(`${name}: absorbs as the reference permutation does, from any state, at any offset, leaving the tail`, {
+      skip: (!existsSync(addon) && 'addon not built') || (!load().available.includes(name) && `${name} cannot run here`),
+    }, () => {
+      const { absorbWith } = load();
+      const data = randomBytes(136 * 40 + 200);
+      for (const [offset, length] of [
+        [0, 0],
+        [0, 135],
+        [0, 136],
+        [3, 137],
+        [1, 136 * 2],
+        [7, 136 * 17 + 100],
+        [5, 136 * 40 + 1],
+      ] as const) {
+        const start = new Uint8Array(200);
+        start.set(randomBytes(200));
+        const ours = start.slice();
+        const theirs = start.slice();
+        const piece = data.subarray(offset, offset + length);
+        assert.equal(absorbWith(name, ours, piece), referenceAbsorb(theirs, piece), `left over, ${length} bytes`);
+        assert.deepEqual(Buffer.from(ours), Buffer.from(theirs), `state after ${length} bytes at offset ${offset}`);
+      }
+    });
+  }
+
+  it('absorbWith names an implementation that runs here, or throws', { skip: !existsSync(addon) && 'addon not built' }, () => {
+    const { absorbWith } = load();
+    assert.throws(() => absorbWith('sha3', new Uint8Array(200), new Uint8Array(136)), /no such keccak implementation/);
+    assert.throws(() => absorbWith('openssl', new Uint8Array(199), new Uint8Array(136)), TypeError);
   });
 
   it('splits at every offset around the rate as one-shot hashing does (streaming tail handling)', () => {
@@ -74,7 +132,7 @@ describe('OpenSSL keccak (build/keccak1600.node)', () => {
   });
 
   it('refuses a state that is not 200 aligned bytes, or data that is not bytes', { skip: !existsSync(addon) && 'addon not built' }, () => {
-    const { absorb } = createRequire(import.meta.url)(addon) as { absorb: (state: unknown, data?: unknown) => number };
+    const { absorb } = load() as unknown as { absorb: (state: unknown, data?: unknown) => number };
     assert.throws(() => absorb(new Uint8Array(199), new Uint8Array(136)), TypeError);
     assert.throws(() => absorb(new Uint8Array(208).subarray(1, 201), new Uint8Array(136)), TypeError);
     assert.throws(() => absorb(new Uint8Array(200), 'not bytes'), TypeError);

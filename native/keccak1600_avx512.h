@@ -1,0 +1,17 @@
+// keccak-256's absorb with AVX-512 (native/keccak1600_avx512.c), for the addon in native/keccak1600.c.
+#ifndef KECCAK1600_AVX512_H
+#define KECCAK1600_AVX512_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* keccak-256's rate: 1600 − 2 × 256 bits */
+#define KECCAK256_RATE 136
+
+/* Absorbs the whole 136-byte blocks of data into the state (its 25 lanes in the reference order, as
+   OpenSSL's SHA3_absorb takes them); returns how many bytes at the end were left over. Only where
+   keccak256_avx512_usable() says so. */
+size_t keccak256_absorb_avx512(uint64_t state[25], const unsigned char *data, size_t len);
+
+/* Whether this CPU and its operating system run AVX-512F. */
+int keccak256_avx512_usable(void);
+#endif
