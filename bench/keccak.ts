@@ -1,7 +1,8 @@
 // keccak-256's absorb per implementation of the addon (build/keccak1600.node): AVX-512 against OpenSSL's
 // x86-64 assembly inside node, over a 3 Mbit/s 720p segment's bytes and a rendition's, interleaved rounds
-// of CPU time, so a busy machine slows both alike; and the gateway's keccak256() (the chosen one) beside
-// the WebAssembly one it replaces when the addon is not built.
+// of CPU time, so a busy machine slows both alike; the same bytes as eight sponges side by side
+// (absorbLanes, as src/lib/keccakLanes.ts hashes eight streams' segments); and the gateway's keccak256()
+// (the chosen one) beside the WebAssembly one it replaces when the addon is not built.
 // Run: npm run build && npx tsx bench/keccak.ts [rounds]
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -9,7 +10,11 @@ import { cpus, loadavg } from 'node:os';
 import { createKeccak } from 'hash-wasm';
 import { KECCAK_IMPLEMENTATION, keccak256 } from '../src/lib/keccak.ts';
 
-type Addon = { absorbWith: (name: string, state: Uint8Array, data: Uint8Array) => number; available: string[] };
+type Addon = {
+  absorbWith: (name: string, state: Uint8Array, data: Uint8Array) => number;
+  absorbLanes: (states: Uint8Array[], pieces: Uint8Array[]) => void;
+  available: string[];
+};
 const addon = createRequire(import.meta.url)('../build/keccak1600.node') as Addon;
 const rounds = Number(process.argv[2] ?? 30);
 
@@ -33,6 +38,12 @@ const cases: Array<[string, () => void]> = addon.available.map((name) => [
     addon.absorbWith(name, state, rendition);
   },
 ]);
+// the same bytes as eight sponges side by side (eight streams' segments being written)
+const eighths = Array.from({ length: 8 }, (_, i) =>
+  Buffer.concat([segment, rendition]).subarray((i * (segment.length + rendition.length)) / 8, ((i + 1) * (segment.length + rendition.length)) / 8),
+);
+const states = eighths.map(() => new Uint8Array(200));
+cases.push(['absorbLanes, 8 sponges', () => addon.absorbLanes(states, eighths)]);
 cases.push([
   `keccak256() (${KECCAK_IMPLEMENTATION})`,
   () => {

@@ -7,6 +7,7 @@
 // a call fail later. `implementation` names the one chosen; `absorbWith` runs either, for tests and bench/.
 #include <dlfcn.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +90,51 @@ static napi_value absorb_with(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* The most sponges one absorbLanes call takes: the arrays below are on the stack. */
+#define MAX_LANES 64
+
+// absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[]): each state absorbs the whole blocks of its
+// piece (what is left over, under a block, is the caller's), eight sponges at a time where AVX-512 runs.
+static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t count = 0, pieces_count = 0;
+  bool arrays = false, pieces_array = false;
+  uint64_t *states[MAX_LANES];
+  const unsigned char *data[MAX_LANES];
+  size_t lengths[MAX_LANES];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_is_array(env, argv[0], &arrays) != napi_ok || !arrays ||
+      napi_is_array(env, argv[1], &pieces_array) != napi_ok || !pieces_array || napi_get_array_length(env, argv[0], &count) != napi_ok ||
+      napi_get_array_length(env, argv[1], &pieces_count) != napi_ok || count != pieces_count || count > MAX_LANES) {
+    napi_throw_type_error(env, NULL, "absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[]), as many of each, at most 64");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value state, piece;
+    unsigned char *state_bytes, *piece_bytes;
+    size_t state_len, piece_len;
+    if (napi_get_element(env, argv[0], i, &state) != napi_ok || napi_get_element(env, argv[1], i, &piece) != napi_ok ||
+        !bytes_of(env, state, &state_bytes, &state_len) || !bytes_of(env, piece, &piece_bytes, &piece_len) || state_len != STATE_BYTES ||
+        ((uintptr_t)state_bytes & 7) != 0) {
+      napi_throw_type_error(env, NULL, "absorbLanes: each state an 8-byte aligned Uint8Array(200), each piece a Uint8Array");
+      return NULL;
+    }
+    for (uint32_t j = 0; j < i; j++)
+      if (states[j] == (uint64_t *)state_bytes) {
+        napi_throw_type_error(env, NULL, "absorbLanes: a state given twice");
+        return NULL;
+      }
+    states[i] = (uint64_t *)state_bytes;
+    data[i] = piece_bytes;
+    lengths[i] = piece_len;
+  }
+  if (avx512)
+    keccak256_absorb_avx512_lanes(states, data, lengths, count);
+  else
+    for (uint32_t i = 0; i < count; i++) absorb_openssl(states[i], data[i], lengths[i]);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   sha3_absorb = (absorb_fn)dlsym(RTLD_DEFAULT, "SHA3_absorb");
   avx512 = keccak256_avx512_usable();
@@ -101,6 +147,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "absorb", fn);
   napi_create_function(env, "absorbWith", NAPI_AUTO_LENGTH, absorb_with, NULL, &with);
   napi_set_named_property(env, exports, "absorbWith", with);
+  napi_value lanes;
+  napi_create_function(env, "absorbLanes", NAPI_AUTO_LENGTH, absorb_lanes, NULL, &lanes);
+  napi_set_named_property(env, exports, "absorbLanes", lanes);
   napi_create_string_utf8(env, avx512 ? "avx512" : "openssl", NAPI_AUTO_LENGTH, &name);
   napi_set_named_property(env, exports, "implementation", name);
   // the implementations this process can run, the chosen one first

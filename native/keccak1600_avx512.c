@@ -92,6 +92,79 @@ __attribute__((target("avx512f"))) size_t keccak256_absorb_avx512(uint64_t state
   return len;
 }
 
+/* rho's rotations, and where pi puts each lane: lane i (x + 5y) moves to y + 5((2x + 3y) mod 5) */
+static const int RHO[25] = {0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14};
+#define PI(x, y) ((y) + 5 * ((2 * (x) + 3 * (y)) % 5))
+
+/* A rotation by a count known when the loops below are unrolled (vprolq takes an immediate). */
+#define ROL64(v, n) ((n) == 0 ? (v) : _mm512_rol_epi64(v, n))
+
+// Eight sponges side by side, one per 64-bit lane of each register: register i holds lane i of every
+// state, and the rounds are the reference's, one vector operation for eight states. Lanes not in `active`
+// are neither read nor written. Each active lane absorbs `blocks` whole blocks from data[lane].
+__attribute__((target("avx512f"))) static void absorb_x8(uint64_t *const states[8], const unsigned char *data[8], __mmask8 active, size_t blocks) {
+  __m512i a[25];
+  const __m512i stateAt = _mm512_loadu_si512((const void *)states);
+  for (int i = 0; i < 25; i++)
+    a[i] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), active, _mm512_add_epi64(stateAt, _mm512_set1_epi64(8 * i)), NULL, 1);
+  __m512i dataAt = _mm512_loadu_si512((const void *)data);
+  for (size_t b = 0; b < blocks; b++) {
+    for (int i = 0; i < KECCAK256_RATE / 8; i++)
+      a[i] = _mm512_xor_si512(a[i], _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), active, _mm512_add_epi64(dataAt, _mm512_set1_epi64(8 * i)), NULL, 1));
+    dataAt = _mm512_add_epi64(dataAt, _mm512_set1_epi64(KECCAK256_RATE));
+    for (int round = 0; round < 24; round++) {
+      __m512i parity[5], t[25];
+      for (int x = 0; x < 5; x++)
+        parity[x] = _mm512_ternarylogic_epi64(_mm512_ternarylogic_epi64(a[x], a[x + 5], a[x + 10], XOR3), a[x + 15], a[x + 20], XOR3);
+      for (int x = 0; x < 5; x++) {
+        __m512i d = _mm512_xor_si512(parity[(x + 4) % 5], _mm512_rol_epi64(parity[(x + 1) % 5], 1));
+        for (int y = 0; y < 5; y++) t[PI(x, y)] = ROL64(_mm512_xor_si512(a[x + 5 * y], d), RHO[x + 5 * y]);
+      }
+      for (int y = 0; y < 25; y += 5)
+        for (int x = 0; x < 5; x++) a[y + x] = _mm512_ternarylogic_epi64(t[y + x], t[y + (x + 1) % 5], t[y + (x + 2) % 5], A_XOR_NOTB_AND_C);
+      a[0] = _mm512_xor_si512(a[0], _mm512_set1_epi64((long long)ROUND_CONSTANTS[round]));
+    }
+  }
+  for (int i = 0; i < 25; i++) _mm512_mask_i64scatter_epi64(NULL, active, _mm512_add_epi64(stateAt, _mm512_set1_epi64(8 * i)), a[i], 1);
+}
+
+/* Below this many lanes with blocks left, one sponge at a time is quicker: eight lanes cost what one does. */
+#define FEWEST_LANES 3
+
+__attribute__((target("avx512f"))) void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count) {
+  for (size_t first = 0; first < count; first += 8) {
+    size_t n = count - first < 8 ? count - first : 8;
+    uint64_t *laneStates[8];
+    const unsigned char *laneData[8];
+    size_t left[8];
+    for (size_t l = 0; l < 8; l++) {
+      laneStates[l] = l < n ? states[first + l] : states[first];
+      laneData[l] = l < n ? data[first + l] : data[first];
+      left[l] = l < n ? lengths[first + l] / KECCAK256_RATE : 0;
+    }
+    for (;;) {
+      __mmask8 active = 0;
+      size_t fewest = SIZE_MAX;
+      int lanes = 0;
+      for (int l = 0; l < 8; l++)
+        if (left[l] > 0) {
+          active |= (__mmask8)(1u << l);
+          lanes++;
+          if (left[l] < fewest) fewest = left[l];
+        }
+      if (lanes < FEWEST_LANES) break;
+      absorb_x8(laneStates, laneData, active, fewest);
+      for (int l = 0; l < 8; l++)
+        if (left[l] > 0) {
+          left[l] -= fewest;
+          laneData[l] += fewest * KECCAK256_RATE;
+        }
+    }
+    for (int l = 0; l < 8; l++)
+      if (left[l] > 0) keccak256_absorb_avx512(laneStates[l], laneData[l], left[l] * KECCAK256_RATE);
+  }
+}
+
 int keccak256_avx512_usable(void) { return __builtin_cpu_supports("avx512f"); }
 
 #else
@@ -99,6 +172,13 @@ int keccak256_avx512_usable(void) { return __builtin_cpu_supports("avx512f"); }
 #include <stdint.h>
 
 #include "keccak1600_avx512.h"
+
+void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count) {
+  (void)states;
+  (void)data;
+  (void)lengths;
+  (void)count;
+}
 
 size_t keccak256_absorb_avx512(uint64_t state[25], const unsigned char *data, size_t len) {
   (void)state;

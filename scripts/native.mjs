@@ -45,7 +45,9 @@ export function buildNative({ root = ROOT, force = false } = {}) {
     stampFile: 'build/keccak1600.stamp',
     settings: `${process.execPath}\0${process.version}`,
     missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
-    ccArgs: (output, [addon, avx512]) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, addon, avx512, '-ldl'],
+    // -O3: the eight-sponge rounds are loops over the state's 25 registers, kept in registers only when
+    // unrolled (2.2 GB/s of CPU at -O3 against 0.64 at -O2 on the bench machine)
+    ccArgs: (output, [addon, avx512]) => ['-O3', '-shared', '-fPIC', '-I', include, '-o', output, addon, avx512, '-ldl'],
   });
 }
 

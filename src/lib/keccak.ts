@@ -91,12 +91,22 @@ const VECTORS: Array<[string, string]> = [
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
+/** What src/lib/keccakLanes.ts uses of the addon, once it has passed the checks below. */
+export interface NativeKeccak {
+  /** Absorbs the whole blocks of `data` into `state` (200 bytes, 8-byte aligned); returns the bytes left over. */
+  absorb: Absorb;
+  /** Each state absorbs the whole blocks of its piece, at most 64 of them; eight at a time with AVX-512. */
+  absorbLanes(states: Uint8Array[], pieces: Uint8Array[]): void;
+  implementation: 'avx512' | 'openssl';
+}
+
 /** The addon's sponge when the addon loads and hashes as the WebAssembly one does (vectors, and block edges). */
-function loadNative(): { Sponge: new () => Sponge; implementation: 'avx512' | 'openssl' } | undefined {
+function loadNative(): { Sponge: new () => Sponge; implementation: 'avx512' | 'openssl'; addon: NativeKeccak } | undefined {
   let S: new () => Sponge;
   let implementation: 'avx512' | 'openssl';
+  let addon: NativeKeccak;
   try {
-    const addon = createRequire(import.meta.url)('../../build/keccak1600.node') as { absorb: Absorb; implementation: 'avx512' | 'openssl' };
+    addon = createRequire(import.meta.url)('../../build/keccak1600.node') as NativeKeccak;
     S = nativeSponge(addon.absorb);
     implementation = addon.implementation;
   } catch {
@@ -113,7 +123,17 @@ function loadNative(): { Sponge: new () => Sponge; implementation: 'avx512' | 'o
     const pieces = [data.subarray(0, cut), data.subarray(cut)];
     if (hash(S, pieces) !== hash(WasmSponge, [data])) return undefined;
   }
-  return { Sponge: S, implementation };
+  // the lanes, as many as a call takes, each from a state of its own on a piece of its own length
+  const states = Array.from({ length: 64 }, (_, i) => Uint8Array.from({ length: STATE_BYTES }, (_, j) => (i * 7 + j) & 0xff));
+  const pieces = states.map((_, i) => data.subarray(i % 5, (i % 5) + (i % 4) * RATE));
+  const one = states.map((state, i) => {
+    const s = state.slice();
+    addon.absorb(s, pieces[i]!);
+    return hex(s);
+  });
+  addon.absorbLanes(states, pieces);
+  if (states.some((s, i) => hex(s) !== one[i])) return undefined;
+  return { Sponge: S, implementation, addon };
 }
 
 const native = loadNative();
@@ -122,11 +142,14 @@ const SpongeImpl: new () => Sponge = native?.Sponge ?? WasmSponge;
 /** Which implementation hashes in this process. */
 export const KECCAK_IMPLEMENTATION: 'avx512' | 'openssl' | 'wasm' = native?.implementation ?? 'wasm';
 
+/** The addon, when it hashes here. */
+export const NATIVE_KECCAK: NativeKeccak | undefined = native?.addon;
+
 /**
  * Below this many bytes the WebAssembly hasher is the quicker one (a 200-byte ticket hash: 2.2 µs against
  * 3.2 µs through the addon, whose calls and copies cost more than the permutations they save).
  */
-const SMALL_INPUT = 1024;
+export const SMALL_INPUT = 1024;
 
 /** keccak-256 of the concatenation of `parts` (32 bytes). */
 export function keccak256(...parts: Uint8Array[]): Uint8Array {

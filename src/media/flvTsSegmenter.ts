@@ -18,7 +18,7 @@ import { GatewayError } from '../lib/errors.ts';
 import { GrowableBytes } from '../lib/growableBytes.ts';
 import { AAC_FRAME_SAMPLES, ADTS_HEADER, type AacConfig, mp3FrameInfo, readAacConfig, writeAdtsHeader } from './aacAdts.ts';
 import { type AvcConfig, annexBAccessUnit, readAvcConfig } from './avcAnnexB.ts';
-import { Keccak256Stream } from '../lib/keccak.ts';
+import { DeferredKeccak256Stream } from '../lib/keccakLanes.ts';
 import type { SourceShape } from './expectedOutput.ts';
 import { FlvMediaError, type FlvFrame, isFlvFileHeader, readFlvTag, UnsupportedCodecError } from './flvMedia.ts';
 import {
@@ -148,7 +148,7 @@ export class FlvTsSegmenter {
 
   // the segment's PAT/PMT, written (and hashed) before its first packet; rebuilt at the end if its streams changed
   #psi: { key: string; mark: ReturnType<TsWriter['mark']> } | undefined;
-  #hash: Keccak256Stream | undefined;
+  #hash: DeferredKeccak256Stream | undefined;
   /** bytes of #seg the hash has taken */
   #hashed = 0;
   /** scratch space for one access unit in Annex B */
@@ -440,13 +440,17 @@ export class FlvTsSegmenter {
       this.#ts.writePsi(seg, streams, pcrPid);
       this.#seg = seg;
       this.#psi = { key, mark };
-      this.#hash = new Keccak256Stream();
+      this.#hash = new DeferredKeccak256Stream();
       this.#hashed = 0;
     }
     return this.#seg;
   }
 
-  /** Feeds the running hash what was written since, once that is at least `least` bytes. */
+  /**
+   * Feeds the running hash what was written since, once that is at least `least` bytes. The hash may read
+   * them later (beside other streams'): written bytes stay as they are until the digest in #finish, and a
+   * buffer outgrown keeps its bytes for the views taken of it.
+   */
   #hashWritten(least: number): void {
     const seg = this.#seg!;
     if (seg.length - this.#hashed < least || seg.length === this.#hashed) return;

@@ -107,6 +107,35 @@ describe('native keccak (build/keccak1600.node)', () => {
     });
   }
 
+  it('absorbLanes: up to 64 sponges, each from its own state over its own piece (unequal lengths), as the reference', {
+    skip: !existsSync(addon) && 'addon not built',
+  }, () => {
+    const { absorbLanes } = load() as Addon & { absorbLanes: (states: Uint8Array[], pieces: Uint8Array[]) => void };
+    for (const count of [1, 2, 3, 8, 9, 17, 64]) {
+      const states = Array.from({ length: count }, () => Uint8Array.from(randomBytes(200)));
+      const expected = states.map((s) => s.slice());
+      // lengths such that lanes run out at different blocks, some with none, some not whole blocks
+      const pieces = states.map((_, i) => randomBytes(((i * 37) % 23) * 136 + (i % 5) * 11 + 3).subarray(i % 4));
+      for (const [i, s] of expected.entries()) referenceAbsorb(s, pieces[i]!);
+      absorbLanes(states, pieces);
+      for (const [i, s] of states.entries()) assert.deepEqual(Buffer.from(s), Buffer.from(expected[i]!), `${count} sponges: sponge ${i}`);
+    }
+    const state = () => new Uint8Array(200);
+    assert.throws(() => absorbLanes([state()], []), TypeError);
+    assert.throws(
+      () =>
+        absorbLanes(
+          Array.from({ length: 65 }, state),
+          Array.from({ length: 65 }, () => new Uint8Array(0)),
+        ),
+      TypeError,
+    );
+    const twice = state();
+    assert.throws(() => absorbLanes([twice, twice], [new Uint8Array(136), new Uint8Array(136)]), /given twice/);
+    assert.throws(() => absorbLanes([new Uint8Array(208).subarray(1, 201)], [new Uint8Array(136)]), TypeError);
+    assert.throws(() => absorbLanes([state()], ['not bytes' as unknown as Uint8Array]), TypeError);
+  });
+
   it('absorbWith names an implementation that runs here, or throws', { skip: !existsSync(addon) && 'addon not built' }, () => {
     const { absorbWith } = load();
     assert.throws(() => absorbWith('sha3', new Uint8Array(200), new Uint8Array(136)), /no such keccak implementation/);
