@@ -1,9 +1,9 @@
 // keccak-256 of many inputs side by side. With AVX-512 the addon runs eight sponges in the lanes of one
 // set of registers for about the CPU of one (native/keccak1600_avx512.c: 1.9 GB/s of CPU against 0.36 on
 // the bench machine), so the segments being written, one per stream, are hashed eight streams at a time:
-// a stream's bytes wait until seven others have bytes waiting, or LANE_WAIT_MS, or its digest. A segment's
-// renditions are hashed together, with whatever segment bytes are waiting then. Without AVX-512 each
-// input is hashed as it comes, as src/lib/keccak.ts does.
+// a stream's bytes wait until seven others have bytes waiting, or LANE_WAIT_MS, or its digest (which hashes
+// everything waiting then). A segment's renditions are hashed together, with whatever is waiting then.
+// Without AVX-512 each input is hashed as it comes, as src/lib/keccak.ts does.
 import { Keccak256Stream, keccak256, NATIVE_KECCAK, SMALL_INPUT, type NativeKeccak } from './keccak.ts';
 
 const RATE = 136;
@@ -100,11 +100,9 @@ class LaneSponge {
     return blocks;
   }
 
-  /** Absorbs the blocks waiting, alone. */
+  /** Absorbs the blocks waiting now, and every other sponge's beside them. */
   settle(): void {
-    if (!this.#waiting) return;
-    waiting.delete(this);
-    this.native.absorb(this.state, this.take());
+    if (this.#waiting) absorbWaiting(this.native);
   }
 
   digest(): Uint8Array {

@@ -37,7 +37,9 @@ describe('DeferredKeccak256Stream', () => {
     }
   });
 
-  it("a stream's bytes wait at most 100 ms for other streams, and are hashed then", { skip: !sideBySide && 'no AVX-512 here' }, async () => {
+  it("a stream's bytes wait at most 100 ms for other streams, and are hashed then; a digest hashes what waits", {
+    skip: !sideBySide && 'no AVX-512 here',
+  }, async () => {
     const data = randomBytes(10 * 136 + 5);
     const s = new DeferredKeccak256Stream();
     const calls = laneStats.calls;
@@ -46,6 +48,19 @@ describe('DeferredKeccak256Stream', () => {
     await sleep(150);
     assert.equal(laneStats.calls, calls + 1, 'hashed when the wait ran out');
     assert.deepEqual(s.digest(), keccak_256(data));
+    // a digest takes the other streams' waiting bytes into the same call
+    const others = [randomBytes(2_000), randomBytes(3_000)];
+    const streams = others.map((bytes) => {
+      const other = new DeferredKeccak256Stream();
+      other.update(bytes);
+      return other;
+    });
+    const last = new DeferredKeccak256Stream();
+    last.update(data);
+    const sponges = laneStats.sponges;
+    assert.deepEqual(last.digest(), keccak_256(data));
+    assert.equal(laneStats.sponges, sponges + 3);
+    for (const [i, other] of streams.entries()) assert.deepEqual(other.digest(), keccak_256(others[i]!));
   });
 
   it('digest() does not end the stream, and an empty stream hashes as no bytes', () => {
