@@ -93,11 +93,16 @@ static napi_value absorb_with(napi_env env, napi_callback_info info) {
 /* The most sponges one absorbLanes call takes: the arrays below are on the stack. */
 #define MAX_LANES 64
 
-// absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[]): each state absorbs the whole blocks of its
-// piece (what is left over, under a block, is the caller's), eight sponges at a time where AVX-512 runs.
+// absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[], mustFinish = states.length): number[]: each
+// state absorbs the whole blocks of its piece (what is left over, under a block, is the caller's), eight
+// sponges at a time where AVX-512 runs; sponges from index mustFinish on may stop where fewer than three
+// have blocks left. Returns the bytes of each piece absorbed.
 static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
+  uint32_t must_finish;
+  size_t absorbed[MAX_LANES];
+  napi_value out;
   uint32_t count = 0, pieces_count = 0;
   bool arrays = false, pieces_array = false;
   uint64_t *states[MAX_LANES];
@@ -106,8 +111,17 @@ static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_is_array(env, argv[0], &arrays) != napi_ok || !arrays ||
       napi_is_array(env, argv[1], &pieces_array) != napi_ok || !pieces_array || napi_get_array_length(env, argv[0], &count) != napi_ok ||
       napi_get_array_length(env, argv[1], &pieces_count) != napi_ok || count != pieces_count || count > MAX_LANES) {
-    napi_throw_type_error(env, NULL, "absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[]), as many of each, at most 64");
+    napi_throw_type_error(env, NULL, "absorbLanes(states: Uint8Array(200)[], pieces: Uint8Array[], mustFinish?), as many of each, at most 64");
     return NULL;
+  }
+  must_finish = count;
+  if (argc >= 3) {
+    napi_valuetype type;
+    if (napi_typeof(env, argv[2], &type) != napi_ok || (type != napi_undefined && (type != napi_number || napi_get_value_uint32(env, argv[2], &must_finish) != napi_ok))) {
+      napi_throw_type_error(env, NULL, "absorbLanes: mustFinish is a count of sponges");
+      return NULL;
+    }
+    if (type == napi_undefined) must_finish = count;
   }
   for (uint32_t i = 0; i < count; i++) {
     napi_value state, piece;
@@ -129,10 +143,16 @@ static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
     lengths[i] = piece_len;
   }
   if (avx512)
-    keccak256_absorb_avx512_lanes(states, data, lengths, count);
+    keccak256_absorb_avx512_lanes(states, data, lengths, count, must_finish, absorbed);
   else
-    for (uint32_t i = 0; i < count; i++) absorb_openssl(states[i], data[i], lengths[i]);
-  return NULL;
+    for (uint32_t i = 0; i < count; i++) absorbed[i] = lengths[i] - absorb_openssl(states[i], data[i], lengths[i]);
+  napi_create_array_with_length(env, count, &out);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value n;
+    napi_create_double(env, (double)absorbed[i], &n);
+    napi_set_element(env, out, i, n);
+  }
+  return out;
 }
 
 NAPI_MODULE_INIT() {

@@ -131,7 +131,8 @@ __attribute__((target("avx512f"))) static void absorb_x8(uint64_t *const states[
 /* Below this many lanes with blocks left, one sponge at a time is quicker: eight lanes cost what one does. */
 #define FEWEST_LANES 3
 
-__attribute__((target("avx512f"))) void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count) {
+__attribute__((target("avx512f"))) void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count,
+                                                                      size_t must_finish, size_t absorbed[]) {
   for (size_t first = 0; first < count; first += 8) {
     size_t n = count - first < 8 ? count - first : 8;
     uint64_t *laneStates[8];
@@ -160,8 +161,13 @@ __attribute__((target("avx512f"))) void keccak256_absorb_avx512_lanes(uint64_t *
           laneData[l] += fewest * KECCAK256_RATE;
         }
     }
-    for (int l = 0; l < 8; l++)
-      if (left[l] > 0) keccak256_absorb_avx512(laneStates[l], laneData[l], left[l] * KECCAK256_RATE);
+    for (size_t l = 0; l < n; l++) {
+      if (left[l] > 0 && first + l < must_finish) {
+        keccak256_absorb_avx512(laneStates[l], laneData[l], left[l] * KECCAK256_RATE);
+        left[l] = 0;
+      }
+      absorbed[first + l] = (lengths[first + l] / KECCAK256_RATE - left[l]) * KECCAK256_RATE;
+    }
   }
 }
 
@@ -173,11 +179,14 @@ int keccak256_avx512_usable(void) { return __builtin_cpu_supports("avx512f"); }
 
 #include "keccak1600_avx512.h"
 
-void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count) {
+void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count, size_t must_finish,
+                                    size_t absorbed[]) {
   (void)states;
   (void)data;
   (void)lengths;
   (void)count;
+  (void)must_finish;
+  (void)absorbed;
 }
 
 size_t keccak256_absorb_avx512(uint64_t state[25], const unsigned char *data, size_t len) {

@@ -13,8 +13,11 @@
 size_t keccak256_absorb_avx512(uint64_t state[25], const unsigned char *data, size_t len);
 
 /* Absorbs the whole blocks of data[i] (lengths[i] bytes) into states[i], for each of `count` sponges,
-   eight at a time in the lanes of the registers where three or more have blocks left. */
-void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count);
+   eight at a time in the lanes of the registers while three or more have blocks left. The first
+   `must_finish` sponges then absorb the rest of their blocks one at a time; the others stop there.
+   absorbed[i]: the bytes of data[i] absorbed. */
+void keccak256_absorb_avx512_lanes(uint64_t *states[], const unsigned char *data[], const size_t lengths[], size_t count, size_t must_finish,
+                                   size_t absorbed[]);
 
 /* Whether this CPU and its operating system run AVX-512F. */
 int keccak256_avx512_usable(void);

@@ -95,8 +95,12 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.len
 export interface NativeKeccak {
   /** Absorbs the whole blocks of `data` into `state` (200 bytes, 8-byte aligned); returns the bytes left over. */
   absorb: Absorb;
-  /** Each state absorbs the whole blocks of its piece, at most 64 of them; eight at a time with AVX-512. */
-  absorbLanes(states: Uint8Array[], pieces: Uint8Array[]): void;
+  /**
+   * Each state absorbs the whole blocks of its piece, at most 64 of them; eight at a time with AVX-512, and
+   * from index `mustFinish` on (default: all finish) a sponge may stop where fewer than three run beside it.
+   * Returns the bytes of each piece absorbed.
+   */
+  absorbLanes(states: Uint8Array[], pieces: Uint8Array[], mustFinish?: number): number[];
   implementation: 'avx512' | 'openssl';
 }
 

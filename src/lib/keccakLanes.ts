@@ -34,26 +34,51 @@ function finish(absorb: NativeKeccak['absorb'], state: Uint8Array, tail: Uint8Ar
   return state.slice(0, 32);
 }
 
-/** One addon call per 64 sponges: each state absorbs the whole blocks of its piece. */
-function absorbSideBySide(native: NativeKeccak, states: Uint8Array[], pieces: Uint8Array[]): void {
+/**
+ * One addon call per 64 sponges: each state absorbs the whole blocks of its piece, the first `mustFinish`
+ * all of them, the others as far as they run beside others. Returns the bytes of each piece absorbed.
+ */
+function absorbSideBySide(native: NativeKeccak, states: Uint8Array[], pieces: Uint8Array[], mustFinish: number): number[] {
+  const absorbed: number[] = [];
   for (let at = 0; at < states.length; at += MAX_PER_CALL) {
-    native.absorbLanes(states.slice(at, at + MAX_PER_CALL), pieces.slice(at, at + MAX_PER_CALL));
+    const finishing = Math.max(0, Math.min(MAX_PER_CALL, mustFinish - at));
+    absorbed.push(...native.absorbLanes(states.slice(at, at + MAX_PER_CALL), pieces.slice(at, at + MAX_PER_CALL), finishing));
   }
   laneStats.calls++;
   laneStats.sponges += states.length;
+  return absorbed;
 }
 
-/** Everything waiting, hashed now, with `more` sponges beside it. */
-function absorbWaiting(native: NativeKeccak, more: { states: Uint8Array[]; pieces: Uint8Array[] } = { states: [], pieces: [] }): void {
+/**
+ * Everything waiting, hashed now, beside `more` sponges and `finishing`'s blocks, which are absorbed to the
+ * end. Of the rest, the blocks a sponge has beyond the others' may wait on (for the next streams' bytes),
+ * unless `finishing` is 'all' (the wait ran out).
+ */
+function absorbWaiting(
+  native: NativeKeccak,
+  finishing?: LaneSponge | 'all',
+  more: { states: Uint8Array[]; pieces: Uint8Array[] } = { states: [], pieces: [] },
+): void {
   clearTimeout(waitTimer);
   waitTimer = undefined;
   const { states, pieces } = more;
-  for (const sponge of waiting) {
+  if (finishing instanceof LaneSponge && waiting.delete(finishing)) {
+    states.push(finishing.state);
+    pieces.push(finishing.take());
+  }
+  const mustFinish = finishing === 'all' ? Number.POSITIVE_INFINITY : states.length;
+  const others = [...waiting];
+  waiting.clear();
+  for (const sponge of others) {
     states.push(sponge.state);
     pieces.push(sponge.take());
   }
-  waiting.clear();
-  if (states.length > 0) absorbSideBySide(native, states, pieces);
+  if (states.length === 0) return;
+  const absorbed = absorbSideBySide(native, states, pieces, mustFinish);
+  for (let i = states.length - others.length, o = 0; i < states.length; i++, o++) {
+    // what a sponge had past the others' blocks waits for the next streams' bytes
+    if (absorbed[i]! < pieces[i]!.length) others[o]!.wait(pieces[i]!.subarray(absorbed[i]));
+  }
 }
 
 /** A sponge whose whole blocks may be absorbed later, beside other sponges'. */
@@ -82,15 +107,20 @@ class LaneSponge {
     const whole = rest.length - (rest.length % RATE);
     if (whole > 0) {
       this.settle();
-      this.#waiting = rest.subarray(0, whole);
-      waiting.add(this);
-      if (waiting.size >= LANES) absorbWaiting(this.native);
-      else waitTimer ??= setTimeout(() => absorbWaiting(this.native), LANE_WAIT_MS).unref();
+      this.wait(rest.subarray(0, whole));
     }
     if (whole < rest.length) {
       this.#tail.set(rest.subarray(whole));
       this.#tailLength = rest.length - whole;
     }
+  }
+
+  /** `blocks` wait for other streams' bytes; with a full set of lanes waiting, all are hashed now. */
+  wait(blocks: Uint8Array): void {
+    this.#waiting = blocks;
+    waiting.add(this);
+    if (waiting.size >= LANES) absorbWaiting(this.native);
+    else waitTimer ??= setTimeout(() => absorbWaiting(this.native, 'all'), LANE_WAIT_MS).unref();
   }
 
   /** The blocks waiting, now absorbed by the caller. */
@@ -100,9 +130,9 @@ class LaneSponge {
     return blocks;
   }
 
-  /** Absorbs the blocks waiting now, and every other sponge's beside them. */
+  /** Absorbs the blocks waiting now, beside every other sponge's. */
   settle(): void {
-    if (this.#waiting) absorbWaiting(this.native);
+    if (this.#waiting) absorbWaiting(this.native, this);
   }
 
   digest(): Uint8Array {
@@ -139,7 +169,7 @@ export function keccak256Each(inputs: readonly Uint8Array[]): Uint8Array[] {
     states.push(stateOf[i]);
     pieces.push(input.subarray(0, input.length - (input.length % RATE)));
   });
-  absorbWaiting(lanes, { states, pieces });
+  absorbWaiting(lanes, undefined, { states, pieces });
   return inputs.map((input, i) => {
     const state = stateOf[i];
     return state ? finish(lanes.absorb, state, input.subarray(input.length - (input.length % RATE))) : keccak256(input);

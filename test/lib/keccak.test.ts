@@ -136,6 +136,24 @@ describe('native keccak (build/keccak1600.node)', () => {
     assert.throws(() => absorbLanes([state()], ['not bytes' as unknown as Uint8Array]), TypeError);
   });
 
+  it('absorbLanes: sponges from mustFinish on stop where fewer than three run side by side; the rest finish', {
+    skip: !existsSync(addon) && 'addon not built',
+  }, () => {
+    const { absorbLanes, available } = load() as Addon & { absorbLanes: (s: Uint8Array[], p: Uint8Array[], f?: number) => number[] };
+    const pieces = [10, 20, 30].map((blocks) => randomBytes(blocks * 136 + 7));
+    for (const mustFinish of [0, 1, 2, 3]) {
+      const states = pieces.map(() => Uint8Array.from(randomBytes(200)));
+      const expected = states.map((s) => s.slice());
+      const absorbed = absorbLanes(states, pieces, mustFinish);
+      // with AVX-512 the three run 10 blocks side by side, then two are left; without it all finish
+      const want = pieces.map((p, i) => (i < mustFinish || !available.includes('avx512') ? p.length - 7 : 10 * 136));
+      assert.deepEqual(absorbed, want, `mustFinish ${mustFinish}`);
+      for (const [i, s] of expected.entries()) referenceAbsorb(s, pieces[i]!.subarray(0, want[i]));
+      for (const [i, s] of states.entries()) assert.deepEqual(Buffer.from(s), Buffer.from(expected[i]!), `mustFinish ${mustFinish}: sponge ${i}`);
+    }
+    assert.throws(() => absorbLanes([new Uint8Array(200)], [new Uint8Array(136)], '1' as unknown as number), TypeError);
+  });
+
   it('absorbWith names an implementation that runs here, or throws', { skip: !existsSync(addon) && 'addon not built' }, () => {
     const { absorbWith } = load();
     assert.throws(() => absorbWith('sha3', new Uint8Array(200), new Uint8Array(136)), /no such keccak implementation/);
