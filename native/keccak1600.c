@@ -4,7 +4,8 @@
 // its x86-64 assembly about 1.5 times the WebAssembly build the gateway uses when neither is here.
 // The choice is made when the module loads: a node built against a system OpenSSL that keeps SHA3_absorb
 // private, on a CPU without AVX-512, makes the module fail to load (and the WebAssembly one is used), never
-// a call fail later. `implementation` names the one chosen; `absorbWith` runs either, for tests and bench/.
+// a call fail later. `implementation` names the one chosen; `absorbWith` runs either, for tests and bench/;
+// `absorbLanes` takes up to 64 sponges at once, eight side by side with AVX-512 (src/lib/keccakLanes.ts).
 #include <dlfcn.h>
 #include <node_api.h>
 #include <stdbool.h>
@@ -133,11 +134,14 @@ static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
       napi_throw_type_error(env, NULL, "absorbLanes: each state an 8-byte aligned Uint8Array(200), each piece a Uint8Array");
       return NULL;
     }
-    for (uint32_t j = 0; j < i; j++)
-      if (states[j] == (uint64_t *)state_bytes) {
-        napi_throw_type_error(env, NULL, "absorbLanes: a state given twice");
+    // two lanes on one state (or on overlapping ones) would each start from it, and the last written win
+    for (uint32_t j = 0; j < i; j++) {
+      uintptr_t a = (uintptr_t)states[j], b = (uintptr_t)state_bytes;
+      if ((a > b ? a - b : b - a) < STATE_BYTES) {
+        napi_throw_type_error(env, NULL, "absorbLanes: a state given twice, or two that overlap");
         return NULL;
       }
+    }
     states[i] = (uint64_t *)state_bytes;
     data[i] = piece_bytes;
     lengths[i] = piece_len;

@@ -132,6 +132,9 @@ describe('native keccak (build/keccak1600.node)', () => {
     );
     const twice = state();
     assert.throws(() => absorbLanes([twice, twice], [new Uint8Array(136), new Uint8Array(136)]), /given twice/);
+    const shared = new Uint8Array(400);
+    assert.throws(() => absorbLanes([shared.subarray(0, 200), shared.subarray(192, 392)], [new Uint8Array(136), new Uint8Array(136)]), /overlap/);
+    absorbLanes([shared.subarray(0, 200), shared.subarray(200, 400)], [new Uint8Array(136), new Uint8Array(136)]); // side by side is fine
     assert.throws(() => absorbLanes([new Uint8Array(208).subarray(1, 201)], [new Uint8Array(136)]), TypeError);
     assert.throws(() => absorbLanes([state()], ['not bytes' as unknown as Uint8Array]), TypeError);
   });
