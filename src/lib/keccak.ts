@@ -18,41 +18,67 @@ const STATE_BYTES = 200;
 
 type Absorb = (state: Uint8Array, data: Uint8Array) => number;
 
+/**
+ * The bytes of a sponge's unfinished block, between pieces fed in any sizes: feed() hands on the block it
+ * completes, then the piece's whole blocks, and keeps what is left (fewer than RATE bytes).
+ */
+export class BlockTail {
+  readonly #block = new Uint8Array(RATE);
+  #length = 0;
+
+  /**
+   * `take(blocks, completed)`: first the tail block, if `bytes` completes one (`completed`; the buffer is
+   * reused after the call), then `bytes`' whole blocks, a view of `bytes`.
+   */
+  feed(bytes: Uint8Array, take: (blocks: Uint8Array, completed: boolean) => void): void {
+    let rest = bytes;
+    if (this.#length > 0) {
+      const room = Math.min(RATE - this.#length, rest.length);
+      this.#block.set(rest.subarray(0, room), this.#length);
+      this.#length += room;
+      if (this.#length < RATE) return;
+      take(this.#block, true);
+      this.#length = 0;
+      rest = rest.subarray(room);
+    }
+    const whole = rest.length - (rest.length % RATE);
+    if (whole > 0) take(rest.subarray(0, whole), false);
+    if (whole < rest.length) {
+      this.#block.set(rest.subarray(whole));
+      this.#length = rest.length - whole;
+    }
+  }
+
+  /** The bytes kept, fewer than a block. */
+  get bytes(): Uint8Array {
+    return this.#block.subarray(0, this.#length);
+  }
+}
+
+/** keccak's padding (0x01 … 0x80, where SHA-3 has 0x06) after `tail`, absorbed into `state`; the hash. */
+export function finishKeccak(absorb: Absorb, state: Uint8Array, tail: Uint8Array): Uint8Array {
+  const last = new Uint8Array(RATE);
+  last.set(tail);
+  last[tail.length]! ^= 0x01;
+  last[RATE - 1]! ^= 0x80;
+  absorb(state, last);
+  return state.slice(0, 32);
+}
+
 /** The sponge over the addon's absorb: the state stays in this process, whole blocks go to the addon. */
 function nativeSponge(absorb: Absorb): new () => Sponge {
   return class NativeSponge implements Sponge {
     readonly #state = new Uint8Array(STATE_BYTES);
-    /** Bytes of an unfinished block (fewer than RATE). */
-    readonly #tail = new Uint8Array(RATE);
-    #tailLength = 0;
+    readonly #tail = new BlockTail();
+    readonly #absorb = (blocks: Uint8Array): void => void absorb(this.#state, blocks);
 
     update(bytes: Uint8Array): void {
-      let rest = bytes;
-      if (this.#tailLength > 0) {
-        const take = Math.min(RATE - this.#tailLength, rest.length);
-        this.#tail.set(rest.subarray(0, take), this.#tailLength);
-        this.#tailLength += take;
-        if (this.#tailLength < RATE) return;
-        absorb(this.#state, this.#tail);
-        this.#tailLength = 0;
-        rest = rest.subarray(take);
-      }
-      const left = absorb(this.#state, rest);
-      if (left > 0) {
-        this.#tail.set(rest.subarray(rest.length - left));
-        this.#tailLength = left;
-      }
+      this.#tail.feed(bytes, this.#absorb);
     }
 
     digest(): Uint8Array {
-      // keccak's padding (0x01 … 0x80, where SHA-3 has 0x06), absorbed into a copy: the sponge may go on
-      const state = this.#state.slice();
-      const last = new Uint8Array(RATE);
-      last.set(this.#tail.subarray(0, this.#tailLength));
-      last[this.#tailLength]! ^= 0x01;
-      last[RATE - 1]! ^= 0x80;
-      absorb(state, last);
-      return state.slice(0, 32);
+      // into a copy: the sponge may go on
+      return finishKeccak(absorb, this.#state.slice(), this.#tail.bytes);
     }
   };
 }

@@ -4,7 +4,7 @@
 // a stream's bytes wait until seven others have bytes waiting, or LANE_WAIT_MS, or its digest (which hashes
 // everything waiting then). A segment's renditions are hashed together, with whatever is waiting then.
 // Without AVX-512 each input is hashed as it comes, as src/lib/keccak.ts does.
-import { Keccak256Stream, keccak256, NATIVE_KECCAK, SMALL_INPUT, type NativeKeccak } from './keccak.ts';
+import { BlockTail, finishKeccak, Keccak256Stream, keccak256, NATIVE_KECCAK, SMALL_INPUT, type NativeKeccak } from './keccak.ts';
 
 const RATE = 136;
 const STATE_BYTES = 200;
@@ -23,16 +23,6 @@ let waitTimer: NodeJS.Timeout | undefined;
 
 /** Calls of the addon that hashed sponges side by side, and the sponges in them (tests, bench/). */
 export const laneStats = { calls: 0, sponges: 0 };
-
-/** keccak's padding (0x01 … 0x80, where SHA-3 has 0x06) after `tail` (under a block), and the hash. */
-function finish(absorb: NativeKeccak['absorb'], state: Uint8Array, tail: Uint8Array): Uint8Array {
-  const last = new Uint8Array(RATE);
-  last.set(tail);
-  last[tail.length]! ^= 0x01;
-  last[RATE - 1]! ^= 0x80;
-  absorb(state, last);
-  return state.slice(0, 32);
-}
 
 /**
  * One addon call per 64 sponges: each state absorbs the whole blocks of its piece, the first `mustFinish`
@@ -84,35 +74,20 @@ function absorbWaiting(
 /** A sponge whose whole blocks may be absorbed later, beside other sponges'. */
 class LaneSponge {
   readonly state = new Uint8Array(STATE_BYTES);
-  /** Bytes of an unfinished block (fewer than RATE). */
-  readonly #tail = new Uint8Array(RATE);
-  #tailLength = 0;
+  readonly #tail = new BlockTail();
   /** Whole blocks given and not absorbed yet: they come before the tail. */
   #waiting: Uint8Array | undefined;
+  /** A completed tail block is absorbed at once; a piece's whole blocks wait. Blocks waiting go first. */
+  readonly #take = (blocks: Uint8Array, completed: boolean): void => {
+    this.settle();
+    if (completed) this.native.absorb(this.state, blocks);
+    else this.wait(blocks);
+  };
 
   constructor(private readonly native: NativeKeccak) {}
 
   update(bytes: Uint8Array): void {
-    let rest = bytes;
-    if (this.#tailLength > 0) {
-      const take = Math.min(RATE - this.#tailLength, rest.length);
-      this.#tail.set(rest.subarray(0, take), this.#tailLength);
-      this.#tailLength += take;
-      if (this.#tailLength < RATE) return;
-      this.settle();
-      this.native.absorb(this.state, this.#tail);
-      this.#tailLength = 0;
-      rest = rest.subarray(take);
-    }
-    const whole = rest.length - (rest.length % RATE);
-    if (whole > 0) {
-      this.settle();
-      this.wait(rest.subarray(0, whole));
-    }
-    if (whole < rest.length) {
-      this.#tail.set(rest.subarray(whole));
-      this.#tailLength = rest.length - whole;
-    }
+    this.#tail.feed(bytes, this.#take);
   }
 
   /** `blocks` wait for other streams' bytes; with a full set of lanes waiting, all are hashed now. */
@@ -137,7 +112,7 @@ class LaneSponge {
 
   digest(): Uint8Array {
     this.settle();
-    return finish(this.native.absorb, this.state.slice(), this.#tail.subarray(0, this.#tailLength));
+    return finishKeccak(this.native.absorb, this.state.slice(), this.#tail.bytes);
   }
 }
 
@@ -172,6 +147,6 @@ export function keccak256Each(inputs: readonly Uint8Array[]): Uint8Array[] {
   absorbWaiting(lanes, undefined, { states, pieces });
   return inputs.map((input, i) => {
     const state = stateOf[i];
-    return state ? finish(lanes.absorb, state, input.subarray(input.length - (input.length % RATE))) : keccak256(input);
+    return state ? finishKeccak(lanes.absorb, state, input.subarray(input.length - (input.length % RATE))) : keccak256(input);
   });
 }
