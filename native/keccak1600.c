@@ -122,7 +122,6 @@ static napi_value absorb_lanes(napi_env env, napi_callback_info info) {
       napi_throw_type_error(env, NULL, "absorbLanes: mustFinish is a count of sponges");
       return NULL;
     }
-    if (type == napi_undefined) must_finish = count;
   }
   for (uint32_t i = 0; i < count; i++) {
     napi_value state, piece;
