@@ -54,6 +54,8 @@ export class OnchainPool {
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<PoolOrchestrator[]> | undefined;
+  /** stop() was called: a read still running is not cached (the node closes its store next) nor logged */
+  private stopped = false;
   private readonly onRound = (): void => {
     this.refresh().catch(() => undefined);
   };
@@ -65,6 +67,7 @@ export class OnchainPool {
    * in the background, on the interval and on every round change.
    */
   async start(): Promise<void> {
+    this.stopped = false;
     const cached = await this.opts.cache?.load().catch(() => undefined);
     if (cached && this.source === 'none') {
       this.list = cached.orchestrators;
@@ -82,6 +85,7 @@ export class OnchainPool {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.opts.rounds?.off('round', this.onRound);
@@ -98,6 +102,7 @@ export class OnchainPool {
   private async doRefresh(): Promise<PoolOrchestrator[]> {
     try {
       const list = await this.opts.read(this.list.map((o) => o.address));
+      if (this.stopped) return list;
       this.list = list;
       this.round = this.opts.rounds?.snapshot()?.currentRound ?? this.round;
       this.updatedAt = Date.now();
@@ -114,6 +119,7 @@ export class OnchainPool {
         .catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'Could not cache the orchestrator pool'));
       return list;
     } catch (err) {
+      if (this.stopped) throw err;
       this.lastError = (err as Error).message;
       this.opts.log.warn({ err: this.lastError, cached: this.list.length }, 'Could not read the orchestrator pool; keeping the last one');
       throw err;

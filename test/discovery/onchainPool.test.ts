@@ -17,6 +17,7 @@ import { PoolCache } from '../../src/store/poolCache.ts';
 import { withDevnet, type DevnetOrchestrator } from '../helpers/devnet.ts';
 import { closedPort } from '../eth/helpers.ts';
 import { silentLogger } from '../../src/lib/log.ts';
+import { captureLog } from '../helpers/logCapture.ts';
 
 const devnet = withDevnet({ resetEach: true });
 const dirs: string[] = [];
@@ -191,5 +192,25 @@ describe('candidate rules (no chain)', () => {
       ['1', '3'],
     );
     noRounds.stop();
+  });
+});
+
+describe('stopping', () => {
+  test('a chain read still running when the pool stops is neither cached nor logged: the node closes its store next', async () => {
+    const cache = await PoolCache.open(await datadir());
+    const { log, lines } = captureLog();
+    let answer: (list: PoolOrchestrator[]) => void = () => undefined;
+    const pool = new OnchainPool({ log, read: () => new Promise((r) => (answer = r)), cache, refreshIntervalMs: 3_600_000 });
+    await pool.start(); // its first refresh is now waiting on the chain
+    const inFlight = pool.refresh();
+    pool.stop();
+    await cache.close();
+    answer([]);
+    await inFlight;
+    assert.deepEqual(
+      lines().filter((l) => (l.level as number) >= 40),
+      [],
+    );
+    assert.equal(pool.status().source, 'none');
   });
 });
