@@ -13,8 +13,9 @@ interface Sponge {
 }
 
 /** keccak-256's rate in bytes: 1600 − 2 × 256 bits. */
-const RATE = 136;
-const STATE_BYTES = 200;
+export const RATE = 136;
+/** Keccak-f[1600]'s state in bytes, as the addon reads and writes it. */
+export const STATE_BYTES = 200;
 
 type Absorb = (state: Uint8Array, data: Uint8Array) => number;
 

@@ -4,10 +4,8 @@
 // a stream's bytes wait until seven others have bytes waiting, or LANE_WAIT_MS, or its digest (which hashes
 // everything waiting then). A segment's renditions are hashed together, with whatever is waiting then.
 // Without AVX-512 each input is hashed as it comes, as src/lib/keccak.ts does.
-import { BlockTail, finishKeccak, Keccak256Stream, keccak256, NATIVE_KECCAK, SMALL_INPUT, type NativeKeccak } from './keccak.ts';
+import { BlockTail, finishKeccak, Keccak256Stream, keccak256, NATIVE_KECCAK, RATE, SMALL_INPUT, STATE_BYTES, type NativeKeccak } from './keccak.ts';
 
-const RATE = 136;
-const STATE_BYTES = 200;
 /** A full set of lanes: the streams waiting are hashed as soon as there are this many. */
 const LANES = 8;
 /** The most one call of the addon takes. */
