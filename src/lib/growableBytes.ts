@@ -42,6 +42,12 @@ export class GrowableBytes {
     return this.#buf.subarray(start, end);
   }
 
+  /** Copies `bytes` in at the end. */
+  append(bytes: Uint8Array): void {
+    this.reserve(bytes.length).set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
   /** Start again from empty, keeping the buffer (for scratch space reused piece after piece). */
   clear(): void {
     this.#length = 0;
@@ -59,6 +65,17 @@ export class GrowableBytes {
   copyOut(): Buffer {
     const out = Buffer.allocUnsafeSlow(this.#length);
     this.#buf.copy(out, 0, 0, this.#length);
+    this.#length = 0;
+    return out;
+  }
+
+  /**
+   * Everything written, as a buffer of its own size, for a writer that is done with this one: the buffer
+   * itself when it is exactly full (a body whose length was declared), otherwise a copy.
+   */
+  take(): Buffer {
+    const out = this.#length === this.#buf.length ? this.#buf : this.copyOut();
+    this.#buf = Buffer.alloc(0);
     this.#length = 0;
     return out;
   }

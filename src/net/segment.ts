@@ -13,6 +13,7 @@ import {
   type TranscodedSegmentData,
   type TranscodeResult,
 } from '../wire/lpRpc.ts';
+import { BodyCollector } from '../lib/body.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { LookupAddress } from 'node:dns';
 import { countListedRenditions } from './renditionCount.ts';
@@ -382,23 +383,32 @@ function h2Exchange(
         stream.on('error', (err) => finish(err));
         let status = 0;
         let headersAt = 0;
-        const chunks: Buffer[] = [];
-        let size = 0;
+        let body: BodyCollector | undefined;
+        const tooLarge = () => finish(Object.assign(new Error(`response larger than ${init.maxBytes} bytes`), { code: 'TOO_LARGE' }));
         stream.on('response', (headers) => {
           status = Number(headers[':status'] ?? 0);
           headersAt = Date.now() - started;
           clearTimeout(headersTimer);
           lease.release(); // the orchestrator answers once it has read the upload
+          try {
+            body = new BodyCollector(init.maxBytes, headers['content-length']);
+          } catch {
+            tooLarge();
+          }
         });
         stream.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > init.maxBytes) return finish(Object.assign(new Error(`response larger than ${init.maxBytes} bytes`), { code: 'TOO_LARGE' }));
-          chunks.push(c);
+          if (done) return;
+          try {
+            body!.add(c);
+          } catch {
+            tooLarge();
+          }
         });
         stream.on('end', () => {
           // a stream that ends without response headers was cut (our shutdown, a reset), not answered
-          if (status === 0) return finish(Object.assign(new Error(`stream ended without a response (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
-          finish(undefined, { status, body: Buffer.concat(chunks), headersAt });
+          if (status === 0 || !body)
+            return finish(Object.assign(new Error(`stream ended without a response (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
+          finish(undefined, { status, body: body.take(), headersAt });
         });
         stream.on('close', () => {
           if (!done) finish(Object.assign(new Error(`stream closed (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
@@ -601,14 +611,21 @@ function http1Get(url: URL, timeoutMs: number, maxBytes: number, pinned?: Lookup
     };
     const fn = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = fn(url, { method: 'GET', rejectUnauthorized: false, ...(pinned ? { lookup: pinnedLookup(pinned) as never } : {}) }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
+      let body: BodyCollector;
+      try {
+        body = new BodyCollector(maxBytes, res.headers['content-length']);
+      } catch {
+        return settle(new Error(`larger than ${maxBytes} bytes`));
+      }
       res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > maxBytes) return settle(new Error(`larger than ${maxBytes} bytes`));
-        chunks.push(c);
+        if (settled) return;
+        try {
+          body.add(c);
+        } catch {
+          settle(new Error(`larger than ${maxBytes} bytes`));
+        }
       });
-      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, body: body.take() }));
       res.on('error', (err) => settle(err));
       res.on('aborted', () => settle(new Error('response aborted')));
     });

@@ -54,3 +54,31 @@ describe('GrowableBytes', () => {
     assert.equal(g.view().buffer, before);
   });
 });
+
+describe('GrowableBytes append() and take()', () => {
+  it('take() hands over the buffer itself when it is exactly full, a copy of its own size otherwise', () => {
+    const full = new GrowableBytes(8192);
+    full.append(Buffer.alloc(8000, 1));
+    full.append(Buffer.alloc(192, 2));
+    const whole = full.take();
+    assert.equal(whole.length, 8192);
+    assert.equal(whole.buffer.byteLength, 8192, 'the buffer allocated, not a copy');
+    assert.ok(whole.subarray(8000).equals(Buffer.alloc(192, 2)));
+    assert.equal(full.length, 0);
+
+    const part = new GrowableBytes(8192);
+    part.append(Buffer.alloc(5000, 3));
+    const copy = part.take();
+    assert.equal(copy.buffer.byteLength, 5000);
+    assert.ok(copy.equals(Buffer.alloc(5000, 3)));
+  });
+
+  it('append() grows past the first capacity and keeps the order', () => {
+    const g = new GrowableBytes(3);
+    for (let i = 0; i < 100; i++) g.append(Buffer.from([i]));
+    assert.deepEqual(
+      [...g.take()],
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+  });
+});

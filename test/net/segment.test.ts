@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
@@ -236,6 +236,18 @@ describe('segment client', () => {
       assert.equal(err.failure, 'timeout');
       assert.ok(Date.now() - t0 >= 7900, 'max(8 s, 4 × duration) with no multiplier below 1');
     });
+
+    it('an answer declaring more bytes than the cap fails at its headers, not when the budget runs out', async () => {
+      answer = (res) => {
+        res.writeHead(200, { 'content-length': String(17 * 1024 * 1024) });
+        res.write(Buffer.from([0x08]));
+      };
+      const t0 = Date.now();
+      const err = await segmentError(submitSegment(segmentRequest(fakeInfo())));
+      assert.equal(err.failure, 'network');
+      assert.match(err.message, /larger than 16777216 bytes/);
+      assert.ok(Date.now() - t0 < 4000, `failed after ${Date.now() - t0} ms`);
+    });
   });
 
   describe('downloadRendition', () => {
@@ -267,6 +279,28 @@ describe('segment client', () => {
     it('requires 200 and caps the size', async () => {
       await assert.rejects(downloadRendition(`${base}/missing`), (e: unknown) => e instanceof RenditionDownloadError && e.status === 404);
       await assert.rejects(downloadRendition(`${base}/big`, { maxBytes: 1000 }), RenditionDownloadError);
+    });
+
+    it('a rendition declaring more bytes than the cap fails at its headers, whatever follows', async () => {
+      // answers every connection (the HTTP/2 attempt first, then HTTP/1.1) with a length past the cap, then stalls
+      const conns = new Set<Socket>();
+      const liar = createNetServer((s) => {
+        conns.add(s);
+        s.on('error', () => {});
+        s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n0123456789'));
+      });
+      await new Promise<void>((r) => liar.listen(0, '127.0.0.1', () => r()));
+      try {
+        const t0 = Date.now();
+        await assert.rejects(
+          downloadRendition(`http://127.0.0.1:${(liar.address() as AddressInfo).port}/r.ts`, { maxBytes: 1000, timeoutMs: 3000 }),
+          (e: unknown) => e instanceof RenditionDownloadError && /larger than 1000 bytes/.test(e.message),
+        );
+        assert.ok(Date.now() - t0 < 2500, `failed after ${Date.now() - t0} ms, not at the headers`);
+      } finally {
+        for (const c of conns) c.destroy();
+        await new Promise<void>((r) => liar.close(() => r()));
+      }
     });
   });
 
