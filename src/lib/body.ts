@@ -16,12 +16,15 @@ export interface ReadBodyOptions {
 
 /** Room a collector starts with when the peer declared no length. */
 const UNDECLARED_START = 64 << 10;
+/** The most a declared length allocates before its bytes come: a peer's word alone costs no more. */
+export const MAX_PREALLOCATED = 1 << 20;
 
 /**
  * Gathers a body's chunks into one buffer as they arrive, never past `maxBytes`. Each chunk is copied in
- * and let go at once, so it dies young: chunks kept in a list until the end outlive the young
- * generation's collections and are freed only by a full one (docs/node.md, "A node with one core"). With a
- * declared length the buffer is allocated once at that size and is the result, without a copy at the end.
+ * and let go at once, so it dies young: chunks kept in a list until the end outlive the young generation's
+ * collections and are freed only by a full one (docs/node.md, "Buffers die young where they can"). With
+ * a declared length (up to MAX_PREALLOCATED) the buffer is allocated once at that size and is the result,
+ * without a copy at the end.
  */
 export class BodyCollector {
   readonly #maxBytes: number;
@@ -33,7 +36,7 @@ export class BodyCollector {
     const declared = declaredLength === undefined || declaredLength === '' ? Number.NaN : Number(declaredLength);
     const known = Number.isSafeInteger(declared) && declared >= 0;
     if (known && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
-    this.#bytes = new GrowableBytes(known ? declared : Math.min(UNDECLARED_START, maxBytes));
+    this.#bytes = new GrowableBytes(known ? Math.min(declared, MAX_PREALLOCATED) : Math.min(UNDECLARED_START, maxBytes));
   }
 
   /** Bytes gathered so far. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { BodyCollector, BodyTooLargeError, readBody } from '../../src/lib/body.ts';
+import { BodyCollector, BodyTooLargeError, MAX_PREALLOCATED, readBody } from '../../src/lib/body.ts';
 
 const pieces = (n: number, size: number): Buffer[] => Array.from({ length: n }, (_, i) => Buffer.alloc(size, i));
 
@@ -44,6 +44,18 @@ describe('BodyCollector', () => {
       body.add(Buffer.alloc(400));
       assert.equal(body.take().length, 1000);
     }
+  });
+
+  it('a large declared length costs no more than MAX_PREALLOCATED until its bytes come', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const held = Array.from({ length: 50 }, () => new BodyCollector(300_000_000, '300000000'));
+    const grew = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grew <= 50 * MAX_PREALLOCATED + (1 << 20), `50 bodies declared at 300 MB took ${grew} bytes`);
+    // and such a body still arrives whole
+    const body = held[0]!;
+    const parts = pieces(3, MAX_PREALLOCATED);
+    for (const p of parts) body.add(p);
+    assert.ok(body.take().equals(Buffer.concat(parts)));
   });
 
   it('an empty body is an empty buffer', () => {
