@@ -28,32 +28,43 @@ export const MAX_PREALLOCATED = 1 << 20;
  */
 export class BodyCollector {
   readonly #maxBytes: number;
-  readonly #bytes: GrowableBytes;
+  /** allocated at the first byte or declared length */
+  #bytes: GrowableBytes | undefined;
 
   /** Throws BodyTooLargeError when the declared length is already past `maxBytes`. */
   constructor(maxBytes: number, declaredLength?: string | number | undefined) {
     this.#maxBytes = maxBytes;
+    this.expect(declaredLength);
+  }
+
+  /**
+   * The length the peer declared, for a body whose headers may come after its first bytes (HTTP/2 emits
+   * a response's headers a tick after the data read with them): throws BodyTooLargeError past `maxBytes`;
+   * sizes the buffer when no byte has come yet. Anything but a whole number of bytes counts as undeclared.
+   */
+  expect(declaredLength: string | number | undefined): void {
     const declared = declaredLength === undefined || declaredLength === '' ? Number.NaN : Number(declaredLength);
-    const known = Number.isSafeInteger(declared) && declared >= 0;
-    if (known && declared > maxBytes) throw new BodyTooLargeError(maxBytes);
-    this.#bytes = new GrowableBytes(known ? Math.min(declared, MAX_PREALLOCATED) : Math.min(UNDECLARED_START, maxBytes));
+    if (!(Number.isSafeInteger(declared) && declared >= 0)) return;
+    if (declared > this.#maxBytes) throw new BodyTooLargeError(this.#maxBytes);
+    this.#bytes ??= new GrowableBytes(Math.min(declared, MAX_PREALLOCATED));
   }
 
   /** Bytes gathered so far. */
   get length(): number {
-    return this.#bytes.length;
+    return this.#bytes?.length ?? 0;
   }
 
   /** Throws BodyTooLargeError (and keeps nothing of the chunk) when it would pass `maxBytes`. */
   add(chunk: Uint8Array | string): void {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.#bytes.length + b.length > this.#maxBytes) throw new BodyTooLargeError(this.#maxBytes);
+    if (this.length + b.length > this.#maxBytes) throw new BodyTooLargeError(this.#maxBytes);
+    this.#bytes ??= new GrowableBytes(Math.min(UNDECLARED_START, this.#maxBytes));
     this.#bytes.append(b);
   }
 
   /** The whole body; the collector is not used after. */
   take(): Buffer {
-    return this.#bytes.take();
+    return this.#bytes?.take() ?? Buffer.alloc(0);
   }
 }
 

@@ -383,7 +383,8 @@ function h2Exchange(
         stream.on('error', (err) => finish(err));
         let status = 0;
         let headersAt = 0;
-        let body: BodyCollector | undefined;
+        // 'response' comes a tick after the HEADERS frame is read, so data read with it comes first
+        const body = new BodyCollector(init.maxBytes);
         const tooLarge = () => finish(Object.assign(new Error(`response larger than ${init.maxBytes} bytes`), { code: 'TOO_LARGE' }));
         stream.on('response', (headers) => {
           status = Number(headers[':status'] ?? 0);
@@ -391,7 +392,7 @@ function h2Exchange(
           clearTimeout(headersTimer);
           lease.release(); // the orchestrator answers once it has read the upload
           try {
-            body = new BodyCollector(init.maxBytes, headers['content-length']);
+            body.expect(headers['content-length']);
           } catch {
             tooLarge();
           }
@@ -399,15 +400,14 @@ function h2Exchange(
         stream.on('data', (c: Buffer) => {
           if (done) return;
           try {
-            body!.add(c);
+            body.add(c);
           } catch {
             tooLarge();
           }
         });
         stream.on('end', () => {
           // a stream that ends without response headers was cut (our shutdown, a reset), not answered
-          if (status === 0 || !body)
-            return finish(Object.assign(new Error(`stream ended without a response (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
+          if (status === 0) return finish(Object.assign(new Error(`stream ended without a response (code ${stream?.rstCode ?? '?'})`), { code: 'CLOSED' }));
           finish(undefined, { status, body: body.take(), headersAt });
         });
         stream.on('close', () => {

@@ -58,6 +58,17 @@ describe('BodyCollector', () => {
     assert.ok(body.take().equals(Buffer.concat(parts)));
   });
 
+  it('a length declared after the first bytes (HTTP/2 emits headers a tick after data read with them) is still checked, and the bytes kept', () => {
+    const late = new BodyCollector(1000);
+    late.add(Buffer.alloc(300, 1));
+    assert.throws(() => late.expect('1001'), BodyTooLargeError);
+    const ok = new BodyCollector(1000);
+    ok.add(Buffer.alloc(300, 1));
+    ok.expect('500');
+    ok.add(Buffer.alloc(200, 2));
+    assert.ok(ok.take().equals(Buffer.concat([Buffer.alloc(300, 1), Buffer.alloc(200, 2)])));
+  });
+
   it('an empty body is an empty buffer', () => {
     assert.equal(new BodyCollector(10, '0').take().length, 0);
     assert.equal(new BodyCollector(10).take().length, 0);
