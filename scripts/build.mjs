@@ -2,7 +2,7 @@
 // `npm run build` (also run by `npm ci` and at the start of `npm test`): compiles src/ into dist/ when
 // dist/ is not the build of the current sources. `--force` rebuilds anyway.
 import { buildDist } from './dist.mjs';
-import { buildFrameCounter, buildMallocTuning, buildNative } from './native.mjs';
+import { buildFrameCounter, buildNative } from './native.mjs';
 
 try {
   const result = buildDist({ force: process.argv.includes('--force') });
@@ -13,12 +13,6 @@ try {
   if (native === 'no-headers' || native === 'failed')
     console.warn(
       `build/keccak1600.node not built (${native === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); keccak-256 runs in WebAssembly, a little slower`,
-    );
-  const tuning = buildMallocTuning({ force: process.argv.includes('--force') });
-  if (tuning === 'built') console.log('build/malloc-tuning.node built from native/malloc_tuning.c');
-  if (tuning === 'no-headers' || tuning === 'failed')
-    console.warn(
-      `build/malloc-tuning.node not built (${tuning === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); the C library's allocator returns freed memory as it likes, which costs page faults under load`,
     );
   const counter = buildFrameCounter({ force: process.argv.includes('--force') });
   if (counter === 'built') console.log('build/frame-count built from native/frame_count.c');

@@ -5,7 +5,6 @@ import { checkMediaTools, describeMediaTools } from '../media/ffmpegBinaries.ts'
 import { createLogger } from '../node/logger.ts';
 import { catchStopSignals, SHUTDOWN_BOUND_MS, startNode, type StopSignals } from '../node/run.ts';
 import { GatewayError } from '../lib/errors.ts';
-import { KEPT_FREE_BYTES, keepFreedMemory } from '../lib/freedMemory.ts';
 import type { Logger } from '../lib/log.ts';
 import { FlagError, IGNORED_FLAGS, NODE_FLAGS } from './flags.ts';
 import { buildNodeConfig } from './nodeConfig.ts';
@@ -73,7 +72,6 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
       return;
     }
     log.info(describeMediaTools(await checkMediaTools()));
-    logFreedMemory(log, keepFreedMemory());
     logProcessFailures(log);
     const prompt = terminalPrompt();
     const signals = catchStopSignals(log);
@@ -90,13 +88,6 @@ export function registerGatewayAction(program: Command, io: { out: NodeJS.Writab
 function logProcessFailures(log: Logger): void {
   process.on('unhandledRejection', (reason) => log.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection'));
   process.on('uncaughtExceptionMonitor', (err, origin) => log.fatal({ err: err.stack ?? String(err), origin }, 'uncaught exception; the process ends'));
-}
-
-/** One start-up line: what the allocator does with freed memory explains the process's RSS to an operator. */
-function logFreedMemory(log: Logger, setting: ReturnType<typeof keepFreedMemory>): void {
-  if (setting === 'kept') log.info(`the allocator keeps up to ${KEPT_FREE_BYTES / 2 ** 20} MiB of freed memory for reuse`);
-  else if (setting === 'operator') log.info("the allocator's thresholds come from the environment (MALLOC_*_ or GLIBC_TUNABLES)");
-  else log.info('the allocator returns freed memory as it likes (build/malloc-tuning.node not built, or not glibc): expect more page faults under load');
 }
 
 /** How long an unclean shutdown waits for the exit message before ending the process whatever holds it. */
