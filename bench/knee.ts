@@ -17,6 +17,8 @@ interface Run {
   line: string;
   gatewayMissing: number;
   ffmpegMissing: number;
+  /** share of the gateway run's seconds in which the rig's core (publishers, orchestrators, chain) was saturated, % */
+  rigSaturated: number;
 }
 
 function loadRun(streams: number): Promise<Run> {
@@ -35,7 +37,13 @@ function loadRun(streams: number): Promise<Run> {
       if (code !== 0 || !line) return reject(new Error(`bench/load.ts --streams ${streams} failed (exit ${code})`));
       const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
       // a segment missing or a publisher held back past real time: this N was not kept
-      resolve({ streams, line, gatewayMissing: field('missing') + field('late'), ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late') });
+      resolve({
+        streams,
+        line,
+        gatewayMissing: field('missing') + field('late'),
+        ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late'),
+        rigSaturated: field('rig_saturated'),
+      });
     });
   });
 }
@@ -52,6 +60,14 @@ const knee = (missing: (r: Run) => number) => {
   return best;
 };
 for (const r of runs) console.log(r.line);
+// A gateway run that missed segments while the rig's core was saturated measured the rig as much as the
+// gateway: the orchestrators answer late there, and the gateway's retries add to it.
+const rigBound = runs.filter((r) => r.gatewayMissing > 0 && r.rigSaturated > 0);
+if (rigBound.length > 0) {
+  console.log(
+    `knee: the rig's core was saturated in these gateway runs that missed segments (N: share of seconds): ${rigBound.map((r) => `${r.streams}: ${r.rigSaturated} %`).join(', ')}`,
+  );
+}
 const g = knee((r) => r.gatewayMissing);
 const f = knee((r) => r.ffmpegMissing);
 console.log(

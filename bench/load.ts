@@ -103,6 +103,11 @@ interface Window {
   rootRssAboveKb: number;
   /** each core's busy share over the window, % (core 0: the system under test; core 1: everything else) */
   coresBusy: number[];
+  /**
+   * each core's share of the window's seconds in which it was at least SATURATED % busy: an average well
+   * under 100 % can hide seconds in which the rig's core had nothing left for the orchestrators
+   */
+  coresSaturated: number[];
   /** mean RSS of one process other than the roots (the gateway's segmenters) or of one root (bare ffmpeg) */
   perProcessKb: number;
   /** CPU of what shares core 1, by group, % of a core over the window: what bounds the rig */
@@ -126,6 +131,16 @@ function neighbourCpu(groups: Record<string, number[]>): Record<string, number> 
   out[SELF] = (own.user + own.system) / 1e6;
   return out;
 }
+/** A core this busy in a second had nothing to spare in it (the sampling itself and rounding take the rest). */
+const SATURATED = 95;
+/** Each core's average, and the share of seconds it was saturated when there were any. */
+const coresLine = (w: Window): string =>
+  w.coresBusy
+    .map(
+      (x, i) =>
+        `core ${i} ${x.toFixed(0)} %${(w.coresSaturated[i] ?? 0) > 0 ? ` (≥ ${SATURATED} % in ${w.coresSaturated[i]!.toFixed(0)} % of its seconds)` : ''}`,
+    )
+    .join(', ');
 /** CPU over [start+warm, end−0.5 s] of the publishing period, and mean RSS above `baselineKb` in its second half. */
 async function measureWindow(
   roots: () => number[],
@@ -139,14 +154,22 @@ async function measureWindow(
   const neighboursA = neighbourCpu(neighbours);
   const t0 = performance.now();
   const samples: ReturnType<typeof treeStats>[] = [];
+  const seconds: number[][] = [];
+  let coresBefore = coresA;
   const endAt = publishStart + SECONDS * 1000 - 500;
   while (Date.now() < endAt - 1000) {
     await sleep(1000);
+    const cores = coreTimes();
+    seconds.push(coreBusy(coresBefore, cores));
+    coresBefore = cores;
     if (Date.now() > publishStart + (SECONDS * 1000) / 2) samples.push(treeStats(roots()));
   }
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
-  const coresBusy = coreBusy(coresA, coreTimes());
+  const coresB = coreTimes();
+  const coresBusy = coreBusy(coresA, coresB);
+  seconds.push(coreBusy(coresBefore, coresB));
+  const coresSaturated = coresBusy.map((_, i) => (seconds.filter((busy) => (busy[i] ?? 0) >= SATURATED).length / seconds.length) * 100);
   const neighboursB = neighbourCpu(neighbours);
   const wallS = (performance.now() - t0) / 1000;
   if (samples.length === 0) samples.push(b);
@@ -159,6 +182,7 @@ async function measureWindow(
     rootCpuS: b.rootCpuS - a.rootCpuS,
     wallS,
     coresBusy,
+    coresSaturated,
     rssAboveKb: mean((x) => x.rssKb) - baseline.rssKb,
     rootRssAboveKb: mean((x) => x.rootRssKb) - baseline.rootRssKb,
     perProcessKb,
@@ -522,7 +546,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${floor.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')} (${neighbourLine(floor)})`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${coresLine(floor)} (${neighbourLine(floor)})`,
   );
 }
 for (const r of results) {
@@ -553,7 +577,7 @@ for (const r of results) {
   );
   const d = r.benchLoopDelayMs;
   console.log(
-    `  cores busy during the window: ${r.window.coresBusy.map((x, i) => `core ${i} ${x.toFixed(0)} %`).join(', ')}; ` +
+    `  cores busy during the window: ${coresLine(r.window)}; ` +
       `${neighbourLine(r.window)}; this process's event loop (chain, publishers, polls) late by p50 ${d.p50.toFixed(0)} ms, p99 ${d.p99.toFixed(0)} ms, max ${d.max.toFixed(0)} ms`,
   );
   console.log(
@@ -661,6 +685,6 @@ if (results.length === 2) {
 const g = results.at(-1);
 const gwCpu = g ? perStream(g.window) : Number.NaN;
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'}`,
+  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'} rig_saturated=${g?.window.coresSaturated[1] !== undefined ? `${g.window.coresSaturated[1].toFixed(0)}%` : 'n/a'}`,
 );
 process.exit(0);
