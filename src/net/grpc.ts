@@ -12,11 +12,14 @@ import {
   type OrchestratorInfo,
   type OrchestratorRequest,
 } from '../wire/lpRpc.ts';
+import { startDeadline } from '../lib/deadline.ts';
 import { GatewayError } from '../lib/errors.ts';
 
 export const GRPC_CONNECT_TIMEOUT_MS = 3000;
 /** Deadline of a call when the caller gives none (go-livepeer uses none; we never wait forever). */
 export const DEFAULT_RPC_TIMEOUT_MS = 8000;
+/** How much later than ours the deadline sent to the server is: grpc-js's own timer for it must not expire first. */
+const SERVER_DEADLINE_SLACK_MS = 1000;
 
 export type OrchestratorRpcFailure =
   /** could not open a connection (refused, TLS failure, no route) */
@@ -158,7 +161,15 @@ async function unary<Req extends MessageName, Res extends MessageName>(
 
     let decodeFailure: string | undefined;
     return await new Promise<Messages[Res]>((resolve, reject) => {
-      client.makeUnaryRequest<Messages[Req], Messages[Res]>(
+      // The reply's deadline counts the peer's time (docs/wire.md §2.2): a reply that came in time but is read late, after a
+      // busy stretch of this event loop, still counts. The server is told a deadline a little later than
+      // ours, so that grpc-js's own timer never expires before ours.
+      let expired = false;
+      const replyDeadline = startDeadline(Math.max(0, deadline - Date.now()), () => {
+        expired = true;
+        call.cancel();
+      });
+      const call = client.makeUnaryRequest<Messages[Req], Messages[Res]>(
         `/net.Orchestrator/${method}`,
         (value) => Buffer.from(encodeMessage(reqType, value)),
         (bytes) => {
@@ -171,9 +182,11 @@ async function unary<Req extends MessageName, Res extends MessageName>(
         },
         request,
         new Metadata(),
-        { deadline },
+        { deadline: deadline + SERVER_DEADLINE_SLACK_MS },
         (err: ServiceError | null, value?: Messages[Res]) => {
+          replyDeadline.clear();
           if (!err && value !== undefined) return resolve(value);
+          if (expired) return reject(fail('timeout', `no reply within ${deadline - started} ms`, GrpcCode.DEADLINE_EXCEEDED));
           if (!err) return reject(fail('malformed', 'empty reply'));
           if (decodeFailure) return reject(fail('malformed', decodeFailure, err.code));
           if (err.code === GrpcCode.DEADLINE_EXCEEDED) {

@@ -14,6 +14,7 @@ import {
   type TranscodeResult,
 } from '../wire/lpRpc.ts';
 import { BodyCollector } from '../lib/body.ts';
+import { startDeadline } from '../lib/deadline.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { LookupAddress } from 'node:dns';
 import { countListedRenditions } from './renditionCount.ts';
@@ -358,16 +359,17 @@ function h2Exchange(
       if (done) return;
       done = true;
       lease.end();
-      clearTimeout(headersTimer);
-      clearTimeout(totalTimer);
+      headersDeadline.clear();
+      totalDeadline.clear();
       if (err) {
         stream?.close(h2.NGHTTP2_CANCEL);
         reject(err);
       } else resolve(value!);
     };
     const timeout = (what: string, ms: number) => () => finish(Object.assign(new Error(`${what} after ${ms} ms`), { code: 'TIMEOUT' }));
-    const headersTimer = setTimeout(timeout('no response headers', init.headersTimeoutMs), init.headersTimeoutMs);
-    const totalTimer = setTimeout(timeout('request not complete', init.totalTimeoutMs), init.totalTimeoutMs);
+    // deadlines that do not expire on an answer that came in time but is not read yet (a late event loop)
+    const headersDeadline = startDeadline(init.headersTimeoutMs, timeout('no response headers', init.headersTimeoutMs));
+    const totalDeadline = startDeadline(init.totalTimeoutMs, timeout('request not complete', init.totalTimeoutMs));
 
     const lease = acquireSession(url.origin, init.body?.length ?? 0, init.pinned);
     lease.session.then(
@@ -389,7 +391,7 @@ function h2Exchange(
         stream.on('response', (headers) => {
           status = Number(headers[':status'] ?? 0);
           headersAt = Date.now() - started;
-          clearTimeout(headersTimer);
+          headersDeadline.clear();
           lease.release(); // the orchestrator answers once it has read the upload
           try {
             body.expect(headers['content-length']);
@@ -603,7 +605,7 @@ function http1Get(url: URL, timeoutMs: number, maxBytes: number, pinned?: Lookup
     const settle = (err: Error | undefined, value?: { status: number; body: Buffer }): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      deadline.clear();
       if (err) {
         req.destroy();
         reject(err);
@@ -629,7 +631,7 @@ function http1Get(url: URL, timeoutMs: number, maxBytes: number, pinned?: Lookup
       res.on('error', (err) => settle(err));
       res.on('aborted', () => settle(new Error('response aborted')));
     });
-    const timer = setTimeout(() => settle(new Error(`no complete response within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = startDeadline(timeoutMs, () => settle(new Error(`no complete response within ${timeoutMs} ms`)));
     req.on('error', (err) => settle(err));
     req.end();
   });
