@@ -142,15 +142,22 @@ export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs:
 // ------------------------------------------------------------------ HTTP/2 sessions
 
 /**
- * Upload bytes one connection carries at once before another connection to the same orchestrator opens.
- * Node counts data queued to send against a session's memory limit, and a session over its limit resets
- * every stream whose response headers arrive (ENHANCE_YOUR_CALM): twenty 750 KB segments queued on one
- * connection were enough. A few connections also spread the uploads over separate TCP and HTTP/2 windows
- * (go-livepeer's server grants each connection its own flow-control window).
+ * Upload bytes one connection carries at once before the next upload opens another connection to the same
+ * orchestrator (up to MAX_SESSIONS_PER_ORIGIN). go-livepeer's Go HTTP/2 server grants each connection a
+ * 1 MiB flow-control window: the uploads on one connection share it, so a connection moves at most 1 MiB
+ * per round trip of its window updates (both event loops' delays included), and one upload the server is
+ * slow to read holds the window for all the others: more than that on one connection only waits there.
+ */
+export const CONNECTION_UPLOAD_BYTES = 1 << 20;
+/**
+ * Upload bytes queued on one connection that its memory limit (below) allows for; more queue there only when
+ * every connection to the orchestrator already carries its share. Node counts data queued to send against a session's memory limit, and a session over
+ * its limit resets every stream whose response headers arrive (ENHANCE_YOUR_CALM): twenty 750 KB segments
+ * queued on one connection were enough.
  */
 export const SESSION_UPLOAD_BUDGET = 16 * 1024 * 1024;
 /** Connections to one orchestrator at most; past that, uploads share the least loaded one. */
-export const MAX_SESSIONS_PER_ORIGIN = 4;
+export const MAX_SESSIONS_PER_ORIGIN = 8;
 /**
  * Node's session memory limit, MB. What we queue is bounded by the budget above plus one segment of at most
  * MAX_SEGMENT_BYTES (bytes we hold anyway); what the peer can make us hold (header tables, pings, settings)
@@ -200,7 +207,7 @@ function acquireSession(origin: string, bytes: number, pinned?: LookupAddress): 
   const key = pinned ? `${origin}@${pinned.address}` : origin;
   const pool = sessions.get(key) ?? [];
   let entry = pool.reduce<PooledSession | undefined>((best, e) => (best && best.inFlight <= e.inFlight ? best : e), undefined);
-  if (!entry || (entry.inFlight > 0 && entry.inFlight + bytes > SESSION_UPLOAD_BUDGET && pool.length < MAX_SESSIONS_PER_ORIGIN)) {
+  if (!entry || (entry.inFlight > 0 && entry.inFlight + bytes > CONNECTION_UPLOAD_BYTES && pool.length < MAX_SESSIONS_PER_ORIGIN)) {
     entry = { session: openSession(key, origin, pinned), inFlight: 0, requests: 0 };
     pool.push(entry);
     sessions.set(key, pool);
