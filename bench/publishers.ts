@@ -8,6 +8,8 @@ import { publishFlv, readFlv } from './rtmpPublisher.ts';
 
 const [input, secondsArg, ...streams] = process.argv.slice(2);
 const seconds = Number(secondsArg);
+/** The segment length of the gateway's segmenter and of bare ffmpeg's HLS muxer in bench/load.ts. */
+const SEGMENT_MS = 2000;
 if (!input || !(seconds > 0) || streams.length === 0) throw new Error('usage: publishers.ts <input.flv> <seconds> <url>@<offset ms> …');
 const tags = readFlv(input);
 const t0 = Date.now();
@@ -18,7 +20,7 @@ await Promise.all(
     const url = spec.slice(0, at);
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + Number(spec.slice(at + 1)) - Date.now())));
     console.log(`started ${i}`);
-    const late = await publishFlv(tags, url, seconds).finished;
+    const late = await publishFlv(tags, url, seconds, SEGMENT_MS).finished;
     console.log(`ended ${i} ${late}`);
   }),
 );

@@ -181,19 +181,24 @@ function message(csid: number, type: number, streamId: number, timestampMs: numb
 }
 
 export interface Publication {
-  /** resolves once every tag up to `seconds` was written (or the connection failed): ms behind schedule then */
+  /** resolves once every tag of the stream was written (or the connection failed): ms behind schedule then */
   readonly finished: Promise<number>;
 }
 
 /**
  * Publishes `tags` to `url` (rtmp://host:port/app/key) for `seconds` of media, each message written when
  * its timestamp is due. A server that does not take the bytes in time (TCP pushes back) makes it late.
+ * The stream ends just before the first segment cut (segments of `segmentMs`) at or after `seconds`, so its
+ * last segment is a whole one, of a length the load mode's orchestrators encoded in the warm-up: a shorter
+ * last segment made each of them encode that length while every stream's last segments waited, with the
+ * rig's core at 100 % for seconds and the gateway's uploads timing out behind it.
  */
-export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number): Publication {
+export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number, segmentMs: number): Publication {
   const u = new URL(url);
   const [, app = '', ...key] = u.pathname.split('/');
   const streamKey = key.join('/');
   const loopMs = loopDurationMs(tags);
+  const endMs = segmentStartsMs(tags, seconds + (2 * segmentMs) / 1000, segmentMs).find((at) => at >= seconds * 1000) ?? seconds * 1000;
   const socket: Socket = connect({ host: u.hostname, port: Number(u.port || 1935) });
   socket.setNoDelay(true);
   const finished = new Promise<number>((resolve) => {
@@ -275,10 +280,10 @@ export function publishFlv(tags: readonly FlvTag[], url: string, seconds: number
         }
         const tag = tags[i]!;
         const ts = tag.timestampMs + loop * loopMs;
-        if (ts >= seconds * 1000) {
+        if (ts >= endMs) {
           if (out.length > 0) socket.write(Buffer.concat(out));
           socket.end(message(3, 20, 0, 0, amf(['deleteStream', 6, null, STREAM_ID])), () => {
-            lateMs = Date.now() - startedAt - seconds * 1000;
+            lateMs = Date.now() - startedAt - endMs;
             // a server that keeps its side open after ours closed is not waited for
             setTimeout(() => socket.destroy(), 5000).unref();
           });
