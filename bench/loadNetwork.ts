@@ -19,6 +19,14 @@ import { freePort } from './harness.ts';
 import { OrchestratorProcess } from './orchestratorProcess.ts';
 
 const PRICES = [1000n, 1200n, 1500n];
+/**
+ * Rounds of 1000 blocks. The tests' devnet has rounds of 20 blocks so that a demo shows a round change within
+ * seconds; under load every redemption mines a block besides the keeper's one a second, rounds changed every
+ * 8–10 s, and the orchestrators refused tickets as older than the validity period of 2 rounds (95 refusals,
+ * 59 segments sent again, in one run of 72 streams × 60 s). On Arbitrum a round lasts about a day. At ~2 blocks
+ * a second a round here lasts ~8 minutes: a knee run sees at most one change, the 20-minute soak a few.
+ */
+const ROUND_LENGTH = 1000n;
 
 export interface LoadNetwork extends LocalNetwork {
   orchestratorProcesses: OrchestratorProcess[];
@@ -32,7 +40,7 @@ export interface LoadNetwork extends LocalNetwork {
  */
 export async function startLoadNetwork(streams: number, opts: { keepLogs?: boolean; cpuProfDir?: string } = {}): Promise<LoadNetwork> {
   const runDir = await mkdtemp(join(tmpdir(), 'lpbench-load-'));
-  const net = await startLocalNetwork({ orchestrators: [] });
+  const net = await startLocalNetwork({ orchestrators: [], roundLength: ROUND_LENGTH });
   const { devnet } = net;
   const orchestrators: OrchestratorProcess[] = [];
   const stopAll = async (keepLogs = opts.keepLogs) => {
