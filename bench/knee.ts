@@ -1,13 +1,14 @@
 // The capacity knee: bench/load.ts run once per stream count (each run its own devnet, the gateway and bare
 // ffmpeg measured side by side in it), and the largest N each keeps in real time (no publisher held back
 // more than a segment) with no segment missing.
-// Run: npm run bench:knee -- [--streams 5,10,15,20,25,30] [--seconds 30]
+// Run: npm run bench:knee -- [--streams 5,10,15,20,25,30] [--seconds 60]
+// (60 s per N by default: over 30 s much of the gateway's CPU is V8 still compiling its hot paths, bench/README.md)
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { root } from './harness.ts';
 
 const { values: args } = parseArgs({
-  options: { streams: { type: 'string', default: '5,10,15,20,25,30' }, seconds: { type: 'string', default: '30' } },
+  options: { streams: { type: 'string', default: '5,10,15,20,25,30' }, seconds: { type: 'string', default: '60' } },
 });
 const counts = args.streams.split(',').map(Number);
 if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--streams is a list of stream counts, e.g. 5,10,20');
