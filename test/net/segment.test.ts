@@ -2,10 +2,8 @@
 // ffmpeg, plus hand-made servers for answers the orchestrator does not give on demand.
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { getOrchestrator } from '../../src/net/grpc.ts';
@@ -22,7 +20,7 @@ import {
   submitSegment,
   type SubmitSegmentRequest,
 } from '../../src/net/segment.ts';
-import { makeTestClip, P144p30fps16x9, P240p30fps16x9, probe } from './fixtures.ts';
+import { makeTestClip, P144p30fps16x9, P240p30fps16x9, probe, startTlsH2Server, type TlsH2Server } from './fixtures.ts';
 
 const profiles = [P240p30fps16x9, P144p30fps16x9];
 const capabilities = streamCapabilities({ profiles });
@@ -186,27 +184,19 @@ describe('segment client', () => {
   });
 
   describe('submitSegment answers a real orchestrator rarely gives', () => {
-    let server: Http2SecureServer;
+    let orch: TlsH2Server;
     let uri: string;
-    const sockets = new Set<Socket>();
     let answer: (res: import('node:http2').Http2ServerResponse) => void = () => {};
     before(async () => {
-      const { cert, key } = await generateSelfSignedCert('127.0.0.1');
-      server = createSecureServer({ cert, key }, (req, res) => {
+      orch = await startTlsH2Server((req, res) => {
         req.resume();
         req.on('end', () => answer(res));
       });
-      server.on('connection', (s: Socket) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-      uri = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      uri = orch.uri;
     });
     after(async () => {
       await closeSegmentConnections();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await orch.close();
     });
 
     const fakeInfo = (): OrchestratorInfo => ({ transcoder: uri, authToken: { token: new Uint8Array(32), sessionId: 'abcd1234', expiration: 1n } });

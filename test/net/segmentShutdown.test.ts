@@ -2,12 +2,11 @@
 // unsettled promise with nothing keeping the process alive), and a cut-off ends open requests at once.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createSecureServer, type Http2SecureServer, type Http2ServerResponse } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Http2ServerResponse } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
 import { closeSegmentConnections, pooledSessionCount, SegmentError, submitSegment } from '../../src/net/segment.ts';
+import { startTlsH2Server, type TlsH2Server } from './fixtures.ts';
 
 const CHILD = fileURLToPath(new URL('./closeConnectionsChild.ts', import.meta.url));
 
@@ -23,29 +22,21 @@ function runChild(uri: string, idleMs: number): Promise<{ code: number | null; o
 }
 
 describe('orchestrator connections on shutdown', () => {
-  let server: Http2SecureServer;
+  let orch: TlsH2Server;
   let uri: string;
-  const sockets = new Set<Socket>();
   let answer: (res: Http2ServerResponse) => void = () => {};
   let received = 0;
   before(async () => {
-    const { cert, key } = await generateSelfSignedCert('127.0.0.1');
-    server = createSecureServer({ cert, key }, (req, res) => {
+    orch = await startTlsH2Server((req, res) => {
       received++;
       req.resume();
       req.on('end', () => answer(res));
     });
-    server.on('connection', (s: Socket) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    uri = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    uri = orch.uri;
   });
   after(async () => {
     await closeSegmentConnections();
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await orch.close();
   });
 
   it('a process whose only handle is an idle connection ends with code 0 once it closes it', async () => {

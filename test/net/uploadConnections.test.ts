@@ -3,10 +3,8 @@
 // body, so every upload sharing a connection with one it leaves unread stalls behind it; and a busy
 // connection moves at most its 1 MiB window per round trip. The next upload goes on a connection of its own.
 import assert from 'node:assert/strict';
-import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Http2ServerRequest, ServerHttp2Session } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { buildSegData } from '../../src/net/segData.ts';
 import {
@@ -18,7 +16,7 @@ import {
   submitSegment,
   type SubmitSegmentRequest,
 } from '../../src/net/segment.ts';
-import { P144p30fps16x9, P240p30fps16x9 } from './fixtures.ts';
+import { P144p30fps16x9, P240p30fps16x9, startTlsH2Server, type TlsH2Server } from './fixtures.ts';
 
 const profiles = [P240p30fps16x9, P144p30fps16x9];
 const capabilities = streamCapabilities({ profiles });
@@ -34,18 +32,16 @@ function request(uri: string): SubmitSegmentRequest {
 }
 
 describe('uploads to one orchestrator', () => {
-  let server: Http2SecureServer;
+  let orch: TlsH2Server;
   let uri: string;
-  const sockets = new Set<Socket>();
   /** each request the server got, with the connection it came on */
   const received: Array<{ req: Http2ServerRequest; session: ServerHttp2Session }> = [];
   let holdNext = 0;
   let arrived: () => void = () => {};
 
   before(async () => {
-    const { cert, key } = await generateSelfSignedCert('127.0.0.1');
     // Node's default windows (64 KiB): an upload the server leaves unread cannot finish sending.
-    server = createSecureServer({ cert, key }, (req, res) => {
+    orch = await startTlsH2Server((req, res) => {
       received.push({ req, session: req.stream.session as ServerHttp2Session });
       arrived();
       if (holdNext > 0) {
@@ -59,17 +55,11 @@ describe('uploads to one orchestrator', () => {
         res.end('busy');
       });
     });
-    server.on('connection', (s: Socket) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    uri = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    uri = orch.uri;
   });
   after(async () => {
     await closeSegmentConnections({ graceMs: 0 });
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await orch.close();
   });
 
   it('a connection share is less than two segments', () => {

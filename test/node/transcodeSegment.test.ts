@@ -1,10 +1,7 @@
 // One attempt end to end over real TLS HTTP/2: what a segment's clip and session re-initialisation put
 // into its SegData, and how the stream's TimeoutMultiplier stretches the segment budgets.
 import assert from 'node:assert/strict';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { generateSelfSignedCert } from '../../scripts/devnet/orchestrator/cert.ts';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
 import type { OrchSession } from '../../src/discovery/sessionPool.ts';
 import { streamCapabilities } from '../../src/net/capabilities.ts';
@@ -12,7 +9,7 @@ import { getOrchestrator } from '../../src/net/grpc.ts';
 import { closeSegmentConnections, SegmentError } from '../../src/net/segment.ts';
 import { transcodeSegment, type AttemptDeps, type SegmentJob } from '../../src/node/transcodeSegment.ts';
 import { decodeMessage, type OrchestratorInfo, type SegData } from '../../src/wire/lpRpc.ts';
-import { makeTestClip, P144p30fps16x9 } from '../net/fixtures.ts';
+import { makeTestClip, P144p30fps16x9, startTlsH2Server, type TlsH2Server } from '../net/fixtures.ts';
 import { ZERO } from '../../src/lib/rat.ts';
 import type { PreparedPayment, SegmentPayer } from '../../src/pm/segmentPayer.ts';
 import { TicketParamsError } from '../../src/pm/validate.ts';
@@ -58,13 +55,11 @@ describe('one transcode attempt', () => {
   });
 
   describe('SegData on the wire', () => {
-    let server: Http2SecureServer;
+    let orch: TlsH2Server;
     let uri: string;
-    const sockets = new Set<Socket>();
     const received: SegData[] = [];
     before(async () => {
-      const { cert, key } = await generateSelfSignedCert('127.0.0.1');
-      server = createSecureServer({ cert, key }, (req, res) => {
+      orch = await startTlsH2Server((req, res) => {
         received.push(decodeMessage('SegData', Buffer.from(String(req.headers['livepeer-segment']), 'base64')));
         req.resume();
         req.on('end', () => {
@@ -72,17 +67,11 @@ describe('one transcode attempt', () => {
           res.end('recorded');
         });
       });
-      server.on('connection', (s: Socket) => {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-      uri = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      uri = orch.uri;
     });
     after(async () => {
       await closeSegmentConnections();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await orch.close();
     });
 
     const info = (): OrchestratorInfo => ({ transcoder: uri, authToken: { token: new Uint8Array(32), sessionId: 'sess', expiration: 9_999_999_999n } });
