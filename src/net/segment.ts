@@ -151,11 +151,11 @@ export function segmentTimeouts(durationMs: number, multiplier = 1): { uploadMs:
 export const CONNECTION_UPLOAD_BYTES = 1 << 20;
 /**
  * Upload bytes queued on one connection that its memory limit (below) allows for; more queue there only when
- * every connection to the orchestrator already carries its share. Node counts data queued to send against a session's memory limit, and a session over
- * its limit resets every stream whose response headers arrive (ENHANCE_YOUR_CALM): twenty 750 KB segments
- * queued on one connection were enough.
+ * every connection to the orchestrator already carries its share. Node counts data queued to send against a
+ * session's memory limit, and a session over its limit resets every stream whose response headers arrive
+ * (ENHANCE_YOUR_CALM): twenty 750 KB segments queued on one connection were enough.
  */
-export const SESSION_UPLOAD_BUDGET = 16 * 1024 * 1024;
+const SESSION_UPLOAD_BUDGET = 16 * 1024 * 1024;
 /** Connections to one orchestrator at most; past that, uploads share the least loaded one. */
 export const MAX_SESSIONS_PER_ORIGIN = 8;
 /**
