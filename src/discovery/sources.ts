@@ -57,11 +57,7 @@ export function webhookSource(opts: WebhookSourceOptions): CandidateSource {
       fetchedAt = now();
       try {
         // capped, and redirected only on its own host
-        const res = await boundedFetch(
-          opts.url,
-          { signal: AbortSignal.timeout(timeoutMs), ...(opts.headers ? { headers: opts.headers } : {}) },
-          { maxBytes: ORCH_WEBHOOK_MAX_BYTES },
-        );
+        const res = await boundedFetch(opts.url, opts.headers ? { headers: opts.headers } : {}, { maxBytes: ORCH_WEBHOOK_MAX_BYTES, timeoutMs });
         if (res.status < 200 || res.status > 299) throw new Error(`orchestrator webhook answered ${res.status}`);
         const body = res.body.toString('utf8');
         const hash = createHash('sha256').update(body).digest('hex');

@@ -127,8 +127,8 @@ export async function callAuthWebhook(webhookUrl: string, incomingUrl: string, o
     // The answer is capped and a redirect is followed only on the webhook's own host.
     const res = await boundedFetch(
       webhookUrl,
-      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: incomingUrl }), signal: AbortSignal.timeout(timeoutMs) },
-      { maxBytes: AUTH_WEBHOOK_MAX_BYTES, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
+      { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ url: incomingUrl }) },
+      { maxBytes: AUTH_WEBHOOK_MAX_BYTES, timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}) },
     );
     status = res.status;
     body = res.body.toString('utf8');

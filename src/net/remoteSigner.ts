@@ -3,8 +3,8 @@
 // (docs/remote-signer.md). Works with go-livepeer's signer and ours; our signer also understands the
 // optional request fields `segment` (credentials for a real video segment) and `spendCredit`.
 // The signer holds the operator's deposit but its answers are still bounded and checked here.
-import { readBody } from '../lib/body.ts';
-import { GatewayError } from '../lib/errors.ts';
+import { boundedFetch } from '../lib/boundedFetch.ts';
+import { errorMessage, GatewayError } from '../lib/errors.ts';
 
 /** go-livepeer's gateway gives the start-up call 30 s; each payment call gets less. */
 const IDENTITY_TIMEOUT_MS = 30_000;
@@ -86,22 +86,17 @@ export class RemoteSignerClient {
   }
 
   private async post(path: string, body: string, timeoutMs: number): Promise<{ status: number; text: string; headers: Headers }> {
-    let res: Response;
     try {
-      res = await fetch(`${this.opts.url}${path}`, {
-        method: 'POST',
-        headers: { ...this.opts.headers, 'Content-Type': 'application/json', Accept: 'application/json' },
-        body,
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
-      });
+      // the answer is capped, no redirect is followed, and the exchange ends by the deadline, body included
+      const res = await boundedFetch(
+        `${this.opts.url}${path}`,
+        { method: 'POST', headers: { ...this.opts.headers, 'Content-Type': 'application/json', Accept: 'application/json' }, body },
+        { maxBytes: MAX_ANSWER_BYTES, maxRedirects: 0, timeoutMs },
+      );
+      return { status: res.status, text: res.body.toString('utf8'), headers: res.headers };
     } catch (err) {
-      throw new RemoteSignerError(`remote signer ${this.opts.url}${path} unreachable: ${(err as Error).message}`, 0);
+      throw new RemoteSignerError(`remote signer ${this.opts.url}${path}: ${errorMessage(err)}`, 0);
     }
-    const bytes = res.body
-      ? await readBody(res.body as AsyncIterable<Uint8Array>, MAX_ANSWER_BYTES, { declaredLength: res.headers.get('content-length') ?? undefined })
-      : Buffer.alloc(0);
-    return { status: res.status, text: bytes.toString('utf8'), headers: res.headers };
   }
 
   /** The signer's address and its signature over it, for every GetOrchestrator; asked once. */

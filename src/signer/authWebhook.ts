@@ -2,7 +2,7 @@
 // caller's headers and the new state, and the webhook decides (docs/remote-signer.md §5). Its answer is
 // outside input like any other: bounded, typed, and anything unexpected fails closed.
 import { isLosslessNumber, parse as parseLossless } from 'lossless-json';
-import { readBody } from '../lib/body.ts';
+import { boundedFetch } from '../lib/boundedFetch.ts';
 import { errorMessage } from '../lib/errors.ts';
 import type { MaxPriceField } from './request.ts';
 
@@ -49,19 +49,14 @@ export async function askAuthWebhook(cfg: AuthWebhookConfig, requestHeaders: Rec
   let status: number;
   let text: string;
   try {
-    const res = await fetch(cfg.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...cfg.headers },
-      body,
-      signal: AbortSignal.timeout(cfg.timeoutMs ?? 5000),
-      redirect: 'error',
-    });
+    // capped, never redirected, and over by the deadline, body included
+    const res = await boundedFetch(
+      cfg.url,
+      { method: 'POST', headers: { 'Content-Type': 'application/json', ...cfg.headers }, body },
+      { maxBytes: MAX_REPLY_BYTES, maxRedirects: 0, timeoutMs: cfg.timeoutMs ?? 5000 },
+    );
     status = res.status;
-    text = res.body
-      ? (await readBody(res.body as AsyncIterable<Uint8Array>, MAX_REPLY_BYTES, { declaredLength: res.headers.get('content-length') ?? undefined })).toString(
-          'utf8',
-        )
-      : '';
+    text = res.body.toString('utf8');
   } catch (err) {
     return failed(`failed to call remote signer webhook: ${errorMessage(err)}`);
   }
