@@ -1,6 +1,7 @@
 // The capacity knee: bench/load.ts run once per stream count (each run its own devnet, the gateway and bare
 // ffmpeg measured side by side in it), and the largest N each keeps in real time (no publisher held back
-// more than a segment) with no segment missing.
+// more than a segment, no source segment listed more than a segment later than the receiver's own fixed
+// delay) with no segment missing.
 // Run: npm run bench:knee -- [--streams 5,10,15,20,25,30] [--seconds 60]
 // (60 s per N by default: over 30 s much of the gateway's CPU is V8 still compiling its hot paths, bench/README.md)
 import { spawn } from 'node:child_process';
@@ -12,6 +13,9 @@ const { values: args } = parseArgs({
 });
 const counts = args.streams.split(',').map(Number);
 if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--streams is a list of stream counts, e.g. 5,10,20');
+
+/** bench/load.ts's segment length */
+const SEGMENT_S = 2;
 
 interface Run {
   streams: number;
@@ -36,13 +40,15 @@ function loadRun(streams: number): Promise<Run> {
     p.once('exit', (code) => {
       const line = /^load: .*$/m.exec(out)?.[0];
       if (code !== 0 || !line) return reject(new Error(`bench/load.ts --streams ${streams} failed (exit ${code})`));
-      const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(line)?.[1] ?? Number.NaN);
-      // a segment missing or a publisher held back past real time: this N was not kept
+      const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+(?:\\.\\d+)?)`).exec(line)?.[1] ?? Number.NaN);
+      // the receiver fell behind by more than a segment (its sockets' buffers hid it from the publishers)
+      const behind = (name: string) => (field(name) > SEGMENT_S ? 1 : 0);
+      // a segment missing, a publisher held back or a backlog past real time: this N was not kept
       resolve({
         streams,
         line,
-        gatewayMissing: field('missing') + field('late'),
-        ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late'),
+        gatewayMissing: field('missing') + field('late') + behind('backlog_s'),
+        ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late') + behind('ffmpeg_backlog_s'),
         rigSaturated: field('rig_saturated'),
       });
     });
@@ -74,5 +80,5 @@ const f = knee((r) => r.ffmpegMissing);
 // bare ffmpeg keeping up at the largest N tried gives only a lower bound of its knee, so the ratio is at most
 const ffmpegUnbounded = f === Math.max(...counts);
 console.log(
-  `knee: gateway=${g} ffmpeg=${ffmpegUnbounded ? '>=' : ''}${f} ratio=${f > 0 ? `${ffmpegUnbounded ? '<=' : ''}${(g / f).toFixed(2)}` : 'n/a'} (largest N tried with no segment missing and every publisher in real time; tried ${counts.join(', ')}${ffmpegUnbounded ? '; bare ffmpeg kept up at every N tried, so its knee is at least that' : ''})`,
+  `knee: gateway=${g} ffmpeg=${ffmpegUnbounded ? '>=' : ''}${f} ratio=${f > 0 ? `${ffmpegUnbounded ? '<=' : ''}${(g / f).toFixed(2)}` : 'n/a'} (largest N tried with no segment missing, every publisher in real time and no receiver more than a segment behind; tried ${counts.join(', ')}${ffmpegUnbounded ? '; bare ffmpeg kept up at every N tried, so its knee is at least that' : ''})`,
 );

@@ -7,6 +7,7 @@
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor | --no-gateway] [--baseline CHECKOUT]
 //   [--node-args="FLAGS"] [--gateway-flags="-name value …"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
 import { type ChildProcess, spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,18 @@ pinSelfToCore1(); // this process, the chain, the orchestrators and the publishe
 const pct = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
+};
+/**
+ * How far a receiver fell behind: per stream, each segment's glass-to-playlist less the stream's smallest
+ * (the receiver's own fixed delay: bare ffmpeg lists a segment ~2 s after its closing frame even with one
+ * stream, having buffered its input's first seconds to probe it); the largest over all streams, in ms. A
+ * receiver that keeps real time stays within a segment of its fixed delay; one that does not builds a
+ * backlog in its sockets' buffers (a publisher is held back only once those are full, tens of seconds later).
+ */
+const backlogMs = (lagsByStream: Iterable<number[]>): number => {
+  let most = 0;
+  for (const lags of lagsByStream) if (lags.length > 0) most = Math.max(most, Math.max(...lags) - Math.min(...lags));
+  return most;
 };
 const ms = (x: number) =>
   Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : Math.round(x)}ms` : x === Number.POSITIVE_INFINITY ? 'above the largest bucket' : 'n/a';
@@ -226,6 +239,8 @@ interface Publishers {
   proc: ChildProcess;
   /** when the offsets count from */
   startedAt: number;
+  /** per stream, when its publisher began to connect (ms since epoch; NaN until then) */
+  streamStartedAt: number[];
   /** per stream, how far behind its schedule its last message went out (Infinity: it failed) */
   lateMs: Promise<number[]>;
 }
@@ -240,6 +255,7 @@ function startPublishers(input: string, urls: readonly string[]): Promise<Publis
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const late = urls.map(() => Number.POSITIVE_INFINITY);
+  const streamStartedAt = urls.map(() => Number.NaN);
   let startedAt: ((t: number) => void) | undefined;
   const ready = new Promise<number>((r) => (startedAt = r));
   let buffered = '';
@@ -249,6 +265,7 @@ function startPublishers(input: string, urls: readonly string[]): Promise<Publis
       const [event, i, ms] = buffered.slice(0, nl).split(' ');
       buffered = buffered.slice(nl + 1);
       if (event === 'ready') startedAt?.(Date.now());
+      else if (event === 'started') streamStartedAt[Number(i)] = Date.now();
       else if (event === 'ended') late[Number(i)] = Number(ms);
     }
   });
@@ -257,6 +274,7 @@ function startPublishers(input: string, urls: readonly string[]): Promise<Publis
   return Promise.race([ready, exited(proc).then(() => Promise.reject(new Error('bench/publishers.ts exited before it started')))]).then((t) => ({
     proc,
     startedAt: t,
+    streamStartedAt,
     lateMs,
   }));
 }
@@ -287,6 +305,8 @@ interface GatewayResult {
   srcLat: number[];
   /** the same from the gateway's log line per source segment, every stream */
   srcLogged: number[];
+  /** backlogMs() of the source playlists, from the gateway's log */
+  backlogMs: number;
   renLat: number[];
   /** event-loop delay of this process (the chain, the publishers, the playlist polls) during the window */
   benchLoopDelayMs: { p50: number; p99: number; max: number };
@@ -419,10 +439,15 @@ async function gatewayPhase(
     return xs;
   };
   // the same from the gateway's own log line (every stream, no polling): when the segment was in the playlist
-  const loggedLatency = started.timings.flatMap((t) => {
+  const loggedByStream = new Map<string, number[]>();
+  for (const t of started.timings) {
     const x = t.manifestId.startsWith('load') && t.time !== undefined ? sinceClosingKeyframe(t.manifestId, t.seq, t.time) : undefined;
-    return x === undefined ? [] : [x];
-  });
+    if (x === undefined) continue;
+    const lags = loggedByStream.get(t.manifestId) ?? [];
+    lags.push(x);
+    loggedByStream.set(t.manifestId, lags);
+  }
+  const loggedLatency = [...loggedByStream.values()].flat();
   const appeared = delta('livepeer_segment_source_appeared_total');
   const transcoded = delta('livepeer_segment_transcoded_total');
   const expected = N * Math.floor(SECONDS / SEGMENT_S);
@@ -441,6 +466,7 @@ async function gatewayPhase(
     sourceInProcess: histogramQuantiles(text, 'livepeer_source_segment_latency_seconds'),
     srcLat: latency('source'),
     srcLogged: loggedLatency,
+    backlogMs: backlogMs(loggedByStream.values()),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
     benchLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
@@ -487,6 +513,9 @@ let floor: Window | undefined;
 /** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
 let floorMissing: number | undefined;
 let floorPacing: Pacing | undefined;
+/** bare ffmpeg's glass-to-playlist per segment, every stream (ms) */
+let floorSrcLat: number[] = [];
+let floorBacklogMs: number | undefined;
 if (!args['no-floor']) {
   const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
   const ports = await Promise.all(Array.from({ length: N }, freePort));
@@ -501,8 +530,18 @@ if (!args['no-floor']) {
       return spawn(cmd, cmdArgs, { env: mediaToolEnv('ffmpeg'), stdio: 'ignore' });
     }),
   );
-  // every segmenter listening before its publisher starts (on a loaded machine ffmpeg takes more than a second)
-  await listening(ports);
+  // every segmenter listening before its publisher starts (on a loaded machine ffmpeg takes more than a
+  // second; their start-ups share core 0, ~0.15 s of CPU each)
+  await listening(ports, Math.max(30_000, N * 300));
+  // When each segment was listed: ffmpeg's HLS muxer writes the playlist with segment n and then creates
+  // the file of segment n + 1, so that file's creation (inotify, no polling) dates segment n's listing.
+  const listedAt = ports.map(() => new Map<number, number>());
+  const watchers = ports.map((_, i) =>
+    watch(join(hlsRoot, String(i)), (_event, name) => {
+      const m = name ? /^index(\d+)\.ts$/.exec(name) : null;
+      if (m && Number(m[1]) > 0 && !listedAt[i]!.has(Number(m[1]) - 1)) listedAt[i]!.set(Number(m[1]) - 1, Date.now());
+    }),
+  );
   const baseline = treeStats(segmenters.map((s) => s.pid!));
   const pubs = await startPublishers(
     input,
@@ -510,6 +549,16 @@ if (!args['no-floor']) {
   );
   floor = await measureWindow(() => segmenters.map((s) => s.pid!), pubs.startedAt, baseline, rigProcesses([pubs.proc], net));
   floorPacing = await pacing(pubs);
+  for (const w of watchers) w.close();
+  // as the gateway's figure: from the frame that closes the segment (sent at the publisher's start plus its
+  // time in the looped input) to the segment in the playlist; the first and the last segment left out
+  const closingKeyframeMs = segmentStartsMs(readFlv(input), SECONDS, SEGMENT_S * 1000);
+  const lastSeq = Math.min(SECONDS / SEGMENT_S - 1, closingKeyframeMs.length - 1);
+  const floorLags = listedAt.map((listed, i) =>
+    [...listed].filter(([seq]) => seq >= 1 && seq < lastSeq).map(([seq, t]) => t - (pubs.streamStartedAt[i]! + closingKeyframeMs[seq + 1]!)),
+  );
+  floorSrcLat = floorLags.flat();
+  floorBacklogMs = backlogMs(floorLags);
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
   for (const s of segmenters) s.kill('SIGKILL');
@@ -548,6 +597,9 @@ if (floor) {
   console.log(
     `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${coresLine(floor)} (${neighbourLine(floor)})`,
   );
+  console.log(
+    `  glass-to-playlist after the frame that closes the segment (all ${N} streams, each segment's listing dated by the file ffmpeg creates next): p50 ${ms(pct(floorSrcLat, 0.5))} p99 ${ms(pct(floorSrcLat, 0.99))} max ${ms(Math.max(...floorSrcLat))} (${floorSrcLat.length}); fell behind its own fixed delay by at most ${ms(floorBacklogMs ?? Number.NaN)}`,
+  );
 }
 for (const r of results) {
   const cpu = perStream(r.window);
@@ -583,7 +635,7 @@ for (const r of results) {
   console.log(
     `  glass-to-playlist after the frame that closes the segment (${PROBES} probe streams, each playlist polled every 50 ms from that frame until listed): source p50 ${ms(pct(r.srcLat, 0.5))} p99 ${ms(pct(r.srcLat, 0.99))} (${r.srcLat.length}); ` +
       `${RENDITION} p50 ${ms(pct(r.renLat, 0.5))} p99 ${ms(pct(r.renLat, 0.99))} (${r.renLat.length}); ` +
-      `source, from the gateway's log line as it lists the segment (all ${N} streams) p50 ${ms(pct(r.srcLogged, 0.5))} p99 ${ms(pct(r.srcLogged, 0.99))} (${r.srcLogged.length})`,
+      `source, from the gateway's log line as it lists the segment (all ${N} streams) p50 ${ms(pct(r.srcLogged, 0.5))} p99 ${ms(pct(r.srcLogged, 0.99))} (${r.srcLogged.length}), fell behind its own fixed delay by at most ${ms(r.backlogMs)}`,
   );
 }
 const STAGES = ['cutMs', 'handOverMs', 'toPlaylistMs'] as const;
@@ -685,6 +737,6 @@ if (results.length === 2) {
 const g = results.at(-1);
 const gwCpu = g ? perStream(g.window) : Number.NaN;
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'} rig_saturated=${g?.window.coresSaturated[1] !== undefined ? `${g.window.coresSaturated[1].toFixed(0)}%` : 'n/a'}`,
+  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'} backlog_s=${g ? (g.backlogMs / 1000).toFixed(2) : 'n/a'} ffmpeg_backlog_s=${floorBacklogMs !== undefined ? (floorBacklogMs / 1000).toFixed(2) : 'n/a'} rig_saturated=${g?.window.coresSaturated[1] !== undefined ? `${g.window.coresSaturated[1].toFixed(0)}%` : 'n/a'}`,
 );
 process.exit(0);
