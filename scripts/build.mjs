@@ -2,7 +2,7 @@
 // `npm run build` (also run by `npm ci` and at the start of `npm test`): compiles src/ into dist/ when
 // dist/ is not the build of the current sources. `--force` rebuilds anyway.
 import { buildDist } from './dist.mjs';
-import { buildFrameCounter, buildNative } from './native.mjs';
+import { buildFrameCounter, buildMallocTuning, buildNative } from './native.mjs';
 
 try {
   const result = buildDist({ force: process.argv.includes('--force') });
@@ -19,6 +19,12 @@ try {
   if (counter === 'no-libraries' || counter === 'failed')
     console.warn(
       `build/frame-count not built (${counter === 'failed' ? 'the C compiler failed' : 'pkg-config finds no libavformat, libavcodec, libavutil'}); sampled decodes start an ffmpeg each, about twice the CPU`,
+    );
+  const malloc = buildMallocTuning({ force: process.argv.includes('--force') });
+  if (malloc === 'built') console.log('build/malloc-tuning.node built from native/malloc_tuning.c');
+  if (malloc === 'no-headers' || malloc === 'failed')
+    console.warn(
+      `build/malloc-tuning.node not built (${malloc === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); segment buffers come from the allocator's own mmap rule, costlier under load`,
     );
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));

@@ -1,7 +1,8 @@
 // The native parts, each optional. build/keccak1600.node: the addon that hashes with AVX-512 or through the
 // OpenSSL inside node (native/keccak1600*.c), built with the system's C compiler against node's own
 // headers; where either is missing, or the build fails, nothing is built and the gateway hashes with
-// WebAssembly instead (src/lib/keccak.ts). build/frame-count: see buildFrameCounter().
+// WebAssembly instead (src/lib/keccak.ts). build/frame-count: see buildFrameCounter(); build/malloc-tuning.node:
+// see buildMallocTuning().
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,24 @@ export function buildNative({ root = ROOT, force = false } = {}) {
     // -O3: the eight-sponge rounds are loops over the state's 25 registers, kept in registers only when
     // unrolled (2.2 GB/s of CPU at -O3 against 0.64 at -O2 on the bench machine)
     ccArgs: (output, [addon, avx512]) => ['-O3', '-shared', '-fPIC', '-I', include, '-o', output, addon, avx512, '-ldl'],
+  });
+}
+
+/**
+ * build/malloc-tuning.node (native/malloc_tuning.c): sets glibc's mmap threshold for the gateway process
+ * (scripts/mallocTuning.mjs). Where it is not built, the allocator keeps its own rule. Returns what it did.
+ */
+export function buildMallocTuning({ root = ROOT, force = false } = {}) {
+  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
+  return compileIfChanged({
+    root,
+    force,
+    sources: ['native/malloc_tuning.c'],
+    output: 'build/malloc-tuning.node',
+    stampFile: 'build/malloc-tuning.stamp',
+    settings: `${process.execPath}\0${process.version}`,
+    missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
+    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, source],
   });
 }
 

@@ -1,0 +1,3 @@
+// Types of scripts/mallocTuning.mjs (plain JavaScript: the binary runs it before any TypeScript loader).
+export declare const MMAP_THRESHOLD_BYTES: number;
+export declare function tuneMalloc(opts?: { env?: Record<string, string | undefined>; root?: string }): boolean;
