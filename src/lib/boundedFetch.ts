@@ -4,6 +4,7 @@
 // local network — and the whole exchange, body included, ends by its deadline.
 import { BodyCollector, BodyTooLargeError } from './body.ts';
 import { GatewayError } from './errors.ts';
+import { startExchangeDeadline } from './exchangeDeadline.ts';
 import { redactSecretsInUrl } from './redact.ts';
 
 export class WebhookAnswerError extends GatewayError {}
@@ -30,45 +31,17 @@ export interface BoundedAnswer {
 
 export const DEFAULT_WEBHOOK_MAX_BYTES = 1 << 20;
 
-/**
- * The deadline is this module's own timer, and every wait is raced against it. A peer that sends its
- * headers and then stalls mid-body was not always cut off by `fetch`'s signal alone: with
- * `AbortSignal.timeout` passed to fetch, about one read in thirty here never ended after a large answer
- * had been collected (docs/node.md, "Deadlines on fetch are our own timers").
- */
-function startExchangeDeadline(timeoutMs: number | undefined) {
-  const controller = new AbortController();
-  let expire: (err: Error) => void = () => {};
-  const expired = new Promise<never>((_, reject) => {
-    expire = reject;
-  });
-  expired.catch(() => {});
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          const err = new DOMException(`no complete answer within ${timeoutMs} ms`, 'TimeoutError');
-          controller.abort(err);
-          expire(err);
-        }, timeoutMs);
-  return {
-    signal: controller.signal,
-    within: <T>(p: Promise<T>): Promise<T> => (timer === undefined ? p : Promise.race([p, expired])),
-    clear: () => clearTimeout(timer),
-  };
-}
-
 /** fetch with `redirect: 'manual'`: same-origin redirects followed, the body read up to `maxBytes`, all by `timeoutMs`. */
 export async function boundedFetch(url: string, init: RequestInit, opts: BoundedFetchOptions = {}): Promise<BoundedAnswer> {
   const maxBytes = opts.maxBytes ?? DEFAULT_WEBHOOK_MAX_BYTES;
   const maxRedirects = opts.maxRedirects ?? 3;
   const doFetch = opts.fetch ?? fetch;
-  const deadline = startExchangeDeadline(opts.timeoutMs);
-  const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
   let current = new URL(url);
+  // the caller's own signal ends the exchange too, raced like the deadline
+  const deadline = startExchangeDeadline(opts.timeoutMs, init.signal ?? undefined);
   try {
     for (let hop = 0; ; hop++) {
-      const res = await deadline.within(doFetch(current, { ...init, signal, redirect: 'manual' }));
+      const res = await deadline.within(doFetch(current, { ...init, signal: deadline.signal, redirect: 'manual' }), closeLate);
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
         await res.body?.cancel().catch(() => {});
@@ -88,6 +61,11 @@ export async function boundedFetch(url: string, init: RequestInit, opts: Bounded
   } finally {
     deadline.clear();
   }
+}
+
+/** A response that came after the deadline: its connection is let go at once. */
+function closeLate(res: Response): void {
+  res.body?.cancel().catch(() => {});
 }
 
 async function readCapped(res: Response, maxBytes: number, within: <T>(p: Promise<T>) => Promise<T>): Promise<Buffer> {

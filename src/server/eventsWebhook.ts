@@ -4,6 +4,7 @@
 // order, retried with exponential backoff, and an answer's body is never read. Redirects are not followed.
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { errorMessage } from '../lib/errors.ts';
+import { startExchangeDeadline } from '../lib/exchangeDeadline.ts';
 import type { Logger } from '../lib/log.ts';
 import { redactUrl } from '../lib/redact.ts';
 
@@ -178,21 +179,28 @@ export class EventsWebhook {
       [DELIVERY_HEADER]: event.id,
     };
     if (this.#opts.secret) headers[SIGNATURE_HEADER] = signWebhookBody(this.#opts.secret, this.#opts.nowSeconds(), body);
+    // over by the deadline (a timer held here, docs/node.md) or at close()
+    const deadline = startExchangeDeadline(this.#opts.timeoutMs, this.#stop.signal);
     try {
-      const res = await fetch(this.#opts.url, {
-        method: 'POST',
-        headers,
-        body,
-        // A redirect is an answer like any other non-2xx: a receiver cannot send our events elsewhere.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.#opts.timeoutMs), this.#stop.signal]),
-      });
+      const res = await deadline.within(
+        fetch(this.#opts.url, {
+          method: 'POST',
+          headers,
+          body,
+          // A redirect is an answer like any other non-2xx: a receiver cannot send our events elsewhere.
+          redirect: 'manual',
+          signal: deadline.signal,
+        }),
+        (late) => void late.body?.cancel().catch(() => {}),
+      );
       // The answer's body is never read: a receiver cannot make us hold its bytes.
       await res.body?.cancel().catch(() => {});
       return res.status >= 200 && res.status < 300 ? undefined : `HTTP ${res.status}`;
     } catch (err) {
       const cause = (err as { cause?: unknown }).cause;
       return cause ? `${errorMessage(err)}: ${errorMessage(cause)}` : errorMessage(err);
+    } finally {
+      deadline.clear();
     }
   }
 
