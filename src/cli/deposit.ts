@@ -13,6 +13,7 @@ import { presetByName, type VideoProfile } from '../media/profiles.ts';
 import { estimateFee } from '../pm/ev.ts';
 import { minRedeemableFaceValue, redeemGasFor, redemptionCost, targetFaceValue, TX_COST_MULTIPLIER } from '../pm/faceValue.ts';
 import { div, mul, rat, ratToDecimal, type Rat } from '../lib/rat.ts';
+import { boundedFetch } from '../lib/boundedFetch.ts';
 import { maxFaceValue, type SenderInfo } from '../pm/senderInfo.ts';
 import { keystoreDir } from './account.ts';
 import { FlagError, parseGoBool, parseGoDuration, weiFlag } from './flags.ts';
@@ -284,9 +285,9 @@ async function runwayFromNode(cliAddr: string, deposit: bigint): Promise<string>
   const base = `http://${cliAddr.startsWith(':') ? `127.0.0.1${cliAddr}` : cliAddr}`;
   let perHour: bigint;
   try {
-    const res = await fetch(`${base}/status`, { signal: AbortSignal.timeout(3000), redirect: 'manual' });
+    const res = await boundedFetch(`${base}/status`, {}, { timeoutMs: 3000, maxRedirects: 0 });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
+    const text = res.body.toString('utf8');
     const money = (JSON.parse(text) as { Money?: { PerHourWei?: unknown } }).Money;
     if (typeof money?.PerHourWei !== 'string' || !/^\d+$/.test(money.PerHourWei)) throw new Error('no Money block');
     perHour = BigInt(money.PerHourWei);

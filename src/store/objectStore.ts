@@ -4,6 +4,7 @@
 // (throttled), because a store that is down must never stop a stream or a job.
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../lib/errors.ts';
+import { startExchangeDeadline } from '../lib/exchangeDeadline.ts';
 import type { Logger } from '../lib/log.ts';
 import { redactSecrets } from '../lib/redact.ts';
 import type { ObjectStoreTarget } from './objectStoreUrl.ts';
@@ -123,10 +124,13 @@ export class ObjectStore {
       return false;
     }
     this.#inFlight++;
+    // over by the deadline (a timer held here, docs/node.md) or at close()
+    const deadline = startExchangeDeadline(this.#timeoutMs, this.#closing.signal);
     try {
-      const abortSignal = AbortSignal.any([this.#closing.signal, AbortSignal.timeout(this.#timeoutMs)]);
       // the command's own type decides which overload; both answer nothing we need
-      await (this.#client.send as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<unknown>)(command, { abortSignal });
+      await deadline.within(
+        (this.#client.send as (c: unknown, o: { abortSignal: AbortSignal }) => Promise<unknown>)(command, { abortSignal: deadline.signal }),
+      );
       if (kind === 'upload') this.#stats.uploaded++;
       else this.#stats.deleted++;
       return true;
@@ -136,6 +140,7 @@ export class ObjectStore {
       this.#failed(kind, key, err);
       return false;
     } finally {
+      deadline.clear();
       this.#inFlight--;
       this.#waiting.shift()?.();
     }
