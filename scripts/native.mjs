@@ -35,20 +35,26 @@ function compileIfChanged({ root, force, sources, output, stampFile, settings, m
   return 'built';
 }
 
+/** node's own headers, beside the running node, for the addons */
+const NODE_INCLUDE = join(dirname(dirname(process.execPath)), 'include', 'node');
+/** What an addon's build lacks without those headers. */
+const missingNodeHeaders = () => (existsSync(join(NODE_INCLUDE, 'node_api.h')) ? undefined : 'no-headers');
+/** The build settings of an addon: which node it is for. */
+const ADDON_SETTINGS = `${process.execPath}\0${process.version}`;
+
 /** Builds the addon unless it is the build of this source for this node. Returns what it did. */
 export function buildNative({ root = ROOT, force = false } = {}) {
-  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
   return compileIfChanged({
     root,
     force,
     sources: ['native/keccak1600.c', 'native/keccak1600_avx512.c', 'native/keccak1600_avx512.h'],
     output: 'build/keccak1600.node',
     stampFile: 'build/keccak1600.stamp',
-    settings: `${process.execPath}\0${process.version}`,
-    missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
+    settings: ADDON_SETTINGS,
+    missing: missingNodeHeaders,
     // -O3: the eight-sponge rounds are loops over the state's 25 registers, kept in registers only when
     // unrolled (2.2 GB/s of CPU at -O3 against 0.64 at -O2 on the bench machine)
-    ccArgs: (output, [addon, avx512]) => ['-O3', '-shared', '-fPIC', '-I', include, '-o', output, addon, avx512, '-ldl'],
+    ccArgs: (output, [addon, avx512]) => ['-O3', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, addon, avx512, '-ldl'],
   });
 }
 
@@ -57,16 +63,15 @@ export function buildNative({ root = ROOT, force = false } = {}) {
  * (scripts/mallocTuning.mjs). Where it is not built, the allocator keeps its own rule. Returns what it did.
  */
 export function buildMallocTuning({ root = ROOT, force = false } = {}) {
-  const include = join(dirname(dirname(process.execPath)), 'include', 'node');
   return compileIfChanged({
     root,
     force,
     sources: ['native/malloc_tuning.c'],
     output: 'build/malloc-tuning.node',
     stampFile: 'build/malloc-tuning.stamp',
-    settings: `${process.execPath}\0${process.version}`,
-    missing: () => (existsSync(join(include, 'node_api.h')) ? undefined : 'no-headers'),
-    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', include, '-o', output, source],
+    settings: ADDON_SETTINGS,
+    missing: missingNodeHeaders,
+    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, source],
   });
 }
 
