@@ -21,6 +21,7 @@ import {
   coreTimes,
   childPidsNamed,
   counter,
+  counterByLabel,
   exited,
   freePort,
   listening,
@@ -308,6 +309,8 @@ interface GatewayResult {
   /** backlogMs() of the source playlists, from the gateway's log */
   backlogMs: number;
   renLat: number[];
+  /** the gateway's garbage collection by kind (major, minor, incremental, weakcb), seconds from the publishers' start until the segments settled */
+  gcS: Map<string, number>;
   /** event-loop delay of this process (the chain, the publishers, the playlist polls) during the window */
   benchLoopDelayMs: { p50: number; p99: number; max: number };
   /** bytes of segments the gateway keeps in memory for one stream (SEGMENTS_KEPT per rendition) */
@@ -469,6 +472,12 @@ async function gatewayPhase(
     backlogMs: backlogMs(loggedByStream.values()),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
+    gcS: new Map(
+      [...counterByLabel(text, 'nodejs_gc_duration_seconds_sum', 'kind')].map(([kind, s]) => [
+        kind,
+        s - (counterByLabel(base, 'nodejs_gc_duration_seconds_sum', 'kind').get(kind) ?? 0),
+      ]),
+    ),
     benchLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),
@@ -627,6 +636,8 @@ for (const r of results) {
     `  the gateway's histograms, all ${N} streams: source closing keyframe → source playlist ${q(r.sourceInProcess)}; ` +
       `renditions' time in the playlists beyond the orchestrator's ${q(r.beyondOrchestrator)}`,
   );
+  const gcLine = [...r.gcS].map(([kind, s]) => `${kind} ${s.toFixed(1)} s`).join(', ');
+  console.log(`  garbage collection in the gateway process from the publishers' start until its segments settled: ${gcLine || 'n/a'}`);
   const d = r.benchLoopDelayMs;
   console.log(
     `  cores busy during the window: ${coresLine(r.window)}; ` +
