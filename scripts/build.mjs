@@ -2,7 +2,7 @@
 // `npm run build` (also run by `npm ci` and at the start of `npm test`): compiles src/ into dist/ when
 // dist/ is not the build of the current sources. `--force` rebuilds anyway.
 import { buildDist } from './dist.mjs';
-import { buildFrameCounter, buildMallocTuning, buildNative } from './native.mjs';
+import { buildFrameCounter, buildMallocTuning, buildNative, buildThreadPolicy } from './native.mjs';
 
 try {
   const result = buildDist({ force: process.argv.includes('--force') });
@@ -25,6 +25,12 @@ try {
   if (malloc === 'no-headers' || malloc === 'failed')
     console.warn(
       `build/malloc-tuning.node not built (${malloc === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); segment buffers come from the allocator's own mmap rule, costlier under load`,
+    );
+  const policy = buildThreadPolicy({ force: process.argv.includes('--force') });
+  if (policy === 'built') console.log('build/thread-policy.node built from native/thread_policy.c');
+  if (policy === 'no-headers' || policy === 'failed')
+    console.warn(
+      `build/thread-policy.node not built (${policy === 'failed' ? 'the C compiler failed' : 'no node headers beside this node'}); helper threads started after start-up keep the default scheduling policy`,
     );
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));

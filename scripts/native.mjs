@@ -2,7 +2,7 @@
 // OpenSSL inside node (native/keccak1600*.c), built with the system's C compiler against node's own
 // headers; where either is missing, or the build fails, nothing is built and the gateway hashes with
 // WebAssembly instead (src/lib/keccak.ts). build/frame-count: see buildFrameCounter(); build/malloc-tuning.node:
-// see buildMallocTuning().
+// see buildMallocTuning(); build/thread-policy.node: see buildThreadPolicy().
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,6 +69,24 @@ export function buildMallocTuning({ root = ROOT, force = false } = {}) {
     sources: ['native/malloc_tuning.c'],
     output: 'build/malloc-tuning.node',
     stampFile: 'build/malloc-tuning.stamp',
+    settings: ADDON_SETTINGS,
+    missing: missingNodeHeaders,
+    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, source],
+  });
+}
+
+/**
+ * build/thread-policy.node (native/thread_policy.c): puts the gateway's helper threads under SCHED_BATCH
+ * without a child process (src/node/helperThreads.ts). Where it is not built, only the threads there at
+ * start-up are changed, through chrt. Returns what it did.
+ */
+export function buildThreadPolicy({ root = ROOT, force = false } = {}) {
+  return compileIfChanged({
+    root,
+    force,
+    sources: ['native/thread_policy.c'],
+    output: 'build/thread-policy.node',
+    stampFile: 'build/thread-policy.stamp',
     settings: ADDON_SETTINGS,
     missing: missingNodeHeaders,
     ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, source],

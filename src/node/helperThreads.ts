@@ -3,10 +3,18 @@
 // default policy a thread that wakes preempts the thread on the core at once: on one core, every ledger
 // write took the core from the loop twice (when queued, and when its fsync returned), mid-segment
 // (docs/node.md). Under SCHED_BATCH a thread keeps its full share of the core but never preempts on waking:
-// it runs when the loop waits or at the next tick. The policy is set per thread through util-linux's chrt
-// (no privilege is needed); without chrt nothing changes.
+// it runs when the loop waits or at the next tick. No privilege is needed.
+//
+// The policy is set by the system call itself, through a small addon (native/thread_policy.c), never by
+// starting chrt once the gateway carries streams: a child process starts with fork(), which marks every
+// page of the parent copy-on-write, and a gateway holding its streams' HLS windows (a gigabyte at 64
+// streams) then faults each page again as it next writes it. On the bench machine one such chrt cost ~5 s
+// of CPU over the next 25 s (docs/node.md, "No child process from a loaded gateway"). Without the addon,
+// chrt changes the threads there at start-up, while the process is small, and later threads keep the
+// default policy.
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { CHRT } from '../media/idlePriority.ts';
 
 /** How often threads started since the last look are found (libuv and V8 start some on demand). */
@@ -16,6 +24,25 @@ const TASKS = '/proc/self/task';
 
 /** Threads already handled (or gone). */
 const handled = new Set<number>();
+
+interface ThreadPolicyAddon {
+  setBatchPolicy(tid: number): boolean;
+}
+
+/** build/thread-policy.node where it is built (the same path from src/node and dist/node). */
+function loadAddon(): ThreadPolicyAddon | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return createRequire(import.meta.url)('../../build/thread-policy.node') as ThreadPolicyAddon;
+  } catch {
+    return undefined;
+  }
+}
+
+const addon = loadAddon();
+
+/** How the policy is set here: by the system call, through chrt (start-up only), or not at all. */
+export const batchMethod: 'syscall' | 'chrt' | 'none' = addon ? 'syscall' : CHRT ? 'chrt' : 'none';
 
 /** This process's threads besides the main one (Linux; empty elsewhere or where /proc is not readable). */
 export function helperThreadIds(): number[] {
@@ -30,6 +57,13 @@ export function helperThreadIds(): number[] {
 }
 
 function toBatch(tid: number): Promise<boolean> {
+  if (addon) {
+    try {
+      return Promise.resolve(addon.setBatchPolicy(tid));
+    } catch {
+      return Promise.resolve(false);
+    }
+  }
   return new Promise((resolve) => {
     // (a thread id given to sched_setscheduler changes that thread alone)
     execFile(CHRT!, ['--batch', '--pid', '0', String(tid)], { timeout: 5000 }, (err) => resolve(!err));
@@ -38,16 +72,20 @@ function toBatch(tid: number): Promise<boolean> {
 
 /** Puts the helper threads not seen before under SCHED_BATCH; resolves with how many it changed. */
 export async function batchHelperThreads(): Promise<number> {
-  if (!CHRT) return 0;
+  if (batchMethod === 'none') return 0;
   const fresh = helperThreadIds().filter((tid) => !handled.has(tid));
   for (const tid of fresh) handled.add(tid);
   const changed = await Promise.all(fresh.map(toBatch));
   return changed.filter(Boolean).length;
 }
 
-/** Batches the helpers now and, for threads started later, every RESCAN_MS; stop() ends the rescans. */
+/**
+ * Batches the helpers now and, for threads started later, every RESCAN_MS where the addon sets the policy
+ * without a child process; stop() ends the rescans.
+ */
 export function keepHelperThreadsBatched(): { stop(): void } {
   void batchHelperThreads();
+  if (batchMethod !== 'syscall') return { stop: () => {} };
   const timer = setInterval(() => void batchHelperThreads(), RESCAN_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { CHRT, SCHED_BATCH, SCHED_OTHER, schedulingPolicy } from '../../src/media/idlePriority.ts';
+import { batchMethod } from '../../src/node/helperThreads.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/node/helperThreads.ts', import.meta.url));
 const PRIORITY = fileURLToPath(new URL('../../src/media/idlePriority.ts', import.meta.url));
@@ -36,6 +37,40 @@ describe('helper threads', { skip: !CHRT && 'no chrt here' }, () => {
     for (const [tid, policy] of Object.entries(r.policies)) {
       assert.equal(policy, Number(tid) === r.main ? SCHED_OTHER : SCHED_BATCH, `thread ${tid}: ${out}`);
     }
+  });
+
+  it('sets the policy without a child process where the addon is built: no page of a loaded process is faulted again', {
+    skip: batchMethod !== 'syscall' && 'build/thread-policy.node is not built',
+  }, () => {
+    // 256 MiB written (as a gateway's HLS windows), a new helper thread batched, the memory written again:
+    // then the same after a child process, whose fork() made every page copy-on-write
+    const script = `
+      import { execFileSync } from 'node:child_process';
+      import { Worker } from 'node:worker_threads';
+      import { batchHelperThreads, batchMethod } from ${JSON.stringify(MODULE)};
+      const kept = Array.from({ length: 256 }, (_, i) => Buffer.alloc(1 << 20, i));
+      await batchHelperThreads();
+      const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+      await new Promise((r) => worker.once('online', r));
+      const rewrite = () => {
+        const before = process.resourceUsage().minorPageFault;
+        for (const b of kept) b.fill(7);
+        return process.resourceUsage().minorPageFault - before;
+      };
+      rewrite();
+      const changed = await batchHelperThreads();
+      const afterBatch = rewrite();
+      execFileSync('true');
+      const afterChild = rewrite();
+      console.log(JSON.stringify({ batchMethod, changed, afterBatch, afterChild }));
+      await worker.terminate();`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = JSON.parse(out) as { batchMethod: string; changed: number; afterBatch: number; afterChild: number };
+    assert.equal(r.batchMethod, 'syscall');
+    assert.ok(r.changed >= 1, `the worker's thread batched: ${out}`);
+    // 65,536 pages: after a fork each is faulted again (here ~all of them), after the system call none
+    assert.ok(r.afterChild > 30_000, `a child process makes the pages fault again: ${out}`);
+    assert.ok(r.afterBatch < r.afterChild / 20, `batching faults no page again: ${out}`);
   });
 
   it('reads a thread’s policy from its stat line, a command name with spaces and parentheses included', async () => {
