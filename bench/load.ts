@@ -454,6 +454,8 @@ async function gatewayPhase(
   const appeared = delta('livepeer_segment_source_appeared_total');
   const transcoded = delta('livepeer_segment_transcoded_total');
   const expected = N * Math.floor(SECONDS / SEGMENT_S);
+  const gcAtStart = counterByLabel(base, 'nodejs_gc_duration_seconds_sum', 'kind');
+  const gcAtEnd = counterByLabel(text, 'nodejs_gc_duration_seconds_sum', 'kind');
   return {
     label,
     window,
@@ -472,12 +474,7 @@ async function gatewayPhase(
     backlogMs: backlogMs(loggedByStream.values()),
     renLat: latency(RENDITION),
     hlsWindowPerStream,
-    gcS: new Map(
-      [...counterByLabel(text, 'nodejs_gc_duration_seconds_sum', 'kind')].map(([kind, s]) => [
-        kind,
-        s - (counterByLabel(base, 'nodejs_gc_duration_seconds_sum', 'kind').get(kind) ?? 0),
-      ]),
-    ),
+    gcS: new Map([...gcAtEnd].map(([kind, s]) => [kind, s - (gcAtStart.get(kind) ?? 0)])),
     benchLoopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     // the first segment (start-up) is left out; warm-up stream too
     timings: started.timings.filter((t) => t.seq >= 1 && t.manifestId.startsWith('load')),

@@ -58,21 +58,26 @@ export function buildNative({ root = ROOT, force = false } = {}) {
   });
 }
 
+/** Builds a one-file addon (`native/<source>` → `build/<name>.node`) unless it is the build of that file for this node. */
+function buildOneFileAddon({ root, force, source, name }) {
+  return compileIfChanged({
+    root,
+    force,
+    sources: [`native/${source}`],
+    output: `build/${name}.node`,
+    stampFile: `build/${name}.stamp`,
+    settings: ADDON_SETTINGS,
+    missing: missingNodeHeaders,
+    ccArgs: (output, [file]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, file],
+  });
+}
+
 /**
  * build/malloc-tuning.node (native/malloc_tuning.c): sets glibc's mmap threshold for the gateway process
  * (scripts/mallocTuning.mjs). Where it is not built, the allocator keeps its own rule. Returns what it did.
  */
 export function buildMallocTuning({ root = ROOT, force = false } = {}) {
-  return compileIfChanged({
-    root,
-    force,
-    sources: ['native/malloc_tuning.c'],
-    output: 'build/malloc-tuning.node',
-    stampFile: 'build/malloc-tuning.stamp',
-    settings: ADDON_SETTINGS,
-    missing: missingNodeHeaders,
-    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, source],
-  });
+  return buildOneFileAddon({ root, force, source: 'malloc_tuning.c', name: 'malloc-tuning' });
 }
 
 /**
@@ -81,16 +86,7 @@ export function buildMallocTuning({ root = ROOT, force = false } = {}) {
  * start-up are changed, through chrt. Returns what it did.
  */
 export function buildThreadPolicy({ root = ROOT, force = false } = {}) {
-  return compileIfChanged({
-    root,
-    force,
-    sources: ['native/thread_policy.c'],
-    output: 'build/thread-policy.node',
-    stampFile: 'build/thread-policy.stamp',
-    settings: ADDON_SETTINGS,
-    missing: missingNodeHeaders,
-    ccArgs: (output, [source]) => ['-O2', '-shared', '-fPIC', '-I', NODE_INCLUDE, '-o', output, source],
-  });
+  return buildOneFileAddon({ root, force, source: 'thread_policy.c', name: 'thread-policy' });
 }
 
 const LIBAV = ['libavformat', 'libavcodec', 'libavutil'];
