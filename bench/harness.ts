@@ -31,13 +31,25 @@ interface ProcRow {
   ppid: number;
   cpuTicks: number;
   childTicks: number;
+  /** of cpuTicks, those in the kernel (system calls, page faults) */
+  sysTicks: number;
+  /** minor page faults so far */
+  minflt: number;
   rssKb: number;
 }
 function readProc(pid: number): ProcRow | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssKb: Number(f[21]) * PAGE_KB };
+    return {
+      pid,
+      ppid: Number(f[1]),
+      cpuTicks: Number(f[11]) + Number(f[12]),
+      childTicks: Number(f[13]) + Number(f[14]),
+      sysTicks: Number(f[12]),
+      minflt: Number(f[7]),
+      rssKb: Number(f[21]) * PAGE_KB,
+    };
   } catch {
     return undefined; // gone
   }
@@ -64,7 +76,17 @@ export function coreBusy(a: ReturnType<typeof coreTimes>, b: ReturnType<typeof c
   });
 }
 
-export function treeStats(roots: readonly number[]): { cpuS: number; rootCpuS: number; rssKb: number; rootRssKb: number; processes: number } {
+export function treeStats(roots: readonly number[]): {
+  cpuS: number;
+  rootCpuS: number;
+  /** of rootCpuS, in the kernel */
+  rootSysCpuS: number;
+  /** the roots' own minor page faults so far */
+  rootFaults: number;
+  rssKb: number;
+  rootRssKb: number;
+  processes: number;
+} {
   const rows = readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((d) => readProc(Number(d)))
@@ -82,15 +104,19 @@ export function treeStats(roots: readonly number[]): { cpuS: number; rootCpuS: n
   };
   let rootRssKb = 0;
   let rootTicks = 0;
+  let rootSysTicks = 0;
+  let rootFaults = 0;
   for (const pid of roots) {
     const r = rows.find((x) => x.pid === pid);
     if (r) {
       rootRssKb += r.rssKb;
       rootTicks += r.cpuTicks; // its own threads, not its children
+      rootSysTicks += r.sysTicks;
+      rootFaults += r.minflt;
       visit(r);
     }
   }
-  return { cpuS: ticks / CLK_TCK, rootCpuS: rootTicks / CLK_TCK, rssKb, rootRssKb, processes };
+  return { cpuS: ticks / CLK_TCK, rootCpuS: rootTicks / CLK_TCK, rootSysCpuS: rootSysTicks / CLK_TCK, rootFaults, rssKb, rootRssKb, processes };
 }
 /** Children of `parent` whose command name (/proc/PID/comm) is `name`, e.g. the devnet's anvil. */
 export function childPidsNamed(parent: number, name: string): number[] {

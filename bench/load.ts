@@ -111,6 +111,10 @@ interface Window {
   cpuS: number;
   /** the root processes' own threads (the gateway process without its ffmpeg children) */
   rootCpuS: number;
+  /** of rootCpuS, in the kernel (system calls, page faults) */
+  rootSysCpuS: number;
+  /** the root processes' minor page faults */
+  rootFaults: number;
   wallS: number;
   rssAboveKb: number;
   /** the root processes alone (the gateway without its ffmpeg children; for bare ffmpeg, all of them) */
@@ -194,6 +198,8 @@ async function measureWindow(
   return {
     cpuS: b.cpuS - a.cpuS,
     rootCpuS: b.rootCpuS - a.rootCpuS,
+    rootSysCpuS: b.rootSysCpuS - a.rootSysCpuS,
+    rootFaults: b.rootFaults - a.rootFaults,
     wallS,
     coresBusy,
     coresSaturated,
@@ -615,7 +621,8 @@ for (const r of results) {
   );
   const ownCpu = (r.window.rootCpuS / r.window.wallS / N) * 100;
   console.log(
-    `  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its children (the ffmpeg launcher and the ffmpegs it starts) ${(cpu - ownCpu).toFixed(2)} %`,
+    `  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its children (the ffmpeg launcher and the ffmpegs it starts) ${(cpu - ownCpu).toFixed(2)} %; ` +
+      `the gateway process: ${Math.round(r.window.rootFaults / r.window.wallS / N)} page faults per stream a second, ${r.window.rootCpuS > 0 ? Math.round((r.window.rootSysCpuS / r.window.rootCpuS) * 100) : 0} % of its CPU in the kernel`,
   );
   const processPerStream = r.window.rootRssAboveKb / 1024 / N;
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;

@@ -73,7 +73,7 @@ function buildOneFileAddon({ root, force, source, name }) {
 }
 
 /**
- * build/malloc-tuning.node (native/malloc_tuning.c): sets glibc's mmap threshold for the gateway process
+ * build/malloc-tuning.node (native/malloc_tuning.c): sets glibc's heap rule (mmap and trim thresholds, top pad) for the gateway process
  * (scripts/mallocTuning.mjs). Where it is not built, the allocator keeps its own rule. Returns what it did.
  */
 export function buildMallocTuning({ root = ROOT, force = false } = {}) {
