@@ -17,6 +17,7 @@ import { BodyCollector } from '../lib/body.ts';
 import { startDeadline } from '../lib/deadline.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { LookupAddress } from 'node:dns';
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 import { countListedRenditions } from './renditionCount.ts';
 import { checkRenditionSource, pinnedLookup, type RenditionTarget } from './renditionSource.ts';
 
@@ -342,6 +343,31 @@ interface H2Response {
 }
 
 /**
+ * The event loop's busy share over an upload from which its lateness is ours: the uploads of a process
+ * that had no time to send them are not their orchestrator's fault.
+ */
+const OWN_LATENESS_BUSY = 0.9;
+/** After its last byte left us late, the orchestrator still gets this long to answer. */
+const PEER_ANSWER_GRACE_MS = 500;
+/** How often an upload late by our own doing is looked at again (the whole-request budget still bounds it). */
+const OWN_LATENESS_RECHECK_MS = 250;
+
+/**
+ * Whether an upload whose headers deadline passed is late because of this process, not its orchestrator:
+ * our event loop was busy nearly all the time since the request began, and bytes of the body were still
+ * ours to send (or left us too late for the orchestrator to answer within its grace). An orchestrator
+ * that reads slowly or not at all still fails at its deadline whenever this process had time to spare;
+ * while it had none, the whole-request budget bounds the wait. A saturated gateway that failed such uploads and
+ * retried them elsewhere doubled its own load: at 104 paid streams on one core, 1,040 segments went to a
+ * second orchestrator after "no response headers" in one minute, and 56 streams stopped paying.
+ */
+function uploadLateByUs(stream: ClientHttp2Stream, bodySentAt: number | undefined, loopAtStart: EventLoopUtilization): boolean {
+  if (performance.eventLoopUtilization(loopAtStart).utilization < OWN_LATENESS_BUSY) return false;
+  if (bodySentAt === undefined) return stream.writableLength > 0;
+  return Date.now() - bodySentAt < PEER_ANSWER_GRACE_MS;
+}
+
+/**
  * One HTTP/2 exchange with two budgets: until response headers, and for the whole exchange.
  * `onSent` fires once the request stream is open on a live connection.
  */
@@ -375,7 +401,20 @@ function h2Exchange(
     };
     const timeout = (what: string, ms: number) => () => finish(Object.assign(new Error(`${what} after ${ms} ms`), { code: 'TIMEOUT' }));
     // deadlines that do not expire on an answer that came in time but is not read yet (a late event loop)
-    const headersDeadline = startDeadline(init.headersTimeoutMs, timeout('no response headers', init.headersTimeoutMs));
+    const loopAtStart = performance.eventLoopUtilization();
+    let bodySentAt: number | undefined;
+    const headersExpired = (): void => {
+      if (stream && uploadLateByUs(stream, bodySentAt, loopAtStart)) {
+        headersDeadline = startDeadline(OWN_LATENESS_RECHECK_MS, headersExpired);
+        return;
+      }
+      const size = init.body?.length ?? 0;
+      const unsent = stream ? Math.min(size, stream.writableLength) : size;
+      finish(
+        Object.assign(new Error(`no response headers after ${init.headersTimeoutMs} ms (${size - unsent} of ${size} upload bytes sent)`), { code: 'TIMEOUT' }),
+      );
+    };
+    let headersDeadline = startDeadline(init.headersTimeoutMs, headersExpired);
     const totalDeadline = startDeadline(init.totalTimeoutMs, timeout('request not complete', init.totalTimeoutMs));
 
     const lease = acquireSession(url.origin, init.body?.length ?? 0, init.pinned);
@@ -390,6 +429,9 @@ function h2Exchange(
         lease.hold(session);
         onSent();
         stream.on('error', (err) => finish(err));
+        stream.once('finish', () => {
+          bodySentAt = Date.now();
+        });
         let status = 0;
         let headersAt = 0;
         // 'response' comes a tick after the HEADERS frame is read, so data read with it comes first

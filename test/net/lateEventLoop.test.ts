@@ -1,13 +1,14 @@
 // An orchestrator that answers in time is not failed because the gateway's event loop was late to read
-// the answer (a busy core, a long collection): the deadline waits for the sockets ready by then. A peer
-// that does not answer still fails at its deadline. The server runs in a process of its own, so blocking
+// the answer (a busy core, a long collection): the deadline waits for the sockets ready by then; nor is
+// an upload this process had no time to send failed as the orchestrator's. A peer that does not answer
+// still fails at its deadline. The server runs in a process of its own, so blocking
 // this one's event loop does not hold it back.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { getOrchestrator, OrchestratorRpcError } from '../../src/net/grpc.ts';
-import { closeSegmentConnections, downloadRendition, RenditionDownloadError } from '../../src/net/segment.ts';
+import { closeSegmentConnections, downloadRendition, RenditionDownloadError, SegmentError, submitSegment } from '../../src/net/segment.ts';
 
 // gRPC without TLS: GetOrchestrator answers an empty OrchestratorInfo after 300 ms
 const GRPC_SERVER = `
@@ -18,11 +19,17 @@ server.register('/net.Orchestrator/GetOrchestrator', (call, callback) => setTime
 server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => console.log(port));
 `;
 
-// h2c: GET /slow answers after 100 ms, GET /never never answers, anything else at once
+// h2c: GET /slow answers after 100 ms, GET /never never answers, POST /segment answers 200 once it has read
+// the upload, POST /unread/segment neither reads nor answers; anything else at once
 const SERVER = `
 const http2 = require('node:http2');
 const server = http2.createServer((req, res) => {
-  if (req.url === '/never') return;
+  if (req.url === '/never' || req.url === '/unread/segment') return;
+  if (req.url === '/segment') {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+    return;
+  }
   const answer = () => res.writeHead(200, { 'content-length': '1000' }).end(Buffer.alloc(1000, 7));
   if (req.url === '/slow') setTimeout(answer, 100); else answer();
 });
@@ -101,5 +108,51 @@ describe('deadlines when the event loop is late', () => {
       assert.equal(err.failure, 'timeout');
       return true;
     });
+  });
+
+  /** An upload of `bytes` (more than the server's 64-KiB window: most of it waits on our event loop). */
+  const upload = (transcoderUri: string, bytes: number) =>
+    submitSegment({
+      transcoderUri,
+      segData: {
+        manifestId: Buffer.from('late-loop'),
+        seq: 0n,
+        hash: new Uint8Array(32),
+      },
+      payment: undefined,
+      body: Buffer.alloc(bytes, 1),
+      durationMs: 2000,
+      download: false,
+    });
+  const failure = async (p: Promise<unknown>): Promise<SegmentError> => {
+    try {
+      await p;
+    } catch (err) {
+      assert.ok(err instanceof SegmentError, String(err));
+      return err;
+    }
+    assert.fail('the segment succeeded');
+  };
+
+  it('does not fail an upload as the orchestrator’s when this process had no time to send it', async () => {
+    const started = performance.now();
+    const attempt = failure(upload(origin, 4 << 20));
+    // held from ~20 ms to ~2300 ms, past the 2-s deadline for the response headers: the upload's bytes
+    // are still ours to send when it expires
+    setTimeout(() => setImmediate(() => blockEventLoop(2280)), 20);
+    const err = await attempt;
+    // the orchestrator's 200 was read (its empty body is what fails), not a timeout
+    assert.equal(err.failure, 'unknown-response', err.message);
+    assert.equal(err.status, 200);
+    assert.ok(performance.now() - started >= 2280, 'the event loop was held past the deadline');
+  });
+
+  it('still fails at its deadline an orchestrator that does not read the upload, while this process is free', async () => {
+    const started = performance.now();
+    const err = await failure(upload(`${origin}/unread`, 4 << 20));
+    const took = performance.now() - started;
+    assert.equal(err.failure, 'timeout', err.message);
+    assert.match(err.message, /no response headers after 2000 ms \(\d+ of 4194304 upload bytes sent\)/);
+    assert.ok(took >= 1990 && took < 3000, `failed after ${took.toFixed(0)} ms`);
   });
 });
