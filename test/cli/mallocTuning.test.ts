@@ -12,27 +12,34 @@ import { tuneMalloc } from '../../scripts/mallocTuning.mjs';
 
 const BUILT = existsSync(join(ROOT, 'build', 'malloc-tuning.node'));
 
+const PAGE = 4096;
+const KEPT_BYTES = 750_000;
+const TRANSIENT_BYTES = 1 << 20;
+
+/** A script's first line that applies the binary's own allocator rule (tuneMalloc), exiting 3 where it cannot. */
+const BINARY_RULE = `const { tuneMalloc } = await import(${JSON.stringify(join(ROOT, 'scripts/mallocTuning.mjs'))}); if (!tuneMalloc()) process.exit(3);`;
+
+/** Runs `script` in a fresh node process (with `nodeFlags`) and returns the one number it prints. */
+function runPrintingNumber(script: string, nodeFlags: string[] = []): number {
+  const r = spawnSync(process.execPath, [...nodeFlags, '--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  assert.equal(r.status, 0, r.stderr);
+  return Number(r.stdout.trim());
+}
+
 /**
  * Minor page faults per buffer of a fresh node process that allocates segment-sized buffers, keeping the
  * last 300 (a gateway with 25 streams keeps that many source segments in its playlist windows).
  */
 function faultsOfSegmentChurn(tune: boolean): number {
-  const script = `
-    ${tune ? `const { tuneMalloc } = await import(${JSON.stringify(join(ROOT, 'scripts/mallocTuning.mjs'))}); if (!tuneMalloc()) process.exit(3);` : ''}
+  return runPrintingNumber(`
+    ${tune ? BINARY_RULE : ''}
     const kept = [];
-    const churn = (n) => { for (let i = 0; i < n; i++) { const b = Buffer.allocUnsafeSlow(750_000); b.fill(i); kept[i % 300] = b; } };
+    const churn = (n) => { for (let i = 0; i < n; i++) { const b = Buffer.allocUnsafeSlow(${KEPT_BYTES}); b.fill(i); kept[i % 300] = b; } };
     churn(500);
     const before = process.resourceUsage().minorPageFault;
     churn(600);
-    console.log((process.resourceUsage().minorPageFault - before) / 600);`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-  assert.equal(r.status, 0, r.stderr);
-  return Number(r.stdout.trim());
+    console.log((process.resourceUsage().minorPageFault - before) / 600);`);
 }
-
-const PAGE = 4096;
-const KEPT_BYTES = 750_000;
-const TRANSIENT_BYTES = 1 << 20;
 
 /**
  * Minor page faults per round of a fresh node process whose heap grows: each round keeps a segment-sized
@@ -43,10 +50,11 @@ const TRANSIENT_BYTES = 1 << 20;
 function faultsOfGrowingHeap(rule: 'binary' | [mmapThreshold: number, trimThreshold: number, topPad: number]): number {
   const set =
     rule === 'binary'
-      ? `const { tuneMalloc } = await import(${JSON.stringify(join(ROOT, 'scripts/mallocTuning.mjs'))}); if (!tuneMalloc()) process.exit(3);`
+      ? BINARY_RULE
       : `const { createRequire } = await import('node:module');
          if (!createRequire(import.meta.url)(${JSON.stringify(join(ROOT, 'build', 'malloc-tuning.node'))}).setHeapRule(${rule.join(', ')})) process.exit(3);`;
-  const script = `
+  return runPrintingNumber(
+    `
     ${set}
     const kept = [];
     const before = process.resourceUsage().minorPageFault;
@@ -55,13 +63,9 @@ function faultsOfGrowingHeap(rule: 'binary' | [mmapThreshold: number, trimThresh
       Buffer.allocUnsafeSlow(${TRANSIENT_BYTES}).fill(1);
       globalThis.gc({ type: 'minor' });
     }
-    console.log((process.resourceUsage().minorPageFault - before) / 300);`;
-  const r = spawnSync(process.execPath, ['--expose-gc', '--no-concurrent-array-buffer-sweeping', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  return Number(r.stdout.trim());
+    console.log((process.resourceUsage().minorPageFault - before) / 300);`,
+    ['--expose-gc', '--no-concurrent-array-buffer-sweeping'],
+  );
 }
 
 describe('malloc tuning', { skip: BUILT ? false : 'build/malloc-tuning.node is not built' }, () => {
