@@ -26,6 +26,7 @@ import { concatBytes } from '../../src/lib/bytes.ts';
 import { withDevnet, type Devnet } from '../helpers/devnet.ts';
 import type { TicketLogLine } from '../../scripts/devnet/orchestrator/ticketLog.ts';
 import { makeTestClip, P144p30fps16x9, probe } from '../net/fixtures.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const ETH = 10n ** 18n;
 let devnet: Devnet;
@@ -55,25 +56,9 @@ function orchestratorRequest(signer: Signer = broadcaster) {
   return { address: hexToBytes(signer.address), sig: hexToBytes(orchestratorRequestSignature(signer)), capabilities };
 }
 
-async function rpcError(p: Promise<unknown>): Promise<OrchestratorRpcError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OrchestratorRpcError, String(err));
-    return err;
-  }
-  assert.fail('the call succeeded');
-}
+const rpcError = (p: Promise<unknown>): Promise<OrchestratorRpcError> => rejection(p, OrchestratorRpcError);
 
-async function segmentError(p: Promise<unknown>): Promise<SegmentError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof SegmentError, String(err));
-    return err;
-  }
-  assert.fail('the segment succeeded');
-}
+const segmentError = (p: Promise<unknown>): Promise<SegmentError> => rejection(p, SegmentError);
 
 /** One segment paid with `tickets` tickets signed by `ticketSigner` (default: the broadcaster). */
 async function paidSegment(

@@ -11,19 +11,12 @@ import { streamCapabilities } from '../../src/net/capabilities.ts';
 import { endTranscodingSession, getOrchestrator, OrchestratorRpcError } from '../../src/net/grpc.ts';
 import { encodeMessage } from '../../src/wire/lpRpc.ts';
 import { P240p30fps16x9 } from './fixtures.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const silent = { logLevel: 'silent' } as const;
 const request = { address: new Uint8Array(20), sig: new Uint8Array(0), capabilities: streamCapabilities({ profiles: [P240p30fps16x9] }) };
 
-async function rpcError(p: Promise<unknown>): Promise<OrchestratorRpcError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof OrchestratorRpcError, `expected OrchestratorRpcError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('the call succeeded');
-}
+const rpcError = (p: Promise<unknown>): Promise<OrchestratorRpcError> => rejection(p, OrchestratorRpcError);
 
 function listen(server: Server | Http2Server | Http2SecureServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));

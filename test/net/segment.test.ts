@@ -21,6 +21,7 @@ import {
   type SubmitSegmentRequest,
 } from '../../src/net/segment.ts';
 import { makeTestClip, P144p30fps16x9, P240p30fps16x9, probe, startTlsH2Server, type TlsH2Server } from './fixtures.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const profiles = [P240p30fps16x9, P144p30fps16x9];
 const capabilities = streamCapabilities({ profiles });
@@ -44,15 +45,7 @@ function segmentRequest(info: OrchestratorInfo, body: Buffer = clip, overrides: 
   return { transcoderUri: info.transcoder!, segData, payment: undefined, body, durationMs: 2000, ...overrides };
 }
 
-async function segmentError(p: Promise<unknown>): Promise<SegmentError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof SegmentError, `expected SegmentError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('the segment succeeded');
-}
+const segmentError = (p: Promise<unknown>): Promise<SegmentError> => rejection(p, SegmentError);
 
 const started: RunningOrchestrator[] = [];
 async function orchestrator(opts: OrchestratorOptions = {}): Promise<RunningOrchestrator> {

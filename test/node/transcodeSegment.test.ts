@@ -13,6 +13,7 @@ import { makeTestClip, P144p30fps16x9, startTlsH2Server, type TlsH2Server } from
 import { ZERO } from '../../src/lib/rat.ts';
 import type { PreparedPayment, SegmentPayer } from '../../src/pm/segmentPayer.ts';
 import { TicketParamsError } from '../../src/pm/validate.ts';
+import { rejection } from '../helpers/rejection.ts';
 
 const profiles = [P144p30fps16x9];
 const capabilities = streamCapabilities({ profiles, segmentSlicing: true });
@@ -25,15 +26,7 @@ const offchainDeps: AttemptDeps = {
 
 const sessionOf = (info: OrchestratorInfo, uri: string): OrchSession => ({ uri, transcoder: info.transcoder!, info, stake: 0n, trusted: true, latencyMs: 1 });
 
-async function failure(p: Promise<unknown>): Promise<SegmentError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof SegmentError, String(err));
-    return err;
-  }
-  assert.fail('the attempt succeeded');
-}
+const failure = (p: Promise<unknown>): Promise<SegmentError> => rejection(p, SegmentError);
 
 describe('one transcode attempt', () => {
   let clip: Buffer;
