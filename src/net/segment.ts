@@ -399,23 +399,21 @@ function h2Exchange(
         reject(err);
       } else resolve(value!);
     };
-    const timeout = (what: string, ms: number) => () => finish(Object.assign(new Error(`${what} after ${ms} ms`), { code: 'TIMEOUT' }));
-    // deadlines that do not expire on an answer that came in time but is not read yet (a late event loop)
+    const timedOut = (message: string): void => finish(Object.assign(new Error(message), { code: 'TIMEOUT' }));
+    // deadlines that do not expire on an answer that came in time but is not read yet (a late event loop),
+    // nor, for the headers, on an upload this process had no time to send
     const loopAtStart = performance.eventLoopUtilization();
     let bodySentAt: number | undefined;
-    const headersExpired = (): void => {
-      if (stream && uploadLateByUs(stream, bodySentAt, loopAtStart)) {
-        headersDeadline = startDeadline(OWN_LATENESS_RECHECK_MS, headersExpired);
-        return;
-      }
-      const size = init.body?.length ?? 0;
-      const unsent = stream ? Math.min(size, stream.writableLength) : size;
-      finish(
-        Object.assign(new Error(`no response headers after ${init.headersTimeoutMs} ms (${size - unsent} of ${size} upload bytes sent)`), { code: 'TIMEOUT' }),
-      );
-    };
-    let headersDeadline = startDeadline(init.headersTimeoutMs, headersExpired);
-    const totalDeadline = startDeadline(init.totalTimeoutMs, timeout('request not complete', init.totalTimeoutMs));
+    const size = init.body?.length ?? 0;
+    const headersDeadline = startDeadline(
+      init.headersTimeoutMs,
+      () => {
+        const unsent = stream ? Math.min(size, stream.writableLength) : size;
+        timedOut(`no response headers after ${init.headersTimeoutMs} ms${size > 0 ? ` (${size - unsent} of ${size} upload bytes sent)` : ''}`);
+      },
+      { lateByUs: () => stream !== undefined && uploadLateByUs(stream, bodySentAt, loopAtStart), recheckMs: OWN_LATENESS_RECHECK_MS },
+    );
+    const totalDeadline = startDeadline(init.totalTimeoutMs, () => timedOut(`request not complete after ${init.totalTimeoutMs} ms`));
 
     const lease = acquireSession(url.origin, init.body?.length ?? 0, init.pinned);
     lease.session.then(

@@ -25,4 +25,29 @@ describe('startDeadline', () => {
     await sleep(80);
     assert.equal(expired, 0);
   });
+
+  it('waits while the lateness is ours, looking again every recheckMs, and expires once it is not', async () => {
+    let expired = 0;
+    let ours = true;
+    let asked = 0;
+    const lateByUs = () => {
+      asked++;
+      return ours;
+    };
+    startDeadline(20, () => expired++, { lateByUs, recheckMs: 20 });
+    await sleep(110);
+    assert.equal(expired, 0);
+    assert.ok(asked >= 3, `asked ${asked} times`);
+    ours = false;
+    await sleep(60);
+    assert.equal(expired, 1);
+    // cleared while waiting on our lateness: never expires
+    ours = true;
+    const e = startDeadline(20, () => expired++, { lateByUs, recheckMs: 20 });
+    await sleep(50);
+    e.clear();
+    ours = false;
+    await sleep(60);
+    assert.equal(expired, 1);
+  });
 });
