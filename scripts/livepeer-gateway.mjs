@@ -5,10 +5,11 @@
 // src/ directly: never a stale build.
 import { distIsCurrent } from './dist.mjs';
 import { tuneGarbageCollector } from './gcFlags.mjs';
-import { tuneMalloc } from './mallocTuning.mjs';
+import { startHeapPrefault, tuneMalloc } from './mallocTuning.mjs';
 
-// before the first segment buffer: they come from the heap, not mapped one by one (docs/node.md)
-tuneMalloc();
+// before the first segment buffer: they come from the heap, not mapped one by one, and the heap's growth
+// is faulted in ahead of its use (docs/node.md)
+if (tuneMalloc()) startHeapPrefault();
 
 // the heap's growth, and on one core the collector's helper threads (docs/node.md); the operator's own
 // node flags win

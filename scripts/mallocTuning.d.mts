@@ -1,3 +1,5 @@
 // Types of scripts/mallocTuning.mjs (plain JavaScript: the binary runs it before any TypeScript loader).
 export declare const MMAP_THRESHOLD_BYTES: number;
 export declare function tuneMalloc(opts?: { env?: Record<string, string | undefined>; root?: string }): boolean;
+export declare const PREFAULT_INTERVAL_MS: number;
+export declare function startHeapPrefault(opts?: { root?: string }): boolean;
