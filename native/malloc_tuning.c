@@ -44,6 +44,7 @@ static napi_value set_heap_rule(napi_env env, napi_callback_info info) {
 
 #if defined(__linux__)
 static unsigned prefault_interval_ms;
+static uintptr_t page_mask;
 /** The end of the heap as far as it has been faulted in: only the prefault thread reads or writes it. */
 static uintptr_t prefaulted_to;
 
@@ -64,8 +65,10 @@ static void *prefault_heap_top(void *unused) {
     if (end == (uintptr_t)-1) continue;
     // trimmed: what lies above the new end was given back and will be new again when the heap regrows
     if (end < prefaulted_to) prefaulted_to = end;
-    // a failure (the heap trimmed between the two calls) is looked at again next time
-    if (end > prefaulted_to && madvise((void *)prefaulted_to, end - prefaulted_to, MADV_POPULATE_WRITE) == 0) prefaulted_to = end;
+    // from the start of the page it is in (the break need not be page-aligned; that page is there
+    // already); a failure (the heap trimmed between the two calls) is looked at again next time
+    uintptr_t from = prefaulted_to & page_mask;
+    if (end > prefaulted_to && madvise((void *)from, end - from, MADV_POPULATE_WRITE) == 0) prefaulted_to = end;
   }
   return NULL;
 }
@@ -95,6 +98,7 @@ static napi_value start_heap_prefault(napi_env env, napi_callback_info info) {
     uintptr_t probe = ((uintptr_t)probe_page + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
     if (page > 0 && page <= (long)sizeof probe_page / 2 && madvise((void *)probe, (size_t)page, MADV_POPULATE_WRITE) == 0) {
       prefault_interval_ms = (unsigned)ms;
+      page_mask = ~((uintptr_t)page - 1);
       prefaulted_to = (uintptr_t)sbrk(0);
       pthread_attr_t attr;
       pthread_t thread;
