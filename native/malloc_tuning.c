@@ -3,8 +3,8 @@
 // free memory the heap's top may hold before it is given back, and how far the heap grows at a time; and a
 // thread that faults in the heap's new top ahead of its use, in one system call per growth.
 #define _GNU_SOURCE  // SCHED_BATCH
-#include <node_api.h>
 #include <stdint.h>
+#include "napi_whole_args.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -22,16 +22,10 @@
 // setHeapRule(mmapThreshold, trimThreshold, topPad) -> true when all three are set, false where the
 // allocator is not glibc's
 static napi_value set_heap_rule(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3], out;
-  int64_t bytes[3] = {0, 0, 0};
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  for (size_t i = 0; i < 3; i++) {
-    if (i >= argc || napi_get_value_int64(env, argv[i], &bytes[i]) != napi_ok || bytes[i] <= 0 || bytes[i] > INT32_MAX) {
-      napi_throw_range_error(env, NULL, "setHeapRule(mmapThreshold, trimThreshold, topPad): whole numbers of bytes up to 2^31 - 1");
-      return NULL;
-    }
-  }
+  napi_value out;
+  int64_t bytes[3];
+  if (!napi_whole_args(env, info, 3, 1, INT32_MAX, "setHeapRule(mmapThreshold, trimThreshold, topPad): whole numbers of bytes up to 2^31 - 1", bytes))
+    return NULL;
   int set = 0;
 #if defined(__GLIBC__)
   // mmap threshold first: setting it turns glibc's own sliding rule off, which also fixed the others
@@ -80,14 +74,9 @@ static char probe_page[1 << 13];
 // startHeapPrefault(intervalMs) -> true when the thread runs (once per process), false where it cannot:
 // not Linux, a kernel before 5.14, or the thread not started
 static napi_value start_heap_prefault(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  int64_t ms = 0;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_int64(env, argv[0], &ms) != napi_ok || ms < 1 || ms > 10000) {
-    napi_throw_range_error(env, NULL, "startHeapPrefault(intervalMs): 1 to 10000 ms");
-    return NULL;
-  }
+  napi_value out;
+  int64_t ms;
+  if (!napi_whole_args(env, info, 1, 1, 10000, "startHeapPrefault(intervalMs): 1 to 10000 ms", &ms)) return NULL;
   int started = 0;
 #if defined(__linux__)
   static int running = 0;
@@ -95,10 +84,10 @@ static napi_value start_heap_prefault(napi_env env, napi_callback_info info) {
     started = 1;
   } else {
     long page = sysconf(_SC_PAGESIZE);
-    uintptr_t probe = ((uintptr_t)probe_page + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    page_mask = ~((uintptr_t)page - 1);
+    uintptr_t probe = ((uintptr_t)probe_page + (uintptr_t)page - 1) & page_mask;
     if (page > 0 && page <= (long)sizeof probe_page / 2 && madvise((void *)probe, (size_t)page, MADV_POPULATE_WRITE) == 0) {
       prefault_interval_ms = (unsigned)ms;
-      page_mask = ~((uintptr_t)page - 1);
       prefaulted_to = (uintptr_t)sbrk(0);
       pthread_attr_t attr;
       pthread_t thread;

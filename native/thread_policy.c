@@ -2,22 +2,17 @@
 // says why): chrt would need a child process, and fork() marks every page of a gateway holding a
 // gigabyte of segments copy-on-write, each faulted again as it is next written.
 #define _GNU_SOURCE  // SCHED_BATCH
-#include <node_api.h>
 #include <stdint.h>
+#include "napi_whole_args.h"
 #if defined(__linux__)
 #include <sched.h>
 #endif
 
 // setBatchPolicy(tid) -> true when the thread is now under SCHED_BATCH, false where it could not be set
 static napi_value set_batch_policy(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
-  int64_t tid = 0;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || napi_get_value_int64(env, argv[0], &tid) != napi_ok || tid <= 0 || tid > INT32_MAX) {
-    napi_throw_range_error(env, NULL, "setBatchPolicy(tid): a thread id");
-    return NULL;
-  }
+  napi_value out;
+  int64_t tid;
+  if (!napi_whole_args(env, info, 1, 1, INT32_MAX, "setBatchPolicy(tid): a thread id", &tid)) return NULL;
   int set = 0;
 #if defined(__linux__) && defined(SCHED_BATCH)
   struct sched_param param = {0};

@@ -63,7 +63,8 @@ function buildOneFileAddon({ root, force, source, name }) {
   return compileIfChanged({
     root,
     force,
-    sources: [`native/${source}`],
+    // the header their argument reading shares is part of each one's build
+    sources: [`native/${source}`, 'native/napi_whole_args.h'],
     output: `build/${name}.node`,
     stampFile: `build/${name}.stamp`,
     settings: ADDON_SETTINGS,
