@@ -2,7 +2,7 @@
 // from which an allocation gets pages of its own from the kernel (mmap) rather than the heap, how much
 // free memory the heap's top may hold before it is given back, and how far the heap grows at a time; and a
 // thread that faults in the heap's new top ahead of its use, in one system call per growth.
-#define _GNU_SOURCE  // SCHED_BATCH
+#define _GNU_SOURCE  // pthread_setname_np
 #include <stdint.h>
 #include "napi_whole_args.h"
 #if defined(__GLIBC__)
@@ -10,7 +10,6 @@
 #endif
 #if defined(__linux__)
 #include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,9 +47,7 @@ static uintptr_t prefaulted_to;
 // the range's start may already hold the allocation that grew the heap, written by its owner meanwhile.
 static void *prefault_heap_top(void *unused) {
   (void)unused;
-  // never preempt the event loop on waking (src/node/helperThreads.ts); pid 0 is this thread alone
-  struct sched_param param = {0};
-  sched_setscheduler(0, SCHED_BATCH, &param);
+  // (the gateway puts it under SCHED_BATCH with its other helper threads, src/node/helperThreads.ts)
   pthread_setname_np(pthread_self(), "heap-prefault");  // as top -H and perf name it
   struct timespec nap = {prefault_interval_ms / 1000, (long)(prefault_interval_ms % 1000) * 1000000L};
   for (;;) {
