@@ -36,8 +36,7 @@ test('MPEG-TS renditions go through an ffmpeg started ahead, and count as the fi
   }
   assert.deepEqual(await decodedPixelsEach([ts240, ts360], undefined, 'ffmpeg'), alone);
   assert.ok(!(await spareProcessIds()).includes(ahead), 'the spare was used');
-  await new Promise((r) => setTimeout(r, 100));
-  const [next] = await spareProcessIds();
+  const next = await spareStarted();
   assert.ok(next && next !== ahead, 'a new spare waits after the decode');
   // a spare that died while waiting is not used: the decode starts its own
   process.kill(next, 'SIGKILL');
@@ -104,6 +103,19 @@ catch (err) { console.log(err.constructor.name + ': ' + err.message); }`;
   assert.equal(stdout.trim(), `ProbeError: ffmpeg ${copy} is gone (set FFMPEG_PATH)`);
 });
 
+/**
+ * The first spare waiting, looked for until one is (at most 2 s): the launcher starts the next spare on its
+ * own turn after it answered a decode, so one asked for right after the answer may not be there yet.
+ */
+async function spareStarted(): Promise<number | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const [pid] = await spareProcessIds();
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
+
 /** The parent process id of `pid` (Linux: /proc/<pid>/status). */
 function parentOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'latin1')
@@ -128,7 +140,7 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
   process.kill(launcherPid, 'SIGKILL');
   for (let i = 0; i < 50 && processAlive(launcherPid); i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), alone);
-  const [again] = await spareProcessIds();
+  const again = await spareStarted();
   assert.ok(again, 'a spare waits again');
   assert.notEqual(parentOf(again), launcherPid);
 });
