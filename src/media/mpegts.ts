@@ -1,7 +1,7 @@
 // MPEG-TS demuxing just far enough to reach the video elementary stream: PAT → PMT → the first video
 // PID, and the payload bytes of its PES packets. Used to count frames without a decoder, so it checks
 // what it reads: a malformed or foreign input is an error, never a guess.
-import type { GrowableBytes } from '../lib/growableBytes.ts';
+import { GrowableBytes } from '../lib/growableBytes.ts';
 
 export class MpegTsError extends Error {
   override name = 'MpegTsError';
@@ -50,7 +50,8 @@ function section(ts: Uint8Array, payload: number, packetEnd: number): Uint8Array
 /**
  * The video elementary stream of the first program of an MPEG-TS segment. Runs on every source segment and
  * rendition, so it works with offsets into the one array (no view per packet) and copies the payloads once:
- * into `scratch` when given (then `data` is valid until the scratch's next use), else into a new array.
+ * into `scratch` when given (then `data` is valid until the scratch's next use), else into a new buffer the
+ * size of the segment.
  */
 export function videoElementaryStream(ts: Uint8Array, scratch?: GrowableBytes): VideoElementaryStream {
   if (ts.length === 0 || ts.length % PACKET !== 0) throw new MpegTsError(`not MPEG-TS: ${ts.length} bytes is not a whole number of 188-byte packets`);
@@ -122,15 +123,19 @@ export function videoElementaryStream(ts: Uint8Array, scratch?: GrowableBytes): 
     }
   }
   if (videoPid < 0) throw new MpegTsError('no video stream in the program');
-  scratch?.clear();
-  const out = scratch ? scratch.reserve(size) : new Uint8Array(size);
+  // The segment goes in with one copy, then each piece moves forward to its place: copyWithin makes no
+  // object, where a view per piece to copy from would be ~90 bytes of garbage every 188 bytes.
+  const into = scratch ?? new GrowableBytes(ts.length);
+  into.clear();
+  const out = into.reserve(ts.length);
+  out.set(ts);
   let at = 0;
   for (let i = 0; i < nPieces; i++) {
     const from = pieces[i * 2]!;
     const to = pieces[i * 2 + 1]!;
-    out.set(ts.subarray(from, to), at);
+    out.copyWithin(at, from, to);
     at += to - from;
   }
-  scratch?.commit(size);
+  into.commit(size);
   return { streamType, data: out.subarray(0, size), pesPackets, pts };
 }

@@ -172,7 +172,13 @@ export class TsWriter {
     const packets = pesPackets(o, payload.length);
     const out = into.reserve(packets * TS_PACKET);
     const base = into.length;
-    let read = 0; // payload bytes copied
+    // The payload goes in with one copy at the end of the packets' room, then each packet's share moves
+    // forward into place: copyWithin makes no object, where Buffer#copy from an offset makes a view per
+    // packet (~90 bytes of garbage every 188 bytes of video). No share overtakes one not yet moved: what
+    // lies between a share and its place is the headers of the packets after it.
+    const tail = base + packets * TS_PACKET - payload.length;
+    out.set(payload, tail);
+    let read = 0; // payload bytes moved
     for (let p = 0; p < packets; p++) {
       const at = base + p * TS_PACKET;
       const first = p === 0;
@@ -218,10 +224,10 @@ export class TsWriter {
         if (withDts) writeTimestamp(out, w + 14, 1, o.dts!);
         w += pesHeader;
         const n = take - pesHeader;
-        payload.copy(out, w, 0, n);
+        out.copyWithin(w, tail, tail + n);
         read = n;
       } else {
-        payload.copy(out, w, read, read + take);
+        out.copyWithin(w, tail + read, tail + read + take);
         read += take;
       }
     }
