@@ -10,25 +10,25 @@ const PREVIOUS_TAG_SIZE = 4;
 /** The packet's tag in a buffer of its own. */
 export function flvTag(packet: AVPacket): Buffer {
   const tag = Buffer.allocUnsafe(TAG_HEADER + packet.size + PREVIOUS_TAG_SIZE);
-  writeFlvTag(tag, packet);
+  writeFlvTag(tag, 0, packet);
   return tag;
 }
 
-/** The packet's tag over the whole of `tag` (TAG_HEADER + size + PREVIOUS_TAG_SIZE bytes). */
-function writeFlvTag(tag: Buffer, packet: AVPacket): void {
+/** The packet's tag at `at` of `out` (TAG_HEADER + size + PREVIOUS_TAG_SIZE bytes). */
+function writeFlvTag(out: Buffer, at: number, packet: AVPacket): void {
   const size = packet.size;
-  tag[0] = packet.codec_type;
-  tag.writeUIntBE(size, 1, 3);
+  out[at] = packet.codec_type;
+  out.writeUIntBE(size, at + 1, 3);
   // timestamp: lower 24 bits, then the extended upper 8 bits; then a 24-bit stream id, always 0
-  tag[4] = (packet.dts >> 16) & 0xff;
-  tag[5] = (packet.dts >> 8) & 0xff;
-  tag[6] = packet.dts & 0xff;
-  tag[7] = (packet.dts >> 24) & 0xff;
-  tag[8] = 0;
-  tag[9] = 0;
-  tag[10] = 0;
-  packet.data.copy(tag, TAG_HEADER, 0, size);
-  tag.writeUInt32BE(TAG_HEADER + size, TAG_HEADER + size);
+  out[at + 4] = (packet.dts >> 16) & 0xff;
+  out[at + 5] = (packet.dts >> 8) & 0xff;
+  out[at + 6] = packet.dts & 0xff;
+  out[at + 7] = (packet.dts >> 24) & 0xff;
+  out[at + 8] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
+  packet.data.copy(out, at + TAG_HEADER, 0, size);
+  out.writeUInt32BE(TAG_HEADER + size, at + TAG_HEADER + size);
 }
 
 /**
@@ -39,7 +39,7 @@ function writeFlvTag(tag: Buffer, packet: AVPacket): void {
 export function appendFlvTag(into: GrowableBytes, packet: AVPacket): Buffer {
   const n = TAG_HEADER + packet.size + PREVIOUS_TAG_SIZE;
   const start = into.length;
-  writeFlvTag(into.reserve(n).subarray(start, start + n), packet);
+  writeFlvTag(into.reserve(n), start, packet);
   into.commit(n);
   return into.view(start, start + n);
 }

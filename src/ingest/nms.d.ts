@@ -103,6 +103,8 @@ declare module 'node-media-server/src/protocol/flv.js' {
     createHeader(hasAudio: boolean, hasVideo: boolean): Buffer;
     /** One FLV tag with its PreviousTagSize. */
     createMessage(packet: AVPacket): Buffer;
+    /** The packet of a tag (or of an RTMP message: its parser calls this): codec, flags and PTS read from `data`. */
+    parserTag(type: number, time: number, size: number, data: Buffer): AVPacket;
   };
   export = Flv;
 }

@@ -189,8 +189,12 @@ export class StreamFanout {
   #gopTags = new GrowableBytes(GOP_SPACE);
   /** The latest metadata, audio and video header as FLV tags, by header kind. */
   readonly #flvHeaders = new Map<number, Buffer>();
-  /** The packets since the last video keyframe (that keyframe first); undefined before one or past the caps. */
-  #gop: MediaPacket[] | undefined;
+  /**
+   * Where the tags of the packets since the last video keyframe start in #gopTags (that keyframe first);
+   * undefined before one or past the caps. A late player's packets are read back from the tags when it
+   * joins: a number per packet here, not a packet object and its views living as long as the GOP does.
+   */
+  #gop: number[] | undefined;
   #gopBytes = 0;
 
   constructor(streamPath: string, publisher: FanoutPeer) {
@@ -220,24 +224,40 @@ export class StreamFanout {
         this.#gopBytes = 0;
       }
       if (packet.flags === VIDEO_KEYFRAME || !this.#gop) this.#gopTags.clear();
+      const start = this.#gopTags.length;
       tag = appendFlvTag(this.#gopTags, packet);
-      this.#keepForLateJoiners(packet, tag);
+      this.#keepForLateJoiners(packet.size, start);
       if (this.#broadcast.subscribers.size > 0) this.#broadcast.broadcastMessage(packet);
     }
     for (const sink of this.#flvSinks) sink.send(tag);
   }
 
-  /** The packet as part of the current GOP; its bytes are its tag's (the parser reuses its own buffer). */
-  #keepForLateJoiners(packet: MediaPacket, tag: Buffer): void {
+  /** The packet whose tag starts at `start` of #gopTags as part of the current GOP (the parser reuses its own buffer). */
+  #keepForLateJoiners(size: number, start: number): void {
     if (!this.#gop) return;
-    if (this.#gop.length >= MAX_GOP_PACKETS || this.#gopBytes + packet.size > MAX_GOP_BYTES) {
+    if (this.#gop.length >= MAX_GOP_PACKETS || this.#gopBytes + size > MAX_GOP_BYTES) {
       this.#gop = undefined;
       // the space grew with the GOP: give it back (the tag just made stays valid in the old space)
       this.#gopTags = new GrowableBytes(GOP_SPACE);
       return;
     }
-    this.#gop.push(Object.assign(new AVPacket(), packet, { data: tag.subarray(FLV_TAG_HEADER, FLV_TAG_HEADER + packet.size) }));
-    this.#gopBytes += packet.size;
+    this.#gop.push(start);
+    this.#gopBytes += size;
+  }
+
+  /**
+   * The current GOP's packets, read back from their tags by the function node-media-server's RTMP parser
+   * made them with (Flv.parserTag, from the message's type, timestamp, size and payload): the same packets.
+   */
+  *#gopPackets(): Generator<MediaPacket> {
+    const tags = this.#gopTags.view();
+    for (const start of this.#gop ?? []) {
+      const size = tags.readUIntBE(start + 1, 3);
+      // the timestamp's lower 24 bits, then its upper 8 (flvTag.ts): RTMP's clock is unsigned
+      const time = tags[start + 7]! * 2 ** 24 + tags.readUIntBE(start + 4, 3);
+      const data = tags.subarray(start + FLV_TAG_HEADER, start + FLV_TAG_HEADER + size);
+      yield Flv.parserTag(tags[start]!, time, size, data);
+    }
   }
 
   /** Adds an RTMP player: it gets the headers and the current GOP at once, then every packet. Throws when refused. */
@@ -248,7 +268,7 @@ export class StreamFanout {
       // cache), so this player starts at a keyframe like any other.
       this.#broadcast.flvGopCache = null;
       this.#broadcast.rtmpGopCache = null;
-      for (const packet of this.#gop ?? []) this.#broadcast.broadcastMessage(packet);
+      for (const packet of this.#gopPackets()) this.#broadcast.broadcastMessage(packet);
     }
     const err = this.#broadcast.postPlay(session);
     if (err !== null) throw new GatewayError(err);

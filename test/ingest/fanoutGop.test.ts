@@ -11,6 +11,14 @@ function video(flags: number, size: number, dts: number): AVPacket {
   return Object.assign(new AVPacket(), { codec_id: 7, codec_type: 9, flags, dts, pts: dts, size, data });
 }
 
+/** An AAC frame as the RTMP parser hands it over. */
+function audio(size: number, dts: number): AVPacket {
+  const data = Buffer.alloc(size, 0x21);
+  data[0] = 0xaf; // AAC, 44.1 kHz, 16-bit, stereo
+  data[1] = 1; // a raw frame, not the header
+  return Object.assign(new AVPacket(), { codec_id: 10, codec_type: 8, flags: 1, dts, pts: dts, size, data });
+}
+
 /** What an RTMP player joining now is sent, in bytes. */
 function bytesToLateJoiner(fanout: StreamFanout): number {
   let bytes = 0;
@@ -27,6 +35,28 @@ describe('RTMP fan-out GOP for late players (kept while nobody plays)', () => {
     for (let i = 0; i < 3; i++) fanout.send(video(4, 100_000, 66 + 33 * i));
     const bytes = bytesToLateJoiner(fanout);
     assert.ok(bytes >= 500_000 && bytes < 600_000, `the keyframe and three frames after it (${bytes} bytes)`);
+  });
+
+  it('replays the same packets a player there from the start was sent: timestamps past 2^24 ms, composition times, audio', () => {
+    const gop = [video(3, 5000, 2 ** 24 + 7), audio(300, 2 ** 24 + 20), video(4, 900, 2 ** 24 + 40), audio(300, 2 ** 24 + 43)];
+    // a composition time (pts − dts, 3 bytes after the AVC packet type) on the frames: B-frames reordered
+    for (const p of gop.filter((p) => p.codec_type === 9)) {
+      p.data.writeUIntBE(66, 2, 3);
+      p.pts = p.dts + 66;
+    }
+    const streamOf = (playerFirst: boolean): Buffer => {
+      const fanout = new StreamFanout(`/stream/same${Date.now()}${playerFirst}`, { ip: 'pub:1', send: () => {}, close: () => {} });
+      const sent: Buffer[] = [];
+      const join = () => fanout.addPlayer({ ip: 'test:1', send: (b) => sent.push(Buffer.from(b)), close: () => {} });
+      fanout.send(video(2, 40, 0));
+      if (playerFirst) join();
+      for (const p of gop) fanout.send(p);
+      if (!playerFirst) join();
+      return Buffer.concat(sent);
+    };
+    const live = streamOf(true);
+    assert.ok(live.length > 6500, 'the player got the GOP');
+    assert.deepEqual(streamOf(false), live);
   });
 
   it('drops a GOP that a publisher without keyframes grows past 32 MiB', () => {
