@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { GrowableBytes } from '../lib/growableBytes.ts';
+import { tagTimestamp } from '../media/flvMedia.ts';
 import { appendFlvTag, flvTag } from './flvTag.ts';
 import type { RtmpStreamMetadata } from './streamRegistry.ts';
 
@@ -252,11 +253,9 @@ export class StreamFanout {
   *#gopPackets(): Generator<MediaPacket> {
     const tags = this.#gopTags.view();
     for (const start of this.#gop ?? []) {
-      const size = tags.readUIntBE(start + 1, 3);
-      // the timestamp's lower 24 bits, then its upper 8 (flvTag.ts): RTMP's clock is unsigned
-      const time = tags[start + 7]! * 2 ** 24 + tags.readUIntBE(start + 4, 3);
-      const data = tags.subarray(start + FLV_TAG_HEADER, start + FLV_TAG_HEADER + size);
-      yield Flv.parserTag(tags[start]!, time, size, data);
+      const tag = tags.subarray(start);
+      const size = tag.readUIntBE(1, 3);
+      yield Flv.parserTag(tag[0]!, tagTimestamp(tag), size, tag.subarray(FLV_TAG_HEADER, FLV_TAG_HEADER + size));
     }
   }
 

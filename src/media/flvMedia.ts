@@ -36,7 +36,7 @@ export function isFlvFileHeader(buf: Buffer): boolean {
 }
 
 /** The 32-bit timestamp (ms) of a tag: 24 low bits, then the extension byte as the top 8. */
-function tagTimestamp(tag: Buffer): number {
+export function tagTimestamp(tag: Buffer): number {
   return ((tag[7]! << 24) >>> 0) + (tag[4]! << 16) + (tag[5]! << 8) + tag[6]!;
 }
 

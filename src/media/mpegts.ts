@@ -49,9 +49,9 @@ function section(ts: Uint8Array, payload: number, packetEnd: number): Uint8Array
 
 /**
  * The video elementary stream of the first program of an MPEG-TS segment. Runs on every source segment and
- * rendition, so it works with offsets into the one array (no view per packet) and copies the payloads once:
- * into `scratch` when given (then `data` is valid until the scratch's next use), else into a new buffer the
- * size of the segment.
+ * rendition, so it works with offsets into the one array (no view per packet), copies the segment once and
+ * moves the payloads into place: in `scratch` when given (then `data` is valid until the scratch's next
+ * use), else in a new buffer the size of the segment.
  */
 export function videoElementaryStream(ts: Uint8Array, scratch?: GrowableBytes): VideoElementaryStream {
   if (ts.length === 0 || ts.length % PACKET !== 0) throw new MpegTsError(`not MPEG-TS: ${ts.length} bytes is not a whole number of 188-byte packets`);
