@@ -134,6 +134,38 @@ export function childPidsNamed(parent: number, name: string): number[] {
   return out;
 }
 
+/**
+ * One process's resident memory by kind (/proc/PID/smaps): the malloc heap grown with brk (`[heap]`: segment
+ * buffers and other native allocations of the main thread), with its size (what the heap's top reached),
+ * the other anonymous memory (V8's heap, thread stacks, other threads' malloc arenas) and file-backed pages.
+ */
+export function rssParts(pid: number): { heapKb: number; heapSizeKb: number; otherAnonKb: number; fileKb: number } {
+  const out = { heapKb: 0, heapSizeKb: 0, otherAnonKb: 0, fileKb: 0 };
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return out;
+  }
+  let kind: 'heap' | 'anon' | 'file' = 'anon';
+  for (const line of text.split('\n')) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (range) {
+      const name = range[4]!;
+      kind = name === '[heap]' ? 'heap' : range[3] !== '0' || name.startsWith('/') ? 'file' : 'anon';
+      if (kind === 'heap') out.heapSizeKb += (Number.parseInt(range[2]!, 16) - Number.parseInt(range[1]!, 16)) / 1024;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const kb = Number(rss[1]);
+    if (kind === 'heap') out.heapKb += kb;
+    else if (kind === 'file') out.fileKb += kb;
+    else out.otherAnonKb += kb;
+  }
+  return out;
+}
+
 /** Open file descriptors of one process (sockets, pipes, files). */
 export function openFds(pid: number): number {
   try {

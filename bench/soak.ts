@@ -18,6 +18,7 @@ import {
   preEncodedInput,
   publish,
   root,
+  rssParts,
   sleep,
   startGatewayProcess,
   treeStats,
@@ -54,13 +55,30 @@ await warmUp(input, gw.rtmp, gw.metrics);
 const base = await gw.metrics();
 const start = Date.now();
 const publishers = Array.from({ length: N }, (_, i) => publish(input, `${gw.rtmp}/live/soak${i}`, SECONDS));
-const samples: { t: number; rssKb: number; processRssKb: number; fds: number; processes: number; heapUsedMiB: number }[] = [];
+const samples: {
+  t: number;
+  rssKb: number;
+  processRssKb: number;
+  fds: number;
+  processes: number;
+  heapUsedMiB: number;
+  parts: ReturnType<typeof rssParts>;
+}[] = [];
 while (Date.now() - start < SECONDS * 1000) {
   await sleep(SAMPLE_MS - ((Date.now() - start) % SAMPLE_MS));
   const s = treeStats([gw.proc.pid!]);
   // the JS heap in use (live objects and garbage not yet collected), from the gateway's own metrics
   const heapUsedMiB = counter(await gw.metrics(), 'nodejs_heap_size_used_bytes') / 2 ** 20;
-  samples.push({ t: (Date.now() - start) / 1000, rssKb: s.rssKb, processRssKb: s.rootRssKb, fds: openFds(gw.proc.pid!), processes: s.processes, heapUsedMiB });
+  const parts = rssParts(gw.proc.pid!);
+  samples.push({
+    t: (Date.now() - start) / 1000,
+    rssKb: s.rssKb,
+    processRssKb: s.rootRssKb,
+    fds: openFds(gw.proc.pid!),
+    processes: s.processes,
+    heapUsedMiB,
+    parts,
+  });
   const last = samples[samples.length - 1]!;
   if (snapshotsAt.length > 0 && last.t >= snapshotsAt[0]!) {
     snapshotsAt.shift();
@@ -69,7 +87,8 @@ while (Date.now() - start < SECONDS * 1000) {
   }
   console.log(
     `t=${last.t.toFixed(0)}s rss=${(last.rssKb / 1024).toFixed(1)}MiB (process ${(last.processRssKb / 1024).toFixed(1)}MiB) ` +
-      `heap_used=${last.heapUsedMiB.toFixed(1)}MiB fds=${last.fds} processes=${last.processes}`,
+      `heap_used=${last.heapUsedMiB.toFixed(1)}MiB malloc_heap=${(parts.heapKb / 1024).toFixed(1)}/${(parts.heapSizeKb / 1024).toFixed(1)}MiB ` +
+      `other_anon=${(parts.otherAnonKb / 1024).toFixed(1)}MiB fds=${last.fds} processes=${last.processes}`,
   );
 }
 await Promise.all(publishers.map(exited));
@@ -103,6 +122,17 @@ for (const s of after) {
 const heapLowSlope = (slope([...minuteLows.values()]) * 60).toFixed(3);
 const mib = (kb: number) => (kb / 1024).toFixed(0);
 const range = (xs: number[]) => `${mib(Math.min(...xs))}..${mib(Math.max(...xs))}MiB`;
+// where the process's RSS sits: the brk heap (segment buffers; its size is the high-water mark of its top,
+// never trimmed below 64 MiB free) and the other anonymous memory (V8's heap, threads, other arenas)
+const mallocHeapSlope = (slope(after.map((s) => ({ t: s.t, y: s.parts.heapKb / 1024 }))) * 60).toFixed(3);
+const otherAnonSlope = (slope(after.map((s) => ({ t: s.t, y: s.parts.otherAnonKb / 1024 }))) * 60).toFixed(3);
+const heapSizes = after.map((s) => s.parts.heapSizeKb);
+// each time the heap's top grew after the warm-up: when and by how much
+const heapSteps = after
+  .slice(1)
+  .map((s, i) => ({ t: s.t, grewKb: s.parts.heapSizeKb - after[i]!.parts.heapSizeKb }))
+  .filter((x) => x.grewKb > 0)
+  .map((x) => `${(x.grewKb / 1024).toFixed(1)}@${(x.t / 60).toFixed(1)}min`);
 const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
 const delta = (name: string) => counter(text, name) - counter(base, name);
 const appeared = delta('livepeer_segment_source_appeared_total');
@@ -123,6 +153,7 @@ console.log(
   `soak: streams=${N} minutes=${SECONDS / 60} rss_idle=${(idle.rssKb / 1024).toFixed(0)}MiB ` +
     `rss_after_warmup=${range(after.map((s) => s.rssKb))} rss_slope=${rssSlope}MiB/min ` +
     `process_rss_after_warmup=${range(after.map((s) => s.processRssKb))} process_rss_slope=${processSlope}MiB/min ` +
+    `malloc_heap_slope=${mallocHeapSlope}MiB/min malloc_heap_size=${range(heapSizes)} malloc_heap_grew=${heapSteps.join(',') || 'never'} other_anon_slope=${otherAnonSlope}MiB/min ` +
     `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded} retried=${retried} failed=${failedText}`,
 );
 process.exit(0);
