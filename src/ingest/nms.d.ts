@@ -53,7 +53,20 @@ declare module 'node-media-server/src/protocol/rtmp.js' {
     streamName: string;
     streamId: number;
     inChunkSize: number;
-    inPackets: Map<number, unknown>;
+    inPackets: Map<number, RtmpChunkPacket>;
+    /** The message being read: its header is parsed when packetAlloc() is called. */
+    parserPacket: RtmpChunkPacket;
+    /** Sizes parserPacket's payload buffer for header.length (grows only; zero-filled). */
+    packetAlloc(): void;
+    /** An FLV file parser with a 1-MiB buffer, made for every connection and never used by RTMP. */
+    flv: { parserTagData: Buffer; parserTagCapacity: number };
+  }
+  /** A chunk stream's message being assembled. */
+  interface RtmpChunkPacket {
+    header: { fmt: number; cid: number; length: number; type: number };
+    /** Bytes of payload room allocated. */
+    capacity: number;
+    payload: Buffer;
   }
   export = Rtmp;
 }

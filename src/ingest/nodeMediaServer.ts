@@ -25,6 +25,16 @@ export class RtmpProtocolError extends GatewayError {}
 // A peer that opens more chunk streams than this is not a real encoder.
 const MAX_CHUNK_STREAMS = 64;
 
+// node-media-server allocates a message's whole payload (zero-filled) as soon as its chunk header announces
+// the length, up to RTMP's 16 MiB, and keeps that room per chunk stream: a peer that never authenticated
+// could ask for 61 × 16 MiB in one read. Until it asks to publish or play a connection sends only commands
+// (a few kB); from then on one message may be as large as RTMP allows (an encoder that does not wait for
+// Publish.Start sends frames while its publish is being authorized), and all of its chunk streams' room
+// together is still bounded.
+const MAX_MESSAGE_BEFORE_STREAM = 64 << 10;
+const MAX_ROOM_BEFORE_STREAM = 256 << 10;
+const MAX_ROOM = 32 << 20;
+
 // The GOP kept for late RTMP players is dropped past these (node-media-server caps only the count, at the
 // same 4096): a publisher that never sends a keyframe must not grow it without end. It starts again at the
 // next keyframe.
@@ -78,9 +88,19 @@ export interface RtmpProtocolEvents {
 /** One connection's RTMP protocol state. node-media-server answers publish and play at once; here the answer waits for our decision. */
 export class RtmpProtocol {
   readonly #rtmp = new Rtmp();
+  /** The peer asked to publish or play: media messages may come. */
+  #streaming = false;
 
   constructor(events: RtmpProtocolEvents) {
     const rtmp = this.#rtmp;
+    // its FLV file parser is never used for RTMP; its 1-MiB buffer would live as long as the connection
+    rtmp.flv.parserTagData = Buffer.alloc(0);
+    rtmp.flv.parserTagCapacity = 0;
+    const packetAlloc = rtmp.packetAlloc.bind(rtmp);
+    rtmp.packetAlloc = () => {
+      this.#checkRoom();
+      packetAlloc();
+    };
     rtmp.onOutputCallback = (bytes) => events.output(bytes);
     rtmp.onConnectCallback = () => {};
     rtmp.onPushCallback = () => {};
@@ -90,11 +110,13 @@ export class RtmpProtocol {
     rtmp.respondPlay = () => {};
     const onPublish = rtmp.onPublish.bind(rtmp);
     rtmp.onPublish = (msg) => {
+      this.#streaming = true;
       onPublish(msg);
       events.publish(typeof msg.streamName === 'string' ? msg.streamName : '');
     };
     const onPlay = rtmp.onPlay.bind(rtmp);
     rtmp.onPlay = (msg) => {
+      this.#streaming = true;
       onPlay(msg);
       events.play(typeof msg.streamName === 'string' ? msg.streamName : '');
     };
@@ -108,6 +130,18 @@ export class RtmpProtocol {
     if (!(this.#rtmp.inChunkSize >= 1) || this.#rtmp.inPackets.size > MAX_CHUNK_STREAMS) {
       throw new RtmpProtocolError('malformed RTMP chunk stream');
     }
+  }
+
+  /** Throws RtmpProtocolError when the message whose header was just read would pass the connection's budget. */
+  #checkRoom(): void {
+    const rtmp = this.#rtmp;
+    const { length } = rtmp.parserPacket.header;
+    if (!this.#streaming && length > MAX_MESSAGE_BEFORE_STREAM) {
+      throw new RtmpProtocolError(`RTMP message of ${length} bytes before a publish or play`);
+    }
+    let room = Math.max(0, length + 1024 - rtmp.parserPacket.capacity); // what packetAlloc would add
+    for (const packet of rtmp.inPackets.values()) room += packet.capacity;
+    if (room > (this.#streaming ? MAX_ROOM : MAX_ROOM_BEFORE_STREAM)) throw new RtmpProtocolError(`RTMP messages of ${room} bytes in flight`);
   }
 
   /** tcUrl and app of the connect command ('' when absent or not text). */

@@ -1,0 +1,166 @@
+// Attack 12: a peer on the RTMP port announces huge messages before it has published anything — against the
+// real RTMP server with a real ffmpeg publish afterwards. RTMP's chunk header carries a message length of up
+// to 16 MiB, and node-media-server's parser allocates (and zero-fills) the whole message on its header, per
+// chunk stream: 61 chunk streams of one connection announcing 16 MiB each asked for ~1 GiB in one read.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
+import { StreamRegistry, type IngestStream } from '../../src/ingest/streamRegistry.ts';
+import { silentLogger } from '../../src/lib/log.ts';
+import { killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
+
+const HANDSHAKE_BYTES = 1536;
+/** The chunk size the raw publisher sets. */
+const PUBLISHER_CHUNK = 64 << 10;
+
+/** Connects and completes RTMP's simple handshake (C0 C1, S0 S1 S2, C2). */
+async function handshake(port: number): Promise<{ sock: Socket; closed: Promise<void> }> {
+  const sock = connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  const c1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE_BYTES - 8)]);
+  sock.write(Buffer.concat([Buffer.from([3]), c1]));
+  let got = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    const onData = (c: Buffer) => {
+      got = Buffer.concat([got, c]);
+      if (got.length >= 1 + 2 * HANDSHAKE_BYTES) {
+        sock.off('data', onData);
+        resolve();
+      }
+    };
+    sock.on('data', onData);
+  });
+  sock.write(got.subarray(1, 1 + HANDSHAKE_BYTES)); // C2 echoes S1
+  return { sock, closed };
+}
+
+/**
+ * One chunk per chunk stream `cids`, each the start of a video message `length` bytes long (type-0 header),
+ * carrying its first `chunkSize` bytes (RTMP's default chunk size unless the peer set another).
+ */
+function messageStarts(cids: number[], length: number, chunkSize = 128): Buffer {
+  return Buffer.concat(
+    cids.map((cid) => {
+      const header = Buffer.alloc(12);
+      header[0] = cid; // fmt 0, one-byte basic header (cid 2..63)
+      header.writeUIntBE(0, 1, 3); // timestamp
+      header.writeUIntBE(length, 4, 3);
+      header[7] = 9; // video
+      header.writeUInt32LE(1, 8);
+      return Buffer.concat([header, randomBytes(chunkSize)]);
+    }),
+  );
+}
+
+/** AMF0 values enough for RTMP's connect, createStream and publish commands. */
+type Amf = string | number | null | { [key: string]: string };
+function amf0(value: Amf): Buffer {
+  if (value === null) return Buffer.from([5]);
+  if (typeof value === 'number') {
+    const b = Buffer.alloc(9);
+    b.writeDoubleBE(value, 1);
+    return b;
+  }
+  const str = (s: string) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16BE(Buffer.byteLength(s));
+    return Buffer.concat([b, Buffer.from(s)]);
+  };
+  if (typeof value === 'string') return Buffer.concat([Buffer.from([2]), str(value)]);
+  const fields = Object.entries(value).map(([k, v]) => Buffer.concat([str(k), amf0(v)]));
+  return Buffer.concat([Buffer.from([3]), ...fields, Buffer.from([0, 0, 9])]);
+}
+
+/** One whole message in one chunk (the chunk size is set large first): fmt 0 on chunk stream `cid`. */
+function message(cid: number, type: number, streamId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(12);
+  header[0] = cid;
+  header.writeUIntBE(payload.length, 4, 3);
+  header[7] = type;
+  header.writeUInt32LE(streamId, 8);
+  return Buffer.concat([header, payload]);
+}
+
+/** Handshake, chunk size 64 KiB, connect, createStream and publish `name`, as an encoder does. */
+async function publisher(port: number, name: string): Promise<{ sock: Socket; closed: Promise<void> }> {
+  const peer = await handshake(port);
+  const chunkSize = Buffer.alloc(4);
+  chunkSize.writeUInt32BE(PUBLISHER_CHUNK);
+  const command = (streamId: number, ...values: Amf[]) => message(3, 20, streamId, Buffer.concat(values.map(amf0)));
+  peer.sock.write(
+    Buffer.concat([
+      message(2, 1, 0, chunkSize),
+      command(0, 'connect', 1, { app: 'live', tcUrl: `rtmp://127.0.0.1:${port}/live` }),
+      command(0, 'createStream', 2, null),
+      command(1, 'publish', 3, null, name, 'live'),
+    ]),
+  );
+  return peer;
+}
+
+const stillOpen = (closed: Promise<void>, ms: number) => Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
+
+describe('attack 12: a peer on the RTMP port cannot make the parser hold its announced message sizes', () => {
+  let server: RtmpServer;
+  const started: IngestStream<unknown>[] = [];
+
+  before(async () => {
+    const registry = new StreamRegistry<unknown>({
+      log: silentLogger(),
+      authorize: async () => ({ accept: true, context: undefined }),
+      onStarted: (s) => void started.push(s),
+      onEnded: () => {},
+    });
+    server = await startRtmpServer({ port: 0, registry, log: silentLogger() });
+  });
+
+  after(async () => {
+    killPublishers();
+    await server.close();
+  });
+
+  it('drops a connection that announces 16-MiB messages on 61 chunk streams before publishing, without allocating them', async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const peers = await Promise.all([1, 2, 3, 4].map(() => handshake(server.port)));
+    for (const p of peers)
+      p.sock.write(
+        messageStarts(
+          Array.from({ length: 61 }, (_, i) => i + 3),
+          0xffffff,
+        ),
+      );
+    // each is dropped at once (a peer would otherwise be left to send the rest of its ~1 GiB)
+    await Promise.race([
+      Promise.all(peers.map((p) => p.closed)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connections open')), 5000)),
+    ]);
+    const grew = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grew < 32 << 20, `Buffers grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
+  });
+
+  it('drops a connection whose one message before a publish is larger than a command could be', async () => {
+    const { sock, closed } = await handshake(server.port);
+    sock.write(messageStarts([3], 1 << 20));
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 5000))]);
+  });
+
+  it('lets a publisher send frames as large as RTMP allows, but not hold more than 32 MiB of them at once', async () => {
+    const { sock, closed } = await publisher(server.port, 'big-frames');
+    await waitFor(() => started.some((s) => s.manifestId === 'big-frames'), 5000, 'the raw publish accepted');
+    sock.write(messageStarts([6], 8 << 20, PUBLISHER_CHUNK));
+    assert.ok(await stillOpen(closed, 500), 'an 8-MiB frame of an accepted publisher is allowed');
+    sock.write(messageStarts([7, 8, 9], 0xffffff, PUBLISHER_CHUNK));
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 5000))]);
+    started.length = 0;
+  });
+
+  it('still takes a real publish afterwards', async () => {
+    const pub = publishTestStream(`${server.url}/live/after-attack`, { seconds: 2 });
+    await waitFor(() => started.length === 1, 8000, 'publish after the attack');
+    assert.equal(await pub.exited, 0);
+  });
+});
