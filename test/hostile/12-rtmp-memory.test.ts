@@ -38,22 +38,22 @@ async function handshake(port: number): Promise<{ sock: Socket; closed: Promise<
   return { sock, closed };
 }
 
+/** A type-0 chunk header on chunk stream `cid` (2..63, a one-byte basic header) of a message `length` bytes long. */
+function chunkHeader(cid: number, type: number, streamId: number, length: number): Buffer {
+  const header = Buffer.alloc(12); // timestamp 0
+  header[0] = cid;
+  header.writeUIntBE(length, 4, 3);
+  header[7] = type;
+  header.writeUInt32LE(streamId, 8);
+  return header;
+}
+
 /**
- * One chunk per chunk stream `cids`, each the start of a video message `length` bytes long (type-0 header),
- * carrying its first `chunkSize` bytes (RTMP's default chunk size unless the peer set another).
+ * One chunk per chunk stream `cids`, each the start of a video message `length` bytes long, carrying its
+ * first `chunkSize` bytes (RTMP's default chunk size unless the peer set another).
  */
 function messageStarts(cids: number[], length: number, chunkSize = 128): Buffer {
-  return Buffer.concat(
-    cids.map((cid) => {
-      const header = Buffer.alloc(12);
-      header[0] = cid; // fmt 0, one-byte basic header (cid 2..63)
-      header.writeUIntBE(0, 1, 3); // timestamp
-      header.writeUIntBE(length, 4, 3);
-      header[7] = 9; // video
-      header.writeUInt32LE(1, 8);
-      return Buffer.concat([header, randomBytes(chunkSize)]);
-    }),
-  );
+  return Buffer.concat(cids.map((cid) => Buffer.concat([chunkHeader(cid, 9, 1, length), randomBytes(chunkSize)])));
 }
 
 /** AMF0 values enough for RTMP's connect, createStream and publish commands. */
@@ -77,12 +77,7 @@ function amf0(value: Amf): Buffer {
 
 /** One whole message in one chunk (the chunk size is set large first): fmt 0 on chunk stream `cid`. */
 function message(cid: number, type: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(12);
-  header[0] = cid;
-  header.writeUIntBE(payload.length, 4, 3);
-  header[7] = type;
-  header.writeUInt32LE(streamId, 8);
-  return Buffer.concat([header, payload]);
+  return Buffer.concat([chunkHeader(cid, type, streamId, payload.length), payload]);
 }
 
 /** Handshake, chunk size 64 KiB, connect, createStream and publish `name`, as an encoder does. */
@@ -101,6 +96,10 @@ async function publisher(port: number, name: string): Promise<{ sock: Socket; cl
   );
   return peer;
 }
+
+/** Resolves when `closed` does; rejects if the server kept the connection open for 5 s. */
+const dropped = (closed: Promise<unknown>) =>
+  Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 5000))]);
 
 const stillOpen = (closed: Promise<void>, ms: number) => Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
 
@@ -134,10 +133,7 @@ describe('attack 12: a peer on the RTMP port cannot make the parser hold its ann
         ),
       );
     // each is dropped at once (a peer would otherwise be left to send the rest of its ~1 GiB)
-    await Promise.race([
-      Promise.all(peers.map((p) => p.closed)),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connections open')), 5000)),
-    ]);
+    await dropped(Promise.all(peers.map((p) => p.closed)));
     const grew = process.memoryUsage().arrayBuffers - before;
     assert.ok(grew < 32 << 20, `Buffers grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
   });
@@ -145,7 +141,7 @@ describe('attack 12: a peer on the RTMP port cannot make the parser hold its ann
   it('drops a connection whose one message before a publish is larger than a command could be', async () => {
     const { sock, closed } = await handshake(server.port);
     sock.write(messageStarts([3], 1 << 20));
-    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 5000))]);
+    await dropped(closed);
   });
 
   it('lets a publisher send frames as large as RTMP allows, but not hold more than 32 MiB of them at once', async () => {
@@ -154,7 +150,7 @@ describe('attack 12: a peer on the RTMP port cannot make the parser hold its ann
     sock.write(messageStarts([6], 8 << 20, PUBLISHER_CHUNK));
     assert.ok(await stillOpen(closed, 500), 'an 8-MiB frame of an accepted publisher is allowed');
     sock.write(messageStarts([7, 8, 9], 0xffffff, PUBLISHER_CHUNK));
-    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the connection open')), 5000))]);
+    await dropped(closed);
     started.length = 0;
   });
 
