@@ -83,6 +83,11 @@ export interface RtmpProtocolEvents {
   /** The publisher's `deleteStream`. */
   unpublish(): void;
   packet(packet: MediaPacket): void;
+  /**
+   * Room for the messages of a connection not yet admitted grows by `bytes`: false when the room shared by
+   * all such connections is spent (the connection is then dropped). Admitted connections answer true.
+   */
+  takeRoom(bytes: number): boolean;
 }
 
 /** One connection's RTMP protocol state. node-media-server answers publish and play at once; here the answer waits for our decision. */
@@ -90,8 +95,12 @@ export class RtmpProtocol {
   readonly #rtmp = new Rtmp();
   /** The peer asked to publish or play: media messages may come. */
   #streaming = false;
+  /** Bytes of payload room allocated across the connection's chunk streams (node-media-server never shrinks it). */
+  #room = 0;
+  readonly #events: RtmpProtocolEvents;
 
   constructor(events: RtmpProtocolEvents) {
+    this.#events = events;
     const rtmp = this.#rtmp;
     // its FLV file parser is never used for RTMP; its 1-MiB buffer would live as long as the connection
     rtmp.flv.parserTagData = Buffer.alloc(0);
@@ -132,16 +141,24 @@ export class RtmpProtocol {
     }
   }
 
-  /** Throws RtmpProtocolError when the message whose header was just read would pass the connection's budget. */
+  /** Throws RtmpProtocolError when the message whose header was just read would pass the connection's budget or the shared one. */
   #checkRoom(): void {
-    const rtmp = this.#rtmp;
-    const { length } = rtmp.parserPacket.header;
+    const packet = this.#rtmp.parserPacket;
+    const { length } = packet.header;
     if (!this.#streaming && length > MAX_MESSAGE_BEFORE_STREAM) {
       throw new RtmpProtocolError(`RTMP message of ${length} bytes before a publish or play`);
     }
-    let room = Math.max(0, length + 1024 - rtmp.parserPacket.capacity); // what packetAlloc would add
-    for (const packet of rtmp.inPackets.values()) room += packet.capacity;
+    if (packet.capacity >= length) return; // packetAlloc keeps the room this chunk stream has
+    const grows = length + 1024 - packet.capacity; // what packetAlloc adds
+    const room = this.#room + grows;
     if (room > (this.#streaming ? MAX_ROOM : MAX_ROOM_BEFORE_STREAM)) throw new RtmpProtocolError(`RTMP messages of ${room} bytes in flight`);
+    if (!this.#events.takeRoom(grows)) throw new RtmpProtocolError('RTMP connections not yet admitted hold all the room they may');
+    this.#room = room;
+  }
+
+  /** Bytes of message room the connection holds. */
+  get room(): number {
+    return this.#room;
   }
 
   /** tcUrl and app of the connect command ('' when absent or not text). */

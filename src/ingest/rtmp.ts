@@ -10,6 +10,7 @@ import { GatewayError } from '../lib/errors.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import type { Logger } from '../lib/log.ts';
 import { routeNmsLogs, type StreamFanout } from './nodeMediaServer.ts';
+import { RtmpAdmission, type RtmpAdmissionLimits } from './rtmpAdmission.ts';
 import { RtmpConnection, type RtmpFace } from './rtmpConnection.ts';
 import type { StreamRegistry } from './streamRegistry.ts';
 
@@ -28,7 +29,12 @@ export interface RtmpServerOptions<C> {
    * default true, so the source is not open to anyone who can guess a name.
    */
   requirePlayKey?: boolean;
+  /** Bounds on connections not yet admitted (DEFAULT_RTMP_ADMISSION where not given). */
+  admission?: Partial<RtmpAdmissionLimits>;
 }
+
+/** Refused connections are logged at most this often, with their count since the last line. */
+const REFUSED_LOG_INTERVAL_MS = 60_000;
 
 export interface RtmpServer {
   readonly host: string;
@@ -50,12 +56,30 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
     playbackBase: () => playbackBase,
     handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 15_000,
     requirePlayKey: opts.requirePlayKey ?? true,
+    admission: new RtmpAdmission(opts.admission),
     log: opts.log,
   };
   const sockets = new Set<Socket>();
   let closed = false;
+  let refused = 0;
+  let refusedLogged = 0;
   const server = createServer((socket) => {
     if (closed) return void socket.destroy();
+    if (!face.admission.enter(socket.remoteAddress ?? '')) {
+      socket.destroy();
+      refused++;
+      const now = Date.now();
+      if (now - refusedLogged >= REFUSED_LOG_INTERVAL_MS) {
+        const { limits } = face.admission;
+        opts.log.warn(
+          { refused, last: socket.remoteAddress, perAddress: limits.perAddress, total: limits.total },
+          'RTMP connections refused: too many not yet publishing or playing, from one address or in all',
+        );
+        refused = 0;
+        refusedLogged = now;
+      }
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     new RtmpConnection(socket, face);

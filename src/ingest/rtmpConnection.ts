@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { errorMessage, GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { copyPacket, headerKind, isStreamHeader, RtmpProtocol, StreamFanout, type FanoutPeer, type FanoutPlayer, type MediaPacket } from './nodeMediaServer.ts';
+import type { RtmpAdmission } from './rtmpAdmission.ts';
 import { rtmpPublishUrl, splitStreamPath, streamIdsFromPath, urlPath } from './streamPath.ts';
 import { PublishRefusedError, type IngestStream, type StreamAttachment, type StreamRegistry } from './streamRegistry.ts';
 
@@ -18,6 +19,8 @@ export interface RtmpFace<C> {
   readonly handshakeTimeoutMs: number;
   /** Require the stream key for RTMP play (go-livepeer checks only the manifest ID). */
   readonly requirePlayKey: boolean;
+  /** Counts connections until they are admitted; each connection here was let in by its enter(). */
+  readonly admission: RtmpAdmission;
   readonly log: Logger;
 }
 
@@ -34,6 +37,8 @@ export class RtmpConnection<C> {
   #fanout: StreamFanout | undefined;
   #player: FanoutPlayer | undefined;
   readonly #handshakeTimer: NodeJS.Timeout;
+  /** Still counted by the admission: neither an accepted publisher nor a player, nor closed. */
+  #unadmitted = true;
 
   constructor(
     private readonly socket: Socket,
@@ -49,6 +54,7 @@ export class RtmpConnection<C> {
         if (this.#role === 'publisher' && this.#stream) face.registry.end(this.#stream, 'publisher unpublished');
       },
       packet: (packet) => this.#onPacket(packet),
+      takeRoom: (bytes) => !this.#unadmitted || face.admission.takeRoom(bytes),
     });
     socket.on('data', (data) => this.#onData(data));
     socket.on('error', (err) => face.log.debug({ err: err.message, peer: this.#peer }, 'RTMP socket error'));
@@ -108,6 +114,7 @@ export class RtmpConnection<C> {
     this.#fanout = fanout;
     this.face.fanouts.set(manifestId, fanout);
     this.#role = 'publisher';
+    this.#leaveAdmission();
     this.#protocol.acceptPublish();
     const key = streamKey.split('/').map(encodeURIComponent).join('/');
     return {
@@ -141,6 +148,7 @@ export class RtmpConnection<C> {
       return;
     }
     this.#role = 'player';
+    this.#leaveAdmission();
     this.#protocol.acceptPlay();
     try {
       this.#player = fanout.addPlayer(this.#fanoutPeer());
@@ -160,8 +168,16 @@ export class RtmpConnection<C> {
 
   #onClose(): void {
     clearTimeout(this.#handshakeTimer);
+    this.#leaveAdmission();
     if (this.#role === 'publisher' && this.#stream) this.face.registry.end(this.#stream, 'publisher disconnected');
     else if (this.#role === 'player') this.#player?.leave();
+  }
+
+  /** Admitted, or closed: the connection's place and its message room leave the admission's count. */
+  #leaveAdmission(): void {
+    if (!this.#unadmitted) return;
+    this.#unadmitted = false;
+    this.face.admission.leave(this.socket.remoteAddress ?? '', this.#protocol.room);
   }
 
   #fanoutPeer(): FanoutPeer {

@@ -2,11 +2,15 @@
 // real RTMP server with a real ffmpeg publish afterwards. RTMP's chunk header carries a message length of up
 // to 16 MiB, and node-media-server's parser allocates (and zero-fills) the whole message on its header, per
 // chunk stream: 61 chunk streams of one connection announcing 16 MiB each asked for ~1 GiB in one read.
+// Its second half: many connections that never publish (or whose publish waits for the auth webhook), each
+// within its own budget, from one address or several.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
+import type { RtmpAdmissionLimits } from '../../src/ingest/rtmpAdmission.ts';
 import { StreamRegistry, type IngestStream } from '../../src/ingest/streamRegistry.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
@@ -15,16 +19,27 @@ const HANDSHAKE_BYTES = 1536;
 /** The chunk size the raw publisher sets. */
 const PUBLISHER_CHUNK = 64 << 10;
 
-/** Connects and completes RTMP's simple handshake (C0 C1, S0 S1 S2, C2). */
-async function handshake(port: number): Promise<{ sock: Socket; closed: Promise<void> }> {
-  const sock = connect(port, '127.0.0.1');
+interface Peer {
+  sock: Socket;
+  closed: Promise<void>;
+}
+
+/** A TCP connection to the server from `from` (another loopback address is another peer); nothing sent. */
+async function tcp(port: number, from = '127.0.0.1'): Promise<Peer> {
+  const sock = connect({ port, host: '127.0.0.1', localAddress: from });
   sock.on('error', () => {});
   const closed = new Promise<void>((r) => sock.once('close', () => r()));
   await new Promise<void>((r) => sock.once('connect', () => r()));
+  return { sock, closed };
+}
+
+/** Connects and completes RTMP's simple handshake (C0 C1, S0 S1 S2, C2); rejects if the server closes first. */
+async function handshake(port: number, from?: string): Promise<Peer> {
+  const { sock, closed } = await tcp(port, from);
   const c1 = Buffer.concat([Buffer.alloc(8), randomBytes(HANDSHAKE_BYTES - 8)]);
   sock.write(Buffer.concat([Buffer.from([3]), c1]));
   let got = Buffer.alloc(0);
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const onData = (c: Buffer) => {
       got = Buffer.concat([got, c]);
       if (got.length >= 1 + 2 * HANDSHAKE_BYTES) {
@@ -33,6 +48,7 @@ async function handshake(port: number): Promise<{ sock: Socket; closed: Promise<
       }
     };
     sock.on('data', onData);
+    void closed.then(() => reject(new Error('the server closed the connection during the handshake')));
   });
   sock.write(got.subarray(1, 1 + HANDSHAKE_BYTES)); // C2 echoes S1
   return { sock, closed };
@@ -81,7 +97,7 @@ function message(cid: number, type: number, streamId: number, payload: Buffer): 
 }
 
 /** Handshake, chunk size 64 KiB, connect, createStream and publish `name`, as an encoder does. */
-async function publisher(port: number, name: string): Promise<{ sock: Socket; closed: Promise<void> }> {
+async function publisher(port: number, name: string): Promise<Peer> {
   const peer = await handshake(port);
   const chunkSize = Buffer.alloc(4);
   chunkSize.writeUInt32BE(PUBLISHER_CHUNK);
@@ -103,18 +119,24 @@ const dropped = (closed: Promise<unknown>) =>
 
 const stillOpen = (closed: Promise<void>, ms: number) => Promise.race([closed.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), ms))]);
 
+/** A real RTMP server on a free port whose registry accepts every publish, pushing each onto `started`. */
+function acceptingServer(started: IngestStream<unknown>[], admission?: Partial<RtmpAdmissionLimits>): Promise<RtmpServer> {
+  const registry = new StreamRegistry<unknown>({
+    log: silentLogger(),
+    // a publish named waiting-… waits for an auth webhook that never answers
+    authorize: (req) => (req.urlId.startsWith('waiting-') ? new Promise(() => {}) : Promise.resolve({ accept: true, context: undefined })),
+    onStarted: (s) => void started.push(s),
+    onEnded: () => {},
+  });
+  return startRtmpServer({ port: 0, registry, log: silentLogger(), admission });
+}
+
 describe('attack 12: a peer on the RTMP port cannot make the parser hold its announced message sizes', () => {
   let server: RtmpServer;
   const started: IngestStream<unknown>[] = [];
 
   before(async () => {
-    const registry = new StreamRegistry<unknown>({
-      log: silentLogger(),
-      authorize: async () => ({ accept: true, context: undefined }),
-      onStarted: (s) => void started.push(s),
-      onEnded: () => {},
-    });
-    server = await startRtmpServer({ port: 0, registry, log: silentLogger() });
+    server = await acceptingServer(started);
   });
 
   after(async () => {
@@ -158,5 +180,91 @@ describe('attack 12: a peer on the RTMP port cannot make the parser hold its ann
     const pub = publishTestStream(`${server.url}/live/after-attack`, { seconds: 2 });
     await waitFor(() => started.length === 1, 8000, 'publish after the attack');
     assert.equal(await pub.exited, 0);
+  });
+});
+
+describe('attack 12: peers on the RTMP port that never publish cannot hold its sockets or memory', () => {
+  let server: RtmpServer;
+  const peers: Peer[] = [];
+  const started: IngestStream<unknown>[] = [];
+  const open = async (from?: string) => {
+    const peer = await handshake(server.port, from);
+    peers.push(peer);
+    return peer;
+  };
+  const hangUp = async (peer: Peer) => {
+    peer.sock.destroy();
+    await peer.closed;
+    await sleep(100); // the server sees the close on its own turn
+  };
+
+  before(async () => {
+    // small limits, as the defaults (32 a peer address, 512 in all, 64 MiB of room) scaled down
+    server = await acceptingServer(started, { perAddress: 3, total: 5, room: 512 << 10 });
+  });
+
+  after(async () => {
+    for (const p of peers) p.sock.destroy();
+    await server.close();
+  });
+
+  it('refuses a peer address its fourth connection that has not published, and lets one in again when a place is free', async () => {
+    const first = [await open(), await open(), await open()];
+    const fourth = await tcp(server.port);
+    await dropped(fourth.closed);
+    await assert.rejects(handshake(server.port), /closed the connection/);
+    await hangUp(first[0]!);
+    await open();
+    for (const p of peers.splice(0)) await hangUp(p);
+  });
+
+  it('refuses connections past the total from other addresses too', async () => {
+    await open('127.0.0.2');
+    await open('127.0.0.2');
+    await open('127.0.0.3');
+    await open('127.0.0.3');
+    await open('127.0.0.4');
+    await assert.rejects(handshake(server.port, '127.0.0.5'), /closed the connection/);
+    for (const p of peers.splice(0)) await hangUp(p);
+    await open('127.0.0.5');
+    for (const p of peers.splice(0)) await hangUp(p);
+  });
+
+  it("drops the connection whose announced messages would pass the room all of them share, and gives back a closed one's room", async () => {
+    // each announces three 60-KiB messages: ~183 KiB of room, under its own 256 KiB before a publish
+    const announce = async (peer: Peer) => {
+      peer.sock.write(messageStarts([3, 4, 5], 60 << 10));
+      return stillOpen(peer.closed, 300);
+    };
+    const a = await open();
+    const b = await open('127.0.0.2');
+    assert.ok(await announce(a), 'the first fits');
+    assert.ok(await announce(b), 'the second fits');
+    const c = await open('127.0.0.3');
+    assert.equal(await announce(c), false, 'the third would pass 512 KiB together and is dropped');
+    assert.ok(await stillOpen(a.closed, 10), 'the first is still open');
+    await hangUp(a);
+    const d = await open('127.0.0.3');
+    assert.ok(await announce(d), 'with the first gone its room is there again');
+    for (const p of peers.splice(0)) await hangUp(p);
+  });
+
+  it('drops a publish waiting for its auth webhook whose frame would pass the shared room', async () => {
+    const waiting = await publisher(server.port, 'waiting-1');
+    peers.push(waiting);
+    waiting.sock.write(messageStarts([6], 256 << 10, PUBLISHER_CHUNK));
+    assert.ok(await stillOpen(waiting.closed, 300), 'a 256-KiB frame before its answer fits');
+    waiting.sock.write(messageStarts([7], 512 << 10, PUBLISHER_CHUNK));
+    await dropped(waiting.closed);
+    for (const p of peers.splice(0)) await hangUp(p);
+  });
+
+  it('counts a connection only until its publish is accepted', async () => {
+    const pub = await publisher(server.port, 'admitted');
+    peers.push(pub);
+    await waitFor(() => started.some((s) => s.manifestId === 'admitted'), 5000, 'the raw publish accepted');
+    const others = [await open(), await open(), await open()];
+    assert.ok(await stillOpen(pub.closed, 10), 'the publisher is still on');
+    assert.ok(await stillOpen(others[2]!.closed, 10), 'three more from its address are let in');
   });
 });
