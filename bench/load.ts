@@ -106,6 +106,8 @@ const backlogMs = (lagsByStream: Iterable<number[]>): number => {
 };
 const ms = (x: number) =>
   Number.isFinite(x) ? `${x < 10 ? x.toFixed(1) : Math.round(x)}ms` : x === Number.POSITIVE_INFINITY ? 'above the largest bucket' : 'n/a';
+/** `+1.5 MiB` or `−0.6 MiB`: a growth that may be a shrink. */
+const signedMiB = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)} MiB`;
 
 interface Window {
   cpuS: number;
@@ -607,7 +609,7 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS +${(floor.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${coresLine(floor)} (${neighbourLine(floor)})`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS ${signedMiB(floor.rssAboveKb / 1024 / N)} per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${coresLine(floor)} (${neighbourLine(floor)})`,
   );
   console.log(
     `  glass-to-playlist after the frame that closes the segment (all ${N} streams, each segment's listing dated by the file ffmpeg creates next): p50 ${ms(pct(floorSrcLat, 0.5))} p99 ${ms(pct(floorSrcLat, 0.99))} max ${ms(Math.max(...floorSrcLat))} (${floorSrcLat.length}); fell behind its own fixed delay by at most ${ms(floorBacklogMs ?? Number.NaN)}`,
@@ -617,7 +619,7 @@ for (const r of results) {
   const cpu = perStream(r.window);
   console.log(
     `${r.label} (process + children): CPU ${(cpu * N).toFixed(1)} % of a core, ${cpu.toFixed(2)} % per stream` +
-      `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, +${(r.window.rssAboveKb / 1024 / N).toFixed(1)} MiB per stream`,
+      `${floor ? ` (${(cpu / ffCpu).toFixed(2)} × bare ffmpeg)` : ''}; RSS ${(r.idleRssKb / 1024).toFixed(0)} MiB idle, ${signedMiB(r.window.rssAboveKb / 1024 / N)} per stream`,
   );
   const ownCpu = (r.window.rootCpuS / r.window.wallS / N) * 100;
   console.log(
@@ -627,8 +629,8 @@ for (const r of results) {
   const processPerStream = r.window.rootRssAboveKb / 1024 / N;
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
   console.log(
-    `  RSS per stream: gateway process +${processPerStream.toFixed(1)} MiB, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
-      `+${(processPerStream - windowMiB).toFixed(1)} MiB besides; ${r.window.perProcessKb > 0 ? `its child processes (the ffmpeg launcher, spare and decoding ffmpegs, any ffmpeg segmenter) ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no child processes'}`,
+    `  RSS per stream: gateway process ${signedMiB(processPerStream)}, of which the HLS window (${SEGMENTS_KEPT} segments per rendition, by design) ${windowMiB.toFixed(1)} MiB: ` +
+      `${signedMiB(processPerStream - windowMiB)} besides; ${r.window.perProcessKb > 0 ? `its child processes (the ffmpeg launcher, spare and decoding ffmpegs, any ffmpeg segmenter) ${(r.window.perProcessKb / 1024).toFixed(1)} MiB each` : 'no child processes'}`,
   );
   console.log(
     `  segments: ${r.appeared} source of ${expected} expected, ${r.transcoded} transcoded, ${r.failed} failed, ${r.missing} missing; ${pacingLine(r.pacing)}; ` +
