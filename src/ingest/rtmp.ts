@@ -65,14 +65,15 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
   let refusedLogged = 0;
   const server = createServer((socket) => {
     if (closed) return void socket.destroy();
-    if (!face.admission.enter(socket.remoteAddress ?? '')) {
+    const address = socket.remoteAddress ?? '';
+    if (!face.admission.enter(address)) {
       socket.destroy();
       refused++;
       const now = Date.now();
       if (now - refusedLogged >= REFUSED_LOG_INTERVAL_MS) {
         const { limits } = face.admission;
         opts.log.warn(
-          { refused, last: socket.remoteAddress, perAddress: limits.perAddress, total: limits.total },
+          { refused, last: address, perAddress: limits.perAddress, total: limits.total },
           'RTMP connections refused: too many not yet publishing or playing, from one address or in all',
         );
         refused = 0;
@@ -82,7 +83,7 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
     }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new RtmpConnection(socket, face);
+    new RtmpConnection(socket, face, address);
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -43,8 +43,10 @@ export class RtmpConnection<C> {
   constructor(
     private readonly socket: Socket,
     private readonly face: RtmpFace<C>,
+    /** The peer's address as the admission counted it (read at accept: a closed socket no longer has one). */
+    private readonly address: string,
   ) {
-    this.#peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.#peer = `${address || '?'}:${socket.remotePort ?? 0}`;
     socket.setNoDelay(true);
     this.#protocol = new RtmpProtocol({
       output: (bytes) => this.#send(bytes),
@@ -92,7 +94,7 @@ export class RtmpConnection<C> {
     clearTimeout(this.#handshakeTimer);
     const url = this.#publishUrl(rawStreamName);
     const ids = streamIdsFromPath(urlPath(url));
-    const request = { ingest: 'rtmp', urlId: ids.manifestId, streamKey: ids.streamKey, url, remoteAddress: this.socket.remoteAddress ?? '' } as const;
+    const request = { ingest: 'rtmp', urlId: ids.manifestId, streamKey: ids.streamKey, url, remoteAddress: this.address } as const;
     try {
       // attach() runs synchronously inside open() and nothing but promise jobs runs before open() resolves,
       // so no socket event can see a publisher without its stream.
@@ -177,7 +179,7 @@ export class RtmpConnection<C> {
   #leaveAdmission(): void {
     if (!this.#unadmitted) return;
     this.#unadmitted = false;
-    this.face.admission.leave(this.socket.remoteAddress ?? '', this.#protocol.room);
+    this.face.admission.leave(this.address, this.#protocol.room);
   }
 
   #fanoutPeer(): FanoutPeer {
