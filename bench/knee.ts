@@ -16,6 +16,8 @@ if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--stream
 
 /** bench/load.ts's segment length */
 const SEGMENT_S = 2;
+/** A gateway run whose rig core was saturated in this share of its seconds (%) or more measured the rig. */
+const RIG_MOSTLY_SATURATED = 50;
 
 interface Run {
   streams: number;
@@ -57,10 +59,11 @@ function loadRun(streams: number): Promise<Run> {
 
 const runs: Run[] = [];
 for (const n of counts) runs.push(await loadRun(n));
-/** the largest N such that it and every smaller N tried kept up */
-const knee = (missing: (r: Run) => number) => {
+/** the largest N such that it and every smaller N tried kept up (runs `skip` leaves out count neither way) */
+const knee = (missing: (r: Run) => number, skip: (r: Run) => boolean = () => false) => {
   let best = 0;
   for (const r of [...runs].sort((a, b) => a.streams - b.streams)) {
+    if (skip(r)) continue;
     if (missing(r) !== 0) break;
     best = r.streams;
   }
@@ -76,9 +79,21 @@ if (rigBound.length > 0) {
   );
 }
 const g = knee((r) => r.gatewayMissing);
+// Where the rig's core was saturated most of a gateway run, that run says more about the rig than about the
+// gateway: the knee is given a second time without such runs, when there are any.
+const rigMostly = (r: Run) => r.gatewayMissing > 0 && r.rigSaturated >= RIG_MOSTLY_SATURATED;
+const gWithoutRig = runs.some(rigMostly) ? knee((r) => r.gatewayMissing, rigMostly) : undefined;
 const f = knee((r) => r.ffmpegMissing);
 // bare ffmpeg keeping up at the largest N tried gives only a lower bound of its knee, so the ratio is at most
 const ffmpegUnbounded = f === Math.max(...counts);
 console.log(
   `knee: gateway=${g} ffmpeg=${ffmpegUnbounded ? '>=' : ''}${f} ratio=${f > 0 ? `${ffmpegUnbounded ? '<=' : ''}${(g / f).toFixed(2)}` : 'n/a'} (largest N tried with no segment missing, every publisher in real time and no receiver more than a segment behind; tried ${counts.join(', ')}${ffmpegUnbounded ? '; bare ffmpeg kept up at every N tried, so its knee is at least that' : ''})`,
 );
+if (gWithoutRig !== undefined) {
+  console.log(
+    `knee: without the gateway runs whose rig core was saturated in ${RIG_MOSTLY_SATURATED} % of their seconds or more (${runs
+      .filter(rigMostly)
+      .map((r) => r.streams)
+      .join(', ')}): gateway=${gWithoutRig}${f > 0 ? ` ratio=${ffmpegUnbounded ? '<=' : ''}${(gWithoutRig / f).toFixed(2)}` : ''}`,
+  );
+}
