@@ -217,10 +217,10 @@ function mapLongs(type: protobuf.Type, obj: Record<string, unknown>, toWire: boo
 
 export function encodeMessage<N extends MessageName>(name: N, value: Messages[N]): Uint8Array {
   const type = messageType(name);
-  const wireObj = mapLongs(type, value as Record<string, unknown>, true);
-  const problem = type.verify(type.fromObject(wireObj));
+  const message = type.fromObject(mapLongs(type, value as Record<string, unknown>, true));
+  const problem = type.verify(message);
   if (problem) throw new Error(`cannot encode ${name}: ${problem}`);
-  return type.encode(type.fromObject(wireObj)).finish();
+  return type.encode(message).finish();
 }
 
 export function decodeMessage<N extends MessageName>(name: N, bytes: Uint8Array): Messages[N] {
