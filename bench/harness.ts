@@ -54,7 +54,34 @@ function readProc(pid: number): ProcRow | undefined {
     return undefined; // gone
   }
 }
-/** CPU seconds (the processes, their live descendants and reaped children), RSS (all, and of the roots alone) and process count of the trees rooted at `roots`. */
+/**
+ * CPU seconds so far of the threads of `pids`, by group: each process's main thread ('main'), and the
+ * others by name (Node leaves V8's and libuv's helper threads named 'node': 'helpers'; the gateway's
+ * malloc addon names its thread 'heap-prefault').
+ */
+export function threadGroupCpuS(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const group = Number(tid) === pid ? 'main' : name === 'node' ? 'helpers' : name;
+        out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return out;
+}
 /** Busy and total jiffies of each CPU core so far (/proc/stat), for how busy each core was over a window. */
 export function coreTimes(): { busy: number; total: number }[] {
   return readFileSync('/proc/stat', 'utf8')
@@ -76,6 +103,27 @@ export function coreBusy(a: ReturnType<typeof coreTimes>, b: ReturnType<typeof c
   });
 }
 
+/**
+ * bench/load.ts with `flags`, in a process of its own with its output passed through: its `load:` line, and
+ * a reader of the line's numeric fields (NaN for a field it does not have).
+ */
+export function loadRunLine(flags: readonly string[]): Promise<{ line: string; field: (name: string) => number }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', ...flags], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout!.on('data', (c: Buffer) => {
+      out += c;
+      process.stdout.write(c);
+    });
+    p.once('exit', (code) => {
+      const line = /^load: .*$/m.exec(out)?.[0];
+      if (code !== 0 || !line) return reject(new Error(`bench/load.ts ${flags.join(' ')} failed (exit ${code})`));
+      resolve({ line, field: (name) => Number(new RegExp(`\\b${name}=(\\d+(?:\\.\\d+)?)`).exec(line)?.[1] ?? Number.NaN) });
+    });
+  });
+}
+
+/** CPU seconds (the processes, their live descendants and reaped children), RSS (all, and of the roots alone) and process count of the trees rooted at `roots`. */
 export function treeStats(roots: readonly number[]): {
   cpuS: number;
   rootCpuS: number;
@@ -295,7 +343,6 @@ export async function startGatewayProcess(
   const datadir = opts.datadir ?? (await mkdtemp(join(tmpdir(), 'lpbench-gw-')));
   const flags = Object.entries({
     ...net.gatewayFlags,
-    ...opts.flags,
     ethKeystorePath: join(root, 'keystore'),
     ethPassword: 'devnet',
     datadir,
@@ -306,6 +353,7 @@ export async function startGatewayProcess(
     // debug: the per-segment source timings (a build without them logs only its warnings on top)
     v: '4',
     logFormat: 'json',
+    ...opts.flags,
   })
     .flatMap(([k, v]) => [`-${k}`, v])
     .concat('-monitor');

@@ -4,9 +4,8 @@
 // delay) with no segment missing.
 // Run: npm run bench:knee -- [--streams 5,10,15,20,25,30] [--seconds 60]
 // (60 s per N by default: over 30 s much of the gateway's CPU is V8 still compiling its hot paths, bench/README.md)
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { root } from './harness.ts';
+import { loadRunLine } from './harness.ts';
 
 const { values: args } = parseArgs({
   options: { streams: { type: 'string', default: '5,10,15,20,25,30' }, seconds: { type: 'string', default: '60' } },
@@ -28,33 +27,18 @@ interface Run {
   rigSaturated: number;
 }
 
-function loadRun(streams: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', '--streams', String(streams), '--seconds', args.seconds], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.on('data', (c: Buffer) => {
-      out += c;
-      process.stdout.write(c);
-    });
-    p.once('exit', (code) => {
-      const line = /^load: .*$/m.exec(out)?.[0];
-      if (code !== 0 || !line) return reject(new Error(`bench/load.ts --streams ${streams} failed (exit ${code})`));
-      const field = (name: string) => Number(new RegExp(`\\b${name}=(\\d+(?:\\.\\d+)?)`).exec(line)?.[1] ?? Number.NaN);
-      // the receiver fell behind by more than a segment (its sockets' buffers hid it from the publishers)
-      const behind = (name: string) => (field(name) > SEGMENT_S ? 1 : 0);
-      // a segment missing, a publisher held back or a backlog past real time: this N was not kept
-      resolve({
-        streams,
-        line,
-        gatewayMissing: field('missing') + field('late') + behind('backlog_s'),
-        ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late') + behind('ffmpeg_backlog_s'),
-        rigSaturated: field('rig_saturated'),
-      });
-    });
-  });
+async function loadRun(streams: number): Promise<Run> {
+  const { line, field } = await loadRunLine(['--streams', String(streams), '--seconds', args.seconds]);
+  // the receiver fell behind by more than a segment (its sockets' buffers hid it from the publishers)
+  const behind = (name: string) => (field(name) > SEGMENT_S ? 1 : 0);
+  // a segment missing, a publisher held back or a backlog past real time: this N was not kept
+  return {
+    streams,
+    line,
+    gatewayMissing: field('missing') + field('late') + behind('backlog_s'),
+    ffmpegMissing: field('ffmpeg_missing') + field('ffmpeg_late') + behind('ffmpeg_backlog_s'),
+    rigSaturated: field('rig_saturated'),
+  };
 }
 
 const runs: Run[] = [];

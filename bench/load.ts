@@ -5,7 +5,7 @@
 // everything else (this process, the chain, the orchestrators, the publishers) to core 1. The publishers
 // are one process (bench/publishers.ts) that sends each stream in 4096-byte chunks, as OBS does.
 // Run: npm run bench:load -- [--streams N] [--seconds S] [--cpu-prof DIR] [--no-floor | --no-gateway] [--baseline CHECKOUT]
-//   [--node-args="FLAGS"] [--gateway-flags="-name value …"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR]
+//   [--node-args="FLAGS"] [--gateway-flags="-name value …"] [--orchestrator-logs] [--orchestrator-cpu-prof DIR] [--floor-first]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -33,6 +33,7 @@ import {
   sleep,
   type SourceTiming,
   startGatewayProcess,
+  threadGroupCpuS,
   treeStats,
   twoCores,
   warmUp,
@@ -59,6 +60,8 @@ const { values: args } = parseArgs({
     'node-args': { type: 'string' },
     /** gateway flags for the gateway under test (not the baseline), e.g. `-localVerifyDecodeFraction 0` side by side */
     'gateway-flags': { type: 'string' },
+    /** bare ffmpeg first, then the gateway (bench/ratio.ts alternates the order from run to run) */
+    'floor-first': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.streams);
@@ -117,6 +120,8 @@ interface Window {
   rootSysCpuS: number;
   /** the root processes' minor page faults */
   rootFaults: number;
+  /** CPU seconds of the root processes' threads by group (threadGroupCpuS) */
+  rootThreads: Map<string, number>;
   wallS: number;
   rssAboveKb: number;
   /** the root processes alone (the gateway without its ffmpeg children; for bare ffmpeg, all of them) */
@@ -170,6 +175,7 @@ async function measureWindow(
 ): Promise<Window> {
   await sleep(publishStart + WARM_MS - Date.now());
   const a = treeStats(roots());
+  const threadsA = threadGroupCpuS(roots());
   const coresA = coreTimes();
   const neighboursA = neighbourCpu(neighbours);
   const t0 = performance.now();
@@ -186,6 +192,7 @@ async function measureWindow(
   }
   await sleep(Math.max(0, endAt - Date.now()));
   const b = treeStats(roots());
+  const threadsB = threadGroupCpuS(roots());
   const coresB = coreTimes();
   const coresBusy = coreBusy(coresA, coresB);
   seconds.push(coreBusy(coresBefore, coresB));
@@ -202,6 +209,8 @@ async function measureWindow(
     rootCpuS: b.rootCpuS - a.rootCpuS,
     rootSysCpuS: b.rootSysCpuS - a.rootSysCpuS,
     rootFaults: b.rootFaults - a.rootFaults,
+    // threads that ended within the window are left out
+    rootThreads: new Map([...threadsB].map(([group, cpuS]) => [group, cpuS - (threadsA.get(group) ?? 0)])),
     wallS,
     coresBusy,
     coresSaturated,
@@ -492,45 +501,17 @@ async function gatewayPhase(
   };
 }
 
-const input = await preEncodedInput();
-// the orchestrators' log lines (one per segment, with where its time went) when asked for
-const net = await startLoadNetwork(N, {
-  keepLogs: args['orchestrator-logs'],
-  ...(args['orchestrator-cpu-prof'] ? { cpuProfDir: args['orchestrator-cpu-prof'] } : {}),
-});
-if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
-const results: GatewayResult[] = [];
-// the binary runs its sources through tsx when dist/ is not their build, and the figures then carry the loader
-for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gateway'] ? [] : [root])]) {
-  if (!distIsCurrent(dir))
-    console.log(`note: ${join(dir, 'dist')} is not the build of its sources (npm run build): that gateway runs its TypeScript through tsx`);
-}
-if (args.baseline) {
-  results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
-}
-if (!args['no-gateway']) {
-  results.push(
-    await gatewayPhase(
-      'gateway',
-      join(root, 'scripts/livepeer-gateway.mjs'),
-      input,
-      net,
-      args['cpu-prof'],
-      args['node-args']?.split(' ').filter(Boolean),
-      gatewayFlags(args['gateway-flags'] ?? ''),
-    ),
-  );
-}
-
 // ---- the floor: bare ffmpeg RTMP → HLS copy segmenting --------------------------------------------
-let floor: Window | undefined;
-/** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
-let floorMissing: number | undefined;
-let floorPacing: Pacing | undefined;
-/** bare ffmpeg's glass-to-playlist per segment, every stream (ms) */
-let floorSrcLat: number[] = [];
-let floorBacklogMs: number | undefined;
-if (!args['no-floor']) {
+interface FloorResult {
+  window: Window;
+  /** segments bare ffmpeg did not write, of N × SECONDS / SEGMENT_S */
+  missing: number;
+  pacing: Pacing;
+  /** bare ffmpeg's glass-to-playlist per segment, every stream (ms) */
+  srcLat: number[];
+  backlogMs: number;
+}
+async function floorPhase(input: string, net: LoadNetwork): Promise<FloorResult> {
   const hlsRoot = await mkdtemp(join(tmpdir(), 'lpbench-floor-'));
   const ports = await Promise.all(Array.from({ length: N }, freePort));
   const segmenters = await Promise.all(
@@ -561,8 +542,8 @@ if (!args['no-floor']) {
     input,
     ports.map((port) => `rtmp://127.0.0.1:${port}/live/s`),
   );
-  floor = await measureWindow(() => segmenters.map((s) => s.pid!), pubs.startedAt, baseline, rigProcesses([pubs.proc], net));
-  floorPacing = await pacing(pubs);
+  const window = await measureWindow(() => segmenters.map((s) => s.pid!), pubs.startedAt, baseline, rigProcesses([pubs.proc], net));
+  const floorPacing = await pacing(pubs);
   for (const w of watchers) w.close();
   // as the gateway's figure: from the frame that closes the segment (sent at the publisher's start plus its
   // time in the looped input) to the segment in the playlist; the first and the last segment left out
@@ -571,23 +552,61 @@ if (!args['no-floor']) {
   const floorLags = listedAt.map((listed, i) =>
     [...listed].filter(([seq]) => seq >= 1 && seq < lastSeq).map(([seq, t]) => t - (pubs.streamStartedAt[i]! + closingKeyframeMs[seq + 1]!)),
   );
-  floorSrcLat = floorLags.flat();
-  floorBacklogMs = backlogMs(floorLags);
   // each ffmpeg writes its last segment and exits when its publisher leaves; then count what it wrote
   await Promise.race([Promise.all(segmenters.map(exited)), sleep(10_000)]);
   for (const s of segmenters) s.kill('SIGKILL');
   await Promise.all(segmenters.map(exited));
   const perStreamExpected = Math.floor(SECONDS / SEGMENT_S);
-  floorMissing = 0;
+  let missing = 0;
   for (let i = 0; i < N; i++) {
     // segments are numbered from 0 (index0.ts, …): the last one listed tells how many were written
     const list = await readFile(join(hlsRoot, String(i), 'index.m3u8'), 'utf8').catch(() => '');
     const numbers = [...list.matchAll(/index(\d+)\.ts/g)].map((m) => Number(m[1]));
     const written = numbers.length > 0 ? Math.max(...numbers) + 1 : 0;
-    floorMissing += Math.max(0, perStreamExpected - written);
+    missing += Math.max(0, perStreamExpected - written);
   }
   await rm(hlsRoot, { recursive: true, force: true });
+  return { window, missing, pacing: floorPacing, srcLat: floorLags.flat(), backlogMs: backlogMs(floorLags) };
 }
+
+const input = await preEncodedInput();
+// the orchestrators' log lines (one per segment, with where its time went) when asked for
+const net = await startLoadNetwork(N, {
+  keepLogs: args['orchestrator-logs'],
+  ...(args['orchestrator-cpu-prof'] ? { cpuProfDir: args['orchestrator-cpu-prof'] } : {}),
+});
+if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
+const results: GatewayResult[] = [];
+// the binary runs its sources through tsx when dist/ is not their build, and the figures then carry the loader
+for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gateway'] ? [] : [root])]) {
+  if (!distIsCurrent(dir))
+    console.log(`note: ${join(dir, 'dist')} is not the build of its sources (npm run build): that gateway runs its TypeScript through tsx`);
+}
+const runFloor = !args['no-floor'];
+let floorResult: FloorResult | undefined;
+if (runFloor && args['floor-first']) floorResult = await floorPhase(input, net);
+if (args.baseline) {
+  results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
+}
+if (!args['no-gateway']) {
+  results.push(
+    await gatewayPhase(
+      'gateway',
+      join(root, 'scripts/livepeer-gateway.mjs'),
+      input,
+      net,
+      args['cpu-prof'],
+      args['node-args']?.split(' ').filter(Boolean),
+      gatewayFlags(args['gateway-flags'] ?? ''),
+    ),
+  );
+}
+if (runFloor && !args['floor-first']) floorResult = await floorPhase(input, net);
+const floor = floorResult?.window;
+const floorMissing = floorResult?.missing;
+const floorPacing = floorResult?.pacing;
+const floorSrcLat = floorResult?.srcLat ?? [];
+const floorBacklogMs = floorResult?.backlogMs;
 
 await net.stop();
 
@@ -605,7 +624,8 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}; ` +
     `${N} streams × ${SECONDS} s 1280x720 30 fps 3 Mbit/s → P240p30fps16x9 + P360p30fps16x9, devnet orchestrators in load mode; ` +
-    (twoCores ? 'system under test on core 0, the rest on core 1' : 'not pinned (one core or no taskset)'),
+    (twoCores ? 'system under test on core 0, the rest on core 1' : 'not pinned (one core or no taskset)') +
+    (floor && results.length > 0 ? `; ${args['floor-first'] ? 'bare ffmpeg' : 'the gateway'} measured first` : ''),
 );
 if (floor) {
   console.log(
@@ -625,6 +645,13 @@ for (const r of results) {
   console.log(
     `  CPU per stream: gateway process ${ownCpu.toFixed(2)} %, its children (the ffmpeg launcher and the ffmpegs it starts) ${(cpu - ownCpu).toFixed(2)} %; ` +
       `the gateway process: ${Math.round(r.window.rootFaults / r.window.wallS / N)} page faults per stream a second, ${r.window.rootCpuS > 0 ? Math.round((r.window.rootSysCpuS / r.window.rootCpuS) * 100) : 0} % of its CPU in the kernel`,
+  );
+  const threadShare = (cpuS: number) => `${((cpuS / r.window.wallS) * 100).toFixed(1)} %`;
+  console.log(
+    `  the gateway process's threads, % of a core: ${[...r.window.rootThreads]
+      .sort(([x], [y]) => (x === 'main' ? -1 : y === 'main' ? 1 : x.localeCompare(y)))
+      .map(([group, cpuS]) => `${group} ${threadShare(cpuS)}`)
+      .join(', ')}`,
   );
   const processPerStream = r.window.rootRssAboveKb / 1024 / N;
   const windowMiB = r.hlsWindowPerStream / 1024 / 1024;
