@@ -37,22 +37,31 @@ interface ProcRow {
   minflt: number;
   rssKb: number;
 }
-function readProc(pid: number): ProcRow | undefined {
+/**
+ * A /proc stat file (a process's or a thread's): its name, and the fields after it, from the state on
+ * (proc(5) numbers them from 3), so f[11] + f[12] are its user + system ticks. Undefined once it is gone.
+ */
+function readStat(path: string): { name: string; f: string[] } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return {
-      pid,
-      ppid: Number(f[1]),
-      cpuTicks: Number(f[11]) + Number(f[12]),
-      childTicks: Number(f[13]) + Number(f[14]),
-      sysTicks: Number(f[12]),
-      minflt: Number(f[7]),
-      rssKb: Number(f[21]) * PAGE_KB,
-    };
+    const stat = readFileSync(path, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return { name: stat.slice(stat.indexOf('(') + 1, end), f: stat.slice(end + 2).split(' ') };
   } catch {
-    return undefined; // gone
+    return undefined;
   }
+}
+function readProc(pid: number): ProcRow | undefined {
+  const f = readStat(`/proc/${pid}/stat`)?.f;
+  if (!f) return undefined; // gone
+  return {
+    pid,
+    ppid: Number(f[1]),
+    cpuTicks: Number(f[11]) + Number(f[12]),
+    childTicks: Number(f[13]) + Number(f[14]),
+    sysTicks: Number(f[12]),
+    minflt: Number(f[7]),
+    rssKb: Number(f[21]) * PAGE_KB,
+  };
 }
 /**
  * CPU seconds so far of the threads of `pids`, by group: each process's main thread ('main'), and the
@@ -69,15 +78,10 @@ export function threadGroupCpuS(pids: readonly number[]): Map<string, number> {
       continue; // gone
     }
     for (const tid of tids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const group = Number(tid) === pid ? 'main' : name === 'node' ? 'helpers' : name;
-        out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
-      } catch {
-        // the thread ended
-      }
+      const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
+      if (!stat) continue; // the thread ended
+      const group = Number(tid) === pid ? 'main' : stat.name === 'node' ? 'helpers' : stat.name;
+      out.set(group, (out.get(group) ?? 0) + (Number(stat.f[11]) + Number(stat.f[12])) / CLK_TCK);
     }
   }
   return out;

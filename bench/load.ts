@@ -583,8 +583,8 @@ for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gatew
     console.log(`note: ${join(dir, 'dist')} is not the build of its sources (npm run build): that gateway runs its TypeScript through tsx`);
 }
 const runFloor = !args['no-floor'];
-let floorResult: FloorResult | undefined;
-if (runFloor && args['floor-first']) floorResult = await floorPhase(input, net);
+let floor: FloorResult | undefined;
+if (runFloor && args['floor-first']) floor = await floorPhase(input, net);
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
 }
@@ -601,12 +601,7 @@ if (!args['no-gateway']) {
     ),
   );
 }
-if (runFloor && !args['floor-first']) floorResult = await floorPhase(input, net);
-const floor = floorResult?.window;
-const floorMissing = floorResult?.missing;
-const floorPacing = floorResult?.pacing;
-const floorSrcLat = floorResult?.srcLat ?? [];
-const floorBacklogMs = floorResult?.backlogMs;
+if (runFloor && !args['floor-first']) floor = await floorPhase(input, net);
 
 await net.stop();
 
@@ -617,7 +612,7 @@ const neighbourLine = (w: Window) =>
     .map(([k, v]) => `${k} ${v.toFixed(0)} %`)
     .join(', ')}`;
 const perStream = (w: Window) => (w.cpuS / w.wallS / N) * 100; // % of one core
-const ffCpu = floor ? perStream(floor) : Number.NaN;
+const ffCpu = floor ? perStream(floor.window) : Number.NaN;
 const expected = N * Math.floor(SECONDS / SEGMENT_S);
 console.log(
   `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, load average ${loadavg()
@@ -629,10 +624,10 @@ console.log(
 );
 if (floor) {
   console.log(
-    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS ${signedMiB(floor.rssAboveKb / 1024 / N)} per stream (${(floor.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floorMissing ?? '?'} segments missing; ${floorPacing ? pacingLine(floorPacing) : ''}; cores busy ${coresLine(floor)} (${neighbourLine(floor)})`,
+    `bare ffmpeg RTMP→HLS copy: CPU ${(ffCpu * N).toFixed(1)} % of a core, ${ffCpu.toFixed(2)} % per stream; RSS ${signedMiB(floor.window.rssAboveKb / 1024 / N)} per stream (${(floor.window.perProcessKb / 1024).toFixed(1)} MiB per ffmpeg process); ${floor.missing} segments missing; ${pacingLine(floor.pacing)}; cores busy ${coresLine(floor.window)} (${neighbourLine(floor.window)})`,
   );
   console.log(
-    `  glass-to-playlist after the frame that closes the segment (all ${N} streams, each segment's listing dated by the file ffmpeg creates next): p50 ${ms(pct(floorSrcLat, 0.5))} p99 ${ms(pct(floorSrcLat, 0.99))} max ${ms(Math.max(...floorSrcLat))} (${floorSrcLat.length}); fell behind its own fixed delay by at most ${ms(floorBacklogMs ?? Number.NaN)}`,
+    `  glass-to-playlist after the frame that closes the segment (all ${N} streams, each segment's listing dated by the file ffmpeg creates next): p50 ${ms(pct(floor.srcLat, 0.5))} p99 ${ms(pct(floor.srcLat, 0.99))} max ${ms(Math.max(...floor.srcLat))} (${floor.srcLat.length}); fell behind its own fixed delay by at most ${ms(floor.backlogMs)}`,
   );
 }
 for (const r of results) {
@@ -781,6 +776,6 @@ if (results.length === 2) {
 const g = results.at(-1);
 const gwCpu = g ? perStream(g.window) : Number.NaN;
 console.log(
-  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floorMissing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floorPacing?.late ?? 'n/a'} backlog_s=${g ? (g.backlogMs / 1000).toFixed(2) : 'n/a'} ffmpeg_backlog_s=${floorBacklogMs !== undefined ? (floorBacklogMs / 1000).toFixed(2) : 'n/a'} rig_saturated=${g?.window.coresSaturated[1] !== undefined ? `${g.window.coresSaturated[1].toFixed(0)}%` : 'n/a'}`,
+  `load: streams=${N} gateway_cpu_per_stream=${g ? `${gwCpu.toFixed(2)}%` : 'n/a'} ffmpeg_cpu_per_stream=${floor ? `${ffCpu.toFixed(2)}%` : 'n/a'} ratio=${floor && g ? (gwCpu / ffCpu).toFixed(2) : 'n/a'} missing=${g?.missing ?? 'n/a'} ffmpeg_missing=${floor?.missing ?? 'n/a'} late=${g?.pacing.late ?? 'n/a'} ffmpeg_late=${floor?.pacing.late ?? 'n/a'} backlog_s=${g ? (g.backlogMs / 1000).toFixed(2) : 'n/a'} ffmpeg_backlog_s=${floor ? (floor.backlogMs / 1000).toFixed(2) : 'n/a'} rig_saturated=${g?.window.coresSaturated[1] !== undefined ? `${g.window.coresSaturated[1].toFixed(0)}%` : 'n/a'}`,
 );
 process.exit(0);
