@@ -121,6 +121,13 @@ function prefaultRuns(): boolean {
   );
 }
 
+/** The two growths (without the thread, with it), run once for the tests that read them. */
+let growths: { without: ReturnType<typeof mainThreadFaultsOfGrowth>; withPrefault: ReturnType<typeof mainThreadFaultsOfGrowth> } | undefined;
+function growthsWithoutAndWithPrefault(): NonNullable<typeof growths> {
+  growths ??= { without: mainThreadFaultsOfGrowth(false), withPrefault: mainThreadFaultsOfGrowth(true) };
+  return growths;
+}
+
 /** The kernel's transparent huge page mode ('always', 'madvise', 'never'), or undefined where it has none. */
 function transparentHugePages(): string | undefined {
   try {
@@ -129,6 +136,10 @@ function transparentHugePages(): string | undefined {
     return undefined;
   }
 }
+
+const PREFAULT_RUNS = prefaultRuns();
+const THP_MODE = transparentHugePages();
+const NO_PREFAULT = 'no MADV_POPULATE_WRITE here (Linux 5.14 or later)';
 
 describe('malloc tuning', { skip: BUILT ? false : 'build/malloc-tuning.node is not built' }, () => {
   it('is set where the addon is built; an operator’s own MALLOC_ setting or GLIBC_TUNABLES wins', () => {
@@ -158,11 +169,10 @@ describe('malloc tuning', { skip: BUILT ? false : 'build/malloc-tuning.node is n
   });
 
   it('a growing heap’s new pages are faulted in by the heap-prefault thread, not trapped by the code that first writes them', {
-    skip: prefaultRuns() ? false : 'no MADV_POPULATE_WRITE here (Linux 5.14 or later)',
+    skip: PREFAULT_RUNS ? false : NO_PREFAULT,
   }, () => {
     const pagesPerBuffer = GROWTH_BYTES / PAGE;
-    const without = mainThreadFaultsOfGrowth(false);
-    const withPrefault = mainThreadFaultsOfGrowth(true);
+    const { without, withPrefault } = growthsWithoutAndWithPrefault();
     assert.equal(without.prefaultThread, false);
     assert.equal(withPrefault.prefaultThread, true);
     // the heap grows 16 MiB (the top pad) and more at a time, eight of these buffers: on the bench machine
@@ -176,14 +186,9 @@ describe('malloc tuning', { skip: BUILT ? false : 'build/malloc-tuning.node is n
   });
 
   it('a growing heap is faulted in as transparent huge pages where the kernel gives them to those who ask', {
-    skip: !prefaultRuns()
-      ? 'no MADV_POPULATE_WRITE here (Linux 5.14 or later)'
-      : transparentHugePages() === 'madvise'
-        ? false
-        : `transparent huge pages are "${transparentHugePages() ?? 'absent'}" here, not "madvise"`,
+    skip: !PREFAULT_RUNS ? NO_PREFAULT : THP_MODE === 'madvise' ? false : `transparent huge pages are "${THP_MODE ?? 'absent'}" here, not "madvise"`,
   }, () => {
-    const without = mainThreadFaultsOfGrowth(false);
-    const withPrefault = mainThreadFaultsOfGrowth(true);
+    const { without, withPrefault } = growthsWithoutAndWithPrefault();
     const grownKb = (GROWTH_BYTES * GROWTH_ROUNDS) / 1024;
     // without the thread no one asks for them; with it, on the bench machine, 80 of the 80 MiB grown
     assert.equal(without.heapHugeKb, 0, `${without.heapHugeKb} KiB of huge pages without the thread`);
