@@ -39,7 +39,16 @@ describe('USD spend caps on the devnet price feed', () => {
   let tenancy: Tenancy;
   const setAnswer = async (answer: bigint) => {
     const owner = devnetWalletClient(devnet.rpcUrl, devnet.accounts.deployer.privateKey);
-    const hash = await owner.writeContract({ address: devnet.contracts.priceFeed, abi: devPriceFeedAbi, functionName: 'setAnswer', args: [answer] });
+    // A fixed gas limit, not anvil's estimate. The estimate runs in the last block's second, where writing
+    // the same timestamp again is nearly free; mined in the next second the write costs ~2,700 gas more,
+    // and the transaction ran out of gas (seen when the machine was busy).
+    const hash = await owner.writeContract({
+      address: devnet.contracts.priceFeed,
+      abi: devPriceFeedAbi,
+      functionName: 'setAnswer',
+      args: [answer],
+      gas: 200_000n,
+    });
     await waitForSuccess(devnet.publicClient, hash, 'setAnswer');
   };
   const usdPerEth = () => watcher.quote()?.usdPerEth;
