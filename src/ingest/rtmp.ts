@@ -8,6 +8,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { GatewayError } from '../lib/errors.ts';
 import { formatHost } from '../lib/listenAddr.ts';
+import { readIntoBuffer } from '../lib/readIntoBuffer.ts';
 import type { Logger } from '../lib/log.ts';
 import { routeNmsLogs, type StreamFanout } from './nodeMediaServer.ts';
 import { RtmpAdmission, type RtmpAdmissionLimits } from './rtmpAdmission.ts';
@@ -32,6 +33,9 @@ export interface RtmpServerOptions<C> {
   /** Bounds on connections not yet admitted (DEFAULT_RTMP_ADMISSION where not given). */
   admission?: Partial<RtmpAdmissionLimits>;
 }
+
+/** Each read of a connection takes at most this much (node's own read size). */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 /** Refused connections are logged at most this often, with their count since the last line. */
 const REFUSED_LOG_INTERVAL_MS = 60_000;
@@ -63,11 +67,14 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
   let closed = false;
   let refused = 0;
   let refusedLogged = 0;
-  const server = createServer((socket) => {
-    if (closed) return void socket.destroy();
-    const address = socket.remoteAddress ?? '';
+  // every connection reads into this one buffer: the parser copies what it keeps before the next read
+  const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+  // paused: its reads must not start before readIntoBuffer() moves the connection to a socket of its own
+  const server = createServer({ pauseOnConnect: true }, (accepted) => {
+    if (closed) return void accepted.destroy();
+    const address = accepted.remoteAddress ?? '';
     if (!face.admission.enter(address)) {
-      socket.destroy();
+      accepted.destroy();
       refused++;
       const now = Date.now();
       if (now - refusedLogged >= REFUSED_LOG_INTERVAL_MS) {
@@ -81,9 +88,12 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
       }
       return;
     }
+    let connection: RtmpConnection<C> | undefined;
+    const socket = readIntoBuffer(accepted, readBuffer, (bytes) => connection?.feed(bytes));
+    if (!socket) return void face.admission.leave(address, 0);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new RtmpConnection(socket, face, address);
+    connection = new RtmpConnection(socket, face, address);
   });
 
   await new Promise<void>((resolve, reject) => {

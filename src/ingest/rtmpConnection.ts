@@ -58,7 +58,6 @@ export class RtmpConnection<C> {
       packet: (packet) => this.#onPacket(packet),
       takeRoom: (bytes) => !this.#unadmitted || face.admission.takeRoom(bytes),
     });
-    socket.on('data', (data) => this.#onData(data));
     socket.on('error', (err) => face.log.debug({ err: err.message, peer: this.#peer }, 'RTMP socket error'));
     socket.on('close', () => this.#onClose());
     this.#handshakeTimer = setTimeout(() => {
@@ -73,7 +72,8 @@ export class RtmpConnection<C> {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
-  #onData(data: Buffer): void {
+  /** The peer's bytes, from the listener's reads (a view of its buffer: the protocol copies what it keeps). */
+  feed(data: Buffer): void {
     try {
       this.#protocol.feed(data);
     } catch (err) {
