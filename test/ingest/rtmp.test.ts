@@ -195,6 +195,45 @@ describe('RTMP ingest + segmenter (real ffmpeg publish)', () => {
     assert.equal(await pub.exited, 0);
   });
 
+  it("keeps two publishers apart while they and a peer sending garbage share the listener's read buffer", async () => {
+    // every connection reads into one buffer: what one peer sends must never reach another's stream
+    const garbage = connect(server.port, '127.0.0.1');
+    garbage.on('error', () => {});
+    await new Promise<void>((r) => garbage.once('connect', () => r()));
+    const dropped = new Promise<void>((r) => garbage.once('close', () => r()));
+    const spray = setInterval(() => garbage.writable && garbage.write(randomBytes(4096)), 5);
+    try {
+      const small = mid();
+      const large = mid();
+      const pubs = [
+        publishTestStream(`${server.url}/live/${small}`, { seconds: 5 }),
+        publishTestStream(`${server.url}/live/${large}`, { seconds: 5, size: '352x288', fps: 25 }),
+      ];
+      for (const p of pubs) assert.equal(await p.exited, 0, p.stderr());
+      await waitFor(() => ended.length === 2, 10_000, 'both streams end');
+      for (const [name, size] of [
+        [small, [320, 180]],
+        [large, [352, 288]],
+      ] as const) {
+        const entry = segmenters.get(name)!;
+        await entry.finished;
+        assert.ok(entry.segments.length >= 2, `${name}: ${entry.segments.length} segments`);
+        assert.deepEqual(
+          entry.segments.map((x) => x.seq),
+          entry.segments.map((_, i) => i),
+        );
+        for (const x of entry.segments) {
+          const info = await probeBuffer(x.data);
+          assert.deepEqual([info.width, info.height], size, `${name} seq ${x.seq}`);
+        }
+      }
+      await dropped; // the garbage peer was dropped, not left reading
+    } finally {
+      clearInterval(spray);
+      garbage.destroy();
+    }
+  });
+
   it('gives RTMP players that join mid-GOP the GOP from its keyframe, also while nobody else plays', async () => {
     const name = `late${mid()}`;
     // one keyframe every 4 s, so the players below join well inside a GOP

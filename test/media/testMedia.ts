@@ -60,7 +60,7 @@ export interface Publisher {
 const publishers = new Set<ChildProcess>();
 
 /** Publish a live test pattern to an RTMP URL in real time. */
-export function publishTestStream(url: string, opts: { seconds: number; fps?: number; gopSeconds?: number }): Publisher {
+export function publishTestStream(url: string, opts: { seconds: number; fps?: number; gopSeconds?: number; size?: string }): Publisher {
   const proc = spawn(ffmpegPath(), [...testSourceArgs({ ...opts, realtime: true }), '-f', 'flv', url], {
     env: mediaToolEnv('ffmpeg'),
     stdio: ['ignore', 'ignore', 'pipe'],
