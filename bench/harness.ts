@@ -12,6 +12,12 @@ import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The middle value; for an even count, the mean of the two middle ones. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
 
 const CLK_TCK = 100; // Linux USER_HZ
 const PAGE_KB = 4;

@@ -4,7 +4,7 @@
 // alternated from run to run, says more than any one of them. Each run is a whole load.ts (its own devnet).
 // Run: npm run bench:ratio -- [--streams 20] [--seconds 30] [--runs 4]
 import { parseArgs } from 'node:util';
-import { loadRunLine } from './harness.ts';
+import { loadRunLine, median } from './harness.ts';
 
 const { values: args } = parseArgs({
   options: { streams: { type: 'string', default: '20' }, seconds: { type: 'string', default: '30' }, runs: { type: 'string', default: '4' } },
@@ -35,11 +35,6 @@ async function loadRun(floorFirst: boolean): Promise<Run> {
 const done: Run[] = [];
 for (let i = 0; i < runs; i++) done.push(await loadRun(i % 2 === 1));
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 for (const [i, r] of done.entries()) {
   console.log(
     `run ${i + 1} (${r.floorFirst ? 'bare ffmpeg' : 'the gateway'} first): gateway ${r.gateway.toFixed(2)} %, bare ffmpeg ${r.ffmpeg.toFixed(2)} % of a core per stream, ratio ${r.ratio.toFixed(2)}` +

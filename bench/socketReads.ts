@@ -5,11 +5,12 @@
 // read out, as the RTMP parser does. The two modes alternate, each run in a fresh server process; the
 // server's CPU time (user + system) per read is printed per run, then the median and least of each mode.
 // Run: npx tsx bench/socketReads.ts [seconds per run, default 10] [runs per mode, default 6] [connections, default 20]
-import { execFileSync, fork } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { median, pinned, pinSelfToCore1 } from './harness.ts';
 
 const serving = process.argv[2] === '--serve';
 const [SECONDS, RUNS, CONNECTIONS] = serving ? [0, 0, 0] : [Number(process.argv[2] ?? 10), Number(process.argv[3] ?? 6), Number(process.argv[4] ?? 20)];
@@ -57,9 +58,9 @@ async function serve(mode: Mode): Promise<void> {
 // ------------------------------------------------------------------ the sender (this process)
 
 async function run(mode: Mode): Promise<ServerResult> {
-  const server = fork(fileURLToPath(import.meta.url), ['--serve', mode], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const [cmd, cmdArgs] = pinned(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', mode]);
+  const server = spawn(cmd, cmdArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [{ port }] = (await once(server, 'message')) as [{ port: number }];
-  execFileSync('taskset', ['-p', '-c', '0', String(server.pid)], { stdio: 'ignore' });
   const sockets: Socket[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const s = connect(port, '127.0.0.1');
@@ -89,7 +90,7 @@ async function run(mode: Mode): Promise<ServerResult> {
 }
 
 async function main(): Promise<void> {
-  execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  pinSelfToCore1();
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}; ${CONNECTIONS} connections, ${SECONDS} s per run, server on core 0`,
   );
@@ -104,10 +105,6 @@ async function main(): Promise<void> {
       );
     }
   }
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
   for (const mode of MODES) {
     console.log(`${mode}: CPU per read median ${median(perRead[mode]).toFixed(1)} µs, least ${Math.min(...perRead[mode]).toFixed(1)} µs`);
   }
