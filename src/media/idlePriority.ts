@@ -3,7 +3,8 @@
 // privilege is needed to lower a policy): the kernel switches away from an idle-policy task as soon as the
 // loop wakes, where a niceness only weighs the share and lets the decode run on for up to a scheduler slice
 // (ms). Without chrt they get niceness 10. Under full load an idle-policy decode may not finish in time;
-// its timeout is then not held against the orchestrator (see verifyResult.ts).
+// its timeout is then not held against the orchestrator (see verifyResult.ts). The ffmpeg launcher, which
+// relays those decodes, runs under SCHED_BATCH: it must keep up, but not take the core from the loop.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -19,6 +20,19 @@ const FALLBACK_NICENESS = 10;
 /** The command line that runs `path args` under SCHED_IDLE (through chrt), or as is where chrt is missing. */
 export function idlePriority(path: string, args: readonly string[]): { command: string; args: string[] } {
   return CHRT ? { command: CHRT, args: ['--idle', '0', path, ...args] } : { command: path, args: [...args] };
+}
+
+/**
+ * fork()'s `execPath` and `execArgv` that start a node child under SCHED_BATCH through chrt, for a child
+ * that works for the event loop but that nothing waits on mid-segment (the ffmpeg launcher). Its threads,
+ * those node starts with it and those started later, inherit the policy; they keep their full share of
+ * the core but never preempt the loop on waking. As is where chrt is missing or this process runs under
+ * another policy (an operator's SCHED_IDLE or real-time, which chrt could not or should not change).
+ */
+export function batchFork(execArgv: readonly string[]): { execPath: string; execArgv: string[] } {
+  const ours = schedulingPolicy(process.pid);
+  if (!CHRT || (ours !== SCHED_OTHER && ours !== SCHED_BATCH)) return { execPath: process.execPath, execArgv: [...execArgv] };
+  return { execPath: CHRT, execArgv: ['--batch', '0', process.execPath, ...execArgv] };
 }
 
 /** For a child started from idlePriority()'s command line: the niceness, where chrt did not lower it. */

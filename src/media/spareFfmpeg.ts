@@ -11,6 +11,7 @@ import { mediaTool } from './ffmpegBinaries.ts';
 import type { LauncherBinary, LauncherReply, LauncherRequest } from './ffmpegLauncher.ts';
 import { SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 import type { FrameCount } from './frameCounter.ts';
+import { batchFork } from './idlePriority.ts';
 
 export { FIRST_PIPE, SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 export { type FrameCount, frameCounterPath } from './frameCounter.ts';
@@ -77,7 +78,9 @@ function connect(): Launcher {
   const tool = mediaTool('ffmpeg');
   const binary: LauncherBinary = { path: tool.path, env: tool.env };
   const { path, execArgv } = launcherModule();
-  const child = fork(path, [JSON.stringify(binary)], { execArgv, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // below the event loop: on one core, its work on each decode's bytes took the core from the loop mid-segment
+  const below = batchFork(execArgv);
+  const child = fork(path, [JSON.stringify(binary)], { ...below, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const l: Launcher = { child, waiting: new Map(), gone: false };
   child.on('message', (m: unknown) => {
     if (!isReply(m)) return;
@@ -177,6 +180,9 @@ async function pidsOf(of: 'spares' | 'counter'): Promise<number[]> {
 export const spareProcessIds = (): Promise<number[]> => pidsOf('spares');
 /** The frame counter's process id while it runs, as a list (empty when it does not). */
 export const frameCounterProcessIds = (): Promise<number[]> => pidsOf('counter');
+
+/** The launcher's process id while it runs (tests and benches look at it). */
+export const launcherProcessId = (): number | undefined => (launcher && !launcher.gone ? launcher.child.pid : undefined);
 
 /** Stops the launcher and its spares (at shutdown; they would also exit on their own once this process does). */
 export function stopSpareFfmpegs(): void {

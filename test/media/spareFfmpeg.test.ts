@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { decodedPixels, decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
-import { SCHED_IDLE, schedulingPolicy } from '../../src/media/idlePriority.ts';
-import { spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
+import { CHRT, SCHED_BATCH, SCHED_IDLE, SCHED_OTHER, schedulingPolicy } from '../../src/media/idlePriority.ts';
+import { launcherProcessId, spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
 import { processAlive } from './testMedia.ts';
 
 const run = promisify(execFile);
@@ -143,6 +143,32 @@ test('ffmpegs are started by the launcher, not by this process; a launcher that 
   const again = await spareStarted();
   assert.ok(again, 'a spare waits again');
   assert.notEqual(parentOf(again), launcherPid);
+});
+
+test('the launcher and every thread of it run under SCHED_BATCH, the ffmpegs it starts under SCHED_IDLE', { skip: process.platform !== 'linux' }, async (t) => {
+  t.after(stopSpareFfmpegs);
+  const ts = await encode('320x180', '1');
+  prepareDecode(1, 'ffmpeg');
+  const [spare] = await spareProcessIds();
+  const pid = launcherProcessId();
+  assert.ok(pid !== undefined && spare !== undefined, 'a launcher runs and a spare waits');
+  assert.equal(parentOf(spare), pid);
+  // a decode has the launcher use its pipes and timers: threads it starts on demand inherit the policy
+  assert.deepEqual(await decodedPixelsEach([ts], undefined, 'ffmpeg'), [await decodedPixels(ts)]);
+  const tasks = `/proc/${pid}/task`;
+  const policies = readdirSync(tasks).map((tid) => schedulingPolicy(Number(tid), tasks));
+  assert.ok(policies.length >= 5, `node's main thread, V8's workers and libuv's: ${policies.length} threads`);
+  // it works for the event loop, but nothing waits on it mid-segment: it must never preempt the loop
+  const expected = CHRT ? SCHED_BATCH : SCHED_OTHER;
+  assert.deepEqual(
+    policies,
+    policies.map(() => expected),
+    `every thread of the launcher: ${policies.join(' ')}`,
+  );
+  const next = await spareStarted();
+  assert.ok(next !== undefined, 'a spare waits after the decode');
+  for (let i = 0; i < 100 && readFileSync(`/proc/${next}/comm`, 'latin1').trim() !== 'ffmpeg'; i++) await new Promise((r) => setTimeout(r, 20));
+  if (CHRT) assert.equal(schedulingPolicy(next), SCHED_IDLE, 'lowered from the launcher: SCHED_IDLE');
 });
 
 test('a decode cut short by the launcher stopping says nothing about the media', async (t) => {
