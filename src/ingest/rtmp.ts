@@ -81,7 +81,7 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
         const { limits } = face.admission;
         opts.log.warn(
           { refused, last: address, perAddress: limits.perAddress, total: limits.total },
-          'RTMP connections refused: too many not yet publishing or playing, from one address or in all',
+          'RTMP connections refused: too many not yet publishing or playing, from one peer (an IPv4 address or IPv6 /64) or in all',
         );
         refused = 0;
         refusedLogged = now;

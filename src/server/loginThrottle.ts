@@ -1,6 +1,8 @@
 // Guessing the -cliToken through the login form is slowed down: a client address gets a few failed
 // attempts per window, then 429 until the window ends; and all addresses together get a larger budget, so
 // many addresses do not multiply the guesses. The table of addresses is bounded (the oldest entry goes).
+// An IPv6 client counts by its /64, where it may pick any address (lib/peerBlock.ts).
+import { peerBlock } from '../lib/peerBlock.ts';
 
 export interface LoginThrottleOptions {
   /** failed attempts one address may make per window (default 5) */
@@ -39,7 +41,7 @@ export class LoginThrottle {
   /** Seconds until `address` may try again, or 0 when it may try now. */
   retryAfterSeconds(address: string): number {
     const now = this.#now();
-    const w = this.#current(this.#addresses.get(address), now);
+    const w = this.#current(this.#addresses.get(peerBlock(address)), now);
     const t = this.#current(this.#total, now);
     let until = 0;
     if (w && w.failures >= this.#perAddress) until = w.start + this.#windowMs;
@@ -50,12 +52,13 @@ export class LoginThrottle {
   /** Counts a failed attempt. */
   failed(address: string): void {
     const now = this.#now();
-    let w = this.#current(this.#addresses.get(address), now);
+    const peer = peerBlock(address);
+    let w = this.#current(this.#addresses.get(peer), now);
     if (!w) {
-      this.#addresses.delete(address);
+      this.#addresses.delete(peer);
       while (this.#addresses.size >= this.#maxAddresses) this.#addresses.delete(this.#addresses.keys().next().value as string);
       w = { start: now, failures: 0 };
-      this.#addresses.set(address, w);
+      this.#addresses.set(peer, w);
     }
     w.failures++;
     if (!this.#current(this.#total, now)) Object.assign(this.#total, { start: now, failures: 0 });
@@ -64,7 +67,7 @@ export class LoginThrottle {
 
   /** A successful login clears the address's failures. */
   succeeded(address: string): void {
-    this.#addresses.delete(address);
+    this.#addresses.delete(peerBlock(address));
   }
 
   #current(w: Window | undefined, now: number): Window | undefined {

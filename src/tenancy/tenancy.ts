@@ -4,6 +4,7 @@
 // Before money leaves for a paid job, its cost is reserved under the caller's spend caps (so concurrent
 // jobs on every instance never together pass a cap); after it, the actual cost is settled, charged to the
 // caller and recorded for invoices. Caps in USD become wei at check time with the ETH/USD feed's price.
+import { peerBlock } from '../lib/peerBlock.ts';
 import { floor, mul, type Rat, rat } from '../lib/rat.ts';
 import type { StateStore } from '../store/stateStore.ts';
 import { ApiKeys } from './apiKeys.ts';
@@ -18,7 +19,7 @@ export const API_KEY_MODES: readonly ApiKeyMode[] = ['off', 'optional', 'require
 
 /** Who a request or stream is billed to. */
 export interface Principal {
-  /** API key id, or `anon:<client address>` */
+  /** API key id, or `anon:<client address>` (an IPv6 client's /64: `anon:2001:db8:1:2::/64`) */
   readonly subject: string;
   readonly keyId?: string;
   readonly name: string;
@@ -102,7 +103,8 @@ export class Tenancy {
       return { subject: key.id, keyId: key.id, name: key.name, limits: key.limits };
     }
     if (this.mode === 'required') throw new ApiKeyError('an API key is required: send "Authorization: Bearer <API key>"', 'API_KEY_MISSING');
-    const address = this.opts.proxies.clientAddress(remoteAddress, forwardedFor);
+    // an IPv6 caller by its /64, where it may pick any address (lib/peerBlock.ts)
+    const address = peerBlock(this.opts.proxies.clientAddress(remoteAddress, forwardedFor));
     return { subject: `anon:${address}`, name: 'anonymous', limits: { requestsPerMinute: this.opts.anonymousRequestsPerMinute, concurrentStreams: 1 } };
   }
 

@@ -11,7 +11,7 @@ export const NS_USAGE = 'tenancy.usage';
 export const EV_SCALE = 10n ** 18n;
 
 export interface PaidJob {
-  /** API key id, or `anon:<address>` */
+  /** API key id, or `anon:<address>` (IPv4, or an IPv6 /64) */
   subject: string;
   kind: 'ai' | 'segment';
   orchestrator: string;

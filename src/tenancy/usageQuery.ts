@@ -25,8 +25,8 @@ function date(name: string, v: string): Date {
 /** `get` reads a parameter ('' or undefined = not given). Default range: this calendar month (UTC) up to now. */
 export function parseUsageQuery(get: (name: string) => string | undefined | null, now = new Date()): UsageQuery {
   const key = get('key') ?? '';
-  if (key && !isKeyId(key) && !/^anon:[0-9a-fA-F:.]{2,45}$/.test(key))
-    throw new TenancyInputError('key must be a key id (16 hex digits, from `keys list`) or anon:<address>');
+  if (key && !isKeyId(key) && !/^anon:[0-9a-fA-F:.]{2,45}(\/64)?$/.test(key))
+    throw new TenancyInputError('key must be a key id (16 hex digits, from `keys list`) or anon:<address> (anon:<prefix>::/64 for IPv6)');
   const fromText = get('from') ?? '';
   const toText = get('to') ?? '';
   const from = fromText ? date('from', fromText) : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));

@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
-import type { RtmpAdmissionLimits } from '../../src/ingest/rtmpAdmission.ts';
+import { RtmpAdmission, type RtmpAdmissionLimits } from '../../src/ingest/rtmpAdmission.ts';
 import { StreamRegistry, type IngestStream } from '../../src/ingest/streamRegistry.ts';
 import { silentLogger } from '../../src/lib/log.ts';
 import { killPublishers, publishTestStream, waitFor } from '../media/testMedia.ts';
@@ -266,5 +266,19 @@ describe('attack 12: peers on the RTMP port that never publish cannot hold its s
     const others = [await open(), await open(), await open()];
     assert.ok(await stillOpen(pub.closed, 10), 'the publisher is still on');
     assert.ok(await stillOpen(others[2]!.closed, 10), 'three more from its address are let in');
+  });
+});
+
+describe('attack 12: an IPv6 peer that takes a fresh address of its /64 for each connection', () => {
+  // the listener hands the admission the socket's remote address as node gives it; this machine's loopback
+  // has one IPv6 address, so the addresses a host would pick in its /64 are given here as such
+  it('counts them all as one peer, and the next /64 as another', () => {
+    const admission = new RtmpAdmission({ perAddress: 3, total: 100 });
+    for (let i = 1; i <= 3; i++) assert.ok(admission.enter(`2001:db8:1:2::${i}`));
+    assert.equal(admission.enter('2001:db8:1:2:ffff:ffff:ffff:fffe'), false, 'a fourth address of the same /64');
+    assert.ok(admission.enter('2001:db8:1:3::1'), 'the next /64');
+    admission.leave('2001:db8:1:2::2', 0);
+    assert.ok(admission.enter('2001:db8:1:2::99'), 'a place given back is the /64’s again');
+    assert.equal(admission.usage().connections, 4);
   });
 });

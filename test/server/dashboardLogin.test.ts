@@ -173,4 +173,12 @@ describe('session table and login throttle bounds', () => {
     clock += 60_000;
     assert.equal(th.retryAfterSeconds('e'), 0);
   });
+  it('an IPv6 guesser counts by its /64: a fresh address in it for each guess gains nothing', () => {
+    const th = new LoginThrottle({ perAddress: 5, total: 50, now: () => 0 });
+    for (let i = 1; i <= 5; i++) th.failed(`2001:db8:1:2::${i.toString(16)}`);
+    assert.ok(th.retryAfterSeconds('2001:db8:1:2:ffff::9') > 0, 'another address of the same /64 waits');
+    assert.equal(th.retryAfterSeconds('2001:db8:1:3::1'), 0, 'the next /64 is another client');
+    th.succeeded('2001:db8:1:2::77');
+    assert.equal(th.retryAfterSeconds('2001:db8:1:2::1'), 0, 'a login from the /64 clears it');
+  });
 });

@@ -10,10 +10,11 @@ import { silentLogger } from '../../src/lib/log.ts';
 import { openStateStore } from '../../src/store/openStateStore.ts';
 import type { StateStore } from '../../src/store/stateStore.ts';
 import { TrustedProxies } from '../../src/tenancy/clientAddress.ts';
-import { ApiKeyError, LimitReachedError, SpendCapError } from '../../src/tenancy/errors.ts';
+import { ApiKeyError, LimitReachedError, SpendCapError, TenancyInputError } from '../../src/tenancy/errors.ts';
 import { resolveLimits } from '../../src/tenancy/limits.ts';
 import { Tenancy } from '../../src/tenancy/tenancy.ts';
 import { usageLines, usageSummary } from '../../src/tenancy/usage.ts';
+import { parseUsageQuery } from '../../src/tenancy/usageQuery.ts';
 import { withPostgres } from '../helpers/postgres.ts';
 
 const pg = withPostgres();
@@ -216,6 +217,22 @@ for (const backend of BACKENDS) {
       const other = await t.identify(undefined, '127.0.0.1', '203.0.113.200');
       await t.admit(other);
     });
+
+    it('optional keys: an anonymous IPv6 caller is limited per /64, not per address it picks in it', async () => {
+      const t = tenancy(sa, 'optional', '::1');
+      const first = await t.identify(undefined, '2001:db8:1:2::7', undefined);
+      assert.equal(first.subject, 'anon:2001:db8:1:2::/64');
+      const proxied = await t.identify(undefined, '::1', '2001:db8:1:2:aaaa::1');
+      assert.equal(proxied.subject, 'anon:2001:db8:1:2::/64', 'the address a trusted proxy names too');
+      if (Date.now() % 60_000 > 55_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 50));
+      for (let i = 0; i < 3; i++) await t.admit(await t.identify(undefined, `2001:db8:1:2::${100 + i}`, undefined));
+      await assert.rejects(
+        t.admit(await t.identify(undefined, '2001:db8:1:2:ffff:ffff:ffff:fffe', undefined)),
+        (e) => e instanceof LimitReachedError,
+        'a fresh address of the same /64 is refused',
+      );
+      await t.admit(await t.identify(undefined, '2001:db8:1:3::7', undefined));
+    });
   });
 }
 
@@ -224,5 +241,15 @@ describe('trusted proxies flag', () => {
     assert.throws(() => new TrustedProxies('10.0.0.0/33'), /prefix/);
     assert.throws(() => new TrustedProxies('example.com'), /not an IP/);
     assert.equal(new TrustedProxies('').size, 0);
+  });
+});
+
+describe('usage query key', () => {
+  const query = (key: string) => parseUsageQuery((name) => (name === 'key' ? key : undefined));
+  it('names an anonymous caller as the anonymous tier keys it: an IPv4 address or an IPv6 /64', () => {
+    assert.equal(query('anon:192.0.2.7').key, 'anon:192.0.2.7');
+    assert.equal(query('anon:2001:db8:1:2::/64').key, 'anon:2001:db8:1:2::/64');
+    assert.throws(() => query('anon:2001:db8::/48'), TenancyInputError);
+    assert.throws(() => query('anon:192.0.2.7/64x'), TenancyInputError);
   });
 });
