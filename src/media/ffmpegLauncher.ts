@@ -1,9 +1,11 @@
 // The ffmpeg launcher: a small child process that keeps the spare ffmpegs (or the frame counter) and
-// starts them, so that the gateway's own process never spawns one per segment (spareFfmpeg.ts says why).
+// starts them, and runs ffprobe and ffmpeg over files for the gateway, so that the gateway's own process
+// never spawns one per segment or request (spareFfmpeg.ts says why).
 // It is started with fork() and an IPC channel, takes requests in order, and exits (stopping what it
 // started) when the channel closes.
 import { countFrames, type FrameCount, frameCounterPid, prepareCounter, stopFrameCounter } from './frameCounter.ts';
 import { prepareOnPipes, runOnPipes, SpareFfmpegTimeoutError, spareProcessIds, stopSpareFfmpegs, useFfmpeg } from './ffmpegSpares.ts';
+import { runTool, type ToolName, type ToolOutcome } from './runTool.ts';
 
 /** What the gateway asks; `id` pairs a request with its reply. */
 export type LauncherRequest =
@@ -11,11 +13,14 @@ export type LauncherRequest =
   | { type: 'run'; id: number; args: string[]; inputs: Uint8Array[]; timeoutMs: number }
   | { type: 'pids'; id: number; of: 'spares' | 'counter' }
   | { type: 'prepareCount' }
-  | { type: 'count'; id: number; inputs: Uint8Array[]; timeoutMs: number };
+  | { type: 'count'; id: number; inputs: Uint8Array[]; timeoutMs: number }
+  /** one run of the tool at `path` over files, its `env` added to the launcher's own */
+  | { type: 'tool'; id: number; name: ToolName; path: string; env: Record<string, string>; args: string[]; timeoutMs: number };
 
-/** The launcher's answers: ffmpeg's stdout, the frame counter's counts, why either failed, or the process ids of the spares and the counter. */
+/** The launcher's answers: ffmpeg's stdout, the frame counter's counts, why either failed, how a tool's run went, or the process ids of the spares and the counter. */
 export type LauncherReply =
   | { id: number; stdout: string }
+  | { id: number; outcome: ToolOutcome }
   | { id: number; counts: FrameCount[] }
   | { id: number; error: { timeout: boolean; message: string } }
   | { id: number; pids: number[] };
@@ -56,6 +61,9 @@ function serve(m: LauncherRequest): void {
       return;
     case 'count':
       replyWhenDone(m.id, countFrames(m.inputs, m.timeoutMs), (counts) => ({ id: m.id, counts }));
+      return;
+    case 'tool':
+      replyWhenDone(m.id, runTool(m.name, m.path, { ...process.env, ...m.env }, m.args, m.timeoutMs), (outcome) => ({ id: m.id, outcome }));
       return;
   }
 }

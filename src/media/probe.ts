@@ -1,10 +1,9 @@
 // ffprobe helper: what a segment (file or bytes) contains.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
-import { ffmpegPath, ffprobePath, mediaToolEnv } from './ffmpegBinaries.ts';
+import { type MediaTool, mediaTool } from './ffmpegBinaries.ts';
 import {
   countOnCounter,
   FIRST_PIPE,
@@ -12,9 +11,11 @@ import {
   prepareCounter,
   prepareOnPipes,
   runOnPipes,
+  runToolInLauncher,
   SpareFfmpegTimeoutError,
   SpareFfmpegUnavailableError,
 } from './spareFfmpeg.ts';
+import { runTool } from './runTool.ts';
 
 export interface MediaInfo {
   /** ffprobe format name, e.g. "mpegts" or "mov,mp4,m4a,3gp,3g2,mj2". */
@@ -77,34 +78,24 @@ async function ffprobeJson<T>(args: readonly string[], timeoutMs: number): Promi
   }
 }
 
-/** Runs ffprobe or ffmpeg with a hard timeout (killed past it, so it never lingers); resolves to its stdout. */
-function runMediaTool(name: 'ffprobe' | 'ffmpeg', args: readonly string[], timeoutMs: number): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    let bin: string;
-    let env: NodeJS.ProcessEnv;
-    try {
-      bin = name === 'ffprobe' ? ffprobePath() : ffmpegPath();
-      env = mediaToolEnv(name);
-    } catch (err) {
-      reject(new ProbeError((err as Error).message, { cause: err }));
-      return;
-    }
-    execFile(bin, [...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const e = err as NodeJS.ErrnoException & { killed?: boolean };
-        if (e.code === 'ENOENT') {
-          reject(new ProbeError(`${name} ${bin} is gone (set ${name.toUpperCase()}_PATH)`));
-        } else if (e.killed) {
-          reject(new ProbeTimeoutError(`${name} took longer than ${timeoutMs} ms`));
-        } else {
-          const msg = String(stderr).trim().split('\n').slice(-2).join(' ') || e.message;
-          reject(new ProbeError(`${name} cannot read the media: ${msg}`));
-        }
-        return;
-      }
-      resolve(String(stdout));
-    });
+/**
+ * Runs ffprobe or ffmpeg over files with a hard timeout; resolves to its stdout. The ffmpeg launcher starts
+ * it (spareFfmpeg.ts: a loaded gateway forks no child of its own); this process does only when no launcher
+ * can run (none could start, or it went away).
+ */
+async function runMediaTool(name: 'ffprobe' | 'ffmpeg', args: readonly string[], timeoutMs: number): Promise<string> {
+  let tool: MediaTool;
+  try {
+    tool = mediaTool(name);
+  } catch (err) {
+    throw new ProbeError((err as Error).message, { cause: err });
+  }
+  const outcome = await runToolInLauncher(name, tool.path, tool.env, args, timeoutMs).catch((err: Error) => {
+    if (err instanceof SpareFfmpegTimeoutError) throw new ProbeTimeoutError(err.message, { cause: err });
+    return runTool(name, tool.path, { ...process.env, ...tool.env }, args, timeoutMs);
   });
+  if ('stdout' in outcome) return outcome.stdout;
+  throw outcome.failed === 'timeout' ? new ProbeTimeoutError(outcome.message) : new ProbeError(outcome.message);
 }
 
 /** Probe a media file. Rejects with ProbeError when ffprobe cannot read it. */

@@ -3,7 +3,8 @@
 // that takes about 1 ms, of 317 MiB 6 ms, of 782 MiB 15 ms (spawn of /bin/true, one core, Node 20). A
 // gateway carrying 40 streams is that large, and a sampled decode spawned its ffmpeg from it, stalling
 // every stream's segments for as long. The launcher is forked once, while the gateway is still small, and
-// spawns the ffmpegs from its own small process; the segments go to it over the IPC channel.
+// spawns the ffmpegs (and the probes' ffprobes) from its own small process; the segments go to it over the
+// IPC channel, files to probe by their path.
 import { type ChildProcess, fork } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import type { LauncherBinary, LauncherReply, LauncherRequest } from './ffmpegLau
 import { SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 import type { FrameCount } from './frameCounter.ts';
 import { batchFork } from './idlePriority.ts';
+import type { ToolName, ToolOutcome } from './runTool.ts';
 
 export { FIRST_PIPE, SpareFfmpegError, SpareFfmpegTimeoutError } from './ffmpegSpares.ts';
 export { type FrameCount, frameCounterPath } from './frameCounter.ts';
@@ -171,6 +173,24 @@ export async function countOnCounter(inputs: readonly Uint8Array[], timeoutMs: n
   throw failureOf(r) ?? new SpareFfmpegError('the ffmpeg launcher answered something else');
 }
 
+/**
+ * Runs the `name` tool at `path` over files (`args` name them), in the launcher, `env` added to its
+ * environment; resolves to how it went. SpareFfmpegTimeoutError when the launcher did not answer in time,
+ * SpareFfmpegUnavailableError when it is gone, SpareFfmpegError when none could start.
+ */
+export async function runToolInLauncher(
+  name: ToolName,
+  path: string,
+  env: Record<string, string>,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<ToolOutcome> {
+  const id = nextId++;
+  const r = await ask({ type: 'tool', id, name, path, env, args: [...args], timeoutMs }, timeoutMs + LAUNCHER_GRACE_MS);
+  if ('outcome' in r) return r.outcome;
+  throw failureOf(r) ?? new SpareFfmpegError('the ffmpeg launcher answered something else');
+}
+
 async function pidsOf(of: 'spares' | 'counter'): Promise<number[]> {
   const r = await ask({ type: 'pids', id: nextId++, of }, QUERY_TIMEOUT_MS);
   return 'pids' in r && Array.isArray(r.pids) ? r.pids.filter((p) => Number.isSafeInteger(p)) : [];
@@ -180,6 +200,15 @@ async function pidsOf(of: 'spares' | 'counter'): Promise<number[]> {
 export const spareProcessIds = (): Promise<number[]> => pidsOf('spares');
 /** The frame counter's process id while it runs, as a list (empty when it does not). */
 export const frameCounterProcessIds = (): Promise<number[]> => pidsOf('counter');
+
+/** Forks the launcher now, while this process is small, unless it runs: later probes and decodes find it. */
+export function startFfmpegLauncher(): void {
+  try {
+    connect();
+  } catch {
+    // no ffmpeg to give it: a probe then runs ffprobe from this process, a decode fails as it would
+  }
+}
 
 /** The launcher's process id while it runs (tests and benches look at it). */
 export const launcherProcessId = (): number | undefined => (launcher && !launcher.gone ? launcher.child.pid : undefined);

@@ -36,7 +36,7 @@ import { DrainGate } from './drain.ts';
 import { openObjectStores } from './objectStores.ts';
 import { AiMediaStore } from '../ai/mediaStore.ts';
 import { prepareDecode } from '../media/probe.ts';
-import { stopSpareFfmpegs } from '../media/spareFfmpeg.ts';
+import { startFfmpegLauncher, stopSpareFfmpegs } from '../media/spareFfmpeg.ts';
 import { GatewayError } from '../lib/errors.ts';
 import type { StateStore } from '../store/stateStore.ts';
 
@@ -99,6 +99,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   metrics.maxSessions.set(config.maxSessions);
   const broadcast = new BroadcastConfig(config.maxPrice, config.profiles, config.transcodingOptions, () => chain?.usdPerEth?.());
   const stopGauges = startGauges(metrics, broadcast, chain);
+  // the ffmpeg launcher forked now, while this process is small: probes of pushed media and AI inputs,
+  // and -localVerify's sampled decode, start their ffprobe and ffmpeg from it
+  startFfmpegLauncher();
   // -localVerify's sampled decode finds its ffmpeg started (one per rendition count; the default profiles' now)
   if (config.localVerify && config.localVerifyDecodeFraction > 0) prepareDecode(config.profiles.length);
   const ledger = new Ledger(config.datadir);

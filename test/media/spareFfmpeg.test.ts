@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { ffmpegPath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
+import { ffmpegPath, ffprobePath, mediaToolEnv } from '../../src/media/ffmpegBinaries.ts';
 import { decodedPixels, decodedPixelsEach, prepareDecode, ProbeError, ProbeTimeoutError } from '../../src/media/probe.ts';
 import { CHRT, SCHED_BATCH, SCHED_IDLE, SCHED_OTHER, schedulingPolicy } from '../../src/media/idlePriority.ts';
 import { launcherProcessId, spareProcessIds, stopSpareFfmpegs } from '../../src/media/spareFfmpeg.ts';
@@ -169,6 +169,41 @@ test('the launcher and every thread of it run under SCHED_BATCH, the ffmpegs it 
   assert.ok(next !== undefined, 'a spare waits after the decode');
   for (let i = 0; i < 100 && readFileSync(`/proc/${next}/comm`, 'latin1').trim() !== 'ffmpeg'; i++) await new Promise((r) => setTimeout(r, 20));
   if (CHRT) assert.equal(schedulingPolicy(next), SCHED_IDLE, 'lowered from the launcher: SCHED_IDLE');
+});
+
+test('a probe of media that is not MPEG-TS runs ffprobe from the launcher, not from this process', { skip: process.platform !== 'linux' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ffprobe-parent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // MP4 with its index at the end: read from a file, which ffprobe may seek in
+  const mp4 = join(dir, 'clip.mp4');
+  await run(
+    ffmpegPath(),
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-t', '1', '-c:v', 'libx264', '-preset', 'ultrafast', mp4],
+    {
+      env: mediaToolEnv('ffmpeg'),
+    },
+  );
+  // the real ffprobe, through a script that notes which process started it
+  const parents = join(dir, 'parents');
+  const wrapper = join(dir, 'ffprobe');
+  writeFileSync(wrapper, `#!/bin/sh\necho $PPID >> '${parents}'\nexec '${ffprobePath()}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const script = `import { readFileSync } from 'node:fs';
+import { probeBuffer } from './src/media/probe.ts';
+import { launcherProcessId, stopSpareFfmpegs } from './src/media/spareFfmpeg.ts';
+const info = await probeBuffer(readFileSync(${JSON.stringify(mp4)}));
+console.log(JSON.stringify({ info, launcher: launcherProcessId(), self: process.pid }));
+stopSpareFfmpegs();`;
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, FFPROBE_PATH: wrapper },
+    timeout: 30_000,
+  });
+  const r = JSON.parse(stdout) as { info: { formatName: string; width: number; height: number }; launcher: number; self: number };
+  assert.match(r.info.formatName, /mp4/);
+  assert.deepEqual([r.info.width, r.info.height], [320, 180]);
+  assert.ok(r.launcher && r.launcher !== r.self, 'a launcher ran');
+  // fork() from a gateway holding its streams' windows copies its page tables on the event loop
+  assert.deepEqual(readFileSync(parents, 'utf8').trim().split('\n').map(Number), [r.launcher], 'ffprobe was a child of the launcher');
 });
 
 test('a decode cut short by the launcher stopping says nothing about the media', async (t) => {
