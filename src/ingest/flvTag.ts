@@ -3,9 +3,7 @@
 // at 3 Mbit/s per stream that fill was one of the gateway's largest costs.
 import type AVPacket from 'node-media-server/src/core/avpacket.js';
 import type { GrowableBytes } from '../lib/growableBytes.ts';
-
-const TAG_HEADER = 11;
-const PREVIOUS_TAG_SIZE = 4;
+import { FLV_PREVIOUS_TAG_SIZE_BYTES as PREVIOUS_TAG_SIZE, FLV_TAG_HEADER_BYTES as TAG_HEADER, writeTagHeader } from '../media/flvTagLayout.ts';
 
 /** The packet's tag in a buffer of its own. */
 export function flvTag(packet: AVPacket): Buffer {
@@ -17,16 +15,7 @@ export function flvTag(packet: AVPacket): Buffer {
 /** The packet's tag at `at` of `out` (TAG_HEADER + size + PREVIOUS_TAG_SIZE bytes). */
 function writeFlvTag(out: Buffer, at: number, packet: AVPacket): void {
   const size = packet.size;
-  out[at] = packet.codec_type;
-  out.writeUIntBE(size, at + 1, 3);
-  // timestamp: lower 24 bits, then the extended upper 8 bits; then a 24-bit stream id, always 0
-  out[at + 4] = (packet.dts >> 16) & 0xff;
-  out[at + 5] = (packet.dts >> 8) & 0xff;
-  out[at + 6] = packet.dts & 0xff;
-  out[at + 7] = (packet.dts >> 24) & 0xff;
-  out[at + 8] = 0;
-  out[at + 9] = 0;
-  out[at + 10] = 0;
+  writeTagHeader(out, at, packet.codec_type, size, packet.dts);
   packet.data.copy(out, at + TAG_HEADER, 0, size);
   out.writeUInt32BE(TAG_HEADER + size, at + TAG_HEADER + size);
 }

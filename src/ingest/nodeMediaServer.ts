@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { GrowableBytes } from '../lib/growableBytes.ts';
-import { tagTimestamp } from '../media/flvMedia.ts';
+import { FLV_TAG_HEADER_BYTES, tagDataSize, tagTimestamp } from '../media/flvTagLayout.ts';
 import { appendFlvTag, flvTag } from './flvTag.ts';
 import type { RtmpStreamMetadata } from './streamRegistry.ts';
 
@@ -42,7 +42,6 @@ const MAX_GOP_PACKETS = 4096;
 const MAX_GOP_BYTES = 32 << 20;
 /** The space a GOP's tags start with (a 2 s GOP at 3 Mbit/s is ~750 kB); it grows to the largest GOP seen. */
 const GOP_SPACE = 1 << 20;
-const FLV_TAG_HEADER = 11;
 const VIDEO_KEYFRAME = 3;
 
 // node-media-server logs through one process-wide logger to stdout; its lines go to ours instead.
@@ -305,8 +304,8 @@ export class StreamFanout {
     const tags = this.#gopTags.view();
     for (const start of this.#gop ?? []) {
       const tag = tags.subarray(start);
-      const size = tag.readUIntBE(1, 3);
-      yield Flv.parserTag(tag[0]!, tagTimestamp(tag), size, tag.subarray(FLV_TAG_HEADER, FLV_TAG_HEADER + size));
+      const size = tagDataSize(tag);
+      yield Flv.parserTag(tag[0]!, tagTimestamp(tag), size, tag.subarray(FLV_TAG_HEADER_BYTES, FLV_TAG_HEADER_BYTES + size));
     }
   }
 

@@ -3,6 +3,7 @@
 // and AAC or MP3 audio; any other codec is an UnsupportedCodecError (the caller falls back to ffmpeg),
 // and bytes that contradict the FLV layout are an FlvMediaError. The publisher controls every byte here.
 import { GatewayError } from '../lib/errors.ts';
+import { FLV_AUDIO as AUDIO, FLV_TAG_HEADER_BYTES as TAG_HEADER, FLV_VIDEO as VIDEO, tagDataSize, tagTimestamp, tagType } from './flvTagLayout.ts';
 
 /** The stream's bytes break the FLV/RTMP layout: the stream cannot be segmented. */
 export class FlvMediaError extends GatewayError {}
@@ -10,9 +11,6 @@ export class FlvMediaError extends GatewayError {}
 /** A codec the in-process muxer does not handle: segment the stream with ffmpeg instead. */
 export class UnsupportedCodecError extends GatewayError {}
 
-const TAG_HEADER = 11;
-const AUDIO = 8;
-const VIDEO = 9;
 /** The tag header's "filter" bit: the body is encrypted (FLV 10.1 DRM). */
 const FILTERED = 0x20;
 const AVC = 7;
@@ -35,21 +33,16 @@ export function isFlvFileHeader(buf: Buffer): boolean {
   return buf.length >= 3 && buf[0] === 0x46 && buf[1] === 0x4c && buf[2] === 0x56;
 }
 
-/** The 32-bit timestamp (ms) of a tag: 24 low bits, then the extension byte as the top 8. */
-export function tagTimestamp(tag: Buffer): number {
-  return ((tag[7]! << 24) >>> 0) + (tag[4]! << 16) + (tag[5]! << 8) + tag[6]!;
-}
-
 /**
  * The media frame of one FLV tag; undefined for tags that carry nothing to mux (script data, empty
  * bodies, video command frames, end-of-sequence markers). The frame's data is a view into `tag`.
  */
 export function readFlvTag(tag: Buffer): FlvFrame | undefined {
   if (tag.length < TAG_HEADER) throw new FlvMediaError(`FLV tag cut short: ${tag.length} bytes, less than its 11-byte header`);
-  const size = (tag[1]! << 16) | (tag[2]! << 8) | tag[3]!;
+  const size = tagDataSize(tag);
   if (TAG_HEADER + size > tag.length)
     throw new FlvMediaError(`FLV tag declares a ${size}-byte body but only ${tag.length - TAG_HEADER} bytes follow its header`);
-  const type = tag[0]! & 0x1f;
+  const type = tagType(tag);
   if (type !== AUDIO && type !== VIDEO) return undefined; // script data (metadata) and reserved types
   if (tag[0]! & FILTERED) throw new UnsupportedCodecError('encrypted FLV tags are not muxed in-process');
   if (size === 0) return undefined;
