@@ -51,7 +51,7 @@ for (let i = 0; i < PROBES * 2; i++) {
   const cpuBefore = process.cpuUsage();
   const outcome =
     way === 'from this process'
-      ? await runTool('ffprobe', ffprobe.path, { ...process.env, ...ffprobe.env }, args, 15_000)
+      ? await runTool('ffprobe', ffprobe.path, mediaToolEnv('ffprobe'), args, 15_000)
       : await runToolInLauncher('ffprobe', ffprobe.path, ffprobe.env, args, 15_000);
   const spent = process.cpuUsage(cpuBefore);
   if (!('stdout' in outcome)) throw new Error(`probe failed: ${outcome.message}`);

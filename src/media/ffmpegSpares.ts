@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import { GatewayError } from '../lib/errors.ts';
 import { ffmpegPath, mediaToolEnv } from './ffmpegBinaries.ts';
 import { CHRT, CHRT_CANNOT_EXECUTE, CHRT_NOT_FOUND, idlePriority, lowerWithoutChrt } from './idlePriority.ts';
+import { MAX_TOOL_STDOUT } from './runTool.ts';
 
 /** ffmpeg failed, timed out or could not start. */
 export class SpareFfmpegError extends GatewayError {}
@@ -16,8 +17,6 @@ export class SpareFfmpegTimeoutError extends SpareFfmpegError {}
 
 /** Where the first input pipe is (0–2 are stdin, stdout, stderr). */
 export const FIRST_PIPE = 3;
-/** Most stdout kept; a frame list of a 2 s segment is a few KiB per input. */
-const MAX_STDOUT = 4 << 20;
 /** Most stderr kept, for the error message. */
 const MAX_STDERR = 16 << 10;
 
@@ -117,7 +116,7 @@ export function runOnPipes(args: readonly string[], inputs: readonly Uint8Array[
     }, timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       outBytes += d.length;
-      if (outBytes > MAX_STDOUT) {
+      if (outBytes > MAX_TOOL_STDOUT) {
         failure = 'ffmpeg printed more than expected';
         child.kill('SIGKILL');
         return;

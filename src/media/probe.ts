@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '../lib/errors.ts';
-import { type MediaTool, mediaTool } from './ffmpegBinaries.ts';
+import { type MediaTool, mediaTool, mediaToolEnv } from './ffmpegBinaries.ts';
 import {
   countOnCounter,
   FIRST_PIPE,
@@ -92,7 +92,7 @@ async function runMediaTool(name: 'ffprobe' | 'ffmpeg', args: readonly string[],
   }
   const outcome = await runToolInLauncher(name, tool.path, tool.env, args, timeoutMs).catch((err: Error) => {
     if (err instanceof SpareFfmpegTimeoutError) throw new ProbeTimeoutError(err.message, { cause: err });
-    return runTool(name, tool.path, { ...process.env, ...tool.env }, args, timeoutMs);
+    return runTool(name, tool.path, mediaToolEnv(name), args, timeoutMs);
   });
   if ('stdout' in outcome) return outcome.stdout;
   throw outcome.failed === 'timeout' ? new ProbeTimeoutError(outcome.message) : new ProbeError(outcome.message);
