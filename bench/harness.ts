@@ -1,7 +1,7 @@
 // What bench/load.ts and bench/soak.ts share: core pinning, /proc accounting of a process tree, the
 // pre-encoded 720p input and its publishers, and the gateway binary started on the devnet.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -340,6 +340,8 @@ export interface GatewayProcessOptions {
   flags?: Record<string, string>;
   /** Node's own flags, before the script (e.g. --heapsnapshot-signal) */
   nodeArgs?: string[];
+  /** every line the gateway writes to stderr (its debug log) is also appended to this file */
+  logFile?: string;
 }
 
 /** The gateway binary on the devnet, pinned to core 0, with -monitor. */
@@ -378,7 +380,9 @@ export async function startGatewayProcess(
   const renditionLatencies: Record<string, number>[] = [];
   const decodeChecks: Record<string, number>[] = [];
   let errLine = '';
+  const logCopy = opts.logFile ? createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
   proc.stderr!.on('data', (c: Buffer) => {
+    logCopy?.write(c);
     errLine += c.toString('utf8');
     for (let nl = errLine.indexOf('\n'); nl >= 0; nl = errLine.indexOf('\n')) {
       const line = errLine.slice(0, nl);

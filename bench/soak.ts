@@ -4,6 +4,8 @@
 // Not part of npm test. Run: npm run bench:soak -- [--streams 10] [--minutes 20] [--warmup-minutes 3]
 // [--heap-snapshots DIR]: the gateway writes a heap snapshot (after a full collection) into DIR at the end
 // of the warm-up, halfway through the rest and at the end; compare them to see what the live heap gained.
+// [--gateway-log FILE]: the gateway's debug log (JSON lines) is kept in FILE, to match a step in the samples
+// with what the gateway was doing.
 import { mkdir } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     minutes: { type: 'string', default: '20' },
     'warmup-minutes': { type: 'string', default: '3' },
     'heap-snapshots': { type: 'string' },
+    'gateway-log': { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -46,6 +49,7 @@ const snapshotDir = args['heap-snapshots'];
 if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
 const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4, undefined, {
   ...(snapshotDir ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
+  ...(args['gateway-log'] ? { logFile: args['gateway-log'] } : {}),
 });
 // when the snapshots are due (s from the start), each taken once
 const snapshotsAt = snapshotDir ? [WARMUP_S, (WARMUP_S + SECONDS) / 2, SECONDS - SAMPLE_MS / 1000] : [];
