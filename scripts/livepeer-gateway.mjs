@@ -4,16 +4,9 @@
 // loader. Otherwise (an edited checkout, or LIVEPEER_GATEWAY_FROM_SOURCE=1) it registers tsx and runs
 // src/ directly: never a stale build.
 import { distIsCurrent } from './dist.mjs';
-import { tuneGarbageCollector } from './gcFlags.mjs';
-import { startHeapPrefault, tuneMalloc } from './mallocTuning.mjs';
+import { tuneGatewayProcess } from './processTuning.mjs';
 
-// before the first segment buffer: they come from the heap, not mapped one by one, and the heap's growth
-// is faulted in ahead of its use (docs/node.md)
-if (tuneMalloc()) startHeapPrefault();
-
-// the heap's growth, and on one core the collector's helper threads (docs/node.md); the operator's own
-// node flags win
-tuneGarbageCollector();
+tuneGatewayProcess();
 
 let main;
 if (process.env.LIVEPEER_GATEWAY_FROM_SOURCE !== '1' && distIsCurrent()) {

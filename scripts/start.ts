@@ -15,6 +15,10 @@ import { createLogger } from '../src/node/logger.ts';
 import { runUntilSignal, startNode } from '../src/node/run.ts';
 import { ratToDecimal, rat } from '../src/lib/rat.ts';
 import { checkMediaTools, describeMediaTools, ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
+import { tuneGatewayProcess } from './processTuning.mjs';
+
+// the binary's allocator and collector settings: this process is the gateway
+tuneGatewayProcess();
 
 const KEYSTORE = fileURLToPath(new URL('../keystore', import.meta.url));
 const args = process.argv.slice(2);

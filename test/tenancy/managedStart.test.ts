@@ -3,8 +3,9 @@
 // to the key to the wei of the ledger — and SIGTERM stopping it cleanly.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,9 @@ import { freePort, waitUntil } from '../e2e/helpers.ts';
 const run = promisify(execFile);
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MODEL = 'SG161222/RealVisXL_V4.0_Lightning';
+/** The heap-prefault thread needs the addon built and MADV_POPULATE_WRITE (Linux 5.14). */
+const [major = 0, minor = 0] = release().split('.').map(Number);
+const PREFAULT = existsSync(join(ROOT, 'build/malloc-tuning.node')) && (major > 5 || (major === 5 && minor >= 14));
 
 describe('managed provider: keys create, npm start -apiKeys required, the seed request', () => {
   let datadir: string;
@@ -113,6 +117,11 @@ describe('managed provider: keys create, npm start -apiKeys required, the seed r
     assert.notEqual(usage.evWei, '0');
     assert.equal(usage.faceValueWei, ledger.faceValueSent);
     assert.equal(usage.units, ledger.units);
+  });
+
+  it("runs under the binary's heap rule: its heap-prefault thread is there", { skip: PREFAULT ? false : 'no addon or Linux before 5.14' }, () => {
+    const threads = readdirSync(`/proc/${child!.pid}/task`).map((t) => readFileSync(`/proc/${child!.pid}/task/${t}/comm`, 'utf8').trim());
+    assert.ok(threads.includes('heap-prefault'), `threads: ${threads.join(', ')}`);
   });
 
   it('SIGTERM: the gateway drains and exits', async () => {
