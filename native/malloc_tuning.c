@@ -1,9 +1,13 @@
 // The settings of glibc's allocator for the gateway process (scripts/mallocTuning.mjs says why): the size
 // from which an allocation gets pages of its own from the kernel (mmap) rather than the heap, how much
 // free memory the heap's top may hold before it is given back, and how far the heap grows at a time; and a
-// thread that faults in the heap's new top ahead of its use, in one system call per growth.
+// thread that faults in the heap's new top ahead of its use, in one system call per growth; and the one
+// way to start this process again, the same process, when its heap has no room to grow.
 #define _GNU_SOURCE  // pthread_setname_np
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "napi_whole_args.h"
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -12,6 +16,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 #ifndef MADV_POPULATE_WRITE
@@ -116,8 +122,91 @@ static napi_value start_heap_prefault(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/** The strings of a JS array as a NULL-terminated array of C strings (one allocation); NULL on a mistake. */
+static char **c_strings(napi_env env, napi_value array) {
+  uint32_t n = 0;
+  if (napi_get_array_length(env, array, &n) != napi_ok || n > 100000) return NULL;
+  size_t total = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len = 0;
+    if (napi_get_element(env, array, i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+    total += len + 1;
+  }
+  char **out = malloc((n + 1) * sizeof(char *) + total);
+  if (out == NULL) return NULL;
+  char *at = (char *)(out + n + 1);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len = 0;
+    napi_get_element(env, array, i, &v);
+    napi_get_value_string_utf8(env, v, at, total, &len);
+    // a string with a NUL inside would end early in the kernel's eyes: refused rather than cut
+    if (strlen(at) != len) {
+      free(out);
+      return NULL;
+    }
+    out[i] = at;
+    at += len + 1;
+    total -= len + 1;
+  }
+  out[n] = NULL;
+  return out;
+}
+
+// replaceProcess(path, argv, env, keepFds): execve(2). This process (its pid, CPU affinity, scheduling
+// policy, and the descriptors not marked close-on-exec) runs `path` from the start. node marks even its
+// standard input, output and error close-on-exec, so the descriptors in keepFds are unmarked first. It
+// returns only by throwing: the kernel refused (errno in the message), or an argument is not as above
+// (arrays of strings without NUL, argv not empty; keepFds whole numbers).
+static napi_value replace_process(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value args[4];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  uint32_t keep_count = 0;
+  if (argc < 4 || napi_get_array_length(env, args[3], &keep_count) != napi_ok || keep_count > 1024) {
+    napi_throw_type_error(env, NULL, "replaceProcess(path, argv, env, keepFds): keepFds an array of descriptors");
+    return NULL;
+  }
+  int keep[1024];
+  for (uint32_t i = 0; i < keep_count; i++) {
+    napi_value v;
+    if (napi_get_element(env, args[3], i, &v) != napi_ok || napi_get_value_int32(env, v, &keep[i]) != napi_ok || keep[i] < 0) {
+      napi_throw_type_error(env, NULL, "replaceProcess(path, argv, env, keepFds): keepFds an array of descriptors");
+      return NULL;
+    }
+  }
+  char path[4096];
+  size_t len = 0;
+  char **argv = NULL, **envp = NULL;
+  if (argc < 3 || napi_get_value_string_utf8(env, args[0], path, sizeof path, &len) != napi_ok || len == 0 ||
+      len >= sizeof path - 1 || strlen(path) != len || (argv = c_strings(env, args[1])) == NULL || argv[0] == NULL ||
+      (envp = c_strings(env, args[2])) == NULL) {
+    free(argv);
+    napi_throw_type_error(env, NULL, "replaceProcess(path, argv, env): a path and two arrays of strings, argv not empty");
+    return NULL;
+  }
+#if defined(__linux__)
+  for (uint32_t i = 0; i < keep_count; i++) {
+    int flags = fcntl(keep[i], F_GETFD);
+    if (flags >= 0) fcntl(keep[i], F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  execve(path, argv, envp);
+  char message[256];
+  snprintf(message, sizeof message, "replaceProcess: execve failed: %s", strerror(errno));
+#else
+  char message[] = "replaceProcess: not on this system";
+#endif
+  free(argv);
+  free(envp);
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "replaceProcess", NAPI_AUTO_LENGTH, replace_process, NULL, &fn);
+  napi_set_named_property(env, exports, "replaceProcess", fn);
   napi_create_function(env, "setHeapRule", NAPI_AUTO_LENGTH, set_heap_rule, NULL, &fn);
   napi_set_named_property(env, exports, "setHeapRule", fn);
   napi_create_function(env, "startHeapPrefault", NAPI_AUTO_LENGTH, start_heap_prefault, NULL, &fn);
