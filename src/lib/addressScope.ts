@@ -4,6 +4,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { unmapIPv4 } from './unmappedAddress.ts';
 
 export type AddressScope = 'loopback' | 'private' | 'public';
 
@@ -25,8 +26,7 @@ PRIVATE.addSubnet('fe80::', 10, 'ipv6');
 
 /** The scope of one IP address (IPv4-mapped IPv6 counts as its IPv4 address). */
 export function ipScope(ip: string): AddressScope {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const addr = mapped ? mapped[1]! : ip;
+  const addr = unmapIPv4(ip);
   const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
   if (LOOPBACK.check(addr, family)) return 'loopback';
   if (PRIVATE.check(addr, family)) return 'private';

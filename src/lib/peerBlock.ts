@@ -4,6 +4,7 @@
 // block instead (docs/node.md).
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { unmapIPv4 } from './unmappedAddress.ts';
 
 /** Bits of an IPv6 address that name the peer: the subnet a customer is given at the least. */
 export const IPV6_PEER_PREFIX = 64;
@@ -13,12 +14,11 @@ export const IPV6_PEER_PREFIX = 64;
  * in for IPv6 ("2001:db8:1:2::/64"). Anything that is not an IP address is returned as is.
  */
 export function peerBlock(address: string): string {
+  const unmapped = unmapIPv4(address);
   // node's own test first: ipaddr.js also reads forms no socket gives ("1", "0x7f.1")
-  if (isIP(address) === 0) return address;
-  const parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv4') return parsed.toString();
-  const v6 = parsed as ipaddr.IPv6;
-  if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().toString();
-  const parts = v6.parts.map((p, i) => (i < IPV6_PEER_PREFIX / 16 ? p : 0));
+  const family = isIP(unmapped);
+  if (family === 0) return address;
+  if (family === 4) return unmapped;
+  const parts = ipaddr.IPv6.parse(unmapped).parts.map((p, i) => (i < IPV6_PEER_PREFIX / 16 ? p : 0));
   return `${new ipaddr.IPv6(parts).toString()}/${IPV6_PEER_PREFIX}`;
 }

@@ -8,6 +8,7 @@ import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { GatewayError } from '../lib/errors.ts';
+import { unmapIPv4 } from '../lib/unmappedAddress.ts';
 
 /** A rendition URL the gateway will not fetch; the orchestrator that sent it is at fault. */
 export class RenditionSourceError extends GatewayError {
@@ -43,18 +44,11 @@ for (const [net, prefix] of [
 
 /** Loopback, private, link-local, carrier-NAT, multicast or unspecified (IPv4-mapped IPv6 included). */
 export function isInternalAddress(address: string): boolean {
-  const family = isIP(address);
+  // (a URL writes a mapped address in hex, ::ffff:7f00:1)
+  const addr = unmapIPv4(address);
+  const family = isIP(addr);
   if (family === 0) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return INTERNAL.check(mapped[1]!, 'ipv4');
-  // The same in URL-normalised form (::ffff:7f00:1).
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hex) {
-    const hi = Number.parseInt(hex[1]!, 16);
-    const lo = Number.parseInt(hex[2]!, 16);
-    return INTERNAL.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
-  }
-  return INTERNAL.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return INTERNAL.check(addr, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 const bareHost = (hostname: string): string => hostname.replace(/^\[|\]$/g, '').toLowerCase();

@@ -2,6 +2,7 @@
 // nearest address in X-Forwarded-For that is not itself a trusted proxy. A client cannot pick its own
 // anonymous bucket by sending the header straight to us.
 import { BlockList, isIP } from 'node:net';
+import { unmapIPv4 } from '../lib/unmappedAddress.ts';
 
 /** Most X-Forwarded-For entries looked at (a header is bounded; a longer chain is read from its end). */
 const MAX_HOPS = 32;
@@ -32,20 +33,20 @@ export class TrustedProxies {
   }
 
   has(addr: string): boolean {
-    const a = normalize(addr);
+    const a = unmapIPv4(addr);
     const family = isIP(a);
     return family !== 0 && this.#list.check(a, family === 4 ? 'ipv4' : 'ipv6');
   }
 
   /** The client address of a request that reached us from `remote`. */
   clientAddress(remote: string, forwardedFor: string | undefined): string {
-    let client = normalize(remote);
+    let client = unmapIPv4(remote);
     if (!forwardedFor || !this.has(client)) return client;
     const hops = forwardedFor
       .slice(0, 8192)
       .split(',')
       .slice(-MAX_HOPS)
-      .map((s) => normalize(s.trim()));
+      .map((s) => unmapIPv4(s.trim()));
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = hops[i]!;
       if (!isIP(hop)) break; // garbage: stop at the last proxy we trust
@@ -54,9 +55,4 @@ export class TrustedProxies {
     }
     return client;
   }
-}
-
-/** IPv4-mapped IPv6 (::ffff:1.2.3.4) as plain IPv4, so one client has one bucket. */
-function normalize(addr: string): string {
-  return addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4 ? addr.slice(7) : addr;
 }
