@@ -3,8 +3,8 @@
 // build`): with AVX-512 where the CPU has it, 1.05–1.7 × OpenSSL's x86-64 assembly, else through that
 // Keccak-f[1600] inside node, about 1.5 × the WebAssembly one; otherwise in WebAssembly (hash-wasm),
 // about 14 × the pure-JavaScript one on segment-sized inputs.
-import { createRequire } from 'node:module';
 import { createKeccak } from 'hash-wasm';
+import { loadBuiltAddon } from './builtAddon.ts';
 
 /** A keccak-256 sponge: fed piece by piece, its digest at any point is the hash of everything fed. */
 interface Sponge {
@@ -135,13 +135,14 @@ export interface NativeKeccak {
 function loadNative(): { Sponge: new () => Sponge; implementation: 'avx512' | 'openssl'; addon: NativeKeccak } | undefined {
   let S: new () => Sponge;
   let implementation: 'avx512' | 'openssl';
-  let addon: NativeKeccak;
+  // not built, or it does not load (no AVX-512, and this node's OpenSSL keeps the function private)
+  const addon = loadBuiltAddon<NativeKeccak>('keccak1600');
+  if (!addon) return undefined;
   try {
-    addon = createRequire(import.meta.url)('../../build/keccak1600.node') as NativeKeccak;
     S = nativeSponge(addon.absorb);
     implementation = addon.implementation;
   } catch {
-    return undefined; // not built, or no AVX-512 and this node's OpenSSL keeps the function private
+    return undefined;
   }
   const hash = (S: new () => Sponge, parts: Uint8Array[]): string => {
     const s = new S();

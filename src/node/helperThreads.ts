@@ -14,7 +14,7 @@
 // default policy.
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadBuiltAddon } from '../lib/builtAddon.ts';
 import { CHRT } from '../media/idlePriority.ts';
 
 /** How often threads started since the last look are found (libuv and V8 start some on demand). */
@@ -29,17 +29,7 @@ interface ThreadPolicyAddon {
   setBatchPolicy(tid: number): boolean;
 }
 
-/** build/thread-policy.node where it is built (the same path from src/node and dist/node). */
-function loadAddon(): ThreadPolicyAddon | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    return createRequire(import.meta.url)('../../build/thread-policy.node') as ThreadPolicyAddon;
-  } catch {
-    return undefined;
-  }
-}
-
-const addon = loadAddon();
+const addon = process.platform === 'linux' ? loadBuiltAddon<ThreadPolicyAddon>('thread-policy') : undefined;
 
 /** How the policy is set here: by the system call, through chrt (start-up only), or not at all. */
 export const batchMethod: 'syscall' | 'chrt' | 'none' = addon ? 'syscall' : CHRT ? 'chrt' : 'none';
