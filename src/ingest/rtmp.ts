@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { GatewayError } from '../lib/errors.ts';
 import { formatHost } from '../lib/listenAddr.ts';
 import { readIntoBuffer } from '../lib/readIntoBuffer.ts';
+import { ThrottledReport } from '../lib/throttledReport.ts';
 import type { Logger } from '../lib/log.ts';
 import { routeNmsLogs, type StreamFanout } from './nodeMediaServer.ts';
 import { RtmpAdmission, type RtmpAdmissionLimits } from './rtmpAdmission.ts';
@@ -37,7 +38,7 @@ export interface RtmpServerOptions<C> {
 /** Each read of a connection takes at most this much (node's own read size). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
-/** Refused connections are logged at most this often, with their count since the last line. */
+/** Refused connections are logged at most this often, with their count since the last line (lib/throttledReport.ts). */
 const REFUSED_LOG_INTERVAL_MS = 60_000;
 
 export interface RtmpServer {
@@ -65,8 +66,13 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
   };
   const sockets = new Set<Socket>();
   let closed = false;
-  let refused = 0;
-  let refusedLogged = 0;
+  const refusals = new ThrottledReport<string>(REFUSED_LOG_INTERVAL_MS, (refused, last) => {
+    const { limits } = face.admission;
+    opts.log.warn(
+      { refused, last, perAddress: limits.perAddress, total: limits.total },
+      'RTMP connections refused: too many not yet publishing or playing, from one peer (an IPv4 address or IPv6 /64) or in all',
+    );
+  });
   // every connection reads into this one buffer: the parser copies what it keeps before the next read
   const readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
   // paused: its reads must not start before readIntoBuffer() moves the connection to a socket of its own
@@ -75,17 +81,7 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
     const address = accepted.remoteAddress ?? '';
     if (!face.admission.enter(address)) {
       accepted.destroy();
-      refused++;
-      const now = Date.now();
-      if (now - refusedLogged >= REFUSED_LOG_INTERVAL_MS) {
-        const { limits } = face.admission;
-        opts.log.warn(
-          { refused, last: address, perAddress: limits.perAddress, total: limits.total },
-          'RTMP connections refused: too many not yet publishing or playing, from one peer (an IPv4 address or IPv6 /64) or in all',
-        );
-        refused = 0;
-        refusedLogged = now;
-      }
+      refusals.add(address);
       return;
     }
     let connection: RtmpConnection<C> | undefined;
@@ -117,6 +113,7 @@ export async function startRtmpServer<C>(opts: RtmpServerOptions<C>): Promise<Rt
     async close() {
       if (closed) return;
       closed = true;
+      refusals.close();
       for (const stream of opts.registry.streams()) if (stream.ingest === 'rtmp') opts.registry.end(stream, 'server closing');
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();

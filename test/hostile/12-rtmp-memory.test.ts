@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
 import { startRtmpServer, type RtmpServer } from '../../src/ingest/rtmp.ts';
 import { RtmpAdmission, type RtmpAdmissionLimits } from '../../src/ingest/rtmpAdmission.ts';
 import { StreamRegistry, type IngestStream } from '../../src/ingest/streamRegistry.ts';
@@ -280,5 +281,33 @@ describe('attack 12: an IPv6 peer that takes a fresh address of its /64 for each
     admission.leave('2001:db8:1:2::2', 0);
     assert.ok(admission.enter('2001:db8:1:2::99'), 'a place given back is the /64’s again');
     assert.equal(admission.usage().connections, 4);
+  });
+});
+
+describe('attack 12: a flood of refused RTMP connections is logged in a line a minute, its tail too', () => {
+  it('one line at the first refusal; the ones after it, counted, when the server closes', async () => {
+    const lines: { refused?: number; last?: string; msg: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
+    const registry = new StreamRegistry<unknown>({
+      log: silentLogger(),
+      authorize: () => Promise.resolve({ accept: true, context: undefined }),
+      onStarted: () => {},
+      onEnded: () => {},
+    });
+    const server = await startRtmpServer({ port: 0, registry, log, admission: { perAddress: 1, total: 5 } });
+    const kept = await handshake(server.port);
+    for (let i = 0; i < 4; i++) await dropped((await tcp(server.port)).closed);
+    const refused = lines.filter((l) => /RTMP connections refused/.test(l.msg));
+    assert.deepEqual(
+      refused.map((l) => [l.refused, l.last]),
+      [[1, '127.0.0.1']],
+    );
+    kept.sock.destroy();
+    await server.close();
+    assert.deepEqual(
+      lines.filter((l) => /RTMP connections refused/.test(l.msg)).map((l) => l.refused),
+      [1, 3],
+      'the three refused after the first line are reported at close',
+    );
   });
 });
