@@ -569,13 +569,23 @@ async function floorPhase(input: string, net: LoadNetwork): Promise<FloorResult>
   return { window, missing, pacing: floorPacing, srcLat: floorLags.flat(), backlogMs: backlogMs(floorLags) };
 }
 
+/** Wall time of each phase of this run, s (where the two minutes of the must-show run go). */
+const wall: [string, number][] = [];
+let phaseStart = performance.now();
+const phaseDone = (name: string) => {
+  const now = performance.now();
+  wall.push([name, (now - phaseStart) / 1000]);
+  phaseStart = now;
+};
 const input = await preEncodedInput();
+phaseDone('input');
 // the orchestrators' log lines (one per segment, with where its time went) when asked for
 const net = await startLoadNetwork(N, {
   keepLogs: args['orchestrator-logs'],
   ...(args['orchestrator-cpu-prof'] ? { cpuProfDir: args['orchestrator-cpu-prof'] } : {}),
 });
 if (args['orchestrator-logs']) console.log(`the devnet orchestrators' logs: ${net.runDir}/orchestrator-*.log`);
+phaseDone('devnet');
 const results: GatewayResult[] = [];
 // the binary runs its sources through tsx when dist/ is not their build, and the figures then carry the loader
 for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gateway'] ? [] : [root])]) {
@@ -584,9 +594,13 @@ for (const dir of [...(args.baseline ? [args.baseline] : []), ...(args['no-gatew
 }
 const runFloor = !args['no-floor'];
 let floor: FloorResult | undefined;
-if (runFloor && args['floor-first']) floor = await floorPhase(input, net);
+if (runFloor && args['floor-first']) {
+  floor = await floorPhase(input, net);
+  phaseDone('bare ffmpeg');
+}
 if (args.baseline) {
   results.push(await gatewayPhase('baseline', join(args.baseline, 'scripts/livepeer-gateway.mjs'), input, net));
+  phaseDone('baseline');
 }
 if (!args['no-gateway']) {
   results.push(
@@ -600,10 +614,15 @@ if (!args['no-gateway']) {
       gatewayFlags(args['gateway-flags'] ?? ''),
     ),
   );
+  phaseDone('gateway');
 }
-if (runFloor && !args['floor-first']) floor = await floorPhase(input, net);
+if (runFloor && !args['floor-first']) {
+  floor = await floorPhase(input, net);
+  phaseDone('bare ffmpeg');
+}
 
 await net.stop();
+phaseDone('devnet stop');
 
 // ---- report ----------------------------------------------------------------------------------------
 /** What core 1 carried, by group. */
@@ -773,6 +792,7 @@ if (results.length === 2) {
   const [b, g] = results as [GatewayResult, GatewayResult];
   console.log(`gateway / baseline CPU per stream: ${(perStream(g.window) / perStream(b.window)).toFixed(2)}`);
 }
+console.log(`wall time, s: ${wall.map(([name, s]) => `${name} ${s.toFixed(1)}`).join(', ')}`);
 const g = results.at(-1);
 const gwCpu = g ? perStream(g.window) : Number.NaN;
 console.log(
