@@ -69,7 +69,7 @@ export function heapRoom(maps) {
  * point above node's data) is in that stretch too, and now and then the reservation lands just above the
  * heap's top: the heap can then grow no more (a few MiB), glibc takes its growth in mappings elsewhere,
  * where the prefault thread does not look, and each new segment buffer is faulted in by the code that
- * writes it (on the bench machine ~1 run in 20: page faults per stream a second 157 against 25–31).
+ * writes it (3 of ~50 gateway runs in the benches: page faults per stream a second 157 against 25–31).
  * Where the heap has less than MIN_HEAP_ROOM_BYTES above it, this starts the process again (execve: same
  * pid, arguments, environment, descriptors), once; the new start lays the addresses out afresh. Returns
  * the room the heap has (undefined without a [heap] or when nothing can be read), when it does not restart.
