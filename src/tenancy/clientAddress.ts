@@ -33,15 +33,19 @@ export class TrustedProxies {
   }
 
   has(addr: string): boolean {
-    const a = unmapIPv4(addr);
-    const family = isIP(a);
-    return family !== 0 && this.#list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    return this.#holds(unmapIPv4(addr));
+  }
+
+  /** has() for an address unmapIPv4() has already read. */
+  #holds(unmapped: string): boolean {
+    const family = isIP(unmapped);
+    return family !== 0 && this.#list.check(unmapped, family === 4 ? 'ipv4' : 'ipv6');
   }
 
   /** The client address of a request that reached us from `remote`. */
   clientAddress(remote: string, forwardedFor: string | undefined): string {
     let client = unmapIPv4(remote);
-    if (!forwardedFor || !this.has(client)) return client;
+    if (!forwardedFor || !this.#holds(client)) return client;
     const hops = forwardedFor
       .slice(0, 8192)
       .split(',')
@@ -51,7 +55,7 @@ export class TrustedProxies {
       const hop = hops[i]!;
       if (!isIP(hop)) break; // garbage: stop at the last proxy we trust
       client = hop;
-      if (!this.has(hop)) break;
+      if (!this.#holds(hop)) break;
     }
     return client;
   }
