@@ -179,11 +179,11 @@ static napi_value replace_process(napi_env env, napi_callback_info info) {
   char path[4096];
   size_t len = 0;
   char **argv = NULL, **envp = NULL;
-  if (argc < 3 || napi_get_value_string_utf8(env, args[0], path, sizeof path, &len) != napi_ok || len == 0 ||
+  if (napi_get_value_string_utf8(env, args[0], path, sizeof path, &len) != napi_ok || len == 0 ||
       len >= sizeof path - 1 || strlen(path) != len || (argv = c_strings(env, args[1])) == NULL || argv[0] == NULL ||
       (envp = c_strings(env, args[2])) == NULL) {
     free(argv);
-    napi_throw_type_error(env, NULL, "replaceProcess(path, argv, env): a path and two arrays of strings, argv not empty");
+    napi_throw_type_error(env, NULL, "replaceProcess(path, argv, env, keepFds): a path and two arrays of strings, argv not empty");
     return NULL;
   }
 #if defined(__linux__)
