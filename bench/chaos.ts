@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deactivateOrchestrator, setServiceURI } from '../scripts/devnet/deploy.ts';
 import { DEVNET_MAX_FACE_VALUE, DEVNET_TICKET_EV, startLocalNetwork } from '../scripts/devnet/network.ts';
+import { bundleOrchestrator } from '../scripts/devnet/orchestrator/bundle.ts';
 import type { TicketLogLine } from '../scripts/devnet/orchestrator/ticketLog.ts';
 import { counter, exited, freePort, preEncodedInput, publish, root, sleep, startGatewayProcess, type GatewayProcess } from './harness.ts';
 import { noneUpWindows, OrchestratorProcess } from './orchestratorProcess.ts';
@@ -45,6 +46,7 @@ const runDir = await mkdtemp(join(tmpdir(), 'lpbench-chaos-'));
 const input = await preEncodedInput();
 const net = await startLocalNetwork({ orchestrators: [] });
 const { devnet } = net;
+const bundle = await bundleOrchestrator();
 // Registered orchestrators this run does not start leave the pool, so only the killable ones serve.
 for (const o of devnet.orchestrators.slice(K)) await deactivateOrchestrator(devnet.rpcUrl, devnet.contracts, o.address);
 const orchestrators = await Promise.all(
@@ -60,6 +62,7 @@ const orchestrators = await Promise.all(
         ticketEV: DEVNET_TICKET_EV,
         maxFaceValue: DEVNET_MAX_FACE_VALUE,
         runDir,
+        bundle,
       }),
   ),
 );

@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setServiceURI } from '../scripts/devnet/deploy.ts';
+import { bundleOrchestrator } from '../scripts/devnet/orchestrator/bundle.ts';
 import { DEVNET_TICKET_EV, type LocalNetwork, startLocalNetwork } from '../scripts/devnet/network.ts';
 import { freePort } from './harness.ts';
 import { OrchestratorProcess } from './orchestratorProcess.ts';
@@ -43,6 +44,7 @@ export async function startLoadNetwork(streams: number, opts: { keepLogs?: boole
   const net = await startLocalNetwork({ orchestrators: [], roundLength: ROUND_LENGTH });
   const { devnet } = net;
   const orchestrators: OrchestratorProcess[] = [];
+  const bundle = await bundleOrchestrator();
   const stopAll = async (keepLogs = opts.keepLogs) => {
     await Promise.allSettled(orchestrators.map((o) => o.stop()));
     await net.stop();
@@ -65,6 +67,7 @@ export async function startLoadNetwork(streams: number, opts: { keepLogs?: boole
         maxSessions: streams + 4,
         ticketLog: false,
         runDir,
+        bundle,
         ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}),
       });
       orchestrators.push(o);
