@@ -1,12 +1,10 @@
 // The devnet orchestrator never crashes on a peer's bytes, its fault switches do what they say, and
 // its command line starts, reports readiness and stops the way the devnet launcher expects.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { request as httpsRequest } from 'node:https';
 import { connect as h2connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startOrchestrator, type RunningOrchestrator } from '../../scripts/devnet/orchestrator/orchestrator.ts';
@@ -15,6 +13,7 @@ import { getOrchestrator } from '../../src/net/grpc.ts';
 import { buildSegData } from '../../src/net/segData.ts';
 import { encodeMessage } from '../../src/wire/lpRpc.ts';
 import { closeSegmentConnections, SegmentError, submitSegment } from '../../src/net/segment.ts';
+import { startOrchestratorCommand } from '../helpers/orchestratorCommand.ts';
 import { makeTestClip, P144p30fps16x9 } from '../net/fixtures.ts';
 
 const profiles = [P144p30fps16x9];
@@ -169,31 +168,14 @@ describe('devnet orchestrator robustness and faults', () => {
 
   it('the command line prints a ready line, serves, and exits on SIGTERM', async () => {
     const main = fileURLToPath(new URL('../../scripts/devnet/orchestrator/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main, '--log-level', 'info', '--max-sessions', '3'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ORCH_PRIVATE_KEY: '' },
-    });
+    const o = await startOrchestratorCommand(['--import', 'tsx', main], ['--log-level', 'info', '--max-sessions', '3']);
     try {
-      const lines = createInterface({ input: child.stdout! });
-      const ready = await new Promise<{ uri: string; maxSessions: number }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no ready line within 15 s')), 15_000);
-        lines.on('line', (line) => {
-          const entry = JSON.parse(line) as { event?: string; uri: string; maxSessions: number };
-          if (entry.event === 'ready') {
-            clearTimeout(timer);
-            resolve(entry);
-          }
-        });
-        child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-      });
-      assert.match(ready.uri, /^https:\/\/127\.0\.0\.1:\d+$/);
-      assert.equal(ready.maxSessions, 3);
-      assert.equal((await getOrchestrator(ready.uri, request)).transcoder, ready.uri);
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0);
+      assert.match(o.ready.uri, /^https:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(o.ready.maxSessions, 3);
+      assert.equal((await getOrchestrator(o.ready.uri, request)).transcoder, o.ready.uri);
+      assert.equal(await o.stop(), 0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (o.child.exitCode === null) o.child.kill('SIGKILL');
     }
   });
 });
