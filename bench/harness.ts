@@ -12,6 +12,11 @@ import { ffmpegPath, mediaToolEnv } from '../src/media/ffmpegBinaries.ts';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The q-quantile of xs (nearest rank; NaN when empty). */
+export const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
+};
 /** The middle value; for an even count, the mean of the two middle ones. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -342,6 +347,8 @@ export interface GatewayProcessOptions {
   nodeArgs?: string[];
   /** every line the gateway writes to stderr (its debug log) is also appended to this file */
   logFile?: string;
+  /** what the gateway writes to stdout (its start-up lines, and V8's with --trace-gc) is appended to this file */
+  stdoutFile?: string;
 }
 
 /** The gateway binary on the devnet, pinned to core 0, with -monitor. */
@@ -372,8 +379,15 @@ export async function startGatewayProcess(
   const profArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const [cmd, cmdArgs] = pinned(process.execPath, [...profArgs, ...(opts.nodeArgs ?? []), binary, '-gateway', ...flags]);
   const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // the start-up lines (read below) and the last output (shown if it dies), not all of a long run's stdout
   let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
+  let lastOut = '';
+  const stdoutCopy = opts.stdoutFile ? createWriteStream(opts.stdoutFile, { flags: 'a' }) : undefined;
+  proc.stdout!.on('data', (c: Buffer) => {
+    stdoutCopy?.write(c);
+    if (out.length < 65_536) out += c.toString('utf8');
+    lastOut = (lastOut + c.toString('utf8')).slice(-2000);
+  });
   const timings: SourceTiming[] = [];
   const publishAccepted = new Map<string, number>();
   const overheads: Record<string, number>[] = [];
@@ -400,7 +414,7 @@ export async function startGatewayProcess(
     }
   });
   proc.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`gateway exited (code ${code}, signal ${signal}); its last output:\n${out.slice(-2000)}\n`);
+    if (code !== 0 && signal !== 'SIGTERM') process.stderr.write(`gateway exited (code ${code}, signal ${signal}); its last output:\n${lastOut}\n`);
   });
   while (!/CLI server listening on (\S+)/.test(out)) {
     if (proc.exitCode !== null) throw new Error(`gateway exited: ${out}`);

@@ -26,6 +26,7 @@ import {
   freePort,
   listening,
   metricsOnceSegmentsSettled,
+  pct,
   pinned,
   pinSelfToCore1,
   preEncodedInput,
@@ -91,10 +92,6 @@ const RENDITIONS = ['P240p30fps16x9', RENDITION];
 pinSelfToCore1(); // this process, the chain, the orchestrators and the publishers; the gateway or the bare ffmpegs get core 0
 
 // ---- statistics ------------------------------------------------------------------------------------
-const pct = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : Number.NaN;
-};
 /**
  * How far a receiver fell behind: per stream, each segment's glass-to-playlist less the stream's smallest
  * (the receiver's own fixed delay: bare ffmpeg lists a segment ~2 s after its closing frame even with one

@@ -5,8 +5,9 @@
 // [--heap-snapshots DIR]: the gateway writes a heap snapshot (after a full collection) into DIR at the end
 // of the warm-up, halfway through the rest and at the end; compare them to see what the live heap gained.
 // [--gateway-log FILE]: the gateway's debug log (JSON lines) is kept in FILE, to match a step in the samples
-// with what the gateway was doing.
-import { mkdir } from 'node:fs/promises';
+// with what the gateway was doing. [--gc-log FILE]: the gateway runs with --trace-gc into FILE, and the
+// summary gives the gaps between its major collections and the longest one at each growth of its heap.
+import { mkdir, readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import {
   exited,
   metricsOnceSegmentsSettled,
   openFds,
+  pct,
   pinSelfToCore1,
   preEncodedInput,
   publish,
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'warmup-minutes': { type: 'string', default: '3' },
     'heap-snapshots': { type: 'string' },
     'gateway-log': { type: 'string' },
+    'gc-log': { type: 'string' },
   },
 });
 const N = Number(args.streams);
@@ -47,9 +50,17 @@ const input = await preEncodedInput();
 const net = await startLoadNetwork(N);
 const snapshotDir = args['heap-snapshots'];
 if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
+const gcLog = args['gc-log'];
+// --trace-gc dates each collection in ms from the gateway's start: about this moment
+const gatewayStartedAt = Date.now();
 const gw = await startGatewayProcess(join(root, 'scripts/livepeer-gateway.mjs'), net, N + 4, undefined, {
-  ...(snapshotDir ? { nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] } : {}),
+  nodeArgs: [
+    ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : []),
+    // a line per collection, its time in ms since the gateway started
+    ...(gcLog ? ['--trace-gc'] : []),
+  ],
   ...(args['gateway-log'] ? { logFile: args['gateway-log'] } : {}),
+  ...(gcLog ? { stdoutFile: gcLog } : {}),
 });
 // when the snapshots are due (s from the start), each taken once
 const snapshotsAt = snapshotDir ? [WARMUP_S, (WARMUP_S + SECONDS) / 2, SECONDS - SAMPLE_MS / 1000] : [];
@@ -132,11 +143,26 @@ const mallocHeapSlope = (slope(after.map((s) => ({ t: s.t, y: s.parts.heapKb / 1
 const otherAnonSlope = (slope(after.map((s) => ({ t: s.t, y: s.parts.otherAnonKb / 1024 }))) * 60).toFixed(3);
 const heapSizes = after.map((s) => s.parts.heapSizeKb);
 // each time the heap's top grew after the warm-up: when and by how much
-const heapSteps = after
+const grown = after
   .slice(1)
-  .map((s, i) => ({ t: s.t, grewKb: s.parts.heapSizeKb - after[i]!.parts.heapSizeKb }))
-  .filter((x) => x.grewKb > 0)
-  .map((x) => `${(x.grewKb / 1024).toFixed(1)}@${(x.t / 60).toFixed(1)}min`);
+  .map((s, i) => ({ from: after[i]!.t, t: s.t, grewKb: s.parts.heapSizeKb - after[i]!.parts.heapSizeKb }))
+  .filter((x) => x.grewKb > 0);
+const heapSteps = grown.map((x) => `${(x.grewKb / 1024).toFixed(1)}@${(x.t / 60).toFixed(1)}min`);
+// Segment buffers are freed when a major collection finds them dead, so the heap's top follows the live ones
+// plus those waiting for the next: with --gc-log, the gaps between major collections, and the longest gap
+// that overlaps the sampling interval of each step
+let gcGaps = '';
+if (gcLog) {
+  const majors = [...(await readFile(gcLog, 'utf8')).matchAll(/^\[\d+:0x[0-9a-f]+\]\s+(\d+) ms: Mark-(?:Compact|sweep)/gm)].map(
+    (m) => (gatewayStartedAt + Number(m[1]) - start) / 1000,
+  );
+  const gaps = majors.slice(1).map((t, i) => ({ from: majors[i]!, to: t, s: t - majors[i]! }));
+  const later = gaps.filter((g) => g.from >= WARMUP_S).map((g) => g.s);
+  const longestOver = (from: number, to: number) => Math.max(0, ...gaps.filter((g) => g.to > from && g.from < to).map((g) => g.s));
+  gcGaps =
+    ` major_gc_gaps_after_warmup=${later.length > 0 ? `p50 ${pct(later, 0.5).toFixed(1)}s max ${pct(later, 1).toFixed(1)}s` : 'n/a'}` +
+    ` longest_gap_at_each_growth=${grown.map((x) => `${longestOver(x.from, x.t).toFixed(1)}s@${(x.t / 60).toFixed(1)}min`).join(',') || 'none'}`;
+}
 const fdSlope = (slope(after.map((s) => ({ t: s.t, y: s.fds }))) * 60).toFixed(3);
 const delta = (name: string) => counter(text, name) - counter(base, name);
 const appeared = delta('livepeer_segment_source_appeared_total');
@@ -158,6 +184,6 @@ console.log(
     `rss_after_warmup=${range(after.map((s) => s.rssKb))} rss_slope=${rssSlope}MiB/min ` +
     `process_rss_after_warmup=${range(after.map((s) => s.processRssKb))} process_rss_slope=${processSlope}MiB/min ` +
     `malloc_heap_slope=${mallocHeapSlope}MiB/min malloc_heap_size=${range(heapSizes)} malloc_heap_grew=${heapSteps.join(',') || 'never'} other_anon_slope=${otherAnonSlope}MiB/min ` +
-    `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min segments=${appeared} transcoded=${transcoded} retried=${retried} failed=${failedText}`,
+    `heap_used_minute_lows_slope=${heapLowSlope}MiB/min fd_slope=${fdSlope}/min${gcGaps} segments=${appeared} transcoded=${transcoded} retried=${retried} failed=${failedText}`,
 );
 process.exit(0);
