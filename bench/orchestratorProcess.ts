@@ -1,4 +1,4 @@
-// A devnet orchestrator as a child process (scripts/devnet/orchestrator/main.ts, or its bundle) that can be SIGKILLed and
+// A devnet orchestrator as a child process (scripts/devnet/orchestrator/main.ts, bundled) that can be SIGKILLed and
 // started again with the same key and port, for bench/chaos.ts. It keeps the intervals it was up (from its
 // "ready" line to its kill), appends its log to a file and records every ticket it reads (--ticket-log).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -33,8 +33,8 @@ export interface OrchestratorSpec {
   ticketLog?: boolean;
   /** write a V8 CPU profile there when it stops (node --cpu-prof) */
   cpuProfDir?: string;
-  /** the bundled command line (bundleOrchestrator()) to start instead of main.ts through tsx */
-  bundle?: string;
+  /** the bundled command line to start (bundleOrchestrator()) */
+  bundle: string;
 }
 
 /** Children still running: killed if the bench itself exits early (a thrown error), so none is left behind. */
@@ -70,8 +70,7 @@ export class OrchestratorProcess {
     const s = this.spec;
     const args = [
       ...(s.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', s.cpuProfDir] : []),
-      ...(s.bundle ? [s.bundle] : ['--import', 'tsx', join(root, 'scripts/devnet/orchestrator/main.ts')]),
-      ...['--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
+      ...[s.bundle, '--load-mode', '--host', '127.0.0.1', '--port', String(s.port)],
       ...['--rpc-url', s.rpcUrl, '--contracts', JSON.stringify(s.contracts), '--price-per-unit', String(s.pricePerUnit), '--pixels-per-unit', '1'],
       ...['--ticket-ev', String(s.ticketEV), '--max-face-value', String(s.maxFaceValue), '--redeem-gas', String(s.redeemGas ?? 1n), '--initialize-rounds'],
       ...['--max-sessions', String(s.maxSessions ?? 8), '--load-mode-cache', join(s.runDir, 'renditions')],
