@@ -385,8 +385,9 @@ export async function startGatewayProcess(
   const stdoutCopy = opts.stdoutFile ? createWriteStream(opts.stdoutFile, { flags: 'a' }) : undefined;
   proc.stdout!.on('data', (c: Buffer) => {
     stdoutCopy?.write(c);
-    if (out.length < 65_536) out += c.toString('utf8');
-    lastOut = (lastOut + c.toString('utf8')).slice(-2000);
+    const text = c.toString('utf8');
+    if (out.length < 65_536) out += text;
+    lastOut = (lastOut + text).slice(-2000);
   });
   const timings: SourceTiming[] = [];
   const publishAccepted = new Map<string, number>();
